@@ -1,0 +1,118 @@
+"""The one error tree. Every expected failure is an ``InspectorError``; the CLI prints
+``str(error)`` as one line and exits 1, the TUI shows it in a notification.
+
+    InspectorError
+    ├── ReferenceError_          the image reference cannot be parsed or resolved
+    ├── SourceError              the image cannot be found or opened
+    │   ├── ImageNotFound        missing path, unknown tag, unknown image
+    │   ├── PlatformNotFound     the index has no manifest for the requested platform
+    │   ├── UnsupportedMediaType unknown/unsupported manifest, config or layer media type
+    │   ├── FormatError          malformed JSON, layout, archive, manifest
+    │   └── EngineError          the Docker/podman engine is not reachable or refused
+    ├── RegistryError            HTTP-level failure talking to a registry
+    │   ├── AuthError            401/403, bad credentials, token server trouble
+    │   ├── RateLimited          429 after retries
+    │   └── TransportError       DNS/TLS/connection failures, 5xx after retries
+    ├── IntegrityError           bytes do not match what was promised
+    │   ├── DigestMismatch       a blob's digest or a layer's diff_id differs
+    │   └── SizeMismatch         a blob is shorter or longer than its descriptor says
+    ├── LayerError               a layer's content cannot be read
+    │   ├── CompressionError     corrupt or truncated gzip/zstd stream
+    │   └── TarError             malformed tar (bad checksum, truncated, oversized header)
+    ├── CacheError               the on-disk cache cannot be used (never raised for corrupt
+    │                            entries: those are discarded and rebuilt)
+    └── Cancelled                the user cancelled a long operation
+
+Messages say what failed, where (image, layer, URL, path) and what to do.
+"""
+
+from __future__ import annotations
+
+
+class InspectorError(Exception):
+    """Base of every expected failure. ``str()`` is a one-line, user-facing message."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ReferenceError_(InspectorError):
+    """The image reference cannot be parsed."""
+
+
+class SourceError(InspectorError):
+    """The image cannot be found or opened."""
+
+
+class ImageNotFound(SourceError):
+    pass
+
+
+class PlatformNotFound(SourceError):
+    pass
+
+
+class UnsupportedMediaType(SourceError):
+    pass
+
+
+class FormatError(SourceError):
+    pass
+
+
+class EngineError(SourceError):
+    pass
+
+
+class RegistryError(InspectorError):
+    pass
+
+
+class AuthError(RegistryError):
+    pass
+
+
+class RateLimited(RegistryError):
+    pass
+
+
+class TransportError(RegistryError):
+    pass
+
+
+class IntegrityError(InspectorError):
+    pass
+
+
+class DigestMismatch(IntegrityError):
+    pass
+
+
+class SizeMismatch(IntegrityError):
+    pass
+
+
+class LayerError(InspectorError):
+    pass
+
+
+class CompressionError(LayerError):
+    pass
+
+
+class TarError(LayerError):
+    pass
+
+
+class CacheError(InspectorError):
+    pass
+
+
+class Cancelled(InspectorError):
+    def __init__(self, message: str = "cancelled") -> None:
+        super().__init__(message)

@@ -1,0 +1,30 @@
+"""Options common to every command (see the architecture page: image reference forms)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from inspector.oci.platform import DEFAULT_PLATFORM, Platform
+
+
+@dataclass
+class Options:
+    platform: Platform = DEFAULT_PLATFORM
+    tls_verify: bool = True
+    ca_cert: Path | None = None
+    anonymous: bool = False
+    cache_dir: Path | None = None  # None: platformdirs user cache dir
+    no_cache: bool = False
+    quiet: bool = False
+    #: dive's ``--source docker|podman|docker-archive`` (engine selection for bare names)
+    engine: str | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def resolved_cache_dir(self) -> Path:
+        if self.cache_dir:
+            return Path(self.cache_dir)
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("inspector"))

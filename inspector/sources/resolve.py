@@ -1,0 +1,49 @@
+"""Reference → ``Image``: choose the source by transport; each source picks the platform
+from an index with ``oci.platform.choose_manifest``."""
+
+from __future__ import annotations
+
+from inspector.errors import ReferenceError_
+from inspector.options import Options
+from inspector.reference import split_path_tag, split_transport
+from inspector.sources.base import Image
+
+
+def open_image(reference: str, options: Options | None = None) -> Image:
+    """Open ``reference`` (any form in ``inspector.reference``) as a single-platform image.
+
+    Nothing is read beyond manifests and config here: layers are opened lazily."""
+    options = options or Options()
+    t = split_transport(reference)
+    if t.transport == "oci":
+        from inspector.sources.oci_layout import open_oci
+
+        path, tag = split_path_tag(t.rest)
+        return open_oci(path, tag, options, reference=reference)
+    if t.transport == "oci-archive":
+        from inspector.sources.oci_layout import open_oci_archive
+
+        path, tag = split_path_tag(t.rest)
+        return open_oci_archive(path, tag, options, reference=reference)
+    if t.transport == "docker-archive":
+        from inspector.sources.docker_archive import open_docker_archive
+
+        path, tag = split_path_tag(t.rest)
+        return open_docker_archive(path, tag, options, reference=reference)
+    if t.transport == "path":
+        from inspector.sources.detect import open_path
+
+        return open_path(t.rest, options, reference=reference)
+    if t.transport == "sample":
+        from inspector.sources.samples import open_sample
+
+        return open_sample(t.rest, options, reference=reference)
+    if t.transport == "docker-daemon":
+        from inspector.sources.daemon import open_daemon
+
+        return open_daemon(t.rest, options, reference=reference)
+    if t.transport == "registry":
+        from inspector.sources.registry import open_registry
+
+        return open_registry(t.rest, options, reference=reference)
+    raise ReferenceError_(f"unknown transport in {reference!r}")

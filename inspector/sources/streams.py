@@ -1,0 +1,225 @@
+"""Byte streams: verify while reading, decompress by magic bytes, count for progress.
+
+Every reader here is a plain file-like object with ``read(n)`` and ``close()``; they stack:
+``open_decompressed(verifying(raw, digest, size))``. A verifying reader checks size and
+digest when it reaches EOF, so callers must read to the end (the indexer drains the stream
+past the tar end marker so that verification always runs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from typing import BinaryIO
+
+import zstandard
+from isal import isal_zlib
+
+from inspector.errors import CompressionError, DigestMismatch, SizeMismatch
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+#: zstd skippable frames (0x184D2A50–0x184D2A5F, little endian) may precede the data frame
+ZSTD_SKIPPABLE_PREFIX = (b"\x50", b"\x51", b"\x52", b"\x53", b"\x54", b"\x55", b"\x56", b"\x57",
+                         b"\x58", b"\x59", b"\x5a", b"\x5b", b"\x5c", b"\x5d", b"\x5e", b"\x5f")
+XZ_MAGIC = b"\xfd7zXZ\x00"
+BZIP2_MAGIC = b"BZh"
+
+#: read size for compressed input; large enough that hashing/inflation release the GIL
+CHUNK = 1 << 20
+
+
+class _Wrapper(io.RawIOBase):
+    """Base for our stacked readers: ``readinto`` on top of ``read``."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # pragma: no cover - tarfile uses read()
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            super().close()
+
+
+class VerifyingReader(_Wrapper):
+    """Hashes everything read; at EOF checks the total size and the digest.
+
+    ``size`` may be ``None`` when unknown. Reading past ``size`` is an error as soon as it
+    happens (a body longer than its descriptor is never trusted)."""
+
+    def __init__(self, inner: BinaryIO, digest: str, size: int | None, *, what: str,
+                 on_bytes: Callable[[int], None] | None = None) -> None:
+        super().__init__(inner)
+        algo, _, self.expected_hex = digest.partition(":")
+        try:
+            self.hasher = hashlib.new(algo)
+        except ValueError as exc:
+            raise DigestMismatch(f"{what}: unsupported digest algorithm {algo!r}") from exc
+        self.digest = digest
+        self.size = size
+        self.what = what
+        self.count = 0
+        self.on_bytes = on_bytes
+        self.verified = False
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.inner.read(n if n is not None and n >= 0 else CHUNK * 64)
+        if data:
+            self.hasher.update(data)
+            self.count += len(data)
+            if self.on_bytes:
+                self.on_bytes(len(data))
+            if self.size is not None and self.count > self.size:
+                raise SizeMismatch(f"{self.what}: more than the {self.size} bytes its descriptor states")
+        elif n != 0 and not self.verified:
+            self._check()
+        return data
+
+    def _check(self) -> None:
+        if self.size is not None and self.count != self.size:
+            raise SizeMismatch(
+                f"{self.what}: truncated, got {self.count} of {self.size} bytes",
+                hint="the blob is incomplete; re-download or re-export the image",
+            )
+        got = self.hasher.hexdigest()
+        if got != self.expected_hex:
+            raise DigestMismatch(
+                f"{self.what}: content hashes to {self.hasher.name}:{got}, expected {self.digest}",
+                hint="the blob is corrupt; re-download or re-export the image",
+            )
+        self.verified = True
+
+
+def verifying(inner: BinaryIO, digest: str, size: int | None, *, what: str,
+              on_bytes: Callable[[int], None] | None = None) -> VerifyingReader:
+    """Wrap ``inner`` so size and digest are checked at EOF (see ``VerifyingReader``)."""
+    return VerifyingReader(inner, digest, size, what=what, on_bytes=on_bytes)
+
+
+class _GzipReader(_Wrapper):
+    """Multi-member gzip via ISA-L (``isal_zlib``), which releases the GIL while inflating."""
+
+    def __init__(self, inner: BinaryIO, first: bytes, what: str) -> None:
+        super().__init__(inner)
+        self.what = what
+        self.pending = first
+        self.d = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
+        self.eof = False
+
+    def read(self, n: int = -1) -> bytes:
+        while not self.eof:
+            data = self.pending or self.inner.read(CHUNK)
+            self.pending = b""
+            try:
+                if not data:
+                    if not self.d.eof:
+                        raise CompressionError(f"{self.what}: truncated gzip stream",
+                                               hint="the blob is incomplete or corrupt")
+                    self.eof = True
+                    return b""
+                out = self.d.decompress(data)
+                while self.d.eof:
+                    rest = self.d.unused_data
+                    # another member follows (multi-member gzip, eStargz), or trailing zeros
+                    if rest and rest.lstrip(b"\x00"):
+                        self.d = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
+                        out += self.d.decompress(rest)
+                    else:
+                        more = self.inner.read(CHUNK)
+                        if not more:
+                            self.eof = True
+                            break
+                        if more.lstrip(b"\x00"):
+                            self.d = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
+                            out += self.d.decompress(more)
+            except isal_zlib.error as exc:
+                raise CompressionError(f"{self.what}: corrupt gzip data ({exc})",
+                                       hint="the blob is corrupt; re-download it") from exc
+            if out:
+                return out
+        return b""
+
+
+class _ZstdReader(_Wrapper):
+    def __init__(self, inner: BinaryIO, first: bytes, what: str) -> None:
+        super().__init__(inner)
+        self.what = what
+        self.pending = first
+        self.d = zstandard.ZstdDecompressor().decompressobj(read_across_frames=True)
+        self.eof = False
+
+    def read(self, n: int = -1) -> bytes:
+        while not self.eof:
+            data = self.pending or self.inner.read(CHUNK)
+            self.pending = b""
+            if not data:
+                self.eof = True
+                return b""
+            try:
+                out = self.d.decompress(data)
+                # read_across_frames keeps going; if it still stops at a frame end, restart
+                while self.d.eof and self.d.unused_data:
+                    rest = self.d.unused_data
+                    self.d = zstandard.ZstdDecompressor().decompressobj(read_across_frames=True)
+                    out += self.d.decompress(rest)
+            except zstandard.ZstdError as exc:
+                raise CompressionError(f"{self.what}: corrupt zstd data ({exc})",
+                                       hint="the blob is corrupt; re-download it") from exc
+            if out:
+                return out
+        return b""
+
+
+class _PlainReader(_Wrapper):
+    def __init__(self, inner: BinaryIO, first: bytes) -> None:
+        super().__init__(inner)
+        self.pending = first
+
+    def read(self, n: int = -1) -> bytes:
+        if self.pending:
+            data, self.pending = self.pending, b""
+            return data
+        return self.inner.read(CHUNK if n is None or n < 0 else max(n, CHUNK))
+
+
+def sniff(first: bytes) -> str:
+    """``gzip``, ``zstd``, ``xz``, ``bzip2`` or ``tar`` (anything else) from leading bytes."""
+    if first.startswith(GZIP_MAGIC):
+        return "gzip"
+    if first.startswith(ZSTD_MAGIC) or (first[1:4] == b"\x2a\x4d\x18" and first[:1] in ZSTD_SKIPPABLE_PREFIX):
+        return "zstd"
+    if first.startswith(XZ_MAGIC):
+        return "xz"
+    if first.startswith(BZIP2_MAGIC):
+        return "bzip2"
+    return "tar"
+
+
+def open_decompressed(raw: BinaryIO, *, what: str) -> io.RawIOBase:
+    """Decompress ``raw`` according to its magic bytes (never trusting the media type).
+
+    ``read()`` returns chunks of arbitrary size (about a megabyte); ``b""`` at EOF, after the
+    whole input has been consumed (so a verifying reader below has checked its digest).
+    """
+    first = raw.read(CHUNK)
+    kind = sniff(first)
+    if kind == "gzip":
+        return _GzipReader(raw, first, what)
+    if kind == "zstd":
+        return _ZstdReader(raw, first, what)
+    if kind in ("xz", "bzip2"):
+        from inspector.errors import UnsupportedMediaType
+        raw.close()
+        raise UnsupportedMediaType(f"{what}: {kind}-compressed layers are not supported")
+    return _PlainReader(raw, first)
