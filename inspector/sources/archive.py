@@ -1,0 +1,270 @@
+"""Read files of an OCI layout or a `docker save` tarball in place: a directory or a tar.
+
+A ``Store`` answers "does NAME exist, how big is it, give me its bytes / a stream of them".
+``DirStore`` reads a directory; ``TarStore`` reads a tar without extracting it: one pass
+over the headers builds ``name → (offset, size)``, and every later read is a byte range of
+the file, so layers stream straight from the archive (registry.md §7.4). Symlinks and
+hardlinks between members (skopeo's docker-archive writes them for repeated layers) are
+followed. A compressed outer archive (``docker save | gzip``) or a non-seekable stream is
+spooled once to a temporary file under the cache directory and removed by ``close()``.
+
+Names are relative, ``/``-separated and normalised (``./a//b`` → ``a/b``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import shutil
+import tarfile
+import tempfile
+import threading
+from pathlib import Path
+from typing import BinaryIO
+
+from inspector.errors import CompressionError, FormatError, ImageNotFound
+from inspector.sources.streams import CHUNK, open_decompressed, sniff
+
+#: JSON documents (manifests, configs, index.json, manifest.json) larger than this are
+#: refused before reading: c/image caps them at 4 MiB (CVE-2020-1702; registry.md §8.6).
+JSON_LIMIT = 4 << 20
+#: symlink hops followed between archive members before giving up (loops)
+MAX_LINK_HOPS = 8
+
+
+def normalize(name: str) -> str:
+    """``./blobs//sha256/x`` → ``blobs/sha256/x``; ``""`` for the root."""
+    name = posixpath.normpath("/" + name.replace("\\", "/")).lstrip("/")
+    return "" if name == "." else name
+
+
+class Store:
+    """Files of a layout or archive. ``where`` names it in messages."""
+
+    where: str = ""
+
+    def exists(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def size(self, name: str) -> int:
+        raise NotImplementedError
+
+    def open(self, name: str) -> BinaryIO:
+        """A stream of the file's bytes; ``ImageNotFound`` when it is missing."""
+        raise NotImplementedError
+
+    def names(self) -> list[str]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def read(self, name: str, *, limit: int = JSON_LIMIT, what: str | None = None) -> bytes:
+        """The whole file; refuses files over ``limit`` bytes without reading them."""
+        size = self.size(name)
+        if size > limit:
+            raise FormatError(f"{self.where}: {what or name} is {size} bytes, more than the "
+                              f"{limit} allowed", hint="this is not a plausible image document")
+        with self.open(name) as f:
+            return f.read(size + 1)
+
+    def head(self, name: str, n: int = 16) -> bytes:
+        with self.open(name) as f:
+            return f.read(n)
+
+    def missing(self, name: str) -> ImageNotFound:
+        return ImageNotFound(f"{self.where}: {name} is missing",
+                             hint="the layout or archive is incomplete; re-export the image")
+
+
+class DirStore(Store):
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self.where = str(root)
+
+    def _path(self, name: str) -> Path:
+        return self.root / normalize(name)
+
+    def exists(self, name: str) -> bool:
+        return self._path(name).is_file()
+
+    def size(self, name: str) -> int:
+        try:
+            return self._path(name).stat().st_size
+        except FileNotFoundError as exc:
+            raise self.missing(name) from exc
+
+    def open(self, name: str) -> BinaryIO:
+        try:
+            return open(self._path(name), "rb")
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise self.missing(name) from exc
+
+    def names(self) -> list[str]:
+        return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
+
+
+class _Range(io.RawIOBase):
+    """``size`` bytes of a file starting at ``offset``; reads through ``pread``."""
+
+    def __init__(self, pread, offset: int, size: int, on_close=None) -> None:
+        super().__init__()
+        self.pread, self.pos, self.end, self.on_close = pread, offset, offset + size, on_close
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        left = self.end - self.pos
+        n = left if n is None or n < 0 else min(n, left)
+        if n <= 0:
+            return b""
+        data = self.pread(n, self.pos)
+        if not data:
+            raise FormatError("archive truncated while reading a member")
+        self.pos += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:  # pragma: no cover - our readers use read()
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed and self.on_close:
+            self.on_close()
+        super().close()
+
+
+class TarStore(Store):
+    """Members of an uncompressed tar read by offset. With ``path`` every stream opens its
+    own handle (parallel layer reads need no lock); with only ``fileobj`` reads share it
+    under a lock."""
+
+    def __init__(self, fileobj: BinaryIO, *, where: str, path: str | None = None,
+                 cleanup: list[str] | None = None) -> None:
+        self.where = where
+        self.path = path
+        self.fileobj = fileobj
+        self.lock = threading.Lock()
+        self.cleanup = cleanup or []
+        self.members: dict[str, tarfile.TarInfo] = {}
+        try:
+            with tarfile.open(fileobj=fileobj, mode="r:") as tar:
+                for info in tar:
+                    name = normalize(info.name)
+                    if name:
+                        self.members[name] = info
+        except tarfile.TarError as exc:
+            self.close()
+            raise FormatError(f"{where}: not a readable tar archive ({exc})",
+                              hint="give an OCI layout, an oci-archive or a docker save tarball") from exc
+
+    def _resolve(self, name: str) -> tarfile.TarInfo | None:
+        name = normalize(name)
+        for _ in range(MAX_LINK_HOPS):
+            info = self.members.get(name)
+            if info is None or info.isfile():
+                return info
+            if info.issym():
+                target = info.linkname
+                name = normalize(target if target.startswith("/") else
+                                 posixpath.join(posixpath.dirname(name), target))
+            elif info.islnk():
+                name = normalize(info.linkname)
+            else:
+                return None
+        raise FormatError(f"{self.where}: {name} is a symlink loop")
+
+    def exists(self, name: str) -> bool:
+        return self._resolve(name) is not None
+
+    def size(self, name: str) -> int:
+        info = self._resolve(name)
+        if info is None:
+            raise self.missing(name)
+        return info.size
+
+    def _pread_shared(self, n: int, offset: int) -> bytes:
+        with self.lock:
+            self.fileobj.seek(offset)
+            return self.fileobj.read(n)
+
+    def open(self, name: str) -> BinaryIO:
+        info = self._resolve(name)
+        if info is None:
+            raise self.missing(name)
+        if self.path is None:
+            return _Range(self._pread_shared, info.offset_data, info.size)
+        f = open(self.path, "rb")
+        fd = f.fileno()
+        return _Range(lambda n, off: os.pread(fd, n, off), info.offset_data, info.size, on_close=f.close)
+
+    def names(self) -> list[str]:
+        return sorted(n for n in self.members if self._resolve(n) is not None)
+
+    def close(self) -> None:
+        try:
+            self.fileobj.close()
+        finally:
+            for p in self.cleanup:
+                try:
+                    os.unlink(p)
+                except FileNotFoundError:
+                    pass
+
+
+def _spool(stream: BinaryIO, tmp_dir: Path, *, where: str) -> str:
+    """Copy ``stream`` (decompressed by magic bytes) to a temp file; returns its path."""
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="archive-", suffix=".tar", dir=tmp_dir)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            plain = open_decompressed(stream, what=where)
+            shutil.copyfileobj(plain, out, CHUNK)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
+def open_tar(path: str, tmp_dir: Path) -> TarStore:
+    """A ``TarStore`` over the file at ``path``; a gzip/zstd-compressed archive is spooled
+    once, decompressed, to ``tmp_dir`` (removed when the store is closed)."""
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError as exc:
+        raise ImageNotFound(f"{path}: no such file", hint="check the path") from exc
+    except IsADirectoryError as exc:
+        raise FormatError(f"{path}: is a directory, expected an archive",
+                          hint="use oci:DIR for an OCI layout directory") from exc
+    kind = sniff(f.read(8))
+    f.seek(0)
+    if kind == "tar":
+        return TarStore(f, where=path, path=path)
+    try:
+        tmp = _spool(f, tmp_dir, where=path)
+    except CompressionError:
+        raise
+    finally:
+        f.close()
+    return TarStore(open(tmp, "rb"), where=path, path=tmp, cleanup=[tmp])
+
+
+def open_tar_fileobj(fileobj: BinaryIO, tmp_dir: Path, *, where: str) -> TarStore:
+    """A ``TarStore`` over a file object. A seekable, uncompressed one is read in place;
+    anything else (a pipe, an HTTP body, a compressed stream) is spooled once."""
+    seekable = False
+    try:
+        seekable = fileobj.seekable()
+    except (AttributeError, OSError):
+        pass
+    if seekable:
+        start = fileobj.tell()
+        kind = sniff(fileobj.read(8))
+        fileobj.seek(start)
+        if kind == "tar":
+            return TarStore(fileobj, where=where)
+    tmp = _spool(fileobj, tmp_dir, where=where)
+    return TarStore(open(tmp, "rb"), where=where, path=tmp, cleanup=[tmp])
