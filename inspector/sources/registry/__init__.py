@@ -1,0 +1,26 @@
+"""Pull images from any OCI/Docker registry with ``requests`` only (no daemon).
+
+``open_registry(ref, options, reference=...)`` parses and normalises ``ref`` (Docker Hub
+rules), authenticates (Bearer tokens, Basic, docker config credentials), resolves the
+manifest for ``options.platform`` and returns an ``Image`` whose layers stream from the
+registry — verified, resumable, cached by digest — when opened.
+
+Modules: ``reference`` (parsing), ``auth`` (challenges, tokens, the AuthBase),
+``credentials`` (docker config + helpers), ``client`` (transport, retries, auth loop),
+``blobs`` (streaming downloads), ``blobcache`` (digest-addressed cache), ``image``.
+"""
+
+from __future__ import annotations
+
+from inspector.options import Options
+from inspector.sources.base import Image
+from inspector.sources.registry.image import open_registry_image
+from inspector.sources.registry.reference import RegistryRef, parse
+
+__all__ = ["open_registry", "parse", "RegistryRef"]
+
+
+def open_registry(ref: str, options: Options, *, reference: str) -> Image:
+    """Open ``ref`` (``[REGISTRY/]REPO[:TAG][@DIGEST]``) from its registry; ``reference`` is
+    what the user typed (kept as ``Image.reference``)."""
+    return open_registry_image(parse(ref), options, reference=reference)

@@ -1,0 +1,114 @@
+"""Digest-addressed cache of verified blobs: ``CACHE/blobs/<algo>/<hex>``.
+
+A file appears under its final name only after its bytes hashed to that name: writes go to
+a temporary file in the same directory, are fsynced and renamed once the digest verified.
+So nothing half-written or corrupt is ever read back as trusted; a crash leaves at most a
+``.tmp-*`` file, which is never read (only exact digest names are).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+_DIGEST = re.compile(r"^(sha256|sha512):([a-f0-9]{64}|[a-f0-9]{128})$")
+
+
+class BlobCache:
+    def __init__(self, root: Path, *, writable: bool = True) -> None:
+        self.root = Path(root) / "blobs"
+        self.writable = writable
+
+    def path(self, digest: str) -> Path | None:
+        """Where ``digest`` lives (``None`` for digests we would not trust as names)."""
+        m = _DIGEST.match(digest)
+        if not m:
+            return None
+        return self.root / m.group(1) / m.group(2)
+
+    def get_bytes(self, digest: str, limit: int) -> bytes | None:
+        path = self.path(digest)
+        if path is None:
+            return None
+        try:
+            if path.stat().st_size > limit:
+                return None
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    def open(self, digest: str) -> BinaryIO | None:
+        path = self.path(digest)
+        if path is None:
+            return None
+        try:
+            return open(path, "rb")
+        except OSError:
+            return None
+
+    def put_bytes(self, digest: str, data: bytes) -> None:
+        """Store already-verified ``data``; cache trouble is never fatal."""
+        writer = self.writer(digest)
+        if writer is None:
+            return
+        try:
+            writer.write(data)
+            writer.commit()
+        except OSError:
+            writer.abort()
+
+    def writer(self, digest: str) -> CacheWriter | None:
+        if not self.writable:
+            return None
+        path = self.path(digest)
+        if path is None:
+            return None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name[:16]}-", dir=path.parent)
+        except OSError:
+            return None
+        return CacheWriter(os.fdopen(fd, "wb"), Path(tmp), path)
+
+
+class CacheWriter:
+    """Collects bytes into a temporary file; ``commit()`` (only after verification) makes
+    them visible under the digest name, ``abort()`` removes them."""
+
+    def __init__(self, file: BinaryIO, tmp: Path, final: Path) -> None:
+        self.file, self.tmp, self.final = file, tmp, final
+        self.done = False
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+
+    def commit(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self.tmp, self.final)
+        except OSError:
+            self._remove()
+
+    def abort(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        self._remove()
+
+    def _remove(self) -> None:
+        try:
+            self.file.close()
+        except OSError:
+            pass
+        try:
+            self.tmp.unlink()
+        except OSError:
+            pass

@@ -1,0 +1,370 @@
+"""One registry, one repository: transport, authentication, retries (registry.md §2, §6, §8).
+
+Thread-safe: each thread gets its own ``requests.Session`` (sessions are not safe to share
+across threads); tokens live in a dict guarded by a lock, one token per scope. Credentials
+are attached by ``auth.RegistryAuth`` (registry host only; ``.netrc`` cannot override it;
+requests strips it on cross-host redirects).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import requests
+
+from inspector.errors import AuthError, Cancelled, RateLimited, TransportError
+from inspector.options import Options
+from inspector.sources.registry import credentials as creds_mod
+from inspector.sources.registry.auth import (
+    MAX_TOKEN_BODY,
+    Challenge,
+    RegistryAuth,
+    Token,
+    basic_header,
+    check_realm,
+    parse_challenges,
+    parse_token_response,
+    pick_challenge,
+)
+from inspector.sources.registry.reference import RegistryRef, is_loopback_host
+
+#: (connect, read) timeouts in seconds; requests has none by default
+TIMEOUT = (15, 60)
+#: attempts for 5xx/408/connection errors; backoff doubles from BACKOFF_SECONDS
+MAX_ATTEMPTS = 4
+BACKOFF_SECONDS = 0.5
+#: 429: wait at most this long per Retry-After, and at most this many times; a longer
+#: Retry-After fails at once (Docker Hub's window is hours)
+MAX_RETRY_AFTER_SECONDS = 30
+MAX_RATE_LIMIT_WAITS = 3
+RETRY_STATUSES = frozenset({408, 500, 502, 503, 504, 522})
+USER_AGENT = "inspector (+requests)"
+#: cap on error bodies we read to find an error code
+MAX_ERROR_BODY = 1 << 20
+
+
+def _sleep(seconds: float, cancel: threading.Event) -> None:
+    if cancel.wait(seconds):
+        raise Cancelled()
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def error_codes(resp: requests.Response) -> list[str]:
+    """The distribution error codes in a response body (``NAME_UNKNOWN``, …)."""
+    try:
+        body = resp.raw.read(MAX_ERROR_BODY, decode_content=True) if resp.raw else resp.content
+        doc = json.loads(body)
+        return [str(e.get("code", "")) for e in doc.get("errors") or [] if isinstance(e, dict)]
+    except (ValueError, AttributeError, TypeError, OSError, requests.RequestException):
+        return []
+
+
+class RegistryClient:
+    """Talks to ``ref.host`` about ``ref.path`` only."""
+
+    def __init__(self, ref: RegistryRef, options: Options, *, session_factory=requests.Session) -> None:
+        self.ref = ref
+        self.options = options
+        self.session_factory = session_factory
+        self.verify: bool | str = str(options.ca_cert) if options.ca_cert else options.tls_verify
+        self._local = threading.local()
+        self._lock = threading.RLock()  # token fetch reads credentials under it
+        self._tokens: dict[str, Token] = {}
+        self._challenge: Challenge | None = None
+        self._base: str | None = None
+        self._creds: creds_mod.Credentials | None = None
+        self._creds_loaded = False
+        self.token_requests = 0  # for tests and diagnostics
+
+    # -- plumbing -------------------------------------------------------------------------
+    @property
+    def session(self) -> requests.Session:
+        s = getattr(self._local, "session", None)
+        if s is None:
+            s = self.session_factory()
+            s.headers["User-Agent"] = USER_AGENT
+            self._local.session = s
+        return s
+
+    def credentials(self) -> creds_mod.Credentials | None:
+        if not self._creds_loaded:
+            with self._lock:
+                if not self._creds_loaded:
+                    self._creds = None if self.options.anonymous else creds_mod.lookup(self.ref.domain)
+                    self._creds_loaded = True
+        return self._creds
+
+    @property
+    def base(self) -> str:
+        if self._base is None:
+            with self._lock:
+                if self._base is None:
+                    self._base = self._ping()
+        return self._base
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/v2/{self.ref.path}/{path}"
+
+    def _ping(self) -> str:
+        """``GET /v2/`` to find the scheme and the auth challenge. https first; plain http only
+        for loopback registries or with tls_verify off."""
+        schemes = ["https"]
+        if self.ref.is_loopback() or not self.options.tls_verify:
+            schemes.append("http")
+        first_error: Exception | None = None
+        for scheme in schemes:
+            base = f"{scheme}://{self.ref.host}"
+            try:
+                resp = self._send("GET", base + "/v2/", headers={}, auth=None, stream=False)
+            except TransportError as exc:
+                first_error = first_error or exc
+                continue
+            status = resp.status_code
+            if status == 401:
+                self._challenge = pick_challenge(self._www_authenticate(resp))
+            resp.close()
+            if status not in (200, 401) and first_error is not None:
+                raise first_error  # e.g. http to a TLS port: "400 client sent HTTP to HTTPS"
+            return base
+        assert first_error is not None
+        raise first_error
+
+    @staticmethod
+    def _www_authenticate(resp: requests.Response) -> list[Challenge]:
+        raw = getattr(resp.raw, "headers", None)
+        values = raw.getlist("WWW-Authenticate") if hasattr(raw, "getlist") else []
+        if not values and resp.headers.get("WWW-Authenticate"):
+            values = [resp.headers["WWW-Authenticate"]]
+        return parse_challenges(values)
+
+    def _send(self, method: str, url: str, *, headers: dict, auth, stream: bool,
+              allow_redirects: bool = True) -> requests.Response:
+        """One request with retries for connection errors and 5xx (not for 401/429)."""
+        cancel = self.options.cancel
+        host = urlsplit(url).netloc
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            if cancel.is_set():
+                raise Cancelled()
+            try:
+                resp = self.session.request(method, url, headers=headers, auth=auth, stream=stream,
+                                            timeout=TIMEOUT, verify=self.verify,
+                                            allow_redirects=allow_redirects)
+            except requests.exceptions.SSLError as exc:
+                raise TransportError(
+                    f"TLS verification failed talking to {host}",
+                    hint="pass --ca-cert FILE for a private CA, or --no-tls-verify for a registry "
+                         "you trust") from exc
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt == MAX_ATTEMPTS or _is_dns_failure(exc):
+                    raise TransportError(_connection_message(host, exc, attempt),
+                                         hint="check the registry name and your network") from exc
+                _sleep(BACKOFF_SECONDS * 2 ** (attempt - 1) * (1 + random.random() / 10), cancel)
+                continue
+            if resp.status_code in RETRY_STATUSES and attempt < MAX_ATTEMPTS:
+                resp.close()
+                _sleep(BACKOFF_SECONDS * 2 ** (attempt - 1) * (1 + random.random() / 10), cancel)
+                continue
+            if resp.status_code in RETRY_STATUSES:
+                resp.close()
+                raise TransportError(f"{host} answered HTTP {resp.status_code} to {method} "
+                                     f"{_redact(url)} {attempt} times",
+                                     hint="the registry is having trouble; try again later")
+            return resp
+        raise AssertionError("unreachable")
+
+    # -- the request loop -----------------------------------------------------------------
+    def request(self, method: str, url: str, *, headers: dict | None = None,
+                stream: bool = False, what: str) -> requests.Response:
+        """``method url`` with auth (one re-auth per request) and 429 handling. Returns any
+        response that is not 401/403/429/5xx; callers map 404 and others."""
+        headers = dict(headers or {})
+        reauthed = False
+        waits = 0
+        base = self.base
+        while True:
+            header = self._auth_header()
+            resp = self._send(method, url, headers=headers, auth=RegistryAuth(base, header),
+                              stream=stream)
+            status = resp.status_code
+            if status == 401 and not reauthed:
+                self._on_401(resp, sent=header)
+                resp.close()
+                reauthed = True
+                continue
+            if status in (401, 403):
+                resp.close()
+                raise self._denied(status, what)
+            if status == 429:
+                delay = _retry_after(resp.headers.get("Retry-After"))
+                limits = _ratelimit_headers(resp)
+                resp.close()
+                if waits < MAX_RATE_LIMIT_WAITS and (delay is None or delay <= MAX_RETRY_AFTER_SECONDS):
+                    waits += 1
+                    _sleep(delay if delay is not None else 2.0 * 2 ** waits, self.options.cancel)
+                    continue
+                raise RateLimited(
+                    f"{self.ref.host} rate-limited {what} (HTTP 429{'; ' + limits if limits else ''})",
+                    hint="wait and retry later; logging in (docker login) raises the limit")
+            return resp
+
+    def _auth_header(self) -> str | None:
+        creds = self.credentials()
+        if creds and creds.registry_token:
+            return f"Bearer {creds.registry_token}"
+        challenge = self._challenge
+        if challenge is None:
+            return None
+        if challenge.scheme == "basic":
+            if creds and (creds.username or creds.password):
+                return basic_header(creds.username, creds.password)
+            return None
+        token = self._token_for(self.ref.scope)
+        return f"Bearer {token.value}" if token else None
+
+    def _on_401(self, resp: requests.Response, *, sent: str | None) -> None:
+        challenge = pick_challenge(self._www_authenticate(resp)) or self._challenge
+        if challenge is None:
+            raise AuthError(f"{self.ref.host} refused {self.ref.name} (HTTP 401) without saying how "
+                            "to authenticate")
+        with self._lock:
+            self._challenge = challenge
+            if challenge.scheme == "bearer":
+                self._tokens.pop(self.ref.scope, None)
+        if challenge.scheme == "basic" and not (self.credentials() or sent):
+            raise AuthError(f"{self.ref.host} requires a login to pull {self.ref.name}",
+                            hint=f"run docker login {self.ref.domain}")
+
+    def _denied(self, status: int, what: str) -> AuthError:
+        creds = self.credentials()
+        if creds:
+            return AuthError(f"{self.ref.host} denied {what} (HTTP {status}) with the credentials "
+                             f"from {creds.source}",
+                             hint="check them (docker login), or pass --anonymous for a public image")
+        return AuthError(f"{self.ref.host} denied {what} (HTTP {status}) to an anonymous client",
+                         hint=f"the repository may be private or not exist; "
+                              f"run docker login {self.ref.domain} if you have access")
+
+    def _token_for(self, scope: str) -> Token | None:
+        with self._lock:
+            token = self._tokens.get(scope)
+            if token is not None and token.fresh():
+                return token
+            challenge = self._challenge
+            if challenge is None or challenge.scheme != "bearer":
+                return None
+            token = self._fetch_token(challenge, scope)
+            self._tokens[scope] = token
+            return token
+
+    def _fetch_token(self, challenge: Challenge, scope: str) -> Token:
+        realm = challenge.realm
+        if not realm:
+            raise AuthError(f"{self.ref.host} sent a Bearer challenge without a realm")
+        check_realm(realm, self.ref.hostname,
+                    allow_http=(self._base or "").startswith("http:") or not self.options.tls_verify
+                    or is_loopback_host(urlsplit(realm).hostname or ""))
+        scopes = [scope]
+        extra = challenge.params.get("scope")
+        if extra and extra not in scopes:
+            scopes.insert(0, extra)
+        params = ([("service", challenge.params["service"])] if "service" in challenge.params else [])
+        params += [("scope", s) for s in scopes]
+        creds = self.credentials()
+        realm_host = urlsplit(realm).netloc
+        where = f"token service {realm_host} for {self.ref.name}"
+        self.token_requests += 1
+        try:
+            if creds and creds.identity_token:
+                resp = self._oauth_refresh(realm, params, creds)
+            else:
+                auth = ((creds.username, creds.password) if creds and creds.username else None)
+                resp = self.session.get(realm, params=params, auth=auth or _NO_NETRC, timeout=TIMEOUT,
+                                        verify=self.verify, allow_redirects=False)
+        except requests.exceptions.SSLError as exc:
+            raise TransportError(f"TLS verification failed talking to {realm_host}",
+                                 hint="pass --ca-cert FILE for a private CA") from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransportError(_connection_message(realm_host, exc, 1)) from exc
+        with resp:
+            if resp.status_code in (401, 403) and creds:
+                raise AuthError(f"the {where} rejected the credentials from {creds.source} "
+                                f"(HTTP {resp.status_code})",
+                                hint="they may be stale: run docker login again, or pass "
+                                     "--anonymous to pull a public image without them")
+            if resp.status_code != 200:
+                raise AuthError(f"the {where} answered HTTP {resp.status_code}",
+                                hint="check the image name and your access to it")
+            body = resp.raw.read(MAX_TOKEN_BODY + 1, decode_content=True)
+        if len(body) > MAX_TOKEN_BODY:
+            raise AuthError(f"the {where} sent an oversized response")
+        try:
+            doc = json.loads(body)
+        except ValueError as exc:
+            raise AuthError(f"the {where} sent a response that is not JSON") from exc
+        return parse_token_response(doc, where=where)
+
+    def _oauth_refresh(self, realm: str, params: list, creds) -> requests.Response:
+        """OAuth2 refresh-token grant (identity tokens); GET with Basic on 404 (oauth.md)."""
+        form = {"grant_type": "refresh_token", "refresh_token": creds.identity_token,
+                "client_id": "inspector"}
+        form.update({k: v for k, v in params if k == "service"})
+        form["scope"] = " ".join(v for k, v in params if k == "scope")
+        resp = self.session.post(realm, data=form, auth=_NO_NETRC, timeout=TIMEOUT,
+                                 verify=self.verify, allow_redirects=False)
+        if resp.status_code not in (404, 405):
+            return resp
+        resp.close()
+        return self.session.get(realm, params=params,
+                                auth=(creds.username or "<token>", creds.identity_token),
+                                timeout=TIMEOUT, verify=self.verify, allow_redirects=False)
+
+
+class _NoAuth(requests.auth.AuthBase):
+    """An explicit "no credentials", so requests does not consult ``~/.netrc``."""
+
+    def __call__(self, request):
+        return request
+
+
+_NO_NETRC = _NoAuth()
+
+
+def _redact(url: str) -> str:
+    """Drop query strings (signed URLs carry secrets there)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _ratelimit_headers(resp: requests.Response) -> str:
+    names = ("ratelimit-limit", "ratelimit-remaining", "docker-ratelimit-source")
+    return ", ".join(f"{n}: {resp.headers[n]}" for n in names if n in resp.headers)
+
+
+def _is_dns_failure(exc: Exception) -> bool:
+    text = str(exc)
+    return "Name or service not known" in text or "NameResolution" in text or "getaddrinfo" in text
+
+
+def _connection_message(host: str, exc: Exception, attempts: int) -> str:
+    if _is_dns_failure(exc):
+        return f"cannot resolve registry host {host}"
+    suffix = f" after {attempts} attempts" if attempts > 1 else ""
+    kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+    return f"{kind} talking to {host}{suffix}"
