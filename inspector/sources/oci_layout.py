@@ -22,6 +22,7 @@ from inspector.errors import (
     DigestMismatch,
     FormatError,
     ImageNotFound,
+    PlatformNotFound,
     SizeMismatch,
     UnsupportedMediaType,
 )
@@ -154,7 +155,19 @@ class Layout:
                         if isinstance(e, dict) and (e.get("mediaType") is None
                                                     or mt.is_index(e.get("mediaType"))
                                                     or mt.is_manifest(e.get("mediaType")))]
-            child = choose_manifest(children, wanted, where=f"{self.where} index {desc.get('digest')}")
+            # a nested index without a platform is not "linux/amd64": look inside it
+            nested = [e for e in children if mt.is_index(e.get("mediaType")) and not e.get("platform")]
+            images = [e for e in children if e not in nested]
+            try:
+                child = choose_manifest(images, wanted, where=f"{self.where} index {desc.get('digest')}")
+            except PlatformNotFound:
+                for inner in nested:
+                    try:
+                        return self.resolve(inner, wanted, platform=platform, depth=depth + 1)
+                    except PlatformNotFound:
+                        if inner is nested[-1]:
+                            raise
+                raise
             chosen_platform = (str(Platform.from_descriptor(child.get("platform")))
                                if child.get("platform") else platform)
             return self.resolve(child, wanted, platform=chosen_platform, depth=depth + 1)
