@@ -15,6 +15,7 @@ import os
 import shlex
 import subprocess
 import tarfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,7 +27,8 @@ DEFAULT_CACHE = Path(os.environ.get("INSPECTOR_SAMPLES_CACHE",
                                     Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "inspector-samples"))
 """Where downloaded .debs live (outside git). INSPECTOR_SAMPLES_CACHE overrides."""
 
-SNAPSHOT_FALLBACK = "https://snapshot.debian.org/archive/debian/{stamp}/"
+SNAPSHOT = "https://snapshot.debian.org/archive/{archive}/{stamp}/"
+"""Fallback for pinned .debs that left deb.debian.org (superseded by a newer version)."""
 DOWNLOAD_TIMEOUT = 60  # seconds per request
 
 
@@ -76,22 +78,43 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def fetch(name: str, entry: dict, cache_dir: Path = DEFAULT_CACHE) -> Path:
-    """Path of the pinned .deb in the cache, downloading it if needed; sha256 verified."""
+def snapshot_url(url: str, epoch: int) -> str | None:
+    """The same pool file on snapshot.debian.org, as of the end of the lock's day."""
+    for archive in ("debian-security", "debian"):
+        prefix = f"http://deb.debian.org/{archive}/"
+        if url.startswith(prefix):
+            stamp = time.strftime("%Y%m%dT235959Z", time.gmtime(epoch))
+            return SNAPSHOT.format(archive=archive, stamp=stamp) + url[len(prefix):]
+    return None
+
+
+def _download(url: str, dest: Path) -> None:
+    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as resp, open(dest, "wb") as fh:
+        while chunk := resp.read(1 << 20):
+            fh.write(chunk)
+
+
+def fetch(name: str, entry: dict, cache_dir: Path = DEFAULT_CACHE, epoch: int | None = None) -> Path:
+    """Path of the pinned .deb in the cache, downloading it if needed; sha256 verified.
+    Tries the locked URL, then (given the lock's epoch) snapshot.debian.org."""
     debs = cache_dir / "debs"
     debs.mkdir(parents=True, exist_ok=True)
     path = debs / urllib.parse.unquote(entry["url"].rsplit("/", 1)[1])
     if path.exists() and _sha256_file(path) == entry["sha256"]:
         return path
     tmp = path.with_suffix(".part")
-    try:
-        with urllib.request.urlopen(entry["url"], timeout=DOWNLOAD_TIMEOUT) as resp, open(tmp, "wb") as fh:
-            while chunk := resp.read(1 << 20):
-                fh.write(chunk)
-    except (urllib.error.URLError, OSError) as exc:
-        tmp.unlink(missing_ok=True)
-        raise FetchError(f"cannot download {name} {entry['version']} from {entry['url']}: {exc}; "
-                         f"offline, or the version left the mirror (rebuild with --refresh)") from exc
+    urls = [entry["url"]] + [u for u in [epoch is not None and snapshot_url(entry["url"], epoch)] if u]
+    errors = []
+    for url in urls:
+        try:
+            _download(url, tmp)
+            break
+        except (urllib.error.URLError, OSError) as exc:
+            tmp.unlink(missing_ok=True)
+            errors.append(f"{url}: {exc}")
+    else:
+        raise FetchError(f"cannot download {name} {entry['version']} ({'; '.join(errors)}): "
+                         "offline, or the version left the mirror (rebuild with --refresh)")
     got = _sha256_file(tmp)
     if got != entry["sha256"]:
         tmp.unlink()
@@ -135,7 +158,7 @@ class Deb:
     members: list[tuple[tarfile.TarInfo, bytes | None]]  # data.tar order, names as stored
 
     @classmethod
-    def open(cls, path: Path) -> "Deb":
+    def open(cls, path: Path) -> Deb:
         raw = path.read_bytes()
         ar = _ar_members(raw)
         control_name = next(n for n in ar if n.startswith("control.tar"))

@@ -67,7 +67,7 @@ class Builder:
             if (self.refresh and not self._resolved) or name not in pins:
                 pins.update(debs.resolve([n for n in DISTROLESS_DEBS if self.refresh or n not in pins]))
                 self._resolved = True
-            path = debs.fetch(name, pins[name], self.cache_dir)
+            path = debs.fetch(name, pins[name], self.cache_dir, self.epoch)
             self._debs[name] = debs.Deb.open(path)
         return self._debs[name]
 

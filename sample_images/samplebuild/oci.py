@@ -254,7 +254,7 @@ class Layout:
         manifest = json.loads(self.blob(self.entries[name]["digest"]))
         config = json.loads(self.blob(manifest["config"]["digest"]))
         layers = []
-        for desc, diff_id, hist in zip(manifest["layers"], config["rootfs"]["diff_ids"], config["history"]):
+        for desc, diff_id, hist in zip(manifest["layers"], config["rootfs"]["diff_ids"], config["history"], strict=True):
             uncompressed = len(gzip.decompress(self.blob(desc["digest"])))
             layers.append(Layer(desc["digest"], desc["size"], diff_id, uncompressed, hist["created_by"], desc["mediaType"]))
         return layers, config["config"], manifest.get("annotations", {})
