@@ -158,19 +158,18 @@ def host_key(url: str) -> tuple[str, str, int]:
 
 
 class RegistryAuth(requests.auth.AuthBase):
-    """Attach ``header()`` to requests whose host and port are the registry's; nothing to
-    any other host."""
+    """Attach ``header`` (an ``Authorization`` value) to requests whose host and port are
+    the registry's; nothing to any other host."""
 
-    def __init__(self, base_url: str, header) -> None:
+    def __init__(self, base_url: str, header: str | None) -> None:
         _, self.hostname, self.port = host_key(base_url)
-        self.header = header  # callable () -> str | None
+        self.header = header
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         _, hostname, port = host_key(request.url)
         if (hostname, port) == (self.hostname, self.port):
-            value = self.header()
-            if value:
-                request.headers["Authorization"] = value
+            if self.header:
+                request.headers["Authorization"] = self.header
         return request
 
 

@@ -296,7 +296,7 @@ class RegistryClient:
             else:
                 auth = ((creds.username, creds.password) if creds and creds.username else None)
                 resp = self.session.get(realm, params=params, auth=auth or _NO_NETRC, timeout=TIMEOUT,
-                                        verify=self.verify, allow_redirects=False)
+                                        verify=self.verify, allow_redirects=False, stream=True)
         except requests.exceptions.SSLError as exc:
             raise TransportError(f"TLS verification failed talking to {realm_host}",
                                  hint="pass --ca-cert FILE for a private CA") from exc
@@ -327,13 +327,13 @@ class RegistryClient:
         form.update({k: v for k, v in params if k == "service"})
         form["scope"] = " ".join(v for k, v in params if k == "scope")
         resp = self.session.post(realm, data=form, auth=_NO_NETRC, timeout=TIMEOUT,
-                                 verify=self.verify, allow_redirects=False)
+                                 verify=self.verify, allow_redirects=False, stream=True)
         if resp.status_code not in (404, 405):
             return resp
         resp.close()
         return self.session.get(realm, params=params,
                                 auth=(creds.username or "<token>", creds.identity_token),
-                                timeout=TIMEOUT, verify=self.verify, allow_redirects=False)
+                                timeout=TIMEOUT, verify=self.verify, allow_redirects=False, stream=True)
 
 
 class _NoAuth(requests.auth.AuthBase):

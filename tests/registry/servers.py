@@ -1,0 +1,312 @@
+"""Real servers for the registry tests, all on loopback:
+
+- ``RegistryProcess``: the CNCF distribution registry (``docker-registry serve``), any auth;
+- ``TokenServer``: a token service issuing real JWTs (RS256, ``x5c`` chain to a test CA),
+  the Bearer flow Docker Hub and gcr.io use (distribution ``registry/auth/token``);
+- ``FaultProxy``: forwards to a registry and injects faults (cut connections, statuses,
+  corrupted bytes, redirects, ignored Range), recording every request's headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import http.client
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+#: how long a server may take to accept connections before the fixture fails
+START_TIMEOUT_SECONDS = 20
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, proc: subprocess.Popen | None = None) -> None:
+    """Poll until ``host:port`` accepts a connection (the server is up)."""
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)  # polling a condition, not synchronising on time
+    raise RuntimeError(f"nothing listening on {host}:{port} after {START_TIMEOUT_SECONDS}s")
+
+
+class RegistryProcess:
+    """``docker-registry serve`` with a generated config; ``auth``/``tls`` are config dicts."""
+
+    def __init__(self, workdir: Path, storage: Path, *, auth: dict | None = None,
+                 tls: dict | None = None) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        config = {"version": 0.1, "log": {"level": "error", "accesslog": {"disabled": True}},
+                  "storage": {"filesystem": {"rootdirectory": str(storage)}},
+                  "http": {"addr": f"127.0.0.1:{self.port}", "secret": uuid.uuid4().hex}}
+        if tls:
+            config["http"]["tls"] = tls
+        if auth:
+            config["auth"] = auth
+        path = workdir / "config.yml"
+        path.write_text(json.dumps(config))  # JSON is YAML
+        self.proc = subprocess.Popen(["docker-registry", "serve", str(path)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        wait_for_port("127.0.0.1", self.port, self.proc)
+        self.host = f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+def _serve(handler_cls, host: str, state) -> tuple[_Server, int]:
+    handler = type("Handler", (handler_cls,), {"state": state})
+    server = _Server((host, 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+# --- token service -------------------------------------------------------------------------
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass
+class TokenState:
+    signer_key: object  # cryptography RSA private key
+    chain: list[str]  # x5c: base64 DER, leaf first
+    issuer: str = "test-issuer"
+    users: dict[str, str] = field(default_factory=lambda: {"alice": "wonderland"})
+    response_key: str = "token"  # "token" | "access_token" | "both"
+    expires_in: int | None = 300
+    requests: list[dict] = field(default_factory=list)
+
+    def jwt(self, service: str, subject: str, access: list[dict]) -> str:
+        now = int(time.time())
+        header = {"typ": "JWT", "alg": "RS256", "x5c": self.chain}
+        claims = {"iss": self.issuer, "sub": subject, "aud": service, "exp": now + 600,
+                  "nbf": now - 10, "iat": now, "jti": uuid.uuid4().hex, "access": access}
+        signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
+        sig = self.signer_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{signing_input}.{_b64url(sig)}"
+
+
+class _TokenHandler(BaseHTTPRequestHandler):
+    state: TokenState
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        query = parse_qsl(urlsplit(self.path).query)
+        service = next((v for k, v in query if k == "service"), "")
+        scopes = [v for k, v in query if k == "scope"]
+        subject = ""
+        auth = self.headers.get("Authorization", "")
+        self.state.requests.append({"scopes": scopes, "service": service, "authorization": auth})
+        if auth.startswith("Basic "):
+            user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+            if self.state.users.get(user) != password:
+                self._reply(401, {"details": "bad credentials"})
+                return
+            subject = user
+        access = []
+        for scope in scopes:
+            kind, _, rest = scope.partition(":")
+            name, _, actions = rest.rpartition(":")
+            allowed = actions.split(",") if subject else [a for a in actions.split(",") if a == "pull"]
+            access.append({"type": kind, "name": name, "actions": allowed})
+        token = self.state.jwt(service, subject, access)
+        body: dict = {}
+        if self.state.response_key in ("token", "both"):
+            body["token"] = token
+        if self.state.response_key in ("access_token", "both"):
+            body["access_token"] = token
+        if self.state.expires_in is not None:
+            body["expires_in"] = self.state.expires_in
+        body["issued_at"] = datetime.datetime.now(datetime.UTC).isoformat()
+        self._reply(200, body)
+
+    def _reply(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class TokenServer:
+    """Signs with the leaf of a trustme RSA CA; the registry trusts ``root_pem``."""
+
+    def __init__(self, workdir: Path) -> None:
+        import trustme
+
+        ca = trustme.CA(key_type=trustme.KeyType.RSA)
+        leaf = ca.issue_cert("token-signer.test", key_type=trustme.KeyType.RSA)
+        key = serialization.load_pem_private_key(leaf.private_key_pem.bytes(), password=None)
+        cert = x509.load_pem_x509_certificate(leaf.cert_chain_pems[0].bytes())
+        chain = [base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()]
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.root_pem = workdir / "token-root.pem"
+        ca.cert_pem.write_to_path(str(self.root_pem))
+        self.state = TokenState(key, chain)
+        self.server, self.port = _serve(_TokenHandler, "127.0.0.1", self.state)
+        self.realm = f"http://127.0.0.1:{self.port}/token"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+# --- fault-injecting proxy -----------------------------------------------------------------
+
+@dataclass
+class Faults:
+    cut_blob: dict[str, int] = field(default_factory=dict)  # digest → bytes sent before cutting (once)
+    corrupt_blob: set[str] = field(default_factory=set)  # digest → flip one byte (always)
+    status_once: list[tuple[str, int, dict]] = field(default_factory=list)  # (path part, status, headers)
+    status_always: list[tuple[str, int]] = field(default_factory=list)
+    redirect_blobs_to: str | None = None  # base URL that serves the same blobs
+    ignore_range: bool = False
+
+
+@dataclass
+class ProxyState:
+    backend: str  # host:port of a plain-HTTP registry
+    faults: Faults = field(default_factory=Faults)
+    requests: list[dict] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    state: ProxyState
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def _handle(self, method: str) -> None:
+        st, faults = self.state, self.state.faults
+        headers = {k: v for k, v in self.headers.items()}
+        with st.lock:
+            st.requests.append({"method": method, "path": self.path, "headers": headers})
+            for i, (part, status, extra) in enumerate(faults.status_once):
+                if part in self.path:
+                    del faults.status_once[i]
+                    return self._reply(status, extra)
+            for part, status in faults.status_always:
+                if part in self.path:
+                    return self._reply(status, {})
+        digest = self.path.rsplit("/", 1)[-1] if "/blobs/" in self.path else None
+        if digest and faults.redirect_blobs_to and method == "GET":
+            return self._reply(307, {"Location": faults.redirect_blobs_to + self.path})
+        forward = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
+        if faults.ignore_range:
+            forward.pop("Range", None)
+        conn = http.client.HTTPConnection(st.backend, timeout=30)
+        conn.request(method, self.path, headers=forward)
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        cut = None
+        with st.lock:
+            if digest in faults.corrupt_blob and body and resp.status in (200, 206):
+                body = bytes([body[0] ^ 0xFF]) + body[1:]
+            if digest in faults.cut_blob and resp.status == 200 and method == "GET":
+                cut = faults.cut_blob.pop(digest)
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("connection", "transfer-encoding", "date", "server"):
+                self.send_header(k, v)
+        if "Content-Length" not in resp.headers:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if method == "HEAD":
+            return
+        if cut is not None:
+            self.wfile.write(body[:cut])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.wfile.write(body)
+
+    def _reply(self, status: int, headers: dict) -> None:
+        body = json.dumps({"errors": [{"code": "INJECTED", "message": "fault"}]}).encode()
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+class FaultProxy:
+    def __init__(self, backend: str, *, host: str = "127.0.0.1") -> None:
+        self.state = ProxyState(backend)
+        self.server, self.port = _serve(_ProxyHandler, host, self.state)
+        self.host = f"{host}:{self.port}"
+
+    @property
+    def faults(self) -> Faults:
+        return self.state.faults
+
+    def reset(self) -> None:
+        with self.state.lock:
+            self.state.faults = Faults()
+            self.state.requests.clear()
+
+    def requests_to(self, part: str, method: str = "GET") -> list[dict]:
+        return [r for r in self.state.requests if part in r["path"] and r["method"] == method]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def make_htpasswd(path: Path, users: dict[str, str]) -> Path:
+    """bcrypt htpasswd (the only hash distribution accepts) via glibc's crypt(3)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    lines = [f"{u}:{crypt.crypt(p, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 4))}" for u, p in users.items()]
+    path.write_text("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    return path
