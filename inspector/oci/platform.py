@@ -54,9 +54,7 @@ class Platform:
         if arch in _ARCH_ALIASES:
             arch, implied = _ARCH_ALIASES[arch]
             variant = variant or implied
-        if arch == "arm64" and variant == "v8":
-            variant = ""
-        if arch == "arm64" and variant == "8":
+        if arch == "arm64" and variant in ("v8", "8", "v8.0", "8.0"):
             variant = ""
         if arch == "arm":
             variant = "v7" if variant in ("", "7") else variant
@@ -87,14 +85,28 @@ def is_attestation(entry: dict) -> bool:
     return "attestation" in artifact or "in-toto" in artifact
 
 
+def compatible(wanted: Platform) -> list[Platform]:
+    """Platforms that run where ``wanted`` runs, best first, same OS and architecture only
+    (containerd's platform vector, minus cross-arch fallbacks): arm v7 → v6 → v5,
+    amd64 v3 → v2 → v1."""
+    wanted = wanted.normalized()
+    order = {"arm": ["v8", "v7", "v6", "v5"], "amd64": ["v4", "v3", "v2", ""]}.get(wanted.architecture)
+    if not order or wanted.variant not in order:
+        return [wanted]
+    return [Platform(wanted.os, wanted.architecture, v) for v in order[order.index(wanted.variant):]]
+
+
 def choose_manifest(entries: list[dict], wanted: Platform, *, where: str) -> dict:
-    """The first index entry whose platform equals ``wanted`` after normalisation.
-    Attestations are never chosen. Raises ``PlatformNotFound`` listing what is there."""
+    """The index entry for ``wanted`` after normalisation: the first exact match, else the
+    first entry of the best compatible variant (``compatible``). Attestations are never
+    chosen. Raises ``PlatformNotFound`` listing what is there."""
     wanted = wanted.normalized()
     candidates = [e for e in entries if not is_attestation(e)]
-    for entry in candidates:
-        if Platform.from_descriptor(entry.get("platform")) == wanted:
-            return entry
+    platforms = [Platform.from_descriptor(e.get("platform")) for e in candidates]
+    for acceptable in compatible(wanted):
+        for entry, platform in zip(candidates, platforms, strict=True):
+            if platform == acceptable:
+                return entry
     available = sorted({str(Platform.from_descriptor(e.get("platform"))) for e in candidates})
     raise PlatformNotFound(
         f"{where}: no image for platform {wanted}; available: {', '.join(available) or 'none'}",
