@@ -89,8 +89,11 @@ def _parse_one(text: str) -> list[Challenge]:
                     i += 1
                 i += 1
                 value = "".join(chars)
-            else:
-                value = token()
+            else:  # lenient: registries send unquoted URLs, which are not RFC tokens
+                start = i
+                while i < n and text[i] not in ", \t":
+                    i += 1
+                value = text[start:i]
             current.params[word.lower()] = value
             continue
         # a new challenge: scheme name (maybe followed by a token68 we ignore)
