@@ -11,7 +11,13 @@ from inspector.errors import FormatError, ImageNotFound
 from inspector.sources.base import validate_image
 from inspector.sources.detect import open_path
 from inspector.sources.resolve import open_image
-from tests.builders import ImageSpec, make_layer, tar_directory, write_docker_archive, write_oci_layout
+from tests.builders import (
+    ImageSpec,
+    make_layer,
+    tar_directory,
+    write_docker_archive,
+    write_oci_layout,
+)
 
 LAYER = make_layer({"etc/hostname": b"box\n"})
 
