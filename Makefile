@@ -1,0 +1,44 @@
+# inspector — `make demo` opens the demo; `make test` installs what the tests need and runs them.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+# Debian tools the tests use as real parts and ground truth
+APT_TOOLS := umoci skopeo docker-registry podman tmux debootstrap rpm golang-go
+# the command each package provides (to check before installing)
+TOOL_CMDS := umoci skopeo docker-registry podman tmux debootstrap rpmbuild go
+
+.PHONY: demo test venv tools bench lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test,serve]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+tools:
+	@missing=""; set -- $(APT_TOOLS); for c in $(TOOL_CMDS); do \
+	  command -v $$c >/dev/null 2>&1 || missing="$$missing $$1"; shift; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing uidmap slirp4netns fuse-overlayfs >/dev/null \
+	    || echo "warning: could not install:$$missing (tests that need them skip, except under CI=true)"; \
+	fi
+
+demo: venv
+	$(VENV)/bin/inspector
+
+test: venv tools
+	$(PY) -m pytest -q
+
+bench: venv
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,181 @@
+"""Image → Analysis: index every layer (cached by diff_id, in parallel), merge, catalog
+packages, classify files, measure efficiency. The one entry point the CLI, reports,
+compare and the TUI use; progress arrives through a callback, cancellation through
+``options.cancel``.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from inspector.catalog import Catalog, catalog_image
+from inspector.classify import Classification, classify_image
+from inspector.errors import Cancelled
+from inspector.index.cache import IndexCache
+from inspector.index.efficiency import Efficiency, efficiency
+from inspector.index.entries import LayerIndex
+from inspector.index.indexer import LayerProgress, index_layer
+from inspector.index.merge import MergedFS, merge
+from inspector.options import Options
+from inspector.sources.base import Image
+
+#: layers indexed at once (downloads overlap; the walkers share the GIL)
+LAYER_WORKERS = 4
+#: GIL switch interval while indexing: short, so the inflate/hash thread gets the GIL back
+#: quickly from the walker thread (the default 5 ms starves it)
+INDEX_SWITCH_INTERVAL = 0.0005
+
+ProgressCallback = Callable[[LayerProgress], None]
+
+
+class LayerMemo:
+    """Layer indexes shared between the images of one run (compare): each diff_id is
+    indexed once even when several images are analysed concurrently."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, LayerIndex] = {}
+        self._pending: dict[str, threading.Event] = {}
+
+    def get_or_build(self, diff_id: str, build: Callable[[], LayerIndex]) -> LayerIndex:
+        while True:
+            with self._lock:
+                if diff_id in self._entries:
+                    return self._entries[diff_id]
+                event = self._pending.get(diff_id)
+                if event is None:
+                    event = self._pending[diff_id] = threading.Event()
+                    owner = True
+                else:
+                    owner = False
+            if not owner:
+                event.wait()
+                continue
+            try:
+                index = build()
+                with self._lock:
+                    self._entries[diff_id] = index
+                return index
+            finally:
+                with self._lock:
+                    self._pending.pop(diff_id, None)
+                event.set()
+
+
+@dataclass
+class Analysis:
+    image: Image
+    layers: list[LayerIndex]
+    fs: MergedFS
+    efficiency: Efficiency
+    catalog: Catalog
+    classification: Classification
+    created_by: list[str]
+    cached_layers: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def reference(self) -> str:
+        return self.image.reference
+
+    @property
+    def config(self) -> dict:
+        return self.image.config
+
+    @property
+    def compressed_size(self) -> int:
+        return sum(layer.compressed_size for layer in self.image.layers)
+
+    @property
+    def uncompressed_size(self) -> int:
+        return sum(index.uncompressed_size for index in self.layers)
+
+    def fs_at(self, layer: int) -> MergedFS:
+        """The filesystem as of ``layer`` (base-first index)."""
+        if layer >= len(self.layers) - 1:
+            return self.fs
+        return merge(self.layers[: layer + 1])
+
+
+def index_layers(image: Image, options: Options, *, progress: ProgressCallback | None = None,
+                 memo: LayerMemo | None = None) -> tuple[list[LayerIndex], int]:
+    """Index every layer of ``image`` (base first), using the on-disk cache unless
+    ``options.no_cache``. Returns the indexes and how many came from the cache."""
+    cache = None if options.no_cache else IndexCache(options.resolved_cache_dir())
+    cancel = options.cancel
+    hits = [0]
+
+    def one(position: int) -> LayerIndex:
+        layer = image.layers[position]
+
+        def build() -> LayerIndex:
+            if cancel.is_set():
+                raise Cancelled()
+            cached = cache.get(layer.diff_id) if cache else None
+            if cached is not None:
+                hits[0] += 1
+                if progress:
+                    p = LayerProgress(position, layer.digest, layer.compressed_size,
+                                      compressed_done=layer.compressed_size,
+                                      uncompressed_done=cached.uncompressed_size, state="cached")
+                    progress(p)
+                return cached
+            built = index_layer(layer, position=position, on_progress=progress, cancel=cancel,
+                                what=f"{image.reference}: layer {position} ({layer.digest[:19]})")
+            if cache:
+                cache.put(built)
+            return built
+
+        if memo is not None and layer.diff_id:
+            return memo.get_or_build(layer.diff_id, build)
+        return build()
+
+    n = len(image.layers)
+    if n == 0:
+        return [], 0
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(INDEX_SWITCH_INTERVAL)
+    try:
+        if n == 1:
+            return [one(0)], hits[0]
+        with ThreadPoolExecutor(max_workers=min(LAYER_WORKERS, n),
+                                thread_name_prefix="index") as pool:
+            futures = [pool.submit(one, i) for i in range(n)]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [f for f in futures if f.done() and f.exception() is not None]
+            if failed:
+                cancel.set()
+                for f in futures:
+                    f.cancel()
+                wait(futures)
+                # report the first real failure, not the cancellations it caused
+                errors = [f.exception() for f in futures if f.done() and not f.cancelled()
+                          and f.exception() is not None]
+                real = [e for e in errors if not isinstance(e, Cancelled)]
+                raise (real or errors)[0]
+            return [f.result() for f in futures], hits[0]
+    finally:
+        sys.setswitchinterval(old_interval)
+
+
+def analyze(image: Image, options: Options | None = None, *,
+            progress: ProgressCallback | None = None, memo: LayerMemo | None = None) -> Analysis:
+    """Everything the reports and the TUI show about ``image``."""
+    options = options or Options()
+    layers, hits = index_layers(image, options, progress=progress, memo=memo)
+    fs = merge(layers)
+    catalog = catalog_image(fs)
+    classification = classify_image(fs, catalog)
+    warnings = list(catalog.warnings)
+    for i, index in enumerate(layers):
+        for name, reason in index.flagged:
+            warnings.append(f"layer {i}: skipped member {name!r} ({reason})")
+    return Analysis(
+        image=image, layers=layers, fs=fs, efficiency=efficiency(fs), catalog=catalog,
+        classification=classification, created_by=image.created_by(), cached_layers=hits,
+        warnings=warnings,
+    )

@@ -1,0 +1,230 @@
+"""Command line: argv → options → the TUI or a headless command; exit codes.
+
+    inspector                          the demo: bundled samples side by side (TUI)
+    inspector IMAGE                    inspect one image (TUI)
+    inspector A B [C …]                compare images side by side (TUI)
+    inspector export IMAGE --format json [-o FILE]
+    inspector compare A B [C …] --format text|markdown|json [-o FILE] [--files]
+    inspector samples                  list the bundled sample images
+    inspector serve [IMAGE …]          the TUI in a browser (textual-serve)
+
+Exit codes: 0 success, 1 an expected failure (one line on stderr, no traceback),
+2 usage error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from inspector.errors import InspectorError
+from inspector.oci.platform import Platform
+from inspector.options import Options
+
+COMMANDS = ("export", "compare", "samples", "serve")
+DEMO = ("sample:debian-12-slim", "sample:distroless-static")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("image access")
+    g.add_argument("--platform", default="linux/amd64", metavar="OS/ARCH[/VARIANT]",
+                   help="platform to choose from a multi-platform image (default linux/amd64)")
+    g.add_argument("--tls-verify", dest="tls_verify", action="store_true", default=True,
+                   help="verify registry TLS certificates (default)")
+    g.add_argument("--no-tls-verify", dest="tls_verify", action="store_false",
+                   help="do not verify TLS certificates; allow plain HTTP to any registry")
+    g.add_argument("--ca-cert", type=Path, metavar="FILE", help="extra CA bundle for registries")
+    g.add_argument("--anonymous", action="store_true",
+                   help="ignore stored registry credentials (~/.docker/config.json)")
+    g.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache directory")
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    g.add_argument("--source", choices=("docker", "podman", "docker-archive"),
+                   help="dive's spelling: where a bare NAME[:TAG] comes from")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+
+def _options(args: argparse.Namespace) -> Options:
+    return Options(
+        platform=Platform.parse(args.platform), tls_verify=args.tls_verify,
+        ca_cert=args.ca_cert, anonymous=args.anonymous, cache_dir=args.cache_dir,
+        no_cache=args.no_cache, quiet=args.quiet, engine=args.source,
+    )
+
+
+def _apply_source(reference: str, engine: str | None) -> str:
+    """dive's ``--source``: a bare name becomes ``docker-daemon:`` / ``docker-archive:``."""
+    if not engine or ":" in reference.split("/")[0] and reference.split(":")[0] in (
+            "docker-daemon", "docker-archive", "oci", "oci-archive", "sample", "docker"):
+        return reference
+    if engine in ("docker", "podman"):
+        return "docker-daemon:" + reference
+    return "docker-archive:" + reference
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    if command == "export":
+        p = argparse.ArgumentParser(prog="inspector export",
+                                    description="Write the whole index of an image.")
+        p.add_argument("image")
+        p.add_argument("--format", choices=("json",), default="json")
+        p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    elif command == "compare":
+        p = argparse.ArgumentParser(prog="inspector compare",
+                                    description="Compare images side by side, headless.")
+        p.add_argument("images", nargs="+", metavar="IMAGE")
+        p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+        p.add_argument("-o", "--output", metavar="FILE")
+        p.add_argument("--files", action="store_true", help="list the differing files")
+        p.add_argument("--sort", choices=("path", "size"), default="size",
+                       help="order of --files lists (default: size)")
+    elif command == "samples":
+        p = argparse.ArgumentParser(prog="inspector samples",
+                                    description="List the bundled sample images.")
+    elif command == "serve":
+        p = argparse.ArgumentParser(prog="inspector serve",
+                                    description="Serve the TUI in a browser (textual-serve).")
+        p.add_argument("images", nargs="*", metavar="IMAGE")
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+    else:
+        p = argparse.ArgumentParser(
+            prog="inspector",
+            description="Open container images and see what they contain — and what "
+                        "distroless strips away. Commands: export, compare, samples, serve.",
+            epilog="With no IMAGE: the demo (debian-12-slim beside distroless-static).")
+        p.add_argument("images", nargs="*", metavar="IMAGE")
+    _common(p)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    parser = build_parser(command)
+    args = parser.parse_args(argv[1:] if command else argv)
+    try:
+        options = _options(args)
+        if command == "export":
+            return _export(args, options)
+        if command == "compare":
+            return _compare(args, options)
+        if command == "samples":
+            return _samples()
+        images = [_apply_source(r, args.source) for r in (args.images or [])]
+        if command == "serve":
+            return _serve(args, images)
+        return _tui(images, options)
+    except InspectorError as exc:
+        print(f"inspector: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("inspector: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+def _analyze(reference: str, options: Options, memo=None):
+    from inspector.analysis import analyze
+    from inspector.report.progress import StderrProgress
+    from inspector.sources.resolve import open_image
+
+    image = open_image(_apply_source(reference, options.engine), options)
+    bar = StderrProgress(reference, len(image.layers)) if not options.quiet else None
+    try:
+        return analyze(image, options, progress=bar, memo=memo)
+    finally:
+        if bar:
+            bar.finish()
+
+
+def _open_output(path: str | None):
+    if not path or path == "-":
+        return sys.stdout, False
+    try:
+        return open(path, "w", encoding="utf-8", newline="\n"), True
+    except OSError as exc:
+        raise InspectorError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def _export(args: argparse.Namespace, options: Options) -> int:
+    from inspector.report.export import write_export
+
+    analysis = _analyze(args.image, options)
+    try:
+        for warning in analysis.warnings:
+            print(f"inspector: warning: {warning}", file=sys.stderr)
+        out, close = _open_output(args.output)
+        try:
+            write_export(analysis, out)
+        finally:
+            if close:
+                out.close()
+    finally:
+        analysis.image.close()
+    return 0
+
+
+def _compare(args: argparse.Namespace, options: Options) -> int:
+    from inspector.compare import compare_references
+    from inspector.report.compare import render
+
+    if len(args.images) < 2:
+        raise InspectorError("compare needs at least two images")
+    result = compare_references(args.images, options, analyze=_analyze)
+    out, close = _open_output(args.output)
+    try:
+        color = (not close and out.isatty() and "NO_COLOR" not in os.environ)
+        out.write(render(result, args.format, files=args.files, sort=args.sort, color=color))
+    finally:
+        if close:
+            out.close()
+    return 0
+
+
+def _samples() -> int:
+    from inspector.sources.samples import list_samples
+
+    rows = list_samples()
+    width = max(len(s.name) for s in rows)
+    for s in rows:
+        print(f"sample:{s.name:<{width}}  {s.compressed / 1e6:7.1f} MB / "
+              f"{s.uncompressed / 1e6:6.1f} MB  {s.description}")
+    return 0
+
+
+def _tui(images: list[str], options: Options) -> int:
+    try:
+        from inspector.tui.app import run_app
+    except ImportError:  # the TUI is not installed: fall back to the headless demo
+        return _headless_demo(images, options)
+    return run_app(images or list(DEMO), options, demo=not images)
+
+
+def _headless_demo(images: list[str], options: Options) -> int:
+    from inspector.compare import compare_references
+    from inspector.report.compare import render
+
+    refs = images or list(DEMO)
+    if len(refs) == 1:
+        refs = refs * 1
+    result = compare_references(refs, options, analyze=_analyze)
+    sys.stdout.write(render(result, "text", files=False, sort="size",
+                            color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+    return 0
+
+
+def _serve(args: argparse.Namespace, images: list[str]) -> int:
+    try:
+        from textual_serve.server import Server
+    except ImportError as exc:
+        raise InspectorError("inspector serve needs textual-serve",
+                             hint="pip install 'inspector[serve]'") from exc
+    import shlex
+
+    command = " ".join([shlex.quote(sys.executable), "-m", "inspector", *map(shlex.quote, images)])
+    Server(command, host=args.host, port=args.port, title="inspector").serve()
+    return 0

@@ -1,0 +1,341 @@
+"""Merge layer indexes into the filesystem a container sees, in one pass, base first.
+
+Semantics (OCI image-spec layer.md; ggcr ``mutate.Extract``; umoci ``tar_extract``):
+
+- Names are already normalised by the walker (``./a//b/`` → ``/a/b``).
+- A layer's whiteouts (``.wh.NAME``) and opaque markers (``.wh..wh..opq``) hide only what
+  *lower* layers put there: they are applied to the state below before the layer's own
+  entries are added, so an opaque marker is order-independent within its layer and a layer
+  may whiteout a name and re-create it (the new entry stays).
+- Within one layer a duplicate name overwrites the earlier one (last wins).
+- A non-directory replacing a directory removes the directory's subtree; an entry below a
+  non-directory replaces that non-directory with an implied directory.
+- Parent directories absent from the tar are implied: type ``dir``, mode ``0755``, owned by
+  the layer that needed them.
+- Hardlinks resolve against the state as of their own position: a hardlink whose target is
+  later whited out still holds the data (its size is the target's at link time).
+
+Walking base-first (rather than ggcr's top-down) gives the per-layer added / modified /
+removed counts and "the filesystem as of layer N" (``merge(layers[:N+1])``) from the same
+code; whiteouts still only act on lower layers.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES, LayerIndex
+
+IMPLIED_ROW = 0xFFFFFFFF
+IMPLIED_MODE = 0o755
+#: change codes per layer row
+ADDED, MODIFIED, UNCHANGED = 0, 1, 2
+
+
+@dataclass
+class LayerStats:
+    """What one layer did to the filesystem below it (counts; bytes of regular files)."""
+
+    added: int = 0
+    modified: int = 0
+    removed: int = 0
+    added_bytes: int = 0
+    modified_bytes: int = 0
+    removed_bytes: int = 0
+
+
+@dataclass
+class MergedFS:
+    """The merged filesystem. ``entries`` maps a path to ``layer << 32 | row`` (row
+    ``IMPLIED_ROW`` for an implied directory); ``layers`` are the inputs, base first."""
+
+    layers: list[LayerIndex]
+    entries: dict[str, int] = field(default_factory=dict)
+    stats: list[LayerStats] = field(default_factory=list)
+    #: per layer, a change code per row (ADDED/MODIFIED/UNCHANGED vs the layers below)
+    changes: list[bytearray] = field(default_factory=list)
+    #: per layer, paths it whited out (``DIR/*`` for an opaque marker) →
+    #: (regular-file bytes removed with the subtree, whether the path was a directory)
+    removed: list[dict[str, tuple[int, bool]]] = field(default_factory=list)
+    #: hardlink path → size of the data it links to
+    link_sizes: dict[str, int] = field(default_factory=dict)
+    _sorted: list[str] | None = None
+
+    # ---- per-path accessors ------------------------------------------------------
+    def __contains__(self, path: str) -> bool:
+        return path in self.entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def ref(self, path: str) -> tuple[int, int]:
+        packed = self.entries[path]
+        return packed >> 32, packed & 0xFFFFFFFF
+
+    def layer_of(self, path: str) -> int:
+        return self.entries[path] >> 32
+
+    def kind(self, path: str) -> int:
+        layer, row = self.ref(path)
+        return DIR if row == IMPLIED_ROW else self.layers[layer].kinds[row]
+
+    def kind_name(self, path: str) -> str:
+        return KIND_NAMES[self.kind(path)]
+
+    def size(self, path: str) -> int:
+        """Bytes: a regular file's size; a hardlink's linked file size; 0 otherwise."""
+        layer, row = self.ref(path)
+        if row == IMPLIED_ROW:
+            return 0
+        index = self.layers[layer]
+        if index.kinds[row] == HARDLINK:
+            return self.link_sizes.get(path, 0)
+        return index.sizes[row]
+
+    def mode(self, path: str) -> int:
+        layer, row = self.ref(path)
+        return IMPLIED_MODE if row == IMPLIED_ROW else self.layers[layer].modes[row]
+
+    def owner(self, path: str) -> tuple[int, int]:
+        layer, row = self.ref(path)
+        if row == IMPLIED_ROW:
+            return 0, 0
+        index = self.layers[layer]
+        return index.uids[row], index.gids[row]
+
+    def target(self, path: str) -> str | None:
+        layer, row = self.ref(path)
+        return None if row == IMPLIED_ROW else self.layers[layer].targets.get(row)
+
+    def head(self, path: str) -> bytes | None:
+        """First bytes of an executable regular file (ELF/shebang), if kept."""
+        layer, row = self.ref(path)
+        return None if row == IMPLIED_ROW else self.layers[layer].heads.get(row)
+
+    def captured(self, path: str) -> bytes | None:
+        """Content of a captured small file, as the container sees it (``None`` if the path
+        is absent, not captured, or over its cap)."""
+        packed = self.entries.get(path)
+        if packed is None:
+            return None
+        layer, row = packed >> 32, packed & 0xFFFFFFFF
+        if row == IMPLIED_ROW:
+            return None
+        index = self.layers[layer]
+        if index.kinds[row] == HARDLINK:
+            target = index.targets.get(row)
+            return index.captured.get(target) if target else None
+        return index.captured.get(path)
+
+    def captured_paths(self) -> list[str]:
+        """Paths present in the merged filesystem whose content was captured."""
+        out = []
+        for i, index in enumerate(self.layers):
+            for path in index.captured:
+                packed = self.entries.get(path)
+                if packed is not None and packed >> 32 == i:
+                    out.append(path)
+        return sorted(out)
+
+    def go_buildinfo(self) -> dict[str, bytes]:
+        out = {}
+        for i, index in enumerate(self.layers):
+            for path, data in index.go_buildinfo.items():
+                packed = self.entries.get(path)
+                if packed is not None and packed >> 32 == i:
+                    out[path] = data
+        return out
+
+    def sorted_paths(self) -> list[str]:
+        """All paths, sorted (bytewise order of the UTF-8 form: Python's str order)."""
+        if self._sorted is None:
+            self._sorted = sorted(self.entries)
+        return self._sorted
+
+    @property
+    def file_bytes(self) -> int:
+        """Bytes of regular files (hardlinks count 0)."""
+        total = 0
+        layers = self.layers
+        for packed in self.entries.values():
+            row = packed & 0xFFFFFFFF
+            if row != IMPLIED_ROW:
+                index = layers[packed >> 32]
+                if index.kinds[row] == FILE:
+                    total += index.sizes[row]
+        return total
+
+    def count_kind(self, kind: int) -> int:
+        n = 0
+        layers = self.layers
+        for packed in self.entries.values():
+            row = packed & 0xFFFFFFFF
+            k = DIR if row == IMPLIED_ROW else layers[packed >> 32].kinds[row]
+            n += k == kind
+        return n
+
+
+class _Sorted:
+    """Sorted keys of the state, built lazily once per layer that removes subtrees."""
+
+    def __init__(self, state: dict[str, int]) -> None:
+        self.state = state
+        self.keys: list[str] | None = None
+
+    def descendants(self, path: str) -> list[str]:
+        if self.keys is None:
+            self.keys = sorted(self.state)
+        keys = self.keys
+        prefix = path + "/"
+        i = bisect_left(keys, prefix)
+        out = []
+        while i < len(keys) and keys[i].startswith(prefix):
+            if keys[i] in self.state:
+                out.append(keys[i])
+            i += 1
+        return out
+
+
+def merge(layers: list[LayerIndex]) -> MergedFS:
+    """Merge ``layers`` (base first) into a ``MergedFS``."""
+    fs = MergedFS(layers=list(layers))
+    state = fs.entries
+    link_sizes = fs.link_sizes
+    for li, index in enumerate(layers):
+        stats = LayerStats()
+        removed: dict[str, tuple[int, bool]] = {}
+        lookup = _Sorted(state)
+
+        def remove_subtree(path: str, keep_root: bool, stats=stats, removed=removed,
+                           lookup=lookup) -> int:
+            victims = lookup.descendants(path)
+            if not keep_root and path in state:
+                victims.append(path)
+            nbytes = 0
+            for victim in victims:
+                packed = state.pop(victim, None)
+                if packed is None:
+                    continue
+                row = packed & 0xFFFFFFFF
+                if row != IMPLIED_ROW:
+                    owner = layers[packed >> 32]
+                    if owner.kinds[row] == FILE:
+                        nbytes += owner.sizes[row]
+                link_sizes.pop(victim, None)
+                stats.removed += 1
+            stats.removed_bytes += nbytes
+            return nbytes
+
+        for path in index.opaque:
+            if path == "/":
+                removed["/*"] = (_clear_root(state, layers, stats), True)
+            elif path in state:
+                removed[path + "/*"] = (remove_subtree(path, keep_root=True), True)
+        for path in index.whiteouts:
+            packed = state.get(path)
+            if packed is not None:
+                row = packed & 0xFFFFFFFF
+                is_dir = row == IMPLIED_ROW or layers[packed >> 32].kinds[row] == DIR
+                removed[path] = (remove_subtree(path, keep_root=False), is_dir)
+        if removed:
+            lookup.keys = None
+
+        kinds, sizes, modes, uids, gids = index.kinds, index.sizes, index.modes, index.uids, index.gids
+        targets = index.targets
+        changes = bytearray(len(index.paths))
+        base = li << 32
+        parent_ok: set[str] = set()  # parents verified as directories in this layer
+        for row, path in enumerate(index.paths):
+            kind = kinds[row]
+            old = state.get(path)
+            # parents: must exist as directories (implied if absent, replacing non-dirs)
+            parent = path[:path.rfind("/")] or "/"
+            if parent != "/" and parent not in parent_ok:
+                _ensure_parents(parent, state, layers, base, stats)
+                parent_ok.add(parent)
+            if old is not None:
+                orow = old & 0xFFFFFFFF
+                okind = DIR if orow == IMPLIED_ROW else layers[old >> 32].kinds[orow]
+                if okind == DIR and kind != DIR:
+                    remove_subtree(path, keep_root=True)
+                    lookup.keys = None
+                    parent_ok.clear()
+                if orow == IMPLIED_ROW:
+                    same = kind == DIR and modes[row] == IMPLIED_MODE
+                else:
+                    o = layers[old >> 32]
+                    same = (kind == okind == DIR and o.modes[orow] == modes[row]
+                            and o.uids[orow] == uids[row] and o.gids[orow] == gids[row])
+                if same:
+                    changes[row] = UNCHANGED
+                else:
+                    changes[row] = MODIFIED
+                    stats.modified += 1
+                    if kind == FILE:
+                        stats.modified_bytes += sizes[row]
+            else:
+                changes[row] = ADDED
+                stats.added += 1
+                if kind == FILE:
+                    stats.added_bytes += sizes[row]
+            state[path] = base | row
+            if kind == HARDLINK:
+                link_sizes[path] = _link_size(targets.get(row) or "", state, layers, link_sizes)
+            elif old is not None:
+                link_sizes.pop(path, None)
+        fs.stats.append(stats)
+        fs.changes.append(changes)
+        fs.removed.append(removed)
+    return fs
+
+
+def _clear_root(state: dict[str, int], layers: list[LayerIndex], stats: LayerStats) -> int:
+    """An opaque marker on ``/`` itself: everything below goes."""
+    nbytes = 0
+    for packed in state.values():
+        row = packed & 0xFFFFFFFF
+        if row != IMPLIED_ROW and layers[packed >> 32].kinds[row] == FILE:
+            nbytes += layers[packed >> 32].sizes[row]
+    stats.removed += len(state)
+    stats.removed_bytes += nbytes
+    state.clear()
+    return nbytes
+
+
+def _ensure_parents(parent: str, state: dict[str, int], layers: list[LayerIndex], base: int,
+                    stats: LayerStats) -> None:
+    """Make ``parent`` and its ancestors directories, implying the missing ones."""
+    missing = []
+    p = parent
+    while p and p != "/":
+        packed = state.get(p)
+        if packed is not None:
+            row = packed & 0xFFFFFFFF
+            if row == IMPLIED_ROW or layers[packed >> 32].kinds[row] == DIR:
+                break
+            missing.append(p)  # a non-directory in the way: replaced by a directory
+        else:
+            missing.append(p)
+        p = p[:p.rfind("/")]
+    for p in missing:
+        if p not in state:
+            stats.added += 1
+        state[p] = base | IMPLIED_ROW
+
+
+def _link_size(target: str, state: dict[str, int], layers: list[LayerIndex],
+               link_sizes: dict[str, int]) -> int:
+    packed = state.get(target)
+    if packed is None:
+        return 0  # dangling hardlink
+    row = packed & 0xFFFFFFFF
+    if row == IMPLIED_ROW:
+        return 0
+    index = layers[packed >> 32]
+    kind = index.kinds[row]
+    if kind == FILE:
+        return index.sizes[row]
+    if kind == HARDLINK:
+        return link_sizes.get(target, 0)
+    return 0
