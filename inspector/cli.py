@@ -47,6 +47,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace) -> Options:
+    if not args.tls_verify:  # the user chose it; one warning per request is noise
+        import warnings
+
+        warnings.filterwarnings("ignore", message="Unverified HTTPS request")
     return Options(
         platform=Platform.parse(args.platform), tls_verify=args.tls_verify,
         ca_cert=args.ca_cert, anonymous=args.anonymous, cache_dir=args.cache_dir,
@@ -56,8 +60,9 @@ def _options(args: argparse.Namespace) -> Options:
 
 def _apply_source(reference: str, engine: str | None) -> str:
     """dive's ``--source``: a bare name becomes ``docker-daemon:`` / ``docker-archive:``."""
-    if not engine or ":" in reference.split("/")[0] and reference.split(":")[0] in (
-            "docker-daemon", "docker-archive", "oci", "oci-archive", "sample", "docker"):
+    from inspector.reference import split_transport
+
+    if not engine or split_transport(reference).transport not in ("registry", "path"):
         return reference
     if engine in ("docker", "podman"):
         return "docker-daemon:" + reference
