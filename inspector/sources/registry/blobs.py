@@ -164,6 +164,8 @@ class CachedBlobReader(VerifyingReader):
     def read(self, n: int = -1) -> bytes:
         data = self.inner.read(n if n is not None and n >= 0 else CHUNK)
         self.count += len(data)
+        if data and self.on_bytes:
+            self.on_bytes(len(data))
         if not data and n != 0:
             self.verified = True
         return data
