@@ -1,0 +1,107 @@
+"""N images → one side-by-side ``CompareResult`` (sizes, shared layers, categories,
+packages, files, findings).
+
+    result = compare_references(["sample:debian-12-slim", "sample:distroless-static"], options)
+    result = compare_analyses([analysis_a, analysis_b])      # the TUI: already analysed
+
+``compare_references`` analyses the images concurrently (one thread per image, one shared
+``LayerMemo`` so a layer two images share is indexed once) and closes them afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from inspector.analysis import Analysis, LayerMemo
+from inspector.compare import diff
+from inspector.compare.labels import labels_for, short_label
+from inspector.compare.model import (
+    CHANGE_REASONS,
+    FINDINGS,
+    CategoryCell,
+    CategoryRow,
+    CompareResult,
+    FileChange,
+    FileDiff,
+    FileRef,
+    ImageSummary,
+    LayerSummary,
+    PackageDiff,
+    PackageRef,
+    SharedLayer,
+    VersionChange,
+)
+from inspector.errors import Cancelled
+from inspector.options import Options
+
+__all__ = [
+    "CHANGE_REASONS", "FINDINGS", "CategoryCell", "CategoryRow", "CompareResult", "FileChange",
+    "FileDiff", "FileRef", "ImageSummary", "LayerSummary", "PackageDiff", "PackageRef",
+    "SharedLayer", "VersionChange", "compare_analyses", "compare_references", "labels_for",
+    "short_label",
+]
+
+#: images analysed at once (each also indexes its layers in parallel)
+IMAGE_WORKERS = 4
+
+AnalyzeFn = Callable[[str, Options, LayerMemo], Analysis]
+
+
+def compare_analyses(analyses: Sequence[Analysis], labels: Sequence[str] | None = None) -> CompareResult:
+    """Compare analysed images (in the given order; at least one)."""
+    if not analyses:
+        raise ValueError("compare_analyses needs at least one analysis")
+    labels = list(labels) if labels is not None else labels_for([a.reference for a in analyses])
+    images, shared = diff.summarize(analyses, labels)
+    return CompareResult(
+        images=images,
+        categories=diff.categories(analyses, labels),
+        packages=diff.packages(analyses),
+        files=diff.files(analyses),
+        findings=diff.findings(analyses),
+        shared_layers=shared,
+    )
+
+
+def _default_analyze(reference: str, options: Options, memo: LayerMemo) -> Analysis:
+    from inspector.analysis import analyze
+    from inspector.sources.resolve import open_image
+
+    image = open_image(reference, options)
+    try:
+        return analyze(image, options, memo=memo)
+    except BaseException:
+        image.close()
+        raise
+
+
+def compare_references(refs: Sequence[str], options: Options | None = None,
+                       analyze: AnalyzeFn | None = None) -> CompareResult:
+    """Open and analyse ``refs`` concurrently, compare them, close them.
+
+    ``analyze(reference, options, memo)`` returns an ``Analysis`` (the CLI passes one that
+    draws progress). The first failure cancels the others (``options.cancel``) and is
+    raised once every image is closed."""
+    options = options or Options()
+    analyze = analyze or _default_analyze
+    memo = LayerMemo()
+    refs = list(refs)
+    with ThreadPoolExecutor(max_workers=max(1, min(IMAGE_WORKERS, len(refs))),
+                            thread_name_prefix="compare") as pool:
+        futures = [pool.submit(analyze, ref, options, memo) for ref in refs]
+        analyses, errors = [], []
+        for future in futures:
+            try:
+                analyses.append(future.result())
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, after closing
+                errors.append(exc)
+                options.cancel.set()
+    try:
+        if errors:
+            real = [e for e in errors if not isinstance(e, Cancelled)]
+            raise (real or errors)[0]
+        return compare_analyses(analyses)
+    finally:
+        for a in analyses:
+            a.image.close()

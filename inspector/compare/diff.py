@@ -1,0 +1,208 @@
+"""The parts of a comparison, each from the images' analyses: layers, categories,
+packages, files, findings. Pure functions over ``Analysis`` objects (base-first layers,
+sizes in bytes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from inspector.analysis import Analysis
+from inspector.classify import CATEGORY_ORDER
+from inspector.compare.model import (
+    FINDINGS,
+    CategoryCell,
+    CategoryRow,
+    FileChange,
+    FileDiff,
+    FileRef,
+    ImageSummary,
+    LayerSummary,
+    PackageDiff,
+    PackageRef,
+    SharedLayer,
+    VersionChange,
+)
+from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES
+from inspector.index.merge import IMPLIED_ROW, MergedFS
+from inspector.report.sizes import count, human
+
+# ---- images and layers ---------------------------------------------------------------
+
+def summarize(analyses: Sequence[Analysis], labels: list[str]) -> tuple[list[ImageSummary], list[SharedLayer]]:
+    holders: dict[str, list[int]] = {}
+    for i, a in enumerate(analyses):
+        for layer in a.image.layers:
+            if layer.diff_id and i not in holders.setdefault(layer.diff_id, []):
+                holders[layer.diff_id].append(i)
+    images, shared, seen = [], [], set()
+    for i, a in enumerate(analyses):
+        layers = []
+        for pos, (layer, index) in enumerate(zip(a.image.layers, a.layers, strict=True)):
+            others = [j for j in holders.get(layer.diff_id, []) if j != i]
+            layers.append(LayerSummary(
+                index=pos, digest=layer.digest, diff_id=layer.diff_id,
+                compressed_size=layer.compressed_size, uncompressed_size=index.uncompressed_size,
+                created_by=a.created_by[pos] if pos < len(a.created_by) else "",
+                shared_with=others))
+            if others and layer.diff_id not in seen:
+                seen.add(layer.diff_id)
+                shared.append(SharedLayer(layer.diff_id, holders[layer.diff_id],
+                                          layer.compressed_size, index.uncompressed_size))
+        fs = a.fs
+        images.append(ImageSummary(
+            reference=a.reference, label=labels[i], source=a.image.source,
+            manifest_digest=a.image.manifest_digest, platform=a.image.platform,
+            compressed_size=a.compressed_size, uncompressed_size=a.uncompressed_size,
+            files=len(fs) - fs.count_kind(DIR), file_bytes=fs.file_bytes,
+            packages=len(a.catalog.packages), layers=layers, warnings=list(a.warnings)))
+    return images, shared
+
+
+# ---- categories ----------------------------------------------------------------------
+
+def verdict(name: str, cells: Sequence[CategoryCell], labels: Sequence[str]) -> str:
+    parts = []
+    for label, cell in zip(labels, cells, strict=True):
+        if cell.files == 0:
+            parts.append(f"{label} none")
+        else:
+            parts.append(f"{label} {count(cell.files, 'file')} {human(cell.bytes)}")
+    return f"{name}: " + " — ".join(parts)
+
+
+def categories(analyses: Sequence[Analysis], labels: list[str]) -> list[CategoryRow]:
+    """One row per category, CATEGORY_ORDER first (the ones distroless strips lead), then
+    any other category a classification produced, by name."""
+    names = list(CATEGORY_ORDER)
+    extra = sorted({n for a in analyses for n in a.classification.totals} - set(names))
+    rows = []
+    for name in names + extra:
+        cells = []
+        for a in analyses:
+            total = a.classification.totals.get(name)
+            cells.append(CategoryCell(total.files, total.bytes, list(total.paths))
+                         if total else CategoryCell())
+        rows.append(CategoryRow(name, cells, verdict(name, cells, labels)))
+    return rows
+
+
+# ---- packages ------------------------------------------------------------------------
+
+def _version(packages: list) -> str:
+    return ", ".join(sorted({p.version for p in packages}))
+
+
+def _size(packages: list) -> int | None:
+    sizes = [p.size for p in packages if p.size is not None]
+    return sum(sizes) if sizes else None
+
+
+def packages(analyses: Sequence[Analysis]) -> PackageDiff:
+    """Packages by (type, name); one name installed twice in an image (npm, python) has
+    its versions joined with ", " and its sizes added."""
+    n = len(analyses)
+    per_image: list[dict[tuple[str, str], list]] = []
+    for a in analyses:
+        group: dict[tuple[str, str], list] = {}
+        for p in a.catalog.packages:
+            group.setdefault((p.type, p.name), []).append(p)
+        per_image.append(group)
+    only_in: list[list[PackageRef]] = [[] for _ in range(n)]
+    changed: list[VersionChange] = []
+    common: list[PackageRef] = []
+    for key in sorted({k for g in per_image for k in g}):
+        present = [i for i in range(n) if key in per_image[i]]
+        versions = [_version(g[key]) if key in g else None for g in per_image]
+        sizes = [_size(g[key]) if key in g else None for g in per_image]
+        if len(present) == 1:
+            i = present[0]
+            only_in[i].append(PackageRef(key[0], key[1], versions[i], sizes[i]))
+        elif len({versions[i] for i in present}) > 1:
+            changed.append(VersionChange(key[0], key[1], versions, sizes))
+        elif len(present) == n:
+            i = present[0]
+            common.append(PackageRef(key[0], key[1], versions[i], sizes[i]))
+    for refs in only_in:
+        refs.sort(key=lambda r: (-(r.size or 0), r.name))
+    return PackageDiff(only_in, changed, common)
+
+
+# ---- files ---------------------------------------------------------------------------
+
+def _ref(fs: MergedFS, path: str, packed: int) -> FileRef:
+    layer, row = packed >> 32, packed & 0xFFFFFFFF
+    if row == IMPLIED_ROW:
+        return FileRef(path, "dir", 0, 0o755)
+    index = fs.layers[layer]
+    kind = index.kinds[row]
+    if kind == FILE:
+        size = index.sizes[row]
+    elif kind == HARDLINK:
+        size = fs.link_sizes.get(path, 0)
+    else:
+        size = 0
+    return FileRef(path, KIND_NAMES[kind], size, index.modes[row], index.targets.get(row))
+
+
+def _is_dir(fs: MergedFS, packed: int) -> bool:
+    row = packed & 0xFFFFFFFF
+    return row == IMPLIED_ROW or fs.layers[packed >> 32].kinds[row] == DIR
+
+
+def _reasons(refs: list[FileRef]) -> tuple[str, ...]:
+    out = []
+    if len({r.type for r in refs}) > 1:
+        out.append("type")
+    if len({r.size for r in refs}) > 1:
+        out.append("size")
+    if len({r.mode & 0o7777 for r in refs}) > 1:
+        out.append("mode")
+    if len({r.target for r in refs}) > 1:
+        out.append("target")
+    return tuple(out)
+
+
+def files(analyses: Sequence[Analysis]) -> FileDiff:
+    """Compare the merged filesystems path by path (non-directories; a directory facing a
+    non-directory is a type change)."""
+    n = len(analyses)
+    fss = [a.fs for a in analyses]
+    only_in: list[list[FileRef]] = [[] for _ in range(n)]
+    changed: list[FileChange] = []
+    common = partial = 0
+    seen: set[str] = set()
+    for fs in fss:
+        for path, packed in fs.entries.items():
+            if path in seen or _is_dir(fs, packed):
+                continue
+            seen.add(path)
+            packs = [f.entries.get(path) for f in fss]
+            present = [i for i in range(n) if packs[i] is not None]
+            if len(present) == 1:
+                i = present[0]
+                only_in[i].append(_ref(fss[i], path, packs[i]))
+                continue
+            refs = [_ref(fss[i], path, packs[i]) for i in present]
+            reasons = _reasons(refs)
+            if reasons:
+                per_image: list[FileRef | None] = [None] * n
+                for i, ref in zip(present, refs, strict=True):
+                    per_image[i] = ref
+                changed.append(FileChange(path, per_image, reasons))
+            elif len(present) == n:
+                common += 1
+            else:
+                partial += 1
+    for refs in only_in:
+        refs.sort(key=lambda r: r.path)
+    changed.sort(key=lambda c: c.path)
+    return FileDiff(only_in, changed, common, partial)
+
+
+# ---- findings ------------------------------------------------------------------------
+
+def findings(analyses: Sequence[Analysis]) -> dict[str, list[list[str]]]:
+    names = list(FINDINGS)
+    names += sorted({k for a in analyses for k in a.classification.findings} - set(names))
+    return {name: [sorted(a.classification.findings.get(name, [])) for a in analyses]
+            for name in names}

@@ -1,0 +1,170 @@
+"""The side-by-side result of comparing N images: plain dataclasses, no rendering.
+
+``CompareResult`` is what the headless reports (``inspector.report.compare``) and the
+TUI's compare screen read. Everything is per image in the order the images were given
+(index ``i`` of every ``per_image``/``only_in`` list is image ``i``). Sizes are bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class LayerSummary:
+    index: int  # base first
+    digest: str  # blob as stored
+    diff_id: str  # uncompressed tar
+    compressed_size: int
+    uncompressed_size: int
+    created_by: str = ""
+    #: other images (indexes) that have this same diff_id
+    shared_with: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ImageSummary:
+    reference: str  # as given
+    label: str  # short and unique among the compared images (``debian-12-slim``)
+    source: str
+    manifest_digest: str
+    platform: str
+    compressed_size: int  # blobs
+    uncompressed_size: int  # layer tars
+    files: int  # non-directory entries of the merged filesystem
+    file_bytes: int  # bytes of its regular files
+    packages: int
+    layers: list[LayerSummary] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CategoryCell:
+    files: int = 0
+    bytes: int = 0
+    paths: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CategoryRow:
+    name: str
+    per_image: list[CategoryCell]
+    #: "shell: debian-12-slim 6 files 1.4 MB — distroless-static none"
+    verdict: str = ""
+
+    @property
+    def differs(self) -> bool:
+        return len({(c.files, c.bytes) for c in self.per_image}) > 1
+
+
+@dataclass(frozen=True)
+class PackageRef:
+    type: str  # deb|apk|rpm|python|npm|go
+    name: str
+    version: str
+    size: int | None  # bytes of its files present in the image
+
+
+@dataclass
+class VersionChange:
+    type: str
+    name: str
+    versions: list[str | None]  # per image; None where the image lacks it
+    sizes: list[int | None]  # per image
+
+
+@dataclass
+class PackageDiff:
+    #: per image, packages no other image has (largest first)
+    only_in: list[list[PackageRef]]
+    #: packages in two or more images whose versions differ
+    version_changed: list[VersionChange]
+    #: packages every image has, with the same version (sorted by name)
+    common: list[PackageRef]
+
+    @property
+    def common_count(self) -> int:
+        return len(self.common)
+
+
+@dataclass(frozen=True)
+class FileRef:
+    path: str
+    type: str  # file|hardlink|symlink|char|block|fifo (dir only in a type change)
+    size: int  # bytes (a hardlink: the linked file's)
+    mode: int  # permission bits with setuid/setgid/sticky
+    target: str | None = None
+
+
+@dataclass
+class FileChange:
+    path: str
+    per_image: list[FileRef | None]  # None where the image lacks the path
+    #: what differs, in this order: type, size, mode, target
+    reasons: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return max((f.size for f in self.per_image if f is not None), default=0)
+
+
+#: the attributes a file change is judged on, in report order
+CHANGE_REASONS = ("type", "size", "mode", "target")
+
+
+@dataclass
+class FileDiff:
+    """Non-directory paths of the merged filesystems (a path that is a directory in one
+    image and something else in another counts as a type change)."""
+
+    #: per image, paths no other image has
+    only_in: list[list[FileRef]]
+    #: paths in two or more images whose type, size, mode or target differ
+    changed: list[FileChange]
+    #: paths every image has, identical
+    common: int
+    #: paths in more than one but not all images, identical where present (3+ images)
+    partial: int = 0
+
+    @property
+    def only_in_counts(self) -> list[int]:
+        return [len(x) for x in self.only_in]
+
+    def changed_by(self) -> dict[str, int]:
+        out = dict.fromkeys(CHANGE_REASONS, 0)
+        for change in self.changed:
+            for reason in change.reasons:
+                out[reason] += 1
+        return out
+
+
+@dataclass
+class SharedLayer:
+    diff_id: str
+    images: list[int]  # indexes of the images that contain it
+    compressed_size: int
+    uncompressed_size: int
+
+
+#: finding names, in report order
+FINDINGS = ("setuid", "setgid", "world_writable", "login_users")
+
+
+@dataclass
+class CompareResult:
+    images: list[ImageSummary]
+    categories: list[CategoryRow]
+    packages: PackageDiff
+    files: FileDiff
+    #: finding name → per image, its list (paths, or ``user:shell`` for login_users)
+    findings: dict[str, list[list[str]]]
+    shared_layers: list[SharedLayer]
+
+    @property
+    def labels(self) -> list[str]:
+        return [image.label for image in self.images]
+
+    @property
+    def verdicts(self) -> list[str]:
+        """One line per category that differs between the images (CATEGORY_ORDER)."""
+        return [row.verdict for row in self.categories if row.differs]
