@@ -1,13 +1,22 @@
 """Installed packages (dpkg, distroless status.d, apk, rpm, python, npm, go).
 
-``catalog_image(fs)`` is the entry point ``analysis`` calls; the catalogers live in their
-own modules (issue 4 fills them in)."""
+``catalog_image(fs)`` is the entry point ``analysis`` calls. Each cataloger is a small
+module with ``catalog(fs, out)``; all of them read the merged filesystem only (file contents
+were captured while indexing — no layer is read again). A database that cannot be read
+whole gives a warning naming the file and what could still be read, never an exception.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from inspector.index.merge import MergedFS
+from inspector.catalog.fspath import Resolver
+from inspector.index.entries import DIR, FILE
+from inspector.index.merge import IMPLIED_ROW, MergedFS
+
+#: how many package names a warning lists before "…"
+WARN_NAMES = 20
 
 
 @dataclass
@@ -39,5 +48,89 @@ class Catalog:
         return None if i is None else self.packages[i].name
 
 
+def names_note(names: list[str]) -> str:
+    """``"3 package(s) still read: a, b, c"`` for warnings (at most ``WARN_NAMES`` names)."""
+    shown = ", ".join(names[:WARN_NAMES]) + (", …" if len(names) > WARN_NAMES else "")
+    return f"{len(names)} package(s) still read" + (f": {shown}" if names else "")
+
+
+class Builder:
+    """What catalogers write into: packages with their file lists, and warnings.
+
+    ``add(pkg, files)`` takes the paths as the database names them; each is looked up in the
+    merged filesystem (directory symlinks resolved, so ``/bin/bash`` finds ``/usr/bin/bash``)
+    and ``pkg.size``/``pkg.files`` count the non-directory entries present (regular files'
+    bytes; links count 0). A path already owned keeps its first owner."""
+
+    def __init__(self, fs: MergedFS) -> None:
+        self.fs = fs
+        self.catalog = Catalog()
+        self.resolver = Resolver(fs)
+
+    def warn(self, message: str) -> None:
+        self.catalog.warnings.append(message)
+
+    def layer(self, path: str) -> int | None:
+        packed = self.fs.entries.get(path)
+        return None if packed is None else packed >> 32
+
+    def add(self, pkg: Package, files: Iterable[str] | None) -> int:
+        cat = self.catalog
+        index = len(cat.packages)
+        cat.packages.append(pkg)
+        if files is None:
+            return index
+        entries, layers, owners = self.fs.entries, self.fs.layers, cat.owners
+        seen: set[str] = set()
+        size = count = 0
+        for path in files:
+            packed = entries.get(path)
+            if packed is None:
+                real = self.resolver.parent_resolved(path)
+                if real is None:
+                    continue
+                packed = entries.get(real)
+                if packed is None:
+                    continue
+                path = real
+            row = packed & 0xFFFFFFFF
+            if row == IMPLIED_ROW or path in seen:
+                continue
+            layer = layers[packed >> 32]
+            kind = layer.kinds[row]
+            if kind == DIR:
+                continue
+            seen.add(path)
+            count += 1
+            if kind == FILE:
+                size += layer.sizes[row]
+            owners.setdefault(path, index)
+        pkg.size, pkg.files = size, count
+        return index
+
+    def missing_capture(self, path: str) -> bool:
+        """True (and a warning) if ``path`` is a non-empty file whose content was not
+        captured (over its cap): the consumer then reports it instead of guessing."""
+        fs = self.fs
+        if path not in fs.entries or fs.captured(path) is not None:
+            return False
+        if fs.kind(path) not in (FILE,) or fs.size(path) == 0:
+            return False
+        self.warn(f"{path}: package database present ({fs.size(path)} bytes) but not "
+                  f"captured while indexing (over the capture cap); its packages are not listed")
+        return True
+
+
 def catalog_image(fs: MergedFS) -> Catalog:
-    return Catalog()
+    """Every cataloger over ``fs``; packages in cataloger order (deb, apk, rpm, python,
+    npm, go), each database's packages in the order it lists them."""
+    from inspector.catalog import apk, dpkg, golang, npm, python, rpm
+
+    out = Builder(fs)
+    for module in (dpkg, apk, rpm, python, npm, golang):
+        try:
+            module.catalog(fs, out)
+        except Exception as exc:  # noqa: BLE001 - a cataloger bug must not lose the image
+            out.warn(f"{module.__name__.rsplit('.', 1)[1]} cataloger failed: "
+                     f"{type(exc).__name__}: {exc}")
+    return out.catalog

@@ -1,0 +1,65 @@
+"""apk: ``/lib/apk/db/installed`` (and ``/usr/lib/apk/db/installed``, apk 3). Blocks of
+``K:value`` lines separated by blank lines; ``P`` name, ``V`` version, ``A`` arch, ``F``
+a directory, ``R`` a file in the last ``F`` directory (apk ``database.c``; syft
+``parse_apk_db.go``)."""
+
+from __future__ import annotations
+
+from inspector.catalog import Builder, Package, names_note
+from inspector.index.merge import MergedFS
+
+DATABASES = ("/lib/apk/db/installed", "/usr/lib/apk/db/installed")
+
+
+def parse_installed(text: str) -> tuple[list[tuple[dict[str, str], list[str]]], list[str]]:
+    """→ ([(fields, absolute file paths)], problems)."""
+    out: list[tuple[dict[str, str], list[str]]] = []
+    problems: list[str] = []
+    fields: dict[str, str] = {}
+    files: list[str] = []
+    directory = ""
+    start = 1
+
+    def close() -> None:
+        nonlocal fields, files, directory
+        if fields or files:
+            if fields.get("P") and "V" in fields:
+                out.append((fields, files))
+            else:
+                problems.append(f"line {start}: block without P: or V:")
+        fields, files, directory = {}, [], ""
+
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            close()
+            start = lineno + 1
+            continue
+        if len(line) < 2 or line[1] != ":":
+            problems.append(f"line {lineno}: not a K:value line: {line[:40]!r}")
+            continue
+        key, value = line[0], line[2:]
+        if key == "F":
+            directory = value.strip("/")
+        elif key == "R":
+            files.append("/" + (directory + "/" if directory else "") + value)
+        elif key not in fields:
+            fields[key] = value
+    close()
+    return out, problems
+
+
+def catalog(fs: MergedFS, out: Builder) -> None:
+    for db in DATABASES:
+        if db not in fs.entries or out.missing_capture(db):
+            continue
+        data = fs.captured(db)
+        if data is None:
+            continue
+        records, problems = parse_installed(data.decode("utf-8", "surrogateescape"))
+        layer = out.layer(db)
+        for fields, files in records:
+            out.add(Package(type="apk", name=fields["P"], version=fields["V"],
+                            arch=fields.get("A") or None, layer=layer, source_path=db), files)
+        if problems:
+            out.warn(f"{db}: malformed ({'; '.join(problems[:3])}); "
+                     f"{names_note([f['P'] for f, _ in records])}")

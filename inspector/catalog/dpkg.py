@@ -1,0 +1,168 @@
+"""dpkg: ``/var/lib/dpkg/status`` (+ ``info/*.list``/``*.md5sums``) and the distroless
+``/var/lib/dpkg/status.d/NAME`` (the package's raw control file, no ``Status:`` line) with
+``status.d/NAME.md5sums`` (distroless ``PACKAGE_METADATA.md``; syft ``parse_dpkg_db.go``).
+
+A package's layer is the layer of its own record: ``info/NAME.list`` (or ``status.d/NAME``),
+falling back to the status file's layer — so a base layer's packages stay in the base
+layer after a later ``apt-get install`` rewrites ``status``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+from inspector.catalog import Builder, Package, names_note
+from inspector.index.merge import MergedFS
+
+STATUS = "/var/lib/dpkg/status"
+INFO = "/var/lib/dpkg/info/"
+STATUS_D = "/var/lib/dpkg/status.d/"
+
+
+def parse_control(text: str) -> tuple[list[dict[str, str]], list[str]]:
+    """deb822 stanzas → (field dicts, problems). Continuation lines are dropped (we need
+    no multi-line field); a field line without ``:`` or a stanza without Package/Version
+    is a problem (``"line N: …"``) and that stanza is skipped."""
+    stanzas: list[dict[str, str]] = []
+    problems: list[str] = []
+    current: dict[str, str] = {}
+    start = 1
+    bad = ""
+    lines = text.split("\n")
+
+    def close(lineno: int) -> None:
+        nonlocal current, bad
+        if current or bad:
+            if bad:
+                problems.append(bad)
+            elif not current.get("Package") or "Version" not in current:
+                what = current.get("Package") or "?"
+                problems.append(f"line {start}: stanza {what!r} lacks Package or Version")
+            else:
+                stanzas.append(current)
+        current, bad = {}, ""
+
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            close(lineno)
+            start = lineno + 1
+            continue
+        if line[0] in " \t":
+            if not current and not bad:
+                bad = f"line {lineno}: continuation line outside a field"
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key or " " in key:
+            bad = bad or f"line {lineno}: not a field: {line[:40]!r}"
+            continue
+        current[key] = value.strip()
+    close(len(lines))
+    return stanzas, problems
+
+
+def _installed(stanza: dict[str, str]) -> bool:
+    # "want flag status": only the third word says whether it is on disk; a held
+    # package ("hold ok installed") is installed too.
+    status = stanza.get("Status")
+    return status is None or status.split()[-1:] == ["installed"]
+
+
+def _lines(data: bytes | None) -> list[str]:
+    return [] if data is None else data.decode("utf-8", "surrogateescape").splitlines()
+
+
+def _md5sums_paths(data: bytes | None) -> list[str]:
+    out = []
+    for line in _lines(data):
+        _, sep, path = line.partition("  ")
+        if sep and path:
+            out.append("/" + path.lstrip("/"))
+    return out
+
+
+def _children(fs: MergedFS, prefix: str) -> list[str]:
+    paths = fs.sorted_paths()
+    i = bisect_left(paths, prefix)
+    out = []
+    while i < len(paths) and paths[i].startswith(prefix):
+        out.append(paths[i])
+        i += 1
+    return out
+
+
+def _package(stanza: dict[str, str], source: str, layer: int | None) -> Package:
+    return Package(type="deb", name=stanza["Package"], version=stanza["Version"],
+                   arch=stanza.get("Architecture") or None, layer=layer, source_path=source)
+
+
+def catalog(fs: MergedFS, out: Builder) -> None:
+    if STATUS in fs.entries and not out.missing_capture(STATUS):
+        _catalog_status(fs, out)
+    _catalog_status_d(fs, out)
+
+
+def _catalog_status(fs: MergedFS, out: Builder) -> None:
+    data = fs.captured(STATUS)
+    if data is None:
+        return
+    stanzas, problems = parse_control(data.decode("utf-8", "surrogateescape"))
+    names = []
+    for stanza in stanzas:
+        if "Status" not in stanza:
+            problems.append(f"stanza {stanza['Package']!r} has no Status")
+            continue
+        if not _installed(stanza):
+            continue
+        name, arch = stanza["Package"], stanza.get("Architecture", "")
+        files: list[str] | None = None
+        layer = out.layer(STATUS)
+        for base in (f"{INFO}{name}:{arch}", f"{INFO}{name}"):
+            if base + ".list" in fs.entries:
+                out.missing_capture(base + ".list")
+                files = _lines(fs.captured(base + ".list"))
+                layer = out.layer(base + ".list")
+                break
+            if base + ".md5sums" in fs.entries:
+                out.missing_capture(base + ".md5sums")
+                files = _md5sums_paths(fs.captured(base + ".md5sums"))
+                layer = out.layer(base + ".md5sums")
+                break
+        out.add(_package(stanza, STATUS, layer), files if files is not None else [])
+        names.append(name)
+    if problems:
+        out.warn(f"{STATUS}: malformed ({'; '.join(problems[:3])}); {names_note(names)}")
+
+
+def _catalog_status_d(fs: MergedFS, out: Builder) -> None:
+    bad: list[str] = []
+    names: list[str] = []
+    for path in _children(fs, STATUS_D):
+        name = path[len(STATUS_D):]
+        if "/" in name or name.endswith(".md5sums") or fs.kind_name(path) != "file":
+            continue
+        if out.missing_capture(path):
+            continue
+        data = fs.captured(path)
+        if data is None:  # empty file
+            bad.append(f"{name}: empty")
+            continue
+        stanzas, problems = parse_control(data.decode("utf-8", "surrogateescape"))
+        if problems or len(stanzas) != 1:
+            bad.append(f"{name}: " + ("; ".join(problems[:2]) or f"{len(stanzas)} stanzas"))
+        if not stanzas:
+            continue
+        stanza = stanzas[0]
+        if not _installed(stanza):
+            continue
+        arch = stanza.get("Architecture", "")
+        files: list[str] = []
+        for sums in (f"{STATUS_D}{name}:{arch}.md5sums", f"{STATUS_D}{name}.md5sums",
+                     f"{STATUS_D}{stanza['Package']}.md5sums"):
+            if sums in fs.entries:
+                out.missing_capture(sums)
+                files = _md5sums_paths(fs.captured(sums))
+                break
+        out.add(_package(stanza, path, out.layer(path)), files)
+        names.append(stanza["Package"])
+    if bad:
+        out.warn(f"{STATUS_D}: malformed entries ({'; '.join(bad[:3])}); {names_note(names)}")

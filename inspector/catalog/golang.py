@@ -1,0 +1,103 @@
+"""Go modules from the build info embedded in Go binaries (Go 1.18+ inline format;
+``debug/buildinfo`` ``read``): after the 14-byte ``\\xff Go buildinf:`` magic come the
+pointer size and flags; the header is 32 bytes; with ``flags & 2`` a uvarint-length-prefixed
+Go version string and then the modinfo string follow. The modinfo text sits between two
+16-byte sentinels; its tab-separated lines are ``path``, ``mod``, ``dep`` and ``=>`` (a
+replacement of the line before). Older (pointer) formats are reported, not guessed.
+
+Packages: the main module (owns the binary), each dependency, and ``stdlib`` with the Go
+version (as syft reports it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inspector.catalog import Builder, Package
+from inspector.index.merge import MergedFS
+
+MAGIC = b"\xff Go buildinf:"
+HEADER = 32
+FLAG_INLINE = 2
+
+
+class BuildInfoError(ValueError):
+    pass
+
+
+@dataclass
+class BuildInfo:
+    go_version: str
+    path: str = ""
+    main: tuple[str, str] | None = None  # (module path, version)
+    deps: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _uvarint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise BuildInfoError("truncated length")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def _string(data: bytes, pos: int) -> tuple[str, int]:
+    n, pos = _uvarint(data, pos)
+    if pos + n > len(data):
+        raise BuildInfoError("truncated string")
+    return data[pos:pos + n].decode("utf-8", "replace"), pos + n
+
+
+def parse_buildinfo(data: bytes) -> BuildInfo:
+    if not data.startswith(MAGIC) or len(data) < HEADER:
+        raise BuildInfoError("no build info header")
+    flags = data[15]
+    if not flags & FLAG_INLINE:
+        raise BuildInfoError("pre-Go 1.18 pointer format (not read)")
+    version, pos = _string(data, HEADER)
+    modinfo, _ = _string(data, pos)
+    if len(modinfo) >= 33 and modinfo[-17] == "\n":
+        modinfo = modinfo[16:-16]
+    info = BuildInfo(go_version=version)
+    last: str | None = None  # "main" or "dep"
+    for line in modinfo.split("\n"):
+        parts = line.split("\t")
+        kind = parts[0]
+        if kind == "path" and len(parts) >= 2:
+            info.path = parts[1]
+        elif kind in ("mod", "dep") and len(parts) >= 3:
+            entry = (parts[1], parts[2])
+            if kind == "mod":
+                info.main, last = entry, "main"
+            else:
+                info.deps.append(entry)
+                last = "dep"
+        elif kind == "=>" and len(parts) >= 3 and last:
+            entry = (parts[1], parts[2])
+            if last == "main":
+                info.main = entry
+            else:
+                info.deps[-1] = entry
+    return info
+
+
+def catalog(fs: MergedFS, out: Builder) -> None:
+    for path, data in sorted(fs.go_buildinfo().items()):
+        try:
+            info = parse_buildinfo(data)
+        except BuildInfoError as exc:
+            out.warn(f"{path}: Go build info not read: {exc}")
+            continue
+        layer = out.layer(path)
+        main_name, main_version = info.main or (info.path or path, "(devel)")
+        out.add(Package(type="go", name=main_name, version=main_version, layer=layer,
+                        source_path=path), [path])
+        for name, version in info.deps:
+            out.add(Package(type="go", name=name, version=version, layer=layer,
+                            source_path=path), None)
+        out.add(Package(type="go", name="stdlib", version=info.go_version, layer=layer,
+                        source_path=path), None)

@@ -1,0 +1,52 @@
+"""npm: ``node_modules/NAME/package.json`` and ``node_modules/@SCOPE/NAME/package.json``.
+A package owns the files below its directory, except nested ``node_modules``."""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_left
+
+from inspector.catalog import Builder, Package
+from inspector.index.merge import MergedFS
+
+
+def _package_dir(path: str) -> str | None:
+    """``…/node_modules/[@scope/]name`` if ``path`` is that directory's package.json."""
+    parts = path.split("/")
+    if len(parts) >= 4 and parts[-3] == "node_modules" and not parts[-2].startswith("@"):
+        return "/".join(parts[:-1])
+    if len(parts) >= 5 and parts[-4] == "node_modules" and parts[-3].startswith("@"):
+        return "/".join(parts[:-1])
+    return None
+
+
+def catalog(fs: MergedFS, out: Builder) -> None:
+    paths = None
+    for path in fs.captured_paths():
+        if not path.endswith("/package.json"):
+            continue
+        directory = _package_dir(path)
+        if directory is None:
+            continue
+        try:
+            doc = json.loads(fs.captured(path) or b"")
+        except ValueError as exc:
+            out.warn(f"{path}: not JSON ({exc}); package skipped")
+            continue
+        if not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
+            out.warn(f"{path}: no \"name\"; package skipped")
+            continue
+        if paths is None:
+            paths = fs.sorted_paths()
+        prefix = directory + "/"
+        nested = prefix + "node_modules/"
+        files = []
+        i = bisect_left(paths, prefix)
+        while i < len(paths) and paths[i].startswith(prefix):
+            if not paths[i].startswith(nested):
+                files.append(paths[i])
+            i += 1
+        version = doc.get("version")
+        out.add(Package(type="npm", name=doc["name"],
+                        version=version if isinstance(version, str) else "",
+                        layer=out.layer(path), source_path=path), files)

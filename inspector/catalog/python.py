@@ -1,0 +1,64 @@
+"""Python distributions: ``*.dist-info/METADATA`` with ``RECORD`` (PEP 376/627), and
+``*.egg-info`` (a directory with ``PKG-INFO`` and ``installed-files.txt``, or a single
+PKG-INFO file). Paths in RECORD are relative to the directory holding the dist-info."""
+
+from __future__ import annotations
+
+import csv
+import posixpath
+
+from inspector.catalog import Builder, Package
+from inspector.index.merge import MergedFS
+
+
+def parse_metadata(data: bytes) -> dict[str, str]:
+    """The RFC 822 header block of METADATA/PKG-INFO (first value of each field)."""
+    fields: dict[str, str] = {}
+    for line in data.decode("utf-8", "surrogateescape").splitlines():
+        if not line.strip():
+            break
+        if line[0] in " \t":
+            continue
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def record_paths(data: bytes, base: str) -> list[str]:
+    """RECORD rows (``path,hash,size``) → absolute normalised paths."""
+    text = data.decode("utf-8", "surrogateescape")
+    out = []
+    for row in csv.reader(text.splitlines()):
+        if row and row[0]:
+            out.append(posixpath.normpath(posixpath.join(base, row[0])))
+    return out
+
+
+def catalog(fs: MergedFS, out: Builder) -> None:
+    for path in fs.captured_paths():
+        if path.endswith(".dist-info/METADATA"):
+            info = path[: -len("/METADATA")]
+            files_data = fs.captured(info + "/RECORD")
+            base = posixpath.dirname(info)
+            files = record_paths(files_data, base) if files_data is not None else None
+            if files_data is None and info + "/RECORD" in fs.entries:
+                out.missing_capture(info + "/RECORD")
+        elif path.endswith(".egg-info/PKG-INFO") or path.endswith(".egg-info"):
+            if path.endswith(".egg-info") and fs.kind_name(path) == "dir":
+                continue
+            info = path[: -len("/PKG-INFO")] if path.endswith("/PKG-INFO") else path
+            listing = fs.captured(info + "/installed-files.txt")
+            files = None
+            if listing is not None:
+                files = [posixpath.normpath(posixpath.join(info, line))
+                         for line in listing.decode("utf-8", "surrogateescape").splitlines()
+                         if line.strip()]
+        else:
+            continue
+        fields = parse_metadata(fs.captured(path) or b"")
+        if not fields.get("Name") or "Version" not in fields:
+            out.warn(f"{path}: no Name/Version in the metadata; distribution skipped")
+            continue
+        out.add(Package(type="python", name=fields["Name"], version=fields["Version"],
+                        layer=out.layer(path), source_path=path), files)
