@@ -67,7 +67,7 @@ def header_files(h: dict[int, object]) -> list[str]:
     if isinstance(names, list):
         dirs = h.get(DIRNAMES) or []
         index = h.get(DIRINDEXES) or []
-        return [dirs[i] + b if 0 <= i < len(dirs) else b for i, b in zip(index, names)]
+        return [dirs[i] + b if 0 <= i < len(dirs) else b for i, b in zip(index, names, strict=False)]
     old = h.get(OLDFILENAMES)
     return list(old) if isinstance(old, list) else []
 
