@@ -1,0 +1,127 @@
+"""The category rules (``rules.toml``), precompiled for one pass over every path.
+
+Matching a path costs a few dict lookups: exact paths and basenames are dicts; a rule's
+globs of one kind are one regex alternation for all rules (alternatives in rule order,
+each anchored, so the first alternative that matches is the lowest rule); directory rules
+are resolved once per distinct directory and cached. No fnmatch per rule per file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+
+from inspector.errors import InspectorError
+
+GLOB_CHARS = frozenset("*?[")
+NO_RULE = 1 << 30
+
+
+def _is_glob(pattern: str) -> bool:
+    return not GLOB_CHARS.isdisjoint(pattern)
+
+
+class _Matcher:
+    """Exact strings → lowest rule index; globs → one combined regex."""
+
+    def __init__(self) -> None:
+        self.exact: dict[str, int] = {}
+        self._globs: list[tuple[int, str]] = []
+        self.regex: re.Pattern[str] | None = None
+        self.groups: dict[str, int] = {}
+
+    def add(self, rule: int, pattern: str) -> None:
+        if _is_glob(pattern):
+            self._globs.append((rule, pattern))
+        else:
+            self.exact.setdefault(pattern, rule)
+
+    def compile(self) -> None:
+        if not self._globs:
+            return
+        parts = []
+        for i, (rule, pattern) in enumerate(self._globs):
+            name = f"g{i}"
+            self.groups[name] = rule
+            parts.append(f"(?P<{name}>{fnmatch.translate(pattern)})")
+        self.regex = re.compile("|".join(parts))
+
+    def match(self, text: str) -> int:
+        best = self.exact.get(text, NO_RULE)
+        if self.regex is not None:
+            m = self.regex.match(text)
+            if m is not None:
+                rule = self.groups[m.lastgroup]
+                if rule < best:
+                    best = rule
+        return best
+
+
+@dataclass
+class Rules:
+    categories: list[str] = field(default_factory=list)  # per rule
+    bin_dirs: frozenset[str] = frozenset()
+    paths: _Matcher = field(default_factory=_Matcher)
+    dirs: _Matcher = field(default_factory=_Matcher)
+    commands: _Matcher = field(default_factory=_Matcher)
+    names: _Matcher = field(default_factory=_Matcher)
+    _dir_cache: dict[str, int] = field(default_factory=lambda: {"/": NO_RULE, "": NO_RULE})
+
+    def dir_rule(self, directory: str) -> int:
+        """Lowest rule whose ``dirs`` match ``directory`` or one of its ancestors."""
+        cache = self._dir_cache
+        hit = cache.get(directory)
+        if hit is not None:
+            return hit
+        cut = directory.rfind("/")
+        best = min(self.dirs.match(directory), self.dir_rule(directory[:cut] or "/"))
+        cache[directory] = best
+        return best
+
+    def rule_for(self, path: str, executable: bool) -> int:
+        """Lowest matching rule for ``path`` (``NO_RULE`` if none). ``executable``: the
+        entry's content starts like a program (ELF or ``#!``)."""
+        cut = path.rfind("/")
+        parent = path[:cut] or "/"
+        base = path[cut + 1:]
+        best = self.dir_rule(parent)
+        rule = self.paths.exact.get(path, NO_RULE)
+        if rule < best:
+            best = rule
+        rule = self.names.match(base)
+        if rule < best:
+            best = rule
+        if executable or parent in self.bin_dirs:
+            rule = self.commands.match(base)
+            if rule < best:
+                best = rule
+        return best
+
+
+def load_rules(text: str | None = None) -> Rules:
+    """Parse and precompile the rules (``text`` for tests; default: the packaged file)."""
+    if text is None:
+        text = resources.files("inspector.classify").joinpath("rules.toml").read_text("utf-8")
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InspectorError(f"classification rules: not valid TOML ({exc})") from exc
+    rules = Rules(bin_dirs=frozenset(doc.get("bin_dirs", ())))
+    for i, rule in enumerate(doc.get("rule", ())):
+        rules.categories.append(rule["category"])
+        for pattern in rule.get("paths", ()):
+            rules.paths.add(i, pattern)
+        for pattern in rule.get("dirs", ()):
+            rules.dirs.add(i, pattern.rstrip("/") or "/")
+        for pattern in rule.get("commands", ()):
+            rules.commands.add(i, pattern)
+        for pattern in rule.get("names", ()):
+            rules.names.add(i, pattern)
+    for matcher in (rules.paths, rules.dirs, rules.commands, rules.names):
+        matcher.compile()
+    if any(_is_glob(p) for p in rules.paths.exact) or rules.paths.regex is not None:
+        raise InspectorError("classification rules: `paths` must be exact (use `dirs` or `names`)")
+    return rules
