@@ -128,6 +128,13 @@ class IndexCache:
             raise ValueError(f"not a digest: {diff_id!r}")
         return self.dir / f"{algo}-{hexdigest}.idx"
 
+    def has(self, diff_id: str) -> bool:
+        """Whether an entry exists, without reading it (a corrupt one is found by ``get``)."""
+        try:
+            return bool(diff_id) and self._path(diff_id).is_file()
+        except ValueError:
+            return False
+
     def get(self, diff_id: str) -> LayerIndex | None:
         if not diff_id:
             return None
