@@ -129,7 +129,8 @@ def render_text(result: CompareResult, *, files: bool = False, sort: str = "size
                      for p in refs], indent=4)
     if pk.version_changed:
         out.line("  version changed")
-        out.table([[vc.name, *[v or "-" for v in vc.versions]] for vc in pk.version_changed],
+        out.table([["", *heads], *[[vc.name, *[v or "-" for v in vc.versions]]
+                                   for vc in pk.version_changed]],
                   [False] * (n + 1), indent=4)
 
     fd = result.files
