@@ -12,6 +12,7 @@ Modules: ``reference`` (parsing), ``auth`` (challenges, tokens, the AuthBase),
 
 from __future__ import annotations
 
+from inspector.errors import AuthError, ImageNotFound, TransportError
 from inspector.options import Options
 from inspector.sources.base import Image
 from inspector.sources.registry.image import open_registry_image
@@ -23,4 +24,16 @@ __all__ = ["open_registry", "parse", "RegistryRef"]
 def open_registry(ref: str, options: Options, *, reference: str) -> Image:
     """Open ``ref`` (``[REGISTRY/]REPO[:TAG][@DIGEST]``) from its registry; ``reference`` is
     what the user typed (kept as ``Image.reference``)."""
-    return open_registry_image(parse(ref), options, reference=reference)
+    try:
+        return open_registry_image(parse(ref), options, reference=reference)
+    except (ImageNotFound, AuthError, TransportError) as exc:
+        # --- issue 8: a bare name the registry does not have (Docker Hub answers 401 for
+        # unknown repositories; offline, the registry is unreachable) may be a local build
+        if reference.strip().startswith("docker://"):
+            raise
+        from inspector.sources.daemon import local_engine_hint
+
+        hint = local_engine_hint(ref, options)
+        if hint is None:
+            raise
+        raise type(exc)(exc.message, hint=hint) from exc
