@@ -1,0 +1,387 @@
+"""A directory tree over a ``MergedFS`` for virtual rendering (no object per file).
+
+``DirTree`` is built once per filesystem: children by directory (lists of the path
+strings the index already holds), plus optional *ghost* entries (paths a layer removed,
+shown in red). Cumulative directory sizes are computed lazily, once.
+
+``TreeRows`` is one view's state over a ``DirTree``: which directories are expanded, the
+sort order, the filter, and ``rows``/``depths`` — the flattened visible rows in tree order.
+Expanding splices a directory's sorted children into ``rows`` (O(children)); collapsing
+deletes a contiguous slice. A view renders ``rows[top:top + height]`` and nothing else.
+
+Headless: no textual here; the TUI's file view and the tests both drive this.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from array import array
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from inspector.index.entries import DIR, FILE
+from inspector.index.merge import MergedFS
+
+#: change marks (a superset of merge's ADDED/MODIFIED codes, plus REMOVED for ghosts)
+ADDED, MODIFIED, REMOVED = "added", "modified", "removed"
+ROOT = "/"
+
+
+def parent_of(path: str) -> str:
+    return path[:path.rfind("/")] or ROOT
+
+
+def name_of(path: str) -> str:
+    return path[path.rfind("/") + 1:]
+
+
+class DirTree:
+    """Children by directory over ``fs`` plus ``ghosts`` (removed path → was a directory).
+
+    ``marks`` maps a path to ADDED/MODIFIED/REMOVED (or any label a caller chooses, e.g.
+    compare's "only here"/"changed")."""
+
+    def __init__(self, fs: MergedFS, ghosts: dict[str, bool] | None = None,
+                 marks: dict[str, str] | None = None) -> None:
+        self.fs = fs
+        self.ghosts: dict[str, bool] = dict(ghosts or {})
+        self.marks: dict[str, str] = dict(marks or {})
+        children: dict[str, list[str]] = {ROOT: []}
+        setdefault = children.setdefault
+        for path in fs.entries:
+            setdefault(path[:path.rfind("/")] or ROOT, []).append(path)
+        for path in list(self.ghosts):
+            # a ghost's parents may be gone too (a removed subtree): add them as ghosts
+            p = path
+            while p != ROOT:
+                parent = parent_of(p)
+                setdefault(parent, [])
+                if p not in fs.entries and p not in children[parent]:
+                    children[parent].append(p)
+                if parent == ROOT or parent in fs.entries:
+                    break
+                self.ghosts.setdefault(parent, True)
+                self.marks.setdefault(parent, REMOVED)
+                p = parent
+            self.marks.setdefault(path, REMOVED)
+        self.children = children
+        self._totals: dict[str, int] | None = None
+        self._counts: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.fs.entries) + len(self.ghosts)
+
+    def __contains__(self, path: str) -> bool:
+        return path in self.fs.entries or path in self.ghosts
+
+    def is_dir(self, path: str) -> bool:
+        if path in self.children:
+            return True
+        if path in self.fs.entries:
+            return self.fs.kind(path) == DIR
+        return self.ghosts.get(path, False)
+
+    def is_ghost(self, path: str) -> bool:
+        return path in self.ghosts and path not in self.fs.entries
+
+    def size(self, path: str) -> int:
+        """Bytes: a file's size, a directory's cumulative regular-file bytes (hardlinks 0),
+        a removed path's bytes as the removing layer recorded them (0 if unknown)."""
+        if self.is_dir(path):
+            return self.totals().get(path, 0)
+        if path in self.fs.entries:
+            return self.fs.size(path)
+        return 0
+
+    def file_count(self, path: str) -> int:
+        """Non-directory entries under ``path`` (1 for a file)."""
+        if not self.is_dir(path):
+            return 1
+        self.totals()
+        assert self._counts is not None
+        return self._counts.get(path, 0)
+
+    def totals(self) -> dict[str, int]:
+        """Cumulative bytes of every directory, computed on first use (one pass)."""
+        if self._totals is None:
+            totals: dict[str, int] = {}
+            counts: dict[str, int] = {}
+            fs = self.fs
+            layers = fs.layers
+            for path, packed in fs.entries.items():
+                row = packed & 0xFFFFFFFF
+                if row == 0xFFFFFFFF:
+                    continue
+                index = layers[packed >> 32]
+                kind = index.kinds[row]
+                if kind == DIR:
+                    continue
+                nbytes = index.sizes[row] if kind == FILE else 0
+                p = path
+                while p != ROOT:
+                    p = p[:p.rfind("/")] or ROOT
+                    totals[p] = totals.get(p, 0) + nbytes
+                    counts[p] = counts.get(p, 0) + 1
+            self._totals, self._counts = totals, counts
+        return self._totals
+
+    def walk(self, order: Callable[[str, list[str]], list[str]],
+             keep: set[str] | None = None) -> Iterable[tuple[str, int]]:
+        """Every path in tree order (depth-first, children in ``order``), with its depth."""
+        stack: list[tuple[str, int]] = [(p, 0) for p in reversed(order(ROOT, self._kids(ROOT, keep)))]
+        while stack:
+            path, depth = stack.pop()
+            yield path, depth
+            kids = self.children.get(path)
+            if kids:
+                for kid in reversed(order(path, self._kids(path, keep))):
+                    stack.append((kid, depth + 1))
+
+    def _kids(self, path: str, keep: set[str] | None) -> list[str]:
+        kids = self.children.get(path, [])
+        return kids if keep is None else [k for k in kids if k in keep]
+
+
+@dataclass(frozen=True)
+class TreeFilter:
+    """Which entries a view shows. ``pattern`` is a glob (``*.so*``; matched against the
+    full path and the name) or, with ``regex``, a regular expression searched in the path;
+    ``marks`` keeps only entries with one of these marks; ``only`` keeps only these paths.
+    Ancestors of every kept entry are kept."""
+
+    pattern: str = ""
+    regex: bool = False
+    marks: frozenset[str] | None = None
+    only: frozenset[str] | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.pattern) or self.marks is not None or self.only is not None
+
+    def matcher(self) -> Callable[[str], bool]:
+        if not self.pattern:
+            return lambda path: True
+        if self.regex:
+            return re.compile(self.pattern).search  # type: ignore[return-value]
+        rx = re.compile(fnmatch.translate(self.pattern))
+        if "/" in self.pattern:
+            return rx.match  # type: ignore[return-value]
+        return lambda path: rx.match(name_of(path)) is not None
+
+
+def compile_search(term: str) -> Callable[[str], bool]:
+    """Jump-to search: a glob when the term has wildcards, else a case-insensitive
+    substring of the path."""
+    if any(c in term for c in "*?["):
+        rx = re.compile(fnmatch.translate(term), re.IGNORECASE)
+        if "/" in term:
+            return lambda path: rx.match(path) is not None
+        return lambda path: rx.match(name_of(path)) is not None
+    low = term.lower()
+    return lambda path: low in path.lower()
+
+
+class TreeRows:
+    """The visible rows of one view over a ``DirTree``."""
+
+    def __init__(self, tree: DirTree, sort: str = "name") -> None:
+        self.tree = tree
+        self.sort = sort  # "name" | "size"
+        self.filter = TreeFilter()
+        self.expanded: set[str] = set()
+        self.keep: set[str] | None = None
+        self.rows: list[str] = []
+        self.depths = array("H")
+        self._sorted: dict[str, list[str]] = {}
+        self.rebuild()
+
+    # ---- ordering and filtering --------------------------------------------------
+    def ordered(self, path: str, kids: list[str] | None = None) -> list[str]:
+        """Children of ``path`` as shown: filtered, then sorted (cached per directory)."""
+        cached = self._sorted.get(path)
+        if cached is not None:
+            return cached
+        if kids is None:
+            kids = self.tree._kids(path, self.keep)
+        if self.sort == "size":
+            size = self.tree.size
+            out = sorted(kids, key=lambda p: (-size(p), p))
+        else:
+            out = sorted(kids)
+        self._sorted[path] = out
+        return out
+
+    def set_sort(self, sort: str) -> None:
+        if sort != self.sort:
+            self.sort = sort
+            self._sorted.clear()
+            self.rebuild()
+
+    def set_filter(self, flt: TreeFilter) -> None:
+        self.filter = flt
+        self.keep = self._compute_keep(flt) if flt.active else None
+        self._sorted.clear()
+        if self.keep is not None and flt.pattern:
+            # show where the matches are: open every directory that leads to one
+            self.expanded |= {p for p in self.keep if self.tree.is_dir(p)}
+        self.rebuild()
+
+    def _compute_keep(self, flt: TreeFilter) -> set[str]:
+        tree = self.tree
+        match = flt.matcher()
+        marks = tree.marks
+        keep: set[str] = set()
+        candidates: Iterable[str] = flt.only if flt.only is not None else \
+            list(tree.fs.entries) + [g for g in tree.ghosts if g not in tree.fs.entries]
+        for path in candidates:
+            if path in keep or path not in tree:
+                continue
+            if flt.marks is not None and marks.get(path) not in flt.marks:
+                continue
+            if flt.pattern and tree.is_dir(path) and not match(path):
+                continue  # a directory is kept for a match below it, not for its own name
+            if not match(path):
+                continue
+            keep.add(path)
+            p = path
+            while p != ROOT:
+                p = parent_of(p)
+                if p in keep:
+                    break
+                keep.add(p)
+        return keep
+
+    # ---- rows ----------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Flatten from scratch: O(visible rows)."""
+        rows: list[str] = []
+        depths = array("H")
+        self._append_subtree(ROOT, -1, rows, depths)
+        self.rows, self.depths = rows, depths
+
+    def _append_subtree(self, path: str, depth: int, rows: list[str], depths: array) -> None:
+        stack = [(k, depth + 1) for k in reversed(self.ordered(path))]
+        expanded, children = self.expanded, self.tree.children
+        while stack:
+            p, d = stack.pop()
+            rows.append(p)
+            depths.append(d)
+            if p in expanded and p in children:
+                stack.extend((k, d + 1) for k in reversed(self.ordered(p)))
+
+    def is_expanded(self, path: str) -> bool:
+        return path in self.expanded
+
+    def expand(self, row: int) -> int:
+        """Expand the directory at ``row``; returns how many rows appeared."""
+        path = self.rows[row]
+        if path in self.expanded or not self.tree.is_dir(path):
+            return 0
+        self.expanded.add(path)
+        rows: list[str] = []
+        depths = array("H")
+        self._append_subtree(path, self.depths[row], rows, depths)
+        self.rows[row + 1:row + 1] = rows
+        self.depths[row + 1:row + 1] = depths
+        return len(rows)
+
+    def collapse(self, row: int) -> int:
+        """Collapse the directory at ``row``; returns how many rows went away."""
+        path = self.rows[row]
+        if path not in self.expanded:
+            return 0
+        self.expanded.discard(path)
+        end = self.subtree_end(row)
+        del self.rows[row + 1:end]
+        del self.depths[row + 1:end]
+        return end - row - 1
+
+    def toggle(self, row: int) -> int:
+        return -self.collapse(row) if self.rows[row] in self.expanded else self.expand(row)
+
+    def subtree_end(self, row: int) -> int:
+        depth, depths, n = self.depths[row], self.depths, len(self.rows)
+        end = row + 1
+        while end < n and depths[end] > depth:
+            end += 1
+        return end
+
+    def collapse_all(self) -> None:
+        self.expanded.clear()
+        self.rebuild()
+
+    def expand_all(self) -> None:
+        keep = self.keep
+        self.expanded = {p for p in self.tree.children if keep is None or p in keep}
+        self.rebuild()
+
+    def row_of(self, path: str) -> int | None:
+        try:
+            return self.rows.index(path)
+        except ValueError:
+            return None
+
+    def reveal(self, path: str) -> int | None:
+        """Expand ``path``'s ancestors so it is visible; its row (or its nearest visible
+        ancestor's, if the path is absent or filtered out)."""
+        chain = []
+        p = path
+        while p != ROOT:
+            chain.append(p)
+            p = parent_of(p)
+        chain.reverse()
+        row = -1
+        for p in chain:
+            found = self._find_child_row(p, row)
+            if found is None:
+                return row if row >= 0 else None
+            row = found
+            if p != path:
+                self.expand(row)
+        return row
+
+    def _find_child_row(self, path: str, parent_row: int) -> int | None:
+        end = self.subtree_end(parent_row) if parent_row >= 0 else len(self.rows)
+        try:
+            return self.rows.index(path, parent_row + 1, end)
+        except ValueError:
+            return None
+
+    def search(self, term: str, start: str | None, backwards: bool = False) -> str | None:
+        """The next path (in tree order, wrapping) after ``start`` matching ``term``."""
+        match = compile_search(term)
+        order = [p for p, _ in self.tree.walk(self.ordered, self.keep)]
+        if not order:
+            return None
+        try:
+            at = order.index(start) if start is not None else -1
+        except ValueError:
+            at = -1
+        n = len(order)
+        step = -1 if backwards else 1
+        i = at
+        for _ in range(n):
+            i = (i + step) % n
+            if match(order[i]):
+                return order[i]
+        return None
+
+
+def layer_marks(fs: MergedFS, layer: int) -> tuple[dict[str, str], dict[str, bool]]:
+    """Marks for what ``layer`` did (ADDED/MODIFIED per surviving path) and its removed
+    paths as ghosts, in ``fs`` — the filesystem as of that layer (``fs_at(layer)``)."""
+    marks: dict[str, str] = {}
+    if layer >= len(fs.layers):
+        return marks, {}
+    index = fs.layers[layer]
+    entries = fs.entries
+    base = layer << 32
+    for row, code in enumerate(fs.changes[layer]):
+        if code == 2:
+            continue
+        path = index.paths[row]
+        if entries.get(path) == base | row:
+            marks[path] = ADDED if code == 0 else MODIFIED
+    ghosts = {path: was_dir for path, (_, was_dir) in fs.removed[layer].items()}
+    return marks, ghosts

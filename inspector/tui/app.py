@@ -1,0 +1,55 @@
+"""The app: routing only. No image → the demo comparison, one → inspect, 2+ → compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+
+from inspector.analysis import Analysis, LayerMemo
+from inspector.options import Options
+from inspector.tui.bindings import APP
+from inspector.tui.commands import InspectorCommands
+from inspector.tui.screens.compare import CompareScreen
+from inspector.tui.screens.inspect import InspectScreen
+from inspector.tui.widgets.prompt import HelpScreen
+
+DEMO = ("sample:debian-12-slim", "sample:distroless-static")
+
+
+class InspectorApp(App[int]):
+    TITLE = "inspector"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    BINDINGS = APP
+    COMMANDS = App.COMMANDS | {InspectorCommands}
+
+    def __init__(self, images: list[str], options: Options | None = None,
+                 demo: bool = False) -> None:
+        super().__init__()
+        self.images = list(images) or list(DEMO)
+        self.options = options or Options()
+        self.demo = demo or not images
+        #: analyses by reference, shared by every screen of this run
+        self.analyses: dict[str, Analysis] = {}
+        #: layer indexes shared between images (a common base is indexed once)
+        self.memo = LayerMemo()
+
+    def get_default_screen(self):
+        if len(self.images) == 1 and not self.demo:
+            return InspectScreen(self.images[0])
+        return CompareScreen(self.images, demo=self.demo)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def on_unmount(self) -> None:
+        for analysis in self.analyses.values():
+            analysis.image.close()
+
+
+def run_app(images: list[str], options: Options, demo: bool) -> int:
+    """Run the TUI (blocking); the exit code."""
+    app = InspectorApp(images, options, demo=demo)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,61 @@
+"""Every key binding, as data: an id, the keys, the action and a description. The footer,
+the help screen (``?``) and the tests read these tables; keys follow dive where its users
+expect them (Tab switches pane, Ctrl+F filter, Space collapse, Ctrl+L/Ctrl+A layer
+changes, Ctrl+O sort, Ctrl+B attributes, q quits) and Textual's conventions elsewhere."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+APP = [
+    Binding("q", "quit", "Quit", id="app.quit"),
+    Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
+    Binding("tab", "focus_next", "Next pane", id="app.next_pane", show=False),
+    Binding("shift+tab", "focus_previous", "Previous pane", id="app.previous_pane", show=False),
+]
+
+SCREEN = [
+    Binding("escape", "cancel_load", "Cancel loading", id="screen.cancel", show=False),
+    Binding("ctrl+l", "layer_changes(True)", "This layer's changes", id="inspect.layer_only",
+            show=False),
+    Binding("ctrl+a", "layer_changes(False)", "Whole filesystem", id="inspect.aggregated",
+            show=False),
+    Binding("a", "add_image", "Add image", id="compare.add"),
+    Binding("x", "remove_image", "Remove image", id="compare.remove", show=False),
+]
+
+FILE_VIEW = [
+    Binding("up,k", "cursor(-1)", "Up", id="files.up", show=False),
+    Binding("down,j", "cursor(1)", "Down", id="files.down", show=False),
+    Binding("pageup,u", "page(-1)", "Page up", id="files.page_up", show=False),
+    Binding("pagedown,d", "page(1)", "Page down", id="files.page_down", show=False),
+    Binding("home,g", "edge(-1)", "First", id="files.first", show=False),
+    Binding("end,G", "edge(1)", "Last", id="files.last", show=False),
+    Binding("right,l", "open", "Expand", id="files.expand", show=False),
+    Binding("left,h", "close", "Collapse / parent", id="files.collapse", show=False),
+    Binding("space,enter", "toggle", "Expand/collapse", id="files.toggle", key_display="space"),
+    Binding("c", "collapse_all", "Collapse all", id="files.collapse_all", show=False),
+    Binding("e", "expand_all", "Expand all", id="files.expand_all", show=False),
+    Binding("s,ctrl+o", "sort", "Sort", id="files.sort"),
+    Binding("ctrl+f", "filter", "Filter", id="files.filter"),
+    Binding("slash", "search", "Search", id="files.search", key_display="/"),
+    Binding("n", "search_next(False)", "Next match", id="files.next", show=False),
+    Binding("N", "search_next(True)", "Previous match", id="files.previous", show=False),
+    Binding("v", "view", "View file", id="files.view"),
+    Binding("ctrl+b", "attributes", "Attributes", id="files.attributes", show=False),
+]
+
+#: (title, bindings) for the help screen
+TABLES = [("Everywhere", APP), ("Screens (inspect and compare)", SCREEN),
+          ("File tree", FILE_VIEW)]
+
+HELP_NOTES = """\
+Filter (Ctrl+F): a glob such as *.so* or /usr/bin/*, or re:REGEX; add :added :modified
+:removed (or :only :changed :missing in compare) to keep only those changes. Empty clears.
+Search (/): jumps to the next path containing the text (or matching a glob); n / N repeat.
+Layers pane: the tree shows the filesystem as of the highlighted layer, its changes in
+colour (green added, yellow modified, red removed). Ctrl+L shows only that layer's changes,
+Ctrl+A the whole filesystem again.
+Compare: one column per image; green is only in that image, yellow differs from the first
+image, red is in the first image but missing here. The cursor's path is followed in every
+column."""

@@ -1,0 +1,48 @@
+"""Command palette entries for the main actions (Ctrl+P)."""
+
+from __future__ import annotations
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+#: (title, help, action run on the screen, or on the focused widget when prefixed "focused.")
+COMMANDS = [
+    ("Add an image to the comparison", "prompt for a reference", "add_image"),
+    ("Remove an image from the comparison", "compare screen", "remove_image"),
+    ("Filter the file tree", "glob, re:REGEX, :added :modified :removed", "focused.filter"),
+    ("Search the file tree", "jump to the next matching path", "focused.search"),
+    ("Sort the file tree by name / size", "toggle", "focused.sort"),
+    ("Collapse all directories", "file tree", "focused.collapse_all"),
+    ("Expand all directories", "file tree", "focused.expand_all"),
+    ("Show only this layer's changes", "inspect screen (Ctrl+L)", "layer_changes(True)"),
+    ("Show the whole filesystem", "inspect screen (Ctrl+A)", "layer_changes(False)"),
+    ("Cancel loading", "Esc", "cancel_load"),
+    ("Help: every key", "?", "app.help"),
+]
+
+
+class InspectorCommands(Provider):
+    async def _run(self, action: str) -> None:
+        screen = self.screen
+        if action.startswith("focused."):
+            widget = screen.focused
+            name = action.removeprefix("focused.")
+            if widget is not None and hasattr(widget, f"action_{name}"):
+                await screen.run_action(name, widget)
+            else:
+                self.app.notify("focus the file tree first", severity="warning")
+        elif action.startswith("app."):
+            await self.app.run_action(action)
+        else:
+            await screen.run_action(action)
+
+    async def discover(self) -> Hits:
+        for title, help_text, action in COMMANDS:
+            yield DiscoveryHit(title, lambda a=action: self._run(a), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, action in COMMANDS:
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), lambda a=action: self._run(a),
+                          help=help_text)

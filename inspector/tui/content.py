@@ -1,0 +1,78 @@
+"""A file's content, which the index does not keep: re-open the layer that wrote it (local
+layout or the registry's blob cache), stream the tar with ``tarfile`` (mode ``r|``) to the
+member and read at most ``CONTENT_CAP`` bytes. Runs in a worker thread."""
+
+from __future__ import annotations
+
+import tarfile
+
+from inspector.errors import InspectorError, LayerError
+from inspector.sources.base import Image
+
+#: bytes of a file's content shown at most
+CONTENT_CAP = 1 << 20
+#: bytes of a binary file shown as hex (a hex dump is 4x larger than its input)
+HEX_CAP = 64 << 10
+
+
+def _norm(name: str) -> str:
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    return "/" + "/".join(parts)
+
+
+def read_member(image: Image, layer: int, path: str, cap: int = CONTENT_CAP) -> tuple[bytes, bool]:
+    """The first ``cap`` bytes of ``path`` as written by layer ``layer`` (base-first), and
+    whether the file is longer."""
+    what = f"{image.reference}: layer {layer}"
+    try:
+        stream = image.layers[layer].open_uncompressed()
+        with stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+            found = None
+            for member in tar:
+                if _norm(member.name) == path:
+                    found = member  # last one wins, as in the merge
+                    if member.isfile():
+                        f = tar.extractfile(member)
+                        assert f is not None
+                        data = f.read(cap)
+                        return data, member.size > cap
+            if found is not None:
+                raise LayerError(f"{what}: {path} is not a regular file")
+    except InspectorError:
+        raise
+    except (OSError, tarfile.TarError) as exc:
+        raise LayerError(f"{what}: cannot read {path}: {exc}") from exc
+    raise LayerError(f"{what}: {path} not found in the layer tar")
+
+
+def is_binary(data: bytes) -> bool:
+    if b"\0" in data[:8192]:
+        return True
+    try:
+        data[:8192].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(data[:8192]) - 4  # a cut multi-byte char at the end is fine
+    return False
+
+
+def hexdump(data: bytes) -> str:
+    lines = []
+    for off in range(0, min(len(data), HEX_CAP), 16):
+        chunk = data[off:off + 16]
+        hexes = " ".join(f"{b:02x}" for b in chunk)
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"{off:08x}  {hexes:<47}  {text}")
+    return "\n".join(lines)
+
+
+def render_content(data: bytes, truncated: bool) -> str:
+    """Text as text, binary as a hex dump; a last line says when it was cut."""
+    if is_binary(data):
+        out = hexdump(data)
+        if len(data) > HEX_CAP or truncated:
+            out += f"\n… (binary: first {min(len(data), HEX_CAP):,} bytes shown)"
+        return out
+    out = data.decode("utf-8", errors="replace")
+    if truncated:
+        out += f"\n… (cut at {len(data):,} bytes)"
+    return out

@@ -1,0 +1,94 @@
+"""Load an image in a thread worker: open it, analyse it, post progress batched by time.
+
+The core's progress callback runs on the indexing threads; ``ProgressBatcher`` keeps the
+latest state per layer and posts one ``LoadProgress`` at most every ``PROGRESS_INTERVAL``.
+Cancellation is the core's: a per-load ``threading.Event`` the screen sets on Esc.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+
+from textual.message import Message
+
+from inspector.analysis import Analysis, LayerMemo, analyze
+from inspector.errors import Cancelled, InspectorError
+from inspector.index.indexer import LayerProgress
+from inspector.options import Options
+from inspector.sources.resolve import open_image
+from inspector.tui.messages import AnalysisFailed, AnalysisReady, LayerState, LoadProgress
+
+#: seconds between progress messages for one image
+PROGRESS_INTERVAL = 0.1
+
+
+class ProgressBatcher:
+    """Collects per-layer progress from any thread; posts a snapshot at most every
+    ``interval`` seconds (and always on ``flush``)."""
+
+    def __init__(self, reference: str, post: Callable[[Message], object],
+                 interval: float = PROGRESS_INTERVAL) -> None:
+        self.reference = reference
+        self.post = post
+        self.interval = interval
+        self.stage = "opening"
+        self.layers: list[LayerState] = []
+        self._lock = threading.Lock()
+        self._last = 0.0
+
+    def start(self, sizes: list[int]) -> None:
+        with self._lock:
+            self.layers = [LayerState(size) for size in sizes]
+            self.stage = "indexing"
+        self.flush()
+
+    def __call__(self, p: LayerProgress) -> None:
+        with self._lock:
+            if p.index < len(self.layers):
+                self.layers[p.index] = LayerState(p.compressed_total, p.compressed_done,
+                                                  p.uncompressed_done, p.state)
+            now = time.monotonic()
+            if now - self._last < self.interval:
+                return
+            self._last = now
+            snapshot = [dataclasses.replace(s) for s in self.layers]
+        self.post(LoadProgress(self.reference, self.stage, snapshot))
+
+    def flush(self, stage: str | None = None) -> None:
+        with self._lock:
+            if stage:
+                self.stage = stage
+            snapshot = [dataclasses.replace(s) for s in self.layers]
+            self._last = time.monotonic()
+        self.post(LoadProgress(self.reference, self.stage, snapshot))
+
+
+def load_blocking(reference: str, options: Options, memo: LayerMemo,
+                  post: Callable[[Message], object]) -> Analysis | None:
+    """Open and analyse ``reference`` on the calling (worker) thread; the outcome is posted
+    as ``AnalysisReady`` or ``AnalysisFailed`` (never raised: the app stays up)."""
+    progress = ProgressBatcher(reference, post)
+    progress.flush()
+    try:
+        image = open_image(reference, options)
+        progress.start([layer.compressed_size for layer in image.layers])
+        analysis = analyze(image, options, progress=progress, memo=memo)
+    except Cancelled:
+        post(AnalysisFailed(reference, f"{reference}: loading cancelled", cancelled=True))
+        return None
+    except InspectorError as exc:
+        post(AnalysisFailed(reference, str(exc)))
+        return None
+    except Exception as exc:  # a bug must not take the app down: show it, keep going
+        post(AnalysisFailed(reference, f"{reference}: {type(exc).__name__}: {exc}"))
+        return None
+    post(AnalysisReady(reference, analysis))
+    return analysis
+
+
+def fresh_options(options: Options) -> Options:
+    """``options`` with its own cancel event, so cancelling one load stops only that one."""
+    return dataclasses.replace(options, cancel=threading.Event())

@@ -1,0 +1,69 @@
+"""What both screens share: loading images in thread workers and reporting the outcome."""
+
+from __future__ import annotations
+
+import threading
+
+from textual import on
+from textual.screen import Screen
+
+from inspector.analysis import Analysis
+from inspector.tui.loader import fresh_options, load_blocking
+from inspector.tui.messages import AnalysisFailed, AnalysisReady, LoadProgress
+from inspector.tui.widgets.loading import LoadingPanel
+
+
+class LoadingScreen(Screen):
+    """A screen that loads images: one ``load`` worker per image (group ``load``), per-layer
+    progress into its ``LoadingPanel``, Esc cancels every load in flight. Analyses are kept
+    on the app (``app.analyses``) so switching screens does not reload."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: dict[str, threading.Event] = {}
+
+    def analysis_for(self, reference: str) -> Analysis | None:
+        return self.app.analyses.get(reference)  # type: ignore[attr-defined]
+
+    def start_load(self, reference: str) -> None:
+        if reference in self.pending or self.analysis_for(reference) is not None:
+            return
+        options = fresh_options(self.app.options)  # type: ignore[attr-defined]
+        self.pending[reference] = options.cancel
+        memo = self.app.memo  # type: ignore[attr-defined]
+        self.run_worker(lambda: load_blocking(reference, options, memo, self.post_message),
+                        thread=True, group="load", name=f"load {reference}",
+                        exit_on_error=False, description=f"Loading {reference}")
+
+    def action_cancel_load(self) -> None:
+        if not self.pending:
+            return
+        for event in self.pending.values():
+            event.set()
+        self.notify("Cancelling…", timeout=2)
+
+    @on(LoadProgress)
+    def _progress(self, message: LoadProgress) -> None:
+        for panel in self.query(LoadingPanel):
+            panel.set_progress(message.reference, message.stage, message.layers)
+
+    @on(AnalysisReady)
+    def _ready(self, message: AnalysisReady) -> None:
+        self.pending.pop(message.reference, None)
+        self.app.analyses[message.reference] = message.analysis  # type: ignore[attr-defined]
+        self.loaded(message.reference)
+
+    @on(AnalysisFailed)
+    def _failed(self, message: AnalysisFailed) -> None:
+        self.pending.pop(message.reference, None)
+        for panel in self.query(LoadingPanel):
+            panel.set_error(message.reference, message.error)
+        self.notify(message.error, title="Cancelled" if message.cancelled else "Error",
+                    severity="warning" if message.cancelled else "error", timeout=10)
+        self.failed(message.reference)
+
+    def loaded(self, reference: str) -> None:
+        """An image is ready (override)."""
+
+    def failed(self, reference: str) -> None:
+        """An image failed to load or was cancelled (override)."""

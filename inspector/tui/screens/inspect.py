@@ -1,0 +1,257 @@
+"""Inspect one image: layers, the file tree as of the selected layer, details, and tabs for
+packages, categories, config & history and efficiency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.lazy import Lazy
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+
+from inspector.analysis import Analysis
+from inspector.errors import InspectorError
+from inspector.index.entries import DIR, HARDLINK, SYMLINK
+from inspector.index.tree import ADDED, MODIFIED, REMOVED, DirTree, TreeRows, layer_marks
+from inspector.tui.bindings import SCREEN
+from inspector.tui.content import read_member, render_content
+from inspector.tui.format import human
+from inspector.tui.screens.base import LoadingScreen
+from inspector.tui.widgets.file_view import FileView
+from inspector.tui.widgets.loading import LoadingPanel
+from inspector.tui.widgets.panes import Details, LayersTable
+from inspector.tui.widgets.prompt import ContentScreen, PromptScreen
+from inspector.tui.widgets.tabs import CategoriesPane, ConfigPane, EfficiencyPane, PackagesPane
+
+ALL_MARKS = frozenset({ADDED, MODIFIED, REMOVED})
+
+
+def title_text(a: Analysis) -> Text:
+    n = len(a.layers)
+    return Text.assemble(
+        (a.reference, "bold"), f"  {a.image.platform} · ",
+        f"{human(a.compressed_size)} compressed · {human(a.uncompressed_size)} uncompressed · ",
+        f"{len(a.fs):,} entries · {n} layer{'s' if n != 1 else ''}")
+
+
+@dataclass
+class TreeReady(Message):
+    """The tree of the filesystem as of ``layer`` is built."""
+
+    layer: int
+    tree: DirTree
+
+
+@dataclass
+class ContentReady(Message):
+    path: str
+    text: str
+
+
+class InspectView(Vertical):
+    """Everything shown for one analysed image."""
+
+    DEFAULT_CSS = """
+    InspectView { height: 1fr; }
+    InspectView TabbedContent, InspectView ContentSwitcher { height: 1fr; }
+    InspectView #files-tab { height: 1fr; }
+    InspectView #left { width: 38%; min-width: 30; max-width: 70; }
+    InspectView #tree-status { height: 1; background: $boost; color: $text-muted; }
+    InspectView FileView { height: 1fr; }
+    """
+
+    def __init__(self, analysis: Analysis) -> None:
+        super().__init__()
+        self.analysis = analysis
+        self.layer_index = len(analysis.layers) - 1
+        self.layer_only = False
+        self.trees: dict[int, DirTree] = {}
+        self.rows: TreeRows | None = None
+
+    def compose(self) -> ComposeResult:
+        a = self.analysis
+        with TabbedContent(id="tabs"):
+            with TabPane("Files", id="tab-files"):
+                with Horizontal(id="files-tab"):
+                    with Vertical(id="left"):
+                        yield LayersTable(a, id="layers")
+                        yield Details(id="details")
+                    with Vertical(id="right"):
+                        yield Static(id="tree-status")
+                        yield FileView(id="files")
+            with TabPane("Packages", id="tab-packages"):
+                yield Lazy(PackagesPane(a))
+            with TabPane("Categories", id="tab-categories"):
+                yield Lazy(CategoriesPane(a))
+            with TabPane("Config & History", id="tab-config"):
+                yield Lazy(ConfigPane(a))
+            with TabPane("Efficiency", id="tab-efficiency"):
+                yield Lazy(EfficiencyPane(a))
+
+    def on_mount(self) -> None:
+        self.build_tree(self.layer_index)
+        self.query_one(FileView).focus()
+
+    # ---- layer → tree --------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="tree", exit_on_error=False)
+    def build_tree(self, layer: int) -> None:
+        if layer in self.trees:
+            self.post_message(TreeReady(layer, self.trees[layer]))
+            return
+        fs = self.analysis.fs_at(layer)
+        marks, ghosts = layer_marks(fs, layer)
+        tree = DirTree(fs, ghosts=ghosts, marks=marks)
+        self.post_message(TreeReady(layer, tree))
+
+    @on(TreeReady)
+    def _tree_ready(self, message: TreeReady) -> None:
+        self.trees[message.layer] = message.tree
+        if message.layer != self.layer_index:
+            return
+        view = self.query_one(FileView)
+        follow = view.path
+        old = self.rows
+        rows = TreeRows(message.tree, sort=old.sort if old else "name")
+        if old is not None:
+            rows.expanded = set(old.expanded)
+            flt = old.filter
+            rows.filter = flt
+        self.rows = rows
+        self.apply_filter_state(rows.filter, follow)
+
+    def apply_filter_state(self, flt, follow: str | None) -> None:
+        from dataclasses import replace
+
+        assert self.rows is not None
+        if self.layer_only and flt.marks is None:
+            flt = replace(flt, marks=ALL_MARKS)
+        elif not self.layer_only and flt.marks == ALL_MARKS:
+            flt = replace(flt, marks=None)
+        self.rows.set_filter(flt)
+        self.query_one(FileView).set_rows(self.rows, follow=follow)
+        self.update_status()
+
+    def update_status(self) -> None:
+        rows = self.rows
+        n = len(self.analysis.layers)
+        parts = [f"layer {self.layer_index + 1}/{n}",
+                 "this layer's changes" if self.layer_only else "whole filesystem"]
+        if rows is not None:
+            parts.append(f"sort: {rows.sort}")
+            f = rows.filter
+            if f.pattern:
+                parts.append(f"filter: {'re:' if f.regex else ''}{f.pattern}")
+            if f.marks and f.marks != ALL_MARKS:
+                parts.append("only " + " ".join(sorted(f.marks)))
+            parts.append(f"{len(rows.rows):,} rows")
+        self.query_one("#tree-status", Static).update(" " + " · ".join(parts))
+
+    @on(DataTable.RowHighlighted, "#layers")
+    def _layer_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = str(event.row_key.value)
+        if key.startswith("L"):
+            layer = int(key[1:])
+            if layer != self.layer_index:
+                self.layer_index = layer
+                self.update_status()
+                self.build_tree(layer)
+
+    def set_layer_only(self, only: bool) -> None:
+        self.layer_only = only
+        if self.rows is not None:
+            self.apply_filter_state(self.rows.filter, self.query_one(FileView).path)
+
+    # ---- details and content ---------------------------------------------------------
+    @on(FileView.CursorMoved)
+    def _cursor(self, event: FileView.CursorMoved) -> None:
+        tree = self.rows.tree if self.rows else None
+        self.query_one(Details).show(self.analysis, tree, event.path)
+        self.update_status()
+
+    @on(FileView.ViewRequested)
+    def _view(self, event: FileView.ViewRequested) -> None:
+        tree = self.rows.tree if self.rows else None
+        if tree is None or tree.is_ghost(event.path):
+            self.notify("removed in this layer: nothing to show", severity="warning")
+            return
+        fs, path = tree.fs, event.path
+        for _ in range(8):  # hardlink → its target (the data lives there)
+            if fs.kind(path) != HARDLINK:
+                break
+            path = fs.target(path) or path
+        kind = fs.kind(path) if path in fs else DIR
+        if kind == DIR:
+            self.notify(f"{path} is a directory", severity="warning")
+        elif kind == SYMLINK:
+            self.notify(f"{path} → {fs.target(path)}")
+        elif fs.size(path) == 0 and kind != 0:
+            self.notify(f"{path} is a {fs.kind_name(path)}", severity="warning")
+        else:
+            self.notify(f"reading {path}…", timeout=2)
+            self.read_content(fs.layer_of(path), path)
+
+    @work(thread=True, group="content", exit_on_error=False)
+    def read_content(self, layer: int, path: str) -> None:
+        try:
+            data, truncated = read_member(self.analysis.image, layer, path)
+        except InspectorError as exc:
+            self.post_message(ContentReady(path, ""))
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.post_message(ContentReady(path, render_content(data, truncated)))
+
+    @on(ContentReady)
+    def _content(self, message: ContentReady) -> None:
+        if message.text:
+            self.app.push_screen(ContentScreen(message.path, message.text))
+
+
+class InspectScreen(LoadingScreen):
+    BINDINGS = SCREEN
+
+    def __init__(self, reference: str) -> None:
+        super().__init__()
+        self.reference = reference
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.reference, style="bold"), id="title")
+        yield LoadingPanel([self.reference], id="loading")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.analysis_for(self.reference) is not None:
+            self.loaded(self.reference)
+        else:
+            self.start_load(self.reference)
+
+    def loaded(self, reference: str) -> None:
+        analysis = self.analysis_for(reference)
+        assert analysis is not None
+        self.query_one("#title", Static).update(title_text(analysis))
+        self.query_one(LoadingPanel).remove()
+        self.mount(InspectView(analysis), before=self.query_one(Footer))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "remove_image":
+            return False
+        if action == "layer_changes":
+            return bool(self.query(InspectView))
+        return True
+
+    def action_layer_changes(self, only: bool) -> None:
+        for view in self.query(InspectView):
+            view.set_layer_only(only)
+
+    def action_add_image(self) -> None:
+        def compare(ref: str | None) -> None:
+            if ref:
+                from inspector.tui.screens.compare import CompareScreen
+
+                self.app.switch_screen(CompareScreen([self.reference, ref]))
+
+        self.app.push_screen(PromptScreen("Compare with image (reference)", id="add-prompt"),
+                             compare)

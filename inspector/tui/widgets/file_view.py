@@ -1,0 +1,332 @@
+"""The file tree: a virtual view on the Line API (``ScrollView`` + ``render_line``).
+
+The model is ``inspector.index.tree.TreeRows`` (the flattened visible rows); this widget
+formats ``rows[scroll_y + y]`` for the lines on screen and nothing else, caching rendered
+strips by everything that changes them. No widget or TreeNode per file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from inspector.index.tree import ADDED, MODIFIED, REMOVED, TreeFilter, TreeRows, name_of
+from inspector.tui.bindings import FILE_VIEW
+from inspector.tui.format import is_special, mode_string, short_size
+from inspector.tui.widgets.prompt import PromptScreen
+
+#: rendered strips kept (a few screenfuls)
+STRIP_CACHE = 1024
+#: narrower than this, the mode/owner columns are hidden
+ATTRS_MIN_WIDTH = 64
+
+MARK_CHAR = {ADDED: "+", MODIFIED: "~", REMOVED: "-"}
+#: filter tokens (``:added``) → marks; compare's words map onto the same three colours
+MARK_TOKENS = {"added": ADDED, "only": ADDED, "modified": MODIFIED, "changed": MODIFIED,
+               "removed": REMOVED, "missing": REMOVED}
+
+
+def parse_filter(text: str) -> TreeFilter:
+    """``*.so* :added`` → glob and marks; ``re:^/usr/lib`` → a regex."""
+    words, marks = [], set()
+    for word in text.split():
+        if word.startswith(":") and word[1:].lower() in MARK_TOKENS:
+            marks.add(MARK_TOKENS[word[1:].lower()])
+        else:
+            words.append(word)
+    pattern = " ".join(words)
+    regex = pattern.startswith("re:")
+    if regex:
+        pattern = pattern[3:]
+    return TreeFilter(pattern=pattern, regex=regex, marks=frozenset(marks) if marks else None)
+
+
+class FileView(ScrollView, can_focus=True):
+    """A virtual directory tree with sizes, directory totals, modes, owners, change
+    colours and symlink targets."""
+
+    BINDINGS = FILE_VIEW
+    COMPONENT_CLASSES = {
+        "fileview--cursor", "fileview--added", "fileview--modified", "fileview--removed",
+        "fileview--dir", "fileview--dim", "fileview--special", "fileview--link",
+    }
+    DEFAULT_CSS = """
+    FileView { background: $surface; }
+    FileView > .fileview--cursor { background: $primary 40%; }
+    FileView:focus > .fileview--cursor { background: $primary; color: $text; text-style: bold; }
+    FileView > .fileview--added { color: $success; }
+    FileView > .fileview--modified { color: $warning; }
+    FileView > .fileview--removed { color: $error; text-style: strike; }
+    FileView > .fileview--dir { color: $accent; text-style: bold; }
+    FileView > .fileview--dim { color: $text-muted; }
+    FileView > .fileview--special { color: $error; text-style: bold; }
+    FileView > .fileview--link { color: $secondary; }
+    """
+
+    @dataclass
+    class CursorMoved(Message):
+        """The cursor is on another path (``None``: the view is empty)."""
+
+        view: FileView
+        path: str | None
+
+        @property
+        def control(self) -> FileView:
+            return self.view
+
+    @dataclass
+    class ViewRequested(Message):
+        """The user asked to see a file's content."""
+
+        view: FileView
+        path: str
+
+        @property
+        def control(self) -> FileView:
+            return self.view
+
+    def __init__(self, rows: TreeRows | None = None, *, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.model: TreeRows | None = rows
+        self.cursor = 0
+        self.show_attrs = True
+        self.search_term = ""
+        self.lines_rendered = 0  # render_line calls (the structural tests read it)
+        self._version = 0
+        self._cache: LRUCache[tuple, Strip] = LRUCache(STRIP_CACHE)
+
+    # ---- model -----------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._resized()
+
+    def set_rows(self, rows: TreeRows | None, *, follow: str | None = None) -> None:
+        """Show ``rows``; keep the cursor on ``follow`` (a path) if it is there."""
+        self.model = rows
+        self._changed()
+        row = rows.reveal(follow) if rows is not None and follow else None
+        self._resized()
+        self.move_cursor(row or 0, force=True)
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._cache.clear()
+
+    def _resized(self) -> None:
+        self.virtual_size = Size(0, len(self.model.rows) if self.model else 0)
+        self.refresh()
+
+    @property
+    def path(self) -> str | None:
+        m = self.model
+        return m.rows[self.cursor] if m is not None and 0 <= self.cursor < len(m.rows) else None
+
+    # ---- rendering -------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        self.lines_rendered += 1
+        width = self.scrollable_content_region.width
+        m = self.model
+        i = self.scroll_offset.y + y
+        if m is None or i >= len(m.rows):
+            return Strip.blank(width, self.rich_style)
+        path = m.rows[i]
+        key = (path, m.depths[i], path in m.expanded, i == self.cursor, width,
+               self.show_attrs, self.has_focus, self._version)
+        strip = self._cache.get(key)
+        if strip is None:
+            strip = self._render_row(path, m.depths[i], i == self.cursor, width)
+            self._cache[key] = strip
+        return strip
+
+    def _render_row(self, path: str, depth: int, is_cursor: bool, width: int) -> Strip:
+        m = self.model
+        assert m is not None
+        tree = m.tree
+        style = self.get_component_rich_style
+        base = self.rich_style
+        mark = tree.marks.get(path)
+        mark_style = style(f"fileview--{mark}") if mark else Style()
+        ghost = tree.is_ghost(path)
+        is_dir = tree.is_dir(path)
+        segs: list[Segment] = [Segment(MARK_CHAR.get(mark, " ") + " ", mark_style)]
+        if self.show_attrs and width >= ATTRS_MIN_WIDTH:
+            if ghost:
+                segs.append(Segment(" " * 22, base))
+            else:
+                mode = tree.fs.mode(path)
+                kind = tree.fs.kind_name(path)
+                uid, gid = tree.fs.owner(path)
+                segs.append(Segment(mode_string(kind, mode),
+                                    style("fileview--special") if is_special(mode) else
+                                    style("fileview--dim")))
+                segs.append(Segment(f" {f'{uid}:{gid}':<10} ", style("fileview--dim")))
+        size = "" if ghost and not is_dir else short_size(tree.size(path))
+        segs.append(Segment(f"{size:>6}  ", style("fileview--dim") if is_dir else base))
+        glyph = ("▾ " if path in m.expanded else "▸ ") if is_dir else "  "
+        segs.append(Segment("  " * depth + glyph, style("fileview--dim")))
+        name_style = mark_style if mark else (style("fileview--dir") if is_dir else base)
+        segs.append(Segment(name_of(path) + ("/" if is_dir else ""), name_style))
+        if not ghost and not is_dir:
+            target = tree.fs.target(path)
+            if target is not None:
+                segs.append(Segment(f" → {target}", style("fileview--link")))
+        strip = Strip(segs).adjust_cell_length(width, base)
+        if is_cursor:
+            strip = strip.apply_style(style("fileview--cursor"))
+        return strip.simplify()
+
+    # ---- cursor ----------------------------------------------------------------------
+    def move_cursor(self, row: int, *, force: bool = False) -> None:
+        m = self.model
+        n = len(m.rows) if m else 0
+        row = max(0, min(row, n - 1)) if n else 0
+        if row == self.cursor and not force:
+            return
+        old, self.cursor = self.cursor, row
+        top = self.scroll_offset.y
+        height = self.scrollable_content_region.height or self.size.height
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif height and row >= top + height:
+            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+        self.refresh_line(old - self.scroll_offset.y)
+        self.refresh_line(row - self.scroll_offset.y)
+        self.post_message(self.CursorMoved(self, self.path))
+
+    def go_to(self, path: str) -> bool:
+        """Reveal ``path`` (expanding its ancestors) and put the cursor on it or on its
+        nearest visible ancestor. True when the path itself was found."""
+        if self.model is None:
+            return False
+        row = self.model.reveal(path)
+        self._resized()
+        if row is not None:
+            self.move_cursor(row, force=True)
+        return row is not None and self.model.rows[row] == path
+
+    def on_focus(self) -> None:
+        self._changed()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._changed()
+        self.refresh()
+
+    def on_click(self, event) -> None:
+        row = self.scroll_offset.y + event.y
+        if self.model and row < len(self.model.rows):
+            if row == self.cursor:
+                self.action_toggle()
+            else:
+                self.move_cursor(row)
+
+    # ---- actions ---------------------------------------------------------------------
+    def action_cursor(self, delta: int) -> None:
+        self.move_cursor(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        height = max(1, self.scrollable_content_region.height - 1)
+        self.scroll_to(y=self.scroll_offset.y + direction * height, animate=False, immediate=True)
+        self.move_cursor(self.cursor + direction * height)
+
+    def action_edge(self, direction: int) -> None:
+        n = len(self.model.rows) if self.model else 0
+        self.move_cursor(0 if direction < 0 else n - 1)
+
+    def action_toggle(self) -> None:
+        if self.model and self.model.rows:
+            self.model.toggle(self.cursor)
+            self._resized()
+
+    def action_open(self) -> None:
+        if self.model and self.model.rows:
+            if self.model.expand(self.cursor):
+                self._resized()
+            elif self.model.is_expanded(self.model.rows[self.cursor]):
+                self.move_cursor(self.cursor + 1)
+
+    def action_close(self) -> None:
+        m = self.model
+        if not m or not m.rows:
+            return
+        if m.collapse(self.cursor):
+            self._resized()
+            return
+        depth = m.depths[self.cursor]
+        row = self.cursor - 1
+        while row >= 0 and m.depths[row] >= depth:
+            row -= 1
+        if row >= 0:
+            self.move_cursor(row)
+
+    def action_collapse_all(self) -> None:
+        if self.model:
+            path = self.path
+            self.model.collapse_all()
+            self.set_rows(self.model, follow="/" + path.split("/")[1] if path else None)
+
+    def action_expand_all(self) -> None:
+        if self.model:
+            path = self.path
+            self.model.expand_all()
+            self.set_rows(self.model, follow=path)
+
+    def action_sort(self) -> None:
+        if self.model:
+            path = self.path
+            self.model.set_sort("size" if self.model.sort == "name" else "name")
+            self.set_rows(self.model, follow=path)
+
+    def action_attributes(self) -> None:
+        self.show_attrs = not self.show_attrs
+        self._changed()
+        self.refresh()
+
+    def apply_filter(self, text: str) -> None:
+        if self.model is None:
+            return
+        path = self.path
+        try:
+            flt = parse_filter(text)
+            self.model.set_filter(flt)
+        except Exception as exc:  # a bad regex: say so, keep the old filter
+            self.notify(f"filter {text!r}: {exc}", severity="error")
+            return
+        self.set_rows(self.model, follow=path)
+
+    def action_filter(self) -> None:
+        current = self.model.filter if self.model else TreeFilter()
+        initial = ("re:" if current.regex else "") + current.pattern
+        self.app.push_screen(PromptScreen("Filter (glob, re:REGEX, :added :modified :removed)",
+                                          initial, id="filter-prompt"),
+                             lambda text: text is not None and self.apply_filter(text))
+
+    def search(self, term: str, backwards: bool = False) -> bool:
+        if self.model is None or not term:
+            return False
+        self.search_term = term
+        found = self.model.search(term, self.path, backwards)
+        if found is None:
+            self.notify(f"no path matches {term!r}", severity="warning")
+            return False
+        return self.go_to(found)
+
+    def action_search(self) -> None:
+        self.app.push_screen(PromptScreen("Search (text or glob; n / N repeat)",
+                                          self.search_term, id="search-prompt"),
+                             lambda term: term is not None and self.search(term))
+
+    def action_search_next(self, backwards: bool) -> None:
+        if self.search_term:
+            self.search(self.search_term, backwards)
+
+    def action_view(self) -> None:
+        if self.path is not None:
+            self.post_message(self.ViewRequested(self, self.path))

@@ -1,0 +1,62 @@
+"""The loading panel: per-layer progress for every image being loaded, Esc to cancel."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from inspector.tui.format import bar, human
+from inspector.tui.messages import LayerState
+
+BAR = 16
+
+
+class LoadingPanel(Static):
+    """Per image: stage, then per layer bytes read (downloaded) and indexed."""
+
+    DEFAULT_CSS = """
+    LoadingPanel { padding: 1 2; height: 1fr; }
+    """
+
+    def __init__(self, references: list[str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.states: dict[str, tuple[str, list[LayerState]]] = {
+            ref: ("waiting", []) for ref in references}
+        self.errors: dict[str, str] = {}
+
+    def on_mount(self) -> None:
+        self.update(self.render_state())
+
+    def set_progress(self, reference: str, stage: str, layers: list[LayerState]) -> None:
+        self.states[reference] = (stage, layers)
+        self.update(self.render_state())
+
+    def set_error(self, reference: str, error: str) -> None:
+        self.errors[reference] = error
+        self.update(self.render_state())
+
+    def render_state(self) -> Table:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column()
+        for ref, (stage, layers) in self.states.items():
+            title = Text.assemble((ref, "bold"), "  ")
+            if ref in self.errors:
+                title.append(self.errors[ref], style="red")
+            else:
+                done = sum(1 for s in layers if s.state in ("done", "cached"))
+                title.append(f"{stage} · {done}/{len(layers)} layers" if layers else stage,
+                             style="dim")
+            grid.add_row(title)
+            for i, s in enumerate(layers):
+                frac = s.compressed_done / s.compressed_total if s.compressed_total else 1.0
+                if s.state in ("done", "cached"):
+                    frac = 1.0
+                line = Text(f"  {i:>3} ")
+                line.append(bar(int(frac * 1000), 1000, BAR).ljust(BAR), style="green")
+                line.append(f" {human(s.compressed_done):>9} / {human(s.compressed_total):<9}"
+                            f" read  {human(s.uncompressed_done):>9} indexed  {s.state}",
+                            style="dim")
+                grid.add_row(line)
+        grid.add_row(Text("\nEsc cancels loading.", style="dim"))
+        return grid

@@ -1,0 +1,169 @@
+"""The inspect screen's other tabs: packages, categories, config & history, efficiency."""
+
+from __future__ import annotations
+
+import json
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Input, Static
+
+from inspector.analysis import Analysis
+from inspector.classify import CATEGORY_ORDER
+from inspector.tui.format import bar, human, one_line
+from inspector.tui.widgets.panes import history_rows
+
+BAR_WIDTH = 24
+PACKAGE_COLUMNS = ("type", "name", "version", "size", "layer")
+
+
+class PackagesPane(Vertical):
+    """A sortable, filterable table of installed packages (hundreds of rows at most)."""
+
+    DEFAULT_CSS = "PackagesPane Input { height: 3; } PackagesPane DataTable { height: 1fr; }"
+
+    def __init__(self, analysis: Analysis) -> None:
+        super().__init__()
+        self.analysis = analysis
+        self.sort_column = "size"
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter packages by name", id="packages-filter")
+        yield DataTable(id="packages-table", cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for name in PACKAGE_COLUMNS:
+            table.add_column(name, key=name)
+        self.fill("")
+
+    def fill(self, text: str) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        pkgs = [p for p in self.analysis.catalog.packages if text.lower() in p.name.lower()]
+        key = {"type": lambda p: (p.type, p.name), "name": lambda p: p.name,
+               "version": lambda p: p.version, "size": lambda p: (-(p.size or 0), p.name),
+               "layer": lambda p: (p.layer if p.layer is not None else -1, p.name)}[self.sort_column]
+        for p in sorted(pkgs, key=key):
+            table.add_row(p.type, p.name, p.version, Text(human(p.size), justify="right"),
+                          "" if p.layer is None else str(p.layer))
+        if not pkgs:
+            table.add_row("", Text("no packages found" if not text else "no match", style="dim"),
+                          "", "", "")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.fill(event.value)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        self.sort_column = str(event.column_key.value)
+        self.fill(self.query_one(Input).value)
+
+
+def categories_table(analysis: Analysis) -> Table:
+    totals = analysis.classification.totals
+    table = Table(box=None, expand=False, pad_edge=False)
+    table.add_column("category")
+    table.add_column("files", justify="right")
+    table.add_column("bytes", justify="right")
+    table.add_column("", width=BAR_WIDTH, no_wrap=True)
+    scale = max((t.bytes for t in totals.values()), default=0)
+    for name in CATEGORY_ORDER:
+        t = totals.get(name)
+        if t is None or not t.files:
+            table.add_row(Text(name, style="dim"), Text("—", style="dim"), "", "")
+            continue
+        table.add_row(name, f"{t.files:,}", human(t.bytes),
+                      Text(bar(t.bytes, scale, BAR_WIDTH), style="cyan"))
+    return table
+
+
+def findings_text(analysis: Analysis) -> Text:
+    text = Text()
+    findings = analysis.classification.findings
+    for name in ("setuid", "setgid", "world_writable", "login_users"):
+        items = findings.get(name) or []
+        text.append(f"\n{name}: ", style="bold")
+        text.append(f"{len(items)}\n" if items else "none\n", style="red" if items else "dim")
+        for item in items[:50]:
+            text.append(f"  {item}\n")
+        if len(items) > 50:
+            text.append(f"  … {len(items) - 50} more\n", style="dim")
+    return text
+
+
+class CategoriesPane(VerticalScroll):
+    def __init__(self, analysis: Analysis) -> None:
+        super().__init__()
+        self.analysis = analysis
+
+    def compose(self) -> ComposeResult:
+        if not self.analysis.classification.totals:
+            yield Static(Text("No categories: the classifier found nothing to report.",
+                              style="dim"))
+        yield Static(categories_table(self.analysis), id="categories-table")
+        yield Static(findings_text(self.analysis), id="findings")
+
+
+def config_text(analysis: Analysis) -> Table:
+    cfg = analysis.config.get("config") or {}
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    image = analysis.image
+    grid.add_row("reference", image.reference)
+    grid.add_row("platform", image.platform)
+    grid.add_row("manifest", image.manifest_digest)
+    grid.add_row("user", cfg.get("User") or "(root)")
+    grid.add_row("workdir", cfg.get("WorkingDir") or "/")
+    grid.add_row("entrypoint", json.dumps(cfg.get("Entrypoint")))
+    grid.add_row("cmd", json.dumps(cfg.get("Cmd")))
+    grid.add_row("env", "\n".join(cfg.get("Env") or []) or "—")
+    labels = cfg.get("Labels") or {}
+    grid.add_row("labels", "\n".join(f"{k}={v}" for k, v in sorted(labels.items())) or "—")
+    history = Text()
+    for layer, text in history_rows(analysis):
+        style = "dim italic" if layer is None else ""
+        history.append(f"{'·' if layer is None else layer:>3} ", style="dim")
+        history.append(one_line(text, 400) + "\n", style=style)
+    grid.add_row("history", history)
+    if analysis.warnings:
+        grid.add_row("warnings", Text("\n".join(analysis.warnings), style="yellow"))
+    return grid
+
+
+class ConfigPane(VerticalScroll):
+    def __init__(self, analysis: Analysis) -> None:
+        super().__init__()
+        self.analysis = analysis
+
+    def compose(self) -> ComposeResult:
+        yield Static(config_text(self.analysis))
+
+
+class EfficiencyPane(Vertical):
+    """dive's score and wasted bytes, what a squash would reclaim, the inefficient files."""
+
+    DEFAULT_CSS = "EfficiencyPane > Static { height: auto; } EfficiencyPane DataTable { height: 1fr; }"
+
+    def __init__(self, analysis: Analysis) -> None:
+        super().__init__()
+        self.analysis = analysis
+
+    def compose(self) -> ComposeResult:
+        e = self.analysis.efficiency
+        text = Text.assemble(
+            ("efficiency ", "bold"), f"{e.score * 100:.1f} %   ",
+            ("wasted ", "bold"), f"{human(e.wasted_bytes)} (dive's count)   ",
+            ("reclaimable ", "bold"), f"{human(e.reclaimable_bytes)} (by squashing)")
+        yield Static(text)
+        yield DataTable(id="inefficient-table", cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("copies", "total", "path")
+        for path, copies, total in self.analysis.efficiency.inefficient:
+            table.add_row(str(copies), Text(human(total), justify="right"), path)
+        if not self.analysis.efficiency.inefficient:
+            table.add_row("", "", Text("no file is written by more than one layer", style="dim"))
