@@ -192,3 +192,42 @@ def test_errors_are_one_line(name, host, reference, error, words, engine_env, op
     assert "\n" not in message
     for word in words:
         assert word in message
+
+
+CLI = [
+    # (name, argv after `inspector export`, environment changes, exit code, stderr words)
+    ("source-podman", ["--source", "podman", "localhost/inspector-test/one-layer:v1"],
+     lambda pm, tmp: {"CONTAINER_HOST": pm.host, "DOCKER_HOST": None}, 0, []),
+    ("docker-daemon", ["docker-daemon:localhost/inspector-test/one-layer:v1"],
+     lambda pm, tmp: {"DOCKER_HOST": pm.host}, 0, []),
+    ("engine-down", ["docker-daemon:localhost/inspector-test/one-layer:v1"],
+     lambda pm, tmp: {"DOCKER_HOST": f"unix://{tmp}/gone.sock"}, 1, ["inspector: the Docker engine is not running"]),
+]
+
+
+@pytest.mark.parametrize("name,argv,env,code,words", CLI, ids=[c[0] for c in CLI])
+def test_cli(name, argv, env, code, words, loaded, podman, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    environ = dict(os.environ)
+    for key in ("DOCKER_CONTEXT", "CONTAINER_HOST", "DOCKER_HOST"):
+        environ.pop(key, None)
+    for key, value in env(podman, tmp_path).items():
+        if value is not None:
+            environ[key] = value
+    out = tmp_path / "out.json"
+    done = subprocess.run([sys.executable, "-c", "import sys; from inspector.cli import main; sys.exit(main())", "export", *argv, "-q", "--cache-dir",
+                           str(tmp_path / "cache"), "-o", str(out)],
+                          env=environ, capture_output=True, text=True, timeout=300)
+    assert done.returncode == code, done.stderr
+    for word in words:
+        assert word in done.stderr
+    if code == 0:
+        got = json.loads(out.read_text())
+        assert got["source"] == "docker-daemon"
+        want = export(f"oci:{loaded['one-layer']}", Options(cache_dir=tmp_path / "oci-cache", quiet=True))
+        assert_same_image(got, want)
+    else:
+        assert len(done.stderr.strip().splitlines()) == 1
