@@ -111,6 +111,10 @@ def catalog(fs: MergedFS, out: Builder) -> None:
         data = fs.captured(db)
         if data is None:
             continue
+        wal = db + "-wal"
+        if wal in fs.entries and fs.size(wal) > 0:
+            out.warn(f"{wal}: the rpmdb has an uncheckpointed write-ahead log "
+                     f"({fs.size(wal)} bytes) that is not read; packages may be missing")
         headers, problems = read_sqlite(data)
         names = []
         layer = out.layer(db)
