@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from inspector.analysis import Analysis
 from inspector.classify import CATEGORY_ORDER
 from inspector.compare.model import (
+    CHANGE_REASONS,
     FINDINGS,
     CategoryCell,
     CategoryRow,
@@ -129,72 +130,62 @@ def packages(analyses: Sequence[Analysis]) -> PackageDiff:
 
 # ---- files ---------------------------------------------------------------------------
 
-def _ref(fs: MergedFS, path: str, packed: int) -> FileRef:
-    layer, row = packed >> 32, packed & 0xFFFFFFFF
-    if row == IMPLIED_ROW:
-        return FileRef(path, "dir", 0, 0o755)
-    index = fs.layers[layer]
-    kind = index.kinds[row]
-    if kind == FILE:
-        size = index.sizes[row]
-    elif kind == HARDLINK:
-        size = fs.link_sizes.get(path, 0)
-    else:
-        size = 0
-    return FileRef(path, KIND_NAMES[kind], size, index.modes[row], index.targets.get(row))
+def _attrs(fs: MergedFS) -> dict[str, tuple[int, int, int, str | None]]:
+    """path → (kind, size, permission bits, target) for every entry (directories too: a
+    directory facing a non-directory is a type change). One pass, no object per path."""
+    layers, link_sizes = fs.layers, fs.link_sizes
+    out = {}
+    for path, packed in fs.entries.items():
+        row = packed & 0xFFFFFFFF
+        if row == IMPLIED_ROW:
+            out[path] = (DIR, 0, 0o755, None)
+            continue
+        index = layers[packed >> 32]
+        kind = index.kinds[row]
+        size = (index.sizes[row] if kind == FILE else
+                link_sizes.get(path, 0) if kind == HARDLINK else 0)
+        out[path] = (kind, size, index.modes[row] & 0o7777, index.targets.get(row))
+    return out
 
 
-def _is_dir(fs: MergedFS, packed: int) -> bool:
-    row = packed & 0xFFFFFFFF
-    return row == IMPLIED_ROW or fs.layers[packed >> 32].kinds[row] == DIR
+def _ref(path: str, attrs: tuple[int, int, int, str | None]) -> FileRef:
+    kind, size, mode, target = attrs
+    return FileRef(path, KIND_NAMES[kind], size, mode, target)
 
 
-def _reasons(refs: list[FileRef]) -> tuple[str, ...]:
-    out = []
-    if len({r.type for r in refs}) > 1:
-        out.append("type")
-    if len({r.size for r in refs}) > 1:
-        out.append("size")
-    if len({r.mode & 0o7777 for r in refs}) > 1:
-        out.append("mode")
-    if len({r.target for r in refs}) > 1:
-        out.append("target")
-    return tuple(out)
+def _reasons(attrs: list[tuple[int, int, int, str | None]]) -> tuple[str, ...]:
+    return tuple(reason for i, reason in enumerate(CHANGE_REASONS)
+                 if len({a[i] for a in attrs}) > 1)
 
 
-def files(analyses: Sequence[Analysis]) -> FileDiff:
+def files(analyses: Sequence[Analysis],
+          tables: list[dict[str, tuple[int, int, int, str | None]]] | None = None) -> FileDiff:
     """Compare the merged filesystems path by path (non-directories; a directory facing a
-    non-directory is a type change)."""
+    non-directory is a type change). Sizes: a hardlink's is its linked file's.
+
+    Set operations find the paths only one image has; only the rest are compared one by
+    one (``tables`` from ``_attrs`` may be passed in when the caller has them)."""
     n = len(analyses)
-    fss = [a.fs for a in analyses]
-    only_in: list[list[FileRef]] = [[] for _ in range(n)]
+    tables = tables if tables is not None else [_attrs(a.fs) for a in analyses]
+    nondir = [{p for p, a in t.items() if a[0] != DIR} for t in tables]
+    only_in: list[list[FileRef]] = []
+    shared: set[str] = set()
+    for i, table in enumerate(tables):
+        others = set().union(*(t.keys() for j, t in enumerate(tables) if j != i))
+        only_in.append([_ref(p, table[p]) for p in sorted(nondir[i] - others)])
+        shared |= nondir[i] & others
     changed: list[FileChange] = []
     common = partial = 0
-    seen: set[str] = set()
-    for fs in fss:
-        for path, packed in fs.entries.items():
-            if path in seen or _is_dir(fs, packed):
-                continue
-            seen.add(path)
-            packs = [f.entries.get(path) for f in fss]
-            present = [i for i in range(n) if packs[i] is not None]
-            if len(present) == 1:
-                i = present[0]
-                only_in[i].append(_ref(fss[i], path, packs[i]))
-                continue
-            refs = [_ref(fss[i], path, packs[i]) for i in present]
-            reasons = _reasons(refs)
-            if reasons:
-                per_image: list[FileRef | None] = [None] * n
-                for i, ref in zip(present, refs, strict=True):
-                    per_image[i] = ref
-                changed.append(FileChange(path, per_image, reasons))
-            elif len(present) == n:
-                common += 1
-            else:
-                partial += 1
-    for refs in only_in:
-        refs.sort(key=lambda r: r.path)
+    for path in shared:
+        found = [t.get(path) for t in tables]
+        present = [a for a in found if a is not None]
+        if present.count(present[0]) != len(present):
+            changed.append(FileChange(
+                path, [None if a is None else _ref(path, a) for a in found], _reasons(present)))
+        elif len(present) == n:
+            common += 1
+        else:
+            partial += 1
     changed.sort(key=lambda c: c.path)
     return FileDiff(only_in, changed, common, partial)
 

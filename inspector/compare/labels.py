@@ -42,8 +42,8 @@ def labels_for(references: list[str]) -> list[str]:
             seen.setdefault(label, []).append(i)
         grew = False
         for group in seen.values():
-            if len(group) < 2:
-                continue
+            if len({references[i] for i in group}) < 2:
+                continue  # one reference given twice: numbered below, not lengthened
             for i in group:
                 if depth[i] < len(_components(references[i])):
                     depth[i] += 1

@@ -8,6 +8,7 @@ TUI's compare screen read. Everything is per image in the order the images were 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass
@@ -87,8 +88,9 @@ class PackageDiff:
         return len(self.common)
 
 
-@dataclass(frozen=True)
-class FileRef:
+class FileRef(NamedTuple):
+    """One path in one image (a named tuple: thousands are built per compare)."""
+
     path: str
     type: str  # file|hardlink|symlink|char|block|fifo (dir only in a type change)
     size: int  # bytes (a hardlink: the linked file's)

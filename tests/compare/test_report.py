@@ -144,3 +144,7 @@ def test_unknown_format_or_sort(result):
         render(result, "yaml")
     with pytest.raises(ValueError):
         render(result, "text", sort="mtime")
+
+
+def test_labels_same_reference_twice_beside_a_namesake():
+    assert labels_for(["oci:/a/app", "oci:/a/app", "oci:/b/app"]) == ["a/app#1", "a/app#2", "b/app"]
