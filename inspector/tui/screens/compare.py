@@ -203,18 +203,19 @@ class CompareScreen(LoadingScreen):
             self.show_comparison()
 
     def show_comparison(self) -> None:
+        self.call_later(self._rebuild)
+
+    async def _rebuild(self) -> None:
         analyses = [a for r in self.references if (a := self.analysis_for(r)) is not None]
         self.references = [a.reference for a in analyses]
         self.query_one("#title", Static).update(Text(
             "compare: " + " vs ".join(self.references) if len(analyses) > 1 else
             (self.references[0] if analyses else "nothing to compare"), style="bold"))
-        for old in self.query(CompareView):
-            old.remove()
+        await self.query(CompareView).remove()
         if not analyses:
             return
-        for panel in self.query(LoadingPanel):
-            panel.display = False
-        self.mount(CompareView(analyses, self.demo), before=self.query_one(Footer))
+        self.query_one(LoadingPanel).display = False
+        await self.mount(CompareView(analyses, self.demo), before=self.query_one(Footer))
 
     def loaded(self, reference: str) -> None:
         if not self.pending:
@@ -234,9 +235,9 @@ class CompareScreen(LoadingScreen):
         return True
 
     def _show_loading(self, references: list[str]) -> None:
-        for old in self.query(LoadingPanel):
-            old.remove()
-        self.mount(LoadingPanel(references, id="loading"), before=self.query_one(Footer))
+        panel = self.query_one(LoadingPanel)
+        panel.reset(references)
+        panel.display = True
 
     def action_add_image(self) -> None:
         def add(ref: str | None) -> None:

@@ -25,6 +25,11 @@ class LoadingPanel(Static):
             ref: ("waiting", []) for ref in references}
         self.errors: dict[str, str] = {}
 
+    def reset(self, references: list[str]) -> None:
+        self.states = {ref: ("waiting", []) for ref in references}
+        self.errors = {}
+        self.update(self.render_state())
+
     def on_mount(self) -> None:
         self.update(self.render_state())
 

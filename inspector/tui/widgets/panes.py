@@ -68,7 +68,10 @@ class Details(Static):
 
     DEFAULT_CSS = "Details { height: auto; max-height: 50%; padding: 0 1; border-top: solid $primary 50%; }"
 
+    shown: str | None = None  # the path on display
+
     def show(self, analysis: Analysis | None, tree: DirTree | None, path: str | None) -> None:
+        self.shown = path
         if analysis is None or tree is None or path is None:
             self.update(Text("no entry", style="dim"))
             return

@@ -1,0 +1,149 @@
+"""The headless tree model: children by directory, totals, expand/collapse splicing,
+sorting, filters, search, ghosts and per-layer marks."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector.index.merge import merge
+from inspector.index.tree import (
+    ADDED,
+    MODIFIED,
+    REMOVED,
+    DirTree,
+    TreeFilter,
+    TreeRows,
+    layer_marks,
+)
+from tests.tui.conftest import layer
+
+BASE = layer([
+    ("/bin", "dir", 0), ("/bin/sh", "file", 100, 0o4755), ("/bin/ls", "file", 50),
+    ("/etc", "dir", 0), ("/etc/passwd", "file", 10), ("/etc/ssl/certs/ca.crt", "file", 7),
+    ("/lib", "symlink", "usr/lib"), ("/usr/share/doc/a/copyright", "file", 1000),
+])
+TOP = layer([("/etc/passwd", "file", 12), ("/app", "file", 5)],
+            whiteouts=["/usr/share/doc"])
+
+
+@pytest.fixture
+def fs():
+    return merge([BASE])
+
+
+def test_children_and_totals(fs):
+    tree = DirTree(fs)
+    assert sorted(tree.children["/"]) == ["/bin", "/etc", "/lib", "/usr"]
+    assert tree.size("/etc") == 17 and tree.file_count("/etc") == 2
+    assert tree.size("/usr") == 1000  # implied directories count too
+    assert tree.size("/bin/sh") == 100 and tree.size("/lib") == 0
+
+
+EXPAND_CASES = [
+    # (name, actions, expected rows)
+    ("top level only", [], ["/bin", "/etc", "/lib", "/usr"]),
+    ("expand etc", [("expand", "/etc")], ["/bin", "/etc", "/etc/passwd", "/etc/ssl", "/lib", "/usr"]),
+    ("expand then collapse", [("expand", "/etc"), ("collapse", "/etc")],
+     ["/bin", "/etc", "/lib", "/usr"]),
+    ("nested expansion survives collapse of the parent",
+     [("expand", "/etc"), ("expand", "/etc/ssl"), ("collapse", "/etc"), ("expand", "/etc")],
+     ["/bin", "/etc", "/etc/passwd", "/etc/ssl", "/etc/ssl/certs", "/lib", "/usr"]),
+    ("a file does not expand", [("expand", "/lib")], ["/bin", "/etc", "/lib", "/usr"]),
+]
+
+
+@pytest.mark.parametrize("actions,expected", [c[1:] for c in EXPAND_CASES],
+                         ids=[c[0] for c in EXPAND_CASES])
+def test_expand_collapse(fs, actions, expected):
+    rows = TreeRows(DirTree(fs))
+    for action, path in actions:
+        getattr(rows, action)(rows.rows.index(path))
+    assert rows.rows == expected
+    assert len(rows.depths) == len(rows.rows)
+
+
+def test_depths_and_expand_all(fs):
+    rows = TreeRows(DirTree(fs))
+    rows.expand_all()
+    assert rows.rows[rows.rows.index("/usr/share/doc/a/copyright")] and len(rows.rows) == len(fs)
+    assert rows.depths[rows.rows.index("/usr/share/doc/a/copyright")] == 4
+    rows.collapse_all()
+    assert rows.rows == ["/bin", "/etc", "/lib", "/usr"]
+
+
+def test_sort_by_size(fs):
+    rows = TreeRows(DirTree(fs), sort="size")
+    assert rows.rows == ["/usr", "/bin", "/etc", "/lib"]
+    rows.set_sort("name")
+    assert rows.rows == ["/bin", "/etc", "/lib", "/usr"]
+
+
+FILTER_CASES = [
+    ("glob on names keeps ancestors", TreeFilter("*.crt"),
+     ["/etc", "/etc/ssl", "/etc/ssl/certs", "/etc/ssl/certs/ca.crt"]),
+    ("glob on full paths", TreeFilter("/bin/*"), ["/bin", "/bin/ls", "/bin/sh"]),
+    ("regex", TreeFilter("pass|copy", regex=True),
+     ["/etc", "/etc/passwd", "/usr", "/usr/share", "/usr/share/doc", "/usr/share/doc/a",
+      "/usr/share/doc/a/copyright"]),
+    ("no match", TreeFilter("nothing-like-this"), []),
+]
+
+
+@pytest.mark.parametrize("flt,expected", [c[1:] for c in FILTER_CASES],
+                         ids=[c[0] for c in FILTER_CASES])
+def test_filters(fs, flt, expected):
+    rows = TreeRows(DirTree(fs))
+    rows.set_filter(flt)
+    assert rows.rows == expected  # matching directories are opened
+    rows.set_filter(TreeFilter())
+    assert "/bin" in rows.rows and "/lib" in rows.rows
+
+
+SEARCH_CASES = [
+    ("substring, case-insensitive", "PASS", None, False, "/etc/passwd"),
+    ("next after the start", "s", "/bin/ls", False, "/bin/sh"),
+    ("wraps around", "copyright", "/usr/share/doc/a/copyright", False, "/usr/share/doc/a/copyright"),
+    ("backwards", "bin", "/etc", True, "/bin/sh"),
+    ("glob on names", "*.crt", None, False, "/etc/ssl/certs/ca.crt"),
+    ("no match", "zzz", None, False, None),
+]
+
+
+@pytest.mark.parametrize("term,start,backwards,expected", [c[1:] for c in SEARCH_CASES],
+                         ids=[c[0] for c in SEARCH_CASES])
+def test_search(fs, term, start, backwards, expected):
+    rows = TreeRows(DirTree(fs))
+    assert rows.search(term, start, backwards) == expected
+
+
+def test_reveal_expands_ancestors(fs):
+    rows = TreeRows(DirTree(fs))
+    row = rows.reveal("/etc/ssl/certs/ca.crt")
+    assert rows.rows[row] == "/etc/ssl/certs/ca.crt"
+    assert {"/etc", "/etc/ssl", "/etc/ssl/certs"} <= rows.expanded
+    # an absent path lands on its nearest visible ancestor
+    assert rows.rows[rows.reveal("/etc/ssl/nope")] == "/etc/ssl"
+
+
+def test_layer_marks_and_ghosts():
+    fs = merge([BASE, TOP])
+    marks, ghosts = layer_marks(fs, 1)
+    assert marks == {"/etc/passwd": MODIFIED, "/app": ADDED}
+    assert ghosts == {"/usr/share/doc": True}
+    tree = DirTree(fs, ghosts=ghosts, marks=marks)
+    assert tree.is_ghost("/usr/share/doc") and tree.marks["/usr/share/doc"] == REMOVED
+    rows = TreeRows(tree)
+    rows.set_filter(TreeFilter(marks=frozenset({ADDED, MODIFIED, REMOVED})))
+    rows.expand_all()
+    assert rows.rows == ["/app", "/etc", "/etc/passwd", "/usr", "/usr/share", "/usr/share/doc"]
+    marks0, ghosts0 = layer_marks(merge([BASE]), 0)
+    assert set(marks0.values()) == {ADDED} and not ghosts0
+
+
+def test_ghost_whose_parents_are_gone():
+    fs = merge([BASE])
+    tree = DirTree(fs, ghosts={"/gone/deep/file": False})
+    rows = TreeRows(tree)
+    rows.expand_all()
+    assert ["/gone", "/gone/deep", "/gone/deep/file"] == [r for r in rows.rows if r.startswith("/gone")]
+    assert tree.is_dir("/gone") and not tree.is_dir("/gone/deep/file")
