@@ -55,6 +55,9 @@ class CategoryRow:
 
     @property
     def differs(self) -> bool:
+        """Worth a verdict line: the images differ here (one image alone: it has files)."""
+        if len(self.per_image) == 1:
+            return self.per_image[0].files > 0
         return len({(c.files, c.bytes) for c in self.per_image}) > 1
 
 

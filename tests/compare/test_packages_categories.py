@@ -118,3 +118,8 @@ def test_findings_side_by_side(tmp_path, options):
     assert list(got) == ["setuid", "setgid", "world_writable", "login_users"]
     assert got["setuid"] == [["/bin/mount", "/usr/bin/su"], []]
     assert got["login_users"] == [["root:/bin/bash"], []]
+
+
+def test_one_image_verdicts_list_what_it_has(tmp_path, options):
+    a = _analysis(tmp_path, options, "slim", totals={"shell": CategoryTotal(1, 1500, ["/bin/sh"])})
+    assert compare_analyses([a], labels=["slim"]).verdicts == ["shell: slim 1 file 1.5 kB"]
