@@ -167,3 +167,16 @@ def test_images_are_closed_after_compare(tmp_path, options):
 
     compare_references([refs["a"], refs["b"]], options, analyze=analyze)
     assert sorted(closed) == sorted(refs.values())
+
+
+def test_switch_interval_restored(tmp_path, options):
+    """Concurrent images must not leave analysis's short GIL switch interval behind."""
+    import sys
+
+    refs = layout(tmp_path / "oci", {n: [layer({f"{n}{i}": b"x"}) for i in range(3)]
+                                     for n in ("a", "b", "c")})
+    before = sys.getswitchinterval()
+    for _ in range(3):
+        options.no_cache = True
+        compare_references(list(refs.values()), options)
+        assert sys.getswitchinterval() == before
