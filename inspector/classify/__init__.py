@@ -23,6 +23,8 @@ CATEGORY_ORDER = (
 )
 FALLBACK = "application"
 BUSYBOX = "busybox"
+#: basenames remembered between calls (per rules) before the memo is cleared
+NAME_CACHE_MAX = 1 << 18
 #: mode bits
 SETUID, SETGID, STICKY, WORLD_WRITE = 0o4000, 0o2000, 0o1000, 0o002
 
@@ -68,8 +70,16 @@ def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Cl
     findings = result.findings
     setuid, setgid, writable = findings["setuid"], findings["setgid"], findings["world_writable"]
     layers, entries = fs.layers, fs.entries
-    rule_for = rules.rule_for
+    dir_rule, paths_exact = rules.dir_rule, rules.paths.exact
+    names_match, commands_match, bin_dirs = rules.names.match, rules.commands.match, rules.bin_dirs
+    by_name, by_command = rules.name_cache, rules.command_cache
+    if len(by_name) > NAME_CACHE_MAX or len(by_command) > NAME_CACHE_MAX:
+        by_name.clear()
+        by_command.clear()
     pending_links: list[str] = []
+    per_rule = [totals[name] for name in names]
+    fallback = totals[FALLBACK]
+    shell = totals["shell"]
 
     for path in fs.sorted_paths():
         packed = entries[path]
@@ -89,34 +99,57 @@ def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Cl
                     setgid.append(path)
         if kind == DIR:
             continue
-        if kind in (SYMLINK, HARDLINK):
+        if kind == SYMLINK or kind == HARDLINK:
             target = index.targets.get(row) or ""
-            if target.rstrip("/").rsplit("/", 1)[-1] == BUSYBOX:
+            if target.rstrip("/").rpartition("/")[2] == BUSYBOX:
                 categories[path] = "shell"
+                shell.files += 1
+                shell.paths.append(path)
                 continue
-        rule = rule_for(path, _is_program(index.heads.get(row)) if kind == FILE else False)
-        if rule == NO_RULE and kind == SYMLINK:
-            pending_links.append(path)
-            continue
-        categories[path] = names[rule] if rule != NO_RULE else FALLBACK
-
-    if pending_links:
-        resolver = Resolver(fs)
-        for path in pending_links:
-            real = resolver.resolve(path)
-            categories[path] = categories.get(real, FALLBACK) if real else FALLBACK
-
-    for path, name in categories.items():
-        total = totals[name]
+        parent, _, base = path.rpartition("/")
+        parent = parent or "/"
+        best = dir_rule(parent)
+        rule = paths_exact.get(path, NO_RULE)
+        if rule < best:
+            best = rule
+        rule = by_name.get(base)
+        if rule is None:
+            rule = by_name[base] = names_match(base)
+        if rule < best:
+            best = rule
+        if parent in bin_dirs or (kind == FILE and _is_program(index.heads.get(row))):
+            rule = by_command.get(base)
+            if rule is None:
+                rule = by_command[base] = commands_match(base)
+            if rule < best:
+                best = rule
+        if best == NO_RULE:
+            if kind == SYMLINK:
+                pending_links.append(path)
+                continue
+            total = fallback
+            categories[path] = FALLBACK
+        else:
+            total = per_rule[best]
+            categories[path] = names[best]
         total.files += 1
-        packed = entries[path]
-        row = packed & 0xFFFFFFFF
-        index = layers[packed >> 32]
-        if index.kinds[row] == FILE:
+        if kind == FILE:
             total.bytes += index.sizes[row]
         total.paths.append(path)
-    for total in totals.values():
-        total.paths.sort()
+
+    if pending_links:  # unmatched symlinks: their target's category (0 bytes either way)
+        resolver = Resolver(fs)
+        touched = set()
+        for path in pending_links:
+            real = resolver.resolve(path)
+            name = categories.get(real, FALLBACK) if real else FALLBACK
+            categories[path] = name
+            total = totals[name]
+            total.files += 1
+            total.paths.append(path)
+            touched.add(name)
+        for name in touched:
+            totals[name].paths.sort()
     result.totals = totals
     findings["login_users"] = login_users(fs, categories)
     return result

@@ -69,6 +69,9 @@ class Rules:
     commands: _Matcher = field(default_factory=_Matcher)
     names: _Matcher = field(default_factory=_Matcher)
     _dir_cache: dict[str, int] = field(default_factory=lambda: {"/": NO_RULE, "": NO_RULE})
+    #: basename → lowest ``names`` / ``commands`` rule (memo filled by ``classify_image``)
+    name_cache: dict[str, int] = field(default_factory=dict)
+    command_cache: dict[str, int] = field(default_factory=dict)
 
     def dir_rule(self, directory: str) -> int:
         """Lowest rule whose ``dirs`` match ``directory`` or one of its ancestors."""
