@@ -19,7 +19,6 @@ import struct
 import sys
 import tempfile
 import zlib
-from array import array
 from pathlib import Path
 
 from inspector.index.entries import LayerIndex
