@@ -31,6 +31,30 @@ INDEX_SWITCH_INTERVAL = 0.0005
 
 ProgressCallback = Callable[[LayerProgress], None]
 
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.005
+
+
+class _ShortSwitchInterval:
+    """Shorten the GIL switch interval while any image is being indexed (reference
+    counted: images indexed concurrently must not restore each other's value)."""
+
+    def __enter__(self) -> None:
+        global _switch_users, _switch_saved
+        with _switch_lock:
+            if _switch_users == 0:
+                _switch_saved = sys.getswitchinterval()
+                sys.setswitchinterval(INDEX_SWITCH_INTERVAL)
+            _switch_users += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _switch_users
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_saved)
+
 
 class LayerMemo:
     """Layer indexes shared between the images of one run (compare): each diff_id is
@@ -137,9 +161,7 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
     n = len(image.layers)
     if n == 0:
         return [], 0
-    old_interval = sys.getswitchinterval()
-    sys.setswitchinterval(INDEX_SWITCH_INTERVAL)
-    try:
+    with _ShortSwitchInterval():
         if n == 1:
             return [one(0)], hits[0]
         with ThreadPoolExecutor(max_workers=min(LAYER_WORKERS, n),
@@ -158,8 +180,6 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
                 real = [e for e in errors if not isinstance(e, Cancelled)]
                 raise (real or errors)[0]
             return [f.result() for f in futures], hits[0]
-    finally:
-        sys.setswitchinterval(old_interval)
 
 
 def analyze(image: Image, options: Options | None = None, *,

@@ -132,18 +132,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _analyze(reference: str, options: Options, memo=None):
+def _analyze(reference: str, options: Options, memo=None, shared_bar=None):
+    """Open and analyse one image, drawing progress on stderr (one line; ``shared_bar``
+    when several images load at once)."""
     from inspector.analysis import analyze
     from inspector.report.progress import StderrProgress
     from inspector.sources.resolve import open_image
 
     image = open_image(_apply_source(reference, options.engine), options)
-    bar = StderrProgress(reference, len(image.layers)) if not options.quiet else None
     try:
-        return analyze(image, options, progress=bar, memo=memo)
-    finally:
-        if bar:
+        if options.quiet:
+            return analyze(image, options, memo=memo)
+        if shared_bar is not None:
+            return analyze(image, options, memo=memo,
+                           progress=shared_bar.for_image(reference, len(image.layers)))
+        bar = StderrProgress(reference, len(image.layers))
+        try:
+            return analyze(image, options, progress=bar, memo=memo)
+        finally:
             bar.finish()
+    except BaseException:
+        image.close()
+        raise
+
+
+def _analyze_many(references: list[str], options: Options):
+    """The ``analyze`` function for ``compare_references``: one progress line for all."""
+    from inspector.compare import compare_references
+    from inspector.report.progress import StderrProgress
+
+    bar = StderrProgress(f"{len(references)} images", 0)
+    try:
+        return compare_references(
+            references, options,
+            analyze=lambda ref, opts, memo: _analyze(ref, opts, memo, shared_bar=bar))
+    finally:
+        bar.finish()
 
 
 def _open_output(path: str | None):
@@ -174,12 +198,11 @@ def _export(args: argparse.Namespace, options: Options) -> int:
 
 
 def _compare(args: argparse.Namespace, options: Options) -> int:
-    from inspector.compare import compare_references
     from inspector.report.compare import render
 
     if len(args.images) < 2:
         raise InspectorError("compare needs at least two images")
-    result = compare_references(args.images, options, analyze=_analyze)
+    result = _analyze_many(args.images, options)
     out, close = _open_output(args.output)
     try:
         color = (not close and out.isatty() and "NO_COLOR" not in os.environ)
@@ -210,13 +233,12 @@ def _tui(images: list[str], options: Options) -> int:
 
 
 def _headless_demo(images: list[str], options: Options) -> int:
-    from inspector.compare import compare_references
     from inspector.report.compare import render
 
     refs = images or list(DEMO)
     if len(refs) == 1:
-        refs = refs * 1
-    result = compare_references(refs, options, analyze=_analyze)
+        refs = refs * 2
+    result = _analyze_many(refs, options)
     sys.stdout.write(render(result, "text", files=False, sort="size",
                             color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
     return 0

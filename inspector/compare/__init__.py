@@ -10,7 +10,6 @@ packages, files, findings).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -88,9 +87,6 @@ def compare_references(refs: Sequence[str], options: Options | None = None,
     analyze = analyze or _default_analyze
     memo = LayerMemo()
     refs = list(refs)
-    # analysis.index_layers sets and restores the GIL switch interval per image; images
-    # indexed concurrently can restore each other's short value, so keep ours
-    switch_interval = sys.getswitchinterval()
     with ThreadPoolExecutor(max_workers=max(1, min(IMAGE_WORKERS, len(refs))),
                             thread_name_prefix="compare") as pool:
         futures = [pool.submit(analyze, ref, options, memo) for ref in refs]
@@ -107,6 +103,5 @@ def compare_references(refs: Sequence[str], options: Options | None = None,
             raise (real or errors)[0]
         return compare_analyses(analyses)
     finally:
-        sys.setswitchinterval(switch_interval)
         for a in analyses:
             a.image.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from inspector.index.indexer import LayerProgress
@@ -27,17 +28,24 @@ class StderrProgress:
         self.lock = threading.Lock()
         self.last = 0.0
 
-    def __call__(self, p: LayerProgress) -> None:
+    def __call__(self, p: LayerProgress, key: object = None) -> None:
         if not self.enabled:
             return
         with self.lock:
-            self.layers[p.index] = LayerProgress(p.index, p.digest, p.compressed_total,
-                                                 p.compressed_done, p.uncompressed_done, p.state)
+            self.layers[(key, p.index)] = LayerProgress(
+                p.index, p.digest, p.compressed_total, p.compressed_done,
+                p.uncompressed_done, p.state)
             now = time.monotonic()
             if now - self.last < 0.1 and p.state not in ("done", "cached"):
                 return
             self.last = now
             self._draw()
+
+    def for_image(self, key: object, layers: int) -> Callable[[LayerProgress], None]:
+        """A callback for one of several images drawn on this one line (compare)."""
+        with self.lock:
+            self.total_layers += layers
+        return lambda p: self(p, key)
 
     def _draw(self) -> None:
         done = sum(1 for p in self.layers.values() if p.state in ("done", "cached"))
