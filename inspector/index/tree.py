@@ -103,13 +103,13 @@ class DirTree:
         return self._counts.get(path, 0)
 
     def totals(self) -> dict[str, int]:
-        """Cumulative bytes of every directory, computed on first use (one pass)."""
+        """Cumulative bytes of every directory, computed on first use: one pass adding
+        each entry to its parent, then directories rolled up deepest first."""
         if self._totals is None:
-            totals: dict[str, int] = {}
-            counts: dict[str, int] = {}
-            fs = self.fs
-            layers = fs.layers
-            for path, packed in fs.entries.items():
+            totals: dict[str, int] = dict.fromkeys(self.children, 0)
+            counts: dict[str, int] = dict.fromkeys(self.children, 0)
+            layers = self.fs.layers
+            for path, packed in self.fs.entries.items():
                 row = packed & 0xFFFFFFFF
                 if row == 0xFFFFFFFF:
                     continue
@@ -117,12 +117,15 @@ class DirTree:
                 kind = index.kinds[row]
                 if kind == DIR:
                     continue
-                nbytes = index.sizes[row] if kind == FILE else 0
-                p = path
-                while p != ROOT:
-                    p = p[:p.rfind("/")] or ROOT
-                    totals[p] = totals.get(p, 0) + nbytes
-                    counts[p] = counts.get(p, 0) + 1
+                parent = path[:path.rfind("/")] or ROOT
+                if kind == FILE:
+                    totals[parent] += index.sizes[row]
+                counts[parent] += 1
+            for d in sorted(self.children, key=lambda p: p.count("/"), reverse=True):
+                if d != ROOT:
+                    parent = d[:d.rfind("/")] or ROOT
+                    totals[parent] = totals.get(parent, 0) + totals[d]
+                    counts[parent] = counts.get(parent, 0) + counts[d]
             self._totals, self._counts = totals, counts
         return self._totals
 

@@ -23,7 +23,7 @@ from inspector.tui.format import human
 from inspector.tui.screens.base import LoadingScreen
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.loading import LoadingPanel
-from inspector.tui.widgets.panes import Details, LayersTable
+from inspector.tui.widgets.panes import Details, LayersTable, Line
 from inspector.tui.widgets.prompt import ContentScreen, PromptScreen
 from inspector.tui.widgets.tabs import CategoriesPane, ConfigPane, EfficiencyPane, PackagesPane
 
@@ -81,7 +81,7 @@ class InspectView(Vertical):
                         yield LayersTable(a, id="layers")
                         yield Details(id="details")
                     with Vertical(id="right"):
-                        yield Static(id="tree-status")
+                        yield Line(id="tree-status")
                         yield FileView(id="files")
             with TabPane("Packages", id="tab-packages"):
                 yield Lazy(PackagesPane(a))
@@ -105,6 +105,7 @@ class InspectView(Vertical):
         fs = self.analysis.fs_at(layer)
         marks, ghosts = layer_marks(fs, layer)
         tree = DirTree(fs, ghosts=ghosts, marks=marks)
+        tree.totals()  # here, off the event loop, not in the first render
         self.post_message(TreeReady(layer, tree))
 
     @on(TreeReady)
@@ -148,7 +149,7 @@ class InspectView(Vertical):
             if f.marks and f.marks != ALL_MARKS:
                 parts.append("only " + " ".join(sorted(f.marks)))
             parts.append(f"{len(rows.rows):,} rows")
-        self.query_one("#tree-status", Static).update(" " + " · ".join(parts))
+        self.query_one("#tree-status", Line).update(" " + " · ".join(parts))
 
     @on(DataTable.RowHighlighted, "#layers")
     def _layer_highlighted(self, event: DataTable.RowHighlighted) -> None:

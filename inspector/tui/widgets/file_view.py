@@ -102,6 +102,7 @@ class FileView(ScrollView, can_focus=True):
         self.lines_rendered = 0  # render_line calls (the structural tests read it)
         self._version = 0
         self._cache: LRUCache[tuple, Strip] = LRUCache(STRIP_CACHE)
+        self._styles: dict[str, Style] | None = None
 
     # ---- model -----------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -118,6 +119,19 @@ class FileView(ScrollView, can_focus=True):
     def _changed(self) -> None:
         self._version += 1
         self._cache.clear()
+        self._styles = None
+
+    def _style(self, name: str) -> Style:
+        """Component styles, resolved once per version (resolving is not free)."""
+        if self._styles is None:
+            self._styles = {c.removeprefix("fileview--"): self.get_component_rich_style(c)
+                            for c in self.COMPONENT_CLASSES}
+            self._styles["base"] = self.rich_style
+        return self._styles[name]
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._changed()
 
     def _resized(self) -> None:
         self.virtual_size = Size(0, len(self.model.rows) if self.model else 0)
@@ -135,7 +149,7 @@ class FileView(ScrollView, can_focus=True):
         m = self.model
         i = self.scroll_offset.y + y
         if m is None or i >= len(m.rows):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style("base"))
         path = m.rows[i]
         key = (path, m.depths[i], path in m.expanded, i == self.cursor, width,
                self.show_attrs, self.has_focus, self._version)
@@ -149,10 +163,10 @@ class FileView(ScrollView, can_focus=True):
         m = self.model
         assert m is not None
         tree = m.tree
-        style = self.get_component_rich_style
-        base = self.rich_style
+        style = self._style
+        base = style("base")
         mark = tree.marks.get(path)
-        mark_style = style(f"fileview--{mark}") if mark else Style()
+        mark_style = style(mark) if mark else Style()
         ghost = tree.is_ghost(path)
         is_dir = tree.is_dir(path)
         segs: list[Segment] = [Segment(MARK_CHAR.get(mark, " ") + " ", mark_style)]
@@ -164,22 +178,22 @@ class FileView(ScrollView, can_focus=True):
                 kind = tree.fs.kind_name(path)
                 uid, gid = tree.fs.owner(path)
                 segs.append(Segment(mode_string(kind, mode),
-                                    style("fileview--special") if is_special(mode) else
-                                    style("fileview--dim")))
-                segs.append(Segment(f" {f'{uid}:{gid}':<10} ", style("fileview--dim")))
+                                    style("special") if is_special(mode) else
+                                    style("dim")))
+                segs.append(Segment(f" {f'{uid}:{gid}':<10} ", style("dim")))
         size = "" if ghost and not is_dir else short_size(tree.size(path))
-        segs.append(Segment(f"{size:>6}  ", style("fileview--dim") if is_dir else base))
+        segs.append(Segment(f"{size:>6}  ", style("dim") if is_dir else base))
         glyph = ("▾ " if path in m.expanded else "▸ ") if is_dir else "  "
-        segs.append(Segment("  " * depth + glyph, style("fileview--dim")))
-        name_style = mark_style if mark else (style("fileview--dir") if is_dir else base)
+        segs.append(Segment("  " * depth + glyph, style("dim")))
+        name_style = mark_style if mark else (style("dir") if is_dir else base)
         segs.append(Segment(name_of(path) + ("/" if is_dir else ""), name_style))
         if not ghost and not is_dir:
             target = tree.fs.target(path)
             if target is not None:
-                segs.append(Segment(f" → {target}", style("fileview--link")))
+                segs.append(Segment(f" → {target}", style("link")))
         strip = Strip(segs).adjust_cell_length(width, base)
         if is_cursor:
-            strip = strip.apply_style(style("fileview--cursor"))
+            strip = strip.apply_style(style("cursor"))
         return strip.simplify()
 
     # ---- cursor ----------------------------------------------------------------------

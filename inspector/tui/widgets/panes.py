@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import DataTable, Static
+from rich.console import RenderableType
+from textual.widget import Widget
+from textual.widgets import DataTable
 
 from inspector.analysis import Analysis
 from inspector.index.tree import DirTree
@@ -62,11 +64,27 @@ class LayersTable(DataTable):
             self.call_after_refresh(self.move_cursor, row=row, animate=False, scroll=True)
 
 
-class Details(Static):
+class Line(Widget):
+    """A fixed-size text widget that repaints without a layout pass (``Static.update``
+    re-lays out the screen: too slow to do on every cursor move)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._renderable: RenderableType = ""
+
+    def update(self, renderable: RenderableType) -> None:
+        self._renderable = renderable
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        return self._renderable
+
+
+class Details(Line):
     """The entry under the cursor: path, type, size, mode (setuid highlighted), owner,
     layer, owning package, category."""
 
-    DEFAULT_CSS = "Details { height: auto; max-height: 50%; padding: 0 1; border-top: solid $primary 50%; }"
+    DEFAULT_CSS = "Details { height: 11; padding: 0 1; border-top: solid $primary 50%; }"
 
     shown: str | None = None  # the path on display
 
