@@ -18,19 +18,10 @@ from inspector.index.merge import MergedFS, merge
 from inspector.index.tarwalk import walk_tar
 from inspector.options import Options
 from tests.builders import Entry, make_tar
+from tests.tools import require_tool  # noqa: E402,F401
 
 CHUNK = 1 << 20
 SUITE = "bookworm"
-
-
-def require_tool(name: str) -> str:
-    """The path of ``name``; skips when missing, except under CI=true where that fails."""
-    path = shutil.which(name)
-    if path:
-        return path
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{name} is required under CI=true but is not installed")
-    pytest.skip(f"{name} is not installed")
 
 
 def index_tar(stream: io.BufferedIOBase, what: str = "test layer") -> LayerIndex:

@@ -6,7 +6,6 @@ the tests build (``tests.builders``)."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,19 +20,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from inspector.options import Options  # noqa: E402
+from tests.tools import require_tool  # noqa: E402,F401
 
 #: seconds to wait for the service to accept connections (a readiness deadline, not a gate)
 READY_DEADLINE = 60
-
-
-def require_tool(name: str) -> str:
-    """The path of ``name``; skips when missing, except under CI=true where that fails."""
-    path = shutil.which(name)
-    if path:
-        return path
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{name} is required under CI=true but is not installed")
-    pytest.skip(f"{name} is not installed")
 
 
 @dataclass

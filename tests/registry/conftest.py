@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import random
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,18 +22,9 @@ from inspector.options import Options  # noqa: E402
 from inspector.sources.registry import client as client_mod  # noqa: E402
 from tests.builders import ImageSpec, make_layer, write_oci_layout  # noqa: E402
 from tests.registry.servers import FaultProxy, RegistryProcess, TokenServer, make_htpasswd  # noqa: E402
+from tests.tools import require_tool  # noqa: E402,F401
 
 USER, PASSWORD = "alice", "wonderland"
-
-
-def require_tool(name: str) -> str:
-    """The path of ``name``; skips when missing, except under CI=true where that fails."""
-    path = shutil.which(name)
-    if path:
-        return path
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{name} is required under CI=true but is not installed")
-    pytest.skip(f"{name} is not installed")
 
 
 @dataclass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -14,16 +12,7 @@ if str(ROOT) not in sys.path:  # `from tests.builders import …` without an ins
     sys.path.insert(0, str(ROOT))
 
 from inspector.options import Options  # noqa: E402
-
-
-def require_tool(name: str) -> str:
-    """The path of ``name``; skips when missing, except under CI=true where that fails."""
-    path = shutil.which(name)
-    if path:
-        return path
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{name} is required under CI=true but is not installed")
-    pytest.skip(f"{name} is not installed")
+from tests.tools import require_tool  # noqa: E402,F401
 
 
 @pytest.fixture
