@@ -29,6 +29,8 @@ from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES, LayerIndex
 
 IMPLIED_ROW = 0xFFFFFFFF
 IMPLIED_MODE = 0o755
+#: AUFS metadata at the root (``.wh..wh.plnk``, ``.wh..wh.aufs``…): never in the filesystem
+_AUFS_META = "/.wh..wh."
 #: change codes per layer row
 ADDED, MODIFIED, UNCHANGED = 0, 1, 2
 
@@ -246,6 +248,7 @@ def merge(layers: list[LayerIndex]) -> MergedFS:
         changes = bytearray(len(index.paths))
         base = li << 32
         parent_ok: set[str] = set()  # parents verified as directories in this layer
+        aufs = False  # AUFS link-target files (/.wh..wh.plnk/…) were seen in this layer
         for row, path in enumerate(index.paths):
             kind = kinds[row]
             old = state.get(path)
@@ -254,6 +257,7 @@ def merge(layers: list[LayerIndex]) -> MergedFS:
             if parent != "/" and parent not in parent_ok:
                 _ensure_parents(parent, state, layers, base, stats)
                 parent_ok.add(parent)
+                aufs = aufs or parent.startswith(_AUFS_META)
             if old is not None:
                 orow = old & 0xFFFFFFFF
                 okind = DIR if orow == IMPLIED_ROW else layers[old >> 32].kinds[orow]
@@ -284,10 +288,29 @@ def merge(layers: list[LayerIndex]) -> MergedFS:
                 link_sizes[path] = _link_size(targets.get(row) or "", state, layers, link_sizes)
             elif old is not None:
                 link_sizes.pop(path, None)
+        if aufs:
+            _drop_aufs_meta(state, li, index, changes, stats)
         fs.stats.append(stats)
         fs.changes.append(changes)
         fs.removed.append(removed)
     return fs
+
+
+def _drop_aufs_meta(state: dict[str, int], li: int, index: LayerIndex, changes: bytearray,
+                    stats: LayerStats) -> None:
+    """Files under ``/.wh..wh.plnk/`` (old AUFS exports) only exist so that hardlinks in the
+    same layer can name them (moby ``UnpackLayer``): after the layer they leave the
+    filesystem, uncounted. Hardlinks to them keep their resolved size."""
+    for path in [p for p in state if p.startswith(_AUFS_META)]:
+        packed = state.pop(path)
+        row = packed & 0xFFFFFFFF
+        if packed >> 32 == li:
+            if row == IMPLIED_ROW:
+                stats.added -= 1
+            elif changes[row] == ADDED:
+                stats.added -= 1
+                if index.kinds[row] == FILE:
+                    stats.added_bytes -= index.sizes[row]
 
 
 def _clear_root(state: dict[str, int], layers: list[LayerIndex], stats: LayerStats) -> int:

@@ -248,8 +248,6 @@ class TarWalker:
                 raw_name = long_name
             elif prefix[0] and typeflag != b"S":
                 raw_name = _nts(prefix) + b"/" + raw_name
-            elif kind == FILE and raw_name.endswith(b"/") and typeflag in (b"0", b"\x00"):
-                kind = DIR
             if long_link is not None:
                 raw_link = long_link
             elif raw_link[0]:
@@ -304,10 +302,12 @@ class TarWalker:
                 padded = (stored + 511) & ~511
 
             name = raw_name.decode("utf-8", "surrogateescape")
+            if typeflag == b"\x00" and name.endswith("/"):
+                kind = DIR  # old (V7) tars: a directory is an AREGTYPE named with a "/"
             if name.startswith("./"):
                 name = name[2:]
-            if "//" in name or "/." in name or name.startswith((".", "/")) or "\\" in name \
-                    or name.endswith("/"):
+            if not name or "//" in name or "/." in name or name.startswith((".", "/")) \
+                    or "\\" in name or name.endswith("/"):  # "./" alone is the root
                 path, reason = normalize(name)
                 if path is None:
                     if reason:
