@@ -86,7 +86,7 @@ async def drive(reference: str, options: Options) -> dict[str, object]:
             views = app.screen.query(FileView)
             if views and views.first().model is not None and views.first().lines_rendered:
                 break
-            await pilot.pause(0.005)
+            await pilot.pause(0.02)
         first_paint = time.perf_counter() - start
         fv = app.screen.query_one(FileView)
         assert fv.go_to("/" + BIG_DIR)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
-from rich.console import RenderableType
 from textual.widget import Widget
 from textual.widgets import DataTable
 
