@@ -208,9 +208,13 @@ def merge(layers: list[LayerIndex]) -> MergedFS:
         stats = LayerStats()
         removed: dict[str, tuple[int, bool]] = {}
         lookup = _Sorted(state)
+        # what this layer's whiteouts removed, for its own hardlinks: in tar order a link
+        # written before the whiteout still reaches the lower file (Docker, umoci)
+        shadow: dict[str, tuple[int, int]] | None = {} if HARDLINK in index.kinds else None
+        collecting = [True]
 
         def remove_subtree(path: str, keep_root: bool, stats=stats, removed=removed,
-                           lookup=lookup) -> int:
+                           lookup=lookup, shadow=shadow, collecting=collecting) -> int:
             victims = lookup.descendants(path)
             if not keep_root and path in state:
                 victims.append(path)
@@ -224,7 +228,9 @@ def merge(layers: list[LayerIndex]) -> MergedFS:
                     owner = layers[packed >> 32]
                     if owner.kinds[row] == FILE:
                         nbytes += owner.sizes[row]
-                link_sizes.pop(victim, None)
+                link_size = link_sizes.pop(victim, 0)
+                if shadow is not None and collecting[0]:
+                    shadow[victim] = (packed, link_size)
                 stats.removed += 1
             stats.removed_bytes += nbytes
             return nbytes
@@ -242,6 +248,7 @@ def merge(layers: list[LayerIndex]) -> MergedFS:
                 removed[path] = (remove_subtree(path, keep_root=False), is_dir)
         if removed:
             lookup.keys = None
+        collecting[0] = False  # only whiteouts: replacements below happen in tar order
 
         kinds, sizes, modes, uids, gids = index.kinds, index.sizes, index.modes, index.uids, index.gids
         targets = index.targets
@@ -285,7 +292,8 @@ def merge(layers: list[LayerIndex]) -> MergedFS:
                     stats.added_bytes += sizes[row]
             state[path] = base | row
             if kind == HARDLINK:
-                link_sizes[path] = _link_size(targets.get(row) or "", state, layers, link_sizes)
+                link_sizes[path] = _link_size(targets.get(row) or "", state, layers, link_sizes,
+                                              shadow)
             elif old is not None:
                 link_sizes.pop(path, None)
         if aufs:
@@ -348,10 +356,17 @@ def _ensure_parents(parent: str, state: dict[str, int], layers: list[LayerIndex]
 
 
 def _link_size(target: str, state: dict[str, int], layers: list[LayerIndex],
-               link_sizes: dict[str, int]) -> int:
+               link_sizes: dict[str, int],
+               shadow: dict[str, tuple[int, int]] | None = None) -> int:
     packed = state.get(target)
     if packed is None:
-        return 0  # dangling hardlink
+        if shadow and target in shadow:  # whited out by this very layer: still linkable
+            packed, link_size = shadow[target]
+            row = packed & 0xFFFFFFFF
+            if row != IMPLIED_ROW and layers[packed >> 32].kinds[row] == HARDLINK:
+                return link_size
+        else:
+            return 0  # dangling hardlink
     row = packed & 0xFFFFFFFF
     if row == IMPLIED_ROW:
         return 0

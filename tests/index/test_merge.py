@@ -132,6 +132,10 @@ HARDLINKS = [
     # the target comes later in the tar: dangling at link time (umoci and tar -x fail too)
     ("before-its-target", [L({"h": Entry("hardlink", target="a"), "a": b"0123"})],
      "/h", ("hardlink", 0, "/a")),
+    # the link precedes the whiteout in the tar: Docker and umoci link to the lower file first
+    ("target-whited-out-by-the-same-layer",
+     [L({"a": b"0123456789"}), L({"h": Entry("hardlink", target="a")}, whiteouts=["a"])],
+     "/h", ("hardlink", 10, "/a")),
     ("target-overwritten-later-keeps-old-size",
      [L({"a": b"0123456789", "h": Entry("hardlink", target="a")}), L({"a": b"x"})],
      "/h", ("hardlink", 10, "/a")),
