@@ -188,14 +188,27 @@ def analyze(image: Image, options: Options | None = None, *,
     options = options or Options()
     layers, hits = index_layers(image, options, progress=progress, memo=memo)
     fs = merge(layers)
-    catalog = catalog_image(fs)
-    classification = classify_image(fs, catalog)
+    diff_ids = [index.diff_id for index in layers]
+    store = None
+    if not options.no_cache and all(diff_ids):
+        from inspector.analysis_cache import AnalysisCache
+
+        store = AnalysisCache(options.resolved_cache_dir())
+    cached = store.get(diff_ids, fs) if store else None
+    if cached is not None:
+        catalog, classification, eff = cached
+    else:
+        catalog = catalog_image(fs)
+        classification = classify_image(fs, catalog)
+        eff = efficiency(fs)
+        if store:
+            store.put(diff_ids, fs, catalog, classification, eff)
     warnings = list(catalog.warnings)
     for i, index in enumerate(layers):
         for name, reason in index.flagged:
             warnings.append(f"layer {i}: skipped member {name!r} ({reason})")
     return Analysis(
-        image=image, layers=layers, fs=fs, efficiency=efficiency(fs), catalog=catalog,
+        image=image, layers=layers, fs=fs, efficiency=eff, catalog=catalog,
         classification=classification, created_by=image.created_by(), cached_layers=hits,
         warnings=warnings,
     )

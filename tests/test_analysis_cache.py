@@ -1,0 +1,68 @@
+"""The analysis cache: a warm open gives the same packages, categories, owners, findings
+and efficiency as a cold one, without cataloguing or classifying again; a damaged cache
+file is discarded, never trusted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import inspector.analysis as analysis_mod
+from inspector.analysis import analyze
+from inspector.options import Options
+from inspector.sources.resolve import open_image
+
+
+def _summary(a):
+    return (
+        [p.as_json() for p in a.catalog.packages],
+        dict(a.catalog.owners),
+        dict(a.classification.categories),
+        {n: t.as_json() for n, t in a.classification.totals.items()},
+        a.classification.findings,
+        a.efficiency.as_json(),
+        a.efficiency.inefficient,
+    )
+
+
+def _run(ref: str, cache: Path, **kw):
+    options = Options(cache_dir=cache, **kw)
+    with open_image(ref, options) as image:
+        return analyze(image, options)
+
+
+@pytest.mark.parametrize("ref", ["sample:distroless-static-debug", "sample:hello-distroless"])
+def test_warm_analysis_equals_cold_and_skips_classification(ref, tmp_path, monkeypatch):
+    cold = _summary(_run(ref, tmp_path))
+    assert list((tmp_path / "analysis").rglob("*.bin")), "nothing was cached"
+
+    def forbidden(*a, **k):
+        raise AssertionError("catalog/classify ran on a warm cache")
+
+    monkeypatch.setattr(analysis_mod, "catalog_image", forbidden)
+    monkeypatch.setattr(analysis_mod, "classify_image", forbidden)
+    assert _summary(_run(ref, tmp_path)) == cold
+
+
+CORRUPTIONS = [
+    ("flipped byte", lambda b: b[:40] + bytes([b[40] ^ 0xFF]) + b[41:]),
+    ("truncated", lambda b: b[: len(b) // 2]),
+    ("empty", lambda b: b""),
+    ("wrong magic", lambda b: b"XXXXXXXX" + b[8:]),
+]
+
+
+@pytest.mark.parametrize("name,damage", CORRUPTIONS, ids=[c[0] for c in CORRUPTIONS])
+def test_damaged_cache_file_is_discarded_and_rebuilt(name, damage, tmp_path):
+    ref = "sample:distroless-static"
+    cold = _summary(_run(ref, tmp_path))
+    (path,) = (tmp_path / "analysis").rglob("*.bin")
+    path.write_bytes(damage(path.read_bytes()))
+    assert _summary(_run(ref, tmp_path)) == cold
+    assert path.read_bytes()[:8] == b"INSPANL1"  # rewritten whole
+
+
+def test_no_cache_writes_nothing(tmp_path):
+    _run("sample:distroless-static", tmp_path, no_cache=True)
+    assert not (tmp_path / "analysis").exists()
