@@ -103,6 +103,7 @@ class FileView(ScrollView, can_focus=True):
         self._version = 0
         self._cache: LRUCache[tuple, Strip] = LRUCache(STRIP_CACHE)
         self._styles: dict[str, Style] | None = None
+        self._width: int | None = None
 
     # ---- model -----------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -133,7 +134,11 @@ class FileView(ScrollView, can_focus=True):
         super().notify_style_update()
         self._changed()
 
+    def on_resize(self) -> None:
+        self._width = None
+
     def _resized(self) -> None:
+        self._width = None
         self.virtual_size = Size(0, len(self.model.rows) if self.model else 0)
         self.refresh()
 
@@ -145,7 +150,10 @@ class FileView(ScrollView, can_focus=True):
     # ---- rendering -------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         self.lines_rendered += 1
-        width = self.scrollable_content_region.width
+        width = self._width
+        if width is None:
+            # the region lookup walks the DOM and the compositor: once per size, not per line
+            width = self._width = self.scrollable_content_region.width
         m = self.model
         i = self.scroll_offset.y + y
         if m is None or i >= len(m.rows):
