@@ -28,18 +28,19 @@ def modules() -> list[str]:
     return out
 
 
-CHECK = """
+CHECK = f"""
+FORBIDDEN = {FORBIDDEN!r}
 import importlib, sys
-bad = {}
+bad = {{}}
 for name in sys.argv[1:]:
     importlib.import_module(name)
-    loaded = sorted(m for m in sys.modules if m.split(".")[0] in %r)
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in FORBIDDEN)
     if loaded:
         bad[name] = loaded
         for m in loaded:
             del sys.modules[m]
 print(bad)
-""" % (FORBIDDEN,)
+"""
 
 
 def test_module_list_is_not_empty():

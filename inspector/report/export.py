@@ -61,8 +61,15 @@ def _null(value: str | None) -> str:
     return "null" if value is None else _s(value)
 
 
+#: rows joined per ``write`` call (fewer, larger writes)
+WRITE_BATCH = 4096
+
+
 def write_files(analysis: Analysis, out: TextIO) -> None:
-    """The merged filesystem, sorted by path, as a JSON array."""
+    """The merged filesystem, sorted by path, as a JSON array.
+
+    Hot loop (once per file): the parts of a row that repeat — type, mode, owner — are
+    formatted once per distinct combination and cached; rows are joined in batches."""
     fs = analysis.fs
     layers = fs.layers
     entries = fs.entries
@@ -71,31 +78,48 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
     packages = [_s(p.name) for p in analysis.catalog.packages]
     categories = analysis.classification.categories
     cat_json = {name: _s(name) for name in set(categories.values())}
+    columns = [(ix.kinds, ix.sizes, ix.modes, ix.uids, ix.gids, ix.targets) for ix in layers]
+    layer_tail = [f', "layer": {li}, "package": ' for li in range(len(layers))]
+    implied = (f', "type": "dir", "size": 0, "mode": "{IMPLIED_MODE:04o}", "uid": 0, "gid": 0, '
+               '"target": null')
+    #: (kind, mode, uid, gid) → (text before the size, text after it up to the target)
+    meta: dict[tuple[int, int, int, int], tuple[str, str]] = {}
+    owners_get, categories_get, entries_get = owners.get, categories.get, entries.__getitem__
+    batch: list[str] = []
+    append = batch.append
     out.write("[")
-    first = True
+    sep = "\n  {\"path\": "
     for path in fs.sorted_paths():
-        packed = entries[path]
+        packed = entries_get(path)
         li, row = packed >> 32, packed & 0xFFFFFFFF
         if row == IMPLIED_ROW:
-            kind, size, mode, uid, gid, target = "dir", 0, IMPLIED_MODE, 0, 0, None
+            body = implied
         else:
-            index = layers[li]
-            k = index.kinds[row]
-            kind = KIND_NAMES[k]
-            size = index.sizes[row] if k == FILE else (link_sizes.get(path, 0) if k == HARDLINK else 0)
-            mode, uid, gid = index.modes[row], index.uids[row], index.gids[row]
-            target = index.targets.get(row)
-        owner = owners.get(path)
-        category = categories.get(path)
-        out.write(
-            ('\n  {"path": ' if first else ',\n  {"path": ') + _s(path)
-            + f', "type": "{kind}", "size": {size}, "mode": "{mode & 0o7777:04o}", '
-            f'"uid": {uid}, "gid": {gid}, "target": {_null(target)}, "layer": {li}, '
-            f'"package": {"null" if owner is None else packages[owner]}, '
-            f'"category": {"null" if category is None else cat_json[category]}}}'
-        )
-        first = False
-    out.write("\n]" if not first else "]")
+            kinds, sizes, modes, uids, gids, targets = columns[li]
+            k = kinds[row]
+            key = (k, modes[row], uids[row], gids[row])
+            m = meta.get(key)
+            if m is None:
+                m = meta[key] = (f', "type": "{KIND_NAMES[k]}", "size": ',
+                                 f', "mode": "{key[1] & 0o7777:04o}", "uid": {key[2]}, '
+                                 f'"gid": {key[3]}, "target": ')
+            if k == FILE:
+                body = m[0] + str(sizes[row]) + m[1] + "null"
+            else:
+                size = link_sizes.get(path, 0) if k == HARDLINK else 0
+                target = targets.get(row)
+                body = m[0] + str(size) + m[1] + ("null" if target is None else _s(target))
+        owner = owners_get(path)
+        category = categories_get(path)
+        append(sep + _s(path) + body + layer_tail[li]
+               + ("null" if owner is None else packages[owner]) + ', "category": '
+               + ("null" if category is None else cat_json[category]) + "}")
+        sep = ",\n  {\"path\": "
+        if len(batch) >= WRITE_BATCH:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
+    out.write("\n]" if entries else "]")
 
 
 def write_export(analysis: Analysis, out: TextIO) -> None:

@@ -14,8 +14,14 @@ import pytest
 from inspector.errors import TarError
 from inspector.index import capture
 from tests.builders import Entry, make_tar
-from tests.index.conftest import (chunked, random_sizes, reference_rows, require_tool, rows,
-                                  walk_bytes)
+from tests.index.conftest import (
+    chunked,
+    random_sizes,
+    reference_rows,
+    require_tool,
+    rows,
+    walk_bytes,
+)
 
 MIB = 1 << 20
 
@@ -136,7 +142,7 @@ def test_end_marker_then_garbage_and_padding_is_drained():
         served = []
         read = chunked(data, random_sizes(5, 1, 65536))
 
-        def counting_read():
+        def counting_read(read=read, served=served):
             piece = read()
             served.append(len(piece))
             return piece
