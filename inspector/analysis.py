@@ -101,6 +101,8 @@ class Analysis:
     created_by: list[str]
     cached_layers: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: tar members that were flagged and not followed (``..``, Windows paths), per layer
+    unsafe: list[str] = field(default_factory=list)
 
     @property
     def reference(self) -> str:
@@ -204,11 +206,11 @@ def analyze(image: Image, options: Options | None = None, *,
         if store:
             store.put(diff_ids, fs, catalog, classification, eff)
     warnings = list(catalog.warnings)
-    for i, index in enumerate(layers):
-        for name, reason in index.flagged:
-            warnings.append(f"layer {i}: skipped member {name!r} ({reason})")
+    unsafe = [f"layer {i}: {name!r} ({reason})"
+              for i, index in enumerate(layers) for name, reason in index.flagged]
+    warnings.extend(f"skipped member {u}" for u in unsafe)
     return Analysis(
         image=image, layers=layers, fs=fs, efficiency=eff, catalog=catalog,
         classification=classification, created_by=image.created_by(), cached_layers=hits,
-        warnings=warnings,
+        warnings=warnings, unsafe=unsafe,
     )

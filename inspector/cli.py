@@ -185,7 +185,8 @@ def _export(args: argparse.Namespace, options: Options) -> int:
     analysis = _analyze(args.image, options)
     try:
         for warning in analysis.warnings:
-            print(f"inspector: warning: {warning}", file=sys.stderr)
+            if not warning.startswith("skipped member "):
+                print(f"inspector: warning: {warning}", file=sys.stderr)
         out, close = _open_output(args.output)
         try:
             write_export(analysis, out)
@@ -194,6 +195,13 @@ def _export(args: argparse.Namespace, options: Options) -> int:
                 out.close()
     finally:
         analysis.image.close()
+    if analysis.unsafe:
+        # the export is written (nothing lost), but the image is malformed or hostile
+        shown = "; ".join(analysis.unsafe[:3]) + (" …" if len(analysis.unsafe) > 3 else "")
+        print(f"inspector: {args.image}: {len(analysis.unsafe)} unsafe tar member(s) flagged "
+              f"and not followed: {shown} (the image is malformed or hostile; the export "
+              "omits them)", file=sys.stderr)
+        return 1
     return 0
 
 
