@@ -205,6 +205,8 @@ def merge(layers: list[LayerIndex]) -> MergedFS:
     state = fs.entries
     link_sizes = fs.link_sizes
     for li, index in enumerate(layers):
+        if li == 0 and _merge_base_layer(fs, index):
+            continue
         stats = LayerStats()
         removed: dict[str, tuple[int, bool]] = {}
         lookup = _Sorted(state)
@@ -302,6 +304,52 @@ def merge(layers: list[LayerIndex]) -> MergedFS:
         fs.changes.append(changes)
         fs.removed.append(removed)
     return fs
+
+
+def _merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
+    """The first layer onto an empty filesystem, in bulk (dict/set operations in C): the
+    common case of a large base layer. Same result as the general loop; returns False
+    (having changed nothing) when the layer needs it: duplicate names, a non-directory
+    used as a parent, AUFS link targets."""
+    if index.whiteouts or index.opaque:
+        return False  # nothing below to remove, but keep ``removed`` exactly as the loop does
+    paths, kinds, n = index.paths, index.kinds, len(index.paths)
+    placed = dict(zip(paths, range(n)))
+    if len(placed) != n:
+        return False
+    parents = {p[:p.rfind("/")] for p in paths}
+    parents.discard("")
+    for parent in parents:
+        if parent.startswith(_AUFS_META):
+            return False
+        p = parent
+        while p:
+            row = placed.get(p)
+            if row is not None:
+                if row != IMPLIED_ROW and kinds[row] != DIR:
+                    return False
+                break
+            placed[p] = IMPLIED_ROW  # layer 0: packed == row
+            p = p[:p.rfind("/")]
+    fs.entries.update(placed)
+    stats = LayerStats(added=len(placed), added_bytes=sum(index.sizes))
+    link_sizes = fs.link_sizes
+    if HARDLINK in kinds:
+        targets, sizes = index.targets, index.sizes
+        for row in (r for r in range(n) if kinds[r] == HARDLINK):
+            target = placed.get(targets.get(row) or "")
+            # tar order: a link written before its target is dangling (0 bytes)
+            if target is None or target == IMPLIED_ROW or target > row:
+                link_sizes[paths[row]] = 0
+            elif kinds[target] == FILE:
+                link_sizes[paths[row]] = sizes[target]
+            else:
+                link_sizes[paths[row]] = link_sizes.get(paths[target], 0) \
+                    if kinds[target] == HARDLINK else 0
+    fs.stats.append(stats)
+    fs.changes.append(bytearray(n))  # all ADDED
+    fs.removed.append({})
+    return True
 
 
 def _drop_aufs_meta(state: dict[str, int], li: int, index: LayerIndex, changes: bytearray,
