@@ -1,8 +1,13 @@
-"""The file tree: a virtual view on the Line API (``ScrollView`` + ``render_line``).
+"""The file tree: a virtual view on the Line API (a plain ``Widget`` + ``render_line``).
 
 The model is ``inspector.index.tree.TreeRows`` (the flattened visible rows); this widget
-formats ``rows[scroll_y + y]`` for the lines on screen and nothing else, caching rendered
+formats ``rows[top + y]`` for the lines on screen and nothing else, caching rendered
 strips by everything that changes them. No widget or TreeNode per file.
+
+It keeps its own top row and draws its own one-column scrollbar instead of being a
+``ScrollView``: Textual's scrolling re-lays out and re-composites the whole screen on
+every scroll and every change of ``virtual_size`` (~100 ms on the inspect screen), where
+moving our own offset only repaints this widget.
 """
 
 from __future__ import annotations
@@ -12,10 +17,11 @@ from dataclasses import dataclass
 from rich.segment import Segment
 from rich.style import Style
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual import events
+from textual.geometry import Region
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from inspector.index.tree import ADDED, MODIFIED, REMOVED, TreeFilter, TreeRows, name_of
 from inspector.tui.bindings import FILE_VIEW
@@ -26,6 +32,8 @@ from inspector.tui.widgets.prompt import PromptScreen
 STRIP_CACHE = 1024
 #: narrower than this, the mode/owner columns are hidden
 ATTRS_MIN_WIDTH = 64
+#: rows moved per mouse-wheel notch
+WHEEL_ROWS = 3
 
 MARK_CHAR = {ADDED: "+", MODIFIED: "~", REMOVED: "-"}
 #: filter tokens (``:added``) → marks; compare's words map onto the same three colours
@@ -48,7 +56,7 @@ def parse_filter(text: str) -> TreeFilter:
     return TreeFilter(pattern=pattern, regex=regex, marks=frozenset(marks) if marks else None)
 
 
-class FileView(ScrollView, can_focus=True):
+class FileView(Widget, can_focus=True):
     """A virtual directory tree with sizes, directory totals, modes, owners, change
     colours and symlink targets."""
 
@@ -56,6 +64,7 @@ class FileView(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "fileview--cursor", "fileview--added", "fileview--modified", "fileview--removed",
         "fileview--dir", "fileview--dim", "fileview--special", "fileview--link",
+        "fileview--scrollbar", "fileview--thumb",
     }
     DEFAULT_CSS = """
     FileView { background: $surface; }
@@ -68,6 +77,9 @@ class FileView(ScrollView, can_focus=True):
     FileView > .fileview--dim { color: $text-muted; }
     FileView > .fileview--special { color: $error; text-style: bold; }
     FileView > .fileview--link { color: $secondary; }
+    FileView > .fileview--scrollbar { background: $panel; }
+    FileView > .fileview--thumb { background: $primary 60%; }
+    FileView:focus > .fileview--thumb { background: $primary; }
     """
 
     @dataclass
@@ -97,24 +109,22 @@ class FileView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.model: TreeRows | None = rows
         self.cursor = 0
+        self.top = 0  # the row shown on the first line
         self.show_attrs = True
         self.search_term = ""
         self.lines_rendered = 0  # render_line calls (the structural tests read it)
         self._version = 0
         self._cache: LRUCache[tuple, Strip] = LRUCache(STRIP_CACHE)
         self._styles: dict[str, Style] | None = None
-        self._width: int | None = None
+        self._dims: tuple[int, int] | None = None  # (width, height), once per size
 
     # ---- model -----------------------------------------------------------------------
-    def on_mount(self) -> None:
-        self._resized()
-
     def set_rows(self, rows: TreeRows | None, *, follow: str | None = None) -> None:
         """Show ``rows``; keep the cursor on ``follow`` (a path) if it is there."""
         self.model = rows
         self._changed()
         row = rows.reveal(follow) if rows is not None and follow else None
-        self._resized()
+        self._rows_changed()
         self.move_cursor(row or 0, force=True)
 
     def _changed(self) -> None:
@@ -135,12 +145,39 @@ class FileView(ScrollView, can_focus=True):
         self._changed()
 
     def on_resize(self) -> None:
-        self._width = None
-
-    def _resized(self) -> None:
-        self._width = None
-        self.virtual_size = Size(0, len(self.model.rows) if self.model else 0)
+        self._dims = None
+        self._clamp_top()
         self.refresh()
+
+    def _view_size(self) -> tuple[int, int]:
+        """(width, height) of the content; ``self.size`` walks the DOM to the screen, so
+        it is looked up once per resize, not per line or per key."""
+        if self._dims is None:
+            size = self.size
+            self._dims = (size.width, size.height)
+        return self._dims
+
+    @property
+    def page_height(self) -> int:
+        """Lines on screen (at least 1)."""
+        return max(1, self._view_size()[1])
+
+    def _rows_changed(self) -> None:
+        """The row list changed (expand, collapse, filter): repaint, no layout."""
+        self._clamp_top()
+        self.refresh()
+
+    def _clamp_top(self) -> None:
+        n = len(self.model.rows) if self.model else 0
+        self.top = max(0, min(self.top, n - self.page_height))
+
+    def scroll_rows(self, delta: int) -> None:
+        """Move the view by ``delta`` rows, leaving the cursor where it is."""
+        old = self.top
+        self.top += delta
+        self._clamp_top()
+        if self.top != old:
+            self.refresh()
 
     @property
     def path(self) -> str | None:
@@ -148,24 +185,40 @@ class FileView(ScrollView, can_focus=True):
         return m.rows[self.cursor] if m is not None and 0 <= self.cursor < len(m.rows) else None
 
     # ---- rendering -------------------------------------------------------------------
+    def _scrollbar(self) -> tuple[int, int] | None:
+        """(first line, lines) of the thumb, or None when every row fits."""
+        n = len(self.model.rows) if self.model else 0
+        height = self.page_height
+        if n <= height:
+            return None
+        size = max(1, height * height // n)
+        span = n - height
+        start = (self.top * (height - size) + span // 2) // span
+        return start, size
+
     def render_line(self, y: int) -> Strip:
         self.lines_rendered += 1
-        width = self._width
-        if width is None:
-            # the region lookup walks the DOM and the compositor: once per size, not per line
-            width = self._width = self.scrollable_content_region.width
+        width, _ = self._view_size()
+        bar = self._scrollbar()
+        if bar is not None:
+            width -= 1
         m = self.model
-        i = self.scroll_offset.y + y
+        i = self.top + y
         if m is None or i >= len(m.rows):
-            return Strip.blank(width, self._style("base"))
-        path = m.rows[i]
-        key = (path, m.depths[i], path in m.expanded, i == self.cursor, width,
-               self.show_attrs, self.has_focus, self._version)
-        strip = self._cache.get(key)
-        if strip is None:
-            strip = self._render_row(path, m.depths[i], i == self.cursor, width)
-            self._cache[key] = strip
-        return strip
+            strip = Strip.blank(width, self._style("base"))
+        else:
+            path = m.rows[i]
+            key = (path, m.depths[i], path in m.expanded, i == self.cursor, width,
+                   self.show_attrs, self.has_focus, self._version)
+            strip = self._cache.get(key)
+            if strip is None:
+                strip = self._render_row(path, m.depths[i], i == self.cursor, width)
+                self._cache[key] = strip
+        if bar is None:
+            return strip
+        start, size = bar
+        cell = "thumb" if start <= y < start + size else "scrollbar"
+        return Strip.join([strip, Strip([Segment(" ", self._style(cell))], 1)])
 
     def _render_row(self, path: str, depth: int, is_cursor: bool, width: int) -> Strip:
         m = self.model
@@ -212,14 +265,16 @@ class FileView(ScrollView, can_focus=True):
         if row == self.cursor and not force:
             return
         old, self.cursor = self.cursor, row
-        top = self.scroll_offset.y
-        height = self.scrollable_content_region.height or self.size.height
+        top, height = self.top, self.page_height
         if row < top:
-            self.scroll_to(y=row, animate=False, immediate=True)
-        elif height and row >= top + height:
-            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
-        self.refresh_line(old - self.scroll_offset.y)
-        self.refresh_line(row - self.scroll_offset.y)
+            self.top = row
+        elif row >= top + height:
+            self.top = row - height + 1
+        if self.top != top:
+            self.refresh()
+        else:  # only the two rows whose cursor highlight changed
+            width = self._view_size()[0]
+            self.refresh(Region(0, old - top, width, 1), Region(0, row - top, width, 1))
         self.post_message(self.CursorMoved(self, self.path))
 
     def go_to(self, path: str) -> bool:
@@ -228,7 +283,7 @@ class FileView(ScrollView, can_focus=True):
         if self.model is None:
             return False
         row = self.model.reveal(path)
-        self._resized()
+        self._rows_changed()
         if row is not None:
             self.move_cursor(row, force=True)
         return row is not None and self.model.rows[row] == path
@@ -241,9 +296,27 @@ class FileView(ScrollView, can_focus=True):
         self._changed()
         self.refresh()
 
-    def on_click(self, event) -> None:
-        row = self.scroll_offset.y + event.y
-        if self.model and row < len(self.model.rows):
+    # ---- mouse -----------------------------------------------------------------------
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.scroll_rows(WHEEL_ROWS)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.scroll_rows(-WHEEL_ROWS)
+
+    def on_click(self, event: events.Click) -> None:
+        m = self.model
+        if not m:
+            return
+        width, height = self._view_size()
+        if self._scrollbar() is not None and event.x == width - 1:
+            # the scrollbar column: jump to the same fraction of the rows
+            span = len(m.rows) - self.page_height
+            self.scroll_rows(round(event.y / max(1, height - 1) * span) - self.top)
+            return
+        row = self.top + event.y
+        if row < len(m.rows):
             if row == self.cursor:
                 self.action_toggle()
             else:
@@ -254,9 +327,13 @@ class FileView(ScrollView, can_focus=True):
         self.move_cursor(self.cursor + delta)
 
     def action_page(self, direction: int) -> None:
-        height = max(1, self.scrollable_content_region.height - 1)
-        self.scroll_to(y=self.scroll_offset.y + direction * height, animate=False, immediate=True)
-        self.move_cursor(self.cursor + direction * height)
+        step = max(1, self.page_height - 1)
+        top = self.top
+        self.top += direction * step
+        self._clamp_top()
+        if self.top != top:
+            self.refresh()
+        self.move_cursor(self.cursor + direction * step)
 
     def action_edge(self, direction: int) -> None:
         n = len(self.model.rows) if self.model else 0
@@ -265,12 +342,12 @@ class FileView(ScrollView, can_focus=True):
     def action_toggle(self) -> None:
         if self.model and self.model.rows:
             self.model.toggle(self.cursor)
-            self._resized()
+            self._rows_changed()
 
     def action_open(self) -> None:
         if self.model and self.model.rows:
             if self.model.expand(self.cursor):
-                self._resized()
+                self._rows_changed()
             elif self.model.is_expanded(self.model.rows[self.cursor]):
                 self.move_cursor(self.cursor + 1)
 
@@ -279,7 +356,7 @@ class FileView(ScrollView, can_focus=True):
         if not m or not m.rows:
             return
         if m.collapse(self.cursor):
-            self._resized()
+            self._rows_changed()
             return
         depth = m.depths[self.cursor]
         row = self.cursor - 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import DataTable
@@ -73,11 +72,17 @@ class Line(Widget):
         self._renderable: RenderableType = ""
 
     def update(self, renderable: RenderableType) -> None:
+        if isinstance(renderable, (str, Text)) and renderable == self._renderable:
+            return  # unchanged: a repaint would widen the screen's next update for nothing
         self._renderable = renderable
         self.refresh()
 
     def render(self) -> RenderableType:
         return self._renderable
+
+
+#: width of the Details labels column (the longest label, "category", plus a space)
+LABEL_WIDTH = 9
 
 
 class Details(Line):
@@ -93,32 +98,56 @@ class Details(Line):
         if analysis is None or tree is None or path is None:
             self.update(Text("no entry", style="dim"))
             return
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="dim", no_wrap=True)
-        grid.add_column(overflow="fold")
-        grid.add_row("path", Text(path, style="bold"))
+        # one Text of label/value lines: a rich Table.grid measures every cell on every
+        # render, and this repaints on every cursor move
+        rows: list[tuple[str, str | Text]] = [("path", Text(path, style="bold"))]
         mark = tree.marks.get(path)
         if tree.is_ghost(path):
-            grid.add_row("state", Text(f"{mark or 'removed'}", style="red"))
-            self.update(grid)
+            rows.append(("state", Text(f"{mark or 'removed'}", style="red")))
+            self.set_rows(rows)
             return
         fs = tree.fs
         kind = fs.kind_name(path)
         mode = fs.mode(path)
         uid, gid = fs.owner(path)
         size = tree.size(path)
-        grid.add_row("type", kind + (f" · {mark}" if mark else ""))
+        rows.append(("type", kind + (f" · {mark}" if mark else "")))
         if tree.is_dir(path):
-            grid.add_row("size", f"{human(size)} · {tree.file_count(path):,} files")
+            rows.append(("size", f"{human(size)} · {tree.file_count(path):,} files"))
         else:
-            grid.add_row("size", f"{human(size)} ({size:,} B)")
-        grid.add_row("mode", Text(f"{mode_string(kind, mode)} {mode & 0o7777:04o}",
-                                  style="bold red" if is_special(mode) else ""))
-        grid.add_row("owner", f"{uid}:{gid}")
+            rows.append(("size", f"{human(size)} ({size:,} B)"))
+        rows.append(("mode", Text(f"{mode_string(kind, mode)} {mode & 0o7777:04o}",
+                                  style="bold red" if is_special(mode) else "")))
+        rows.append(("owner", f"{uid}:{gid}"))
         target = fs.target(path)
         if target is not None:
-            grid.add_row("target", target)
-        grid.add_row("layer", str(fs.layer_of(path)))
-        grid.add_row("package", analysis.catalog.owner_name(path) or "—")
-        grid.add_row("category", analysis.classification.categories.get(path) or "—")
-        self.update(grid)
+            rows.append(("target", target))
+        rows.append(("layer", str(fs.layer_of(path))))
+        rows.append(("package", analysis.catalog.owner_name(path) or "—"))
+        rows.append(("category", analysis.classification.categories.get(path) or "—"))
+        self.set_rows(rows)
+
+    def set_rows(self, rows: list[tuple[str, str | Text]]) -> None:
+        self._renderable = rows  # laid out in render(), where the width is known
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        if isinstance(self._renderable, list):
+            return details_text(self._renderable, self.size.width)
+        return self._renderable
+
+
+def details_text(rows: list[tuple[str, str | Text]], width: int) -> Text:
+    """``label value`` lines, labels dim in a column of ``LABEL_WIDTH``; a long value folds
+    under the value column (as a grid with ``overflow="fold"`` would), cut by characters."""
+    room = max(1, width - LABEL_WIDTH)
+    text = Text(no_wrap=True, overflow="crop")
+    for n, (label, value) in enumerate(rows):
+        value = Text(value) if isinstance(value, str) else value
+        chunks = value.divide(range(room, len(value), room)) if len(value) > room else [value]
+        for i, chunk in enumerate(chunks):
+            if n or i:
+                text.append("\n")
+            text.append(f"{label if i == 0 else '':<{LABEL_WIDTH}}", style="dim")
+            text.append_text(chunk)
+    return text
