@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from inspector.index.entries import DIR, FILE
+from inspector.index.entries import DIR
 from inspector.index.merge import MergedFS
 
 
@@ -38,35 +38,56 @@ class Efficiency:
                 "reclaimable_bytes": self.reclaimable_bytes}
 
 
+def _leaves(fs: MergedFS, li: int) -> dict[str, int]:
+    """One layer's leaf entries as dive sees them (a tree per layer: a name written twice
+    in one layer is one node): path → size; directories are not leaves (an empty
+    directory is, but adds 0 bytes and so changes no figure); whiteouts map onto the path
+    they delete, with the bytes of a deleted directory's subtree, 0 for a file."""
+    index = fs.layers[li]
+    kinds, paths = index.kinds, index.paths
+    leaves = dict(zip(paths, index.sizes, strict=True))  # sizes are 0 for everything but files
+    # the last entry of a name decides what it is (only differs with duplicate names)
+    last = dict(zip(paths, range(len(paths)), strict=True)) if len(leaves) != len(paths) else None
+    row = kinds.find(DIR)
+    while row >= 0:  # bytearray.find: the (few) directory rows, found in C
+        if last is None or last[paths[row]] == row:
+            leaves.pop(paths[row], None)
+        row = kinds.find(DIR, row + 1)
+    removed = fs.removed[li] if li < len(fs.removed) else {}
+    for path in index.whiteouts:
+        nbytes, is_dir = removed.get(path, (0, False))
+        leaves[path] = nbytes if is_dir else 0
+    return leaves
+
+
 def efficiency(fs: MergedFS, *, top: int = 200) -> Efficiency:
+    """See the module docstring. Only paths written by 2+ layers are visited one by one;
+    for the rest, min = cumulative, so they enter both sums as their size."""
+    per_layer = [_leaves(fs, li) for li in range(len(fs.layers))]
+    total = sum(sum(leaves.values()) for leaves in per_layer)
+    seen: set[str] = set()
+    multi: set[str] = set()
+    for leaves in per_layer:
+        keys = leaves.keys()
+        multi |= seen & keys
+        seen |= keys
     counts: dict[str, int] = {}
     cumulative: dict[str, int] = {}
     minimum: dict[str, int] = {}
-    layer_file_bytes = 0
-    for li, index in enumerate(fs.layers):
-        kinds, sizes = index.kinds, index.sizes
-        entries = [(path, sizes[row] if kinds[row] == FILE else 0)
-                   for row, path in enumerate(index.paths) if kinds[row] != DIR]
-        layer_file_bytes += sum(sizes[row] for row in range(len(kinds)) if kinds[row] == FILE)
-        removed = fs.removed[li] if li < len(fs.removed) else {}
-        for path in index.whiteouts:
-            nbytes, is_dir = removed.get(path, (0, False))
-            entries.append((path, nbytes if is_dir else 0))
-        for path, size in entries:
-            n = counts.get(path)
-            if n is None:
-                counts[path] = 1
-                cumulative[path] = size
-                minimum[path] = size
-            else:
-                counts[path] = n + 1
+    for leaves in per_layer:
+        for path in (multi & leaves.keys()) if multi else ():
+            size = leaves[path]
+            if path in counts:
+                counts[path] += 1
                 cumulative[path] += size
-                if size < minimum[path]:
-                    minimum[path] = size
-    total = sum(cumulative.values())
-    score = sum(minimum.values()) / total if total else 1.0
-    wasted = [(p, n, cumulative[p]) for p, n in counts.items() if n >= 2]
+                minimum[path] = min(minimum[path], size)
+            else:
+                counts[path], cumulative[path], minimum[path] = 1, size, size
+    excess = sum(cumulative[p] - minimum[p] for p in counts)
+    score = (total - excess) / total if total else 1.0
+    wasted = [(p, n, cumulative[p]) for p, n in counts.items()]
     wasted.sort(key=lambda t: (-t[2], t[0]))
+    layer_file_bytes = sum(sum(index.sizes) for index in fs.layers)
     return Efficiency(
         score=score,
         wasted_bytes=sum(t[2] for t in wasted),

@@ -28,6 +28,8 @@ BZIP2_MAGIC = b"BZh"
 
 #: read size for compressed input; large enough that hashing/inflation release the GIL
 CHUNK = 1 << 20
+#: largest decompressed piece handed on (bounds memory and the walker's buffer copies)
+OUT_CHUNK = 1 << 20
 
 
 class _Wrapper(io.RawIOBase):
@@ -108,7 +110,9 @@ def verifying(inner: BinaryIO, digest: str, size: int | None, *, what: str,
 
 
 class _GzipReader(_Wrapper):
-    """Multi-member gzip via ISA-L (``isal_zlib``), which releases the GIL while inflating."""
+    """Multi-member gzip via ISA-L (``isal_zlib``), which releases the GIL while inflating.
+    Output comes in pieces of at most ``OUT_CHUNK`` bytes however well the data compresses
+    (a 1 MiB read of a 30:1 layer must not become one 30 MiB string)."""
 
     def __init__(self, inner: BinaryIO, first: bytes, what: str) -> None:
         super().__init__(inner)
@@ -117,68 +121,74 @@ class _GzipReader(_Wrapper):
         self.d = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
         self.eof = False
 
-    def read(self, n: int = -1) -> bytes:
-        while not self.eof:
-            data = self.pending or self.inner.read(CHUNK)
-            self.pending = b""
-            try:
-                if not data:
-                    if not self.d.eof:
-                        raise CompressionError(f"{self.what}: truncated gzip stream",
-                                               hint="the blob is incomplete or corrupt")
-                    self.eof = True
+    def _next_input(self) -> bytes:
+        """Compressed bytes to feed next; starts a new decompressor at a member boundary;
+        ``b""`` at the end of the stream."""
+        d = self.d
+        if d.unconsumed_tail:
+            return d.unconsumed_tail
+        if d.eof:  # a member ended: another may follow (multi-member gzip, eStargz)
+            rest = d.unused_data.lstrip(b"\x00")  # or trailing zero padding
+            while not rest:
+                more = self.pending or self.inner.read(CHUNK)
+                self.pending = b""
+                if not more:
                     return b""
-                out = self.d.decompress(data)
-                while self.d.eof:
-                    rest = self.d.unused_data
-                    # another member follows (multi-member gzip, eStargz), or trailing zeros
-                    if rest and rest.lstrip(b"\x00"):
-                        self.d = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
-                        out += self.d.decompress(rest)
-                    else:
-                        more = self.inner.read(CHUNK)
-                        if not more:
-                            self.eof = True
-                            break
-                        if more.lstrip(b"\x00"):
-                            self.d = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
-                            out += self.d.decompress(more)
-            except isal_zlib.error as exc:
-                raise CompressionError(f"{self.what}: corrupt gzip data ({exc})",
-                                       hint="the blob is corrupt; re-download it") from exc
-            if out:
-                return out
+                rest = more.lstrip(b"\x00")
+            self.d = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
+            return rest
+        data = self.pending or self.inner.read(CHUNK)
+        self.pending = b""
+        if not data:
+            raise CompressionError(f"{self.what}: truncated gzip stream",
+                                   hint="the blob is incomplete or corrupt")
+        return data
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            while not self.eof:
+                data = self._next_input()
+                if not data:
+                    self.eof = True
+                    break
+                out = self.d.decompress(data, OUT_CHUNK)
+                if out:
+                    return out
+        except isal_zlib.error as exc:
+            raise CompressionError(f"{self.what}: corrupt gzip data ({exc})",
+                                   hint="the blob is corrupt; re-download it") from exc
         return b""
+
+
+class _Prefixed:
+    """``first`` then the rest of ``inner`` (the sniffed bytes go back in front)."""
+
+    def __init__(self, first: bytes, inner: BinaryIO) -> None:
+        self.first, self.inner = first, inner
+
+    def read(self, n: int = -1) -> bytes:
+        if self.first:
+            data, self.first = self.first, b""
+            return data
+        return self.inner.read(n)
 
 
 class _ZstdReader(_Wrapper):
+    """zstd, across frames (and skippable frames), in bounded output pieces."""
+
     def __init__(self, inner: BinaryIO, first: bytes, what: str) -> None:
         super().__init__(inner)
         self.what = what
-        self.pending = first
-        self.d = zstandard.ZstdDecompressor().decompressobj(read_across_frames=True)
-        self.eof = False
+        self.reader = zstandard.ZstdDecompressor().stream_reader(
+            _Prefixed(first, inner), read_size=CHUNK, read_across_frames=True,
+            closefd=False)
 
     def read(self, n: int = -1) -> bytes:
-        while not self.eof:
-            data = self.pending or self.inner.read(CHUNK)
-            self.pending = b""
-            if not data:
-                self.eof = True
-                return b""
-            try:
-                out = self.d.decompress(data)
-                # read_across_frames keeps going; if it still stops at a frame end, restart
-                while self.d.eof and self.d.unused_data:
-                    rest = self.d.unused_data
-                    self.d = zstandard.ZstdDecompressor().decompressobj(read_across_frames=True)
-                    out += self.d.decompress(rest)
-            except zstandard.ZstdError as exc:
-                raise CompressionError(f"{self.what}: corrupt zstd data ({exc})",
-                                       hint="the blob is corrupt; re-download it") from exc
-            if out:
-                return out
-        return b""
+        try:
+            return self.reader.read(OUT_CHUNK)
+        except zstandard.ZstdError as exc:
+            raise CompressionError(f"{self.what}: corrupt zstd data ({exc})",
+                                   hint="the blob is corrupt; re-download it") from exc
 
 
 class _PlainReader(_Wrapper):
