@@ -104,16 +104,16 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
                                  f', "mode": "{key[1] & 0o7777:04o}", "uid": {key[2]}, '
                                  f'"gid": {key[3]}, "target": ')
             if k == FILE:
-                body = m[0] + str(sizes[row]) + m[1] + "null"
+                body = f"{m[0]}{sizes[row]}{m[1]}null"
             else:
                 size = link_sizes.get(path, 0) if k == HARDLINK else 0
                 target = targets.get(row)
-                body = m[0] + str(size) + m[1] + ("null" if target is None else _s(target))
+                body = f'{m[0]}{size}{m[1]}{"null" if target is None else _s(target)}'
         owner = owners_get(path)
         category = categories_get(path)
-        append(sep + _s(path) + body + layer_tail[li]
-               + ("null" if owner is None else packages[owner]) + ', "category": '
-               + ("null" if category is None else cat_json[category]) + "}")
+        append(f'{sep}{_s(path)}{body}{layer_tail[li]}'
+               f'{"null" if owner is None else packages[owner]}, "category": '
+               f'{"null" if category is None else cat_json[category]}}}')
         sep = ",\n  {\"path\": "
         if len(batch) >= WRITE_BATCH:
             out.write("".join(batch))
