@@ -81,6 +81,7 @@ def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Cl
     fallback = totals[FALLBACK]
     shell = totals["shell"]
 
+    last_parent, parent_rule, parent_bin = None, NO_RULE, False
     for path in fs.sorted_paths():
         packed = entries[path]
         row = packed & 0xFFFFFFFF
@@ -108,7 +109,9 @@ def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Cl
                 continue
         parent, _, base = path.rpartition("/")
         parent = parent or "/"
-        best = dir_rule(parent)
+        if parent != last_parent:  # sorted paths: siblings come together
+            last_parent, parent_rule, parent_bin = parent, dir_rule(parent), parent in bin_dirs
+        best = parent_rule
         rule = paths_exact.get(path, NO_RULE)
         if rule < best:
             best = rule
@@ -117,7 +120,7 @@ def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Cl
             rule = by_name[base] = names_match(base)
         if rule < best:
             best = rule
-        if parent in bin_dirs or (kind == FILE and _is_program(index.heads.get(row))):
+        if parent_bin or (kind == FILE and mode & 0o111 and _is_program(index.heads.get(row))):
             rule = by_command.get(base)
             if rule is None:
                 rule = by_command[base] = commands_match(base)
