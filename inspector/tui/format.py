@@ -1,11 +1,17 @@
-"""Small formatting helpers shared by the widgets (pure functions, no textual)."""
+"""Small formatting helpers shared by the widgets (pure functions, no textual). Human
+sizes and bars come from ``inspector.report.sizes``, so the TUI and the reports agree."""
 
 from __future__ import annotations
 
 import stat
 
+from inspector.report import sizes
+from inspector.report.sizes import bar
+
+__all__ = ["bar", "human", "is_special", "mode_string", "one_line", "short_size"]
+
+#: units of ``short_size`` (one letter: the tree's size column is 6 cells)
 UNITS = ("K", "M", "G", "T")
-EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
 def short_size(n: int) -> str:
@@ -23,17 +29,8 @@ def short_size(n: int) -> str:
 
 
 def human(n: int | None) -> str:
-    """``512 B``, ``1.4 MB`` (decimal units, as registries and ``docker images`` show)."""
-    if n is None:
-        return "—"
-    if n < 1000:
-        return f"{n} B"
-    value = float(n)
-    for unit in ("kB", "MB", "GB", "TB"):
-        value /= 1000
-        if value < 999.95 or unit == "TB":
-            return f"{value:.1f} {unit}"
-    raise AssertionError("unreachable")
+    """``512 B``, ``1.4 MB`` as the headless reports write them; ``—`` for unknown."""
+    return "—" if n is None else sizes.human(n)
 
 
 _KIND_CHAR = {"file": "-", "hardlink": "-", "symlink": "l", "char": "c", "block": "b",
@@ -48,16 +45,6 @@ def mode_string(kind: str, mode: int) -> str:
 def is_special(mode: int) -> bool:
     """setuid or setgid: worth a highlight."""
     return bool(mode & (stat.S_ISUID | stat.S_ISGID))
-
-
-def bar(value: int, scale: int, width: int) -> str:
-    """A bar of ``value / scale`` over ``width`` cells in eighths; a non-zero value always
-    shows at least one eighth, so presence is never hidden by rounding."""
-    if value <= 0 or scale <= 0 or width <= 0:
-        return ""
-    eighths = max(1, round(value / scale * width * 8))
-    full, rest = divmod(min(eighths, width * 8), 8)
-    return "█" * full + (EIGHTHS[rest] if rest else "")
 
 
 def one_line(text: str, width: int) -> str:

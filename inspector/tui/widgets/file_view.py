@@ -16,45 +16,22 @@ from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.cache import LRUCache
 from textual import events
+from textual.cache import LRUCache
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from inspector.index.tree import ADDED, MODIFIED, REMOVED, TreeFilter, TreeRows, name_of
+from inspector.index.tree import TreeFilter, TreeRows
 from inspector.tui.bindings import FILE_VIEW
-from inspector.tui.format import is_special, mode_string, short_size
+from inspector.tui.widgets.file_rows import parse_filter, render_row
 from inspector.tui.widgets.prompt import PromptScreen
 
 #: rendered strips kept (a few screenfuls)
 STRIP_CACHE = 1024
-#: narrower than this, the mode/owner columns are hidden
-ATTRS_MIN_WIDTH = 64
 #: rows moved per mouse-wheel notch
 WHEEL_ROWS = 3
-
-MARK_CHAR = {ADDED: "+", MODIFIED: "~", REMOVED: "-"}
-#: filter tokens (``:added``) → marks; compare's words map onto the same three colours
-MARK_TOKENS = {"added": ADDED, "only": ADDED, "modified": MODIFIED, "changed": MODIFIED,
-               "removed": REMOVED, "missing": REMOVED}
-
-
-def parse_filter(text: str) -> TreeFilter:
-    """``*.so* :added`` → glob and marks; ``re:^/usr/lib`` → a regex."""
-    words, marks = [], set()
-    for word in text.split():
-        if word.startswith(":") and word[1:].lower() in MARK_TOKENS:
-            marks.add(MARK_TOKENS[word[1:].lower()])
-        else:
-            words.append(word)
-    pattern = " ".join(words)
-    regex = pattern.startswith("re:")
-    if regex:
-        pattern = pattern[3:]
-    return TreeFilter(pattern=pattern, regex=regex, marks=frozenset(marks) if marks else None)
-
 
 class FileView(Widget, can_focus=True):
     """A virtual directory tree with sizes, directory totals, modes, owners, change
@@ -212,50 +189,14 @@ class FileView(Widget, can_focus=True):
                    self.show_attrs, self.has_focus, self._version)
             strip = self._cache.get(key)
             if strip is None:
-                strip = self._render_row(path, m.depths[i], i == self.cursor, width)
+                strip = render_row(m, path, m.depths[i], i == self.cursor, width,
+                                   self.show_attrs, self._style)
                 self._cache[key] = strip
         if bar is None:
             return strip
         start, size = bar
         cell = "thumb" if start <= y < start + size else "scrollbar"
         return Strip.join([strip, Strip([Segment(" ", self._style(cell))], 1)])
-
-    def _render_row(self, path: str, depth: int, is_cursor: bool, width: int) -> Strip:
-        m = self.model
-        assert m is not None
-        tree = m.tree
-        style = self._style
-        base = style("base")
-        mark = tree.marks.get(path)
-        mark_style = style(mark) if mark else Style()
-        ghost = tree.is_ghost(path)
-        is_dir = tree.is_dir(path)
-        segs: list[Segment] = [Segment(MARK_CHAR.get(mark, " ") + " ", mark_style)]
-        if self.show_attrs and width >= ATTRS_MIN_WIDTH:
-            if ghost:
-                segs.append(Segment(" " * 22, base))
-            else:
-                mode = tree.fs.mode(path)
-                kind = tree.fs.kind_name(path)
-                uid, gid = tree.fs.owner(path)
-                segs.append(Segment(mode_string(kind, mode),
-                                    style("special") if is_special(mode) else
-                                    style("dim")))
-                segs.append(Segment(f" {f'{uid}:{gid}':<10} ", style("dim")))
-        size = "" if ghost and not is_dir else short_size(tree.size(path))
-        segs.append(Segment(f"{size:>6}  ", style("dim") if is_dir else base))
-        glyph = ("▾ " if path in m.expanded else "▸ ") if is_dir else "  "
-        segs.append(Segment("  " * depth + glyph, style("dim")))
-        name_style = mark_style if mark else (style("dir") if is_dir else base)
-        segs.append(Segment(name_of(path) + ("/" if is_dir else ""), name_style))
-        if not ghost and not is_dir:
-            target = tree.fs.target(path)
-            if target is not None:
-                segs.append(Segment(f" → {target}", style("link")))
-        strip = Strip(segs).adjust_cell_length(width, base)
-        if is_cursor:
-            strip = strip.apply_style(style("cursor"))
-        return strip.simplify()
 
     # ---- cursor ----------------------------------------------------------------------
     def move_cursor(self, row: int, *, force: bool = False) -> None:

@@ -1,0 +1,75 @@
+"""Rows of the file view: how one tree row is drawn, and the filter syntax it accepts.
+Pure formatting on the Line API's ``Strip`` (no widget state)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from inspector.index.tree import ADDED, MODIFIED, REMOVED, TreeFilter, TreeRows, name_of
+from inspector.tui.format import is_special, mode_string, short_size
+
+#: narrower than this, the mode/owner columns are hidden
+ATTRS_MIN_WIDTH = 64
+
+MARK_CHAR = {ADDED: "+", MODIFIED: "~", REMOVED: "-"}
+#: filter tokens (``:added``) → marks; compare's words map onto the same three colours
+MARK_TOKENS = {"added": ADDED, "only": ADDED, "modified": MODIFIED, "changed": MODIFIED,
+               "removed": REMOVED, "missing": REMOVED}
+
+
+def parse_filter(text: str) -> TreeFilter:
+    """``*.so* :added`` → glob and marks; ``re:^/usr/lib`` → a regex."""
+    words, marks = [], set()
+    for word in text.split():
+        if word.startswith(":") and word[1:].lower() in MARK_TOKENS:
+            marks.add(MARK_TOKENS[word[1:].lower()])
+        else:
+            words.append(word)
+    pattern = " ".join(words)
+    regex = pattern.startswith("re:")
+    if regex:
+        pattern = pattern[3:]
+    return TreeFilter(pattern=pattern, regex=regex, marks=frozenset(marks) if marks else None)
+
+
+def render_row(m: TreeRows, path: str, depth: int, is_cursor: bool, width: int,
+               show_attrs: bool, style: Callable[[str], Style]) -> Strip:
+    """One tree row of exactly ``width`` cells: change mark, mode and owner (when
+    ``show_attrs`` and wide enough), size or directory total, indented name, symlink
+    target. ``style(name)`` gives the component style (``dim``, ``dir``, ``cursor``…)."""
+    tree = m.tree
+    base = style("base")
+    mark = tree.marks.get(path)
+    mark_style = style(mark) if mark else Style()
+    ghost = tree.is_ghost(path)
+    is_dir = tree.is_dir(path)
+    segs: list[Segment] = [Segment(MARK_CHAR.get(mark, " ") + " ", mark_style)]
+    if show_attrs and width >= ATTRS_MIN_WIDTH:
+        if ghost:
+            segs.append(Segment(" " * 22, base))
+        else:
+            mode = tree.fs.mode(path)
+            kind = tree.fs.kind_name(path)
+            uid, gid = tree.fs.owner(path)
+            segs.append(Segment(mode_string(kind, mode),
+                                style("special") if is_special(mode) else
+                                style("dim")))
+            segs.append(Segment(f" {f'{uid}:{gid}':<10} ", style("dim")))
+    size = "" if ghost and not is_dir else short_size(tree.size(path))
+    segs.append(Segment(f"{size:>6}  ", style("dim") if is_dir else base))
+    glyph = ("▾ " if path in m.expanded else "▸ ") if is_dir else "  "
+    segs.append(Segment("  " * depth + glyph, style("dim")))
+    name_style = mark_style if mark else (style("dir") if is_dir else base)
+    segs.append(Segment(name_of(path) + ("/" if is_dir else ""), name_style))
+    if not ghost and not is_dir:
+        target = tree.fs.target(path)
+        if target is not None:
+            segs.append(Segment(f" → {target}", style("link")))
+    strip = Strip(segs).adjust_cell_length(width, base)
+    if is_cursor:
+        strip = strip.apply_style(style("cursor"))
+    return strip.simplify()
