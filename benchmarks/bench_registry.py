@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import subprocess
@@ -68,14 +69,19 @@ def time_read(ref: str, cache: Path, threads: int = 4) -> float:
     return time.perf_counter() - start
 
 
+#: environment of the CLI runs: bytecode cached (in a temp prefix, not the tree) as in any
+#: installation, even when the caller sets PYTHONDONTWRITEBYTECODE
+CLI_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def time_cli(ref: str, cache: Path) -> float | None:
     exe = ROOT / ".venv" / "bin" / "inspector"
-    probe = subprocess.run([str(exe), "export", "--help"], capture_output=True)
+    probe = subprocess.run([str(exe), "export", "--help"], capture_output=True, env=CLI_ENV)
     if probe.returncode != 0:
         return None
     start = time.perf_counter()
     subprocess.run([str(exe), "export", ref, "--format", "json", "-o", "/dev/null", "--cache-dir", str(cache)],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, env=CLI_ENV)
     return time.perf_counter() - start
 
 
@@ -113,11 +119,19 @@ def main() -> None:
         layout, registry, warm = (min(col) for col in zip(*rows, strict=True))
         print(f"open+read (best of {args.rounds}): oci layout {layout:.2f}s, registry cold {registry:.2f}s "
               f"(ratio {registry / layout:.2f}x, target <= 1.25x), registry with blob cache {warm:.2f}s")
+        CLI_ENV["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+        # warm the bytecode cache for both code paths (not the image caches)
+        time_cli(f"oci:{work / 'big'}", work / "cli-warmup-oci")
         cli_layout = time_cli(f"oci:{work / 'big'}", work / "cli-oci")
         if cli_layout is not None:
-            cli_reg = time_cli(f"{reg.host}/bench/big:v1", work / "cli-reg")
-            print(f"inspector export: oci layout {cli_layout:.2f}s, registry cold {cli_reg:.2f}s "
-                  f"(ratio {cli_reg / cli_layout:.2f}x)")
+            time_cli(f"{reg.host}/bench/big:v1", work / "cli-warmup-reg")
+            pairs = [(time_cli(f"oci:{work / 'big'}", work / f"cli-oci-{r}"),
+                      time_cli(f"{reg.host}/bench/big:v1", work / f"cli-reg-{r}"))
+                     for r in range(args.rounds)]
+            cli_layout = min(p[0] for p in pairs)
+            cli_reg = min(p[1] for p in pairs)
+            print(f"inspector export, cold (best of {args.rounds}): oci layout {cli_layout:.2f}s, "
+                  f"registry {cli_reg:.2f}s (ratio {cli_reg / cli_layout:.2f}x, target <= 1.25x)")
         else:
             print("inspector export not available yet: CLI timing skipped")
 

@@ -16,7 +16,7 @@ from typing import BinaryIO
 import zstandard
 from isal import isal_zlib
 
-from inspector.errors import CompressionError, DigestMismatch, SizeMismatch
+from inspector.errors import CompressionError, DigestMismatch, IntegrityError, SizeMismatch
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -52,6 +52,18 @@ class _Wrapper(io.RawIOBase):
             self.inner.close()
         finally:
             super().close()
+
+    def _corrupt(self, message: str, exc: Exception) -> CompressionError:
+        """The error for undecodable input. If the bytes below are being verified, read
+        them to the end first: a digest mismatch is the real cause (a damaged download or
+        cache file) and is raised instead, so the verifying reader can act on it."""
+        if isinstance(self.inner, VerifyingReader):
+            try:
+                while self.inner.read(CHUNK):
+                    pass
+            except IntegrityError as integrity:
+                raise integrity from exc
+        return CompressionError(message, hint="the blob is corrupt; re-download it")
 
 
 class VerifyingReader(_Wrapper):
@@ -155,8 +167,7 @@ class _GzipReader(_Wrapper):
                 if out:
                     return out
         except isal_zlib.error as exc:
-            raise CompressionError(f"{self.what}: corrupt gzip data ({exc})",
-                                   hint="the blob is corrupt; re-download it") from exc
+            raise self._corrupt(f"{self.what}: corrupt gzip data ({exc})", exc) from exc
         return b""
 
 
@@ -187,8 +198,7 @@ class _ZstdReader(_Wrapper):
         try:
             return self.reader.read(OUT_CHUNK)
         except zstandard.ZstdError as exc:
-            raise CompressionError(f"{self.what}: corrupt zstd data ({exc})",
-                                   hint="the blob is corrupt; re-download it") from exc
+            raise self._corrupt(f"{self.what}: corrupt zstd data ({exc})", exc) from exc
 
 
 class _PlainReader(_Wrapper):

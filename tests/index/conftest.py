@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import io
-import os
 import random
-import shutil
 import sys
 import tarfile
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `from tests.builders import …` without an installed package
@@ -18,16 +14,7 @@ if str(ROOT) not in sys.path:  # `from tests.builders import …` without an ins
 
 from inspector.index.entries import KIND_NAMES, LayerIndex  # noqa: E402
 from inspector.index.tarwalk import walk_tar  # noqa: E402
-
-
-def require_tool(name: str) -> str:
-    """The path of ``name``; skips when missing, except under CI=true where that fails."""
-    path = shutil.which(name)
-    if path:
-        return path
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{name} is required under CI=true but is not installed")
-    pytest.skip(f"{name} is not installed")
+from tests.tools import require_tool  # noqa: E402,F401
 
 
 def chunked(data: bytes, sizes=None):

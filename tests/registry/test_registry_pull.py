@@ -8,7 +8,13 @@ import stat
 
 import pytest
 
-from inspector.errors import AuthError, ImageNotFound, PlatformNotFound, TransportError
+from inspector.errors import (
+    AuthError,
+    DigestMismatch,
+    ImageNotFound,
+    PlatformNotFound,
+    TransportError,
+)
 from inspector.oci.platform import Platform
 from inspector.sources.base import validate_image
 from inspector.sources.registry import open_registry
@@ -207,3 +213,29 @@ def test_no_cache_writes_nothing(proxy, pushed, options):
     options.no_cache = True
     read_all(pull(proxy.host, pushed["small"].name, options))
     assert not (options.cache_dir / "blobs").exists() or not any((options.cache_dir / "blobs").rglob("*"))
+
+
+def test_damaged_cached_blob_is_detected_deleted_and_refetched(proxy, pushed, options):
+    """Cache files are not fsynced: a cached layer that no longer matches its digest is
+    reported when read, deleted, and downloaded again on the next open; a damaged cached
+    config is simply fetched again."""
+    img = pull(proxy.host, pushed["small"].name, options)
+    read_all(img)
+    layer_file = options.cache_dir / "blobs" / img.layers[0].digest.replace(":", "/")
+    config_file = options.cache_dir / "blobs" / img.config_digest.replace(":", "/")
+    for path in (layer_file, config_file):
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+
+    proxy.reset()
+    img = pull(proxy.host, pushed["small"].name, options)  # config: damaged copy refetched
+    assert len(proxy.requests_to(f"/blobs/{img.config_digest}")) == 1
+    with pytest.raises(DigestMismatch, match=r"\(cached\)"):
+        read_all(img)
+    assert not layer_file.exists()
+
+    proxy.reset()
+    read_all(pull(proxy.host, pushed["small"].name, options))
+    assert len(proxy.requests_to(f"/blobs/{img.layers[0].digest}")) == 1
+    assert layer_file.exists()

@@ -1,13 +1,17 @@
 """Digest-addressed cache of verified blobs: ``CACHE/blobs/<algo>/<hex>``.
 
 A file appears under its final name only after its bytes hashed to that name: writes go to
-a temporary file in the same directory, are fsynced and renamed once the digest verified.
-So nothing half-written or corrupt is ever read back as trusted; a crash leaves at most a
-``.tmp-*`` file, which is never read (only exact digest names are).
+a temporary file in the same directory and are renamed once the digest verified, so a file
+under a digest name is always complete when it appears; a crash leaves at most a ``.tmp-*``
+file, which is never read (only exact digest names are). There is no fsync (it cost more
+than the download on loopback): readers verify cached blobs again as they read them and
+delete one that no longer matches (``blobs.CachedBlobReader``), so nothing corrupt is
+ever trusted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -36,9 +40,17 @@ class BlobCache:
         try:
             if path.stat().st_size > limit:
                 return None
-            return path.read_bytes()
+            data = path.read_bytes()
         except OSError:
             return None
+        algo, _, expected = digest.partition(":")
+        if hashlib.new(algo, data).hexdigest() != expected:  # damaged: never trusted
+            try:
+                path.unlink()
+            except OSError:
+                pass
+            return None
+        return data
 
     def open(self, digest: str) -> BinaryIO | None:
         path = self.path(digest)
@@ -90,8 +102,6 @@ class CacheWriter:
             return
         self.done = True
         try:
-            self.file.flush()
-            os.fsync(self.file.fileno())
             self.file.close()
             os.replace(self.tmp, self.final)
         except OSError:

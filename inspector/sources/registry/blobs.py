@@ -18,7 +18,7 @@ import threading
 import requests
 import urllib3
 
-from inspector.errors import Cancelled, ImageNotFound, SizeMismatch, TransportError
+from inspector.errors import Cancelled, DigestMismatch, ImageNotFound, SizeMismatch, TransportError
 from inspector.sources.registry.blobcache import BlobCache, CacheWriter
 from inspector.sources.registry.client import BACKOFF_SECONDS, RegistryClient, _sleep
 from inspector.sources.streams import CHUNK, VerifyingReader
@@ -155,20 +155,24 @@ class BlobStream(VerifyingReader):
 
 
 class CachedBlobReader(VerifyingReader):
-    """A blob from the digest-addressed cache: verified when it was written, so not hashed
-    again; it is still a ``VerifyingReader`` for that digest so nobody wraps it twice."""
+    """A blob from the digest-addressed cache, verified again as it is read (cache files
+    are renamed into place without an fsync, so after a crash one could hold anything);
+    a cached file that no longer matches its name is deleted, then reported."""
 
-    def __init__(self, file, digest: str, size: int | None, *, what: str) -> None:
+    def __init__(self, file, digest: str, size: int | None, *, what: str, path=None) -> None:
         super().__init__(file, digest, size, what=what)
+        self.path = path
 
-    def read(self, n: int = -1) -> bytes:
-        data = self.inner.read(n if n is not None and n >= 0 else CHUNK)
-        self.count += len(data)
-        if data and self.on_bytes:
-            self.on_bytes(len(data))
-        if not data and n != 0:
-            self.verified = True
-        return data
+    def _check(self) -> None:
+        try:
+            super()._check()
+        except (DigestMismatch, SizeMismatch):
+            if self.path is not None:
+                try:
+                    self.path.unlink()
+                except OSError:
+                    pass
+            raise
 
 
 def open_blob(client: RegistryClient, cache: BlobCache, digest: str, size: int | None, *,
@@ -176,7 +180,8 @@ def open_blob(client: RegistryClient, cache: BlobCache, digest: str, size: int |
     """A streaming, verifying reader for ``digest`` (from the cache when it is there)."""
     cached = cache.open(digest)
     if cached is not None:
-        return CachedBlobReader(cached, digest, size, what=what)
+        return CachedBlobReader(cached, digest, size, what=f"{what} (cached)",
+                                path=cache.path(digest))
     body = _HttpBody(client, digest, size, what)
     return BlobStream(body, digest, size, what=what, writer=cache.writer(digest))
 
