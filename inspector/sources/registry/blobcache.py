@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
+import threading
 import re
 import tempfile
 from pathlib import Path
@@ -86,21 +88,49 @@ class BlobCache:
         return CacheWriter(os.fdopen(fd, "wb"), Path(tmp), path)
 
 
+#: chunks (about 1 MiB each) queued for the writer thread before ``write`` blocks
+WRITE_QUEUE = 16
+
+
 class CacheWriter:
     """Collects bytes into a temporary file; ``commit()`` (only after verification) makes
-    them visible under the digest name, ``abort()`` removes them."""
+    them visible under the digest name, ``abort()`` removes them.
+
+    Writing a new file runs at a few hundred MB/s here (block allocation), as slow as the
+    download and the inflation together, so a thread writes while the caller goes on
+    hashing and indexing; ``commit``/``abort`` wait for it."""
 
     def __init__(self, file: BinaryIO, tmp: Path, final: Path) -> None:
         self.file, self.tmp, self.final = file, tmp, final
         self.done = False
+        self.failed = False
+        self.queue: queue.Queue[bytes | None] = queue.Queue(WRITE_QUEUE)
+        self.thread = threading.Thread(target=self._run, name="blob-cache-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (data := self.queue.get()) is not None:
+            if not self.failed:
+                try:
+                    self.file.write(data)
+                except OSError:  # a full disk must not fail the download
+                    self.failed = True
 
     def write(self, data: bytes) -> None:
-        self.file.write(data)
+        self.queue.put(data)
+
+    def _finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
 
     def commit(self) -> None:
         if self.done:
             return
         self.done = True
+        self._finish()
+        if self.failed:
+            self._remove()
+            return
         try:
             self.file.close()
             os.replace(self.tmp, self.final)
@@ -111,6 +141,7 @@ class CacheWriter:
         if self.done:
             return
         self.done = True
+        self._finish()
         self._remove()
 
     def _remove(self) -> None:
