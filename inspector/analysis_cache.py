@@ -20,6 +20,7 @@ import zlib
 from array import array
 from functools import lru_cache
 from importlib import resources
+from itertools import repeat
 from pathlib import Path
 
 import inspector
@@ -51,9 +52,10 @@ def dumps(fs: MergedFS, catalog: Catalog, cls: Classification, eff: Efficiency) 
     paths = fs.sorted_paths()
     names = sorted(set(cls.categories.values()))
     code = {name: i for i, name in enumerate(names)}
-    cats = bytes(code[c] if (c := cls.categories.get(p)) is not None else NO_CODE for p in paths)
-    owners_get = catalog.owners.get
-    owners = array("i", (owners_get(p, -1) for p in paths))
+    code[None] = NO_CODE  # type: ignore[index]
+    # map() keeps these per-path loops in C (150k paths: milliseconds, not 100s of them)
+    cats = bytes(map(code.__getitem__, map(cls.categories.get, paths)))
+    owners = array("i", map(catalog.owners.get, paths, repeat(-1)))
     header = {
         "version": VERSION, "byteorder": sys.byteorder, "count": len(paths),
         "category_names": names,

@@ -15,6 +15,7 @@ Exit codes: 0 success, 1 an expected failure (one line on stderr, no traceback),
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -110,6 +111,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = argv[0] if argv and argv[0] in COMMANDS else None
     parser = build_parser(command)
     args = parser.parse_args(argv[1:] if command else argv)
+    gc_was_enabled = gc.isenabled()
+    if command in ("export", "compare"):
+        # a short batch run over large, acyclic data: the cyclic GC would only re-scan it
+        # (10% of a 150k-entry export); memory is freed by reference counting as usual
+        gc.disable()
+    try:
+        return _run(command, args)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _run(command: str | None, args: argparse.Namespace) -> int:
     try:
         options = _options(args)
         if command == "export":

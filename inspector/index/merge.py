@@ -63,6 +63,7 @@ class MergedFS:
     #: hardlink path → size of the data it links to
     link_sizes: dict[str, int] = field(default_factory=dict)
     _sorted: list[str] | None = None
+    _file_bytes: int | None = None
 
     # ---- per-path accessors ------------------------------------------------------
     def __contains__(self, path: str) -> bool:
@@ -157,7 +158,12 @@ class MergedFS:
 
     @property
     def file_bytes(self) -> int:
-        """Bytes of regular files (hardlinks count 0)."""
+        """Bytes of regular files (hardlinks count 0); computed once (the fs is final)."""
+        if self._file_bytes is None:
+            self._file_bytes = self._sum_file_bytes()
+        return self._file_bytes
+
+    def _sum_file_bytes(self) -> int:
         total = 0
         layers = self.layers
         for packed in self.entries.values():
