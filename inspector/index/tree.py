@@ -46,11 +46,27 @@ class DirTree:
                  marks: dict[str, str] | None = None) -> None:
         self.fs = fs
         self.ghosts: dict[str, bool] = dict(ghosts or {})
-        self.marks: dict[str, str] = dict(marks or {})
+        # not copied: callers hand over a fresh mapping (``layer_marks`` returns a lazy one)
+        self.marks = marks if marks is not None else {}
         children: dict[str, list[str]] = {ROOT: []}
         setdefault = children.setdefault
-        for path in fs.entries:
-            setdefault(path[:path.rfind("/")] or ROOT, []).append(path)
+        # one pass: children by directory, and each directory's own files and bytes
+        # (rolled up into cumulative totals on first use)
+        own_bytes: dict[str, int] = {}
+        own_count: dict[str, int] = {}
+        layers = fs.layers
+        for path, packed in fs.entries.items():
+            parent = path[:path.rfind("/")] or ROOT
+            setdefault(parent, []).append(path)
+            row = packed & 0xFFFFFFFF
+            if row != 0xFFFFFFFF:
+                index = layers[packed >> 32]
+                kind = index.kinds[row]
+                if kind != DIR:
+                    own_count[parent] = own_count.get(parent, 0) + 1
+                    if kind == FILE:
+                        own_bytes[parent] = own_bytes.get(parent, 0) + index.sizes[row]
+        self._own = (own_bytes, own_count)
         for path in list(self.ghosts):
             # a ghost's parents may be gone too (a removed subtree): add them as ghosts
             p = path
@@ -108,19 +124,8 @@ class DirTree:
         if self._totals is None:
             totals: dict[str, int] = dict.fromkeys(self.children, 0)
             counts: dict[str, int] = dict.fromkeys(self.children, 0)
-            layers = self.fs.layers
-            for path, packed in self.fs.entries.items():
-                row = packed & 0xFFFFFFFF
-                if row == 0xFFFFFFFF:
-                    continue
-                index = layers[packed >> 32]
-                kind = index.kinds[row]
-                if kind == DIR:
-                    continue
-                parent = path[:path.rfind("/")] or ROOT
-                if kind == FILE:
-                    totals[parent] += index.sizes[row]
-                counts[parent] += 1
+            totals.update(self._own[0])
+            counts.update(self._own[1])
             for d in sorted(self.children, key=lambda p: p.count("/"), reverse=True):
                 if d != ROOT:
                     parent = d[:d.rfind("/")] or ROOT
@@ -374,17 +379,54 @@ class TreeRows:
 def layer_marks(fs: MergedFS, layer: int) -> tuple[dict[str, str], dict[str, bool]]:
     """Marks for what ``layer`` did (ADDED/MODIFIED per surviving path) and its removed
     paths as ghosts, in ``fs`` — the filesystem as of that layer (``fs_at(layer)``)."""
-    marks: dict[str, str] = {}
     if layer >= len(fs.layers):
-        return marks, {}
-    index = fs.layers[layer]
-    entries = fs.entries
-    base = layer << 32
-    for row, code in enumerate(fs.changes[layer]):
-        if code == 2:
-            continue
-        path = index.paths[row]
-        if entries.get(path) == base | row:
-            marks[path] = ADDED if code == 0 else MODIFIED
+        return {}, {}
     ghosts = {path: was_dir for path, (_, was_dir) in fs.removed[layer].items()}
-    return marks, ghosts
+    return LayerMarks(fs, layer), ghosts
+
+
+class LayerMarks:
+    """The marks of one layer, looked up on demand from ``fs.changes`` (a one-layer
+    150k-entry image would otherwise build a 150k-entry dict before the first paint).
+    Explicit marks (the tree's ghosts) are kept alongside."""
+
+    def __init__(self, fs: MergedFS, layer: int) -> None:
+        self.fs, self.layer = fs, layer
+        self.changes = fs.changes[layer]
+        self.extra: dict[str, str] = {}
+
+    def get(self, path: str, default: str | None = None) -> str | None:
+        mark = self.extra.get(path)
+        if mark is not None:
+            return mark
+        packed = self.fs.entries.get(path)
+        if packed is None or packed >> 32 != self.layer:
+            return default
+        row = packed & 0xFFFFFFFF
+        if row == 0xFFFFFFFF:
+            return default  # an implied directory: not written by the layer itself
+        code = self.changes[row]
+        return ADDED if code == 0 else MODIFIED if code == 1 else default
+
+    def setdefault(self, path: str, mark: str) -> str:
+        current = self.get(path)
+        return current if current is not None else self.extra.setdefault(path, mark)
+
+    def __contains__(self, path: str) -> bool:
+        return self.get(path) is not None
+
+    def to_dict(self) -> dict[str, str]:
+        """Every mark, materialised (tests; small layers)."""
+        index, entries, base = self.fs.layers[self.layer], self.fs.entries, self.layer << 32
+        out = {path: mark for path, mark in self.extra.items()}
+        for row, code in enumerate(self.changes):
+            path = index.paths[row]
+            if code != 2 and entries.get(path) == base | row:
+                out.setdefault(path, ADDED if code == 0 else MODIFIED)
+        return out
+
+    def __getitem__(self, path: str) -> str:
+        mark = self.get(path)
+        if mark is None:
+            raise KeyError(path)
+        return mark

@@ -128,7 +128,8 @@ def test_reveal_expands_ancestors(fs):
 def test_layer_marks_and_ghosts():
     fs = merge([BASE, TOP])
     marks, ghosts = layer_marks(fs, 1)
-    assert marks == {"/etc/passwd": MODIFIED, "/app": ADDED}
+    assert marks.to_dict() == {"/etc/passwd": MODIFIED, "/app": ADDED}
+    assert marks.get("/etc/passwd") == MODIFIED and marks.get("/usr") is None
     assert ghosts == {"/usr/share/doc": True}
     tree = DirTree(fs, ghosts=ghosts, marks=marks)
     assert tree.is_ghost("/usr/share/doc") and tree.marks["/usr/share/doc"] == REMOVED
@@ -137,7 +138,7 @@ def test_layer_marks_and_ghosts():
     rows.expand_all()
     assert rows.rows == ["/app", "/etc", "/etc/passwd", "/usr", "/usr/share", "/usr/share/doc"]
     marks0, ghosts0 = layer_marks(merge([BASE]), 0)
-    assert set(marks0.values()) == {ADDED} and not ghosts0
+    assert set(marks0.to_dict().values()) == {ADDED} and not ghosts0
 
 
 def test_ghost_whose_parents_are_gone():
