@@ -24,6 +24,8 @@ from inspector.index import capture
 from inspector.index.entries import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, LayerIndex
 
 BLOCK_SIZE = 512
+#: distinct size fields remembered (small files repeat sizes; large ones rarely do)
+SIZE_CACHE_MAX = 1 << 16
 #: an extended header (PAX/GNU long name) larger than this is rejected, not buffered
 MAX_EXT_HEADER = 1 << 20
 _SPACES = 8 * 32  # the checksum field counts as eight spaces
@@ -35,8 +37,8 @@ _TYPES = {
 _WH = ".wh."
 _ZERO8 = b"\x00" * 8
 _EXT_TYPES = frozenset({b"x", b"g", b"L", b"K", b"V", b"M"})
-#: name, mode, uid, gid, size, (mtime), chksum, typeflag, linkname, (magic…devminor), prefix
-_HEADER = struct.Struct("100s8s8s8s12s12x8sc100s88x155s12x")
+#: name, mode+uid+gid (one 24-byte key), size, (mtime), chksum, typeflag, linkname, (magic…devminor), prefix
+_HEADER = struct.Struct("100s24s12s12x8sc100s88x155s12x")
 _CAPTURE_BASES = frozenset(
     {p.rsplit("/", 1)[1] for p in capture.EXACT} | {"package.json"}
 )
@@ -168,8 +170,8 @@ class TarWalker:
         modes_append = index.modes.append
         uids_append = index.uids.append
         gids_append = index.gids.append
-        octcache: dict[bytes, int] = {}
-        modecache: dict[bytes, int] = {}
+        ownercache: dict[bytes, tuple[int, int, int]] = {}
+        sizecache: dict[bytes, int] = {}
         chkcache: dict[bytes, int] = {}
         adler32 = zlib.adler32
         targets = index.targets
@@ -191,8 +193,7 @@ class TarWalker:
                     raise TarError(f"{self.what}: tar stream truncated inside a header")
                 break  # EOF at a block boundary without an end marker: accepted, like tarfile
             buf, pos = self.buf, self.pos
-            (raw_name, f_mode, f_uid, f_gid, f_size, f_chk, typeflag, raw_link,
-             prefix) = unpack(buf, pos)
+            raw_name, f_owner, f_size, f_chk, typeflag, raw_link, prefix = unpack(buf, pos)
             if f_chk == _ZERO8 and typeflag == b"\x00" and not raw_name.strip(b"\x00") \
                     and buf.count(0, pos, pos + BLOCK_SIZE) == BLOCK_SIZE:
                 break  # end-of-archive marker
@@ -205,12 +206,13 @@ class TarWalker:
             counter += 1
             if counter & 0x3FF == 0 and self.cancelled and self.cancelled():
                 raise Cancelled()
-            try:
-                size = int(f_size.translate(None, b"\x00"), 8)
-            except ValueError:
+            size = sizecache.get(f_size)  # small files repeat sizes: parse each value once
+            if size is None:
                 size = num(f_size, "size")
                 if size < 0:
-                    raise TarError(f"{self.what}: negative member size in tar header") from None
+                    raise TarError(f"{self.what}: negative member size in tar header")
+                if len(sizecache) < SIZE_CACHE_MAX:
+                    sizecache[f_size] = size
             self.pos = pos = pos + BLOCK_SIZE
             padded = (size + 511) & ~511
 
@@ -255,16 +257,13 @@ class TarWalker:
             else:
                 raw_link = b""
             long_name = long_link = None
-            # mode/uid/gid fields repeat across a layer: parse each distinct value once
-            mode = modecache.get(f_mode)
-            if mode is None:
-                mode = modecache[f_mode] = num(f_mode, "mode") & 0o7777
-            uid = octcache.get(f_uid)
-            if uid is None:
-                uid = octcache[f_uid] = num(f_uid, "uid")
-            gid = octcache.get(f_gid)
-            if gid is None:
-                gid = octcache[f_gid] = num(f_gid, "gid")
+            # mode/uid/gid repeat across a layer: parse each distinct combination once
+            owner = ownercache.get(f_owner)
+            if owner is None:
+                owner = ownercache[f_owner] = (num(f_owner[:8], "mode") & 0o7777,
+                                               num(f_owner[8:16], "uid"),
+                                               num(f_owner[16:], "gid"))
+            mode, uid, gid = owner
             stored = apparent = size
             sparse = typeflag == b"S"
             if sparse:
