@@ -118,11 +118,16 @@ print(elapsed, usage.ru_maxrss * 1024)
 """
 
 
+#: environment of the measured runs: bytecode cached (in a prefix under the work dir) as in
+#: any installation, even when the caller sets PYTHONDONTWRITEBYTECODE
+RUN_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(argv: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of a child process. Measured from a small helper
     process: a child forked from this (large) one would inherit its RSS high-water mark."""
     out = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True,
-                         text=True)
+                         text=True, env=RUN_ENV)
     if out.returncode:
         raise SystemExit(out.stderr.strip())
     elapsed, rss = out.stdout.split()
@@ -137,8 +142,10 @@ def export_argv(ref: str, cache: Path) -> list[str]:
 def measure(name: str, layer: Path, ref: str, work: Path, runs: int, warm: bool) -> list[tuple]:
     tar_t = min(timed(["tar", "-tvzf", str(layer)])[0] for _ in range(runs))
     cold, rss = [], 0
+    timed(export_argv(ref, work / f"cache-{name}-warmup"))  # bytecode, not image caches
     for i in range(runs):
         cache = work / f"cache-{name}-{i}"
+        shutil.rmtree(cache, ignore_errors=True)  # cold: nothing cached (also with --keep)
         t, r = timed(export_argv(ref, cache))
         cold.append(t)
         rss = max(rss, r)
@@ -166,6 +173,7 @@ def main() -> int:
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-index-"))
     work.mkdir(parents=True, exist_ok=True)
+    RUN_ENV["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     try:
         a = work / "a.tar.gz"
         b = work / "b.tar.gz"

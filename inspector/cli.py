@@ -203,7 +203,8 @@ def _export(args: argparse.Namespace, options: Options) -> int:
                 print(f"inspector: warning: {warning}", file=sys.stderr)
         out, close = _open_output(args.output)
         try:
-            write_export(analysis, out)
+            write_export(analysis, out,
+                         cache_dir=None if options.no_cache else options.resolved_cache_dir())
         finally:
             if close:
                 out.close()

@@ -66,3 +66,31 @@ def test_damaged_cache_file_is_discarded_and_rebuilt(name, damage, tmp_path):
 def test_no_cache_writes_nothing(tmp_path):
     _run("sample:distroless-static", tmp_path, no_cache=True)
     assert not (tmp_path / "analysis").exists()
+
+
+# --- the rendered files array of `export` ---------------------------------------------
+
+def _export(ref: str, cache: Path, out: Path, *extra: str) -> bytes:
+    from inspector.cli import main
+
+    assert main(["export", ref, "-q", "-o", str(out), "--cache-dir", str(cache), *extra]) == 0
+    return out.read_bytes()
+
+
+EXPORT_DAMAGE = [
+    ("flipped byte", lambda b: b[:-20] + bytes([b[-20] ^ 0xFF]) + b[-19:]),
+    ("truncated", lambda b: b[: len(b) // 2]),
+    ("not zstd", lambda b: b"{}" + b[2:]),
+]
+
+
+@pytest.mark.parametrize("name,damage", EXPORT_DAMAGE, ids=[d[0] for d in EXPORT_DAMAGE])
+def test_export_files_cache_is_exact_and_never_trusted_damaged(name, damage, tmp_path):
+    ref = "sample:distroless-static-debug"
+    cold = _export(ref, tmp_path / "c", tmp_path / "cold.json")
+    assert _export(ref, tmp_path / "nc", tmp_path / "nc.json", "--no-cache") == cold
+    assert not (tmp_path / "nc").exists()
+    (path,) = (tmp_path / "c" / "export").rglob("*.zst")
+    assert _export(ref, tmp_path / "c", tmp_path / "warm.json") == cold
+    path.write_bytes(damage(path.read_bytes()))
+    assert _export(ref, tmp_path / "c", tmp_path / "again.json") == cold

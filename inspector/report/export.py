@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring_ascii as _s
+from pathlib import Path
 from typing import TextIO
 
 from inspector.analysis import Analysis
@@ -122,15 +123,21 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
     out.write("\n]" if entries else "]")
 
 
-def write_export(analysis: Analysis, out: TextIO) -> None:
-    """The whole export document; ``files`` comes right after ``size``, as in the contract."""
+def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = None) -> None:
+    """The whole export document; ``files`` comes right after ``size``, as in the contract.
+    With ``cache_dir``, the rendered files array is cached (``export_cache``)."""
     head = header(analysis)
     keys = list(head)
     out.write("{\n")
     for key in keys[: keys.index("layers") + 1]:
         out.write(f"  {_s(key)}: {json.dumps(head[key], ensure_ascii=True)},\n")
     out.write('  "files": ')
-    write_files(analysis, out)
+    if cache_dir is None:
+        write_files(analysis, out)
+    else:
+        from inspector.report.export_cache import write_files_cached
+
+        write_files_cached(analysis, out, cache_dir, write_files)
     for key in keys[keys.index("layers") + 1:]:
         out.write(f",\n  {_s(key)}: {json.dumps(head[key], ensure_ascii=True)}")
     out.write("\n}\n")
