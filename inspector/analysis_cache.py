@@ -25,7 +25,7 @@ from pathlib import Path
 
 import inspector
 from inspector.catalog import Catalog, Package
-from inspector.classify import Classification, CategoryTotal
+from inspector.classify import CategoryTotal, Classification
 from inspector.index.efficiency import Efficiency
 from inspector.index.merge import MergedFS
 

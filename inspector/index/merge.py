@@ -320,7 +320,7 @@ def _merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
     if index.whiteouts or index.opaque:
         return False  # nothing below to remove, but keep ``removed`` exactly as the loop does
     paths, kinds, n = index.paths, index.kinds, len(index.paths)
-    placed = dict(zip(paths, range(n)))
+    placed = dict(zip(paths, range(n), strict=True))
     if len(placed) != n:
         return False
     parents = {p[:p.rfind("/")] for p in paths}

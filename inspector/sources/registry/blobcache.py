@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
-import threading
 import re
 import tempfile
+import threading
 from pathlib import Path
 from typing import BinaryIO
 
