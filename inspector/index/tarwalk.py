@@ -14,7 +14,6 @@ escapes, so non-UTF-8 names survive losslessly. ``tarfile`` stays the reference 
 
 from __future__ import annotations
 
-import posixpath
 import struct
 import zlib
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from collections.abc import Callable
 from inspector.errors import Cancelled, TarError
 from inspector.index import capture
 from inspector.index.entries import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, LayerIndex
+from inspector.index.tarfields import _nts, _num, normalize
 
 BLOCK_SIZE = 512
 #: distinct size fields remembered (small files repeat sizes; large ones rarely do)
@@ -43,55 +43,6 @@ _CAPTURE_BASES = frozenset(
     {p.rsplit("/", 1)[1] for p in capture.EXACT} | {"package.json"}
 )
 _OPAQUE = ".wh..wh..opq"
-
-
-def _nts(b: bytes) -> bytes:
-    i = b.find(b"\x00")
-    return b if i < 0 else b[:i]
-
-
-def _num(field: bytes, what: str) -> int:
-    """A numeric header field: octal text, or GNU base-256 when the high bit is set."""
-    if field[:1] in (b"\x80", b"\xff"):
-        n = int.from_bytes(field[1:], "big")
-        if field[0] == 0xFF:
-            n -= 256 ** (len(field) - 1)
-        return n
-    s = field.split(b"\x00", 1)[0].strip()
-    if not s:
-        return 0
-    try:
-        return int(s, 8)
-    except ValueError as exc:
-        raise TarError(f"invalid number {field!r} in tar header field {what}") from exc
-
-
-def _decode(b: bytes) -> str:
-    return b.decode("utf-8", "surrogateescape")
-
-
-def normalize(name: str) -> tuple[str | None, str | None]:
-    """A member name as an absolute, clean path: ``./a//b/`` → ``/a/b``.
-
-    Returns ``(path, None)``, ``(None, None)`` for the root itself, or ``(None, reason)``
-    for a name that must not be followed (``..`` escaping the root, Windows paths)."""
-    if name.startswith("./"):
-        name = name[2:]
-    n = name.strip("/")
-    if "//" in n or "/." in n or n.startswith(".") or "\\" in n:
-        if "\\" in n or (len(n) > 1 and n[1] == ":"):
-            return None, "Windows-style path"
-        parts = []
-        for part in n.split("/"):
-            if part in ("", "."):
-                continue
-            if part == "..":
-                return None, "'..' component"
-            parts.append(part)
-        n = "/".join(parts)
-    if not n:
-        return None, None
-    return "/" + n, None
 
 
 class TarWalker:
@@ -470,4 +421,4 @@ def walk_tar(read: Callable[[], bytes], index: LayerIndex, *, what: str,
     return index
 
 
-__all__ = ["walk_tar", "normalize", "TarWalker", "posixpath"]
+__all__ = ["walk_tar", "normalize", "TarWalker"]
