@@ -19,7 +19,6 @@ import tempfile
 import zlib
 from array import array
 from functools import lru_cache
-from importlib import resources
 from itertools import repeat
 from pathlib import Path
 
@@ -37,7 +36,9 @@ NO_CODE = 255
 
 @lru_cache(maxsize=1)
 def _rules_digest() -> str:
-    data = resources.files("inspector.classify").joinpath("rules.toml").read_bytes()
+    from inspector.classify.rules import RULES_FILE
+
+    data = RULES_FILE.read_bytes()
     return hashlib.sha256(data).hexdigest()
 
 
