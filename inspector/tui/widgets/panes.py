@@ -137,6 +137,10 @@ class Details(Line):
         return self._renderable
 
 
+#: rows whose values fold onto more lines when long (the rest are cut with "…")
+FOLDED = frozenset({"path", "target"})
+
+
 def details_text(rows: list[tuple[str, str | Text]], width: int) -> Text:
     """``label value`` lines, labels dim in a column of ``LABEL_WIDTH``; a long value folds
     under the value column (as a grid with ``overflow="fold"`` would), cut by characters."""
@@ -144,7 +148,16 @@ def details_text(rows: list[tuple[str, str | Text]], width: int) -> Text:
     text = Text(no_wrap=True, overflow="crop")
     for n, (label, value) in enumerate(rows):
         value = Text(value) if isinstance(value, str) else value
-        chunks = value.divide(range(room, len(value), room)) if len(value) > room else [value]
+        if len(value) > room and label not in FOLDED:
+            # short facts are cut, not folded: "4.5 MB (4,493,3" / "12 B)" reads badly
+            plain = value.plain
+            if label == "size" and " (" in plain:
+                value = Text(plain.split(" (", 1)[0], style=value.style)
+            if len(value) > room:
+                value = value[: max(0, room - 1)] + Text("…", style="dim")
+            chunks = [value]
+        else:
+            chunks = value.divide(range(room, len(value), room)) if len(value) > room else [value]
         for i, chunk in enumerate(chunks):
             if n or i:
                 text.append("\n")
