@@ -63,6 +63,10 @@ def _leaves(fs: MergedFS, li: int) -> dict[str, int]:
 def efficiency(fs: MergedFS, *, top: int = 200) -> Efficiency:
     """See the module docstring. Only paths written by 2+ layers are visited one by one;
     for the rest, min = cumulative, so they enter both sums as their size."""
+    layer_file_bytes = sum(sum(index.sizes) for index in fs.layers)
+    reclaimable = max(0, layer_file_bytes - fs.file_bytes)
+    if len(fs.layers) <= 1:  # one tree: every path has one copy (score 1, nothing wasted)
+        return Efficiency(score=1.0, wasted_bytes=0, reclaimable_bytes=reclaimable)
     per_layer = [_leaves(fs, li) for li in range(len(fs.layers))]
     total = sum(sum(leaves.values()) for leaves in per_layer)
     seen: set[str] = set()
@@ -87,10 +91,9 @@ def efficiency(fs: MergedFS, *, top: int = 200) -> Efficiency:
     score = (total - excess) / total if total else 1.0
     wasted = [(p, n, cumulative[p]) for p, n in counts.items()]
     wasted.sort(key=lambda t: (-t[2], t[0]))
-    layer_file_bytes = sum(sum(index.sizes) for index in fs.layers)
     return Efficiency(
         score=score,
         wasted_bytes=sum(t[2] for t in wasted),
-        reclaimable_bytes=max(0, layer_file_bytes - fs.file_bytes),
+        reclaimable_bytes=reclaimable,
         inefficient=wasted[:top],
     )
