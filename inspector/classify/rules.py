@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,6 +110,8 @@ def load_rules(text: str | None = None) -> Rules:
     """Parse and precompile the rules (``text`` for tests; default: the packaged file)."""
     if text is None:
         text = RULES_FILE.read_text("utf-8")
+    import tomllib  # only when rules are compiled (a warm analysis cache needs none)
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -17,11 +17,10 @@ import io
 import os
 import posixpath
 import shutil
-import tarfile
 import tempfile
 import threading
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from inspector.errors import CompressionError, FormatError, ImageNotFound
 from inspector.sources.streams import CHUNK, open_decompressed, sniff
@@ -37,6 +36,10 @@ def normalize(name: str) -> str:
     """``./blobs//sha256/x`` → ``blobs/sha256/x``; ``""`` for the root."""
     name = posixpath.normpath("/" + name.replace("\\", "/")).lstrip("/")
     return "" if name == "." else name
+
+
+if TYPE_CHECKING:
+    import tarfile
 
 
 class Store:
@@ -149,6 +152,8 @@ class TarStore(Store):
         self.fileobj = fileobj
         self.lock = threading.Lock()
         self.cleanup = cleanup or []
+        import tarfile  # only archives need it (layout directories do not)
+
         self.members: dict[str, tarfile.TarInfo] = {}
         try:
             with tarfile.open(fileobj=fileobj, mode="r:") as tar:

@@ -13,7 +13,6 @@ import io
 from collections.abc import Callable
 from typing import BinaryIO
 
-import zstandard
 from isal import isal_zlib
 
 from inspector.errors import CompressionError, DigestMismatch, IntegrityError, SizeMismatch
@@ -190,6 +189,9 @@ class _ZstdReader(_Wrapper):
     def __init__(self, inner: BinaryIO, first: bytes, what: str) -> None:
         super().__init__(inner)
         self.what = what
+        import zstandard  # only zstd layers need it
+
+        self._error = zstandard.ZstdError
         self.reader = zstandard.ZstdDecompressor().stream_reader(
             _Prefixed(first, inner), read_size=CHUNK, read_across_frames=True,
             closefd=False)
@@ -197,7 +199,7 @@ class _ZstdReader(_Wrapper):
     def read(self, n: int = -1) -> bytes:
         try:
             return self.reader.read(OUT_CHUNK)
-        except zstandard.ZstdError as exc:
+        except self._error as exc:
             raise self._corrupt(f"{self.what}: corrupt zstd data ({exc})", exc) from exc
 
 
