@@ -279,7 +279,8 @@ def _load_builder():
 
 
 def test_rebuilding_distroless_static_gives_the_committed_digests(tmp_path, monkeypatch):
-    """Rebuild from the pinned .debs (cache, else deb.debian.org); skip only when offline."""
+    """Rebuild from the pinned .debs: committed in sample_images/debs (so this runs offline),
+    else cached, else deb.debian.org; skip only when offline and they are missing."""
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     build = _load_builder()
     from samplebuild import debs  # importable once build.py put sample_images on sys.path

@@ -27,6 +27,10 @@ DEFAULT_CACHE = Path(os.environ.get("INSPECTOR_SAMPLES_CACHE",
                                     Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "inspector-samples"))
 """Where downloaded .debs live (outside git). INSPECTOR_SAMPLES_CACHE overrides."""
 
+VENDORED = Path(__file__).resolve().parents[1] / "debs"
+"""The .debs of distroless-static, committed (580 kB), so that its reproducibility check
+needs no network and survives Debian superseding a pinned version (tzdata often is)."""
+
 SNAPSHOT = "https://snapshot.debian.org/archive/{archive}/{stamp}/"
 """Fallback for pinned .debs that left deb.debian.org (superseded by a newer version)."""
 DOWNLOAD_TIMEOUT = 60  # seconds per request
@@ -95,11 +99,15 @@ def _download(url: str, dest: Path) -> None:
 
 
 def fetch(name: str, entry: dict, cache_dir: Path = DEFAULT_CACHE, epoch: int | None = None) -> Path:
-    """Path of the pinned .deb in the cache, downloading it if needed; sha256 verified.
-    Tries the locked URL, then (given the lock's epoch) snapshot.debian.org."""
+    """Path of the pinned .deb: committed (``VENDORED``), cached, or downloaded; sha256
+    verified. Tries the locked URL, then (given the lock's epoch) snapshot.debian.org."""
+    filename = urllib.parse.unquote(entry["url"].rsplit("/", 1)[1])
+    vendored = VENDORED / filename
+    if vendored.exists() and _sha256_file(vendored) == entry["sha256"]:
+        return vendored
     debs = cache_dir / "debs"
     debs.mkdir(parents=True, exist_ok=True)
-    path = debs / urllib.parse.unquote(entry["url"].rsplit("/", 1)[1])
+    path = debs / filename
     if path.exists() and _sha256_file(path) == entry["sha256"]:
         return path
     tmp = path.with_suffix(".part")
