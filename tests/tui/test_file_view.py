@@ -4,6 +4,7 @@ so none of this goes through a layout pass)."""
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 from textual.app import App, ComposeResult
 
@@ -150,3 +151,29 @@ async def test_resize_changes_the_page():
         await pilot.press("g", "pagedown")
         assert fv.top == 11 and fv.cursor == 11
         assert {fv.render_line(y).cell_length for y in range(12)} == {WIDTH}
+
+
+NAME_MATCHES = [
+    # (name, term, expected highlighted text or None)
+    ("libssl.so.3", "ssl", "ssl"),
+    ("libSSL.so.3", "ssl", "SSL"),
+    ("bash", "*sh", "bash"),
+    ("bash", "z*", None),
+    ("bash", "usr", None),
+    ("bash", "", None),
+    ("bash", "/usr/*", None),  # a glob with '/' matches paths, not a name to highlight
+]
+
+
+@pytest.mark.parametrize("name,term,highlighted", NAME_MATCHES,
+                         ids=[f"{n}~{t or 'empty'}" for n, t, _ in NAME_MATCHES])
+def test_search_matches_are_highlighted_in_the_name(name, term, highlighted):
+    from rich.style import Style
+
+    from inspector.tui.widgets.file_rows import name_segments
+
+    plain, match = Style(color="white"), Style(bgcolor="yellow")
+    segments = name_segments(name, term, plain, match)
+    assert "".join(s.text for s in segments) == name
+    marked = "".join(s.text for s in segments if s.style and s.style.bgcolor is not None)
+    assert marked == (highlighted or "")

@@ -9,7 +9,15 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from inspector.index.tree import ADDED, MODIFIED, REMOVED, TreeFilter, TreeRows, name_of
+from inspector.index.tree import (
+    ADDED,
+    MODIFIED,
+    REMOVED,
+    TreeFilter,
+    TreeRows,
+    compile_search,
+    name_of,
+)
 from inspector.tui.format import is_special, mode_string, short_size
 
 #: narrower than this, the mode/owner columns are hidden
@@ -36,8 +44,24 @@ def parse_filter(text: str) -> TreeFilter:
     return TreeFilter(pattern=pattern, regex=regex, marks=frozenset(marks) if marks else None)
 
 
+def name_segments(name: str, term: str, style: Style, match: Style) -> list[Segment]:
+    """The row's name, with what the jump-to search matches highlighted: the substring
+    (case-insensitive), or the whole name for a glob that matches it."""
+    if term:
+        if any(c in term for c in "*?["):
+            if "/" not in term and compile_search(term)(name):
+                return [Segment(name, style + match)]
+        else:
+            i = name.lower().find(term.lower())
+            if i >= 0:
+                j = i + len(term)
+                return [Segment(name[:i], style), Segment(name[i:j], style + match),
+                        Segment(name[j:], style)]
+    return [Segment(name, style)]
+
+
 def render_row(m: TreeRows, path: str, depth: int, is_cursor: bool, width: int,
-               show_attrs: bool, style: Callable[[str], Style]) -> Strip:
+               show_attrs: bool, style: Callable[[str], Style], search: str = "") -> Strip:
     """One tree row of exactly ``width`` cells: change mark, mode and owner (when
     ``show_attrs`` and wide enough), size or directory total, indented name, symlink
     target. ``style(name)`` gives the component style (``dim``, ``dir``, ``cursor``…)."""
@@ -64,7 +88,9 @@ def render_row(m: TreeRows, path: str, depth: int, is_cursor: bool, width: int,
     glyph = ("▾ " if path in m.expanded else "▸ ") if is_dir else "  "
     segs.append(Segment("  " * depth + glyph, style("dim")))
     name_style = mark_style if mark else (style("dir") if is_dir else base)
-    segs.append(Segment(name_of(path) + ("/" if is_dir else ""), name_style))
+    segs.extend(name_segments(name_of(path), search, name_style, style("match")))
+    if is_dir:
+        segs.append(Segment("/", name_style))
     if not ghost and not is_dir:
         target = tree.fs.target(path)
         if target is not None:

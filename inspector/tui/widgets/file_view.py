@@ -41,7 +41,7 @@ class FileView(Widget, can_focus=True):
     COMPONENT_CLASSES = {
         "fileview--cursor", "fileview--added", "fileview--modified", "fileview--removed",
         "fileview--dir", "fileview--dim", "fileview--special", "fileview--link",
-        "fileview--scrollbar", "fileview--thumb",
+        "fileview--scrollbar", "fileview--thumb", "fileview--match",
     }
     DEFAULT_CSS = """
     FileView { background: $surface; }
@@ -52,6 +52,7 @@ class FileView(Widget, can_focus=True):
     FileView > .fileview--removed { color: $error; text-style: strike; }
     FileView > .fileview--dir { color: $accent; text-style: bold; }
     FileView > .fileview--dim { color: $text-muted; }
+    FileView > .fileview--match { background: $warning 60%; color: $text; text-style: bold; }
     FileView > .fileview--special { color: $error; text-style: bold; }
     FileView > .fileview--link { color: $secondary; }
     FileView > .fileview--scrollbar { background: $panel; }
@@ -190,7 +191,7 @@ class FileView(Widget, can_focus=True):
             strip = self._cache.get(key)
             if strip is None:
                 strip = render_row(m, path, m.depths[i], i == self.cursor, width,
-                                   self.show_attrs, self._style)
+                                   self.show_attrs, self._style, self.search_term)
                 self._cache[key] = strip
         if bar is None:
             return strip
@@ -351,7 +352,10 @@ class FileView(Widget, can_focus=True):
     def search(self, term: str, backwards: bool = False) -> bool:
         if self.model is None or not term:
             return False
-        self.search_term = term
+        if term != self.search_term:
+            self.search_term = term
+            self._changed()  # rows are drawn with the new matches highlighted
+            self.refresh()
         found = self.model.search(term, self.path, backwards)
         if found is None:
             self.notify(f"no path matches {term!r}", severity="warning")
