@@ -4,6 +4,7 @@ that wait on workers (never on sleeps), and in-memory filesystems built from tab
 from __future__ import annotations
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.widgets import Input
 
 from inspector.index.entries import DIR, FILE, SYMLINK, LayerIndex
@@ -79,3 +80,22 @@ def sync(test):
         return asyncio.run(test(*args, **kwargs))
 
     return wrapper
+
+
+class TreeApp(App):
+    """A bare app around one file view over ``fs`` (focused), for view-level tests."""
+
+    def __init__(self, fs) -> None:
+        super().__init__()
+        self.fs = fs
+
+    def compose(self) -> ComposeResult:
+        from inspector.index.tree import DirTree, TreeRows
+        from inspector.tui.widgets.file_view import FileView
+
+        yield FileView(TreeRows(DirTree(self.fs)), id="files")
+
+    def on_mount(self) -> None:
+        from inspector.tui.widgets.file_view import FileView
+
+        self.query_one(FileView).focus()

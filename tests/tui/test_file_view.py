@@ -6,26 +6,12 @@ from __future__ import annotations
 
 import pytest
 from textual import events
-from textual.app import App, ComposeResult
 
-from inspector.index.tree import DirTree, TreeRows
 from inspector.tui.widgets.file_view import WHEEL_ROWS, FileView
-from tests.tui.conftest import sync, wide_fs
+from tests.tui.conftest import TreeApp, sync, wide_fs
 
 WIDTH, HEIGHT = 80, 24
 BIG_DIR = "/usr/lib/big"
-
-
-class TreeApp(App):
-    def __init__(self, fs) -> None:
-        super().__init__()
-        self.fs = fs
-
-    def compose(self) -> ComposeResult:
-        yield FileView(TreeRows(DirTree(self.fs)), id="files")
-
-    def on_mount(self) -> None:
-        self.query_one(FileView).focus()
 
 
 def thumb_lines(fv: FileView) -> list[int]:

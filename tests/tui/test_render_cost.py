@@ -3,26 +3,12 @@ lines, whether the image has 150 entries or 150,000 (structural, no clocks)."""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-
 from inspector.index.tree import DirTree, TreeRows
 from inspector.tui.widgets.file_view import FileView
-from tests.tui.conftest import sync, wide_fs
+from tests.tui.conftest import TreeApp, sync, wide_fs
 
 HEIGHT = 24
 BIG_DIR = "/usr/lib/big"
-
-
-class TreeApp(App):
-    def __init__(self, fs) -> None:
-        super().__init__()
-        self.fs = fs
-
-    def compose(self) -> ComposeResult:
-        yield FileView(TreeRows(DirTree(self.fs)), id="files")
-
-    def on_mount(self) -> None:
-        self.query_one(FileView).focus()
 
 
 async def measure(fs) -> dict[str, int]:
