@@ -44,7 +44,10 @@ def _rules_digest() -> str:
 
 def analysis_key(diff_ids: list[str]) -> str:
     h = hashlib.sha256()
-    h.update(f"v{VERSION}\0{inspector.__version__}\0{_rules_digest()}\0".encode())
+    from inspector.codehash import ANALYSIS_CODE, INDEX_CODE, source_digest
+
+    code = source_digest(INDEX_CODE) + source_digest(ANALYSIS_CODE)
+    h.update(f"v{VERSION}\0{inspector.__version__}\0{_rules_digest()}\0{code}\0".encode())
     h.update("\0".join(diff_ids).encode())
     return h.hexdigest()
 

@@ -94,3 +94,38 @@ def test_export_files_cache_is_exact_and_never_trusted_damaged(name, damage, tmp
     assert _export(ref, tmp_path / "c", tmp_path / "warm.json") == cold
     path.write_bytes(damage(path.read_bytes()))
     assert _export(ref, tmp_path / "c", tmp_path / "again.json") == cold
+
+
+# --- caches are keyed by the code that wrote them ----------------------------------------
+
+def test_entries_written_by_other_code_are_not_used(tmp_path, monkeypatch):
+    """A walker fix or a new cataloger must not be answered from an entry an older build
+    wrote: the source digest is part of every cache key."""
+    import inspector.codehash as codehash
+    from inspector.analysis_cache import AnalysisCache
+    from inspector.index.cache import IndexCache
+
+    ref = "sample:distroless-static"
+    a = _run(ref, tmp_path)
+    diff_id = a.layers[0].diff_id
+    assert IndexCache(tmp_path).get(diff_id) is not None
+    assert AnalysisCache(tmp_path).get([i.diff_id for i in a.layers], a.fs) is not None
+
+    monkeypatch.setattr(codehash, "source_digest", lambda parts: "0" * 16)
+    assert IndexCache(tmp_path).get(diff_id) is None
+    assert AnalysisCache(tmp_path).get([i.diff_id for i in a.layers], a.fs) is None
+
+
+def test_source_digest_changes_with_the_source(tmp_path, monkeypatch):
+    import inspector.codehash as codehash
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 2\n")
+    monkeypatch.setattr(codehash, "PACKAGE", tmp_path)
+    codehash.source_digest.cache_clear()
+    first = codehash.source_digest(("pkg", "b.py"))
+    (tmp_path / "pkg" / "a.py").write_text("x = 3\n")
+    codehash.source_digest.cache_clear()
+    assert codehash.source_digest(("pkg", "b.py")) != first
+    codehash.source_digest.cache_clear()

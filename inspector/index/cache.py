@@ -119,7 +119,10 @@ class IndexCache:
     missing or corrupt entry (and removes the corrupt file)."""
 
     def __init__(self, root: Path) -> None:
-        self.dir = Path(root) / "index" / f"v{CACHE_VERSION}"
+        from inspector.codehash import INDEX_CODE, source_digest
+
+        # the walker's code is part of the key: a fixed bug must not be served from disk
+        self.dir = Path(root) / "index" / f"v{CACHE_VERSION}-{source_digest(INDEX_CODE)}"
 
     def _path(self, diff_id: str) -> Path:
         algo, _, hexdigest = diff_id.partition(":")

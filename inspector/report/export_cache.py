@@ -28,7 +28,10 @@ def _path(cache_dir: Path, analysis: Analysis) -> Path | None:
     diff_ids = [index.diff_id for index in analysis.layers]
     if not all(diff_ids):
         return None
-    return Path(cache_dir) / "export" / f"v{VERSION}" / f"{analysis_key(diff_ids)}.json.zst"
+    from inspector.codehash import EXPORT_CODE, source_digest
+
+    return (Path(cache_dir) / "export" / f"v{VERSION}-{source_digest(EXPORT_CODE)}"
+            / f"{analysis_key(diff_ids)}.json.zst")
 
 
 def write_files_cached(analysis: Analysis, out: TextIO, cache_dir: Path | None,
