@@ -9,7 +9,7 @@ makes that automatic — no version number to remember to bump.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -24,7 +24,7 @@ ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/efficiency.py",
 EXPORT_CODE = ("report/export.py", "report/export_cache.py")
 
 
-@lru_cache(maxsize=None)
+@cache
 def source_digest(parts: tuple[str, ...]) -> str:
     """sha256 (hex, 16 chars) over the named files and directories (``*.py`` and
     ``*.toml`` in them), relative to the package, in a fixed order."""
