@@ -105,7 +105,8 @@ def loads(data: bytes, fs: MergedFS) -> tuple[Catalog, Classification, Efficienc
         cls = Classification(categories=categories, totals=totals, findings=header["findings"])
         e = header["efficiency"]
         eff = Efficiency(e["score"], e["wasted_bytes"], e["reclaimable_bytes"],
-                         [tuple(x) for x in e["inefficient"]])
+                         [tuple(x) for x in e["inefficient"]],
+                         [f["layers"] for f in e["inefficient_files"]], e["inefficient_count"])
         return catalog, cls, eff
     except (ValueError, KeyError, TypeError, IndexError, struct.error):
         return None

@@ -29,6 +29,7 @@ from inspector.compare.model import (
     LayerSummary,
     PackageDiff,
     PackageRef,
+    PairVerdict,
     SharedLayer,
     VersionChange,
 )
@@ -38,7 +39,7 @@ from inspector.options import Options
 __all__ = [
     "CHANGE_REASONS", "FINDINGS", "CategoryCell", "CategoryRow", "CompareResult", "FileChange",
     "FileDiff", "FileRef", "ImageSummary", "LayerSummary", "PackageDiff", "PackageRef",
-    "SharedLayer", "VersionChange", "compare_analyses", "compare_references", "labels_for",
+    "PairVerdict", "SharedLayer", "VersionChange", "compare_analyses", "compare_references", "labels_for",
     "short_label",
 ]
 
@@ -54,13 +55,15 @@ def compare_analyses(analyses: Sequence[Analysis], labels: Sequence[str] | None 
         raise ValueError("compare_analyses needs at least one analysis")
     labels = list(labels) if labels is not None else labels_for([a.reference for a in analyses])
     images, shared = diff.summarize(analyses, labels)
+    tables = [diff.attrs(a.fs) for a in analyses]
     return CompareResult(
         images=images,
         categories=diff.categories(analyses, labels),
         packages=diff.packages(analyses),
-        files=diff.files(analyses),
+        files=diff.files(analyses, tables),
         findings=diff.findings(analyses),
         shared_layers=shared,
+        pairs=diff.pairs(tables),
     )
 
 

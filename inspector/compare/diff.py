@@ -20,10 +20,12 @@ from inspector.compare.model import (
     LayerSummary,
     PackageDiff,
     PackageRef,
+    PairVerdict,
     SharedLayer,
     VersionChange,
 )
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES
+from inspector.index.hardlinks import counted
 from inspector.index.merge import IMPLIED_ROW, MergedFS
 from inspector.report.sizes import count, human
 
@@ -55,7 +57,8 @@ def summarize(analyses: Sequence[Analysis], labels: list[str]) -> tuple[list[Ima
             manifest_digest=a.image.manifest_digest, platform=a.image.platform,
             compressed_size=a.compressed_size, uncompressed_size=a.uncompressed_size,
             files=len(fs) - fs.count_kind(DIR), file_bytes=fs.file_bytes,
-            packages=len(a.catalog.packages), layers=layers, warnings=list(a.warnings)))
+            packages=len(a.catalog.packages), layers=layers, warnings=list(a.warnings),
+            efficiency=a.efficiency))
     return images, shared
 
 
@@ -130,7 +133,10 @@ def packages(analyses: Sequence[Analysis]) -> PackageDiff:
 
 # ---- files ---------------------------------------------------------------------------
 
-def _attrs(fs: MergedFS) -> dict[str, tuple[int, int, int, str | None]]:
+Attrs = tuple[int, int, int, str | None]  # kind, shown size, permission bits, target
+
+
+def attrs(fs: MergedFS) -> dict[str, tuple[int, int, int, str | None]]:
     """path → (kind, size, permission bits, target) for every entry (directories too: a
     directory facing a non-directory is a type change). One pass, no object per path."""
     layers, link_sizes = fs.layers, fs.link_sizes
@@ -158,15 +164,14 @@ def _reasons(attrs: list[tuple[int, int, int, str | None]]) -> tuple[str, ...]:
                  if len({a[i] for a in attrs}) > 1)
 
 
-def files(analyses: Sequence[Analysis],
-          tables: list[dict[str, tuple[int, int, int, str | None]]] | None = None) -> FileDiff:
+def files(analyses: Sequence[Analysis], tables: list[dict[str, Attrs]] | None = None) -> FileDiff:
     """Compare the merged filesystems path by path (non-directories; a directory facing a
     non-directory is a type change). Sizes: a hardlink's is its linked file's.
 
     Set operations find the paths only one image has; only the rest are compared one by
-    one (``tables`` from ``_attrs`` may be passed in when the caller has them)."""
+    one (``tables`` from ``attrs`` may be passed in when the caller has them)."""
     n = len(analyses)
-    tables = tables if tables is not None else [_attrs(a.fs) for a in analyses]
+    tables = tables if tables is not None else [attrs(a.fs) for a in analyses]
     nondir = [{p for p, a in t.items() if a[0] != DIR} for t in tables]
     only_in: list[list[FileRef]] = []
     shared: set[str] = set()
@@ -188,6 +193,30 @@ def files(analyses: Sequence[Analysis],
             partial += 1
     changed.sort(key=lambda c: c.path)
     return FileDiff(only_in, changed, common, partial)
+
+
+def _pair(base: dict[str, Attrs], other: dict[str, Attrs], image: int) -> PairVerdict:
+    """``other`` against ``base``; a path that is a directory in one and not in the other
+    is a change, a directory in both is not counted."""
+    left_out = [base[p] for p in base.keys() - other.keys() if base[p][0] != DIR]
+    added = [other[p] for p in other.keys() - base.keys() if other[p][0] != DIR]
+    changed = identical = 0
+    for path in base.keys() & other.keys():
+        a, b = base[path], other[path]
+        if a == b:
+            identical += a[0] != DIR
+        else:
+            changed += 1
+    return PairVerdict(
+        image=image,
+        left_out_files=len(left_out), left_out_bytes=sum(counted(a[0], a[1]) for a in left_out),
+        added_files=len(added), added_bytes=sum(counted(a[0], a[1]) for a in added),
+        changed=changed, identical=identical)
+
+
+def pairs(tables: list[dict[str, Attrs]]) -> list[PairVerdict]:
+    """Each image after the first against the first (``tables`` from ``attrs``)."""
+    return [_pair(tables[0], tables[i], i) for i in range(1, len(tables))]
 
 
 # ---- findings ------------------------------------------------------------------------

@@ -14,15 +14,33 @@ dive (``dive/filetree/efficiency.go``, ``dive/image/analysis.go``; anchors.md §
 Ours, ``reclaimable_bytes`` = Σ_layers bytes of regular files in the layer tar
                               − bytes of regular files in the merged filesystem,
 i.e. exactly what squashing the image into one layer would drop: overwritten copies and
-deleted files. Hardlinks count 0 (their data is counted once, at the file).
+deleted files. Hardlinks count 0 (their data is counted once, at the file:
+``inspector.index.hardlinks``).
+
+The inefficient files, as dive's ``--json`` ``inefficientFiles``: per path written by 2+
+layers, its copies, the layers (0-based positions, base first) and its wasted bytes (dive's
+cumulative size: every copy, the surviving one too); largest first, the top ``top`` kept,
+``inefficient_count`` says how many there are in all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from inspector.index.entries import DIR
 from inspector.index.merge import MergedFS
+
+
+class InefficientFile(NamedTuple):
+    path: str
+    copies: int
+    layers: list[int]  # 0-based positions, base first
+    wasted_bytes: int  # dive's cumulative size over the copies
+
+    def as_json(self) -> dict:
+        return {"path": self.path, "copies": self.copies, "layers": self.layers,
+                "wasted_bytes": self.wasted_bytes}
 
 
 @dataclass
@@ -32,10 +50,21 @@ class Efficiency:
     reclaimable_bytes: int
     #: paths written by 2+ layers, largest cumulative first: (path, copies, cumulative bytes)
     inefficient: list[tuple[str, int, int]] = field(default_factory=list)
+    #: per ``inefficient`` entry, the layers that wrote it (0-based, base first)
+    inefficient_layers: list[list[int]] = field(default_factory=list)
+    #: paths written by 2+ layers in all (``inefficient`` keeps the largest)
+    inefficient_count: int = 0
+
+    def files(self) -> list[InefficientFile]:
+        layers = self.inefficient_layers
+        return [InefficientFile(path, copies, list(layers[i]) if i < len(layers) else [], total)
+                for i, (path, copies, total) in enumerate(self.inefficient)]
 
     def as_json(self) -> dict:
         return {"score": self.score, "wasted_bytes": self.wasted_bytes,
-                "reclaimable_bytes": self.reclaimable_bytes}
+                "reclaimable_bytes": self.reclaimable_bytes,
+                "inefficient_count": self.inefficient_count,
+                "inefficient_files": [f.as_json() for f in self.files()]}
 
 
 def _leaves(fs: MergedFS, li: int) -> dict[str, int]:
@@ -75,25 +104,27 @@ def efficiency(fs: MergedFS, *, top: int = 200) -> Efficiency:
         keys = leaves.keys()
         multi |= seen & keys
         seen |= keys
-    counts: dict[str, int] = {}
+    written: dict[str, list[int]] = {}  # path → the layers that wrote it
     cumulative: dict[str, int] = {}
     minimum: dict[str, int] = {}
-    for leaves in per_layer:
+    for li, leaves in enumerate(per_layer):
         for path in (multi & leaves.keys()) if multi else ():
             size = leaves[path]
-            if path in counts:
-                counts[path] += 1
+            if path in written:
+                written[path].append(li)
                 cumulative[path] += size
                 minimum[path] = min(minimum[path], size)
             else:
-                counts[path], cumulative[path], minimum[path] = 1, size, size
-    excess = sum(cumulative[p] - minimum[p] for p in counts)
+                written[path], cumulative[path], minimum[path] = [li], size, size
+    excess = sum(cumulative[p] - minimum[p] for p in written)
     score = (total - excess) / total if total else 1.0
-    wasted = [(p, n, cumulative[p]) for p, n in counts.items()]
+    wasted = [(p, len(li), cumulative[p]) for p, li in written.items()]
     wasted.sort(key=lambda t: (-t[2], t[0]))
     return Efficiency(
         score=score,
         wasted_bytes=sum(t[2] for t in wasted),
         reclaimable_bytes=reclaimable,
         inefficient=wasted[:top],
+        inefficient_layers=[written[t[0]] for t in wasted[:top]],
+        inefficient_count=len(wasted),
     )

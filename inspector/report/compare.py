@@ -1,5 +1,8 @@
 """``inspector compare``: render a ``CompareResult`` as text, markdown or the
 ``inspector.compare/v1`` JSON (architecture page; fields may be added, never renamed).
+Text and markdown format the rows of ``inspector.report.sections``; the JSON is the model.
+Byte totals follow the hardlink rule (``inspector.index.hardlinks``); JSON layer ``index``
+and ``layers`` fields are 0-based positions, text and markdown print layers 1..N.
 
     render(result, "markdown", files=True, sort="size", color=False) -> str
 """
@@ -8,23 +11,12 @@ from __future__ import annotations
 
 import json
 
-from inspector.compare.model import CompareResult, FileChange, FileRef
+from inspector.compare.model import CompareResult, FileRef
+from inspector.report.sections import sorted_changes, sorted_refs
 
 SCHEMA = "inspector.compare/v1"
 FORMATS = ("text", "markdown", "json")
 SORTS = ("size", "path")
-
-
-def sorted_refs(refs: list[FileRef], sort: str) -> list[FileRef]:
-    if sort == "size":
-        return sorted(refs, key=lambda r: (-r.size, r.path))
-    return sorted(refs, key=lambda r: r.path)
-
-
-def sorted_changes(changes: list[FileChange], sort: str) -> list[FileChange]:
-    if sort == "size":
-        return sorted(changes, key=lambda c: (-c.size, c.path))
-    return sorted(changes, key=lambda c: c.path)
 
 
 def _file_json(ref: FileRef | None) -> dict | None:
@@ -62,6 +54,7 @@ def to_json(result: CompareResult, *, files: bool = False, sort: str = "size") -
                         "created_by": la.created_by, "shared_with": la.shared_with}
                        for la in im.layers],
             "warnings": im.warnings,
+            "efficiency": im.efficiency.as_json() if im.efficiency else None,
         } for im in result.images],
         "categories": [{
             "name": row.name,
@@ -70,6 +63,11 @@ def to_json(result: CompareResult, *, files: bool = False, sort: str = "size") -
             "verdict": row.verdict,
         } for row in result.categories],
         "verdicts": result.verdicts,
+        "pairs": [{"image": p.image, "base": 0, "left_out_files": p.left_out_files,
+                   "left_out_bytes": p.left_out_bytes, "added_files": p.added_files,
+                   "added_bytes": p.added_bytes, "changed": p.changed,
+                   "identical": p.identical, "sentence": p.sentence(result.labels)}
+                  for p in result.pairs],
         "packages": {
             "only_in": [[p.name for p in refs] for refs in pk.only_in],
             "version_changed": [{"name": v.name, "versions": v.versions, "type": v.type,

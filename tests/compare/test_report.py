@@ -103,8 +103,9 @@ def test_files_lists_sorted(result, sort, expected):
                   "target": None}
     (changed,) = doc["files"]["changed_paths"]
     assert changed["reasons"] == ["size"]
-    text = render(result, "text", files=True, sort=sort)
-    positions = [text.index(p + "\n") for p in expected]
+    lines = render(result, "text", files=True, sort=sort).splitlines()
+    positions = [next(i for i, line in enumerate(lines) if line.split()[:1] == [p])
+                 for p in expected]
     assert positions == sorted(positions)
 
 
