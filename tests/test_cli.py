@@ -165,7 +165,12 @@ def test_export_top_level_keys_and_types(exported):
     assert exported["source"] == "oci" and exported["platform"] == "linux/amd64"
     assert set(exported["size"]) == {"compressed", "uncompressed", "files"}
     assert all(isinstance(v, int) for v in exported["size"].values())
-    assert set(exported["efficiency"]) == {"score", "wasted_bytes", "reclaimable_bytes"}
+    assert set(exported["efficiency"]) == {"score", "wasted_bytes", "reclaimable_bytes",
+                                           "inefficient_count", "inefficient_files"}
+    passwd = len(b"root:x:0:0:root:/root:/bin/sh\n") + len(b"root:x:0:0:root:/root:/bin/bash\n")
+    assert exported["efficiency"]["inefficient_files"] == [  # dive's inefficientFiles
+        {"path": "/etc/passwd", "copies": 2, "layers": [0, 1], "wasted_bytes": passwd},
+        {"path": "/uni-日本", "copies": 2, "layers": [0, 1], "wasted_bytes": 0}]  # whited out
     layer_keys = {"index", "digest", "diff_id", "media_type", "compressed_size",
                   "uncompressed_size", "created_by", "added", "modified", "removed"}
     assert [set(layer) >= layer_keys for layer in exported["layers"]] == [True, True]

@@ -196,15 +196,18 @@ def files(analyses: Sequence[Analysis], tables: list[dict[str, Attrs]] | None = 
 
 
 def _pair(base: dict[str, Attrs], other: dict[str, Attrs], image: int) -> PairVerdict:
-    """``other`` against ``base``; a path that is a directory in one and not in the other
-    is a change, a directory in both is not counted."""
+    """``other`` against ``base``: the same counts ``files`` gives for two images (a path
+    that is a directory in one and not in the other is a change; directories in both are
+    not counted); bytes by the hardlink rule."""
     left_out = [base[p] for p in base.keys() - other.keys() if base[p][0] != DIR]
     added = [other[p] for p in other.keys() - base.keys() if other[p][0] != DIR]
     changed = identical = 0
     for path in base.keys() & other.keys():
         a, b = base[path], other[path]
+        if a[0] == DIR and b[0] == DIR:
+            continue  # directories are not files (as in ``files``)
         if a == b:
-            identical += a[0] != DIR
+            identical += 1
         else:
             changed += 1
     return PairVerdict(
