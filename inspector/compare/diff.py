@@ -120,12 +120,12 @@ def packages(analyses: Sequence[Analysis]) -> PackageDiff:
         sizes = [_size(g[key]) if key in g else None for g in per_image]
         if len(present) == 1:
             i = present[0]
-            only_in[i].append(PackageRef(key[0], key[1], versions[i], sizes[i]))
+            only_in[i].append(PackageRef(key[0], key[1], _version(per_image[i][key]), sizes[i]))
         elif len({versions[i] for i in present}) > 1:
             changed.append(VersionChange(key[0], key[1], versions, sizes))
         elif len(present) == n:
             i = present[0]
-            common.append(PackageRef(key[0], key[1], versions[i], sizes[i]))
+            common.append(PackageRef(key[0], key[1], _version(per_image[i][key]), sizes[i]))
     for refs in only_in:
         refs.sort(key=lambda r: (-(r.size or 0), r.name))
     return PackageDiff(only_in, changed, common)
@@ -136,11 +136,11 @@ def packages(analyses: Sequence[Analysis]) -> PackageDiff:
 Attrs = tuple[int, int, int, str | None]  # kind, shown size, permission bits, target
 
 
-def attrs(fs: MergedFS) -> dict[str, tuple[int, int, int, str | None]]:
+def attrs(fs: MergedFS) -> dict[str, Attrs]:
     """path → (kind, size, permission bits, target) for every entry (directories too: a
     directory facing a non-directory is a type change). One pass, no object per path."""
     layers, link_sizes = fs.layers, fs.link_sizes
-    out = {}
+    out: dict[str, Attrs] = {}
     for path, packed in fs.entries.items():
         row = packed & 0xFFFFFFFF
         if row == IMPLIED_ROW:
@@ -154,12 +154,12 @@ def attrs(fs: MergedFS) -> dict[str, tuple[int, int, int, str | None]]:
     return out
 
 
-def _ref(path: str, attrs: tuple[int, int, int, str | None]) -> FileRef:
+def _ref(path: str, attrs: Attrs) -> FileRef:
     kind, size, mode, target = attrs
     return FileRef(path, KIND_NAMES[kind], size, mode, target)
 
 
-def _reasons(attrs: list[tuple[int, int, int, str | None]]) -> tuple[str, ...]:
+def _reasons(attrs: list[Attrs]) -> tuple[str, ...]:
     return tuple(reason for i, reason in enumerate(CHANGE_REASONS)
                  if len({a[i] for a in attrs}) > 1)
 

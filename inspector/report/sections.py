@@ -13,6 +13,7 @@ Layers are numbered 1..N (base first) here, as everywhere a person reads them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -56,7 +57,7 @@ class Col:
 @dataclass
 class Table:
     cols: list[Col]
-    rows: list[list[Cell | ListCell]]
+    rows: Sequence[Sequence[Cell | ListCell]]
     #: the first column groups the rows (text: a sub-heading per group)
     group: bool = False
 
@@ -208,7 +209,7 @@ def _files(result: CompareResult, files: bool, sort: str) -> list[Section]:
         rows.append([c("in some, not all"), c(f"{fd.partial:,}")])
     rows.append([c("common"), c(f"{fd.common:,}")])
     out = [Section("Files", note="non-directories of the merged filesystems",
-                   blocks=[Table([Col(c("files")), Col(c("count"), True)], list(rows))])]
+                   blocks=[Table([Col(c("files")), Col(c("count"), True)], rows)])]
     if not files:
         return out
     for i, refs in enumerate(fd.only_in):
@@ -226,8 +227,8 @@ def _files(result: CompareResult, files: bool, sort: str) -> list[Section]:
 
 def _efficiency(result: CompareResult, files: bool) -> list[Section]:
     labels = result.labels
-    effs = [im.efficiency for im in result.images]
-    if any(e is None for e in effs):
+    effs = [im.efficiency for im in result.images if im.efficiency is not None]
+    if len(effs) != len(labels):
         return []
     rows = [[c("score"), *[c(f"{e.score * 100:.1f} %") for e in effs]],
             [c("wasted (dive)"), *[c(human(e.wasted_bytes)) for e in effs]],
