@@ -176,6 +176,9 @@ def test_export_top_level_keys_and_types(exported):
     assert [set(layer) >= layer_keys for layer in exported["layers"]] == [True, True]
     assert [layer["index"] for layer in exported["layers"]] == [0, 1]
     assert exported["layers"][1]["removed"] == 1 and exported["layers"][1]["modified"] == 1
+    base_files = 64 + len(b"implied parents") + len(b"latin-1 name") + 30  # the link adds 0
+    assert [(la["added_bytes"], la["modified_bytes"], la["removed_bytes"])
+            for la in exported["layers"]] == [(base_files, 0, 0), (0, 32, 0)]
 
 
 def test_export_files(exported):

@@ -1,5 +1,8 @@
 """``inspector export --format json``: the ``inspector.export/v1`` contract
-(architecture page). Fields may be added, never renamed.
+(architecture page). Fields may be added, never renamed. Byte totals follow the hardlink
+rule of ``inspector.index.hardlinks``: ``size.files`` is the sum of the ``type == "file"``
+rows (a hardlink row shows its file's size but adds nothing); ``layer``/``index`` are
+0-based positions in ``layers``.
 
 The ``files`` array is written entry by entry with the C string encoder rather than built
 as one big list of dicts: on 150k-file images that halves the time and the memory.
@@ -39,6 +42,9 @@ def header(analysis: Analysis) -> dict:
             "uncompressed_size": index.uncompressed_size,
             "created_by": created_by[i] if i < len(created_by) else "",
             "added": stats.added, "modified": stats.modified, "removed": stats.removed,
+            # regular files' bytes: a hardlink adds 0 (inspector.index.hardlinks)
+            "added_bytes": stats.added_bytes, "modified_bytes": stats.modified_bytes,
+            "removed_bytes": stats.removed_bytes,
         })
     cls = analysis.classification
     return {
