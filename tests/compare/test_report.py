@@ -149,3 +149,25 @@ def test_unknown_format_or_sort(result):
 
 def test_labels_same_reference_twice_beside_a_namesake():
     assert labels_for(["oci:/a/app", "oci:/a/app", "oci:/b/app"]) == ["a/app#1", "a/app#2", "b/app"]
+
+
+def test_text_and_markdown_format_the_same_rows(result):
+    """One report model: every cell of every section reaches both formats."""
+    from inspector.report.sections import Items, ListCell, Table, sections
+
+    text = render(result, "text", files=True)
+    md = render(result, "markdown", files=True)
+    spans = []
+    for section in sections(result, files=True):
+        assert section.title in md and (section.title.upper() in text or section.title in text)
+        for block in section.blocks:
+            cells = ([cell for row in block.rows for cell in row] if isinstance(block, Table)
+                     else [block.lead, *block.words] if isinstance(block, Items) else [])
+            for cell in cells:
+                if isinstance(cell, ListCell):
+                    spans += cell.items
+                else:
+                    spans += [span.text for span in cell if span.text.strip()]
+    assert len(spans) > 50
+    assert [s for s in spans if s not in text] == []
+    assert [s for s in spans if s.replace("|", "\\|") not in md] == []
