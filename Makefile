@@ -15,7 +15,7 @@ TOOL_CMDS := umoci skopeo docker-registry podman tmux debootstrap rpmbuild go sq
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[test,serve]' --config-settings editable_mode=compat
+	$(PIP) install -q -e '.[test,serve,cluster]' --config-settings editable_mode=compat
 	touch $@
 
 venv: $(VENV)/.installed

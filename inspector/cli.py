@@ -7,6 +7,7 @@
     inspector compare A B [C …] --format text|markdown|json [-o FILE] [--files]
     inspector samples                  list the bundled sample images
     inspector serve [IMAGE …]          the TUI in a browser (textual-serve)
+    inspector audit [IMAGE …] [--from FILE] [--catalog REGISTRY[/PREFIX]]
 
 Exit codes: 0 success, 1 an expected failure (one line on stderr, no traceback),
 2 usage error, 130 interrupted.
@@ -25,7 +26,7 @@ from inspector.errors import InspectorError
 from inspector.oci.platform import Platform
 from inspector.options import Options
 
-COMMANDS = ("export", "compare", "samples", "serve")
+COMMANDS = ("export", "compare", "samples", "serve", "audit")
 DEMO = ("sample:debian-12-slim", "sample:distroless-static")
 
 
@@ -95,6 +96,13 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         p.add_argument("images", nargs="*", metavar="IMAGE")
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
+    elif command == "audit":
+        from inspector.audit.cli import add_arguments
+
+        p = argparse.ArgumentParser(prog="inspector audit",
+                                    description="Audit a fleet: every image's shells, package "
+                                                "managers and sizes, each shared layer read once.")
+        add_arguments(p)
     else:
         p = argparse.ArgumentParser(
             prog="inspector",
@@ -112,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(command)
     args = parser.parse_args(argv[1:] if command else argv)
     gc_was_enabled = gc.isenabled()
-    if command in ("export", "compare"):
+    if command in ("export", "compare", "audit"):
         # a short batch run over large, acyclic data: the cyclic GC would only re-scan it
         # (10% of a 150k-entry export); memory is freed by reference counting as usual
         gc.disable()
@@ -132,6 +140,10 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
             return _compare(args, options)
         if command == "samples":
             return _samples()
+        if command == "audit":
+            from inspector.audit.cli import run
+
+            return run(args, options, _open_output)
         images = [_apply_source(r, args.source) for r in (args.images or [])]
         if command == "serve":
             return _serve(args, images)

@@ -72,6 +72,9 @@ class RegistryProcess:
         self.proc = subprocess.Popen(["docker-registry", "serve", str(path)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         wait_for_port("127.0.0.1", self.port, self.proc)
+        # drain its stderr: a full pipe (64 kB of warnings after a few dozen pushes) would
+        # block the registry mid-request
+        threading.Thread(target=self.proc.stderr.read, daemon=True).start()
         self.host = f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:

@@ -1,0 +1,102 @@
+"""``inspector audit``: arguments and the run (the CLI's dispatcher calls ``run``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+
+from inspector.errors import InspectorError
+from inspector.options import Options
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="image references to audit")
+    p.add_argument("--from", dest="from_file", metavar="FILE",
+                   help="read references from FILE, one per line (# comments)")
+    p.add_argument("--catalog", metavar="REGISTRY[/PREFIX]",
+                   help="audit every repository of a registry (through /v2/_catalog)")
+    p.add_argument("--tags", default="latest", metavar="latest|all|GLOB",
+                   help="with --catalog: which tags of each repository (default: latest)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on an existing Dask distributed cluster (pip install "
+                        "'inspector[cluster]'); workers need inspector installed")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="local processes (default: one per CPU; 1 runs in this process)")
+    p.add_argument("--format", choices=("text", "markdown", "json", "csv"), default="text")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+
+
+class _Progress:
+    """One stderr line: images and layers done / total (only on a terminal, not with -q)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.counts = {"layer": (0, 0), "image": (0, 0)}
+        self.lock = threading.Lock()
+        self.last = 0.0
+
+    def __call__(self, kind: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        with self.lock:
+            self.counts[kind] = (done, total)
+            now = time.monotonic()
+            if now - self.last < 0.1 and done != total:
+                return
+            self.last = now
+            (ld, lt), (im, it) = self.counts["layer"], self.counts["image"]
+            sys.stderr.write(f"\raudit: layers {ld}/{lt}  images {im}/{it}\x1b[K")
+
+    def finish(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[K")
+
+
+def references(args: argparse.Namespace, options: Options) -> list[str]:
+    refs = list(args.images)
+    if args.from_file:
+        from inspector.audit.inputs import read_list
+
+        refs += read_list(args.from_file)
+    if args.catalog:
+        from inspector.audit.inputs import list_catalog
+
+        listing = list_catalog(args.catalog, options, args.tags)
+        if listing.without_tags and not options.quiet:
+            print(f"inspector: audit: {len(listing.without_tags)} repositories have no tag "
+                  f"matching {args.tags!r}: {', '.join(listing.without_tags[:5])}"
+                  + (" …" if len(listing.without_tags) > 5 else ""), file=sys.stderr)
+        refs += listing.references
+    seen: set[str] = set()
+    return [r for r in refs if not (r in seen or seen.add(r))]
+
+
+def run(args: argparse.Namespace, options: Options, open_output) -> int:
+    """Exit 0 when every image was audited, 1 when any failed (its row says why)."""
+    from inspector.audit import audit, render
+
+    refs = references(args, options)
+    if not refs:
+        raise InspectorError("nothing to audit: give image references, --from FILE or "
+                             "--catalog REGISTRY")
+    if args.workers is not None and args.workers < 1:
+        raise InspectorError("--workers must be at least 1")
+    progress = _Progress(not options.quiet and sys.stderr.isatty())
+    try:
+        result = audit(refs, options, engine="dask" if args.scheduler else
+                       ("inline" if args.workers == 1 else "local"),
+                       workers=args.workers, scheduler=args.scheduler, progress=progress)
+    except ImportError as exc:
+        raise InspectorError("--scheduler needs Dask distributed",
+                             hint="pip install 'inspector[cluster]'") from exc
+    finally:
+        progress.finish()
+    out, close = open_output(args.output)
+    try:
+        out.write(render(result, args.format))
+    finally:
+        if close:
+            out.close()
+    return 1 if result.failed else 0

@@ -1,0 +1,340 @@
+"""The audit as a graph of tasks, and the engines that run it.
+
+    plan_images(refs)      open each image for its manifest and config only (in threads:
+                           registry round trips), pin registry tags to the digest read
+    layer_task(...)        one per distinct diff_id: index the layer (or read its cached
+                           index); the first image that has the layer is its source
+    image_task(...)        one per image: ``analyze`` fed with its layers' indexes
+                           (nothing is indexed twice), then the image's ``Row``
+
+Task functions are module-level and take only picklable values (references, a dict of
+options, ``LayerIndex`` objects), so the same graph runs inline, in a process pool or on a
+Dask cluster. Expected failures come back as values (``LayerOutcome.error``,
+``Row.error``), never as exceptions that would have to cross a process boundary: one
+image's failure is its row, and the audit goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from inspector.audit.report import Row, row_from_analysis
+from inspector.errors import InspectorError
+from inspector.index.entries import LayerIndex
+from inspector.options import Options
+
+#: images whose manifests are read at once while planning (network round trips)
+PLAN_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class LayerRef:
+    diff_id: str
+    digest: str
+    compressed_size: int  # bytes
+
+
+@dataclass
+class Planned:
+    """One image of the audit: what the report shows and where its tasks read it."""
+
+    reference: str  # as the user (or the catalog) gave it
+    pinned: str = ""  # what the tasks open: a registry tag pinned to the digest read
+    manifest_digest: str = ""
+    layers: list[LayerRef] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class Plan:
+    images: list[Planned]
+    #: diff_id → (pinned reference, layer position) of the first image that has it
+    sources: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    @property
+    def layer_references(self) -> int:
+        return sum(len(p.layers) for p in self.images if p.error is None)
+
+
+@dataclass
+class LayerOutcome:
+    diff_id: str
+    index: LayerIndex | None = None
+    cached: bool = False
+    read_bytes: int = 0  # compressed bytes read to index it (0 when cached)
+    error: str | None = None
+
+
+@dataclass
+class AuditResult:
+    rows: list[Row]
+    plan: Plan
+    layer_tasks: int = 0  # distinct layers, each one task
+    layers_indexed: int = 0  # of those, read and indexed (not from the cache)
+    bytes_read: int = 0  # compressed bytes read by layer tasks
+    bytes_saved: int = 0  # compressed bytes of layer references that no task re-read
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.rows if r.error)
+
+
+# -- options across process boundaries -------------------------------------------------------
+def portable(options: Options) -> dict:
+    """``options`` as plain values (the cancel event stays behind)."""
+    return {f.name: getattr(options, f.name) for f in dataclasses.fields(options)
+            if f.name != "cancel"}
+
+
+def _options(spec: dict) -> Options:
+    return Options(**spec)
+
+
+# -- planning -----------------------------------------------------------------------------
+def _plan_one(reference: str, options: Options) -> Planned:
+    from inspector.sources.resolve import open_image
+
+    try:
+        image = open_image(reference, options)
+    except InspectorError as exc:
+        return Planned(reference, error=str(exc))
+    try:
+        pinned = reference
+        if image.source == "registry" and "@" not in reference.rsplit("/", 1)[-1]:
+            pinned = f"{reference}@{image.manifest_digest}"
+        layers = [LayerRef(la.diff_id, la.digest, la.compressed_size) for la in image.layers]
+        return Planned(reference, pinned, image.manifest_digest, layers)
+    finally:
+        image.close()
+
+
+def plan_images(references: Sequence[str], options: Options) -> Plan:
+    """Read every image's manifest and config (not its layers), in order."""
+    with ThreadPoolExecutor(max_workers=max(1, min(PLAN_WORKERS, len(references))),
+                            thread_name_prefix="audit-plan") as pool:
+        images = list(pool.map(lambda ref: _plan_one(ref, options), references))
+    plan = Plan(images)
+    for planned in images:
+        if planned.error is None:
+            for position, layer in enumerate(planned.layers):
+                plan.sources.setdefault(layer.diff_id, (planned.pinned, position))
+    return plan
+
+
+# -- the tasks ----------------------------------------------------------------------------
+def layer_task(pinned: str, position: int, diff_id: str, spec: dict) -> LayerOutcome:
+    """Index layer ``position`` of ``pinned`` (or read its cached index)."""
+    from inspector.index.cache import IndexCache
+    from inspector.index.indexer import index_layer
+    from inspector.sources.resolve import open_image
+
+    options = _options(spec)
+    cache = None if options.no_cache else IndexCache(options.resolved_cache_dir())
+    cached = cache.get(diff_id) if cache else None
+    if cached is not None:
+        return LayerOutcome(diff_id, cached, cached=True)
+    try:
+        with open_image(pinned, options) as image:
+            layer = image.layers[position]
+            if layer.diff_id != diff_id:
+                return LayerOutcome(diff_id, error=f"{pinned}: layer {position + 1} changed "
+                                    "since the audit was planned; run it again")
+            index = index_layer(layer, position=position, cancel=options.cancel,
+                                what=f"{pinned}: layer {position + 1} ({layer.digest[:19]})")
+    except InspectorError as exc:
+        return LayerOutcome(diff_id, error=str(exc))
+    if cache:
+        cache.put(index)
+    return LayerOutcome(diff_id, index, read_bytes=index.compressed_size)
+
+
+def image_task(reference: str, pinned: str, spec: dict, *outcomes: LayerOutcome) -> Row:
+    """Analyse one image from its layers' indexes; its row (or why it has none)."""
+    from inspector.analysis import LayerMemo, analyze
+    from inspector.sources.resolve import open_image
+
+    failed = [o.error for o in outcomes if o.error]
+    if failed:
+        return Row(reference, error=failed[0])
+    memo = LayerMemo()
+    for outcome in outcomes:
+        memo._entries[outcome.diff_id] = outcome.index  # noqa: SLF001 - pre-filled memo
+    options = _options(spec)
+    try:
+        image = open_image(pinned, options)
+    except InspectorError as exc:
+        return Row(reference, error=str(exc))
+    try:
+        return row_from_analysis(reference, analyze(image, options, memo=memo))
+    except InspectorError as exc:
+        return Row(reference, error=str(exc))
+    finally:
+        image.close()
+
+
+def stats(outcome: LayerOutcome) -> tuple[bool, int, str | None]:
+    """A layer outcome without its index (what the driver needs to count)."""
+    return outcome.cached, outcome.read_bytes, outcome.error
+
+
+# -- engines --------------------------------------------------------------------------------
+Progress = Callable[[str, int, int], None]  # (event "layer"|"image", done, total)
+
+
+class InlineExecutor(Executor):
+    """Runs each task when it is submitted (``--workers 1`` and tests)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller via the future
+            future.set_exception(exc)
+        return future
+
+
+def local_executor(workers: int | None = None) -> Executor:
+    """A process pool sized to the machine (spawned: no inherited threads or locks)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1:
+        return InlineExecutor()
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def run_executor(plan: Plan, spec: dict, executor: Executor,
+                 progress: Progress | None = None) -> tuple[list[Row], dict[str, tuple]]:
+    """Run the graph on a ``concurrent.futures`` executor: image tasks start as soon as
+    their layers are indexed. Returns the rows (plan order) and per-layer stats."""
+    pending: dict[Future, tuple[str, object]] = {}
+    for diff_id, (pinned, position) in plan.sources.items():
+        pending[executor.submit(layer_task, pinned, position, diff_id, spec)] = ("layer", diff_id)
+    waiting = {i: {la.diff_id for la in p.layers} for i, p in enumerate(plan.images)
+               if p.error is None}
+    outcomes: dict[str, LayerOutcome] = {}
+    rows: dict[int, Row] = {i: Row(p.reference, error=p.error)
+                            for i, p in enumerate(plan.images) if p.error is not None}
+    n_layers, n_images = len(plan.sources), len(plan.images)
+
+    def start_ready() -> None:
+        for i in [i for i, need in waiting.items() if need <= outcomes.keys()]:
+            del waiting[i]
+            p = plan.images[i]
+            args = [outcomes[la.diff_id] for la in p.layers]
+            pending[executor.submit(image_task, p.reference, p.pinned, spec, *args)] = ("image", i)
+
+    start_ready()  # images with no layers
+    while pending:
+        done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+        for future in done:
+            kind, key = pending.pop(future)
+            if kind == "layer":
+                outcomes[key] = _result(future, lambda exc, k=key: LayerOutcome(k, error=exc))
+                if progress:
+                    progress("layer", len(outcomes), n_layers)
+            else:
+                p = plan.images[key]
+                rows[key] = _result(future, lambda exc, p=p: Row(p.reference, error=exc))
+                if progress:
+                    progress("image", len(rows), n_images)
+        start_ready()
+    return [rows[i] for i in range(n_images)], {d: stats(o) for d, o in outcomes.items()}
+
+
+def _result(future: Future, failed: Callable[[str], object]):
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - a bug in one task must not end the audit
+        return failed(f"internal error: {type(exc).__name__}: {exc} (please report this)")
+
+
+def run_dask(plan: Plan, spec: dict, scheduler: str,
+             progress: Progress | None = None) -> tuple[list[Row], dict[str, tuple]]:
+    """Run the graph on a Dask distributed cluster. Dask moves the layer indexes between
+    workers and re-runs the tasks of a worker that dies."""
+    from distributed import Client, as_completed
+
+    from inspector.errors import InspectorError as _Err
+
+    try:
+        client = Client(scheduler, timeout=30, set_as_default=False)
+    except OSError as exc:
+        raise _Err(f"cannot reach the Dask scheduler at {scheduler}: {exc}",
+                   hint="check --scheduler ADDRESS (e.g. tcp://host:8786)") from exc
+    with client:
+        layer_futures = {
+            diff_id: client.submit(layer_task, pinned, position, diff_id, spec,
+                                   key=f"audit-layer-{diff_id}", pure=False, retries=2)
+            for diff_id, (pinned, position) in plan.sources.items()}
+        stat_futures = {client.submit(stats, f, key=f"audit-stats-{d}", pure=False): d
+                        for d, f in layer_futures.items()}
+        image_futures = {}
+        rows: dict[int, Row] = {}
+        for i, p in enumerate(plan.images):
+            if p.error is not None:
+                rows[i] = Row(p.reference, error=p.error)
+                continue
+            deps = [layer_futures[la.diff_id] for la in p.layers]
+            image_futures[client.submit(image_task, p.reference, p.pinned, spec, *deps,
+                                        key=f"audit-image-{i}-{p.manifest_digest}",
+                                        pure=False, retries=2)] = i
+        layer_stats: dict[str, tuple] = {}
+        n_layers, n_images = len(layer_futures), len(plan.images)
+        for future in as_completed([*stat_futures, *image_futures], loop=client.loop):
+            if future in stat_futures:
+                d = stat_futures[future]
+                layer_stats[d] = _result(future, lambda exc: (False, 0, exc))
+                if progress:
+                    progress("layer", len(layer_stats), n_layers)
+            else:
+                i = image_futures[future]
+                rows[i] = _result(future, lambda exc, i=i: Row(plan.images[i].reference,
+                                                                error=exc))
+                if progress:
+                    progress("image", len(rows), n_images)
+    return [rows[i] for i in range(len(plan.images))], layer_stats
+
+
+def audit(references: Sequence[str], options: Options | None = None, *,
+          engine: str = "local", workers: int | None = None, scheduler: str | None = None,
+          progress: Progress | None = None) -> AuditResult:
+    """Audit ``references``; ``engine`` is ``inline``, ``local`` or ``dask`` (with
+    ``scheduler``). Rows come back in the order of ``references``."""
+    options = options or Options()
+    plan = plan_images(references, options)
+    spec = portable(options)
+    if engine == "dask":
+        if not scheduler:
+            raise ValueError("the dask engine needs a scheduler address")
+        rows, layer_stats = run_dask(plan, spec, scheduler, progress)
+    else:
+        executor = InlineExecutor() if engine == "inline" else local_executor(workers)
+        with executor:
+            rows, layer_stats = run_executor(plan, spec, executor, progress)
+    return _summarise(rows, plan, layer_stats)
+
+
+def _summarise(rows: list[Row], plan: Plan, layer_stats: dict[str, tuple]) -> AuditResult:
+    sizes = {la.diff_id: la.compressed_size for p in plan.images for la in p.layers}
+    result = AuditResult(rows, plan, layer_tasks=len(plan.sources))
+    for cached, read, _error in layer_stats.values():
+        result.layers_indexed += not cached
+        result.bytes_read += read
+    references = sum(la.compressed_size for p in plan.images if p.error is None
+                     for la in p.layers)
+    result.bytes_saved = references - sum(sizes[d] for d in plan.sources)
+    users: dict[str, int] = {}
+    for p in plan.images:
+        if p.error is None:
+            for d in {la.diff_id for la in p.layers}:
+                users[d] = users.get(d, 0) + 1
+    for row, p in zip(rows, plan.images, strict=True):
+        if p.error is None:
+            row.shared_layers = sum(1 for la in p.layers if users[la.diff_id] > 1)
+    return result

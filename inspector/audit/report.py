@@ -1,0 +1,156 @@
+"""The audit's rows and their formats (text, markdown, json, csv).
+
+A ``Row`` is built from the same ``export.header`` the ``inspector export`` document is made
+of, so an audit row and an export of the same image cannot disagree. Rows are shown worst
+first: failures, then images that still ship a shell, a package manager or core utilities
+(more of them first), then by file bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass
+
+SCHEMA = "inspector.audit/v1"
+#: the categories a distroless migration removes, in the order the report shows them
+WATCHED = ("shell", "package_manager", "core_utilities")
+
+
+@dataclass
+class Row:
+    reference: str
+    digest: str = ""  # manifest digest
+    compressed: int = 0  # bytes of the layer blobs
+    file_bytes: int = 0  # bytes of regular files in the merged filesystem
+    files: int = 0  # non-directory entries
+    packages: int = 0
+    shell: int = 0  # files per watched category
+    package_manager: int = 0
+    core_utilities: int = 0
+    setuid: int = 0
+    efficiency: float = 0.0  # dive's score, 0..1
+    layers: int = 0
+    shared_layers: int = 0  # layers another audited image has too
+    error: str | None = None
+
+    @property
+    def watched(self) -> list[str]:
+        """The watched categories present in the image."""
+        return [name for name in WATCHED if getattr(self, name)]
+
+
+def row_from_analysis(reference: str, analysis) -> Row:
+    from inspector.report.export import header
+
+    head = header(analysis)
+    categories = head["categories"]
+    findings = head["findings"]
+    return Row(
+        reference=reference, digest=head["manifest_digest"],
+        compressed=head["size"]["compressed"], file_bytes=head["size"]["files"],
+        files=sum(c["files"] for c in categories.values()),
+        packages=len(head["packages"]),
+        **{name: categories.get(name, {}).get("files", 0) for name in WATCHED},
+        setuid=len(findings.get("setuid", [])),
+        efficiency=head["efficiency"]["score"], layers=len(head["layers"]),
+    )
+
+
+def worst_first(rows: list[Row]) -> list[Row]:
+    return sorted(rows, key=lambda r: (r.error is None, -len(r.watched), -r.file_bytes,
+                                       r.reference))
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def _present(row: Row, name: str) -> str:
+    n = getattr(row, name)
+    return f"yes ({n})" if n else "no"
+
+
+COLUMNS = ("image", "digest", "compressed", "files", "packages", "shell", "package manager",
+           "core utilities", "setuid", "efficiency", "shared layers")
+
+
+def _cells(row: Row) -> list[str]:
+    if row.error:
+        return [row.reference, "FAILED: " + row.error] + [""] * (len(COLUMNS) - 2)
+    return [row.reference, row.digest[:19], _mb(row.compressed), _mb(row.file_bytes),
+            str(row.packages), *(_present(row, n) for n in WATCHED), str(row.setuid),
+            f"{row.efficiency:.1%}", f"{row.shared_layers}/{row.layers}"]
+
+
+def summary_lines(result) -> list[str]:
+    rows = result.rows
+    ok = [r for r in rows if not r.error]
+    lines = [
+        f"{len(rows)} images: {sum(1 for r in ok if r.shell)} ship a shell, "
+        f"{sum(1 for r in ok if r.package_manager)} a package manager, "
+        f"{sum(1 for r in ok if r.core_utilities)} core utilities; {result.failed} failed",
+        f"layers: {result.layer_tasks} layer tasks for {result.plan.layer_references} layer "
+        f"references ({result.layers_indexed} indexed, "
+        f"{result.layer_tasks - result.layers_indexed} from the cache); "
+        f"{_mb(result.bytes_read)} read, {_mb(result.bytes_saved)} not read again thanks to "
+        "shared layers",
+    ]
+    return lines
+
+
+def render_text(result) -> str:
+    table = [list(COLUMNS)] + [_cells(r) for r in worst_first(result.rows)]
+    widths = [max(len(line[i]) for line in table if not line[1].startswith("FAILED"))
+              if i else max(len(line[0]) for line in table) for i in range(len(COLUMNS))]
+    out = []
+    for line in table:
+        if line[1].startswith("FAILED"):
+            out.append(f"{line[0]:<{widths[0]}}  {line[1]}")
+        else:
+            out.append("  ".join(f"{cell:<{w}}" for cell, w in zip(line, widths, strict=True))
+                       .rstrip())
+    return "\n".join(out + [""] + summary_lines(result)) + "\n"
+
+
+def _md(cell: str) -> str:
+    return cell.replace("|", "\\|")
+
+
+def render_markdown(result) -> str:
+    out = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for row in worst_first(result.rows):
+        out.append("| " + " | ".join(_md(c) for c in _cells(row)) + " |")
+    return "\n".join(out + [""] + [f"- {line}" for line in summary_lines(result)]) + "\n"
+
+
+def render_json(result) -> str:
+    doc = {
+        "schema": SCHEMA,
+        "images": [asdict(r) for r in worst_first(result.rows)],
+        "summary": {"images": len(result.rows), "failed": result.failed,
+                    "layer_tasks": result.layer_tasks,
+                    "layer_references": result.plan.layer_references,
+                    "layers_indexed": result.layers_indexed,
+                    "bytes_read": result.bytes_read, "bytes_saved": result.bytes_saved},
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def render_csv(result) -> str:
+    buf = io.StringIO()
+    names = list(asdict(Row("")))
+    writer = csv.DictWriter(buf, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    for row in worst_first(result.rows):
+        writer.writerow(asdict(row))
+    return buf.getvalue()
+
+
+FORMATS = {"text": render_text, "markdown": render_markdown, "json": render_json,
+           "csv": render_csv}
+
+
+def render(result, fmt: str = "text") -> str:
+    return FORMATS[fmt](result)
