@@ -194,6 +194,6 @@ def files(analyses: Sequence[Analysis],
 
 def findings(analyses: Sequence[Analysis]) -> dict[str, list[list[str]]]:
     names = list(FINDINGS)
-    names += sorted({k for a in analyses for k in a.classification.findings} - set(names))
-    return {name: [sorted(a.classification.findings.get(name, [])) for a in analyses]
-            for name in names}
+    per_image = [a.classification.findings.as_json() for a in analyses]
+    names += sorted({k for f in per_image for k in f} - set(names))
+    return {name: [sorted(f.get(name, [])) for f in per_image] for name in names}

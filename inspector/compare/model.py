@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from inspector.classify import FINDING_NAMES
+
 
 @dataclass
 class LayerSummary:
@@ -151,8 +153,8 @@ class SharedLayer:
     uncompressed_size: int
 
 
-#: finding names, in report order
-FINDINGS = ("setuid", "setgid", "world_writable", "login_users")
+#: finding names, in report order (the classifier's ``Findings`` fields)
+FINDINGS = FINDING_NAMES
 
 
 @dataclass
