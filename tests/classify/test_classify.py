@@ -84,7 +84,8 @@ TABLE = [
     ("/usr/bin/some-tool", Entry("file", ELF, mode=0o755), "application"),
     ("/usr/bin/pager", Entry("symlink", target="less"), "core_utilities"),  # via its target
     ("/usr/bin/less", Entry("file", ELF, mode=0o755), "core_utilities"),
-    ("/dev/null", Entry("char"), "application"),
+    ("/dev/null", Entry("char"), "system"),  # a device node
+    ("/opt/app/fifo", Entry("fifo"), "application"),
 ]
 
 
