@@ -110,6 +110,8 @@ class Rules:
         matcher = self.packages.get(PACKAGE_SYSTEMS.get(package_type, ""))
         if matcher is None:
             return None
+        if not matcher.groups:  # compiled on first use: an image has one packaging system
+            matcher.compile()
         rule = matcher.match(name)
         return None if rule == NO_RULE else self.package_categories[rule]
 
@@ -161,8 +163,7 @@ def load_rules(text: str | None = None) -> Rules:
         for system in PACKAGE_SYSTEMS.values():
             for pattern in entry.get(system, ()):
                 rules.packages.setdefault(system, _Matcher()).add(i, pattern)
-    for matcher in (rules.paths, rules.dirs, rules.commands, rules.names,
-                    *rules.packages.values()):
+    for matcher in (rules.paths, rules.dirs, rules.commands, rules.names):
         matcher.compile()
     if any(_is_glob(p) for p in rules.paths.exact) or rules.paths.regex is not None:
         raise InspectorError("classification rules: `paths` must be exact (use `dirs` or `names`)")
