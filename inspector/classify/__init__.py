@@ -107,15 +107,18 @@ def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Cl
     """Categories, per-category totals (in ``CATEGORY_ORDER``) and findings for ``fs``.
     ``catalog`` gives each file's owning package (its evidence next to the path); without
     it every file counts as unowned."""
-    rules = rules or default_rules()
+    categories, totals = categorize(fs, catalog, rules or default_rules())
+    return Classification(categories=categories, totals=totals,
+                          findings=find_findings(fs, categories))
+
+
+def categorize(fs: MergedFS, catalog, rules: Rules) -> tuple[dict[str, str], dict[str, CategoryTotal]]:
+    """path → category for every non-directory entry, and the per-category totals."""
     names, content_end = rules.categories, rules.content_end
-    result = Classification()
-    categories = result.categories
+    categories: dict[str, str] = {}
     totals = {name: CategoryTotal() for name in CATEGORY_ORDER}
     for name in (*names, *rules.package_categories):
         totals.setdefault(name, CategoryTotal())
-    findings = result.findings
-    setuid, setgid, writable = findings.setuid, findings.setgid, findings.world_writable
     layers, entries = fs.layers, fs.entries
     owner_of = catalog.owners.get if catalog is not None else {}.get
     owned = _owned_categories(catalog, rules)
@@ -136,15 +139,6 @@ def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Cl
             continue
         index = layers[packed >> 32]
         kind = index.kinds[row]
-        mode = index.modes[row]
-        if kind != SYMLINK:
-            if mode & WORLD_WRITE and not mode & STICKY and kind in (FILE, HARDLINK, DIR):
-                writable.append(path)
-            if kind != DIR:
-                if mode & SETUID:
-                    setuid.append(path)
-                if mode & SETGID:
-                    setgid.append(path)
         if kind == DIR:
             continue
         if kind == SYMLINK or kind == HARDLINK:
@@ -167,7 +161,7 @@ def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Cl
             rule = by_name[base] = names_match(base)
         if rule < best:
             best = rule
-        executable = parent_bin or (kind == FILE and mode & 0o111
+        executable = parent_bin or (kind == FILE and index.modes[row] & 0o111
                                     and _is_program(index.heads.get(row)))
         if executable:
             rule = by_command.get(base)
@@ -200,9 +194,37 @@ def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Cl
 
     if pending_links:
         _classify_links(fs, rules, categories, totals, pending_links)
-    result.totals = totals
+    return categories, totals
+
+
+def find_findings(fs: MergedFS, categories: dict[str, str]) -> Findings:
+    """setuid/setgid files, world-writable entries (not sticky directories), login users.
+    Its own pass over the mode column: cheap next to categorizing, and apart from it."""
+    findings = Findings()
+    setuid, setgid, writable = findings.setuid, findings.setgid, findings.world_writable
+    layers, entries = fs.layers, fs.entries
+    special = SETUID | SETGID | WORLD_WRITE
+    for path in fs.sorted_paths():
+        packed = entries[path]
+        row = packed & 0xFFFFFFFF
+        if row == IMPLIED_ROW:
+            continue
+        index = layers[packed >> 32]
+        mode = index.modes[row]
+        if not mode & special:
+            continue
+        kind = index.kinds[row]
+        if kind == SYMLINK:
+            continue
+        if mode & WORLD_WRITE and not mode & STICKY and kind in (FILE, HARDLINK, DIR):
+            writable.append(path)
+        if kind != DIR:
+            if mode & SETUID:
+                setuid.append(path)
+            if mode & SETGID:
+                setgid.append(path)
     findings.login_users = login_users(fs, categories)
-    return result
+    return findings
 
 
 def _classify_links(fs: MergedFS, rules: Rules, categories: dict[str, str],
