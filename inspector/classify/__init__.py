@@ -68,6 +68,10 @@ class Findings:
     def as_json(self) -> dict[str, list[str]]:
         return dict(self.items())
 
+    def get(self, name: str, default: list[str] | None = None) -> list[str] | None:
+        """One finding by its name (for names that come from data: a gate's config)."""
+        return getattr(self, name) if name in self.names() else default
+
     @classmethod
     def from_json(cls, data: dict) -> Findings:
         return cls(**{name: list(data.get(name, ())) for name in cls.names()})

@@ -152,6 +152,8 @@ def test_findings():
                                   "world_writable": ["/data", "/data/open.txt"],
                                   "login_users": ["root:/bin/bash"]}
     assert Findings.from_json(findings.as_json()) == findings
+    assert findings.get("setgid") == ["/usr/bin/chage"]
+    assert findings.get("nope", []) == [] and findings.get("__init__") is None
 
 
 def test_bytes_add_up_on_samples_and_what_distroless_leaves_out():
