@@ -115,25 +115,6 @@ class Rules:
         rule = matcher.match(name)
         return None if rule == NO_RULE else self.package_categories[rule]
 
-    def rule_for(self, path: str, executable: bool) -> int:
-        """Lowest matching rule for ``path`` (``NO_RULE`` if none). ``executable``: the
-        entry's content starts like a program (ELF or ``#!``)."""
-        cut = path.rfind("/")
-        parent = path[:cut] or "/"
-        base = path[cut + 1:]
-        best = self.dir_rule(parent)
-        rule = self.paths.exact.get(path, NO_RULE)
-        if rule < best:
-            best = rule
-        rule = self.names.match(base)
-        if rule < best:
-            best = rule
-        if executable or parent in self.bin_dirs:
-            rule = self.commands.match(base)
-            if rule < best:
-                best = rule
-        return best
-
 
 def load_rules(text: str | None = None) -> Rules:
     """Parse and precompile the rules (``text`` for tests; default: the packaged file)."""
@@ -159,6 +140,11 @@ def load_rules(text: str | None = None) -> Rules:
         for pattern in rule.get("names", ()):
             rules.names.add(i, pattern)
     for i, entry in enumerate(doc.get("package", ())):
+        unknown = set(entry) - {"category", *PACKAGE_SYSTEMS.values()}
+        if unknown:
+            raise InspectorError(f"classification rules: [[package]] {entry.get('category')!r}: "
+                                 f"unknown key(s) {sorted(unknown)} (use "
+                                 f"{', '.join(PACKAGE_SYSTEMS.values())})")
         rules.package_categories.append(entry["category"])
         for system in PACKAGE_SYSTEMS.values():
             for pattern in entry.get(system, ()):

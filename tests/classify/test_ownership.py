@@ -195,3 +195,13 @@ def test_categories_partition_files_and_bytes(sample):
         assert total.bytes == sum(fs.size(p) for p in total.paths
                                   if fs.kind_name(p) == "file"), name
     assert seen == non_dirs
+
+
+def test_package_table_keys_are_checked():
+    from inspector.errors import InspectorError
+
+    with pytest.raises(InspectorError, match=r"unknown key\(s\) \['debain'\]"):
+        load_rules('[[package]]\ncategory = "shell"\ndebain = ["bash"]\n')
+    rules = load_rules('[[package]]\ncategory = "shell"\nalpine = ["mksh"]\n')
+    assert (rules.package_category("apk", "mksh"), rules.package_category("deb", "mksh")) == \
+        ("shell", None)
