@@ -5,6 +5,7 @@ categories partition the files and their bytes."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from inspector.catalog import catalog_image
 from inspector.classify import CATEGORY_ORDER, FALLBACK, classify_image
 from inspector.classify.rules import load_rules
+from inspector.errors import InspectorError
 from inspector.sources.samples import sample_names
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.catalog.fsbuild import build_fs
@@ -161,8 +163,6 @@ def test_deep_paths_classify_iteratively(tmp_path):
         capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
-    import json
-
     categories = json.loads(out.read_text())["categories"]
     deep = "/" + "/".join(["d"] * 3000)
     assert categories["application"]["files"] == 3
@@ -198,8 +198,6 @@ def test_categories_partition_files_and_bytes(sample):
 
 
 def test_package_table_keys_are_checked():
-    from inspector.errors import InspectorError
-
     with pytest.raises(InspectorError, match=r"unknown key\(s\) \['debain'\]"):
         load_rules('[[package]]\ncategory = "shell"\ndebain = ["bash"]\n')
     rules = load_rules('[[package]]\ncategory = "shell"\nalpine = ["mksh"]\n')
