@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from itertools import compress
 
 from inspector.catalog.fspath import Resolver
 from inspector.classify.rules import NO_RULE, PACKAGE_SYSTEMS, Rules, load_rules
@@ -203,30 +204,31 @@ def categorize(fs: MergedFS, catalog, rules: Rules) -> tuple[dict[str, str], dic
 
 def find_findings(fs: MergedFS, categories: dict[str, str]) -> Findings:
     """setuid/setgid files, world-writable entries (not sticky directories), login users.
-    Its own pass over the mode column: cheap next to categorizing, and apart from it."""
+    Apart from categorizing and cheap: per layer, the rows with a special mode bit are
+    picked in C (``compress`` over the mode column); only those are looked at, and only
+    if that row is what the merged filesystem shows at its path."""
     findings = Findings()
     setuid, setgid, writable = findings.setuid, findings.setgid, findings.world_writable
-    layers, entries = fs.layers, fs.entries
+    entries = fs.entries
     special = SETUID | SETGID | WORLD_WRITE
-    for path in fs.sorted_paths():
-        packed = entries[path]
-        row = packed & 0xFFFFFFFF
-        if row == IMPLIED_ROW:
-            continue
-        index = layers[packed >> 32]
-        mode = index.modes[row]
-        if not mode & special:
-            continue
-        kind = index.kinds[row]
-        if kind == SYMLINK:
-            continue
-        if mode & WORLD_WRITE and not mode & STICKY and kind in (FILE, HARDLINK, DIR):
-            writable.append(path)
-        if kind != DIR:
-            if mode & SETUID:
-                setuid.append(path)
-            if mode & SETGID:
-                setgid.append(path)
+    for li, index in enumerate(fs.layers):
+        modes, kinds, paths = index.modes, index.kinds, index.paths
+        for row in compress(range(len(modes)), map(special.__and__, modes)):
+            path = paths[row]
+            if entries.get(path) != (li << 32 | row):
+                continue  # replaced or removed by a later layer
+            mode, kind = modes[row], kinds[row]
+            if kind == SYMLINK:
+                continue
+            if mode & WORLD_WRITE and not mode & STICKY and kind in (FILE, HARDLINK, DIR):
+                writable.append(path)
+            if kind != DIR:
+                if mode & SETUID:
+                    setuid.append(path)
+                if mode & SETGID:
+                    setgid.append(path)
+    for found in (setuid, setgid, writable):
+        found.sort()
     findings.login_users = login_users(fs, categories)
     return findings
 
