@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from inspector.analysis import Analysis
-from inspector.classify import CATEGORY_ORDER
+from inspector.classify import CATEGORY_ORDER, FINDING_NAMES
 from inspector.compare.model import (
     CHANGE_REASONS,
-    FINDINGS,
     CategoryCell,
     CategoryRow,
     FileChange,
@@ -193,7 +192,7 @@ def files(analyses: Sequence[Analysis],
 # ---- findings ------------------------------------------------------------------------
 
 def findings(analyses: Sequence[Analysis]) -> dict[str, list[list[str]]]:
-    names = list(FINDINGS)
+    names = list(FINDING_NAMES)
     per_image = [a.classification.findings.as_json() for a in analyses]
     names += sorted({k for f in per_image for k in f} - set(names))
     return {name: [sorted(f.get(name, [])) for f in per_image] for name in names}

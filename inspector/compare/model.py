@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from inspector.classify import FINDING_NAMES
-
 
 @dataclass
 class LayerSummary:
@@ -153,8 +151,8 @@ class SharedLayer:
     uncompressed_size: int
 
 
-#: finding names, in report order (the classifier's ``Findings`` fields)
-FINDINGS = FINDING_NAMES
+#: finding names, in report order
+FINDINGS = ("setuid", "setgid", "world_writable", "login_users")
 
 
 @dataclass
