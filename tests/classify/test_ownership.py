@@ -18,7 +18,7 @@ from inspector.classify.rules import load_rules
 from inspector.errors import InspectorError
 from inspector.sources.samples import sample_names
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
-from tests.catalog.fsbuild import build_fs
+from tests.catalog.fsbuild import build_fs, require_tool
 from tests.catalog.samples import analysis
 
 ELF = b"\x7fELF\x02\x01\x01" + b"\0" * 57
@@ -203,3 +203,57 @@ def test_package_table_keys_are_checked():
     rules = load_rules('[[package]]\ncategory = "shell"\nalpine = ["mksh"]\n')
     assert (rules.package_category("apk", "mksh"), rules.package_category("deb", "mksh")) == \
         ("shell", None)
+
+
+RPM_SPEC = """Name: %(name)s
+Version: 1.0
+Release: 1
+Summary: test package
+License: MIT
+BuildArch: noarch
+%%description
+test
+%%install
+mkdir -p %%{buildroot}/usr/bin %%{buildroot}/usr/share/%(name)s
+printf '#!/bin/sh\\necho hi\\n' > %%{buildroot}/usr/bin/%(name)s
+printf 'hello\\n' > %%{buildroot}/usr/share/%(name)s/hello.txt
+%%files
+%%attr(0755,root,root) /usr/bin/%(name)s
+/usr/share/%(name)s/hello.txt
+"""
+
+
+@pytest.mark.slow
+def test_rpm_owned_files(tmp_path):
+    """Real RPMs in a real sqlite rpmdb: the Fedora name ``curl-minimal`` makes its
+    executable a network tool (no command rule names it); an unlisted package's files
+    are ``system``, never ``application``."""
+    for tool in ("rpm", "rpmbuild", "sqlite3"):
+        require_tool(tool)
+
+    def run(*args: str) -> None:
+        subprocess.run(args, check=True, capture_output=True, text=True)
+
+    db = tmp_path / "db"
+    db.mkdir()
+    run("rpm", "--dbpath", str(db), "--define", "_db_backend sqlite", "--initdb")
+    files: dict[str, bytes | Entry] = {}
+    for name in ("curl-minimal", "mydata"):
+        spec = tmp_path / f"{name}.spec"
+        spec.write_text(RPM_SPEC % {"name": name})
+        run("rpmbuild", "-bb", "--define", f"_topdir {tmp_path}", str(spec))
+        rpm = next((tmp_path / "RPMS/noarch").glob(f"{name}-*.rpm"))
+        run("rpm", "-i", "--dbpath", str(db), "--define", "_db_backend sqlite", "--nodeps",
+            "--justdb", str(rpm))
+        files[f"usr/bin/{name}"] = _exe(b"#!/bin/sh\necho hi\n")
+        files[f"usr/share/{name}/hello.txt"] = b"hello\n"
+    run("sqlite3", str(db / "rpmdb.sqlite"), "PRAGMA wal_checkpoint(TRUNCATE);")
+    files["var/lib/rpm/rpmdb.sqlite"] = (db / "rpmdb.sqlite").read_bytes()
+    fs = build_fs(files)
+    catalog = catalog_image(fs)
+    assert {p.type for p in catalog.packages} == {"rpm"}
+    categories = classify_image(fs, catalog).categories
+    assert {p: categories[p] for p in ("/usr/bin/curl-minimal", "/usr/share/curl-minimal/hello.txt",
+                                       "/usr/bin/mydata", "/usr/share/mydata/hello.txt")} == {
+        "/usr/bin/curl-minimal": "network_tools", "/usr/share/curl-minimal/hello.txt": "system",
+        "/usr/bin/mydata": "system", "/usr/share/mydata/hello.txt": "system"}
