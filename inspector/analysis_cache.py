@@ -24,7 +24,7 @@ from pathlib import Path
 
 import inspector
 from inspector.catalog import Catalog, Package
-from inspector.classify import CategoryTotal, Classification
+from inspector.classify import CategoryTotal, Classification, Findings
 from inspector.index.efficiency import Efficiency
 from inspector.index.merge import MergedFS
 
@@ -66,7 +66,7 @@ def dumps(fs: MergedFS, catalog: Catalog, cls: Classification, eff: Efficiency) 
         "packages": [p.as_json() for p in catalog.packages],
         "catalog_warnings": catalog.warnings,
         "totals": {n: {"files": t.files, "bytes": t.bytes} for n, t in cls.totals.items()},
-        "findings": cls.findings,
+        "findings": cls.findings.as_json(),
         "efficiency": {**eff.as_json(), "inefficient": eff.inefficient},
     }
     head = json.dumps(header, ensure_ascii=True).encode() + b"\n"
@@ -102,7 +102,7 @@ def loads(data: bytes, fs: MergedFS) -> tuple[Catalog, Classification, Efficienc
         totals = {name: CategoryTotal(t["files"], t["bytes"], []) for name, t in header["totals"].items()}
         for path, name in categories.items():  # sorted paths → sorted per category
             totals[name].paths.append(path)
-        cls = Classification(categories=categories, totals=totals, findings=header["findings"])
+        cls = Classification(categories=categories, totals=totals, findings=Findings.from_json(header["findings"]))
         e = header["efficiency"]
         eff = Efficiency(e["score"], e["wasted_bytes"], e["reclaimable_bytes"],
                          [tuple(x) for x in e["inefficient"]],

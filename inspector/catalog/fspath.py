@@ -54,6 +54,19 @@ class Resolver:
         """``path`` with every symlink followed (the last one too); ``None`` if dangling."""
         return self._resolve(path, follow_last=True)
 
+    def _parent(self, head: str) -> str | None:
+        """``directory(head)`` without recursing once per level (hostile layers nest
+        thousands of directories): climb to the nearest resolved ancestor, then resolve
+        each level on the way down, its own parent already known."""
+        chain = []
+        while self._dirs.get(head, "") == "":
+            chain.append(head)
+            head = head[:head.rfind("/")] or "/"
+        result = self._dirs[head]
+        for head in reversed(chain):
+            result = self._dirs[head] = self._resolve(head, follow_last=True)
+        return result
+
     def _resolve(self, path: str, follow_last: bool) -> str | None:
         hops = 0
         path = posixpath.normpath("/" + path.lstrip("/"))
@@ -65,8 +78,7 @@ class Resolver:
             name = path[cut + 1:]
             parent = self._dirs.get(head, "")
             if parent == "":
-                parent = self._resolve(head, follow_last=True)
-                self._dirs[head] = parent
+                parent = self._parent(head)
             if parent is None:
                 return None
             full = (parent if parent != "/" else "") + "/" + name

@@ -1,27 +1,36 @@
 """File categories and findings; the rules are data (``rules.toml``), not code.
 
 ``classify_image(fs, catalog)`` gives every non-directory entry of the merged filesystem
-exactly one category (first matching rule; busybox and its applet links are ``shell``;
-unmatched symlinks take their target's category; the rest is ``application``).
+exactly one category. Evidence, in order (``rules.toml`` says it in full): busybox and its
+applet links are ``shell``; generic content by path (docs, locales, time zones,
+certificates, development files, libraries); the owning OS package's table category for
+its executables; path rules; an unmatched symlink takes its target's category; the rest is
+``system`` when an OS package owns it, else ``application``. A file an OS package owns is
+never ``application``.
 Symlinks and hardlinks count 0 bytes, so the categories' bytes add up to ``fs.file_bytes``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from itertools import compress
 
 from inspector.catalog.fspath import Resolver
-from inspector.classify.rules import NO_RULE, Rules, load_rules
+from inspector.classify.rules import NO_RULE, PACKAGE_SYSTEMS, Rules, load_rules
 from inspector.index.entries import DIR, FILE, HARDLINK, SYMLINK
 from inspector.index.merge import IMPLIED_ROW, MergedFS
 
+#: the category contract (export, compare, TUI order): what distroless strips leads
 CATEGORY_ORDER = (
     "shell", "package_manager", "package_database", "core_utilities", "network_tools",
-    "interpreter", "compiler_toolchain", "documentation", "locale", "shared_library",
-    "certificates", "timezone_data", "configuration", "application",
+    "interpreter", "compiler_toolchain", "development", "documentation", "locale",
+    "shared_library", "certificates", "timezone_data", "configuration", "system",
+    "application",
 )
 FALLBACK = "application"
+#: where an OS package's file no rule names goes (ownership first: never ``application``)
+OWNED_FALLBACK = "system"
 BUSYBOX = "busybox"
 #: basenames remembered between calls (per rules) before the memo is cleared
 NAME_CACHE_MAX = 1 << 18
@@ -40,12 +49,45 @@ class CategoryTotal:
 
 
 @dataclass
+class Findings:
+    """What a security reviewer asks about first; each list sorted by path."""
+
+    setuid: list[str] = field(default_factory=list)  # files with the setuid bit
+    setgid: list[str] = field(default_factory=list)  # files with the setgid bit
+    #: files and directories anyone may write (sticky directories such as /tmp excepted)
+    world_writable: list[str] = field(default_factory=list)
+    #: ``"user:shell"`` for /etc/passwd users whose login shell is a real shell here
+    login_users: list[str] = field(default_factory=list)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def items(self) -> list[tuple[str, list[str]]]:
+        return [(name, getattr(self, name)) for name in self.names()]
+
+    def as_json(self) -> dict[str, list[str]]:
+        return dict(self.items())
+
+    def get(self, name: str, default: list[str] | None = None) -> list[str] | None:
+        """One finding by its name (for names that come from data: a gate's config)."""
+        return getattr(self, name) if name in self.names() else default
+
+    @classmethod
+    def from_json(cls, data: dict) -> Findings:
+        return cls(**{name: list(data.get(name, ())) for name in cls.names()})
+
+
+#: the findings' names, in their display order
+FINDING_NAMES = Findings.names()
+
+
+@dataclass
 class Classification:
     #: path → category name, for every non-directory entry
     categories: dict[str, str] = field(default_factory=dict)
     totals: dict[str, CategoryTotal] = field(default_factory=dict)
-    findings: dict[str, list[str]] = field(default_factory=lambda: {
-        "setuid": [], "setgid": [], "world_writable": [], "login_users": []})
+    findings: Findings = field(default_factory=Findings)
 
 
 @lru_cache(maxsize=1)
@@ -57,28 +99,41 @@ def _is_program(head: bytes | None) -> bool:
     return head is not None and (head.startswith(b"\x7fELF") or head.startswith(b"#!"))
 
 
+def _owned_categories(catalog, rules: Rules) -> list[str | None]:
+    """Per catalog package: ``None`` for a language package (python, npm, go), else the
+    OS package's table category, ``""`` when the table does not list it."""
+    if catalog is None:
+        return []
+    return [None if p.type not in PACKAGE_SYSTEMS else rules.package_category(p.type, p.name) or ""
+            for p in catalog.packages]
+
+
 def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Classification:
     """Categories, per-category totals (in ``CATEGORY_ORDER``) and findings for ``fs``.
-    ``catalog`` is accepted for the pipeline's shape; the rules are by path and content."""
-    rules = rules or default_rules()
-    names = rules.categories
-    result = Classification()
-    categories = result.categories
+    ``catalog`` gives each file's owning package (its evidence next to the path); without
+    it every file counts as unowned."""
+    categories, totals = categorize(fs, catalog, rules or default_rules())
+    return Classification(categories=categories, totals=totals,
+                          findings=find_findings(fs, categories))
+
+
+def categorize(fs: MergedFS, catalog, rules: Rules) -> tuple[dict[str, str], dict[str, CategoryTotal]]:
+    """path → category for every non-directory entry, and the per-category totals."""
+    names, content_end = rules.categories, rules.content_end
+    categories: dict[str, str] = {}
     totals = {name: CategoryTotal() for name in CATEGORY_ORDER}
-    for name in names:
+    for name in (*names, *rules.package_categories):
         totals.setdefault(name, CategoryTotal())
-    findings = result.findings
-    setuid, setgid, writable = findings["setuid"], findings["setgid"], findings["world_writable"]
     layers, entries = fs.layers, fs.entries
+    owner_of = catalog.owners.get if catalog is not None else {}.get
+    owned = _owned_categories(catalog, rules)
     dir_rule, paths_exact = rules.dir_rule, rules.paths.exact
     names_match, commands_match, bin_dirs = rules.names.match, rules.commands.match, rules.bin_dirs
     by_name, by_command = rules.name_cache, rules.command_cache
     if len(by_name) > NAME_CACHE_MAX or len(by_command) > NAME_CACHE_MAX:
         by_name.clear()
         by_command.clear()
-    pending_links: list[str] = []
-    per_rule = [totals[name] for name in names]
-    fallback = totals[FALLBACK]
+    pending_links: list[tuple[str, bool]] = []
     shell = totals["shell"]
 
     last_parent, parent_rule, parent_bin = None, NO_RULE, False
@@ -89,15 +144,6 @@ def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Cl
             continue
         index = layers[packed >> 32]
         kind = index.kinds[row]
-        mode = index.modes[row]
-        if kind != SYMLINK:
-            if mode & WORLD_WRITE and not mode & STICKY and kind in (FILE, HARDLINK, DIR):
-                writable.append(path)
-            if kind != DIR:
-                if mode & SETUID:
-                    setuid.append(path)
-                if mode & SETGID:
-                    setgid.append(path)
         if kind == DIR:
             continue
         if kind == SYMLINK or kind == HARDLINK:
@@ -120,42 +166,95 @@ def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Cl
             rule = by_name[base] = names_match(base)
         if rule < best:
             best = rule
-        if parent_bin or (kind == FILE and mode & 0o111 and _is_program(index.heads.get(row))):
+        executable = parent_bin or (kind == FILE and index.modes[row] & 0o111
+                                    and _is_program(index.heads.get(row)))
+        if executable:
             rule = by_command.get(base)
             if rule is None:
                 rule = by_command[base] = commands_match(base)
             if rule < best:
                 best = rule
-        if best == NO_RULE:
-            if kind == SYMLINK:
-                pending_links.append(path)
-                continue
-            total = fallback
-            categories[path] = FALLBACK
+        if best < content_end:  # generic content: the path decides, whoever ships it
+            name = names[best]
         else:
-            total = per_rule[best]
-            categories[path] = names[best]
+            owner = owner_of(path)
+            table = owned[owner] if owner is not None else None
+            if table and executable:  # a well-known OS package's executable
+                name = table
+            elif best != NO_RULE:
+                name = names[best]
+                if name == FALLBACK and table is not None:
+                    name = OWNED_FALLBACK
+            elif kind == SYMLINK:
+                pending_links.append((path, table is not None))
+                continue
+            else:
+                name = FALLBACK if table is None else OWNED_FALLBACK
+        categories[path] = name
+        total = totals[name]
         total.files += 1
         if kind == FILE:
             total.bytes += index.sizes[row]
         total.paths.append(path)
 
-    if pending_links:  # unmatched symlinks: their target's category (0 bytes either way)
-        resolver = Resolver(fs)
-        touched = set()
-        for path in pending_links:
-            real = resolver.resolve(path)
-            name = categories.get(real, FALLBACK) if real else FALLBACK
-            categories[path] = name
-            total = totals[name]
-            total.files += 1
-            total.paths.append(path)
-            touched.add(name)
-        for name in touched:
-            totals[name].paths.sort()
-    result.totals = totals
-    findings["login_users"] = login_users(fs, categories)
-    return result
+    if pending_links:
+        _classify_links(fs, rules, categories, totals, pending_links)
+    return categories, totals
+
+
+def find_findings(fs: MergedFS, categories: dict[str, str]) -> Findings:
+    """setuid/setgid files, world-writable entries (not sticky directories), login users.
+    Apart from categorizing and cheap: per layer, the rows with a special mode bit are
+    picked in C (``compress`` over the mode column); only those are looked at, and only
+    if that row is what the merged filesystem shows at its path."""
+    findings = Findings()
+    setuid, setgid, writable = findings.setuid, findings.setgid, findings.world_writable
+    entries = fs.entries
+    special = SETUID | SETGID | WORLD_WRITE
+    for li, index in enumerate(fs.layers):
+        modes, kinds, paths = index.modes, index.kinds, index.paths
+        for row in compress(range(len(modes)), map(special.__and__, modes)):
+            path = paths[row]
+            if entries.get(path) != (li << 32 | row):
+                continue  # replaced or removed by a later layer
+            mode, kind = modes[row], kinds[row]
+            if kind == SYMLINK:
+                continue
+            if mode & WORLD_WRITE and not mode & STICKY and kind in (FILE, HARDLINK, DIR):
+                writable.append(path)
+            if kind != DIR:
+                if mode & SETUID:
+                    setuid.append(path)
+                if mode & SETGID:
+                    setgid.append(path)
+    for found in (setuid, setgid, writable):
+        found.sort()
+    findings.login_users = login_users(fs, categories)
+    return findings
+
+
+def _classify_links(fs: MergedFS, rules: Rules, categories: dict[str, str],
+                    totals: dict[str, CategoryTotal], links: list[tuple[str, bool]]) -> None:
+    """Symlinks no rule names take their target's category (0 bytes either way): a file's
+    category, or a directory's rule (``/usr/local/man`` → documentation); a link an OS
+    package owns is ``system`` where that would say ``application``."""
+    resolver = Resolver(fs)
+    touched = set()
+    for path, owned in links:
+        real = resolver.resolve(path)
+        name = categories.get(real) if real else None
+        if name is None and real is not None and fs.kind(real) == DIR:
+            rule = rules.dir_rule(real)
+            name = rules.categories[rule] if rule != NO_RULE else None
+        if name is None or name == FALLBACK:
+            name = OWNED_FALLBACK if owned else FALLBACK
+        categories[path] = name
+        total = totals[name]
+        total.files += 1
+        total.paths.append(path)
+        touched.add(name)
+    for name in touched:
+        totals[name].paths.sort()
 
 
 def login_users(fs: MergedFS, categories: dict[str, str]) -> list[str]:

@@ -4,6 +4,11 @@ Matching a path costs a few dict lookups: exact paths and basenames are dicts; a
 globs of one kind are one regex alternation for all rules (alternatives in rule order,
 each anchored, so the first alternative that matches is the lowest rule); directory rules
 are resolved once per distinct directory and cached. No fnmatch per rule per file.
+
+``[[content]]`` rules are numbered before the ``[[rule]]`` path rules, so one lowest-index
+match serves both steps: an index below ``content_end`` is generic content, which the
+package table does not override. The ``[[package]]`` table is one matcher per packaging
+system (``deb``/``apk``/``rpm`` package types), looked up once per package.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from inspector.errors import InspectorError
 
 GLOB_CHARS = frozenset("*?[")
 NO_RULE = 1 << 30
+#: catalog package type → the package table's key for its names
+PACKAGE_SYSTEMS = {"deb": "debian", "apk": "alpine", "rpm": "fedora"}
 #: the packaged rules (package data next to this module; importlib.resources would cost
 #: ~30 ms of imports on every run for the same path)
 RULES_FILE = Path(__file__).with_name("rules.toml")
@@ -64,7 +71,12 @@ class _Matcher:
 
 @dataclass
 class Rules:
-    categories: list[str] = field(default_factory=list)  # per rule
+    categories: list[str] = field(default_factory=list)  # per rule (content rules first)
+    #: rules below this index are [[content]] rules (they win over the package table)
+    content_end: int = 0
+    #: [[package]] table: one name matcher per package type, and each entry's category
+    packages: dict[str, _Matcher] = field(default_factory=dict)
+    package_categories: list[str] = field(default_factory=list)
     bin_dirs: frozenset[str] = frozenset()
     paths: _Matcher = field(default_factory=_Matcher)
     dirs: _Matcher = field(default_factory=_Matcher)
@@ -76,34 +88,32 @@ class Rules:
     command_cache: dict[str, int] = field(default_factory=dict)
 
     def dir_rule(self, directory: str) -> int:
-        """Lowest rule whose ``dirs`` match ``directory`` or one of its ancestors."""
+        """Lowest rule whose ``dirs`` match ``directory`` or one of its ancestors.
+        Iterative (a hostile layer nests thousands of directories): climb to the nearest
+        cached ancestor, then fill the cache on the way back down."""
         cache = self._dir_cache
         hit = cache.get(directory)
         if hit is not None:
             return hit
-        cut = directory.rfind("/")
-        best = min(self.dirs.match(directory), self.dir_rule(directory[:cut] or "/"))
-        cache[directory] = best
-        return best
+        todo = []
+        while hit is None:
+            todo.append(directory)
+            directory = directory[:directory.rfind("/")] or "/"
+            hit = cache.get(directory)
+        for directory in reversed(todo):
+            hit = min(self.dirs.match(directory), hit)
+            cache[directory] = hit
+        return hit
 
-    def rule_for(self, path: str, executable: bool) -> int:
-        """Lowest matching rule for ``path`` (``NO_RULE`` if none). ``executable``: the
-        entry's content starts like a program (ELF or ``#!``)."""
-        cut = path.rfind("/")
-        parent = path[:cut] or "/"
-        base = path[cut + 1:]
-        best = self.dir_rule(parent)
-        rule = self.paths.exact.get(path, NO_RULE)
-        if rule < best:
-            best = rule
-        rule = self.names.match(base)
-        if rule < best:
-            best = rule
-        if executable or parent in self.bin_dirs:
-            rule = self.commands.match(base)
-            if rule < best:
-                best = rule
-        return best
+    def package_category(self, package_type: str, name: str) -> str | None:
+        """The package table's category for an OS package, ``None`` if it is not listed."""
+        matcher = self.packages.get(PACKAGE_SYSTEMS.get(package_type, ""))
+        if matcher is None:
+            return None
+        if not matcher.groups:  # compiled on first use: an image has one packaging system
+            matcher.compile()
+        rule = matcher.match(name)
+        return None if rule == NO_RULE else self.package_categories[rule]
 
 
 def load_rules(text: str | None = None) -> Rules:
@@ -117,7 +127,9 @@ def load_rules(text: str | None = None) -> Rules:
     except tomllib.TOMLDecodeError as exc:
         raise InspectorError(f"classification rules: not valid TOML ({exc})") from exc
     rules = Rules(bin_dirs=frozenset(doc.get("bin_dirs", ())))
-    for i, rule in enumerate(doc.get("rule", ())):
+    content = doc.get("content", ())
+    rules.content_end = len(content)
+    for i, rule in enumerate([*content, *doc.get("rule", ())]):
         rules.categories.append(rule["category"])
         for pattern in rule.get("paths", ()):
             rules.paths.add(i, pattern)
@@ -127,6 +139,16 @@ def load_rules(text: str | None = None) -> Rules:
             rules.commands.add(i, pattern)
         for pattern in rule.get("names", ()):
             rules.names.add(i, pattern)
+    for i, entry in enumerate(doc.get("package", ())):
+        unknown = set(entry) - {"category", *PACKAGE_SYSTEMS.values()}
+        if unknown:
+            raise InspectorError(f"classification rules: [[package]] {entry.get('category')!r}: "
+                                 f"unknown key(s) {sorted(unknown)} (use "
+                                 f"{', '.join(PACKAGE_SYSTEMS.values())})")
+        rules.package_categories.append(entry["category"])
+        for system in PACKAGE_SYSTEMS.values():
+            for pattern in entry.get(system, ()):
+                rules.packages.setdefault(system, _Matcher()).add(i, pattern)
     for matcher in (rules.paths, rules.dirs, rules.commands, rules.names):
         matcher.compile()
     if any(_is_glob(p) for p in rules.paths.exact) or rules.paths.regex is not None:

@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from inspector.analysis import Analysis
-from inspector.classify import CATEGORY_ORDER
+from inspector.classify import CATEGORY_ORDER, FINDING_NAMES
 from inspector.compare.model import (
     CHANGE_REASONS,
-    FINDINGS,
     CategoryCell,
     CategoryRow,
     FileChange,
@@ -225,7 +224,7 @@ def pairs(tables: list[dict[str, Attrs]]) -> list[PairVerdict]:
 # ---- findings ------------------------------------------------------------------------
 
 def findings(analyses: Sequence[Analysis]) -> dict[str, list[list[str]]]:
-    names = list(FINDINGS)
-    names += sorted({k for a in analyses for k in a.classification.findings} - set(names))
-    return {name: [sorted(a.classification.findings.get(name, [])) for a in analyses]
-            for name in names}
+    names = list(FINDING_NAMES)
+    per_image = [a.classification.findings.as_json() for a in analyses]
+    names += sorted({k for f in per_image for k in f} - set(names))
+    return {name: [sorted(f.get(name, [])) for f in per_image] for name in names}

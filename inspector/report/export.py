@@ -60,7 +60,7 @@ def header(analysis: Analysis) -> dict:
         "layers": layers,
         "packages": [p.as_json() for p in analysis.catalog.packages],
         "categories": {name: total.as_json() for name, total in cls.totals.items()},
-        "findings": cls.findings,
+        "findings": cls.findings.as_json(),
         "efficiency": analysis.efficiency.as_json(),
     }
 

@@ -1,12 +1,13 @@
 """Category rules (a table covering every category), busybox links, content detection,
-byte totals on the samples, and findings."""
+byte totals on the samples, and findings. Ownership and the package table:
+test_ownership.py; goldens and ground truth: test_golden.py, test_ground_truth.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from inspector.catalog import catalog_image
-from inspector.classify import CATEGORY_ORDER, classify_image
+from inspector.classify import CATEGORY_ORDER, Findings, classify_image
 from inspector.classify.rules import load_rules
 from tests.builders import Entry
 from tests.catalog.fsbuild import build_fs
@@ -23,7 +24,7 @@ TABLE = [
     ("/usr/bin/dpkg-deb", Entry("file", ELF, mode=0o755), "package_manager"),
     ("/usr/lib/apt/methods/http", Entry("file", ELF, mode=0o755), "package_manager"),
     ("/etc/apt/sources.list", b"deb x", "package_manager"),
-    ("/usr/lib/x86_64-linux-gnu/libapt-pkg.so.6.0.0", b"lib", "package_manager"),
+    ("/usr/lib/x86_64-linux-gnu/libapt-pkg.so.6.0.0", b"lib", "shared_library"),  # one rule
     ("/usr/local/lib/python3.11/site-packages/pip/__init__.py", b"", "package_manager"),
     ("/var/lib/dpkg/info/bash.list", b"/bin/bash\n", "package_database"),
     ("/var/lib/dpkg/status.d/netbase", b"Package: netbase\nVersion: 1\n", "package_database"),
@@ -40,13 +41,23 @@ TABLE = [
     ("/usr/lib/x86_64-linux-gnu/perl-base/strict.pm", b"1;", "interpreter"),
     ("/usr/local/lib/python3.11/site-packages/flask/app.py", b"", "application"),
     ("/usr/bin/gcc-12", Entry("file", ELF, mode=0o755), "compiler_toolchain"),
-    ("/usr/include/stdio.h", b"int;", "compiler_toolchain"),
-    ("/usr/lib/x86_64-linux-gnu/libc.a", b"!<arch>", "compiler_toolchain"),
+    ("/usr/lib/gcc/x86_64-linux-gnu/12/cc1", Entry("file", ELF, mode=0o755), "compiler_toolchain"),
+    ("/usr/include/stdio.h", b"int;", "development"),
+    ("/usr/lib/x86_64-linux-gnu/libc.a", b"!<arch>", "development"),
+    ("/usr/lib/x86_64-linux-gnu/pkgconfig/zlib.pc", b"Name: zlib", "development"),
+    ("/usr/share/gcc/python/libstdcxx/v6/printers.py", b"import gdb", "development"),
+    ("/usr/share/gdb/auto-load/usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.30-gdb.py", b"",
+     "development"),  # not a lib*.so.* library
+    ("/usr/bin/gdb", Entry("file", ELF, mode=0o755), "development"),
     ("/usr/share/doc/bash/copyright", b"(c)", "documentation"),
     ("/usr/share/man/man1/ls.1.gz", b"gz", "documentation"),
     ("/usr/share/locale/de/LC_MESSAGES/bash.mo", b"mo", "locale"),
     ("/usr/lib/locale/C.utf8/LC_CTYPE", b"ct", "locale"),
     ("/usr/lib/x86_64-linux-gnu/libc.so.6", b"lib", "shared_library"),
+    ("/usr/lib/x86_64-linux-gnu/libcurl.so.4", b"lib", "shared_library"),  # not network_tools
+    ("/usr/lib/x86_64-linux-gnu/security/pam_unix.so", b"lib", "shared_library"),
+    ("/usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so", b"lib",
+     "interpreter"),  # an extension module goes with what loads it
     ("/usr/bin/ld.so", Entry("symlink", target="../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
      "shared_library"),
     ("/etc/ssl/certs/ca-certificates.crt", b"PEM", "certificates"),
@@ -56,17 +67,32 @@ TABLE = [
     ("/etc/passwd", b"root:x:0:0::/root:/sbin/nologin\n", "configuration"),
     ("/etc/pam.d/su", b"auth sufficient", "configuration"),  # not the su command
     ("/etc/ld.so.cache", b"cache", "configuration"),  # not a *.so.* library
+    ("/sbin", Entry("symlink", target="usr/sbin"), "system"),  # usrmerge layout
+    ("/lib64", Entry("symlink", target="usr/lib64"), "system"),
+    ("/usr/lib/os-release", b"ID=debian\n", "system"),
+    ("/etc/os-release", Entry("symlink", target="../usr/lib/os-release"), "system"),
+    ("/usr/lib/systemd/system/apt-daily.service", b"[Unit]", "system"),
+    ("/usr/lib/lsb/init-functions", b"# sh", "system"),
+    ("/usr/lib/mime/packages/tar", b"application/x-tar", "system"),
+    ("/etc/alternatives/awk", Entry("symlink", target="/usr/bin/mawk"), "system"),
+    ("/etc/init.d/hwclock.sh", Entry("file", b"#!/bin/sh\n", mode=0o755), "system"),
+    ("/usr/sbin/service", Entry("file", b"#!/bin/sh\n", mode=0o755), "system"),
+    ("/var/log/wtmp", b"", "system"),
+    ("/usr/local/man", Entry("symlink", target="share/man"), "documentation"),  # a dir's rule
+    ("/usr/local/share/man/man1/x.1", b"man", "documentation"),
     ("/app/server", Entry("file", ELF, mode=0o755), "application"),
     ("/usr/bin/some-tool", Entry("file", ELF, mode=0o755), "application"),
     ("/usr/bin/pager", Entry("symlink", target="less"), "core_utilities"),  # via its target
     ("/usr/bin/less", Entry("file", ELF, mode=0o755), "core_utilities"),
-    ("/dev/null", Entry("char"), "application"),
+    ("/dev/null", Entry("char"), "system"),  # a device node
+    ("/opt/app/fifo", Entry("fifo"), "application"),
 ]
 
 
 def test_table_covers_every_category():
     assert {row[2] for row in TABLE} == set(CATEGORY_ORDER)
-    assert set(load_rules().categories) <= set(CATEGORY_ORDER)
+    rules = load_rules()
+    assert set(rules.categories) | set(rules.package_categories) <= set(CATEGORY_ORDER)
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +145,15 @@ def test_findings():
                       b"ghost:x:2:2::/:/bin/zsh\n# comment\nbroken line\n",
     })
     findings = classify_image(fs, None).findings
-    assert findings == {"setuid": ["/usr/bin/passwd"], "setgid": ["/usr/bin/chage"],
-                        "world_writable": ["/data", "/data/open.txt"],
-                        "login_users": ["root:/bin/bash"]}
+    assert findings == Findings(setuid=["/usr/bin/passwd"], setgid=["/usr/bin/chage"],
+                                world_writable=["/data", "/data/open.txt"],
+                                login_users=["root:/bin/bash"])
+    assert findings.as_json() == {"setuid": ["/usr/bin/passwd"], "setgid": ["/usr/bin/chage"],
+                                  "world_writable": ["/data", "/data/open.txt"],
+                                  "login_users": ["root:/bin/bash"]}
+    assert Findings.from_json(findings.as_json()) == findings
+    assert findings.get("setgid") == ["/usr/bin/chage"]
+    assert findings.get("nope", []) == [] and findings.get("__init__") is None
 
 
 def test_bytes_add_up_on_samples_and_what_distroless_leaves_out():
@@ -134,8 +166,8 @@ def test_bytes_add_up_on_samples_and_what_distroless_leaves_out():
     assert slim.categories["/usr/bin/bash"] == "shell"
     assert slim.categories["/usr/bin/apt"] == "package_manager"
     assert slim.categories["/usr/bin/ls"] == "core_utilities"
-    assert slim.findings["login_users"] == ["root:/bin/bash"]
-    assert "/usr/bin/su" in slim.findings["setuid"]
+    assert slim.findings.login_users == ["root:/bin/bash"]
+    assert "/usr/bin/su" in slim.findings.setuid
     static = analysis("sample:distroless-static").classification.totals
     for name in ("shell", "package_manager", "core_utilities"):
         assert (static[name].files, static[name].bytes) == (0, 0), name

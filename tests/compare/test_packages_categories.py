@@ -10,7 +10,7 @@ import pytest
 
 from inspector.analysis import analyze
 from inspector.catalog import Catalog, Package
-from inspector.classify import CATEGORY_ORDER, CategoryTotal, Classification
+from inspector.classify import CATEGORY_ORDER, CategoryTotal, Classification, Findings
 from inspector.compare import compare_analyses, compare_references
 from inspector.sources.resolve import open_image
 from tests.compare.conftest import layer, layout
@@ -42,7 +42,7 @@ def _analysis(tmp_path, options, name, packages=(), totals=None, findings=None):
     refs = layout(tmp_path / name, {name: [layer({"f": b"x"})]})
     a = analyze(open_image(refs[name], options), options)
     cls = Classification(totals=totals or {},
-                         findings=findings or Classification().findings)
+                         findings=Findings(**findings) if findings else Findings())
     return dataclasses.replace(a, catalog=Catalog(packages=list(packages)), classification=cls)
 
 

@@ -82,8 +82,7 @@ def categories_table(analysis: Analysis) -> Table:
 def findings_text(analysis: Analysis) -> Text:
     text = Text()
     findings = analysis.classification.findings
-    for name in ("setuid", "setgid", "world_writable", "login_users"):
-        items = findings.get(name) or []
+    for name, items in findings.items():
         text.append(f"\n{name}: ", style="bold")
         text.append(f"{len(items)}\n" if items else "none\n", style="red" if items else "dim")
         for item in items[:50]:
