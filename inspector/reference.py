@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from inspector.errors import ReferenceError_
+from inspector.errors import InvalidReference
 
 TRANSPORTS = ("docker-daemon", "docker-archive", "oci-archive", "oci", "sample", "docker")
 
@@ -33,7 +33,7 @@ class Transported:
 def split_transport(reference: str) -> Transported:
     ref = reference.strip()
     if not ref:
-        raise ReferenceError_("empty image reference", hint="give e.g. debian:12-slim or oci:DIR")
+        raise InvalidReference("empty image reference", hint="give e.g. debian:12-slim or oci:DIR")
     if ref.startswith("docker://"):
         return Transported("registry", ref[len("docker://"):], reference)
     for name in TRANSPORTS:
@@ -41,7 +41,7 @@ def split_transport(reference: str) -> Transported:
         if ref.startswith(prefix) and name != "docker":
             rest = ref[len(prefix):]
             if not rest:
-                raise ReferenceError_(f"{reference!r}: nothing after {prefix!r}")
+                raise InvalidReference(f"{reference!r}: nothing after {prefix!r}")
             return Transported(name, rest, reference)
     if os.path.exists(ref) or ref.startswith(("/", "./", "../", "~")):
         return Transported("path", os.path.expanduser(ref), reference)

@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from inspector.errors import FormatError, ImageNotFound, PlatformNotFound
 from inspector.oci import media_types as mt
+from inspector.oci import schema
 from inspector.oci.platform import DEFAULT_PLATFORM, Platform, is_attestation
 from inspector.options import Options
 from inspector.sources.archive import DirStore, Store, normalize, open_tar, open_tar_fileobj
@@ -119,20 +120,13 @@ def open_docker_store(store: Store, tag: str | None, options: Options, *, refere
             hint = ("it is an OCI layout: use oci-archive:" if store.exists("oci-layout")
                     else "expected the output of docker save")
             raise FormatError(f"{store.where}: not a docker save archive (no manifest.json)", hint=hint)
-        items = json.loads(store.read("manifest.json", limit=MANIFEST_JSON_LIMIT))
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise FormatError(f"{store.where}: manifest.json is not a list of images")
+        items = schema.parse(store.read("manifest.json", limit=MANIFEST_JSON_LIMIT),
+                             schema.docker_manifest_json, where=f"{store.where}: manifest.json")
         item = select_item(items, tag, where=store.where)
-        config_name = item.get("Config")
-        if not isinstance(config_name, str) or not isinstance(item.get("Layers"), list):
-            raise FormatError(f"{store.where}: manifest.json entry without Config or Layers")
         image = None
         if store.exists("oci-layout") and store.exists("index.json"):
             image = _from_oci_layout(store, item, options, reference=reference, source=source)
         return image or _from_manifest_json(store, item, reference=reference, source=source)
-    except ValueError as exc:
-        store.close()
-        raise FormatError(f"{store.where}: manifest.json: malformed JSON ({exc})") from exc
     except BaseException:
         store.close()
         raise
@@ -154,14 +148,15 @@ def _manifests(layout: Layout) -> list[tuple[dict, str | None, list[str]]]:
             if not layout.store.exists(name):
                 found.append((e, p, [name]))
                 continue
-            doc = parse_json(layout.read_blob(e, what="manifest"), what=f"{layout.where}: {name}")
-            if mt.is_index(mt.sniff_manifest_type(doc)):
-                walk(doc.get("manifests") or [], p, depth + 1)
-            elif isinstance(doc.get("config"), dict):
+            kind, doc = schema.parse_manifest(layout.read_blob(e, what="manifest"),
+                                              where=f"{layout.where}: {name}")
+            if mt.is_index(kind):
+                walk(doc["manifests"], p, depth + 1)
+            elif mt.is_manifest(kind):
                 blobs = [doc["config"].get("digest")] + [d.get("digest") for d in doc.get("layers") or []]
                 missing = [layout.blob_name(b) for b in blobs if not layout.has_blob(b)]
                 found.append((e, p, missing))
-    walk(layout.index().get("manifests") or [], None, 0)
+    walk(layout.index()["manifests"], None, 0)
     return found
 
 

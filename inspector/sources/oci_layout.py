@@ -11,11 +11,10 @@ OCI layout inside the tar.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
-import json
 import logging
 import os
-import re
 from dataclasses import dataclass
 
 from inspector.errors import (
@@ -27,6 +26,7 @@ from inspector.errors import (
     UnsupportedMediaType,
 )
 from inspector.oci import media_types as mt
+from inspector.oci import schema
 from inspector.oci.platform import Platform, choose_manifest, is_attestation
 from inspector.options import Options
 from inspector.sources.archive import DirStore, Store, open_tar
@@ -35,20 +35,13 @@ from inspector.sources.base import Image, Layer
 log = logging.getLogger(__name__)
 
 REF_NAME = "org.opencontainers.image.ref.name"
-#: digests we can name a blob file by and verify (image-spec descriptor.md §Digests)
-_DIGEST = re.compile(r"^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$")
 #: nested indexes followed before giving up (a cycle would otherwise never end)
 MAX_INDEX_DEPTH = 8
 
 
-def parse_json(data: bytes, *, what: str) -> dict:
-    try:
-        doc = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise FormatError(f"{what}: malformed JSON ({exc})", hint="the file is corrupt; re-export the image") from exc
-    if not isinstance(doc, dict):
-        raise FormatError(f"{what}: expected a JSON object, got {type(doc).__name__}")
-    return doc
+def parse_json(data: bytes, *, what: str, validator=schema.config) -> dict:
+    """A JSON document checked by one of ``oci.schema``'s validators (default: config)."""
+    return schema.parse(data, validator, where=what)
 
 
 def sha256(data: bytes) -> str:
@@ -81,9 +74,7 @@ class Layout:
 
     # --- blobs -----------------------------------------------------------------------
     def blob_name(self, digest: object) -> str:
-        if not isinstance(digest, str) or not _DIGEST.match(digest):
-            raise FormatError(f"{self.where}: invalid or unsupported digest {digest!r}",
-                              hint="only sha256 and sha512 digests can be verified")
+        schema.digest(digest, where=self.where, field="digest")
         alg, _, hexpart = digest.partition(":")
         return f"blobs/{alg}/{hexpart}"
 
@@ -98,15 +89,15 @@ class Layout:
         if "data" in desc:
             try:
                 data = base64.b64decode(desc["data"], validate=True)
-            except ValueError as exc:
+            except (ValueError, TypeError, binascii.Error) as exc:
                 raise FormatError(f"{self.where}: {what} {digest}: invalid embedded data") from exc
         else:
             if not self.store.exists(name):
                 raise ImageNotFound(f"{self.where}: {what} blob {name} is missing",
                                     hint="the layout is incomplete; re-export the image")
             data = self.store.read(name, what=f"{what} {name}")
-        size = desc.get("size")
-        if isinstance(size, int) and size != len(data):
+        size = desc["size"]
+        if size != len(data):
             raise SizeMismatch(f"{self.where}: {what} {name} is {len(data)} bytes, its descriptor says {size}",
                                hint="the blob is corrupt; re-export the image")
         alg = digest.partition(":")[0]
@@ -121,7 +112,8 @@ class Layout:
         if not self.store.exists("oci-layout"):
             raise FormatError(f"{self.where}: not an OCI image layout (no oci-layout file)",
                               hint="expected oci-layout, index.json and blobs/")
-        doc = parse_json(self.store.read("oci-layout"), what=f"{self.where}: oci-layout")
+        doc = parse_json(self.store.read("oci-layout"), what=f"{self.where}: oci-layout",
+                         validator=schema.layout_file)
         version = doc.get("imageLayoutVersion")
         if version != "1.0.0":
             log.warning("%s: unknown imageLayoutVersion %r; reading it as 1.0.0", self.where, version)
@@ -130,10 +122,8 @@ class Layout:
         if not self.store.exists("index.json"):
             raise FormatError(f"{self.where}: OCI layout without index.json",
                               hint="the layout is incomplete; re-export the image")
-        doc = parse_json(self.store.read("index.json"), what=f"{self.where}: index.json")
-        if not isinstance(doc.get("manifests"), list):
-            raise FormatError(f"{self.where}: index.json has no manifests list")
-        return doc
+        return parse_json(self.store.read("index.json"), what=f"{self.where}: index.json",
+                          validator=schema.index)
 
     def resolve(self, desc: dict, wanted: Platform, *, platform: str | None = None, depth: int = 0) -> Chosen:
         """Follow ``desc`` through nested indexes (choosing ``wanted``) down to a manifest."""
@@ -143,16 +133,15 @@ class Layout:
         if declared in mt.SCHEMA1_TYPES:
             raise UnsupportedMediaType(schema1_message(self.where))
         data = self.read_blob(desc, what="manifest")
-        doc = parse_json(data, what=f"{self.where}: manifest {desc.get('digest')}")
-        kind = mt.sniff_manifest_type(doc)
+        kind, doc = schema.parse_manifest(data, where=f"{self.where}: manifest {desc.get('digest')}")
         if kind in mt.SCHEMA1_TYPES:
             raise UnsupportedMediaType(schema1_message(self.where))
         if kind is None:
             raise FormatError(f"{self.where}: {desc.get('digest')} is neither a manifest nor an index "
                               "(ambiguous or unknown shape)")
         if mt.is_index(kind):
-            children = [e for e in doc.get("manifests") or []
-                        if isinstance(e, dict) and (e.get("mediaType") is None
+            children = [e for e in doc["manifests"]
+                        if (e.get("mediaType") is None
                                                     or mt.is_index(e.get("mediaType"))
                                                     or mt.is_manifest(e.get("mediaType")))]
             # a nested index without a platform is not "linux/amd64": look inside it
@@ -181,9 +170,7 @@ class Layout:
     def image(self, chosen: Chosen, *, reference: str, source: str, closer=None) -> Image:
         """The ``Image`` for a resolved manifest: config read and verified; layers lazy."""
         manifest = chosen.doc
-        cfg_desc = manifest.get("config")
-        if not isinstance(cfg_desc, dict):
-            raise FormatError(f"{self.where}: manifest {chosen.descriptor.get('digest')} has no config")
+        cfg_desc = manifest["config"]  # validated by schema.manifest
         cfg_type = cfg_desc.get("mediaType")
         if cfg_type not in mt.CONFIG_TYPES:
             raise UnsupportedMediaType(
@@ -220,9 +207,7 @@ class Layout:
         if not present and not urls:
             raise ImageNotFound(f"{self.where}: layer {index} blob {name} is missing",
                                 hint="the layout is incomplete; re-export the image")
-        size = desc.get("size")
-        if not isinstance(size, int):
-            size = self.store.size(name)
+        size = desc["size"]  # required and validated (schema.descriptor): always enforced
         store = self.store
 
         def opener():

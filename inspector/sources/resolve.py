@@ -3,7 +3,7 @@ from an index with ``oci.platform.choose_manifest``."""
 
 from __future__ import annotations
 
-from inspector.errors import ReferenceError_
+from inspector.errors import InvalidReference
 from inspector.options import Options
 from inspector.reference import split_path_tag, split_transport
 from inspector.sources.base import Image
@@ -46,4 +46,4 @@ def open_image(reference: str, options: Options | None = None) -> Image:
         from inspector.sources.registry import open_registry
 
         return open_registry(t.rest, options, reference=reference)
-    raise ReferenceError_(f"unknown transport in {reference!r}")
+    raise InvalidReference(f"unknown transport in {reference!r}")

@@ -9,7 +9,6 @@ the exact bytes received and checked against the digest asked for.
 from __future__ import annotations
 
 import hashlib
-import json
 
 from inspector.errors import (
     DigestMismatch,
@@ -19,6 +18,7 @@ from inspector.errors import (
     UnsupportedMediaType,
 )
 from inspector.oci import media_types as mt
+from inspector.oci import schema
 from inspector.oci.platform import Platform, choose_manifest
 from inspector.options import Options
 from inspector.sources.base import Image, Layer
@@ -64,7 +64,7 @@ class ManifestFetcher:
             if resp.status_code != 200:  # a GET says why (HEAD has no error body)
                 return None
             digest = resp.headers.get("Docker-Content-Digest", "")
-        return digest if digest.startswith("sha256:") and len(digest) == 71 else None
+        return digest if schema.DIGEST.match(digest) else None
 
     def by_digest(self, digest: str, *, where: str) -> tuple[bytes, str, str]:
         data = self.cache.get_bytes(digest, MAX_MANIFEST)
@@ -109,16 +109,13 @@ class ManifestFetcher:
 
 
 def _media_type(data: bytes, content_type: str | None, where: str) -> str:
-    try:
-        doc = json.loads(data)
-    except ValueError as exc:
-        raise FormatError(f"{where}: manifest is not JSON") from exc
-    if not isinstance(doc, dict):
-        raise FormatError(f"{where}: manifest is not a JSON object")
+    """The manifest's media type; its shape is validated here (``oci.schema``)."""
     declared = (content_type or "").split(";")[0].strip()
-    if declared in mt.SCHEMA1_TYPES or doc.get("schemaVersion") == 1:
+    if declared in mt.SCHEMA1_TYPES:
         raise UnsupportedMediaType(f"{where}: schema 1 manifest", hint=SCHEMA1_HINT)
-    sniffed = mt.sniff_manifest_type(doc)
+    sniffed, doc = schema.parse_manifest(data, where=f"{where}: manifest")
+    if sniffed in mt.SCHEMA1_TYPES:
+        raise UnsupportedMediaType(f"{where}: schema 1 manifest", hint=SCHEMA1_HINT)
     if sniffed is None:
         raise FormatError(f"{where}: ambiguous manifest (has both manifests and layers)")
     if doc.get("mediaType") and declared in (mt.INDEX_TYPES | mt.MANIFEST_TYPES) \
@@ -137,20 +134,20 @@ def open_registry_image(ref: RegistryRef, options: Options, *, reference: str,
     for _ in range(MAX_NESTING):
         if not mt.is_index(media_type):
             break
-        doc = json.loads(data)
-        entry = choose_manifest(doc.get("manifests") or [], options.platform, where=where)
+        doc = schema.parse(data, schema.index, where=f"{where}: index")
+        entry = choose_manifest(doc["manifests"], options.platform, where=where)
         data, media_type, digest = fetcher.by_digest(entry["digest"], where=f"{where} ({entry['digest']})")
     if not mt.is_manifest(media_type):
         raise UnsupportedMediaType(f"{where}: {media_type} is not an image manifest")
-    manifest = json.loads(data)
-    cfg = manifest.get("config") or {}
+    manifest = schema.parse(data, schema.manifest, where=f"{where}: manifest")
+    cfg = manifest["config"]
     cfg_type = cfg.get("mediaType", "")
     if cfg_type not in mt.CONFIG_TYPES:
         kind = manifest.get("artifactType") or cfg_type or "unknown"
         raise UnsupportedMediaType(f"{where}: not a container image (artifact type {kind})")
     config_bytes = read_small_blob(client, cache, cfg["digest"], cfg.get("size"), limit=MAX_CONFIG,
                                    what=f"config {cfg['digest']} of {where}")
-    config = json.loads(config_bytes)
+    config = schema.parse(config_bytes, schema.config, where=f"{where}: config {cfg['digest']}")
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
     descriptors = manifest.get("layers") or []
     if len(diff_ids) != len(descriptors):
@@ -164,11 +161,11 @@ def open_registry_image(ref: RegistryRef, options: Options, *, reference: str,
 
 
 def _layer(client: RegistryClient, cache: BlobCache, desc: dict, diff_id: str, where: str) -> Layer:
-    digest, size = desc["digest"], desc.get("size")
+    digest, size = desc["digest"], desc["size"]  # both validated by schema.manifest
     what = f"layer {digest} of {where}"
 
     def opener():
         return open_blob(client, cache, digest, size, what=what)
 
     return Layer(digest=digest, diff_id=diff_id, media_type=desc.get("mediaType", ""),
-                 compressed_size=int(size or 0), opener=opener, urls=tuple(desc.get("urls") or ()))
+                 compressed_size=size, opener=opener, urls=tuple(desc.get("urls") or ()))
