@@ -21,6 +21,7 @@
     │   └── TarError             malformed tar (bad checksum, truncated, oversized header)
     ├── CacheError               the on-disk cache cannot be used (never raised for corrupt
     │                            entries: those are discarded and rebuilt)
+    ├── OutputError              the report cannot be written (``-o``)
     └── Cancelled                the user cancelled a long operation
 
 Messages say what failed, where (image, layer, URL, path) and what to do. Errors also
@@ -120,6 +121,10 @@ class TarError(LayerError):
 
 
 class CacheError(InspectorError):
+    pass
+
+
+class OutputError(InspectorError):
     pass
 
 

@@ -25,6 +25,7 @@ from inspector.sources.base import Image, Layer
 from inspector.sources.registry.blobcache import BlobCache
 from inspector.sources.registry.blobs import open_blob, read_small_blob
 from inspector.sources.registry.client import RegistryClient, error_codes
+from inspector.sources.registry.pace import read_body
 from inspector.sources.registry.reference import RegistryRef
 
 #: the CNCF registry refuses larger manifests (registry.md §3.4)
@@ -82,7 +83,8 @@ class ManifestFetcher:
                 raise self._not_found(resp, where)
             if resp.status_code != 200:
                 raise FormatError(f"{where}: registry answered HTTP {resp.status_code} for the manifest")
-            data = resp.raw.read(MAX_MANIFEST + 1, decode_content=True)
+            data = read_body(resp, MAX_MANIFEST, window=self.client.options.timeout,
+                             what=f"{where}: manifest")
             header_digest = resp.headers.get("Docker-Content-Digest", "")
             content_type = resp.headers.get("Content-Type", "")
         if len(data) > MAX_MANIFEST:
@@ -99,7 +101,7 @@ class ManifestFetcher:
         return data, media_type, digest_of(data)
 
     def _not_found(self, resp, where: str) -> ImageNotFound:
-        codes = error_codes(resp)
+        codes = error_codes(resp, window=self.client.options.timeout)
         host = self.client.ref.host
         if "NAME_UNKNOWN" in codes:
             return ImageNotFound(f"repository {self.client.ref.path} not found on {host}",
