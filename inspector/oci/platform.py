@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inspector.errors import PlatformNotFound, InvalidReference
+from inspector.errors import InvalidReference, PlatformNotFound
 from inspector.oci.media_types import ATTESTATION_ANNOTATION
 
 _ARCH_ALIASES = {

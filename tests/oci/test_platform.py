@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.errors import PlatformNotFound, InvalidReference
+from inspector.errors import InvalidReference, PlatformNotFound
 from inspector.oci.platform import Platform, choose_manifest, is_attestation
 
 PARSE = [  # (name, --platform, normalised)
