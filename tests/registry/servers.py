@@ -3,8 +3,11 @@
 - ``RegistryProcess``: the CNCF distribution registry (``docker-registry serve``), any auth;
 - ``TokenServer``: a token service issuing real JWTs (RS256, ``x5c`` chain to a test CA),
   the Bearer flow Docker Hub and gcr.io use (distribution ``registry/auth/token``);
+- ``StaticRegistry``: the read side of the distribution API over blobs held in memory, for
+  documents the real registry would refuse to store (hostile manifests and configs);
 - ``FaultProxy``: forwards to a registry and injects faults (cut connections, statuses,
-  corrupted bytes, redirects, ignored Range), recording every request's headers.
+  corrupted bytes, redirects, redirect loops, ignored Range, headers then a stalled body,
+  a body trickled a byte at a time), recording every request's headers.
 """
 
 from __future__ import annotations
@@ -187,6 +190,71 @@ class TokenServer:
         self.server.shutdown()
 
 
+# --- a static, read-only registry ----------------------------------------------------------
+
+@dataclass
+class StaticState:
+    blobs: dict[str, bytes]  # digest → bytes (manifests, configs, layers)
+    tags: dict[str, str]  # tag → manifest digest
+    types: dict[str, str]  # manifest digest → Content-Type
+
+
+class _StaticHandler(BaseHTTPRequestHandler):
+    state: StaticState
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_HEAD(self) -> None:
+        self._handle(head=True)
+
+    def do_GET(self) -> None:
+        self._handle(head=False)
+
+    def _handle(self, *, head: bool) -> None:
+        path = urlsplit(self.path).path
+        if path == "/v2/":
+            return self._send(200, b"{}", {"Content-Type": "application/json"}, head)
+        kind, _, ref = path.rpartition("/")
+        digest = self.state.tags.get(ref, ref)
+        body = self.state.blobs.get(digest)
+        if body is None or not kind.startswith("/v2/"):
+            return self._send(404, json.dumps({"errors": [{"code": "MANIFEST_UNKNOWN"}]}).encode(),
+                              {"Content-Type": "application/json"}, head)
+        headers = {"Docker-Content-Digest": digest}
+        if kind.endswith("/manifests"):
+            headers["Content-Type"] = self.state.types.get(digest, "application/vnd.oci.image.manifest.v1+json")
+        start = 0
+        rng = self.headers.get("Range", "")
+        if rng.startswith("bytes=") and rng.endswith("-") and rng[6:-1].isdigit():
+            start = int(rng[6:-1])
+            headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+        self._send(206 if start else 200, body[start:], headers, head)
+
+    def _send(self, status: int, body: bytes, headers: dict, head: bool) -> None:
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+
+class StaticRegistry:
+    """Serves ``blobs`` for any repository name; ``tags`` name manifests."""
+
+    def __init__(self, blobs: dict[str, bytes], tags: dict[str, str],
+                 types: dict[str, str] | None = None) -> None:
+        self.state = StaticState(dict(blobs), dict(tags), dict(types or {}))
+        self.server, self.port = _serve(_StaticHandler, "127.0.0.1", self.state)
+        self.host = f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
 # --- fault-injecting proxy -----------------------------------------------------------------
 
 @dataclass
@@ -197,6 +265,12 @@ class Faults:
     status_always: list[tuple[str, int]] = field(default_factory=list)
     redirect_blobs_to: str | None = None  # base URL that serves the same blobs
     ignore_range: bool = False
+    redirect_loop: set[str] = field(default_factory=set)  # path parts answered 302 → themselves
+    #: path parts whose answer is headers then this many body bytes, then silence (until
+    #: the client hangs up or the proxy is reset)
+    stall_after: dict[str, int] = field(default_factory=dict)
+    #: path parts whose body is sent one byte every this many seconds
+    trickle: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -205,6 +279,8 @@ class ProxyState:
     faults: Faults = field(default_factory=Faults)
     requests: list[dict] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: set on reset/stop: stalled and trickling handlers give up
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 class _ProxyHandler(BaseHTTPRequestHandler):
@@ -232,6 +308,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             for part, status in faults.status_always:
                 if part in self.path:
                     return self._reply(status, {})
+            for part in faults.redirect_loop:
+                if part in self.path:
+                    return self._reply(302, {"Location": self.path})
         digest = self.path.rsplit("/", 1)[-1] if "/blobs/" in self.path else None
         if digest and faults.redirect_blobs_to and method == "GET":
             return self._reply(307, {"Location": faults.redirect_blobs_to + self.path})
@@ -258,6 +337,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if method == "HEAD":
             return
+        slow = self._slow_body(body)
+        if slow:
+            return
         if cut is not None:
             self.wfile.write(body[:cut])
             self.wfile.flush()
@@ -265,6 +347,29 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         self.wfile.write(body)
+
+    def _slow_body(self, body: bytes) -> bool:
+        """Serve the stall/trickle faults; True when one applied."""
+        faults, release = self.state.faults, self.state.release
+        stall = next((n for part, n in faults.stall_after.items() if part in self.path), None)
+        pause = next((t for part, t in faults.trickle.items() if part in self.path), None)
+        if stall is None and pause is None:
+            return False
+        self.close_connection = True
+        try:
+            if stall is not None:
+                self.wfile.write(body[:stall])
+                self.wfile.flush()
+                release.wait(60)  # bounded, so a broken test cannot hang the session
+                return True
+            for i in range(len(body)):
+                if release.wait(pause):
+                    break
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+        except OSError:  # the client gave up: that is the point
+            pass
+        return True
 
     def _reply(self, status: int, headers: dict) -> None:
         body = json.dumps({"errors": [{"code": "INJECTED", "message": "fault"}]}).encode()
@@ -289,6 +394,8 @@ class FaultProxy:
 
     def reset(self) -> None:
         with self.state.lock:
+            self.state.release.set()  # free handlers still stalling for the last test
+            self.state.release = threading.Event()
             self.state.faults = Faults()
             self.state.requests.clear()
 
@@ -296,6 +403,7 @@ class FaultProxy:
         return [r for r in self.state.requests if part in r["path"] and r["method"] == method]
 
     def stop(self) -> None:
+        self.state.release.set()
         self.server.shutdown()
 
 
