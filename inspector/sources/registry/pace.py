@@ -46,9 +46,9 @@ class Pace:
         if self.waited >= self.window:
             if self.got < MIN_BYTES_PER_SECOND * self.waited:
                 raise Stalled(f"{self.what}: the server sent {self.got} bytes in "
-                              f"{self.waited:.0f} s (slower than {MIN_BYTES_PER_SECOND} bytes/s)",
+                              f"{self.waited:.1f} s (slower than {MIN_BYTES_PER_SECOND} bytes/s)",
                               hint="the registry or network is stalling; retry later or raise "
-                                   "--timeout")
+                                   "--timeout", where=self.what)
             self.waited, self.got = 0.0, 0
         return data
 
@@ -70,5 +70,6 @@ def read_body(resp: requests.Response, limit: int, *, window: float, what: str) 
         raise
     except BROKEN as exc:
         raise TransportError(f"{what}: the connection broke while reading the response "
-                             f"({type(exc).__name__})", hint="check your network and retry") from exc
+                             f"({type(exc).__name__})", hint="check your network and retry",
+                             where=what) from exc
     return b"".join(chunks)
