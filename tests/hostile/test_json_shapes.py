@@ -18,7 +18,14 @@ import pytest
 from inspector.errors import FormatError
 from inspector.options import Options
 from inspector.sources.resolve import open_image
-from tests.builders import ImageSpec, make_layer, sha256, write_blobs, write_docker_archive, write_oci_layout
+from tests.builders import (
+    ImageSpec,
+    make_layer,
+    sha256,
+    write_blobs,
+    write_docker_archive,
+    write_oci_layout,
+)
 from tests.hostile.clirun import assert_one_line_error, export
 
 pytestmark = pytest.mark.timeout(60)

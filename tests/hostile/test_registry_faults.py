@@ -3,7 +3,7 @@ redirects, headers then silence, bodies trickled a byte at a time, and documents
 wrong shape all end as one ``RegistryError``/``FormatError`` line, in bounded time set by
 ``--timeout`` (small here so the tests are fast).
 
-The registry is ``servers.StaticRegistry`` (it serves documents the real registry would
+The registry is ``static_registry.StaticRegistry`` (it serves documents the real registry would
 refuse to store) behind ``servers.FaultProxy``, both on loopback.
 """
 
@@ -22,7 +22,8 @@ from inspector.sources.registry import open_registry
 from inspector.sources.registry import pace as pace_mod
 from tests.builders import OCI_MANIFEST, ImageSpec, build_image, make_layer, sha256
 from tests.hostile.clirun import assert_one_line_error, export
-from tests.registry.servers import FaultProxy, StaticRegistry
+from tests.registry.servers import FaultProxy
+from tests.registry.static_registry import StaticRegistry
 
 pytestmark = pytest.mark.timeout(120)
 
