@@ -341,8 +341,8 @@ class RegistryClient:
             raise AuthError(f"the {where} sent an oversized response")
         try:
             doc = json.loads(body)
-        except ValueError as exc:
-            raise AuthError(f"the {where} sent a response that is not JSON") from exc
+        except (ValueError, RecursionError) as exc:
+            raise AuthError(f"the {where} sent a response that is not JSON", where=realm_host) from exc
         return parse_token_response(doc, where=where)
 
     def _oauth_refresh(self, realm: str, params: list, creds) -> requests.Response:
