@@ -69,7 +69,7 @@ class Store:
         size = self.size(name)
         if size > limit:
             raise FormatError(f"{self.where}: {what or name} is {size} bytes, more than the "
-                              f"{limit} allowed", hint="this is not a plausible image document")
+                              f"{limit} allowed", hint="this is not a plausible image document", where=self.where)
         with self.open(name) as f:
             return f.read(size + 1)
 
@@ -79,7 +79,7 @@ class Store:
 
     def missing(self, name: str) -> ImageNotFound:
         return ImageNotFound(f"{self.where}: {name} is missing",
-                             hint="the layout or archive is incomplete; re-export the image")
+                             hint="the layout or archive is incomplete; re-export the image", where=self.where)
 
 
 class DirStore(Store):
@@ -207,7 +207,7 @@ class TarStore(Store):
         except tarfile.TarError as exc:
             self.close()
             raise FormatError(f"{where}: not a readable tar archive ({exc})",
-                              hint="give an OCI layout, an oci-archive or a docker save tarball") from exc
+                              hint="give an OCI layout, an oci-archive or a docker save tarball", where=where) from exc
 
     def _resolve(self, name: str) -> tarfile.TarInfo | None:
         name = normalize(name)
@@ -223,7 +223,7 @@ class TarStore(Store):
                 name = normalize(info.linkname)
             else:
                 return None
-        raise FormatError(f"{self.where}: {name} is a symlink loop")
+        raise FormatError(f"{self.where}: {name} is a symlink loop", where=self.where)
 
     def exists(self, name: str) -> bool:
         return self._resolve(name) is not None

@@ -47,7 +47,8 @@ class _HttpBody:
         if resp.status_code == 404:
             resp.close()
             raise ImageNotFound(f"{self.what} is missing from {self.client.ref.host}/{self.client.ref.path}",
-                                hint="the image is incomplete on the registry; try another tag")
+                                hint="the image is incomplete on the registry; try another tag",
+                                where=self.what, status=404)
         return resp
 
     def _open(self) -> None:
@@ -67,14 +68,14 @@ class _HttpBody:
         if resp.status_code != 200:
             resp.close()
             raise TransportError(f"{self.client.ref.host} answered HTTP {resp.status_code} "
-                                 f"for {self.what}")
+                                 f"for {self.what}", where=self.what, status=resp.status_code)
         length = resp.headers.get("Content-Length", "")
         encoding = resp.headers.get("Content-Encoding", "identity") or "identity"
         if length.isdigit() and self.size is not None and int(length) != self.size \
                 and encoding == "identity":
             resp.close()
             raise SizeMismatch(f"{self.what}: the registry sends {length} bytes, "
-                               f"the manifest says {self.size}")
+                               f"the manifest says {self.size}", where=self.what)
         # a 200 restarts from byte 0; what was already delivered is skipped below
         self.resp, self.stream_pos = resp, 0
 
