@@ -201,10 +201,13 @@ class TarStore(Store):
         try:
             with tarfile.open(fileobj=fileobj, mode="r:") as tar:
                 for info in tar:
+                    if info.size < 0:  # a hostile PAX size: tarfile would read backwards
+                        raise tarfile.TarError(f"member {info.name[:200]!r} has a negative size")
                     name = normalize(info.name)
                     if name:
                         self.members[name] = info
-        except tarfile.TarError as exc:
+        except (tarfile.TarError, ValueError, OverflowError, RecursionError) as exc:
+            # tarfile lets int conversions of hostile headers escape as ValueError/OverflowError
             self.close()
             raise FormatError(f"{where}: not a readable tar archive ({exc})",
                               hint="give an OCI layout, an oci-archive or a docker save tarball", where=where) from exc
