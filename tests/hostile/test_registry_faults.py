@@ -72,6 +72,8 @@ FAULTS = [  # (name, configure the proxy given the image, error class, named in 
     ("blob redirect loop", lambda f, img: f.redirect_loop.add(_blob_path(img, "layer")), TransportError, "loop"),
     ("redirect to an invalid URL", lambda f, img: f.status_once.append(
         ("/manifests/", 302, {"Location": "http://[::1"})), TransportError, "invalid answer"),
+    ("manifest: no answer at all", lambda f, img: f.silent.add(_blob_path(img, "manifest")),
+     TransportError, "timed out"),
     ("manifest: headers then silence", lambda f, img: f.stall_after.update(
         {_blob_path(img, "manifest"): 10}), TransportError, "manifest"),
     ("config: headers then silence", lambda f, img: f.stall_after.update(

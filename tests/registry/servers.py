@@ -206,6 +206,8 @@ class Faults:
     stall_after: dict[str, int] = field(default_factory=dict)
     #: path parts whose body is sent one byte every this many seconds
     trickle: dict[str, float] = field(default_factory=dict)
+    #: path parts answered with nothing at all: the connection stays open, silent
+    silent: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -246,6 +248,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             for part in faults.redirect_loop:
                 if part in self.path:
                     return self._reply(302, {"Location": self.path})
+            silent = any(part in self.path for part in faults.silent)
+        if silent:
+            self.close_connection = True
+            st.release.wait(60)  # bounded, so a broken test cannot hang the session
+            return
         digest = self.path.rsplit("/", 1)[-1] if "/blobs/" in self.path else None
         if digest and faults.redirect_blobs_to and method == "GET":
             return self._reply(307, {"Location": faults.redirect_blobs_to + self.path})
