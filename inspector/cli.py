@@ -202,6 +202,13 @@ def _analyze_many(references: list[str], options: Options):
         bar.finish()
 
 
+def _open_output(path: str | None):
+    """``(stream, must_close)`` for ``-o`` (``outfile``: written whole or not at all)."""
+    from inspector.outfile import open_output
+
+    return open_output(path)
+
+
 def _export(args: argparse.Namespace, options: Options) -> int:
     from inspector.outfile import output
     from inspector.report.export import write_export

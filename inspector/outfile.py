@@ -113,3 +113,37 @@ def _umask() -> int:
 def _unlink(path: str) -> None:
     with contextlib.suppress(OSError):
         os.unlink(path)
+
+
+class PendingFile:
+    """``output()`` without a ``with`` block, for callers that ``write`` then ``close``:
+    ``close()`` puts the file in place; a failed ``write`` removes it and raises
+    ``OutputError`` (and the ``close()`` that follows does nothing)."""
+
+    def __init__(self, path: str, references: Sequence[str]) -> None:
+        self._context = output(path, references)
+        self._stream = self._context.__enter__()
+        self._open = True
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BaseException as exc:
+            self._open = False
+            self._context.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            self._context.__exit__(None, None, None)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def open_output(path: str | None, references: Sequence[str] = ()) -> tuple[TextIO, bool]:
+    """``(stream, must_close)``: stdout for no ``path``, else a ``PendingFile``."""
+    if not path or path == "-":
+        return sys.stdout, False
+    return PendingFile(path, references), True  # type: ignore[return-value]
