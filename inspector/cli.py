@@ -77,7 +77,7 @@ def _apply_source(reference: str, engine: str | None) -> str:
     """dive's ``--source``: a bare name becomes ``docker-daemon:`` / ``docker-archive:``."""
     from inspector.reference import split_transport
 
-    if not engine or split_transport(reference).transport not in ("registry", "path"):
+    if not engine or split_transport(reference).explicit:
         return reference
     if engine in ("docker", "podman"):
         return "docker-daemon:" + reference

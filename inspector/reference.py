@@ -39,6 +39,9 @@ class Transported:
     transport: str  # registry|docker-daemon|docker-archive|oci|oci-archive|sample|path
     rest: str  # what follows the prefix
     original: str
+    #: the user spelled the transport out (``docker://``, ``registry:``, ``-``, …): dive's
+    #: ``--source`` must not re-route it
+    explicit: bool = True
 
 
 def split_transport(reference: str) -> Transported:
@@ -60,8 +63,8 @@ def split_transport(reference: str) -> Transported:
                 raise InvalidReference(f"{reference!r}: nothing after {prefix!r}")
             return Transported(name, rest, reference)
     if os.path.exists(ref) or ref.startswith(("/", "./", "../", "~")):
-        return Transported("path", os.path.expanduser(ref), reference)
-    return Transported("registry", ref, reference)
+        return Transported("path", os.path.expanduser(ref), reference, explicit=False)
+    return Transported("registry", ref, reference, explicit=False)
 
 
 def _alias(ref: str) -> tuple[str, str] | None:

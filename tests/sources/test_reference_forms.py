@@ -37,6 +37,22 @@ def test_reference_spellings(name, reference, transport, rest):
     assert (t.transport, t.rest) == (transport, rest)
 
 
+SOURCE = [  # (name, reference, --source, what it becomes)
+    ("bare name to the engine", "app:1", "docker", "docker-daemon:app:1"),
+    ("bare name to podman", "app:1", "podman", "docker-daemon:app:1"),
+    ("bare path to an archive", "save.tar", "docker-archive", "docker-archive:save.tar"),
+    ("docker:// stays the registry", "docker://app:1", "docker", "docker://app:1"),
+    ("registry: stays the registry", "registry:me/app:1", "docker", "registry:me/app:1"),
+    ("oci: stays a layout", "oci:/x", "docker", "oci:/x"),
+    ("stdin stays stdin", "-", "docker-archive", "-"),
+]
+
+
+@pytest.mark.parametrize("name,reference,engine,result", SOURCE, ids=[s[0] for s in SOURCE])
+def test_dive_source_reroutes_only_bare_names(name, reference, engine, result):
+    assert cli._apply_source(reference, engine) == result
+
+
 @pytest.mark.parametrize("reference", ["oci-dir:", ""])
 def test_empty_reference_is_invalid(reference):
     with pytest.raises(InvalidReference):
