@@ -154,9 +154,10 @@ class DirStore(Store):
 class _Range(io.RawIOBase):
     """``size`` bytes of a file starting at ``offset``; reads through ``pread``."""
 
-    def __init__(self, pread, offset: int, size: int, on_close=None) -> None:
+    def __init__(self, pread, offset: int, size: int, on_close=None, *, where: str = "archive") -> None:
         super().__init__()
         self.pread, self.pos, self.end, self.on_close = pread, offset, offset + size, on_close
+        self.where = where
 
     def readable(self) -> bool:
         return True
@@ -168,7 +169,8 @@ class _Range(io.RawIOBase):
             return b""
         data = self.pread(n, self.pos)
         if not data:
-            raise FormatError("archive truncated while reading a member")
+            raise FormatError(f"{self.where}: truncated while reading a member",
+                              hint="the archive is incomplete; re-export the image", where=self.where)
         self.pos += len(data)
         return data
 
@@ -247,10 +249,11 @@ class TarStore(Store):
         if info is None:
             raise self.missing(name)
         if self.path is None:
-            return _Range(self._pread_shared, info.offset_data, info.size)
+            return _Range(self._pread_shared, info.offset_data, info.size, where=self.where)
         f = open(self.path, "rb")
         fd = f.fileno()
-        return _Range(lambda n, off: os.pread(fd, n, off), info.offset_data, info.size, on_close=f.close)
+        return _Range(lambda n, off: os.pread(fd, n, off), info.offset_data, info.size, on_close=f.close,
+                      where=self.where)
 
     def names(self) -> list[str]:
         return sorted(n for n in self.members if self._resolve(n) is not None)
