@@ -10,7 +10,7 @@
     inspector audit [IMAGE …] [--from FILE] [--catalog REGISTRY[/PREFIX]]
 
 Exit codes: 0 success, 1 an expected failure (one line on stderr, no traceback),
-2 usage error, 130 interrupted.
+2 usage error or an internal error (a bug: one line asking for a report), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ DEMO = ("sample:debian-12-slim", "sample:distroless-static")
 
 def _common(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("image access")
-    g.add_argument("--platform", default="linux/amd64", metavar="OS/ARCH[/VARIANT]",
-                   help="platform to choose from a multi-platform image (default linux/amd64)")
+    g.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
+                   help="platform to choose from a multi-platform image (default linux/amd64); "
+                        "given, an image for another platform is an error")
     g.add_argument("--tls-verify", dest="tls_verify", action="store_true", default=True,
                    help="verify registry TLS certificates (default)")
     g.add_argument("--no-tls-verify", dest="tls_verify", action="store_false",
@@ -46,6 +47,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--source", choices=("docker", "podman", "docker-archive"),
                    help="dive's spelling: where a bare NAME[:TAG] comes from")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    g.add_argument("--timeout", type=_seconds, default=30.0, metavar="SECONDS",
+                   help="registry connect and idle-read timeout (default 30)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -54,9 +67,10 @@ def _options(args: argparse.Namespace) -> Options:
 
         warnings.filterwarnings("ignore", message="Unverified HTTPS request")
     return Options(
-        platform=Platform.parse(args.platform), tls_verify=args.tls_verify,
+        platform=Platform.parse(args.platform or "linux/amd64"), tls_verify=args.tls_verify,
         ca_cert=args.ca_cert, anonymous=args.anonymous, cache_dir=args.cache_dir,
         no_cache=args.no_cache, quiet=args.quiet, engine=args.source,
+        platform_required=args.platform is not None, timeout=args.timeout,
     )
 
 
@@ -64,7 +78,7 @@ def _apply_source(reference: str, engine: str | None) -> str:
     """dive's ``--source``: a bare name becomes ``docker-daemon:`` / ``docker-archive:``."""
     from inspector.reference import split_transport
 
-    if not engine or split_transport(reference).transport not in ("registry", "path"):
+    if not engine or split_transport(reference).explicit:
         return reference
     if engine in ("docker", "podman"):
         return "docker-daemon:" + reference
@@ -156,6 +170,10 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except Exception as exc:  # a bug: still one line, never a traceback
+        print(f"inspector: internal error: {type(exc).__name__}: {exc} (please report this, with "
+              "the command line, at the project's issue tracker)", file=sys.stderr)
+        return 2
 
 
 def _analyze(reference: str, options: Options, memo=None, shared_bar=None):
@@ -197,31 +215,26 @@ def _analyze_many(references: list[str], options: Options):
 
 
 def _open_output(path: str | None):
-    if not path or path == "-":
-        return sys.stdout, False
-    try:
-        return open(path, "w", encoding="utf-8", newline="\n"), True
-    except OSError as exc:
-        raise InspectorError(f"cannot write {path}: {exc.strerror}") from exc
+    """``(stream, must_close)`` for ``-o`` (``outfile``: written whole or not at all)."""
+    from inspector.outfile import open_output
+
+    return open_output(path)
 
 
 def _export(args: argparse.Namespace, options: Options) -> int:
+    from inspector.outfile import output
     from inspector.report.export import write_export
 
-    analysis = _analyze(args.image, options)
-    try:
-        for warning in analysis.warnings:
-            if not warning.startswith("skipped member "):
-                print(f"inspector: warning: {warning}", file=sys.stderr)
-        out, close = _open_output(args.output)
+    with output(args.output, [args.image]) as out:
+        analysis = _analyze(args.image, options)
         try:
+            for warning in analysis.warnings:
+                if not warning.startswith("skipped member "):
+                    print(f"inspector: warning: {warning}", file=sys.stderr)
             write_export(analysis, out,
                          cache_dir=None if options.no_cache else options.resolved_cache_dir())
         finally:
-            if close:
-                out.close()
-    finally:
-        analysis.image.close()
+            analysis.image.close()
     if analysis.unsafe:
         # the export is written (nothing lost), but the image is malformed or hostile
         shown = "; ".join(analysis.unsafe[:3]) + (" …" if len(analysis.unsafe) > 3 else "")
@@ -233,18 +246,15 @@ def _export(args: argparse.Namespace, options: Options) -> int:
 
 
 def _compare(args: argparse.Namespace, options: Options) -> int:
+    from inspector.outfile import output
     from inspector.report.compare import render
 
     if len(args.images) < 2:
         raise InspectorError("compare needs at least two images")
-    result = _analyze_many(args.images, options)
-    out, close = _open_output(args.output)
-    try:
-        color = (not close and out.isatty() and "NO_COLOR" not in os.environ)
+    with output(args.output, args.images) as out:
+        result = _analyze_many(args.images, options)
+        color = out is sys.stdout and out.isatty() and "NO_COLOR" not in os.environ
         out.write(render(result, args.format, files=args.files, sort=args.sort, color=color))
-    finally:
-        if close:
-            out.close()
     return 0
 
 

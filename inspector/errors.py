@@ -2,7 +2,7 @@
 ``str(error)`` as one line and exits 1, the TUI shows it in a notification.
 
     InspectorError
-    ├── ReferenceError_          the image reference cannot be parsed or resolved
+    ├── InvalidReference         the image reference cannot be parsed or resolved
     ├── SourceError              the image cannot be found or opened
     │   ├── ImageNotFound        missing path, unknown tag, unknown image
     │   ├── PlatformNotFound     the index has no manifest for the requested platform
@@ -21,9 +21,13 @@
     │   └── TarError             malformed tar (bad checksum, truncated, oversized header)
     ├── CacheError               the on-disk cache cannot be used (never raised for corrupt
     │                            entries: those are discarded and rebuilt)
+    ├── OutputError              the report cannot be written (``-o``)
     └── Cancelled                the user cancelled a long operation
 
-Messages say what failed, where (image, layer, URL, path) and what to do.
+Messages say what failed, where (image, layer, URL, path) and what to do. Errors also
+carry that context as data, so callers and tests need not parse the wording: ``where``
+(the reference, layer, file or URL the error is about), ``field`` (the JSON field of a
+malformed document, ``FormatError``) and ``status`` (the HTTP status, ``RegistryError``).
 """
 
 from __future__ import annotations
@@ -32,17 +36,24 @@ from __future__ import annotations
 class InspectorError(Exception):
     """Base of every expected failure. ``str()`` is a one-line, user-facing message."""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, where: str | None = None,
+                 field: str | None = None, status: int | None = None) -> None:
         self.message = message
         self.hint = hint
+        #: what the error is about: a reference, layer digest, file path or URL
+        self.where = where
+        #: the offending field of a document (``FormatError``), as a dotted path
+        self.field = field
+        #: the HTTP status a registry answered (``RegistryError``), when there was one
+        self.status = status
         super().__init__(message)
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
 
-class ReferenceError_(InspectorError):
-    """The image reference cannot be parsed."""
+class InvalidReference(InspectorError):
+    """The image reference (or platform) cannot be parsed."""
 
 
 class SourceError(InspectorError):
@@ -110,6 +121,10 @@ class TarError(LayerError):
 
 
 class CacheError(InspectorError):
+    pass
+
+
+class OutputError(InspectorError):
     pass
 
 

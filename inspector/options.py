@@ -20,6 +20,12 @@ class Options:
     quiet: bool = False
     #: dive's ``--source docker|podman|docker-archive`` (engine selection for bare names)
     engine: str | None = None
+    #: ``--platform`` was given: an image for another platform is an error, even when the
+    #: reference names a single-platform image (as skopeo)
+    platform_required: bool = False
+    #: registry network timeout in seconds (connect, and idle while reading); blob bodies
+    #: must also keep up a minimum rate (``sources.registry.client``)
+    timeout: float = 30.0
     cancel: threading.Event = field(default_factory=threading.Event)
 
     def resolved_cache_dir(self) -> Path:

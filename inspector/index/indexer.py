@@ -72,7 +72,7 @@ def index_layer(layer: Layer, *, position: int = 0,
         try:
             raw = layer.open_compressed()
             if not (isinstance(raw, VerifyingReader) and raw.digest == layer.digest):
-                raw = verifying(raw, layer.digest, layer.compressed_size or None, what=what,
+                raw = verifying(raw, layer.digest, layer.compressed_size, what=what,
                                 on_bytes=count_compressed)
             else:
                 raw.on_bytes = count_compressed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inspector.errors import PlatformNotFound, ReferenceError_
+from inspector.errors import InvalidReference, PlatformNotFound
 from inspector.oci.media_types import ATTESTATION_ANNOTATION
 
 _ARCH_ALIASES = {
@@ -33,7 +33,7 @@ class Platform:
     def parse(cls, text: str) -> Platform:
         parts = [p for p in text.strip().lower().split("/")]
         if not 2 <= len(parts) <= 3 or not all(parts):
-            raise ReferenceError_(
+            raise InvalidReference(
                 f"invalid platform {text!r}", hint="use OS/ARCH[/VARIANT], e.g. linux/arm64"
             )
         return cls(*parts).normalized()

@@ -17,6 +17,7 @@ import io
 import os
 import posixpath
 import shutil
+import stat
 import tempfile
 import threading
 from pathlib import Path
@@ -68,7 +69,7 @@ class Store:
         size = self.size(name)
         if size > limit:
             raise FormatError(f"{self.where}: {what or name} is {size} bytes, more than the "
-                              f"{limit} allowed", hint="this is not a plausible image document")
+                              f"{limit} allowed", hint="this is not a plausible image document", where=self.where)
         with self.open(name) as f:
             return f.read(size + 1)
 
@@ -78,42 +79,85 @@ class Store:
 
     def missing(self, name: str) -> ImageNotFound:
         return ImageNotFound(f"{self.where}: {name} is missing",
-                             hint="the layout or archive is incomplete; re-export the image")
+                             hint="the layout or archive is incomplete; re-export the image", where=self.where)
 
 
 class DirStore(Store):
+    """Files of a directory. Only regular files inside it are read: a name that is (or
+    resolves through a symlink to) something outside the directory, a FIFO, a device or a
+    directory is refused without touching it, and messages never tell its size."""
+
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root)
+        self.real_root = os.path.realpath(root)
         self.where = str(root)
 
-    def _path(self, name: str) -> Path:
-        return self.root / normalize(name)
+    def _path(self, name: str) -> str | None:
+        """The real path of ``name`` if it is a regular file inside the directory; ``None``
+        when nothing is there; ``FormatError`` when something else is."""
+        path = os.path.join(self.real_root, normalize(name))
+        if not os.path.lexists(path):
+            return None
+        real = os.path.realpath(path)
+        if os.path.commonpath([real, self.real_root]) != self.real_root:
+            raise FormatError(f"{self.where}: {normalize(name)} points outside the directory",
+                              hint="the layout is hostile or damaged; re-export the image",
+                              where=self.where)
+        try:
+            mode = os.stat(real).st_mode
+        except FileNotFoundError:  # a dangling symlink
+            return None
+        if not stat.S_ISREG(mode):
+            raise self._not_regular(name)
+        return real
+
+    def _not_regular(self, name: str) -> FormatError:
+        return FormatError(f"{self.where}: {normalize(name)} is not a regular file",
+                           hint="blobs must be plain files; re-export the image", where=self.where)
 
     def exists(self, name: str) -> bool:
-        return self._path(name).is_file()
+        return self._path(name) is not None
 
     def size(self, name: str) -> int:
-        try:
-            return self._path(name).stat().st_size
-        except FileNotFoundError as exc:
-            raise self.missing(name) from exc
+        path = self._path(name)
+        if path is None:
+            raise self.missing(name)
+        return os.stat(path).st_size
 
     def open(self, name: str) -> BinaryIO:
-        try:
-            return open(self._path(name), "rb")
-        except (FileNotFoundError, IsADirectoryError) as exc:
+        path = self._path(name)
+        if path is None:
+            raise self.missing(name)
+        try:  # no symlink and no blocking open: the file may have changed since _path
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError as exc:
             raise self.missing(name) from exc
+        except OSError as exc:
+            raise self._not_regular(name) from exc
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise self._not_regular(name)
+        return os.fdopen(fd, "rb")
 
     def names(self) -> list[str]:
-        return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
+        found = []
+        for p in self.root.rglob("*"):
+            name = p.relative_to(self.root).as_posix()
+            try:
+                if self._path(name) is not None:
+                    found.append(name)
+            except FormatError:
+                continue
+        return sorted(found)
 
 
 class _Range(io.RawIOBase):
     """``size`` bytes of a file starting at ``offset``; reads through ``pread``."""
 
-    def __init__(self, pread, offset: int, size: int, on_close=None) -> None:
+    def __init__(self, pread, offset: int, size: int, on_close=None, *, where: str = "archive") -> None:
         super().__init__()
         self.pread, self.pos, self.end, self.on_close = pread, offset, offset + size, on_close
+        self.where = where
 
     def readable(self) -> bool:
         return True
@@ -125,7 +169,8 @@ class _Range(io.RawIOBase):
             return b""
         data = self.pread(n, self.pos)
         if not data:
-            raise FormatError("archive truncated while reading a member")
+            raise FormatError(f"{self.where}: truncated while reading a member",
+                              hint="the archive is incomplete; re-export the image", where=self.where)
         self.pos += len(data)
         return data
 
@@ -158,13 +203,16 @@ class TarStore(Store):
         try:
             with tarfile.open(fileobj=fileobj, mode="r:") as tar:
                 for info in tar:
+                    if info.size < 0:  # a hostile PAX size: tarfile would read backwards
+                        raise tarfile.TarError(f"member {info.name[:200]!r} has a negative size")
                     name = normalize(info.name)
                     if name:
                         self.members[name] = info
-        except tarfile.TarError as exc:
+        except (tarfile.TarError, ValueError, OverflowError, RecursionError) as exc:
+            # tarfile lets int conversions of hostile headers escape as ValueError/OverflowError
             self.close()
             raise FormatError(f"{where}: not a readable tar archive ({exc})",
-                              hint="give an OCI layout, an oci-archive or a docker save tarball") from exc
+                              hint="give an OCI layout, an oci-archive or a docker save tarball", where=where) from exc
 
     def _resolve(self, name: str) -> tarfile.TarInfo | None:
         name = normalize(name)
@@ -180,7 +228,7 @@ class TarStore(Store):
                 name = normalize(info.linkname)
             else:
                 return None
-        raise FormatError(f"{self.where}: {name} is a symlink loop")
+        raise FormatError(f"{self.where}: {name} is a symlink loop", where=self.where)
 
     def exists(self, name: str) -> bool:
         return self._resolve(name) is not None
@@ -201,10 +249,11 @@ class TarStore(Store):
         if info is None:
             raise self.missing(name)
         if self.path is None:
-            return _Range(self._pread_shared, info.offset_data, info.size)
+            return _Range(self._pread_shared, info.offset_data, info.size, where=self.where)
         f = open(self.path, "rb")
         fd = f.fileno()
-        return _Range(lambda n, off: os.pread(fd, n, off), info.offset_data, info.size, on_close=f.close)
+        return _Range(lambda n, off: os.pread(fd, n, off), info.offset_data, info.size, on_close=f.close,
+                      where=self.where)
 
     def names(self) -> list[str]:
         return sorted(n for n in self.members if self._resolve(n) is not None)
@@ -234,16 +283,37 @@ def _spool(stream: BinaryIO, tmp_dir: Path, *, where: str) -> str:
     return tmp
 
 
-def open_tar(path: str, tmp_dir: Path) -> TarStore:
-    """A ``TarStore`` over the file at ``path``; a gzip/zstd-compressed archive is spooled
-    once, decompressed, to ``tmp_dir`` (removed when the store is closed)."""
+def _open_archive(path: str) -> BinaryIO:
+    """Open an archive named on the command line. A FIFO or pipe (``/dev/stdin``, ``-``)
+    is opened without blocking (no writer: it reads as empty at once); devices are refused."""
     try:
-        f = open(path, "rb")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError as exc:
-        raise ImageNotFound(f"{path}: no such file", hint="check the path") from exc
-    except IsADirectoryError as exc:
+        raise ImageNotFound(f"{path}: no such file", hint="check the path", where=path) from exc
+    except OSError as exc:
+        raise ImageNotFound(f"{path}: cannot open ({exc.strerror})", where=path) from exc
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode):
+        os.close(fd)
         raise FormatError(f"{path}: is a directory, expected an archive",
-                          hint="use oci:DIR for an OCI layout directory") from exc
+                          hint="use oci:DIR for an OCI layout directory", where=path)
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        os.close(fd)
+        hint = ("pipe an archive in: cat image.tar | inspector export -"
+                if os.isatty(0) and path in ("/dev/stdin", "/proc/self/fd/0") else
+                "give an image archive file")
+        raise FormatError(f"{path}: is a device, not an archive", hint=hint, where=path)
+    os.set_blocking(fd, True)  # a pipe with a writer now blocks for data, as it should
+    return os.fdopen(fd, "rb")
+
+
+def open_tar(path: str, tmp_dir: Path) -> TarStore:
+    """A ``TarStore`` over the file at ``path``; a gzip/zstd-compressed archive, or a pipe,
+    is spooled once, decompressed, to ``tmp_dir`` (removed when the store is closed)."""
+    f = _open_archive(path)
+    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+        with f:  # a pipe is never seekable: always spooled, then done with
+            return open_tar_fileobj(f, tmp_dir, where=path)
     kind = sniff(f.read(8))
     f.seek(0)
     if kind == "tar":

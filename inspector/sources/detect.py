@@ -26,18 +26,18 @@ def open_path(path: str, options: Options, *, reference: str) -> Image:
     one per platform)."""
     if not os.path.exists(path):
         raise ImageNotFound(f"{path}: no such file or directory",
-                            hint="give an existing path, or a registry reference like debian:12-slim")
+                            hint="give an existing path, or a registry reference like debian:12-slim", where=path)
     if os.path.isdir(path):
         store = DirStore(path)
         if store.exists("oci-layout"):
             return open_layout(store, None, options, reference=reference, source="oci")
         if store.exists("manifest.json"):
             return open_docker_store(store, None, options, reference=reference, source="docker-archive")
-        raise FormatError(f"{path}: directory is not an image (no oci-layout or manifest.json)", hint=_WHAT)
+        raise FormatError(f"{path}: directory is not an image (no oci-layout or manifest.json)", hint=_WHAT, where=path)
     store = open_tar(path, options.resolved_cache_dir() / "tmp")
     if store.exists("manifest.json"):
         return open_docker_store(store, None, options, reference=reference, source="docker-archive")
     if store.exists("oci-layout"):
         return open_layout(store, None, options, reference=reference, source="oci-archive")
     store.close()
-    raise FormatError(f"{path}: archive holds neither manifest.json nor oci-layout", hint=_WHAT)
+    raise FormatError(f"{path}: archive holds neither manifest.json nor oci-layout", hint=_WHAT, where=path)

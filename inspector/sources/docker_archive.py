@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from inspector.errors import FormatError, ImageNotFound, PlatformNotFound
 from inspector.oci import media_types as mt
+from inspector.oci import schema
 from inspector.oci.platform import DEFAULT_PLATFORM, Platform, is_attestation
 from inspector.options import Options
 from inspector.sources.archive import DirStore, Store, normalize, open_tar, open_tar_fileobj
@@ -77,7 +78,7 @@ def select_item(items: list[dict], tag: str | None, *, where: str) -> dict:
     if tag is not None and tag.startswith("@") and tag[1:].isdigit():
         n = int(tag[1:])
         if n >= len(items):
-            raise ImageNotFound(f"{where}: no image @{n}; the archive holds {len(items)}")
+            raise ImageNotFound(f"{where}: no image @{n}; the archive holds {len(items)}", where=where)
         return items[n]
     if tag is not None:
         wanted = normalize_name(tag)
@@ -85,11 +86,11 @@ def select_item(items: list[dict], tag: str | None, *, where: str) -> dict:
             if any(normalize_name(t) == wanted for t in item.get("RepoTags") or []):
                 return item
         raise ImageNotFound(f"{where}: no image tagged {tag!r}; tags present: {tags_present()}",
-                            hint="give one of them, e.g. docker-archive:FILE:NAME:TAG")
+                            hint="give one of them, e.g. docker-archive:FILE:NAME:TAG", where=where)
     if len(items) == 1:
         return items[0]
     raise ImageNotFound(f"{where}: holds {len(items)} images; tags: {tags_present()}",
-                        hint="choose one with docker-archive:FILE:NAME:TAG or docker-archive:FILE:@N")
+                        hint="choose one with docker-archive:FILE:NAME:TAG or docker-archive:FILE:@N", where=where)
 
 
 def open_docker_archive(path: str, tag: str | None, options: Options, *, reference: str) -> Image:
@@ -118,21 +119,14 @@ def open_docker_store(store: Store, tag: str | None, options: Options, *, refere
         if not store.exists("manifest.json"):
             hint = ("it is an OCI layout: use oci-archive:" if store.exists("oci-layout")
                     else "expected the output of docker save")
-            raise FormatError(f"{store.where}: not a docker save archive (no manifest.json)", hint=hint)
-        items = json.loads(store.read("manifest.json", limit=MANIFEST_JSON_LIMIT))
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise FormatError(f"{store.where}: manifest.json is not a list of images")
+            raise FormatError(f"{store.where}: not a docker save archive (no manifest.json)", hint=hint, where=store.where)
+        items = schema.parse(store.read("manifest.json", limit=MANIFEST_JSON_LIMIT),
+                             schema.docker_manifest_json, where=f"{store.where}: manifest.json")
         item = select_item(items, tag, where=store.where)
-        config_name = item.get("Config")
-        if not isinstance(config_name, str) or not isinstance(item.get("Layers"), list):
-            raise FormatError(f"{store.where}: manifest.json entry without Config or Layers")
         image = None
         if store.exists("oci-layout") and store.exists("index.json"):
             image = _from_oci_layout(store, item, options, reference=reference, source=source)
         return image or _from_manifest_json(store, item, reference=reference, source=source)
-    except ValueError as exc:
-        store.close()
-        raise FormatError(f"{store.where}: manifest.json: malformed JSON ({exc})") from exc
     except BaseException:
         store.close()
         raise
@@ -154,14 +148,15 @@ def _manifests(layout: Layout) -> list[tuple[dict, str | None, list[str]]]:
             if not layout.store.exists(name):
                 found.append((e, p, [name]))
                 continue
-            doc = parse_json(layout.read_blob(e, what="manifest"), what=f"{layout.where}: {name}")
-            if mt.is_index(mt.sniff_manifest_type(doc)):
-                walk(doc.get("manifests") or [], p, depth + 1)
-            elif isinstance(doc.get("config"), dict):
+            kind, doc = schema.parse_manifest(layout.read_blob(e, what="manifest"),
+                                              where=f"{layout.where}: {name}")
+            if mt.is_index(kind):
+                walk(doc["manifests"], p, depth + 1)
+            elif mt.is_manifest(kind):
                 blobs = [doc["config"].get("digest")] + [d.get("digest") for d in doc.get("layers") or []]
                 missing = [layout.blob_name(b) for b in blobs if not layout.has_blob(b)]
                 found.append((e, p, missing))
-    walk(layout.index().get("manifests") or [], None, 0)
+    walk(layout.index()["manifests"], None, 0)
     return found
 
 
@@ -199,7 +194,7 @@ def _from_oci_layout(store: Store, item: dict, options: Options, *, reference: s
             raise PlatformNotFound(
                 f"{store.where}: the image for {wanted} was not exported completely; missing "
                 f"{', '.join(incomplete[0][:5])}",
-                hint=f"save the image with that platform's content, or use --platform {own_platform}")
+                hint=f"save the image with that platform's content, or use --platform {own_platform}", where=store.where)
     if own is None:
         return None
     if _consistent(layout, own, item):
@@ -235,7 +230,7 @@ def _from_manifest_json(store: Store, item: dict, *, reference: str, source: str
     names = [normalize(n) for n in item["Layers"]]
     if len(names) != len(diff_ids):
         raise FormatError(f"{store.where}: manifest.json lists {len(names)} layers but the config has "
-                          f"{len(diff_ids)} diff_ids", hint="the archive is inconsistent; re-export it")
+                          f"{len(diff_ids)} diff_ids", hint="the archive is inconsistent; re-export it", where=store.where)
     layers = [_layer(store, name, diff_id) for name, diff_id in zip(names, diff_ids, strict=True)]
     manifest = {
         "schemaVersion": 2,
@@ -256,13 +251,13 @@ def _layer(store: Store, name: str, diff_id: str) -> Layer:
     diff_id. Only a compressed file under another name is hashed here."""
     if not store.exists(name):
         raise ImageNotFound(f"{store.where}: layer file {name} named in manifest.json is missing",
-                            hint="the archive is incomplete; re-export the image")
+                            hint="the archive is incomplete; re-export the image", where=store.where)
     size = store.size(name)
     kind = sniff(store.head(name, 8))
     media_type = _SNIFFED_TYPES.get(kind)
     if media_type is None:
         from inspector.errors import UnsupportedMediaType
-        raise UnsupportedMediaType(f"{store.where}: layer {name} is {kind}-compressed, which is not supported")
+        raise UnsupportedMediaType(f"{store.where}: layer {name} is {kind}-compressed, which is not supported", where=store.where)
     m = _BLOB_NAME.match(name)
     if m:
         digest = "sha256:" + m[1]

@@ -11,11 +11,10 @@ OCI layout inside the tar.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
-import json
 import logging
 import os
-import re
 from dataclasses import dataclass
 
 from inspector.errors import (
@@ -27,6 +26,7 @@ from inspector.errors import (
     UnsupportedMediaType,
 )
 from inspector.oci import media_types as mt
+from inspector.oci import schema
 from inspector.oci.platform import Platform, choose_manifest, is_attestation
 from inspector.options import Options
 from inspector.sources.archive import DirStore, Store, open_tar
@@ -35,20 +35,13 @@ from inspector.sources.base import Image, Layer
 log = logging.getLogger(__name__)
 
 REF_NAME = "org.opencontainers.image.ref.name"
-#: digests we can name a blob file by and verify (image-spec descriptor.md §Digests)
-_DIGEST = re.compile(r"^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$")
 #: nested indexes followed before giving up (a cycle would otherwise never end)
 MAX_INDEX_DEPTH = 8
 
 
-def parse_json(data: bytes, *, what: str) -> dict:
-    try:
-        doc = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise FormatError(f"{what}: malformed JSON ({exc})", hint="the file is corrupt; re-export the image") from exc
-    if not isinstance(doc, dict):
-        raise FormatError(f"{what}: expected a JSON object, got {type(doc).__name__}")
-    return doc
+def parse_json(data: bytes, *, what: str, validator=schema.config) -> dict:
+    """A JSON document checked by one of ``oci.schema``'s validators (default: config)."""
+    return schema.parse(data, validator, where=what)
 
 
 def sha256(data: bytes) -> str:
@@ -81,9 +74,7 @@ class Layout:
 
     # --- blobs -----------------------------------------------------------------------
     def blob_name(self, digest: object) -> str:
-        if not isinstance(digest, str) or not _DIGEST.match(digest):
-            raise FormatError(f"{self.where}: invalid or unsupported digest {digest!r}",
-                              hint="only sha256 and sha512 digests can be verified")
+        schema.digest(digest, where=self.where, field="digest")
         alg, _, hexpart = digest.partition(":")
         return f"blobs/{alg}/{hexpart}"
 
@@ -98,30 +89,31 @@ class Layout:
         if "data" in desc:
             try:
                 data = base64.b64decode(desc["data"], validate=True)
-            except ValueError as exc:
-                raise FormatError(f"{self.where}: {what} {digest}: invalid embedded data") from exc
+            except (ValueError, TypeError, binascii.Error) as exc:
+                raise FormatError(f"{self.where}: {what} {digest}: invalid embedded data", where=self.where) from exc
         else:
             if not self.store.exists(name):
                 raise ImageNotFound(f"{self.where}: {what} blob {name} is missing",
-                                    hint="the layout is incomplete; re-export the image")
+                                    hint="the layout is incomplete; re-export the image", where=self.where)
             data = self.store.read(name, what=f"{what} {name}")
-        size = desc.get("size")
-        if isinstance(size, int) and size != len(data):
+        size = desc["size"]
+        if size != len(data):
             raise SizeMismatch(f"{self.where}: {what} {name} is {len(data)} bytes, its descriptor says {size}",
-                               hint="the blob is corrupt; re-export the image")
+                               hint="the blob is corrupt; re-export the image", where=self.where)
         alg = digest.partition(":")[0]
         got = f"{alg}:" + hashlib.new(alg, data).hexdigest()
         if got != digest:
             raise DigestMismatch(f"{self.where}: {what} {name} does not match its digest (content is {got})",
-                                 hint="the blob is corrupt; re-export the image")
+                                 hint="the blob is corrupt; re-export the image", where=self.where)
         return data
 
     # --- documents -------------------------------------------------------------------
     def check_layout_file(self) -> None:
         if not self.store.exists("oci-layout"):
             raise FormatError(f"{self.where}: not an OCI image layout (no oci-layout file)",
-                              hint="expected oci-layout, index.json and blobs/")
-        doc = parse_json(self.store.read("oci-layout"), what=f"{self.where}: oci-layout")
+                              hint="expected oci-layout, index.json and blobs/", where=self.where)
+        doc = parse_json(self.store.read("oci-layout"), what=f"{self.where}: oci-layout",
+                         validator=schema.layout_file)
         version = doc.get("imageLayoutVersion")
         if version != "1.0.0":
             log.warning("%s: unknown imageLayoutVersion %r; reading it as 1.0.0", self.where, version)
@@ -129,30 +121,27 @@ class Layout:
     def index(self) -> dict:
         if not self.store.exists("index.json"):
             raise FormatError(f"{self.where}: OCI layout without index.json",
-                              hint="the layout is incomplete; re-export the image")
-        doc = parse_json(self.store.read("index.json"), what=f"{self.where}: index.json")
-        if not isinstance(doc.get("manifests"), list):
-            raise FormatError(f"{self.where}: index.json has no manifests list")
-        return doc
+                              hint="the layout is incomplete; re-export the image", where=self.where)
+        return parse_json(self.store.read("index.json"), what=f"{self.where}: index.json",
+                          validator=schema.index)
 
     def resolve(self, desc: dict, wanted: Platform, *, platform: str | None = None, depth: int = 0) -> Chosen:
         """Follow ``desc`` through nested indexes (choosing ``wanted``) down to a manifest."""
         if depth > MAX_INDEX_DEPTH:
-            raise FormatError(f"{self.where}: indexes nested more than {MAX_INDEX_DEPTH} deep")
+            raise FormatError(f"{self.where}: indexes nested more than {MAX_INDEX_DEPTH} deep", where=self.where)
         declared = desc.get("mediaType")
         if declared in mt.SCHEMA1_TYPES:
             raise UnsupportedMediaType(schema1_message(self.where))
         data = self.read_blob(desc, what="manifest")
-        doc = parse_json(data, what=f"{self.where}: manifest {desc.get('digest')}")
-        kind = mt.sniff_manifest_type(doc)
+        kind, doc = schema.parse_manifest(data, where=f"{self.where}: manifest {desc.get('digest')}")
         if kind in mt.SCHEMA1_TYPES:
             raise UnsupportedMediaType(schema1_message(self.where))
         if kind is None:
             raise FormatError(f"{self.where}: {desc.get('digest')} is neither a manifest nor an index "
-                              "(ambiguous or unknown shape)")
+                              "(ambiguous or unknown shape)", where=self.where)
         if mt.is_index(kind):
-            children = [e for e in doc.get("manifests") or []
-                        if isinstance(e, dict) and (e.get("mediaType") is None
+            children = [e for e in doc["manifests"]
+                        if (e.get("mediaType") is None
                                                     or mt.is_index(e.get("mediaType"))
                                                     or mt.is_manifest(e.get("mediaType")))]
             # a nested index without a platform is not "linux/amd64": look inside it
@@ -173,7 +162,7 @@ class Layout:
             return self.resolve(child, wanted, platform=chosen_platform, depth=depth + 1)
         if not mt.is_manifest(kind):
             raise UnsupportedMediaType(f"{self.where}: {desc.get('digest')} has media type {kind}, "
-                                       "not an image manifest or index")
+                                       "not an image manifest or index", where=self.where)
         if platform is None and desc.get("platform"):
             platform = str(Platform.from_descriptor(desc["platform"]))
         return Chosen(desc, data, doc, platform)
@@ -181,21 +170,19 @@ class Layout:
     def image(self, chosen: Chosen, *, reference: str, source: str, closer=None) -> Image:
         """The ``Image`` for a resolved manifest: config read and verified; layers lazy."""
         manifest = chosen.doc
-        cfg_desc = manifest.get("config")
-        if not isinstance(cfg_desc, dict):
-            raise FormatError(f"{self.where}: manifest {chosen.descriptor.get('digest')} has no config")
+        cfg_desc = manifest["config"]  # validated by schema.manifest
         cfg_type = cfg_desc.get("mediaType")
         if cfg_type not in mt.CONFIG_TYPES:
             raise UnsupportedMediaType(
                 f"{self.where}: not a container image (config media type {cfg_type})",
-                hint="artifacts such as attestations, Helm charts or AI models cannot be inspected")
+                hint="artifacts such as attestations, Helm charts or AI models cannot be inspected", where=self.where)
         config_bytes = self.read_blob(cfg_desc, what="config")
         config = parse_json(config_bytes, what=f"{self.where}: config {cfg_desc.get('digest')}")
         diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
         descs = manifest.get("layers") or []
         if len(descs) != len(diff_ids):
             raise FormatError(f"{self.where}: manifest lists {len(descs)} layers but the config has "
-                              f"{len(diff_ids)} diff_ids", hint="the image is inconsistent; re-export it")
+                              f"{len(diff_ids)} diff_ids", hint="the image is inconsistent; re-export it", where=self.where)
         layers = [self.layer(d, diff_id, i) for i, (d, diff_id) in enumerate(zip(descs, diff_ids, strict=True))]
         return Image(
             reference=reference, source=source,
@@ -210,26 +197,24 @@ class Layout:
         media_type = desc.get("mediaType") or ""
         if mt.is_encrypted(media_type):
             raise UnsupportedMediaType(f"{self.where}: layer {index} is encrypted ({media_type})",
-                                       hint="encrypted layers cannot be inspected")
+                                       hint="encrypted layers cannot be inspected", where=self.where)
         if not mt.is_layer(media_type):
             raise UnsupportedMediaType(f"{self.where}: layer {index} has media type {media_type!r}, "
-                                       "not a filesystem layer", hint="this is not a container image")
+                                       "not a filesystem layer", hint="this is not a container image", where=self.where)
         name = self.blob_name(desc.get("digest"))
         urls = tuple(desc.get("urls") or ())
         present = self.store.exists(name)
         if not present and not urls:
             raise ImageNotFound(f"{self.where}: layer {index} blob {name} is missing",
-                                hint="the layout is incomplete; re-export the image")
-        size = desc.get("size")
-        if not isinstance(size, int):
-            size = self.store.size(name)
+                                hint="the layout is incomplete; re-export the image", where=self.where)
+        size = desc["size"]  # required and validated (schema.descriptor): always enforced
         store = self.store
 
         def opener():
             if not store.exists(name):
                 raise ImageNotFound(f"{store.where}: foreign layer {index} ({name}) is not in the "
                                     f"layout; it lives at {', '.join(urls)}",
-                                    hint="export the image with non-distributable layers included")
+                                    hint="export the image with non-distributable layers included", where=store.where)
             return store.open(name)
 
         return Layer(digest=desc["digest"], diff_id=diff_id, media_type=media_type,
@@ -251,16 +236,16 @@ def select_entry(index: dict, tag: str | None, wanted: Platform, *, where: str) 
         if not matches:
             tags = sorted({n for e in runnable if (n := (e.get("annotations") or {}).get(REF_NAME))})
             raise ImageNotFound(f"{where}: no image tagged {tag!r}; tags present: {', '.join(tags) or 'none'}",
-                                hint="give one of them after the path, e.g. oci:DIR:TAG")
+                                hint="give one of them after the path, e.g. oci:DIR:TAG", where=where)
         return matches[0] if len(matches) == 1 else choose_manifest(matches, wanted, where=where)
     if not runnable:
-        raise ImageNotFound(f"{where}: index.json lists no images")
+        raise ImageNotFound(f"{where}: index.json lists no images", where=where)
     if len(runnable) == 1:
         return runnable[0]
     names = sorted({(e.get("annotations") or {}).get(REF_NAME) or "<untagged>" for e in runnable})
     if len(names) > 1:
         raise ImageNotFound(f"{where}: holds {len(runnable)} images; tags: {', '.join(names)}",
-                            hint="choose one with oci:PATH:TAG")
+                            hint="choose one with oci:PATH:TAG", where=where)
     return choose_manifest(runnable, wanted, where=where)
 
 
@@ -280,10 +265,10 @@ def open_layout(store: Store, tag: str | None, options: Options, *, reference: s
 def open_oci(path: str, tag: str | None, options: Options, *, reference: str) -> Image:
     """``oci:PATH[:TAG]``: an OCI image layout directory."""
     if not os.path.exists(path):
-        raise ImageNotFound(f"{path}: no such directory", hint="check the path of the OCI layout")
+        raise ImageNotFound(f"{path}: no such directory", hint="check the path of the OCI layout", where=path)
     if not os.path.isdir(path):
         raise FormatError(f"{path}: is a file, not an OCI layout directory",
-                          hint=f"for a tar of a layout use oci-archive:{path}")
+                          hint=f"for a tar of a layout use oci-archive:{path}", where=path)
     return open_layout(DirStore(path), tag, options, reference=reference, source="oci")
 
 

@@ -3,7 +3,8 @@ from an index with ``oci.platform.choose_manifest``."""
 
 from __future__ import annotations
 
-from inspector.errors import ReferenceError_
+from inspector.errors import InvalidReference, PlatformNotFound
+from inspector.oci.platform import Platform, compatible
 from inspector.options import Options
 from inspector.reference import split_path_tag, split_transport
 from inspector.sources.base import Image
@@ -12,8 +13,33 @@ from inspector.sources.base import Image
 def open_image(reference: str, options: Options | None = None) -> Image:
     """Open ``reference`` (any form in ``inspector.reference``) as a single-platform image.
 
-    Nothing is read beyond manifests and config here: layers are opened lazily."""
+    Nothing is read beyond manifests and config here: layers are opened lazily. With
+    ``options.platform_required`` (``--platform`` given), an image for another platform is
+    ``PlatformNotFound`` even when the reference names a single-platform image (skopeo)."""
     options = options or Options()
+    image = _open(reference, options)
+    if options.platform_required:
+        try:
+            _check_platform(image, options.platform)
+        except BaseException:
+            image.close()
+            raise
+    return image
+
+
+def _check_platform(image: Image, wanted: Platform) -> None:
+    try:
+        got = Platform.parse(image.platform)
+    except InvalidReference:
+        got = None
+    if got is None or got not in compatible(wanted):
+        raise PlatformNotFound(
+            f"{image.reference}: the image is for {image.platform}, not {wanted}",
+            hint="it has no other platform; drop --platform to inspect it anyway",
+            where=image.reference)
+
+
+def _open(reference: str, options: Options) -> Image:
     t = split_transport(reference)
     if t.transport == "oci":
         from inspector.sources.oci_layout import open_oci
@@ -46,4 +72,4 @@ def open_image(reference: str, options: Options | None = None) -> Image:
         from inspector.sources.registry import open_registry
 
         return open_registry(t.rest, options, reference=reference)
-    raise ReferenceError_(f"unknown transport in {reference!r}")
+    raise InvalidReference(f"unknown transport in {reference!r}")

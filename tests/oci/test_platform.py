@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.errors import PlatformNotFound, ReferenceError_
+from inspector.errors import InvalidReference, PlatformNotFound
 from inspector.oci.platform import Platform, choose_manifest, is_attestation
 
 PARSE = [  # (name, --platform, normalised)
@@ -35,7 +35,7 @@ def test_parse(name, text, expected):
 
 @pytest.mark.parametrize("text", ["linux", "", "linux/", "/amd64", "linux/arm/v7/x", "linux//v7"])
 def test_parse_rejects(text):
-    with pytest.raises(ReferenceError_, match="OS/ARCH"):
+    with pytest.raises(InvalidReference, match="OS/ARCH"):
         Platform.parse(text)
 
 

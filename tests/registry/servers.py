@@ -3,8 +3,11 @@
 - ``RegistryProcess``: the CNCF distribution registry (``docker-registry serve``), any auth;
 - ``TokenServer``: a token service issuing real JWTs (RS256, ``x5c`` chain to a test CA),
   the Bearer flow Docker Hub and gcr.io use (distribution ``registry/auth/token``);
+- ``static_registry.StaticRegistry`` (its own module): documents the real registry would
+  refuse to store;
 - ``FaultProxy``: forwards to a registry and injects faults (cut connections, statuses,
-  corrupted bytes, redirects, ignored Range), recording every request's headers.
+  corrupted bytes, redirects, redirect loops, ignored Range, headers then a stalled body,
+  a body trickled a byte at a time), recording every request's headers.
 """
 
 from __future__ import annotations
@@ -200,6 +203,14 @@ class Faults:
     status_always: list[tuple[str, int]] = field(default_factory=list)
     redirect_blobs_to: str | None = None  # base URL that serves the same blobs
     ignore_range: bool = False
+    redirect_loop: set[str] = field(default_factory=set)  # path parts answered 302 → themselves
+    #: path parts whose answer is headers then this many body bytes, then silence (until
+    #: the client hangs up or the proxy is reset)
+    stall_after: dict[str, int] = field(default_factory=dict)
+    #: path parts whose body is sent one byte every this many seconds
+    trickle: dict[str, float] = field(default_factory=dict)
+    #: path parts answered with nothing at all: the connection stays open, silent
+    silent: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -208,6 +219,8 @@ class ProxyState:
     faults: Faults = field(default_factory=Faults)
     requests: list[dict] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: set on reset/stop: stalled and trickling handlers give up
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 class _ProxyHandler(BaseHTTPRequestHandler):
@@ -235,6 +248,14 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             for part, status in faults.status_always:
                 if part in self.path:
                     return self._reply(status, {})
+            for part in faults.redirect_loop:
+                if part in self.path:
+                    return self._reply(302, {"Location": self.path})
+            silent = any(part in self.path for part in faults.silent)
+        if silent:
+            self.close_connection = True
+            st.release.wait(60)  # bounded, so a broken test cannot hang the session
+            return
         digest = self.path.rsplit("/", 1)[-1] if "/blobs/" in self.path else None
         if digest and faults.redirect_blobs_to and method == "GET":
             return self._reply(307, {"Location": faults.redirect_blobs_to + self.path})
@@ -261,6 +282,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if method == "HEAD":
             return
+        slow = self._slow_body(body)
+        if slow:
+            return
         if cut is not None:
             self.wfile.write(body[:cut])
             self.wfile.flush()
@@ -268,6 +292,29 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         self.wfile.write(body)
+
+    def _slow_body(self, body: bytes) -> bool:
+        """Serve the stall/trickle faults; True when one applied."""
+        faults, release = self.state.faults, self.state.release
+        stall = next((n for part, n in faults.stall_after.items() if part in self.path), None)
+        pause = next((t for part, t in faults.trickle.items() if part in self.path), None)
+        if stall is None and pause is None:
+            return False
+        self.close_connection = True
+        try:
+            if stall is not None:
+                self.wfile.write(body[:stall])
+                self.wfile.flush()
+                release.wait(60)  # bounded, so a broken test cannot hang the session
+                return True
+            for i in range(len(body)):
+                if release.wait(pause):
+                    break
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+        except OSError:  # the client gave up: that is the point
+            pass
+        return True
 
     def _reply(self, status: int, headers: dict) -> None:
         body = json.dumps({"errors": [{"code": "INJECTED", "message": "fault"}]}).encode()
@@ -292,6 +339,8 @@ class FaultProxy:
 
     def reset(self) -> None:
         with self.state.lock:
+            self.state.release.set()  # free handlers still stalling for the last test
+            self.state.release = threading.Event()
             self.state.faults = Faults()
             self.state.requests.clear()
 
@@ -299,6 +348,7 @@ class FaultProxy:
         return [r for r in self.state.requests if part in r["path"] and r["method"] == method]
 
     def stop(self) -> None:
+        self.state.release.set()
         self.server.shutdown()
 
 

@@ -11,7 +11,7 @@ import stat
 import pytest
 import requests
 
-from inspector.errors import AuthError, ReferenceError_
+from inspector.errors import AuthError, InvalidReference
 from inspector.sources.registry import credentials
 from inspector.sources.registry.auth import (
     RegistryAuth,
@@ -88,7 +88,7 @@ BAD_REFERENCES = [
 
 @pytest.mark.parametrize("text", [r[1] for r in BAD_REFERENCES], ids=[r[0] for r in BAD_REFERENCES])
 def test_bad_references_are_one_clear_error(text):
-    with pytest.raises(ReferenceError_) as info:
+    with pytest.raises(InvalidReference) as info:
         parse(text)
     assert "invalid image reference" in str(info.value) and "\n" not in str(info.value)
 

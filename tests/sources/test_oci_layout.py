@@ -136,7 +136,7 @@ LAYOUT_ERRORS = [  # (name, how to break the layout, error, message pattern)
      "layer 1 blob blobs/sha256/[0-9a-f]+ is missing"),
     ("manifest size differs", lambda r, w: _patch_index(r, size=1), SizeMismatch, "its descriptor says 1"),
     ("path traversal digest", lambda r, w: _patch_index(r, digest="sha256:../../etc/passwd"), FormatError,
-     "invalid or unsupported digest"),
+     r"manifests\[0\]\.digest is not a valid sha256/sha512 digest"),
     ("schema1 manifest", lambda r, w: _replace_manifest(r, {"schemaVersion": 1, "fsLayers": []}), UnsupportedMediaType,
      "schema 1 is not supported"),
     ("ambiguous manifest", lambda r, w: _replace_manifest(r, {"schemaVersion": 2, "manifests": [], "layers": []}),
@@ -155,6 +155,8 @@ LAYOUT_ERRORS = [  # (name, how to break the layout, error, message pattern)
 def _patch_index(root: Path, **fields) -> None:
     index = json.loads((root / "index.json").read_text())
     index["manifests"][0].update(fields)
+    for key in [k for k, v in fields.items() if v is None]:  # None: drop the field
+        del index["manifests"][0][key]
     (root / "index.json").write_text(json.dumps(index))
 
 

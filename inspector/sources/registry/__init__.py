@@ -36,4 +36,4 @@ def open_registry(ref: str, options: Options, *, reference: str) -> Image:
         hint = local_engine_hint(ref, options)
         if hint is None:
             raise
-        raise type(exc)(exc.message, hint=hint) from exc
+        raise type(exc)(exc.message, hint=hint, where=exc.where, status=exc.status) from exc

@@ -132,7 +132,7 @@ def parse_token_response(body: dict, *, where: str, now: float | None = None,
         raise AuthError(f"{where}: token endpoint returned no token")
     try:
         lifetime = int(body.get("expires_in") or MIN_TOKEN_SECONDS)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # "expires_in": 1e999 is infinity
         lifetime = MIN_TOKEN_SECONDS
     lifetime = max(lifetime, MIN_TOKEN_SECONDS)
     now = time.monotonic() if now is None else now

@@ -16,18 +16,16 @@ import re
 import threading
 
 import requests
-import urllib3
 
 from inspector.errors import Cancelled, DigestMismatch, ImageNotFound, SizeMismatch, TransportError
 from inspector.sources.registry.blobcache import BlobCache, CacheWriter
 from inspector.sources.registry.client import BACKOFF_SECONDS, RegistryClient, _sleep
+from inspector.sources.registry.pace import BROKEN, Pace, Stalled
 from inspector.sources.streams import CHUNK, VerifyingReader
 
 #: reconnects per blob before giving up (each after a short backoff)
 MAX_RESUMES = 5
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
-_BROKEN = (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError,
-           requests.ConnectionError, ConnectionError, TimeoutError)
 
 
 class _HttpBody:
@@ -41,6 +39,7 @@ class _HttpBody:
         self.resumes = 0
         self.cancel: threading.Event = client.options.cancel
         self.ranges_sent = 0  # for tests
+        self.pace = Pace(client.options.timeout, what=what)
 
     def _get(self, headers: dict) -> requests.Response:
         resp = self.client.request("GET", self.client.url(f"blobs/{self.digest}"), headers=headers,
@@ -48,7 +47,8 @@ class _HttpBody:
         if resp.status_code == 404:
             resp.close()
             raise ImageNotFound(f"{self.what} is missing from {self.client.ref.host}/{self.client.ref.path}",
-                                hint="the image is incomplete on the registry; try another tag")
+                                hint="the image is incomplete on the registry; try another tag",
+                                where=self.what, status=404)
         return resp
 
     def _open(self) -> None:
@@ -68,14 +68,14 @@ class _HttpBody:
         if resp.status_code != 200:
             resp.close()
             raise TransportError(f"{self.client.ref.host} answered HTTP {resp.status_code} "
-                                 f"for {self.what}")
+                                 f"for {self.what}", where=self.what, status=resp.status_code)
         length = resp.headers.get("Content-Length", "")
         encoding = resp.headers.get("Content-Encoding", "identity") or "identity"
         if length.isdigit() and self.size is not None and int(length) != self.size \
                 and encoding == "identity":
             resp.close()
             raise SizeMismatch(f"{self.what}: the registry sends {length} bytes, "
-                               f"the manifest says {self.size}")
+                               f"the manifest says {self.size}", where=self.what)
         # a 200 restarts from byte 0; what was already delivered is skipped below
         self.resp, self.stream_pos = resp, 0
 
@@ -87,8 +87,8 @@ class _HttpBody:
             if self.resp is None:
                 self._open()
             try:
-                data = self.resp.raw.read(n, decode_content=False)
-            except _BROKEN as exc:
+                data = self.pace.read(self.resp.raw, n, decode_content=False)
+            except (Stalled, *BROKEN) as exc:  # slow, idle or cut: resume with Range
                 self._reconnect(exc)
                 continue
             if not data:
@@ -107,10 +107,14 @@ class _HttpBody:
 
     def _reconnect(self, exc: Exception | None) -> None:
         self.close()
+        self.pace = Pace(self.client.options.timeout, what=self.what)
         self.resumes += 1
         if self.resumes > MAX_RESUMES:
-            raise TransportError(f"download of {self.what} from {self.client.ref.host} kept breaking "
-                                 f"(at byte {self.offset})", hint="check your network and retry") from exc
+            why = str(exc) if isinstance(exc, Stalled) else "the connection kept breaking"
+            raise TransportError(f"download of {self.what} from {self.client.ref.host} failed "
+                                 f"after {MAX_RESUMES} retries at byte {self.offset}: {why}",
+                                 hint="check your network and retry; --timeout sets the patience",
+                                 where=self.what) from exc
         _sleep(BACKOFF_SECONDS * self.resumes, self.cancel)
 
     def close(self) -> None:

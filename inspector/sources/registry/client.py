@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from inspector.errors import AuthError, Cancelled, RateLimited, TransportError
 from inspector.options import Options
@@ -31,10 +32,11 @@ from inspector.sources.registry.auth import (
     parse_token_response,
     pick_challenge,
 )
+from inspector.sources.registry.pace import read_body
 from inspector.sources.registry.reference import RegistryRef, is_loopback_host
 
-#: (connect, read) timeouts in seconds; requests has none by default
-TIMEOUT = (15, 60)
+#: requests has no timeout by default: connect and read (idle) timeouts are both
+#: ``Options.timeout`` (``--timeout``); bodies also keep a minimum rate (``pace``)
 #: attempts for 5xx/408/connection errors; backoff doubles from BACKOFF_SECONDS
 MAX_ATTEMPTS = 4
 BACKOFF_SECONDS = 0.5
@@ -66,13 +68,16 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def error_codes(resp: requests.Response) -> list[str]:
-    """The distribution error codes in a response body (``NAME_UNKNOWN``, …)."""
+def error_codes(resp: requests.Response, *, window: float = 30.0) -> list[str]:
+    """The distribution error codes in a response body (``NAME_UNKNOWN``, …); none when
+    the body is unreadable, too slow (``window``: see ``pace``) or not the usual JSON."""
     try:
-        body = resp.raw.read(MAX_ERROR_BODY, decode_content=True) if resp.raw else resp.content
+        body = (read_body(resp, MAX_ERROR_BODY, window=window, what="error body")
+                if resp.raw else resp.content)
         doc = json.loads(body)
         return [str(e.get("code", "")) for e in doc.get("errors") or [] if isinstance(e, dict)]
-    except (ValueError, AttributeError, TypeError, OSError, requests.RequestException):
+    except (ValueError, AttributeError, TypeError, OSError, requests.RequestException,
+            TransportError, RecursionError):
         return []
 
 
@@ -84,6 +89,7 @@ class RegistryClient:
         self.options = options
         self.session_factory = session_factory
         self.verify: bool | str = str(options.ca_cert) if options.ca_cert else options.tls_verify
+        self.timeout = (options.timeout, options.timeout)  # (connect, idle read), seconds
         self._local = threading.local()
         self._lock = threading.RLock()  # token fetch reads credentials under it
         self._tokens: dict[str, Token] = {}
@@ -164,7 +170,7 @@ class RegistryClient:
                 raise Cancelled()
             try:
                 resp = self.session.request(method, url, headers=headers, auth=auth, stream=stream,
-                                            timeout=TIMEOUT, verify=self.verify,
+                                            timeout=self.timeout, verify=self.verify,
                                             allow_redirects=allow_redirects)
             except requests.exceptions.SSLError as exc:
                 raise TransportError(
@@ -174,9 +180,19 @@ class RegistryClient:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt == MAX_ATTEMPTS or _is_dns_failure(exc):
                     raise TransportError(_connection_message(host, exc, attempt),
-                                         hint="check the registry name and your network") from exc
+                                         hint="check the registry name and your network",
+                                         where=_redact(url)) from exc
                 _sleep(BACKOFF_SECONDS * 2 ** (attempt - 1) * (1 + random.random() / 10), cancel)
                 continue
+            except requests.TooManyRedirects as exc:
+                raise TransportError(f"{host} redirected {method} {_redact(url)} in a loop",
+                                     hint="the registry or a proxy is misconfigured",
+                                     where=_redact(url)) from exc
+            except (requests.RequestException, urllib3.exceptions.HTTPError, ValueError) as exc:
+                # anything else requests/urllib3 raise on a hostile answer (bad Location,
+                # invalid headers, …) is still a failure talking to the registry
+                raise TransportError(f"{host} sent an invalid answer to {method} {_redact(url)} "
+                                     f"({type(exc).__name__})", where=_redact(url)) from exc
             if resp.status_code in RETRY_STATUSES and attempt < MAX_ATTEMPTS:
                 resp.close()
                 _sleep(BACKOFF_SECONDS * 2 ** (attempt - 1) * (1 + random.random() / 10), cancel)
@@ -185,7 +201,8 @@ class RegistryClient:
                 resp.close()
                 raise TransportError(f"{host} answered HTTP {resp.status_code} to {method} "
                                      f"{_redact(url)} {attempt} times",
-                                     hint="the registry is having trouble; try again later")
+                                     hint="the registry is having trouble; try again later",
+                                     where=_redact(url), status=resp.status_code)
             return resp
         raise AssertionError("unreachable")
 
@@ -221,7 +238,8 @@ class RegistryClient:
                     continue
                 raise RateLimited(
                     f"{self.ref.host} rate-limited {what} (HTTP 429{'; ' + limits if limits else ''})",
-                    hint="wait and retry later; logging in (docker login) raises the limit")
+                    hint="wait and retry later; logging in (docker login) raises the limit",
+                    where=what, status=429)
             return resp
 
     def _auth_header(self) -> str | None:
@@ -256,10 +274,12 @@ class RegistryClient:
         if creds:
             return AuthError(f"{self.ref.host} denied {what} (HTTP {status}) with the credentials "
                              f"from {creds.source}",
-                             hint="check them (docker login), or pass --anonymous for a public image")
+                             hint="check them (docker login), or pass --anonymous for a public image",
+                             where=what, status=status)
         return AuthError(f"{self.ref.host} denied {what} (HTTP {status}) to an anonymous client",
                          hint=f"the repository may be private or not exist; "
-                              f"run docker login {self.ref.domain} if you have access")
+                              f"run docker login {self.ref.domain} if you have access",
+                         where=what, status=status)
 
     def _token_for(self, scope: str) -> Token | None:
         with self._lock:
@@ -295,29 +315,34 @@ class RegistryClient:
                 resp = self._oauth_refresh(realm, params, creds)
             else:
                 auth = ((creds.username, creds.password) if creds and creds.username else None)
-                resp = self.session.get(realm, params=params, auth=auth or _NO_NETRC, timeout=TIMEOUT,
+                resp = self.session.get(realm, params=params, auth=auth or _NO_NETRC, timeout=self.timeout,
                                         verify=self.verify, allow_redirects=False, stream=True)
         except requests.exceptions.SSLError as exc:
             raise TransportError(f"TLS verification failed talking to {realm_host}",
                                  hint="pass --ca-cert FILE for a private CA") from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransportError(_connection_message(realm_host, exc, 1)) from exc
+            raise TransportError(_connection_message(realm_host, exc, 1), where=realm_host) from exc
+        except (requests.RequestException, urllib3.exceptions.HTTPError, ValueError) as exc:
+            raise TransportError(f"the {where} sent an invalid answer ({type(exc).__name__})",
+                                 where=realm_host) from exc
         with resp:
             if resp.status_code in (401, 403) and creds:
                 raise AuthError(f"the {where} rejected the credentials from {creds.source} "
                                 f"(HTTP {resp.status_code})",
                                 hint="they may be stale: run docker login again, or pass "
-                                     "--anonymous to pull a public image without them")
+                                     "--anonymous to pull a public image without them",
+                                where=realm_host, status=resp.status_code)
             if resp.status_code != 200:
                 raise AuthError(f"the {where} answered HTTP {resp.status_code}",
-                                hint="check the image name and your access to it")
-            body = resp.raw.read(MAX_TOKEN_BODY + 1, decode_content=True)
+                                hint="check the image name and your access to it",
+                                where=realm_host, status=resp.status_code)
+            body = read_body(resp, MAX_TOKEN_BODY, window=self.options.timeout, what=f"the {where}")
         if len(body) > MAX_TOKEN_BODY:
             raise AuthError(f"the {where} sent an oversized response")
         try:
             doc = json.loads(body)
-        except ValueError as exc:
-            raise AuthError(f"the {where} sent a response that is not JSON") from exc
+        except (ValueError, RecursionError) as exc:
+            raise AuthError(f"the {where} sent a response that is not JSON", where=realm_host) from exc
         return parse_token_response(doc, where=where)
 
     def _oauth_refresh(self, realm: str, params: list, creds) -> requests.Response:
@@ -326,14 +351,14 @@ class RegistryClient:
                 "client_id": "inspector"}
         form.update({k: v for k, v in params if k == "service"})
         form["scope"] = " ".join(v for k, v in params if k == "scope")
-        resp = self.session.post(realm, data=form, auth=_NO_NETRC, timeout=TIMEOUT,
+        resp = self.session.post(realm, data=form, auth=_NO_NETRC, timeout=self.timeout,
                                  verify=self.verify, allow_redirects=False, stream=True)
         if resp.status_code not in (404, 405):
             return resp
         resp.close()
         return self.session.get(realm, params=params,
                                 auth=(creds.username or "<token>", creds.identity_token),
-                                timeout=TIMEOUT, verify=self.verify, allow_redirects=False, stream=True)
+                                timeout=self.timeout, verify=self.verify, allow_redirects=False, stream=True)
 
 
 class _NoAuth(requests.auth.AuthBase):

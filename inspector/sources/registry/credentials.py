@@ -71,13 +71,18 @@ def lookup(domain: str) -> Credentials | None:
     if not isinstance(config, dict):
         return None
     key = auth_key(domain)
-    helpers = config.get("credHelpers") or {}
-    if isinstance(helpers, dict) and helpers.get(key):
-        return run_helper(helpers[key], key)
-    store = config.get("credsStore")
-    if store:
-        return run_helper(store, key)
-    return _from_auths(config.get("auths") or {}, key, path)
+    try:
+        helpers = config.get("credHelpers") or {}
+        if isinstance(helpers, dict) and helpers.get(key):
+            return run_helper(str(helpers[key]), key)
+        store = config.get("credsStore")
+        if store:
+            return run_helper(str(store), key)
+        return _from_auths(config.get("auths") or {}, key, path)
+    except (TypeError, AttributeError, ValueError) as exc:  # a field of the wrong shape
+        raise AuthError(f"cannot read docker credentials from {path}: unexpected "
+                        f"{type(exc).__name__} ({exc})",
+                        hint="fix the file or pass --anonymous", where=str(path)) from exc
 
 
 def _from_auths(auths: dict, key: str, path: Path) -> Credentials | None:

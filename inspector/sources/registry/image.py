@@ -9,7 +9,6 @@ the exact bytes received and checked against the digest asked for.
 from __future__ import annotations
 
 import hashlib
-import json
 
 from inspector.errors import (
     DigestMismatch,
@@ -19,12 +18,14 @@ from inspector.errors import (
     UnsupportedMediaType,
 )
 from inspector.oci import media_types as mt
+from inspector.oci import schema
 from inspector.oci.platform import Platform, choose_manifest
 from inspector.options import Options
 from inspector.sources.base import Image, Layer
 from inspector.sources.registry.blobcache import BlobCache
 from inspector.sources.registry.blobs import open_blob, read_small_blob
 from inspector.sources.registry.client import RegistryClient, error_codes
+from inspector.sources.registry.pace import read_body
 from inspector.sources.registry.reference import RegistryRef
 
 #: the CNCF registry refuses larger manifests (registry.md §3.4)
@@ -64,7 +65,7 @@ class ManifestFetcher:
             if resp.status_code != 200:  # a GET says why (HEAD has no error body)
                 return None
             digest = resp.headers.get("Docker-Content-Digest", "")
-        return digest if digest.startswith("sha256:") and len(digest) == 71 else None
+        return digest if schema.DIGEST.match(digest) else None
 
     def by_digest(self, digest: str, *, where: str) -> tuple[bytes, str, str]:
         data = self.cache.get_bytes(digest, MAX_MANIFEST)
@@ -81,49 +82,49 @@ class ManifestFetcher:
             if resp.status_code == 404:
                 raise self._not_found(resp, where)
             if resp.status_code != 200:
-                raise FormatError(f"{where}: registry answered HTTP {resp.status_code} for the manifest")
-            data = resp.raw.read(MAX_MANIFEST + 1, decode_content=True)
+                raise FormatError(f"{where}: registry answered HTTP {resp.status_code} for the manifest", where=where,
+                                  status=resp.status_code)
+            data = read_body(resp, MAX_MANIFEST, window=self.client.options.timeout,
+                             what=f"{where}: manifest")
             header_digest = resp.headers.get("Docker-Content-Digest", "")
             content_type = resp.headers.get("Content-Type", "")
         if len(data) > MAX_MANIFEST:
-            raise SizeMismatch(f"{where}: manifest larger than {MAX_MANIFEST} bytes")
+            raise SizeMismatch(f"{where}: manifest larger than {MAX_MANIFEST} bytes", where=where)
         media_type = _media_type(data, content_type, where)
         got = digest_of(data, expect or "sha256:")
         if expect and got != expect:
             raise DigestMismatch(f"{where}: manifest hashes to {got}, expected {expect}",
-                                 hint="the registry or a proxy altered it; do not trust this image")
+                                 hint="the registry or a proxy altered it; do not trust this image", where=where)
         if header_digest and ":" in header_digest:
             check = digest_of(data, header_digest) if header_digest.split(":")[0] in ("sha256", "sha512") else None
             if check and check != header_digest:
-                raise DigestMismatch(f"{where}: manifest hashes to {check}, registry says {header_digest}")
+                raise DigestMismatch(f"{where}: manifest hashes to {check}, registry says {header_digest}", where=where)
         return data, media_type, digest_of(data)
 
     def _not_found(self, resp, where: str) -> ImageNotFound:
-        codes = error_codes(resp)
+        codes = error_codes(resp, window=self.client.options.timeout)
         host = self.client.ref.host
         if "NAME_UNKNOWN" in codes:
             return ImageNotFound(f"repository {self.client.ref.path} not found on {host}",
-                                 hint="check the image name")
+                                 hint="check the image name", where=where, status=404)
         return ImageNotFound(f"{where}: no such tag or digest on {host}",
-                             hint="check the tag; list tags with skopeo list-tags")
+                             hint="check the tag; list tags with skopeo list-tags", where=where,
+                             status=404)
 
 
 def _media_type(data: bytes, content_type: str | None, where: str) -> str:
-    try:
-        doc = json.loads(data)
-    except ValueError as exc:
-        raise FormatError(f"{where}: manifest is not JSON") from exc
-    if not isinstance(doc, dict):
-        raise FormatError(f"{where}: manifest is not a JSON object")
+    """The manifest's media type; its shape is validated here (``oci.schema``)."""
     declared = (content_type or "").split(";")[0].strip()
-    if declared in mt.SCHEMA1_TYPES or doc.get("schemaVersion") == 1:
-        raise UnsupportedMediaType(f"{where}: schema 1 manifest", hint=SCHEMA1_HINT)
-    sniffed = mt.sniff_manifest_type(doc)
+    if declared in mt.SCHEMA1_TYPES:
+        raise UnsupportedMediaType(f"{where}: schema 1 manifest", hint=SCHEMA1_HINT, where=where)
+    sniffed, doc = schema.parse_manifest(data, where=f"{where}: manifest")
+    if sniffed in mt.SCHEMA1_TYPES:
+        raise UnsupportedMediaType(f"{where}: schema 1 manifest", hint=SCHEMA1_HINT, where=where)
     if sniffed is None:
-        raise FormatError(f"{where}: ambiguous manifest (has both manifests and layers)")
+        raise FormatError(f"{where}: ambiguous manifest (has both manifests and layers)", where=where)
     if doc.get("mediaType") and declared in (mt.INDEX_TYPES | mt.MANIFEST_TYPES) \
             and doc["mediaType"] != declared:
-        raise FormatError(f"{where}: manifest says {doc['mediaType']} but was served as {declared}")
+        raise FormatError(f"{where}: manifest says {doc['mediaType']} but was served as {declared}", where=where)
     return sniffed
 
 
@@ -137,24 +138,24 @@ def open_registry_image(ref: RegistryRef, options: Options, *, reference: str,
     for _ in range(MAX_NESTING):
         if not mt.is_index(media_type):
             break
-        doc = json.loads(data)
-        entry = choose_manifest(doc.get("manifests") or [], options.platform, where=where)
+        doc = schema.parse(data, schema.index, where=f"{where}: index")
+        entry = choose_manifest(doc["manifests"], options.platform, where=where)
         data, media_type, digest = fetcher.by_digest(entry["digest"], where=f"{where} ({entry['digest']})")
     if not mt.is_manifest(media_type):
-        raise UnsupportedMediaType(f"{where}: {media_type} is not an image manifest")
-    manifest = json.loads(data)
-    cfg = manifest.get("config") or {}
+        raise UnsupportedMediaType(f"{where}: {media_type} is not an image manifest", where=where)
+    manifest = schema.parse(data, schema.manifest, where=f"{where}: manifest")
+    cfg = manifest["config"]
     cfg_type = cfg.get("mediaType", "")
     if cfg_type not in mt.CONFIG_TYPES:
         kind = manifest.get("artifactType") or cfg_type or "unknown"
-        raise UnsupportedMediaType(f"{where}: not a container image (artifact type {kind})")
+        raise UnsupportedMediaType(f"{where}: not a container image (artifact type {kind})", where=where)
     config_bytes = read_small_blob(client, cache, cfg["digest"], cfg.get("size"), limit=MAX_CONFIG,
                                    what=f"config {cfg['digest']} of {where}")
-    config = json.loads(config_bytes)
+    config = schema.parse(config_bytes, schema.config, where=f"{where}: config {cfg['digest']}")
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
     descriptors = manifest.get("layers") or []
     if len(diff_ids) != len(descriptors):
-        raise FormatError(f"{where}: {len(descriptors)} layers but {len(diff_ids)} diff_ids in its config")
+        raise FormatError(f"{where}: {len(descriptors)} layers but {len(diff_ids)} diff_ids in its config", where=where)
     layers = [_layer(client, cache, d, diff_id, where) for d, diff_id in zip(descriptors, diff_ids, strict=True)]
     platform = Platform(str(config.get("os") or "linux"), str(config.get("architecture") or "amd64"),
                         str(config.get("variant") or "")).normalized()
@@ -164,11 +165,11 @@ def open_registry_image(ref: RegistryRef, options: Options, *, reference: str,
 
 
 def _layer(client: RegistryClient, cache: BlobCache, desc: dict, diff_id: str, where: str) -> Layer:
-    digest, size = desc["digest"], desc.get("size")
+    digest, size = desc["digest"], desc["size"]  # both validated by schema.manifest
     what = f"layer {digest} of {where}"
 
     def opener():
         return open_blob(client, cache, digest, size, what=what)
 
     return Layer(digest=digest, diff_id=diff_id, media_type=desc.get("mediaType", ""),
-                 compressed_size=int(size or 0), opener=opener, urls=tuple(desc.get("urls") or ()))
+                 compressed_size=size, opener=opener, urls=tuple(desc.get("urls") or ()))

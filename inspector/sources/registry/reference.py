@@ -12,7 +12,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from inspector.errors import ReferenceError_
+from inspector.errors import InvalidReference
 
 _ALNUM = r"[a-z0-9]+"
 _SEPARATOR = r"(?:[._]|__|[-]+)"
@@ -94,10 +94,10 @@ def is_loopback_host(hostname: str) -> bool:
         return False
 
 
-def _bad(text: str, why: str, hint: str | None = None) -> ReferenceError_:
-    return ReferenceError_(
+def _bad(text: str, why: str, hint: str | None = None) -> InvalidReference:
+    return InvalidReference(
         f"invalid image reference {text!r}: {why}",
-        hint=hint or "use [REGISTRY/]REPOSITORY[:TAG][@DIGEST], e.g. debian:12-slim",
+        hint=hint or "use [REGISTRY/]REPOSITORY[:TAG][@DIGEST], e.g. debian:12-slim", where=text,
     )
 
 
