@@ -69,8 +69,7 @@ def references(args: argparse.Namespace, options: Options) -> list[str]:
                   f"matching {args.tags!r}: {', '.join(listing.without_tags[:5])}"
                   + (" …" if len(listing.without_tags) > 5 else ""), file=sys.stderr)
         refs += listing.references
-    seen: set[str] = set()
-    return [r for r in refs if not (r in seen or seen.add(r))]
+    return list(dict.fromkeys(refs))  # first occurrence of each, in order
 
 
 def run(args: argparse.Namespace, options: Options, open_output) -> int:

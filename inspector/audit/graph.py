@@ -21,6 +21,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from inspector.audit.report import Row, row_from_analysis
 from inspector.errors import InspectorError
@@ -162,6 +163,7 @@ def image_task(reference: str, pinned: str, spec: dict, *outcomes: LayerOutcome)
         return Row(reference, error=failed[0])
     memo = LayerMemo()
     for outcome in outcomes:
+        assert outcome.index is not None  # an outcome without an error has its index
         memo._entries[outcome.diff_id] = outcome.index  # noqa: SLF001 - pre-filled memo
     options = _options(spec)
     try:
@@ -212,9 +214,9 @@ def run_executor(plan: Plan, spec: dict, executor: Executor,
                  progress: Progress | None = None) -> tuple[list[Row], dict[str, tuple]]:
     """Run the graph on a ``concurrent.futures`` executor: image tasks start as soon as
     their layers are indexed. Returns the rows (plan order) and per-layer stats."""
-    pending: dict[Future, tuple[str, object]] = {}
+    pending: dict[Future, str | int] = {}  # layer tasks → diff_id, image tasks → position
     for diff_id, (pinned, position) in plan.sources.items():
-        pending[executor.submit(layer_task, pinned, position, diff_id, spec)] = ("layer", diff_id)
+        pending[executor.submit(layer_task, pinned, position, diff_id, spec)] = diff_id
     waiting = {i: {la.diff_id for la in p.layers} for i, p in enumerate(plan.images)
                if p.error is None}
     outcomes: dict[str, LayerOutcome] = {}
@@ -227,27 +229,34 @@ def run_executor(plan: Plan, spec: dict, executor: Executor,
             del waiting[i]
             p = plan.images[i]
             args = [outcomes[la.diff_id] for la in p.layers]
-            pending[executor.submit(image_task, p.reference, p.pinned, spec, *args)] = ("image", i)
+            pending[executor.submit(image_task, p.reference, p.pinned, spec, *args)] = i
 
     start_ready()  # images with no layers
     while pending:
         done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
         for future in done:
-            kind, key = pending.pop(future)
-            if kind == "layer":
-                outcomes[key] = _result(future, lambda exc, k=key: LayerOutcome(k, error=exc))
+            key = pending.pop(future)
+            if isinstance(key, str):  # a layer task
+                outcomes[key] = _result(future, _failed_layer(key))
                 if progress:
                     progress("layer", len(outcomes), n_layers)
             else:
-                p = plan.images[key]
-                rows[key] = _result(future, lambda exc, p=p: Row(p.reference, error=exc))
+                rows[key] = _result(future, _failed_row(plan.images[key].reference))
                 if progress:
                     progress("image", len(rows), n_images)
         start_ready()
     return [rows[i] for i in range(n_images)], {d: stats(o) for d, o in outcomes.items()}
 
 
-def _result(future: Future, failed: Callable[[str], object]):
+def _failed_layer(diff_id: str) -> Callable[[str], LayerOutcome]:
+    return lambda message: LayerOutcome(diff_id, error=message)
+
+
+def _failed_row(reference: str) -> Callable[[str], Row]:
+    return lambda message: Row(reference, error=message)
+
+
+def _result(future, failed: Callable[[str], Any]) -> Any:
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - a bug in one task must not end the audit
@@ -289,13 +298,12 @@ def run_dask(plan: Plan, spec: dict, scheduler: str,
         for future in as_completed([*stat_futures, *image_futures], loop=client.loop):
             if future in stat_futures:
                 d = stat_futures[future]
-                layer_stats[d] = _result(future, lambda exc: (False, 0, exc))
+                layer_stats[d] = _result(future, lambda message: (False, 0, message))
                 if progress:
                     progress("layer", len(layer_stats), n_layers)
             else:
                 i = image_futures[future]
-                rows[i] = _result(future, lambda exc, i=i: Row(plan.images[i].reference,
-                                                                error=exc))
+                rows[i] = _result(future, _failed_row(plan.images[i].reference))
                 if progress:
                     progress("image", len(rows), n_images)
     return [rows[i] for i in range(len(plan.images))], layer_stats

@@ -5,7 +5,7 @@ paginated with ``Link: <…>; rel="next"``, registry.md §3.4), with the pull cr
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -37,10 +37,7 @@ def read_list(path: str) -> list[str]:
 class CatalogListing:
     references: list[str]
     repositories: int = 0
-    without_tags: list[str] = None  # repositories with no matching tag
-
-    def __post_init__(self) -> None:
-        self.without_tags = self.without_tags or []
+    without_tags: list[str] = field(default_factory=list)  # repositories, no matching tag
 
 
 def _client(domain: str, path: str, options: Options, scope: str):
