@@ -116,6 +116,8 @@ def _add_user(lib: Library, user: str) -> None:
 def _next_level(found: list[tuple[Library, Requester]], reader: FileReader,
                 by_name: dict[str, Library], result: Closure) -> list[tuple[Requester, list[str]]]:
     """Read and parse the libraries found at this level; their needs are the next level."""
+    if not found:
+        return []
     contents = reader.read_many([lib.real for lib, _ in found])
     level = []
     for lib, parent in found:
