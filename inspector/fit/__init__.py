@@ -23,8 +23,14 @@ from inspector.fit.entry import EntryResolver, FitError, config_argv, env_of
 from inspector.fit.files import FileReader, ImageFiles
 from inspector.fit.ldso import file_exists, search_path
 from inspector.fit.model import FitResult, LibraryRow
+from inspector.index.entries import FILE
 
 __all__ = ["FitError", "FitResult", "fit"]
+
+#: bytes of likely libraries read in the first pass over the layers (see ``prefetch``)
+PREFETCH_BYTES = 128 << 20
+PREFETCH_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
+                 "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib")
 
 
 def _package(analysis: Analysis, *paths: str) -> str | None:
@@ -36,6 +42,34 @@ def _package(analysis: Analysis, *paths: str) -> str | None:
     return None
 
 
+def prefetch(fs, entry: EntryResolver, argv: list[str], env: dict[str, str],
+             cap: int = PREFETCH_BYTES) -> list[str]:
+    """What the analysis will most likely read, so that one pass over each layer serves it:
+    the entrypoint, the ld.so.conf files, and the shared libraries in the usual
+    directories (up to ``cap`` bytes; the closure reads anything else level by level)."""
+    resolver = entry.resolver
+    out = []
+    hit = entry.lookup(argv[0]) if argv else None
+    real = resolver.resolve(hit[0]) if hit else None
+    if real:
+        out.append(real)
+    dirs = {resolver.directory(d) for d in PREFETCH_DIRS}
+    dirs |= {resolver.directory(d) for d in env.get("LD_LIBRARY_PATH", "").split(":") if d}
+    conf = resolver.directory("/etc/ld.so.conf.d")
+    total = 0
+    for path in fs.entries:
+        parent = path[:path.rfind("/")] or "/"
+        name = path[len(parent) + 1:]
+        if parent == conf or path == "/etc/ld.so.conf":
+            out.append(path)
+        elif parent in dirs and ".so" in name and fs.kind(path) == FILE:
+            total += fs.size(path)
+            if total > cap:
+                break
+            out.append(path)
+    return out
+
+
 def fit(current: Analysis, bases: list[Analysis], entrypoint: str | None = None,
         reader: FileReader | None = None) -> FitResult:
     """The verdict for ``current`` against each of ``bases`` (in the order given)."""
@@ -45,7 +79,10 @@ def fit(current: Analysis, bases: list[Analysis], entrypoint: str | None = None,
     cfg = config.get("config") or {}
     env = env_of(config)
     cwd = cfg.get("WorkingDir") or "/"
-    program = EntryResolver(fs, reader, env, cwd, what).resolve(config_argv(config, entrypoint))
+    argv = config_argv(config, entrypoint)
+    entry = EntryResolver(fs, reader, env, cwd, what)
+    reader.read_many(prefetch(fs, entry, argv, env))
+    program = entry.resolve(argv)
     try:
         elf = parse_elf(program.data, f"{what}: {program.path}")
     except ElfError as exc:

@@ -3,10 +3,10 @@ through the real tar walker and merge, and a reader serving the same bytes."""
 
 from __future__ import annotations
 
+from inspector.catalog.fspath import Resolver
 from inspector.fit.closure import closure
 from inspector.fit.elf import parse_elf
 from inspector.fit.ldso import file_exists, search_path
-from inspector.catalog.fspath import Resolver
 from tests.builders import Entry
 from tests.catalog.fsbuild import build_fs
 

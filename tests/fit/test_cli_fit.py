@@ -1,0 +1,160 @@
+"""``inspector fit`` end to end: the bundled samples' verdicts, the reports, and bad input
+(one line on stderr, exit 1, no traceback) on images written in the test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from inspector.cli import main
+from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
+from tests.fit.elfbuild import make_elf
+
+LIBC_DIR = "usr/lib/x86_64-linux-gnu"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(["fit", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> list[str]:
+    """One cache for the module: the samples' layers are indexed once, not per test."""
+    return ["--cache-dir", str(tmp_path_factory.mktemp("cache")), "-q"]
+
+
+SAMPLES = [
+    # (sample, chosen base, {candidate: verdict}, missing on the candidate that does not fit)
+    ("hello-debian", "distroless-static",
+     {"distroless-static": "fits", "distroless-base": "fits", "distroless-cc": "fits"}, {}),
+    ("hello-c-debian", "distroless-base",
+     {"distroless-static": "does not fit", "distroless-base": "fits", "distroless-cc": "fits"},
+     {"distroless-static": ["loader /lib64/ld-linux-x86-64.so.2", "libc.so.6"]}),
+    ("hello-cpp-debian", "distroless-cc",
+     {"distroless-static": "does not fit", "distroless-base": "fits if libraries are copied",
+      "distroless-cc": "fits"},
+     {"distroless-base": ["libstdc++.so.6", "libgcc_s.so.1"]}),
+]
+
+
+@pytest.mark.parametrize(("sample", "chosen", "verdicts", "missing"), SAMPLES,
+                         ids=[s[0] for s in SAMPLES])
+def test_bundled_samples_fit_the_base_they_need(capsys, cache, sample, chosen, verdicts, missing):
+    code, out, err = run(capsys, f"sample:{sample}", "--format", "json", *cache)
+    assert code == 0, err
+    r = json.loads(out)
+    assert r["chosen"]["label"] == chosen
+    assert {c["label"]: c["verdict"] for c in r["candidates"]} == verdicts
+    for label, names in missing.items():
+        cand = next(c for c in r["candidates"] if c["label"] == label)
+        assert cand["missing"] == names
+    s = r["savings"]
+    assert s["saved_bytes"] == s["current_bytes"] - s["result_bytes"] > 0
+    assert s["result_bytes"] == r["chosen"]["base_bytes"] + r["app_bytes"]
+    gone = {name for name, _files, _bytes in s["categories_gone"]}
+    assert {"shell", "package_manager", "core_utilities"} <= gone
+    assert r["app_roots"] == ["/app"]
+    assert "COPY --from=build /app /app" in r["dockerfile"]
+    assert "USER nonroot" in r["dockerfile"]
+    assert f'ENTRYPOINT ["/app/hello{"" if sample == "hello-debian" else sample[5:-7]}"]' \
+        in r["dockerfile"]
+
+
+def test_libraries_are_mapped_to_their_packages(capsys, cache):
+    code, out, _ = run(capsys, "sample:hello-cpp-debian", "--format", "json", *cache)
+    libs = {lib["name"]: lib for lib in json.loads(out)["libraries"]}
+    assert {n: lib["package"] for n, lib in libs.items()} == {
+        "ld-linux-x86-64.so.2": "libc6 (deb)", "libc.so.6": "libc6 (deb)",
+        "libm.so.6": "libc6 (deb)", "libstdc++.so.6": "libstdc++6 (deb)",
+        "libgcc_s.so.1": "libgcc-s1 (deb)"}
+    assert libs["libstdc++.so.6"]["needed_by"] == ["/app/hello-cpp"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_reports_name_the_verdict_and_the_dockerfile(capsys, cache, fmt):
+    code, out, _ = run(capsys, "sample:hello-c-debian", "--format", fmt, *cache)
+    assert code == 0
+    assert "Smallest base that fits: distroless-base" in out
+    assert "FROM gcr.io/distroless/base-debian12" in out
+    assert "distroless-static: does not fit (missing: loader /lib64/ld-linux-x86-64.so.2" in out
+    assert ("```dockerfile" in out) is (fmt == "markdown")
+
+
+def test_a_shell_entrypoint_fits_only_a_base_with_a_shell(capsys, cache):
+    code, out, _ = run(capsys, "sample:hello-debian", "--entrypoint", "/bin/sh", "--base",
+                       "sample:distroless-static-debug", "--format", "json", *cache)
+    r = json.loads(out)
+    assert {c["label"]: c["verdict"] for c in r["candidates"]} == {
+        "distroless-static": "does not fit", "distroless-base": "does not fit",
+        "distroless-cc": "does not fit", "distroless-static-debug": "fits"}
+    assert r["language"] == "shell"
+    assert any("runs a shell" in f for f in r["findings"])
+
+
+def _image(tmp_path: Path, files: dict, config: dict) -> str:
+    root = tmp_path / "layout"
+    write_oci_layout(root, [ImageSpec([make_layer(files)], ref_name="app",
+                                      config_extra={"config": config})])
+    return f"oci:{root}:app"
+
+
+def _exe(data: bytes) -> Entry:
+    return Entry("file", data, mode=0o755)
+
+
+GOOD = make_elf(needed=["libc.so.6"])
+BAD = [
+    ("no Entrypoint or Cmd", {"app/x": _exe(GOOD)}, {}, "has no Entrypoint or Cmd"),
+    ("entrypoint not in the image", {"app/x": _exe(GOOD)}, {"Entrypoint": ["/app/nope"]},
+     "the entrypoint /app/nope does not exist in the image"),
+    ("command not on PATH", {"app/x": _exe(GOOD)}, {"Cmd": ["nope"], "Env": ["PATH=/app"]},
+     "the entrypoint nope does not exist in the image on PATH (/app)"),
+    ("a directory", {"app/x/f": b"x"}, {"Entrypoint": ["/app/x"]}, "or a directory"),
+    ("a dangling symlink", {"app/x": Entry("symlink", target="/gone")},
+     {"Entrypoint": ["/app/x"]}, "dangling symlink"),
+    ("not ELF, not a script", {"app/x": _exe(b"\x00\x01binary blob")}, {"Entrypoint": ["/app/x"]},
+     "is neither an ELF program nor a #! script (starts with 00 01 62"),
+    ("an empty file", {"app/x": _exe(b"")}, {"Entrypoint": ["/app/x"]}, "(starts with empty)"),
+    ("truncated ELF", {"app/x": _exe(GOOD[:100])}, {"Entrypoint": ["/app/x"]},
+     "truncated ELF: program header"),
+    ("bogus program header offset", {"app/x": _exe(make_elf(phoff=1 << 40))},
+     {"Entrypoint": ["/app/x"]}, "is beyond the end of the file"),
+    ("bogus string table", {"app/x": _exe(make_elf(needed=["a"], strtab_addr=1 << 40))},
+     {"Entrypoint": ["/app/x"]}, "DT_STRTAB address"),
+    ("a script whose interpreter is missing", {"app/x": _exe(b"#!/usr/bin/nope\n")},
+     {"Entrypoint": ["/app/x"]}, "the entrypoint /usr/bin/nope does not exist"),
+    ("scripts that call each other", {"app/x": _exe(b"#!/app/y\n"), "app/y": _exe(b"#!/app/x\n")},
+     {"Entrypoint": ["/app/x"]}, "nested interpreters"),
+]
+
+
+@pytest.mark.parametrize(("name", "files", "config", "expected"), BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_one_clear_line(capsys, cache, tmp_path, name, files, config, expected):
+    code, out, err = run(capsys, _image(tmp_path, files, config), *cache)
+    assert code == 1
+    assert out == ""
+    assert expected in err
+    assert err.startswith("inspector: ") and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_a_dt_needed_loop_and_a_hostile_library_still_give_a_verdict(capsys, cache, tmp_path):
+    files = {
+        "lib64/ld-linux-x86-64.so.2": _exe(make_elf(interp=None, soname="ld-linux-x86-64.so.2")),
+        f"{LIBC_DIR}/libc.so.6": make_elf(interp=None, needed=["liba.so"], soname="libc.so.6"),
+        f"{LIBC_DIR}/liba.so": make_elf(interp=None, needed=["libc.so.6", "libbad.so"]),
+        f"{LIBC_DIR}/libbad.so": make_elf(interp=None, needed=["x"])[:90],
+        "app/x": _exe(GOOD),
+    }
+    code, out, err = run(capsys, _image(tmp_path, files, {"Entrypoint": ["/app/x"]}),
+                         "--format", "json", *cache)
+    assert code == 0
+    r = json.loads(out)
+    assert sorted(lib["name"] for lib in r["libraries"]) == [
+        "ld-linux-x86-64.so.2", "liba.so", "libbad.so", "libc.so.6"]
+    assert len(r["warnings"]) == 1 and "truncated ELF" in r["warnings"][0]
+    assert err.count("\n") == 1 and "warning:" in err
