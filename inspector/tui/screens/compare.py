@@ -20,8 +20,8 @@ from inspector.tui.bindings import SCREEN
 from inspector.tui.format import bar, human
 from inspector.tui.screens.base import LoadingScreen
 from inspector.tui.widgets.file_view import FileView
-from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.fit import FIT_DEMO, FitDemoAction
+from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.prompt import PromptScreen
 
 BAR_WIDTH = 14
