@@ -122,7 +122,7 @@ def fit(current: Analysis, bases: list[Analysis], entrypoint: str | None = None,
         env=[e for e in cfg.get("Env") or [] if not str(e).startswith("PATH=")],
         workdir=cfg.get("WorkingDir") or "",
         entrypoint=[entrypoint] if entrypoint else list(cfg.get("Entrypoint") or []),
-        cmd=[] if entrypoint else list(cfg.get("Cmd") or []))
+        cmd=[] if entrypoint else list(cfg.get("Cmd") or []), final_argv=program.final_argv)
     from inspector.fit.render import dockerfile
 
     result.dockerfile = dockerfile(result)

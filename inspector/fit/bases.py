@@ -71,9 +71,8 @@ def evaluate(base: Analysis, needs: Needs) -> Candidate:
     cand.base_files, cand.base_bytes = non_dir_count(base), fs.file_bytes
     passwd = fs.captured("/etc/passwd") or b""
     cand.nonroot = any(line.startswith(b"nonroot:") for line in passwd.splitlines())
-    script = [name for name, _ in needs.program.interpreters if posixpath.basename(name) != "env"]
-    if script:
-        _interpreter(script[-1], base, resolver, cand)
+    if needs.program.interpreter_needed:
+        _interpreter(needs.program.interpreter_needed, base, resolver, cand)
     else:
         _libraries(base, needs, exists, cand)
     copyable = all(m.startswith("lib:") for m in cand.missing)

@@ -51,6 +51,11 @@ class Program:
     interpreters: list[tuple[str, str]] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)  # script paths, outermost first
     findings: list[str] = field(default_factory=list)
+    #: the command line the ELF itself gets (``sh -c``'s words, ``python3 script args``)
+    final_argv: list[str] = field(default_factory=list)
+    #: the interpreter a new base must provide (a script's, or the shell that is the program);
+    #: None when an ELF runs on its own (also when ``sh -c`` only started it)
+    interpreter_needed: str | None = None
 
     @property
     def language(self) -> str | None:
@@ -144,6 +149,9 @@ class EntryResolver:
                     program.interpreters.append(("env", real))
                     return self._follow(rest, program, "env", depth + 1)
             program.path, program.data = real, data
+            program.final_argv = [path, *argv[1:]]
+            if program.scripts or language_of(real) == "shell" or language_of(path) == "shell":
+                program.interpreter_needed = name
             return
         if data.startswith(b"#!"):
             if depth >= MAX_DEPTH:
@@ -164,9 +172,10 @@ class EntryResolver:
                 program.findings.append(f"{real} starts with #!{line}: it needs {interp}, "
                                         "which no distroless image has; run the interpreter "
                                         "directly in ENTRYPOINT")
-                return self._follow(rest + [real], program, f"#! of {real}", depth + 1)
+                return self._follow(rest + [real, *argv[1:]], program, f"#! of {real}", depth + 1)
             program.interpreters.append((interp, ""))
-            return self._follow([interp, *words[1:2], real], program, f"#! of {real}", depth + 1)
+            return self._follow([interp, *words[1:2], real, *argv[1:]], program, f"#! of {real}",
+                                depth + 1)
         shown = data[:16].hex(" ") if data[:16] else "empty"
         raise FitError(f"{self.what}: {real} is neither an ELF program nor a #! script "
                        f"(starts with {shown})", hint="give the real program with --entrypoint")

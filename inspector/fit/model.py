@@ -82,6 +82,7 @@ class FitResult:
     workdir: str = ""
     entrypoint: list[str] = field(default_factory=list)
     cmd: list[str] = field(default_factory=list)
+    final_argv: list[str] = field(default_factory=list)  # what the ELF runs with
 
     def as_json(self) -> dict:
         out = asdict(self)

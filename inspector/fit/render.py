@@ -32,10 +32,9 @@ def dockerfile(r: FitResult) -> str:
         lines.append("USER nonroot")
     entry, cmd = r.entrypoint, r.cmd
     shell = r.language == "shell" or any(i.rsplit("/", 1)[-1] == "env" for i in r.interpreters)
-    if shell and r.chain:
+    if shell and r.final_argv:
         # the base has no shell and no env: run what they ran, directly
-        entry = [r.program] + _args_after(r)
-        cmd = []
+        entry, cmd = r.final_argv, []
     if entry:
         lines.append(f"ENTRYPOINT {json.dumps(entry)}")
     if cmd:
@@ -47,11 +46,6 @@ def _published(reference: str) -> str:
     from inspector.fit.bases import from_ref
 
     return from_ref(reference).removeprefix("sample:")
-
-
-def _args_after(r: FitResult) -> list[str]:
-    """The script a direct interpreter call needs (``python3 /app/main.py``)."""
-    return [r.chain[0][0]] if r.language not in (None, "shell") and r.chain else []
 
 
 def render(r: FitResult, fmt: str) -> str:

@@ -158,3 +158,47 @@ def test_a_dt_needed_loop_and_a_hostile_library_still_give_a_verdict(capsys, cac
         "ld-linux-x86-64.so.2", "liba.so", "libbad.so", "libc.so.6"]
     assert len(r["warnings"]) == 1 and "truncated ELF" in r["warnings"][0]
     assert err.count("\n") == 1 and "warning:" in err
+
+
+STATIC = make_elf(interp=None, dynamic=False, e_type=2)
+SHELL = make_elf(interp=None, dynamic=False, e_type=2)  # a static "dash"
+ENTRIES = [
+    # (name, files, config, program, needs, dockerfile ENTRYPOINT)
+    ("sh -c runs the real program: the shell is a finding, not a need",
+     {"bin/sh": _exe(SHELL), "app/x": _exe(STATIC)},
+     {"Entrypoint": ["/bin/sh", "-c", "exec /app/x --port 80"]},
+     "/app/x", None, ["/app/x", "--port", "80"]),
+    ("env VAR=1 program",
+     {"usr/bin/env": _exe(STATIC), "app/x": _exe(STATIC)},
+     {"Entrypoint": ["/usr/bin/env", "A=1", "/app/x"], "Cmd": ["serve"]},
+     "/app/x", None, ["/app/x", "serve"]),
+    ("a #! script through env keeps its arguments",
+     {"usr/bin/env": _exe(STATIC), "usr/bin/python3": _exe(STATIC),
+      "app/main.py": _exe(b"#!/usr/bin/env python3\nprint(1)\n")},
+     {"Entrypoint": ["/app/main.py"], "Cmd": ["--debug"]},
+     "/usr/bin/python3", "python3", ["/usr/bin/python3", "/app/main.py", "--debug"]),
+    ("a #! shell script needs its shell", {"bin/sh": _exe(SHELL),
+                                          "app/run": _exe(b"#!/bin/sh\nexec /app/x\n")},
+     {"Cmd": ["/app/run"]}, "/bin/sh", "/bin/sh", None),
+]
+
+
+@pytest.mark.parametrize(("name", "files", "config", "program", "needs", "entry"), ENTRIES,
+                         ids=[e[0] for e in ENTRIES])
+def test_entrypoint_forms(capsys, cache, tmp_path, name, files, config, program, needs, entry):
+    ref = _image(tmp_path, files, {"Env": ["PATH=/usr/bin:/bin"], **config})
+    extra = ["--base", "sample:distroless-static-debug"]
+    code, out, err = run(capsys, ref, "--format", "json", *extra, *cache)
+    assert code == 0, err
+    r = json.loads(out)
+    assert r["program"] == program
+    if entry is not None:
+        assert r["final_argv"] == entry
+    verdicts = {c["label"]: c["verdict"] for c in r["candidates"]}
+    if needs is None:  # a static program: every base fits, the smallest wins
+        assert r["chosen"]["label"] == "distroless-static"
+        assert f"ENTRYPOINT {json.dumps(entry)}" in r["dockerfile"]
+    else:
+        missing = next(c for c in r["candidates"] if c["label"] == "distroless-static")["missing"]
+        assert missing == [f"{'shell' if 'sh' in needs else 'interpreter'} {needs}"]
+        assert verdicts["distroless-static"] == "does not fit"
