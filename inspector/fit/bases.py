@@ -9,6 +9,7 @@ base fits once they are copied (listed, with where they go).
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
 
 from inspector.analysis import Analysis
@@ -140,6 +141,32 @@ def _libraries(base: Analysis, needs: Needs, exists, cand: Candidate) -> None:
         cand.copy_bytes += app_fs.size(lib.real) if lib.real in app_fs.entries else 0
     for m in closure.missing:
         cand.missing.append(f"{m.name} (not found in the image either)")
+    _glibc(base, needs, cand)
+
+
+def glibc_version(analysis: Analysis) -> tuple[int, ...] | None:
+    """The base's glibc (``libc6``/``glibc`` package) as (major, minor), if it has one."""
+    for pkg in analysis.catalog.packages:
+        if pkg.name in ("libc6", "glibc") and pkg.type in ("deb", "rpm"):
+            m = re.match(r"(\d+)\.(\d+)", pkg.version.split(":")[-1])
+            if m:
+                return int(m.group(1)), int(m.group(2))
+    return None
+
+
+def _glibc(base: Analysis, needs: Needs, cand: Candidate) -> None:
+    """Symbol versions: the program, its own libraries and the ones to copy need at most
+    the base's glibc (a program built on a newer distribution does not start)."""
+    have = glibc_version(base)
+    if have is None:
+        return
+    copied = {src for src, _ in cand.copy}
+    elves = [needs.elf] + [lib.elf for lib in needs.closure.libraries if lib.elf is not None
+                           and (lib.real in needs.app or lib.path in copied)]
+    wanted = max((v for e in elves if (v := e.glibc_needed())), default=None)
+    if wanted is not None and wanted > have:
+        want = ".".join(map(str, wanted))
+        cand.missing.append(f"glibc {want} (the base has {have[0]}.{have[1]})")
 
 
 def choose(candidates: list[Candidate]) -> Candidate | None:

@@ -20,6 +20,9 @@ PT_LOAD, PT_DYNAMIC, PT_INTERP = 1, 2, 3
 DT_NULL, DT_NEEDED, DT_STRTAB, DT_STRSZ = 0, 1, 5, 10
 DT_SONAME, DT_RPATH, DT_RUNPATH, DT_FLAGS_1 = 14, 15, 29, 0x6FFFFFFB
 DF_1_NODEFLIB = 0x800
+DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFE, 0x6FFFFFFF
+#: version records read at most (glibc programs: < 20 files, < 50 versions)
+MAX_VERSIONS = 1024
 ET_EXEC, ET_DYN = 2, 3
 #: program headers read at most (real files have < 20; PN_XNUM files are rejected)
 MAX_PHNUM = 4096
@@ -48,6 +51,15 @@ class ElfInfo:
     rpath: list[str] = field(default_factory=list)  # DT_RPATH, split on ':'
     runpath: list[str] = field(default_factory=list)  # DT_RUNPATH, split on ':'
     nodeflib: bool = False  # DF_1_NODEFLIB: the default directories are not searched
+    #: symbol versions needed, per file (DT_VERNEED): {"libc.so.6": ["GLIBC_2.34", …]}
+    versions: dict[str, list[str]] = field(default_factory=dict)
+
+    def glibc_needed(self) -> tuple[int, ...] | None:
+        """The highest ``GLIBC_x.y`` version this object needs (None: no glibc versions)."""
+        found = [tuple(int(n) for n in v[6:].split(".") if n.isdigit())
+                 for names in self.versions.values() for v in names
+                 if v.startswith("GLIBC_2")]
+        return max(found) if found else None
 
     @property
     def static(self) -> bool:
@@ -161,6 +173,7 @@ def _dynamic(r: _Reader, info: ElfInfo, bits: int, offset: int, filesz: int,
                        f"is beyond the end of the file ({len(r.data)} bytes)")
     tags: list[tuple[int, int]] = []
     strtab = None
+    verneed = verneednum = None
     for i in range(filesz // entsize):  # bounded by the segment: no loop can run away
         tag, val = r.unpack("WW", offset + i * entsize, f"dynamic entry {i}")
         if tag == DT_NULL:
@@ -169,6 +182,10 @@ def _dynamic(r: _Reader, info: ElfInfo, bits: int, offset: int, filesz: int,
             strtab = val
         elif tag == DT_FLAGS_1:
             info.nodeflib = bool(val & DF_1_NODEFLIB)
+        elif tag == DT_VERNEED:
+            verneed = val
+        elif tag == DT_VERNEEDNUM:
+            verneednum = val
         elif tag in (DT_NEEDED, DT_SONAME, DT_RPATH, DT_RUNPATH):
             tags.append((tag, val))
     if not tags:
@@ -195,3 +212,28 @@ def _dynamic(r: _Reader, info: ElfInfo, bits: int, offset: int, filesz: int,
             info.rpath.extend(p for p in text.split(":") if p)
         else:
             info.runpath.extend(p for p in text.split(":") if p)
+    if verneed is not None and verneednum:
+        _verneed(r, info, base, _file_offset(verneed, loads), verneednum)
+
+
+def _verneed(r: _Reader, info: ElfInfo, strtab: int, at: int | None, count: int) -> None:
+    """``Elf*_Verneed`` records and their ``Elf*_Vernaux`` names (same layout for 32/64)."""
+    if at is None or count > MAX_VERSIONS:
+        raise ElfError(f"{r.what}: bad ELF: DT_VERNEED is in no loaded segment or too long")
+    seen = 0
+    for _ in range(count):
+        _ver, cnt, vn_file, vn_aux, vn_next = r.unpack("HHIII", at, "version need record")
+        names = info.versions.setdefault(r.string(strtab + vn_file, "version file"), [])
+        aux = at + vn_aux
+        for _ in range(cnt):
+            seen += 1
+            if seen > MAX_VERSIONS:
+                raise ElfError(f"{r.what}: hostile ELF: more than {MAX_VERSIONS} symbol versions")
+            _hash, _flags, _other, name, vna_next = r.unpack("IHHII", aux, "version need entry")
+            names.append(r.string(strtab + name, "version name"))
+            if not vna_next:
+                break
+            aux += vna_next
+        if not vn_next:
+            break
+        at += vn_next

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from inspector.errors import InspectorError
 from inspector.fit.model import COPY, FITS, FitResult
 from inspector.report.sizes import human
 
@@ -19,6 +20,8 @@ def dockerfile(r: FitResult) -> str:
     lines = ["# A starting point, not a finished build: check the paths, the user, and what",
              "# the application reads or runs at run time (no shell, no package manager).",
              f"FROM {_published(r.reference)} AS build", f"FROM {c.from_ref}"]
+    if _published(r.reference) == "current-image":
+        lines.insert(2, f"# current-image: {r.reference} (load or push it under a name first)")
     for root in r.app_roots:
         lines.append(f"COPY --from=build {root} {root}")
     for src, dest in c.copy:
@@ -43,9 +46,21 @@ def dockerfile(r: FitResult) -> str:
 
 
 def _published(reference: str) -> str:
+    """A name ``FROM`` understands: the registry reference, a sample's name, or a
+    placeholder for an image that lives in an archive, a layout or an engine."""
     from inspector.fit.bases import from_ref
+    from inspector.reference import split_transport
 
-    return from_ref(reference).removeprefix("sample:")
+    ref = from_ref(reference)
+    if ref.startswith("sample:"):
+        return ref.removeprefix("sample:")
+    try:
+        transported = split_transport(ref)
+    except InspectorError:
+        return "current-image"
+    if transported.transport in ("registry", "docker-daemon"):
+        return transported.rest
+    return "current-image"
 
 
 def render(r: FitResult, fmt: str) -> str:
@@ -103,8 +118,11 @@ def _chosen(r: FitResult, out: list[str], item: str, h, md: bool) -> None:
     out.append(f"{item}result: {s.result_files:,} files, {human(s.result_bytes)} "
                f"(base {human(c.base_bytes)} + the application {human(r.app_bytes)}"
                + (f" + libraries {human(c.copy_bytes)}" if c.copy_bytes else "") + ")")
-    out.append(f"{item}now: {s.current_files:,} files, {human(s.current_bytes)}; saved: "
-               f"{s.saved_files:,} files, {human(s.saved_bytes)}")
+    if s.saved_bytes >= 0:
+        change = f"saved: {s.saved_files:,} files, {human(s.saved_bytes)}"
+    else:  # the image is already smaller than the base
+        change = f"grows by {-s.saved_files:,} files, {human(-s.saved_bytes)}"
+    out.append(f"{item}now: {s.current_files:,} files, {human(s.current_bytes)}; {change}")
     if s.categories_gone:
         out.append(f"{item}gone: " + ", ".join(f"{name} ({files:,} files, {human(size)})"
                                                 for name, files, size in s.categories_gone))

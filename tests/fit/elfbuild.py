@@ -58,3 +58,48 @@ def make_elf(*, interp: str | None = "/lib64/ld-linux-x86-64.so.2", needed=(), s
         phdrs += struct.pack("<IIQQQQQQ", ptype, 5, off, off, off, size, size, 8)
         phdrs += bytes(phentsize - PHDR) if phentsize > PHDR else b""
     return ehdr + phdrs[:PHDR * len(headers)] + interp_b + strings + dyn
+
+
+def with_verneed(data: bytes, file: str, versions: list[str]) -> bytes:
+    """``data`` (from ``make_elf``) plus DT_VERNEED records naming ``versions`` of ``file``:
+    appended after the file, with a new string table and dynamic section copied there
+    (the PT_LOAD, PT_DYNAMIC and DT_STRTAB are re-pointed)."""
+    import struct as s
+
+    old_phoff = s.unpack_from("<Q", data, 32)[0]
+    phnum = s.unpack_from("<H", data, 56)[0]
+    dyn_at = dyn_size = None
+    for i in range(phnum):
+        ptype, _f, off, _v, _p, filesz = s.unpack_from("<IIQQQQ", data, old_phoff + i * PHDR)
+        if ptype == PT_DYNAMIC:
+            dyn_at, dyn_size = off, filesz
+    entries = [s.unpack_from("<QQ", data, dyn_at + i * 16) for i in range(dyn_size // 16)]
+    strtab = next(v for t, v in entries if t == DT_STRTAB)
+    strsz = next(v for t, v in entries if t == DT_STRSZ)
+    strings = bytearray(data[strtab:strtab + strsz])
+    new_str_at = len(data)
+    file_off = len(strings)
+    strings += file.encode() + b"\0"
+    name_offs = []
+    for v in versions:
+        name_offs.append(len(strings))
+        strings += v.encode() + b"\0"
+    ver_at = new_str_at + len(strings)
+    ver = s.pack("<HHIII", 1, len(versions), file_off, 16, 0)
+    for i, off in enumerate(name_offs):
+        ver += s.pack("<IHHII", 0, 0, 2 + i, off, 16 if i < len(versions) - 1 else 0)
+    new_dyn_at = ver_at + len(ver)
+    body = [(t, v) for t, v in entries if t not in (0, DT_STRTAB, DT_STRSZ)]
+    body += [(DT_STRTAB, new_str_at), (DT_STRSZ, len(strings)),
+             (0x6FFFFFFE, ver_at), (0x6FFFFFFF, 1), (0, 0)]
+    dyn = b"".join(s.pack("<QQ", t, v) for t, v in body)
+    out = bytearray(data) + strings + ver + dyn
+    total = len(out)
+    for i in range(phnum):
+        at = old_phoff + i * PHDR
+        ptype = s.unpack_from("<I", out, at)[0]
+        if ptype == PT_LOAD:
+            s.pack_into("<QQ", out, at + 32, total, total)
+        elif ptype == PT_DYNAMIC:
+            s.pack_into("<QQQQQ", out, at + 8, new_dyn_at, new_dyn_at, new_dyn_at, len(dyn), len(dyn))
+    return bytes(out)

@@ -198,7 +198,30 @@ def test_entrypoint_forms(capsys, cache, tmp_path, name, files, config, program,
     if needs is None:  # a static program: every base fits, the smallest wins
         assert r["chosen"]["label"] == "distroless-static"
         assert f"ENTRYPOINT {json.dumps(entry)}" in r["dockerfile"]
+        # an image in a layout has no name FROM understands: a placeholder, explained
+        assert "FROM current-image AS build\n" in r["dockerfile"]
+        assert f"# current-image: {ref} " in r["dockerfile"]
     else:
         missing = next(c for c in r["candidates"] if c["label"] == "distroless-static")["missing"]
         assert missing == [f"{'shell' if 'sh' in needs else 'interpreter'} {needs}"]
         assert verdicts["distroless-static"] == "does not fit"
+
+
+def test_a_program_built_for_a_newer_glibc_does_not_fit_debian12_bases(capsys, cache, tmp_path):
+    from tests.fit.elfbuild import with_verneed
+
+    ld = "lib64/ld-linux-x86-64.so.2"
+    files = {ld: _exe(make_elf(interp=None, soname="ld-linux-x86-64.so.2")),
+             f"{LIBC_DIR}/libc.so.6": make_elf(interp=None, soname="libc.so.6"),
+             # owned by the OS (not the application's to copy): a dpkg database says so
+             "var/lib/dpkg/status": b"Package: libc6\nStatus: install ok installed\n"
+                                    b"Version: 2.36-9\nArchitecture: amd64\n\n",
+             "var/lib/dpkg/info/libc6.list": f"/{ld}\n/{LIBC_DIR}/libc.so.6\n".encode(),
+             "app/new": _exe(with_verneed(GOOD, "libc.so.6", ["GLIBC_2.2.5", "GLIBC_2.41"])),
+             "app/old": _exe(with_verneed(GOOD, "libc.so.6", ["GLIBC_2.2.5", "GLIBC_2.34"]))}
+    ref = _image(tmp_path, files, {"Entrypoint": ["/app/new"]})
+    code, out, _ = run(capsys, ref, "--format", "json", *cache)
+    base = {c["label"]: c for c in json.loads(out)["candidates"]}["distroless-base"]
+    assert (base["verdict"], base["missing"]) == ("does not fit", ["glibc 2.41 (the base has 2.36)"])
+    code, out, _ = run(capsys, ref, "--entrypoint", "/app/old", "--format", "json", *cache)
+    assert json.loads(out)["chosen"]["label"] == "distroless-base"

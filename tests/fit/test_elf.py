@@ -75,3 +75,22 @@ def test_32_bit_objects_are_read():
     phdr = struct.pack("<IIIIIIII", 3, at, at, at, len(interp), len(interp), 4, 1)
     info = parse_elf(ehdr + phdr + interp)
     assert (info.bits, info.machine, info.interpreter) == (32, "i386", "/lib/ld-linux.so.2")
+
+
+def test_symbol_versions_give_the_glibc_needed():
+    from tests.fit.elfbuild import with_verneed
+
+    data = with_verneed(make_elf(needed=["libc.so.6"]), "libc.so.6",
+                        ["GLIBC_2.2.5", "GLIBC_2.38", "GLIBC_2.34"])
+    info = parse_elf(data)
+    assert info.needed == ["libc.so.6"]
+    assert info.versions == {"libc.so.6": ["GLIBC_2.2.5", "GLIBC_2.38", "GLIBC_2.34"]}
+    assert info.glibc_needed() == (2, 38)
+
+
+def test_real_programs_name_their_glibc_versions():
+    from pathlib import Path
+
+    info = parse_elf(Path("/bin/sh").resolve().read_bytes())  # dash on Debian
+    assert "libc.so.6" in info.versions
+    assert info.glibc_needed() is not None and info.glibc_needed() >= (2, 2)
