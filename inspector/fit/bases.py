@@ -36,6 +36,11 @@ LANGUAGE_IMAGES = {"python": "gcr.io/distroless/python3-debian12",
                    "java": "gcr.io/distroless/java17-debian12"}
 
 
+#: OCI architecture → ELF machine name (as ``elf.MACHINES`` spells it)
+ARCHITECTURES = {"amd64": "x86_64", "arm64": "arm64", "386": "i386", "arm": "arm",
+                 "ppc64le": "ppc64", "s390x": "s390x", "riscv64": "riscv64"}
+
+
 @dataclass
 class Needs:
     """What the application asks of a base (computed once from the current image)."""
@@ -72,7 +77,10 @@ def evaluate(base: Analysis, needs: Needs) -> Candidate:
     cand.base_files, cand.base_bytes = non_dir_count(base), fs.file_bytes
     passwd = fs.captured("/etc/passwd") or b""
     cand.nonroot = any(line.startswith(b"nonroot:") for line in passwd.splitlines())
-    if needs.program.interpreter_needed:
+    arch = ARCHITECTURES.get(str(base.config.get("architecture")), base.config.get("architecture"))
+    if arch and arch != needs.elf.machine:
+        cand.missing.append(f"architecture {needs.elf.machine} (the base is {arch})")
+    elif needs.program.interpreter_needed:
         _interpreter(needs.program.interpreter_needed, base, resolver, cand)
     else:
         _libraries(base, needs, exists, cand)

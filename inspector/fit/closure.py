@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 from inspector.fit.elf import ElfError, ElfInfo, parse_elf
 from inspector.fit.files import FileReader
-from inspector.fit.ldso import Exists, Requester, SearchPath, find
+from inspector.fit.ldso import Exists, Requester, SearchPath, candidates, find
 
 #: objects in one closure at most (a real program: < 200)
 MAX_OBJECTS = 4096
 #: provided by the kernel, never a file
 VDSO = ("linux-vdso.so.1", "linux-gate.so.1", "linux-vdso64.so.1")
+#: names musl's loader resolves to itself
+MUSL_BUILTIN = tuple(f"lib{n}." for n in ("c", "pthread", "rt", "m", "dl", "util", "xnet"))
 
 
 @dataclass
@@ -78,6 +80,8 @@ def closure(program: str, elf: ElfInfo, sp: SearchPath, exists: Exists, reader: 
                 if name in VDSO:
                     continue
                 known = by_name.get(name)
+                if known is None and sp.musl and result.loader and _musl_builtin(name):
+                    known = result.loader  # musl's libc is its loader
                 if known is not None:
                     _add_user(known, req.path)
                     continue
@@ -85,7 +89,6 @@ def closure(program: str, elf: ElfInfo, sp: SearchPath, exists: Exists, reader: 
                 if hit is None:
                     m = missing.get(name)
                     if m is None:
-                        from inspector.fit.ldso import candidates
                         dirs = list(dict.fromkeys(posixpath.dirname(p) for p, _ in
                                                   candidates(name, req, sp, cwd)))
                         m = missing[name] = Missing(name, [], dirs)
@@ -106,6 +109,11 @@ def closure(program: str, elf: ElfInfo, sp: SearchPath, exists: Exists, reader: 
                 _add_user(lib, req.path)
         level = _next_level(found_now, reader, by_name, result)
     return result
+
+
+def _musl_builtin(name: str) -> bool:
+    """musl's loader answers for these itself (``ldso/dynlink.c``: ``load_library``)."""
+    return name.startswith(MUSL_BUILTIN)
 
 
 def _add_user(lib: Library, user: str) -> None:

@@ -117,3 +117,26 @@ def test_a_truncated_library_is_an_error_not_a_crash():
     result = load(files, "/app/p")
     assert [x.name for x in result.libraries] == ["libbad.so"]
     assert result.libraries[0].error and "truncated ELF" in result.errors[0]
+
+
+MUSL = [
+    ("musl default path", {}, {"libz.so.1": ("/lib/libz.so.1", "default")}),
+    ("musl path file", {"etc/ld-musl-x86_64.path": b"/opt/m/lib\n"},
+     {"libz.so.1": ("/opt/m/lib/libz.so.1", "default")}),
+]
+
+
+@pytest.mark.parametrize(("name", "extra", "expected"), MUSL, ids=[m[0] for m in MUSL])
+def test_musl_search(name, extra, expected):
+    loader = "/lib/ld-musl-x86_64.so.1"
+    files = {"lib/ld-musl-x86_64.so.1": exe(lib(soname="libc.musl-x86_64.so.1")),
+             "lib/libc.musl-x86_64.so.1": link("ld-musl-x86_64.so.1"),
+             "lib/libz.so.1": lib("libc.musl-x86_64.so.1"),
+             "opt/m/lib/libz.so.1": lib("libc.musl-x86_64.so.1"),
+             "app/p": exe(make_elf(interp=loader, needed=["libz.so.1", "libc.musl-x86_64.so.1"])),
+             **extra}
+    result = load(files, "/app/p")
+    # musl's libc is its loader: the name resolves to the object already loaded
+    assert result.loader.real == "/lib/ld-musl-x86_64.so.1"
+    got = {x.name: (x.real, x.how) for x in result.libraries}
+    assert got == expected and not result.missing
