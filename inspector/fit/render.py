@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from inspector.errors import InspectorError
+from inspector.fit.bases import LANGUAGE_IMAGES, from_ref
 from inspector.fit.model import COPY, FITS, FitResult
+from inspector.reference import split_transport
 from inspector.report.sizes import human
 
 #: rows of a list shown before "… and N more"
@@ -48,9 +50,6 @@ def dockerfile(r: FitResult) -> str:
 def _published(reference: str) -> str:
     """A name ``FROM`` understands: the registry reference, a sample's name, or a
     placeholder for an image that lives in an archive, a layout or an engine."""
-    from inspector.fit.bases import from_ref
-    from inspector.reference import split_transport
-
     ref = from_ref(reference)
     if ref.startswith("sample:"):
         return ref.removeprefix("sample:")
@@ -104,6 +103,8 @@ def render(r: FitResult, fmt: str) -> str:
         if c.verdict == COPY:
             line += f"; copy {len(c.copy)} libraries, {human(c.copy_bytes)}"
         out.append(line + f"; base {human(c.base_bytes)}")
+    out.append(f"{item}(distroless also publishes language images: "
+               + ", ".join(LANGUAGE_IMAGES.values()) + "; pass one with --base)")
     _chosen(r, out, item, h, md)
     return "\n".join(out) + "\n"
 
