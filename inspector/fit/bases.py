@@ -49,6 +49,7 @@ class Needs:
     elf: ElfInfo
     closure: Closure
     app: set[str]  # the application's own paths (copied along)
+    app_bytes: int  # their regular files' bytes
     analysis: Analysis  # the current image
 
 
@@ -89,10 +90,8 @@ def evaluate(base: Analysis, needs: Needs) -> Candidate:
     cand.verdict = FITS if not cand.missing else COPY if copyable and cand.copy else NO
     if cand.verdict != COPY:
         cand.copy, cand.copy_bytes = [], 0
-    app_fs = needs.analysis.fs
-    app_bytes = sum(app_fs.size(p) for p in needs.app if p in app_fs.entries)
     cand.result_files = cand.base_files + len(needs.app) + len(cand.copy)
-    cand.result_bytes = cand.base_bytes + app_bytes + cand.copy_bytes
+    cand.result_bytes = cand.base_bytes + needs.app_bytes + cand.copy_bytes
     return cand
 
 

@@ -74,8 +74,10 @@ class FitPane(VerticalScroll):
         except BaseException:
             image.close()
             raise
-        app.call_from_thread(app.analyses.setdefault, reference, analysis)  # type: ignore[attr-defined]
-        return analysis
+        kept = app.call_from_thread(app.analyses.setdefault, reference, analysis)  # type: ignore[attr-defined]
+        if kept is not analysis:  # loaded meanwhile by a screen: use that one, close ours
+            analysis.image.close()
+        return kept
 
     @work(thread=True, exclusive=True, group="fit", exit_on_error=False)
     def compute(self) -> None:
