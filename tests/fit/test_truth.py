@@ -24,7 +24,8 @@ from tests.catalog.fsbuild import tar_directory_index
 from tests.tools import require_tool
 
 SUITE = "bookworm"
-WORK = "opt/fittest"
+#: per process: two runs sharing the cached root do not clash
+WORK = f"opt/fittest-{os.getpid()}"
 CPP = '#include <iostream>\nint main() { std::cout << "hi" << std::endl; }\n'
 LIB = "int f(void) { return 1; }\n"
 MAIN = "int f(void);\nint main(void) { return f(); }\n"
