@@ -225,3 +225,31 @@ def test_a_program_built_for_a_newer_glibc_does_not_fit_debian12_bases(capsys, c
     assert (base["verdict"], base["missing"]) == ("does not fit", ["glibc 2.41 (the base has 2.36)"])
     code, out, _ = run(capsys, ref, "--entrypoint", "/app/old", "--format", "json", *cache)
     assert json.loads(out)["chosen"]["label"] == "distroless-base"
+
+
+def test_os_libraries_the_base_lacks_are_copied(capsys, cache, tmp_path):
+    ld = "lib64/ld-linux-x86-64.so.2"
+    libfoo = make_elf(interp=None, needed=["libc.so.6"], soname="libfoo.so.1")
+    files = {ld: _exe(make_elf(interp=None, soname="ld-linux-x86-64.so.2")),
+             f"{LIBC_DIR}/libc.so.6": make_elf(interp=None, soname="libc.so.6"),
+             f"{LIBC_DIR}/libfoo.so.1": Entry("symlink", target="libfoo.so.1.2"),
+             f"{LIBC_DIR}/libfoo.so.1.2": libfoo,
+             "var/lib/dpkg/status": b"Package: libc6\nStatus: install ok installed\n"
+                                    b"Version: 2.36-9\nArchitecture: amd64\n\n"
+                                    b"Package: libfoo1\nStatus: install ok installed\n"
+                                    b"Version: 1.2\nArchitecture: amd64\n\n",
+             "var/lib/dpkg/info/libc6.list": f"/{ld}\n/{LIBC_DIR}/libc.so.6\n".encode(),
+             "var/lib/dpkg/info/libfoo1.list": f"/{LIBC_DIR}/libfoo.so.1.2\n".encode(),
+             "app/x": _exe(make_elf(needed=["libfoo.so.1", "libc.so.6"]))}
+    code, out, err = run(capsys, _image(tmp_path, files, {"Entrypoint": ["/app/x"]}),
+                         "--format", "json", *cache)
+    assert code == 0, err
+    r = json.loads(out)
+    chosen = r["chosen"]
+    assert (chosen["label"], chosen["verdict"]) == ("distroless-base", "fits if libraries are copied")
+    assert chosen["missing"] == ["libfoo.so.1"]
+    path = f"/{LIBC_DIR}/libfoo.so.1"
+    assert chosen["copy"] == [[path, path]] and chosen["copy_bytes"] == len(libfoo)
+    assert f"COPY --from=build {path} {path}\n" in r["dockerfile"]
+    assert r["libraries"][1]["package"] == "libfoo1 (deb)"
+    assert r["app_files"] == ["/app/x"]
