@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from inspector.analysis import Analysis
 from inspector.catalog.fspath import Resolver
 from inspector.fit.closure import Closure
-from inspector.fit.elf import ElfInfo
+from inspector.fit.elf import ElfError, ElfInfo, parse_elf
 from inspector.fit.entry import DEFAULT_PATH, Program, env_of, language_of
 from inspector.fit.files import ImageFiles
 from inspector.fit.ldso import Requester, file_exists, find, search_path
@@ -115,7 +115,7 @@ def _libraries(base: Analysis, needs: Needs, exists, cand: Candidate) -> None:
         return
     if elf.interpreter and exists(elf.interpreter) is None:
         cand.missing.append(f"loader {elf.interpreter}")
-    reader = ImageFiles(base.image, base.fs, cap=1 << 20)
+    reader = ImageFiles(base.image, base.fs)
 
     def read_text(path: str) -> str | None:
         data = reader.read_many([path]).get(path)
@@ -129,6 +129,7 @@ def _libraries(base: Analysis, needs: Needs, exists, cand: Candidate) -> None:
                      elf.runpath, elf.nodeflib)
     cwd = (needs.analysis.config.get("config") or {}).get("WorkingDir") or "/"
     app_fs = needs.analysis.fs
+    provided: dict[str, str] = {}  # soname → its real path in the base
     for lib in closure.libraries:
         if lib.real in needs.app or lib.path in needs.app:
             continue
@@ -137,7 +138,9 @@ def _libraries(base: Analysis, needs: Needs, exists, cand: Candidate) -> None:
         if user is not None and user.elf is not None:
             req = Requester(user.path, posixpath.dirname(user.path), user.elf.rpath,
                             user.elf.runpath, user.elf.nodeflib, main)
-        if find(lib.name, req, sp, exists, cwd) is not None:
+        hit = find(lib.name, req, sp, exists, cwd)
+        if hit is not None:
+            provided[lib.name] = hit[1]
             continue
         cand.missing.append(f"lib:{lib.name}")
         directory = posixpath.dirname(lib.path)
@@ -148,7 +151,46 @@ def _libraries(base: Analysis, needs: Needs, exists, cand: Candidate) -> None:
         cand.copy_bytes += app_fs.size(lib.real) if lib.real in app_fs.entries else 0
     for m in closure.missing:
         cand.missing.append(f"{m.name} (not found in the image either)")
-    _glibc(base, needs, cand)
+    _versions(base, reader, provided, needs, cand)
+
+
+def _version_key(name: str) -> tuple:
+    prefix, _, rest = name.partition("_")
+    return prefix, tuple(int(n) if n.isdigit() else -1 for n in rest.split("."))
+
+
+def _versions(base: Analysis, reader: ImageFiles, provided: dict[str, str], needs: Needs,
+              cand: Candidate) -> None:
+    """Symbol versions (DT_VERNEED) of the program, its own libraries and the ones to copy,
+    against what the base's libraries define (DT_VERDEF): a program built on a newer
+    distribution does not start on an older base."""
+    copied = {src for src, _ in cand.copy}
+    needers = [needs.elf] + [lib.elf for lib in needs.closure.libraries if lib.elf is not None
+                             and (lib.real in needs.app or lib.path in copied)]
+    wanted: dict[str, set[str]] = {}
+    for elf in needers:
+        for file, names in elf.versions.items():
+            if file in provided:
+                wanted.setdefault(file, set()).update(names)
+    contents = reader.read_many(sorted({provided[f] for f in wanted}))
+    for file in sorted(wanted):
+        data = contents.get(provided[file])
+        try:
+            defines = set(parse_elf(data, provided[file]).defines) if data else set()
+        except ElfError:
+            defines = set()
+        if not defines:
+            if file == "libc.so.6":
+                _glibc(base, needers, cand)
+            continue
+        lacking = sorted(wanted[file] - defines, key=_version_key)
+        if lacking:
+            worst = lacking[-1]
+            prefix = _version_key(worst)[0]
+            top = max((d for d in defines if _version_key(d)[0] == prefix), key=_version_key,
+                      default=None)
+            cand.missing.append(f"{file} {worst} (the base's has "
+                                + (f"up to {top})" if top else f"no {prefix} versions)"))
 
 
 def glibc_version(analysis: Analysis) -> tuple[int, ...] | None:
@@ -161,15 +203,11 @@ def glibc_version(analysis: Analysis) -> tuple[int, ...] | None:
     return None
 
 
-def _glibc(base: Analysis, needs: Needs, cand: Candidate) -> None:
-    """Symbol versions: the program, its own libraries and the ones to copy need at most
-    the base's glibc (a program built on a newer distribution does not start)."""
+def _glibc(base: Analysis, elves: list[ElfInfo], cand: Candidate) -> None:
+    """When the base's libc cannot be read: its package version against GLIBC_x.y needs."""
     have = glibc_version(base)
     if have is None:
         return
-    copied = {src for src, _ in cand.copy}
-    elves = [needs.elf] + [lib.elf for lib in needs.closure.libraries if lib.elf is not None
-                           and (lib.real in needs.app or lib.path in copied)]
     wanted = max((v for e in elves if (v := e.glibc_needed())), default=None)
     if wanted is not None and wanted > have:
         want = ".".join(map(str, wanted))

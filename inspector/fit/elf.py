@@ -21,6 +21,7 @@ DT_NULL, DT_NEEDED, DT_STRTAB, DT_STRSZ = 0, 1, 5, 10
 DT_SONAME, DT_RPATH, DT_RUNPATH, DT_FLAGS_1 = 14, 15, 29, 0x6FFFFFFB
 DF_1_NODEFLIB = 0x800
 DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFE, 0x6FFFFFFF
+DT_VERDEF, DT_VERDEFNUM, VER_FLG_BASE = 0x6FFFFFFC, 0x6FFFFFFD, 1
 #: version records read at most (glibc programs: < 20 files, < 50 versions)
 MAX_VERSIONS = 1024
 ET_EXEC, ET_DYN = 2, 3
@@ -53,6 +54,8 @@ class ElfInfo:
     nodeflib: bool = False  # DF_1_NODEFLIB: the default directories are not searched
     #: symbol versions needed, per file (DT_VERNEED): {"libc.so.6": ["GLIBC_2.34", …]}
     versions: dict[str, list[str]] = field(default_factory=dict)
+    #: symbol versions this object defines (DT_VERDEF, without its own base name)
+    defines: list[str] = field(default_factory=list)
 
     def glibc_needed(self) -> tuple[int, ...] | None:
         """The highest ``GLIBC_x.y`` version this object needs (None: no glibc versions)."""
@@ -173,7 +176,7 @@ def _dynamic(r: _Reader, info: ElfInfo, bits: int, offset: int, filesz: int,
                        f"is beyond the end of the file ({len(r.data)} bytes)")
     tags: list[tuple[int, int]] = []
     strtab = None
-    verneed = verneednum = None
+    verneed = verneednum = verdef = verdefnum = None
     for i in range(filesz // entsize):  # bounded by the segment: no loop can run away
         tag, val = r.unpack("WW", offset + i * entsize, f"dynamic entry {i}")
         if tag == DT_NULL:
@@ -186,9 +189,13 @@ def _dynamic(r: _Reader, info: ElfInfo, bits: int, offset: int, filesz: int,
             verneed = val
         elif tag == DT_VERNEEDNUM:
             verneednum = val
+        elif tag == DT_VERDEF:
+            verdef = val
+        elif tag == DT_VERDEFNUM:
+            verdefnum = val
         elif tag in (DT_NEEDED, DT_SONAME, DT_RPATH, DT_RUNPATH):
             tags.append((tag, val))
-    if not tags:
+    if not tags and verneed is None and verdef is None:
         return
     if strtab is None:
         raise ElfError(f"{r.what}: bad ELF: dynamic section names libraries but has no DT_STRTAB")
@@ -214,6 +221,22 @@ def _dynamic(r: _Reader, info: ElfInfo, bits: int, offset: int, filesz: int,
             info.runpath.extend(p for p in text.split(":") if p)
     if verneed is not None and verneednum:
         _verneed(r, info, base, _file_offset(verneed, loads), verneednum)
+    if verdef is not None and verdefnum:
+        _verdef(r, info, base, _file_offset(verdef, loads), verdefnum)
+
+
+def _verdef(r: _Reader, info: ElfInfo, strtab: int, at: int | None, count: int) -> None:
+    """``Elf*_Verdef`` records: the first name of each (same layout for 32/64)."""
+    if at is None or count > MAX_VERSIONS:
+        raise ElfError(f"{r.what}: bad ELF: DT_VERDEF is in no loaded segment or too long")
+    for _ in range(count):
+        _ver, flags, _ndx, cnt, _hash, vd_aux, vd_next = r.unpack("HHHHIII", at, "version definition")
+        if cnt and not flags & VER_FLG_BASE:
+            name, = r.unpack("I", at + vd_aux, "version definition name")
+            info.defines.append(r.string(strtab + name, "version name"))
+        if not vd_next:
+            break
+        at += vd_next
 
 
 def _verneed(r: _Reader, info: ElfInfo, strtab: int, at: int | None, count: int) -> None:

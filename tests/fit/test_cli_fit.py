@@ -222,7 +222,8 @@ def test_a_program_built_for_a_newer_glibc_does_not_fit_debian12_bases(capsys, c
     ref = _image(tmp_path, files, {"Entrypoint": ["/app/new"]})
     code, out, _ = run(capsys, ref, "--format", "json", *cache)
     base = {c["label"]: c for c in json.loads(out)["candidates"]}["distroless-base"]
-    assert (base["verdict"], base["missing"]) == ("does not fit", ["glibc 2.41 (the base has 2.36)"])
+    assert (base["verdict"], base["missing"]) == (
+        "does not fit", ["libc.so.6 GLIBC_2.41 (the base's has up to GLIBC_2.36)"])
     code, out, _ = run(capsys, ref, "--entrypoint", "/app/old", "--format", "json", *cache)
     assert json.loads(out)["chosen"]["label"] == "distroless-base"
 
@@ -253,3 +254,22 @@ def test_os_libraries_the_base_lacks_are_copied(capsys, cache, tmp_path):
     assert f"COPY --from=build {path} {path}\n" in r["dockerfile"]
     assert r["libraries"][1]["package"] == "libfoo1 (deb)"
     assert r["app_files"] == ["/app/x"]
+
+
+def test_without_version_definitions_the_glibc_package_version_decides(capsys, cache, tmp_path):
+    from tests.fit.elfbuild import with_verneed
+
+    ld = "lib64/ld-linux-x86-64.so.2"
+    base_files = {ld: _exe(make_elf(interp=None, soname="ld-linux-x86-64.so.2")),
+                  f"{LIBC_DIR}/libc.so.6": make_elf(interp=None, soname="libc.so.6"),
+                  "var/lib/dpkg/status": b"Package: libc6\nStatus: install ok installed\n"
+                                         b"Version: 2.30-1\nArchitecture: amd64\n\n",
+                  "var/lib/dpkg/info/libc6.list": f"/{ld}\n/{LIBC_DIR}/libc.so.6\n".encode()}
+    write_oci_layout(tmp_path / "base", [ImageSpec([make_layer(base_files)], ref_name="old")])
+    app = {**base_files, "app/x": _exe(with_verneed(GOOD, "libc.so.6", ["GLIBC_2.34"]))}
+    ref = _image(tmp_path, app, {"Entrypoint": ["/app/x"]})
+    code, out, err = run(capsys, ref, "--base", f"oci:{tmp_path / 'base'}:old", "--format",
+                         "json", *cache)
+    assert code == 0, err
+    old = json.loads(out)["candidates"][-1]
+    assert (old["verdict"], old["missing"]) == ("does not fit", ["glibc 2.34 (the base has 2.30)"])

@@ -94,3 +94,12 @@ def test_real_programs_name_their_glibc_versions():
     info = parse_elf(Path("/bin/sh").resolve().read_bytes())  # dash on Debian
     assert "libc.so.6" in info.versions
     assert info.glibc_needed() is not None and info.glibc_needed() >= (2, 2)
+
+
+def test_version_definitions_of_a_real_libc():
+    from pathlib import Path
+
+    info = parse_elf(Path("/lib/x86_64-linux-gnu/libc.so.6").read_bytes())
+    assert info.soname == "libc.so.6"
+    assert {"GLIBC_2.2.5", "GLIBC_2.34"} <= set(info.defines)
+    assert "libc.so.6" not in info.defines  # the base entry (its own name) is not a version
