@@ -5,6 +5,7 @@
     inspector A B [C …]                compare images side by side (TUI)
     inspector export IMAGE --format json [-o FILE]
     inspector compare A B [C …] --format text|markdown|json [-o FILE] [--files]
+    inspector fit IMAGE [--base REF …]  which distroless base the application would run on
     inspector samples                  list the bundled sample images
     inspector serve [IMAGE …]          the TUI in a browser (textual-serve)
     inspector audit [IMAGE …] [--from FILE] [--catalog REGISTRY[/PREFIX]]
@@ -26,7 +27,7 @@ from inspector.errors import InspectorError
 from inspector.oci.platform import Platform
 from inspector.options import Options
 
-COMMANDS = ("export", "compare", "samples", "serve", "audit")
+COMMANDS = ("export", "compare", "samples", "serve", "fit", "audit")
 DEMO = ("sample:debian-12-slim", "sample:distroless-static")
 
 
@@ -101,6 +102,13 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         p.add_argument("--files", action="store_true", help="list the differing files")
         p.add_argument("--sort", choices=("path", "size"), default="size",
                        help="order of --files lists (default: size)")
+    elif command == "fit":
+        from inspector.fit.cli import add_arguments
+
+        p = argparse.ArgumentParser(prog="inspector fit",
+                                    description="Which distroless base would this image's "
+                                                "application run on, and what would it save.")
+        add_arguments(p)
     elif command == "samples":
         p = argparse.ArgumentParser(prog="inspector samples",
                                     description="List the bundled sample images.")
@@ -121,7 +129,7 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         p = argparse.ArgumentParser(
             prog="inspector",
             description="Open container images and see what they contain — and what "
-                        "distroless strips away. Commands: export, compare, samples, serve.",
+                        "distroless strips away. Commands: export, compare, samples, serve, fit.",
             epilog="With no IMAGE: the demo (debian-12-slim beside distroless-static).")
         p.add_argument("images", nargs="*", metavar="IMAGE")
     _common(p)
@@ -154,10 +162,14 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
             return _compare(args, options)
         if command == "samples":
             return _samples()
-        if command == "audit":
-            from inspector.audit.cli import run
+        if command == "fit":
+            from inspector.fit.cli import run
 
-            return run(args, options, _open_output)
+            return run(args, options, _analyze, _open_output)
+        if command == "audit":
+            from inspector.audit.cli import run as run_audit
+
+            return run_audit(args, options, _open_output)
         images = [_apply_source(r, args.source) for r in (args.images or [])]
         if command == "serve":
             return _serve(args, images)

@@ -24,7 +24,8 @@ LAYOUT = SAMPLES / "oci"
 LOCK = SAMPLES / "packages.lock"
 REF_NAME = "org.opencontainers.image.ref.name"
 NAMES = ["debian-12-slim", "distroless-static", "distroless-base", "distroless-cc",
-         "distroless-static-debug", "hello-debian", "hello-distroless"]
+         "distroless-static-debug", "hello-debian", "hello-distroless", "hello-c-debian",
+         "hello-cpp-debian"]
 DISTROLESS = [n for n in NAMES if n.startswith("distroless")]
 SHELLS = {"sh", "bash", "rbash", "dash", "ash", "zsh", "ksh", "csh", "tcsh", "fish"}
 PACKAGE_TOOLS = {"dpkg", "dpkg-deb", "dpkg-query", "apt", "apt-get", "apt-cache", "apk", "rpm", "dnf", "yum"}
@@ -232,6 +233,8 @@ def test_debug_image_has_busybox_as_its_only_shell():
     ("distroless-static-debug", "distroless-static", 1),
     ("hello-debian", "debian-12-slim", 1),
     ("hello-distroless", "distroless-static", 1),
+    ("hello-c-debian", "debian-12-slim", 1),
+    ("hello-cpp-debian", "debian-12-slim", 1),
 ])
 def test_derived_images_share_their_base_layers(name, base, extra):
     layers, base_layers = manifest(name)["layers"], manifest(base)["layers"]

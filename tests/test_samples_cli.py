@@ -9,7 +9,8 @@ from inspector.options import Options
 from inspector.sources.samples import list_samples, open_sample, sample_names
 
 EXPECTED = {"debian-12-slim", "distroless-static", "distroless-base", "distroless-cc",
-            "distroless-static-debug", "hello-debian", "hello-distroless"}
+            "distroless-static-debug", "hello-debian", "hello-distroless", "hello-c-debian",
+            "hello-cpp-debian"}
 
 
 def test_every_sample_is_listed_with_a_description():

@@ -43,3 +43,27 @@ def app_layer(binary: bytes, mtime: int) -> LayerBuilder:
     layer.dir("app", mtime=mtime)
     layer.file(APP_PATH, binary, mode=0o755, mtime=mtime)
     return layer
+
+
+#: the dynamic (glibc) siblings of /app/hello, for `inspector fit`: compiler, source, path
+NATIVE = {"c": ("gcc", "hello.c", "app/hello-c"), "cpp": ("g++", "hello.cpp", "app/hello-cpp")}
+#: flags that make the output depend only on the source and the compiler version
+REPRODUCIBLE = ["-O2", "-s", "-Wl,--build-id=none", f"-ffile-prefix-map={SOURCE_DIR}=."]
+
+
+def build_native(lang: str) -> tuple[bytes, str]:
+    """(dynamically linked ELF bytes, compiler description) for ``lang`` in NATIVE."""
+    compiler, source, _ = NATIVE[lang]
+    with tempfile.TemporaryDirectory(prefix="inspector-hello-") as tmp:
+        out = Path(tmp) / "hello"
+        subprocess.run([compiler, *REPRODUCIBLE, "-o", str(out), source], cwd=SOURCE_DIR, check=True)
+        version = subprocess.run([compiler, "--version"], capture_output=True, text=True,
+                                 check=True).stdout.splitlines()[0]
+        return out.read_bytes(), version
+
+
+def native_layer(lang: str, binary: bytes, mtime: int) -> LayerBuilder:
+    layer = LayerBuilder()
+    layer.dir("app", mtime=mtime)
+    layer.file(NATIVE[lang][2], binary, mode=0o755, mtime=mtime)
+    return layer

@@ -17,8 +17,9 @@ from . import debs, distroless, hello, slim
 from .oci import Layer, Layout
 
 ORDER = ["debian-12-slim", "distroless-static", "distroless-base", "distroless-cc",
-         "distroless-static-debug", "hello-debian", "hello-distroless"]
-BASE_OF = {"distroless-base": "distroless-static", "distroless-cc": "distroless-base",
+         "distroless-static-debug", "hello-debian", "hello-distroless", "hello-c-debian",
+         "hello-cpp-debian"]
+BASE_OF = {"hello-c-debian": "debian-12-slim", "hello-cpp-debian": "debian-12-slim","distroless-base": "distroless-static", "distroless-cc": "distroless-base",
            "distroless-static-debug": "distroless-static", "hello-debian": "debian-12-slim",
            "hello-distroless": "distroless-static"}
 DESCRIPTIONS = {
@@ -34,6 +35,9 @@ DESCRIPTIONS = {
                                "the only shell is /busybox/sh",
     "hello-debian": "multi-stage demo: a static Go HTTP server (/app/hello) on debian-12-slim",
     "hello-distroless": "multi-stage demo: the same /app/hello layer on distroless-static, USER nonroot",
+    "hello-c-debian": "fit demo: /app/hello-c, a glibc-dynamic C server on debian-12-slim "
+                      "(fits distroless-base, not static)",
+    "hello-cpp-debian": "fit demo: /app/hello-cpp, a C++ server on debian-12-slim (needs distroless-cc)",
 }
 DISTROLESS_DEBS = (distroless.STATIC_PACKAGES + distroless.DERIVED_PACKAGES + distroless.BASE_PACKAGES
                    + distroless.CC_PACKAGES + distroless.DEBUG_PACKAGES)
@@ -148,6 +152,23 @@ class Builder:
         config = {"Env": base.config["Env"], "Entrypoint": ["/app/hello"], "ExposedPorts": {"8080/tcp": {}},
                   "User": "nonroot", "WorkingDir": "/home/nonroot"}
         return Built(base.layers + [layer], config, {**base.annotations, f"{ANN}toolchain": toolchain})
+
+    def _native(self, lang: str) -> Built:
+        base = self.base("debian-12-slim")
+        binary, toolchain = hello.build_native(lang)
+        path = hello.NATIVE[lang][2]
+        layer = self.layout.write_layer(hello.native_layer(lang, binary, self.epoch),
+                                        f"COPY --from=build /out/{path.rsplit('/', 1)[1]} /{path}  "
+                                        f"# dynamically linked ({toolchain})")
+        config = {"Env": base.config.get("Env", []), "Entrypoint": ["/" + path],
+                  "ExposedPorts": {"8080/tcp": {}}}
+        return Built(base.layers + [layer], config, {**base.annotations, f"{ANN}toolchain": toolchain})
+
+    def _hello_c_debian(self) -> Built:
+        return self._native("c")
+
+    def _hello_cpp_debian(self) -> Built:
+        return self._native("cpp")
 
     def _debian_12_slim(self) -> Built:
         work = self.cache_dir / "work"

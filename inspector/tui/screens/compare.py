@@ -20,6 +20,7 @@ from inspector.tui.bindings import SCREEN
 from inspector.tui.format import bar, human
 from inspector.tui.screens.base import LoadingScreen
 from inspector.tui.widgets.file_view import FileView
+from inspector.tui.widgets.fit import FIT_DEMO, FitDemoAction
 from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.prompt import PromptScreen
 
@@ -178,8 +179,8 @@ class CompareView(Vertical):
                 view.go_to(event.path)
 
 
-class CompareScreen(LoadingScreen):
-    BINDINGS = SCREEN
+class CompareScreen(FitDemoAction, LoadingScreen):
+    BINDINGS = [*SCREEN, FIT_DEMO]
 
     def __init__(self, references: list[str], demo: bool = False) -> None:
         super().__init__()

@@ -22,6 +22,7 @@ from inspector.tui.content import read_member, render_content
 from inspector.tui.format import human
 from inspector.tui.screens.base import LoadingScreen
 from inspector.tui.widgets.file_view import FileView
+from inspector.tui.widgets.fit import FitPane
 from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.panes import Details, LayersTable, Line
 from inspector.tui.widgets.prompt import ContentScreen, PromptScreen
@@ -91,6 +92,8 @@ class InspectView(Vertical):
                 yield Lazy(ConfigPane(a))
             with TabPane("Efficiency", id="tab-efficiency"):
                 yield Lazy(EfficiencyPane(a))
+            with TabPane("Fit", id="tab-fit"):
+                yield FitPane(a)
 
     def on_mount(self) -> None:
         self.build_tree(self.layer_index)

@@ -1,0 +1,129 @@
+"""Fit: which distroless base would this application run on, and what would it save.
+
+    result = fit(analysis, [static, base, cc])            # analyses: current image, candidates
+    inspector fit IMAGE [--base REF …] [--entrypoint PATH] [--format text|markdown|json]
+
+Steps: the program that really runs (``entry``: Entrypoint + Cmd through PATH, symlinks,
+``env``, shebangs); its ``DT_NEEDED`` closure as the loader finds it (``elf``, ``ldso``,
+``closure``), each library mapped to its package; the application's own files (``app``);
+each candidate base judged (``bases``); sizes and vanished categories for the smallest
+that fits, and a Dockerfile fragment to start from (``render``). File contents come from
+the layers (``files``); nothing in the image is executed.
+"""
+
+from __future__ import annotations
+
+from inspector.analysis import Analysis
+from inspector.catalog.fspath import Resolver
+from inspector.fit.app import app_files
+from inspector.fit.bases import LANGUAGE_IMAGES, Needs, choose, evaluate, savings
+from inspector.fit.closure import closure
+from inspector.fit.elf import ElfError, parse_elf
+from inspector.fit.entry import EntryResolver, FitError, config_argv, env_of
+from inspector.fit.files import FileReader, ImageFiles
+from inspector.fit.ldso import file_exists, search_path
+from inspector.fit.model import FitResult, LibraryRow
+from inspector.index.entries import FILE
+
+__all__ = ["FitError", "FitResult", "fit"]
+
+#: bytes of likely libraries read in the first pass over the layers (see ``prefetch``)
+PREFETCH_BYTES = 128 << 20
+PREFETCH_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
+                 "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib")
+
+
+def _package(analysis: Analysis, *paths: str) -> str | None:
+    for path in paths:
+        i = analysis.catalog.owners.get(path)
+        if i is not None:
+            pkg = analysis.catalog.packages[i]
+            return f"{pkg.name} ({pkg.type})"
+    return None
+
+
+def prefetch(fs, entry: EntryResolver, argv: list[str], env: dict[str, str],
+             cap: int = PREFETCH_BYTES) -> list[str]:
+    """What the analysis will most likely read, so that one pass over each layer serves it:
+    the entrypoint, the ld.so.conf files, and the shared libraries in the usual
+    directories (up to ``cap`` bytes; the closure reads anything else level by level)."""
+    resolver = entry.resolver
+    out = []
+    hit = entry.lookup(argv[0]) if argv else None
+    real = resolver.resolve(hit[0]) if hit else None
+    if real:
+        out.append(real)
+    dirs = {resolver.directory(d) for d in PREFETCH_DIRS}
+    dirs |= {resolver.directory(d) for d in env.get("LD_LIBRARY_PATH", "").split(":") if d}
+    conf = resolver.directory("/etc/ld.so.conf.d")
+    total = 0
+    for path in fs.entries:
+        parent = path[:path.rfind("/")] or "/"
+        name = path[len(parent) + 1:]
+        if parent == conf or path == "/etc/ld.so.conf":
+            out.append(path)
+        elif parent in dirs and ".so" in name and fs.kind(path) == FILE:
+            total += fs.size(path)
+            if total > cap:
+                break
+            out.append(path)
+    return out
+
+
+def fit(current: Analysis, bases: list[Analysis], entrypoint: str | None = None,
+        reader: FileReader | None = None) -> FitResult:
+    """The verdict for ``current`` against each of ``bases`` (in the order given)."""
+    fs, what = current.fs, current.reference
+    reader = reader or ImageFiles(current.image, fs)
+    config = current.config
+    cfg = config.get("config") or {}
+    env = env_of(config)
+    cwd = cfg.get("WorkingDir") or "/"
+    argv = config_argv(config, entrypoint)
+    entry = EntryResolver(fs, reader, env, cwd, what)
+    reader.read_many(prefetch(fs, entry, argv, env))
+    program = entry.resolve(argv)
+    try:
+        elf = parse_elf(program.data, f"{what}: {program.path}")
+    except ElfError as exc:
+        raise FitError(exc.message) from exc
+    resolver = Resolver(fs)
+
+    def read_text(path: str) -> str | None:
+        data = reader.read_many([path]).get(path)
+        return None if data is None else data.decode("utf-8", "replace")
+
+    sp = search_path(fs, resolver, elf.machine, elf.bits, elf.interpreter, env, read_text)
+    found = closure(program.path, elf, sp, file_exists(fs, resolver), reader, cwd)
+    app = app_files(fs, current.catalog)
+    needs = Needs(program, elf, found, set(app.paths), app.bytes, current)
+    candidates = [evaluate(b, needs) for b in bases]
+    chosen = choose(candidates)
+    saved = None
+    if chosen is not None:
+        base = next(b for b in bases if b.reference == chosen.reference)
+        saved = savings(current, base, chosen, app.paths)
+    rows = [LibraryRow(lib.name, lib.path, lib.real, lib.how, _package(current, lib.real, lib.path),
+                       fs.size(lib.real) if lib.real in fs.entries else 0, lib.needed_by)
+            for lib in found.all_objects()]
+    findings = list(program.findings)
+    language = program.language
+    if language in LANGUAGE_IMAGES:
+        findings.append(f"a {language} application: distroless has a {language} image, "
+                        f"{LANGUAGE_IMAGES[language]} (try --base {LANGUAGE_IMAGES[language]})")
+    result = FitResult(
+        reference=what, argv=program.argv, chain=[(s.path, s.note) for s in program.chain],
+        program=program.path, kind=elf.kind, machine=elf.machine, interpreter=elf.interpreter,
+        language=language, interpreters=[n for n, _ in program.interpreters],
+        libraries=rows, missing=[(m.name, m.needed_by) for m in found.missing],
+        app_files=app.paths, app_bytes=app.bytes, app_roots=app.roots,
+        candidates=candidates, chosen=chosen, savings=saved, dockerfile="",
+        findings=findings, warnings=list(found.errors),
+        env=[e for e in cfg.get("Env") or [] if not str(e).startswith("PATH=")],
+        workdir=cfg.get("WorkingDir") or "",
+        entrypoint=[entrypoint] if entrypoint else list(cfg.get("Entrypoint") or []),
+        cmd=[] if entrypoint else list(cfg.get("Cmd") or []), final_argv=program.final_argv)
+    from inspector.fit.render import dockerfile
+
+    result.dockerfile = dockerfile(result)
+    return result

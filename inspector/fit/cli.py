@@ -1,0 +1,49 @@
+"""``inspector fit IMAGE [--base REF …] [--entrypoint PATH] [--format …] [-o FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from inspector.options import Options
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image")
+    p.add_argument("--base", action="append", default=[], metavar="REF",
+                   help="another candidate base (any source; repeatable); the bundled "
+                        "distroless static, base and cc samples are always tried")
+    p.add_argument("--entrypoint", metavar="PATH",
+                   help="the program to judge, instead of the config's Entrypoint + Cmd")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+
+
+def run(args: argparse.Namespace, options: Options, analyze, open_output) -> int:
+    """``analyze(reference, options, memo)`` and ``open_output(path)`` come from the CLI."""
+    from inspector.analysis import LayerMemo
+    from inspector.fit import fit
+    from inspector.fit.bases import SAMPLE_BASES
+    from inspector.fit.render import render
+
+    memo = LayerMemo()
+    refs = list(dict.fromkeys([*SAMPLE_BASES, *args.base]))
+    analyses = []
+    try:
+        current = analyze(args.image, options, memo)
+        analyses.append(current)
+        for ref in refs:
+            analyses.append(analyze(ref, options, memo))
+        result = fit(current, analyses[1:], entrypoint=args.entrypoint)
+    finally:
+        for a in analyses:
+            a.image.close()
+    out, close = open_output(args.output)
+    try:
+        out.write(render(result, args.format))
+    finally:
+        if close:
+            out.close()
+    for w in result.warnings:
+        print(f"inspector: warning: {w}", file=sys.stderr)
+    return 0

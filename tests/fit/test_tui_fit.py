@@ -1,0 +1,81 @@
+"""The TUI's fit: the demo's ``f`` opens hello-debian → distroless-static, the inspect
+screen's Fit tab computes when shown, and a failure is shown in the pane (the app stays
+up). Pilot tests that wait on workers."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector.options import Options
+from inspector.tui.app import InspectorApp
+from inspector.tui.screens.inspect import InspectScreen
+from inspector.tui.widgets.fit import FitPane, FitScreen
+from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
+from tests.tui.conftest import settle, sync
+
+SIZE = (120, 40)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("fit-tui-cache")
+
+
+@pytest.fixture
+def options(cache_dir) -> Options:
+    return Options(cache_dir=cache_dir)
+
+
+async def fit_settled(pilot) -> None:
+    await settle(pilot, rounds=6)
+
+
+def headline(pane: FitPane) -> str:
+    return str(pane.query_one("#fit-headline").render())
+
+
+@sync
+async def test_demo_key_opens_the_fit_of_hello_debian_on_distroless_static(options):
+    app = InspectorApp([], options, demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await fit_settled(pilot)
+        assert isinstance(app.screen, FitScreen)
+        pane = app.screen.query_one(FitPane)
+        assert (pane.reference, pane.bases) == ("sample:hello-debian", ("sample:distroless-static",))
+        assert "Smallest base that fits: distroless-static" in pane.text
+        assert "fits on gcr.io/distroless/static-debian12" in headline(pane)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, FitScreen)
+
+
+@sync
+async def test_fit_tab_computes_when_shown(options):
+    app = InspectorApp(["sample:hello-c-debian"], options)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, InspectScreen)
+        pane = app.screen.query_one(FitPane)
+        assert not pane.started  # a hidden tab costs nothing
+        app.screen.query_one("#tabs").active = "tab-fit"
+        await fit_settled(pilot)
+        assert pane.started
+        assert "Smallest base that fits: distroless-base" in pane.text
+        assert "distroless-static: does not fit" in pane.text
+
+
+@sync
+async def test_an_image_without_a_program_shows_why_and_the_app_stays_up(options, tmp_path):
+    write_oci_layout(tmp_path / "img", [ImageSpec([make_layer({"etc/motd": b"hi\n",
+                                                               "app": Entry("dir")})],
+                                                  ref_name="v1")])
+    app = InspectorApp([f"oci:{tmp_path / 'img'}:v1"], options)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#tabs").active = "tab-fit"
+        await fit_settled(pilot)
+        pane = app.screen.query_one(FitPane)
+        assert "has no Entrypoint or Cmd" in pane.text
+        assert "no verdict" in headline(pane)
+        assert app.is_running
