@@ -21,6 +21,7 @@
     │   └── TarError             malformed tar (bad checksum, truncated, oversized header)
     ├── CacheError               the on-disk cache cannot be used (never raised for corrupt
     │                            entries: those are discarded and rebuilt)
+    ├── RulesError               a ``check`` rules file is unreadable or wrong (exit 2)
     └── Cancelled                the user cancelled a long operation
 
 Messages say what failed, where (image, layer, URL, path) and what to do.
@@ -111,6 +112,11 @@ class TarError(LayerError):
 
 class CacheError(InspectorError):
     pass
+
+
+class RulesError(InspectorError):
+    """A ``check`` rules file cannot be read or has a wrong key or value (names the file,
+    line and key); ``inspector check`` exits 2, as for a usage error."""
 
 
 class Cancelled(InspectorError):
