@@ -76,7 +76,9 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         p = argparse.ArgumentParser(prog="inspector export",
                                     description="Write the whole index of an image.")
         p.add_argument("image")
-        p.add_argument("--format", choices=("json",), default="json")
+        p.add_argument("--format", choices=("json", "cyclonedx", "spdx-json"), default="json",
+                       help="json: the whole index (inspector.export/v1); cyclonedx (1.6 "
+                            "JSON) or spdx-json (2.3): an SBOM")
         p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     elif command == "compare":
         p = argparse.ArgumentParser(prog="inspector compare",
@@ -215,7 +217,8 @@ def _export(args: argparse.Namespace, options: Options) -> int:
         out, close = _open_output(args.output)
         try:
             write_export(analysis, out,
-                         cache_dir=None if options.no_cache else options.resolved_cache_dir())
+                         cache_dir=None if options.no_cache else options.resolved_cache_dir(),
+                         format=args.format)
         finally:
             if close:
                 out.close()

@@ -33,11 +33,14 @@ class Package:
     files: int | None = None  # how many of its files are present
     layer: int | None = None  # index of the layer that installed it (its record's layer)
     source_path: str = ""  # the database/file it was read from
+    #: the source package (deb ``Source:``, e.g. ``glibc (2.36-9)``; apk ``o:``), for purls
+    upstream: str | None = None
 
     def as_json(self) -> dict:
         return {"type": self.type, "name": self.name, "version": self.version,
                 "arch": self.arch, "size": self.size, "files": self.files,
-                "layer": self.layer, "source_path": self.source_path}
+                "layer": self.layer, "source_path": self.source_path,
+                "upstream": self.upstream}
 
 
 @dataclass

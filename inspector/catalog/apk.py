@@ -61,7 +61,8 @@ def catalog(fs: MergedFS, out: Builder) -> None:
         layer = out.layer(db)
         for fields, files in records:
             out.add(Package(type="apk", name=fields["P"], version=fields["V"],
-                            arch=fields.get("A") or None, layer=layer, source_path=db), files)
+                            arch=fields.get("A") or None, layer=layer, source_path=db,
+                            upstream=fields.get("o") or None), files)
         if problems:
             out.warn(f"{db}: malformed ({'; '.join(problems[:3])}); "
                      f"{names_note([f['P'] for f, _ in records])}")

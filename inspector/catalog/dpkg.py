@@ -98,7 +98,8 @@ def _children(fs: MergedFS, prefix: str) -> list[str]:
 
 def _package(stanza: dict[str, str], source: str, layer: int | None) -> Package:
     return Package(type="deb", name=stanza["Package"], version=stanza["Version"],
-                   arch=stanza.get("Architecture") or None, layer=layer, source_path=source)
+                   arch=stanza.get("Architecture") or None, layer=layer, source_path=source,
+                   upstream=stanza.get("Source") or None)
 
 
 def catalog(fs: MergedFS, out: Builder) -> None:
