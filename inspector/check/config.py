@@ -77,7 +77,7 @@ def parse_bytes(text: str) -> int:
 
 
 def _line_of(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*[=:]", re.M)
+    pattern = re.compile(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*[=:]", re.M)
     m = pattern.search(text)
     return text.count("\n", 0, m.start()) + 1 if m else None
 
@@ -160,9 +160,12 @@ def parse_toml(text: str, path: str = "rules") -> RuleSet:
         raise where.error("warn_only", f"expected a list of rule keys, got {warn!r}")
     snake = {v: k for k, v in DIVE_KEYS.items()}
     table = {snake.get(k, k): v for k, v in table.items()}
-    for key in [*table, *warn]:
+    for key in table:
         if key not in RULE_ORDER:
             raise where.error(key, f"unknown rule (known: {', '.join(RULE_ORDER)})")
+    for key in warn:
+        if key not in RULE_ORDER:
+            raise where.error("warn_only", f"unknown rule {key!r} (known: {', '.join(RULE_ORDER)})")
     categories = known_categories()
     rules = []
     for key in RULE_ORDER:
