@@ -4,7 +4,6 @@ one test case per rule per image) and SARIF 2.1.0 (code-scanning dashboards)."""
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 
 from inspector.check.evaluate import Verdict
 
@@ -52,6 +51,8 @@ def render_junit(images: list[tuple[str, list[Verdict]]]) -> str:
     """JUnit XML as GitLab, Jenkins and GitHub reporters read it: one ``testsuite`` per
     image, one ``testcase`` per rule; a failed rule has a ``failure``, a warn-only one that
     failed passes with the warning in ``system-out``."""
+    import xml.etree.ElementTree as ET  # only when --junit is asked for
+
     root = ET.Element("testsuites", name="inspector check")
     total = failures = 0
     for reference, verdicts in images:
