@@ -20,6 +20,7 @@ from tests.catalog.samples import analysis
 from tests.tools import require_tool
 
 RULES = [(name, rule) for name in CATALOGERS for rule in import_module(f"inspector.catalog.{name}").READS]
+RULES += [("other", rule) for rule in capture.OTHER_READS]
 
 
 @pytest.mark.parametrize(("name", "rule"), RULES, ids=[f"{n}:{r.kind}:{r.pattern}" for n, r in RULES])
