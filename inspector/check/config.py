@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,7 +109,8 @@ def dive_rule(key: str, raw: object, where: _Where) -> Rule | None:
     return Rule(key, value, text)
 
 
-def _our_rule(key: str, raw: object, where: _Where, categories: set[str]) -> Rule | None:
+def _our_rule(key: str, raw: object, where: _Where,
+              categories: Callable[[list[str]], set[str]]) -> Rule | None:
     kind = OUR_KEYS[key]
     if raw is False or (isinstance(raw, str) and raw.strip().lower() in _OFF):
         return None
@@ -119,10 +121,12 @@ def _our_rule(key: str, raw: object, where: _Where, categories: set[str]) -> Rul
     if kind == "names":
         if not isinstance(raw, list) or not all(isinstance(v, str) and v for v in raw):
             raise where.error(key, f"expected a list of strings, got {raw!r}")
-        unknown = sorted(set(raw) - categories) if key == "forbid_categories" else []
-        if unknown:
-            raise where.error(key, f"unknown categories {', '.join(unknown)} "
-                                   f"(known: {', '.join(sorted(categories))})")
+        if key == "forbid_categories":
+            known = categories(raw)
+            unknown = sorted(set(raw) - known)
+            if unknown:
+                raise where.error(key, f"unknown categories {', '.join(unknown)} "
+                                       f"(known: {', '.join(sorted(known))})")
         return Rule(key, list(raw), ", ".join(raw))
     if isinstance(raw, bool) or not isinstance(raw, int | str):
         raise where.error(key, f"expected a number{' or a size' if kind == 'bytes' else ''}, "
@@ -136,12 +140,15 @@ def _our_rule(key: str, raw: object, where: _Where, categories: set[str]) -> Rul
     return Rule(key, value, str(raw))
 
 
-def known_categories() -> set[str]:
-    """The category names the classifier totals (``CATEGORY_ORDER``: not compiling its
-    rules keeps a warm check cheap)."""
-    from inspector.classify import CATEGORY_ORDER, FALLBACK
+def known_categories(names: list[str] | None = None) -> set[str]:
+    """The category names the classifier gives: ``CATEGORY_ORDER``, and only when ``names``
+    has others, the categories its rules file names (compiling the rules costs ~0.1 s)."""
+    from inspector.classify import CATEGORY_ORDER, FALLBACK, default_rules
 
-    return {*CATEGORY_ORDER, FALLBACK}
+    known = {*CATEGORY_ORDER, FALLBACK}
+    if names is None or not set(names) <= known:
+        known |= set(default_rules().categories)
+    return known
 
 
 def parse_toml(text: str, path: str = "rules") -> RuleSet:
@@ -167,13 +174,12 @@ def parse_toml(text: str, path: str = "rules") -> RuleSet:
     for key in warn:
         if key not in RULE_ORDER:
             raise where.error("warn_only", f"unknown rule {key!r} (known: {', '.join(RULE_ORDER)})")
-    categories = known_categories()
     rules = []
     for key in RULE_ORDER:
         if key not in table:
             continue
         rule = (dive_rule(key, table[key], where) if key in DIVE_KEYS
-                else _our_rule(key, table[key], where, categories))
+                else _our_rule(key, table[key], where, known_categories))
         if rule is not None:
             rule.warn_only = key in warn
             rules.append(rule)
