@@ -20,7 +20,7 @@ from inspector.catalog import Package
 from inspector.options import Options
 from inspector.sbom import OSInfo, describe, parse_os_release, purl
 from inspector.sources.resolve import open_image
-from tests.builders import ImageSpec, make_layer, write_oci_layout
+from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,4 +207,24 @@ def test_syft_agrees_on_apk_python_npm(mixed, tmp_path):
     theirs = syft_purls(f"oci-dir:{mixed[4:-2]}")
     ours = our_purls(mixed, tmp_path)
     assert {p.type for p in theirs} >= {"pypi", "npm"}
+    assert theirs - ours == set()
+
+
+def test_syft_agrees_on_a_go_binary_versioned_by_ldflags(tmp_path):
+    """A main module built outside version control is ``(devel)``; syft and we both take
+    its version from ``-ldflags -X main.version=…`` (and list stdlib and the deps)."""
+    go = require_tool("go")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "go.mod").write_text("module example.org/tool\n\ngo 1.18\n")
+    (src / "main.go").write_text('package main\n\nvar version = "dev"\n\nfunc main() { println(version) }\n')
+    env = dict(os.environ, GOPROXY="off", GOFLAGS="-mod=mod", GOCACHE=str(tmp_path / "gocache"),
+               GOPATH=str(tmp_path / "gopath"), CGO_ENABLED="0")
+    subprocess.run([go, "build", "-buildvcs=false", "-ldflags=-X main.version=3.4.5",
+                    "-o", str(tmp_path / "tool"), "."], cwd=src, env=env, check=True, timeout=300)
+    binary = Entry("file", data=(tmp_path / "tool").read_bytes(), mode=0o755)
+    write_oci_layout(tmp_path / "oci", [ImageSpec([make_layer({"usr/bin/tool": binary})], ref_name="t")])
+    theirs = syft_purls(f"oci-dir:{tmp_path / 'oci'}")
+    ours = our_purls(f"oci:{tmp_path / 'oci'}:t", tmp_path / "cache")
+    assert PackageURL.from_string("pkg:golang/example.org/tool@v3.4.5") in ours
     assert theirs - ours == set()
