@@ -6,6 +6,7 @@
     inspector export IMAGE --format json [-o FILE]
     inspector compare A B [C …] --format text|markdown|json [-o FILE] [--files]
     inspector fit IMAGE [--base REF …]  which distroless base the application would run on
+    inspector check IMAGE [IMAGE …] [--rules FILE] [--format text|json|sarif] [--junit FILE]
     inspector samples                  list the bundled sample images
     inspector serve [IMAGE …]          the TUI in a browser (textual-serve)
     inspector audit [IMAGE …] [--from FILE] [--catalog REGISTRY[/PREFIX]]
@@ -27,7 +28,7 @@ from inspector.errors import InspectorError
 from inspector.oci.platform import Platform
 from inspector.options import Options
 
-COMMANDS = ("export", "compare", "samples", "serve", "fit", "audit")
+COMMANDS = ("export", "compare", "check", "samples", "serve", "fit", "audit")
 DEMO = ("sample:debian-12-slim", "sample:distroless-static")
 
 
@@ -91,7 +92,9 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         p = argparse.ArgumentParser(prog="inspector export",
                                     description="Write the whole index of an image.")
         p.add_argument("image")
-        p.add_argument("--format", choices=("json",), default="json")
+        p.add_argument("--format", choices=("json", "cyclonedx", "spdx-json"), default="json",
+                       help="json: the whole index (inspector.export/v1); cyclonedx (1.6 "
+                            "JSON) or spdx-json (2.3): an SBOM")
         p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     elif command == "compare":
         p = argparse.ArgumentParser(prog="inspector compare",
@@ -109,6 +112,12 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
                                     description="Which distroless base would this image's "
                                                 "application run on, and what would it save.")
         add_arguments(p)
+    elif command == "check":
+        from inspector import check
+
+        p = argparse.ArgumentParser(prog="inspector check",
+                                    description="Gate images on content rules (exit 1 on failure).")
+        check.add_arguments(p)
     elif command == "samples":
         p = argparse.ArgumentParser(prog="inspector samples",
                                     description="List the bundled sample images.")
@@ -142,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(command)
     args = parser.parse_args(argv[1:] if command else argv)
     gc_was_enabled = gc.isenabled()
-    if command in ("export", "compare", "audit"):
+    if command in ("export", "compare", "check", "audit"):
         # a short batch run over large, acyclic data: the cyclic GC would only re-scan it
         # (10% of a 150k-entry export); memory is freed by reference counting as usual
         gc.disable()
@@ -160,6 +169,10 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
             return _export(args, options)
         if command == "compare":
             return _compare(args, options)
+        if command == "check":
+            from inspector import check
+
+            return check.run(args, options)
         if command == "samples":
             return _samples()
         if command == "fit":
@@ -244,7 +257,8 @@ def _export(args: argparse.Namespace, options: Options) -> int:
                 if not warning.startswith("skipped member "):
                     print(f"inspector: warning: {warning}", file=sys.stderr)
             write_export(analysis, out,
-                         cache_dir=None if options.no_cache else options.resolved_cache_dir())
+                         cache_dir=None if options.no_cache else options.resolved_cache_dir(),
+                         format=args.format)
         finally:
             analysis.image.close()
     if analysis.unsafe:

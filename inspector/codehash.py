@@ -14,9 +14,9 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 
-#: what a layer index depends on
+#: what a layer index depends on (the capture table is read from the catalogers)
 INDEX_CODE = ("index/tarwalk.py", "index/tarfields.py", "index/capture.py",
-              "index/entries.py", "index/cache.py")
+              "index/entries.py", "index/cache.py", "catalog")
 #: what packages, categories, findings and efficiency depend on (besides the index)
 ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/efficiency.py",
                  "analysis_cache.py")

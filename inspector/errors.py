@@ -22,6 +22,7 @@
     ├── CacheError               the on-disk cache cannot be used (never raised for corrupt
     │                            entries: those are discarded and rebuilt)
     ├── OutputError              the report cannot be written (``-o``)
+    ├── RulesError               a ``check`` rules file is unreadable or wrong (exit 2)
     └── Cancelled                the user cancelled a long operation
 
 Messages say what failed, where (image, layer, URL, path) and what to do. Errors also
@@ -126,6 +127,11 @@ class CacheError(InspectorError):
 
 class OutputError(InspectorError):
     pass
+
+
+class RulesError(InspectorError):
+    """A ``check`` rules file cannot be read or has a wrong key or value (names the file,
+    line and key); ``inspector check`` exits 2, as for a usage error."""
 
 
 class Cancelled(InspectorError):

@@ -1,7 +1,8 @@
-"""Installed packages (dpkg, distroless status.d, apk, rpm, python, npm, go).
+"""Installed packages (dpkg, distroless status.d, apk, rpm, python, npm, go, busybox).
 
 ``catalog_image(fs)`` is the entry point ``analysis`` calls. Each cataloger is a small
-module with ``catalog(fs, out)``; all of them read the merged filesystem only (file contents
+module in ``CATALOGERS`` with ``catalog(fs, out)`` and ``READS`` (the files it reads, which
+``index/capture.py`` captures: ``catalog/reads.py``); all of them read the merged filesystem only (file contents
 were captured while indexing — no layer is read again). A database that cannot be read
 whole gives a warning naming the file and what could still be read, never an exception.
 """
@@ -17,11 +18,14 @@ from inspector.index.merge import IMPLIED_ROW, MergedFS
 
 #: how many package names a warning lists before "…"
 WARN_NAMES = 20
+#: the one registry of catalogers (modules of this package), in the order they run: OS
+#: databases first, so a binary a database owns is not listed again from its bytes
+CATALOGERS = ("dpkg", "apk", "rpm", "python", "npm", "golang", "busybox")
 
 
 @dataclass
 class Package:
-    type: str  # deb|apk|rpm|python|npm|go
+    type: str  # deb|apk|rpm|python|npm|go|binary
     name: str
     version: str
     arch: str | None = None
@@ -29,11 +33,14 @@ class Package:
     files: int | None = None  # how many of its files are present
     layer: int | None = None  # index of the layer that installed it (its record's layer)
     source_path: str = ""  # the database/file it was read from
+    #: the source package (deb ``Source:``, e.g. ``glibc (2.36-9)``; apk ``o:``), for purls
+    upstream: str | None = None
 
     def as_json(self) -> dict:
         return {"type": self.type, "name": self.name, "version": self.version,
                 "arch": self.arch, "size": self.size, "files": self.files,
-                "layer": self.layer, "source_path": self.source_path}
+                "layer": self.layer, "source_path": self.source_path,
+                "upstream": self.upstream}
 
 
 @dataclass
@@ -122,15 +129,14 @@ class Builder:
 
 
 def catalog_image(fs: MergedFS) -> Catalog:
-    """Every cataloger over ``fs``; packages in cataloger order (deb, apk, rpm, python,
-    npm, go), each database's packages in the order it lists them."""
-    from inspector.catalog import apk, dpkg, golang, npm, python, rpm
+    """Every cataloger over ``fs``; packages in ``CATALOGERS`` order, each database's
+    packages in the order it lists them."""
+    from importlib import import_module
 
     out = Builder(fs)
-    for module in (dpkg, apk, rpm, python, npm, golang):
+    for name in CATALOGERS:
         try:
-            module.catalog(fs, out)
+            import_module(f"inspector.catalog.{name}").catalog(fs, out)
         except Exception as exc:  # noqa: BLE001 - a cataloger bug must not lose the image
-            out.warn(f"{module.__name__.rsplit('.', 1)[1]} cataloger failed: "
-                     f"{type(exc).__name__}: {exc}")
+            out.warn(f"{name} cataloger failed: {type(exc).__name__}: {exc}")
     return out.catalog

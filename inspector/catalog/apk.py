@@ -6,9 +6,11 @@ a directory, ``R`` a file in the last ``F`` directory (apk ``database.c``; syft
 from __future__ import annotations
 
 from inspector.catalog import Builder, Package, names_note
+from inspector.catalog.reads import MIB, exact
 from inspector.index.merge import MergedFS
 
 DATABASES = ("/lib/apk/db/installed", "/usr/lib/apk/db/installed")
+READS = tuple(exact(db, 32 * MIB) for db in DATABASES)
 
 
 def parse_installed(text: str) -> tuple[list[tuple[dict[str, str], list[str]]], list[str]]:
@@ -59,7 +61,8 @@ def catalog(fs: MergedFS, out: Builder) -> None:
         layer = out.layer(db)
         for fields, files in records:
             out.add(Package(type="apk", name=fields["P"], version=fields["V"],
-                            arch=fields.get("A") or None, layer=layer, source_path=db), files)
+                            arch=fields.get("A") or None, layer=layer, source_path=db,
+                            upstream=fields.get("o") or None), files)
         if problems:
             out.warn(f"{db}: malformed ({'; '.join(problems[:3])}); "
                      f"{names_note([f['P'] for f, _ in records])}")

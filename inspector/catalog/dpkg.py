@@ -12,11 +12,17 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from inspector.catalog import Builder, Package, names_note
+from inspector.catalog.reads import MIB, exact, prefix
 from inspector.index.merge import MergedFS
 
 STATUS = "/var/lib/dpkg/status"
 INFO = "/var/lib/dpkg/info/"
 STATUS_D = "/var/lib/dpkg/status.d/"
+READS = (
+    exact(STATUS, 32 * MIB),
+    prefix(STATUS_D, 4 * MIB, STATUS_D + "base-files"),
+    prefix(INFO, 4 * MIB, INFO + "bash.list", only=(".list", ".md5sums")),
+)
 
 
 def parse_control(text: str) -> tuple[list[dict[str, str]], list[str]]:
@@ -92,7 +98,8 @@ def _children(fs: MergedFS, prefix: str) -> list[str]:
 
 def _package(stanza: dict[str, str], source: str, layer: int | None) -> Package:
     return Package(type="deb", name=stanza["Package"], version=stanza["Version"],
-                   arch=stanza.get("Architecture") or None, layer=layer, source_path=source)
+                   arch=stanza.get("Architecture") or None, layer=layer, source_path=source,
+                   upstream=stanza.get("Source") or None)
 
 
 def catalog(fs: MergedFS, out: Builder) -> None:

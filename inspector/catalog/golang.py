@@ -6,18 +6,31 @@ Go version string and then the modinfo string follow. The modinfo text sits betw
 replacement of the line before). Older (pointer) formats are reported, not guessed.
 
 Packages: the main module (owns the binary), each dependency, and ``stdlib`` with the Go
-version (as syft reports it)."""
+version (as syft reports it). A main module built outside module mode is ``(devel)``; like
+syft (``parse_go_binary.go`` ``extractVersionFromLDFlags``) its version is then taken from a
+``-X …version=1.2.3`` in the ``-ldflags`` build setting, ``v``-prefixed."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from inspector.catalog import Builder, Package
 from inspector.index.merge import MergedFS
 
+#: the build info is not a captured file: the walker scans every large ELF for ``MAGIC``
+#: (``capture.GO_BUILDINFO_BYTES``)
+READS = ()
+
 MAGIC = b"\xff Go buildinf:"
 HEADER = 32
 FLAG_INLINE = 2
+DEVEL = "(devel)"
+#: syft's ``knownBuildFlagPatterns``: ``-X pkg.[git][build]Version=`` and ``-X pkg.Tag=``
+LDFLAGS_VERSION = (
+    re.compile(r"\.(?:[gG]it)?(?:[bB]uild)?[vV]ersion=(?:\S+/)*(v?\d+.\d+.\d+[-\w]*[+\w]*)"),
+    re.compile(r"\.[tT]ag=(?:\S+/)*(v?\d+.\d+.\d+[-\w]*[+\w]*)"),
+)
 
 
 class BuildInfoError(ValueError):
@@ -30,6 +43,18 @@ class BuildInfo:
     path: str = ""
     main: tuple[str, str] | None = None  # (module path, version)
     deps: list[tuple[str, str]] = field(default_factory=list)
+    #: ``build`` lines: ``-ldflags``, ``GOOS``, ``vcs.revision`` … → value
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+def ldflags_version(ldflags: str) -> str | None:
+    """The version a ``-X`` in ``ldflags`` sets (``v``-prefixed), or ``None``."""
+    for pattern in LDFLAGS_VERSION:
+        match = pattern.search(ldflags)
+        if match:
+            version = match.group(1)
+            return version if version.startswith("v") else "v" + version
+    return None
 
 
 def _uvarint(data: bytes, pos: int) -> tuple[int, int]:
@@ -69,6 +94,9 @@ def parse_buildinfo(data: bytes) -> BuildInfo:
         kind = parts[0]
         if kind == "path" and len(parts) >= 2:
             info.path = parts[1]
+        elif kind == "build" and len(parts) >= 2:
+            key, _, value = parts[1].partition("=")
+            info.settings[key] = value
         elif kind in ("mod", "dep") and len(parts) >= 3:
             entry = (parts[1], parts[2])
             if kind == "mod":
@@ -93,7 +121,9 @@ def catalog(fs: MergedFS, out: Builder) -> None:
             out.warn(f"{path}: Go build info not read: {exc}")
             continue
         layer = out.layer(path)
-        main_name, main_version = info.main or (info.path or path, "(devel)")
+        main_name, main_version = info.main or (info.path or path, DEVEL)
+        if main_version == DEVEL:
+            main_version = ldflags_version(info.settings.get("-ldflags", "")) or DEVEL
         out.add(Package(type="go", name=main_name, version=main_version, layer=layer,
                         source_path=path), [path])
         for name, version in info.deps:

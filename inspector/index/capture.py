@@ -3,49 +3,29 @@
 Later steps (package catalogers, findings, the OS name) need a few files' bytes; reading
 them during the one streaming pass means no layer is ever read twice. Each rule has a size
 cap: a larger file is not captured (and the consumer reports that, never guesses).
+
+The rules are not listed here: each cataloger declares what it reads (``READS`` next to its
+parser, ``inspector/catalog/reads.py``); this module joins them with the few files other
+steps read (``OTHER_READS``) into one table, and derives the walker's pre-filter from it.
 """
 
 from __future__ import annotations
 
-KIB = 1024
-MIB = 1024 * KIB
+from importlib import import_module
 
-#: exact paths → cap in bytes
-EXACT = {
-    "/var/lib/dpkg/status": 32 * MIB,
-    "/lib/apk/db/installed": 32 * MIB,
-    "/var/lib/rpm/rpmdb.sqlite": 128 * MIB,
-    "/usr/lib/sysimage/rpm/rpmdb.sqlite": 128 * MIB,
-    "/var/lib/rpm/Packages": 4 * KIB,  # Berkeley DB: only the header, to name the format
-    "/var/lib/rpm/Packages.db": 4 * KIB,  # ndb
-    "/usr/lib/sysimage/rpm/Packages.db": 4 * KIB,
-    "/usr/lib/sysimage/rpm/Packages": 4 * KIB,
-    "/etc/passwd": 1 * MIB,
-    "/etc/group": 1 * MIB,
-    "/etc/shells": 64 * KIB,
-    "/etc/os-release": 64 * KIB,
-    "/usr/lib/os-release": 64 * KIB,
-    "/etc/debian_version": 4 * KIB,
-    "/etc/alpine-release": 4 * KIB,
-    "/etc/redhat-release": 4 * KIB,
-}
-#: directory prefixes → cap per file
-PREFIXES = (
-    ("/var/lib/dpkg/status.d/", 4 * MIB),
-    ("/var/lib/dpkg/info/", 4 * MIB),
+from inspector.catalog.reads import KIB, MIB, Read, exact
+
+#: files read by steps other than the catalogers: findings (login users, shells), OS name
+OTHER_READS = (
+    exact("/etc/passwd", 1 * MIB),
+    exact("/etc/group", 1 * MIB),
+    exact("/etc/shells", 64 * KIB),
+    exact("/etc/os-release", 64 * KIB),
+    exact("/usr/lib/os-release", 64 * KIB),
+    exact("/etc/debian_version", 4 * KIB),
+    exact("/etc/alpine-release", 4 * KIB),
+    exact("/etc/redhat-release", 4 * KIB),
 )
-#: path suffixes → cap per file
-SUFFIXES = (
-    (".dist-info/METADATA", 1 * MIB),
-    (".dist-info/RECORD", 8 * MIB),
-    (".dist-info/INSTALLER", 4 * KIB),
-    (".egg-info/PKG-INFO", 1 * MIB),
-    (".egg-info/installed-files.txt", 8 * MIB),
-    (".egg-info/SOURCES.txt", 8 * MIB),
-    (".egg-info", 1 * MIB),  # a single-file egg-info is PKG-INFO itself
-)
-#: ``node_modules/**/package.json`` (and the top-level app's package.json)
-NPM_CAP = 1 * MIB
 
 #: executables whose first bytes are kept (ELF/shebang detection)
 HEAD_BYTES = 64
@@ -54,22 +34,45 @@ GO_BUILDINFO_MAGIC = b"\xff Go buildinf:"
 GO_BUILDINFO_BYTES = 64 * KIB
 
 
+def all_reads() -> tuple[Read, ...]:
+    """Every cataloger's ``READS`` (registry order), then ``OTHER_READS``."""
+    from inspector.catalog import CATALOGERS
+
+    rules: list[Read] = []
+    for name in CATALOGERS:
+        rules.extend(import_module(f"inspector.catalog.{name}").READS)
+    return (*rules, *OTHER_READS)
+
+
+READS = all_reads()
+#: exact paths → cap in bytes
+EXACT = {r.pattern: r.cap for r in READS if r.kind == "exact"}
+_PREFIXES = tuple(r for r in READS if r.kind == "prefix")
+_SUFFIXES = tuple((r.pattern, r.cap) for r in READS if r.kind == "suffix")
+_SUFFIX_ENDS = tuple(s for s, _ in _SUFFIXES)
+NPM_CAP = max((r.cap for r in READS if r.kind == "npm"), default=0)
+
+#: the walker's pre-filter: basenames worth a ``capture_limit`` call. Paths containing
+#: ``-info`` (dist-info, egg-info) and below ``/var/lib/dpkg/`` are always asked too.
+BASENAMES = frozenset(
+    {p.rsplit("/", 1)[1] for p in EXACT}
+    | {s.rsplit("/", 1)[1] for s in _SUFFIX_ENDS if s.startswith("/")}
+    | ({"package.json"} if NPM_CAP else set())
+)
+
+
 def capture_limit(path: str) -> int:
     """Cap in bytes if ``path``'s content should be captured, else 0."""
     cap = EXACT.get(path)
     if cap:
         return cap
-    if path.startswith("/var/lib/dpkg/"):
-        for prefix, cap in PREFIXES:
-            if path.startswith(prefix):
-                if prefix.endswith("info/") and not path.endswith((".list", ".md5sums")):
-                    return 0
-                return cap
-        return 0
-    if path.endswith("/package.json"):
+    for rule in _PREFIXES:
+        if path.startswith(rule.pattern):
+            return rule.cap if not rule.only or path.endswith(rule.only) else 0
+    if NPM_CAP and path.endswith("/package.json"):
         return NPM_CAP if "/node_modules/" in path or path.count("/") <= 3 else 0
-    if ".dist-info/" in path or ".egg-info" in path:
-        for suffix, cap in SUFFIXES:
-            if path.endswith(suffix):
+    if path.endswith(_SUFFIX_ENDS):
+        for ending, cap in _SUFFIXES:
+            if path.endswith(ending):
                 return cap
     return 0

@@ -39,9 +39,7 @@ _ZERO8 = b"\x00" * 8
 _EXT_TYPES = frozenset({b"x", b"g", b"L", b"K", b"V", b"M"})
 #: name, mode+uid+gid (one 24-byte key), size, (mtime), chksum, typeflag, linkname, (magic…devminor), prefix
 _HEADER = struct.Struct("100s24s12s12x8sc100s88x155s12x")
-_CAPTURE_BASES = frozenset(
-    {p.rsplit("/", 1)[1] for p in capture.EXACT} | {"package.json"}
-)
+_CAPTURE_BASES = capture.BASENAMES
 _OPAQUE = ".wh..wh..opq"
 
 

@@ -135,9 +135,16 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
     out.write("\n]")
 
 
-def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = None) -> None:
+def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = None,
+                 format: str = "json") -> None:
     """The whole export document; ``files`` comes right after ``size``, as in the contract.
-    With ``cache_dir``, the rendered files array is cached (``export_cache``)."""
+    With ``cache_dir``, the rendered files array is cached (``export_cache``). The SBOM
+    formats (``cyclonedx``, ``spdx-json``) are written by ``inspector.sbom``."""
+    if format != "json":
+        from inspector.sbom import render
+
+        out.write(render(analysis, format))
+        return
     head = header(analysis)
     keys = list(head)
     out.write("{\n")

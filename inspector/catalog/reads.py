@@ -1,0 +1,46 @@
+"""What a cataloger reads: the files whose content the indexer must capture for it.
+
+Each cataloger declares ``READS`` next to its parser (as syft puts the glob next to the
+parser); ``index/capture.py`` builds the one capture table from them, and the walker's
+pre-filter from that table — so the paths a cataloger reads and the paths captured cannot
+disagree (``tests/catalog/test_reads.py`` walks a real tar of every example path).
+
+This module imports nothing of the project, so a cataloger's table costs no import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+@dataclass(frozen=True)
+class Read:
+    """One rule. ``kind`` is ``exact`` (``pattern`` is the path), ``prefix`` (a directory
+    prefix, with ``only`` the name endings accepted below it, or any), ``suffix`` (the path
+    ends with ``pattern``) or ``npm`` (``…/node_modules/**/package.json`` and a top-level
+    app's ``package.json``). ``cap`` is the largest file captured, in bytes; ``example``
+    is a path the rule matches (the tests capture it)."""
+
+    kind: str
+    pattern: str
+    cap: int
+    example: str = ""
+    only: tuple[str, ...] = ()
+
+    def examples(self) -> list[str]:
+        return [self.pattern] if self.kind == "exact" else [self.example]
+
+
+def exact(path: str, cap: int) -> Read:
+    return Read("exact", path, cap)
+
+
+def prefix(directory: str, cap: int, example: str, only: tuple[str, ...] = ()) -> Read:
+    return Read("prefix", directory, cap, example, only)
+
+
+def suffix(ending: str, cap: int, example: str) -> Read:
+    return Read("suffix", ending, cap, example)

@@ -1,0 +1,155 @@
+"""Rules → verdicts for one analysed image. Every figure comes from the ``Analysis`` (and so
+from the analysis cache on a warm run: a check re-reads no layer).
+
+dive's rules mean what they mean in dive (``command/ci/rules.go``, ``image/analysis.go``):
+fail when ``efficiency < lowestEfficiency``, ``wasted > highestWastedBytes``,
+``wasted / user bytes > highestUserWastedPercent`` (strict comparisons), where wasted counts
+every copy of a path written by 2+ layers and user bytes are the file bytes of every layer
+but the first.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import re
+from dataclasses import dataclass, field
+
+from inspector.analysis import Analysis
+from inspector.check.config import Rule, RuleSet
+
+#: offending paths a verdict lists (the count is always whole)
+SHOWN = 10
+#: user names that are root by name alone (a numeric uid is checked as a number)
+ROOT_NAMES = ("", "root")
+
+
+@dataclass
+class Verdict:
+    image: str
+    rule: str
+    status: str  # pass | fail | warn (failed, but the rule is warn-only)
+    measured: object  # the figure compared (bytes, a count, a ratio, the user)
+    threshold: str  # the rule's value, as configured
+    message: str
+    offending: list[str] = field(default_factory=list)  # the first SHOWN
+    offending_count: int = 0
+
+    def as_json(self) -> dict:
+        return {"image": self.image, "rule": self.rule, "status": self.status,
+                "measured": self.measured, "threshold": self.threshold,
+                "message": self.message, "offending": self.offending,
+                "offending_count": self.offending_count}
+
+
+def glob_regex(patterns: list[str]) -> re.Pattern[str]:
+    """One regex for path globs: ``*`` and ``?`` stay within a path segment, ``**`` spans
+    segments, ``[…]`` is a class; a pattern not starting with ``/`` matches at any depth."""
+    parts = []
+    for pattern in patterns:
+        out = "" if pattern.startswith("/") else "(?:.*/)?"
+        i = 0
+        while i < len(pattern):
+            c = pattern[i]
+            if pattern.startswith("**", i):
+                out += ".*"
+                i += 2
+                continue
+            if c == "*":
+                out += "[^/]*"
+            elif c == "?":
+                out += "[^/]"
+            elif c == "[" and "]" in pattern[i + 1:]:
+                end = pattern.index("]", i + 1)
+                out += "[" + pattern[i + 1:end].replace("!", "^", 1) + "]"
+                i = end
+            else:
+                out += re.escape(c)
+            i += 1
+        parts.append(out)
+    return re.compile("(?:" + "|".join(parts) + ")/?\\Z")
+
+
+def _user_is_root(analysis: Analysis) -> tuple[str, bool]:
+    """(the configured ``User``, whether it runs as uid 0): empty, ``root``, ``0``, and a
+    name that ``/etc/passwd`` maps to uid 0."""
+    user = ((analysis.config.get("config") or {}).get("User") or "").strip()
+    name = user.split(":", 1)[0]
+    if name in ROOT_NAMES:
+        return user or "(unset: root)", True
+    if name.isdigit():
+        return user, int(name) == 0
+    passwd = analysis.fs.captured("/etc/passwd") or b""
+    for line in passwd.decode("utf-8", "surrogateescape").splitlines():
+        fields = line.split(":")
+        if len(fields) > 2 and fields[0] == name:
+            return user, fields[2] == "0"
+    return user, False
+
+
+def _dive_figures(analysis: Analysis) -> tuple[float, int, float]:
+    """(efficiency, wasted bytes, wasted / user bytes) as dive computes them."""
+    eff = analysis.efficiency
+    user = sum(sum(index.sizes) for index in analysis.layers[1:])
+    if user:
+        percent = eff.wasted_bytes / user
+    else:  # dive divides by zero: NaN (passes every threshold), or +Inf
+        percent = math.inf if eff.wasted_bytes else math.nan
+    return eff.score, eff.wasted_bytes, percent
+
+
+def _measure(rule: Rule, a: Analysis) -> tuple[bool, object, str, list[str]]:
+    """(failed, measured, message, offending paths) for one rule."""
+    key, value = rule.key, rule.value
+    findings = a.classification.findings
+    if key == "forbid_categories":
+        totals = a.classification.totals
+        hits = [(c, totals[c]) for c in value if c in totals and totals[c].files]
+        paths = [f"{p} ({c})" for c, t in hits for p in t.paths]
+        n = sum(t.files for _, t in hits)
+        what = ", ".join(f"{c} {t.files}" for c, t in hits)
+        return bool(n), n, f"{n} file(s) in forbidden categories" + (f": {what}" if what else ""), paths
+    if key == "forbid_paths":
+        match = glob_regex(value).match
+        paths = [p for p in a.fs.sorted_paths() if match(p)]
+        return bool(paths), len(paths), f"{len(paths)} path(s) match a forbidden glob", paths
+    if key == "forbid_packages":
+        pkgs = [p for p in a.catalog.packages if any(fnmatch.fnmatchcase(p.name, g) for g in value)]
+        shown = [f"{p.name} {p.version} ({p.type})" for p in pkgs]
+        return bool(pkgs), len(pkgs), f"{len(pkgs)} forbidden package(s)", shown
+    if key in ("max_size", "max_files_size", "max_files"):
+        measured = {"max_size": a.compressed_size, "max_files_size": a.fs.file_bytes,
+                    "max_files": len(a.classification.categories)}[key]
+        unit = "files" if key == "max_files" else "bytes"
+        what = {"max_size": "compressed size", "max_files_size": "bytes of files",
+                "max_files": "non-directory entries"}[key]
+        return measured > value, measured, f"{what}: {measured} {unit} (limit {value})", []
+    if key in ("forbid_setuid", "forbid_world_writable", "forbid_login_users"):
+        names, label = {"forbid_setuid": (("setuid", "setgid"), "setuid/setgid file(s)"),
+                        "forbid_world_writable": (("world_writable",), "world-writable entr(ies)"),
+                        "forbid_login_users": (("login_users",), "login user(s) with a shell")}[key]
+        paths = sorted({p for name in names for p in findings.get(name, [])})
+        return bool(paths), len(paths), f"{len(paths)} {label}", paths
+    if key == "require_nonroot_user":
+        user, root = _user_is_root(a)
+        return root, user, f"config User {user!r} " + ("runs as root" if root else "is not root"), []
+    efficiency, wasted, percent = _dive_figures(a)
+    if key == "lowestEfficiency":
+        return value > efficiency, efficiency, f"efficiency {efficiency:.4f} (lowest {value})", []
+    if key == "highestWastedBytes":
+        top = [p for p, _, _ in a.efficiency.inefficient]
+        return wasted > value, wasted, f"wasted bytes {wasted} (highest {value})", top
+    shown = 0.0 if math.isnan(percent) else percent
+    top = [p for p, _, _ in a.efficiency.inefficient]
+    return percent > value, shown, f"user wasted ratio {shown:.4f} (highest {value})", top
+
+
+def evaluate(analysis: Analysis, rules: RuleSet) -> list[Verdict]:
+    """One verdict per rule, in the rule set's order."""
+    out = []
+    for rule in rules.rules:
+        failed, measured, message, offending = _measure(rule, analysis)
+        status = "pass" if not failed else ("warn" if rule.warn_only else "fail")
+        out.append(Verdict(analysis.reference, rule.key, status, measured, rule.config, message,
+                           offending[:SHOWN] if failed else [], len(offending) if failed else 0))
+    return out

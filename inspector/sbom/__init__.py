@@ -1,0 +1,157 @@
+"""SBOMs of an analysed image: ``inspector export IMAGE --format cyclonedx|spdx-json``.
+
+``describe(analysis)`` gathers what both formats say — the image (reference, manifest
+digest, platform), the OS (``/etc/os-release``), and per package its purl, the files it owns
+and the layer that introduced it (digest and diff_id); ``cyclonedx.py`` writes CycloneDX 1.6
+JSON with cyclonedx-python-lib, ``spdx.py`` SPDX 2.3 JSON.
+
+purls follow the purl spec and match syft's (the tests compare them):
+``pkg:deb/debian/NAME@VERSION?arch=ARCH&distro=debian-12&upstream=SOURCE[@SRCVERSION]``,
+``pkg:apk/alpine/…?arch=…&distro=alpine-3.20.1&upstream=ORIGIN``,
+``pkg:rpm/ID/NAME@VERSION-RELEASE?arch=…&epoch=E&distro=…``, ``pkg:pypi/NAME`` (PEP 503
+normalised), ``pkg:npm/%40scope/name``, ``pkg:golang/MODULE`` (``stdlib`` without the
+``go`` prefix), ``pkg:generic/busybox`` for binaries found from their bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from packageurl import PackageURL
+
+from inspector.analysis import Analysis
+from inspector.catalog import Package
+
+OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
+TOOL_NAME = "inspector"
+
+
+@dataclass
+class OSInfo:
+    id: str = ""
+    version_id: str = ""
+    pretty_name: str = ""
+
+    @property
+    def distro(self) -> str | None:
+        """purl's ``distro`` qualifier: ``debian-12`` (``ID-VERSION_ID``)."""
+        if not self.id:
+            return None
+        return f"{self.id}-{self.version_id}" if self.version_id else self.id
+
+
+@dataclass
+class SbomPackage:
+    package: Package
+    purl: PackageURL
+    ref: str  # unique within the document
+    files: list[str] = field(default_factory=list)  # paths it owns, sorted
+    layer_digest: str | None = None
+    layer_diff_id: str | None = None
+
+
+@dataclass
+class Description:
+    reference: str
+    manifest_digest: str
+    config_digest: str
+    platform: str
+    os: OSInfo
+    packages: list[SbomPackage]
+
+
+def parse_os_release(data: bytes | None) -> OSInfo:
+    """``KEY=value`` lines (values optionally quoted; os-release(5))."""
+    fields: dict[str, str] = {}
+    for line in (data or b"").decode("utf-8", "replace").splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            fields[key] = value
+    return OSInfo(fields.get("ID", ""), fields.get("VERSION_ID", ""), fields.get("PRETTY_NAME", ""))
+
+
+def image_os(analysis: Analysis) -> OSInfo:
+    for path in OS_RELEASE:
+        data = analysis.fs.captured(path)
+        if data:
+            return parse_os_release(data)
+    return OSInfo()
+
+
+def _pep503(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def purl(p: Package, os: OSInfo) -> PackageURL:
+    """The package URL of ``p`` in an image whose OS is ``os``."""
+    q: dict[str, str] = {}
+    if p.type in ("deb", "apk", "rpm"):
+        if p.arch:
+            q["arch"] = p.arch
+        if os.distro:
+            q["distro"] = os.distro
+    if p.type == "deb":
+        if p.upstream:  # "glibc (2.36-9)" → glibc@2.36-9 (syft: source@source-version)
+            src, _, rest = p.upstream.partition(" ")
+            q["upstream"] = f"{src}@{rest.strip('() ')}" if rest.strip("() ") else src
+        return PackageURL("deb", os.id or "debian", p.name, p.version, q)
+    if p.type == "apk":
+        if p.upstream:
+            q["upstream"] = p.upstream
+        return PackageURL("apk", os.id or "alpine", p.name, p.version, q)
+    if p.type == "rpm":
+        epoch, sep, version = p.version.partition(":")
+        if sep and epoch.isdigit():
+            q["epoch"] = epoch
+        return PackageURL("rpm", os.id or None, p.name, version if sep else p.version, q)
+    if p.type == "python":
+        return PackageURL("pypi", None, _pep503(p.name), p.version)
+    if p.type == "npm":
+        scope, _, name = p.name.rpartition("/")
+        return PackageURL("npm", scope or None, name, p.version or None)
+    if p.type == "go":
+        if p.name == "stdlib":
+            return PackageURL("golang", None, "stdlib", p.version.removeprefix("go"))
+        namespace, _, name = p.name.rpartition("/")
+        return PackageURL("golang", namespace or None, name, p.version)
+    return PackageURL("generic", None, p.name, p.version or None)
+
+
+def describe(analysis: Analysis) -> Description:
+    image = analysis.image
+    os = image_os(analysis)
+    owned: dict[int, list[str]] = {}
+    for path, index in analysis.catalog.owners.items():
+        owned.setdefault(index, []).append(path)
+    packages = []
+    seen: dict[str, int] = {}
+    for i, p in enumerate(analysis.catalog.packages):
+        url = purl(p, os)
+        text = url.to_string()
+        n = seen[text] = seen.get(text, 0) + 1
+        layer = image.layers[p.layer] if p.layer is not None and p.layer < len(image.layers) else None
+        packages.append(SbomPackage(
+            p, url, text if n == 1 else f"{text}#{n}", sorted(owned.get(i, [])),
+            layer.digest if layer else None, layer.diff_id if layer else None))
+    return Description(image.reference, image.manifest_digest or "", image.config_digest,
+                       image.platform or "", os, packages)
+
+
+#: ``inspector export --format`` values this package writes
+FORMATS = ("cyclonedx", "spdx-json")
+
+
+def render(analysis: Analysis, fmt: str) -> str:
+    """The SBOM of ``analysis`` in ``fmt`` (one of ``FORMATS``)."""
+    d = describe(analysis)
+    if fmt == "cyclonedx":
+        from inspector.sbom import cyclonedx
+
+        return cyclonedx.render(d)
+    from inspector.sbom import spdx
+
+    return spdx.render(d)

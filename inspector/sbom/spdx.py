@@ -1,0 +1,104 @@
+"""SPDX 2.3 JSON, written by hand (a dict in the shape of the official schema,
+``spdx-spec`` ``schemas/spdx-schema.json`` at 2.3, which the tests validate against;
+spdx-tools would add a dozen dependencies for this one document).
+
+The document DESCRIBES the image (a package with purpose ``CONTAINER`` and the manifest's
+SHA256); the image CONTAINS the OS (``OPERATING_SYSTEM``) and every package, each with its
+purl as a ``PACKAGE-MANAGER`` external reference. Where a package was read from and the
+layer that introduced it are in ``sourceInfo``; how many files it owns in ``comment``.
+SPDX 2.3 requires a SHA1 for every File element and the indexer hashes no file content, so
+the owned files themselves are listed in the CycloneDX output only (``evidence.occurrences``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import uuid
+
+from inspector import __version__
+from inspector.sbom import TOOL_NAME, Description, SbomPackage
+
+NOASSERTION = "NOASSERTION"
+NAMESPACE = "https://spdx.org/spdxdocs/inspector/"
+
+
+def _spdx_id(text: str) -> str:
+    """An ``SPDXRef-`` id: letters, digits, ``.`` and ``-`` only."""
+    return "SPDXRef-" + re.sub(r"[^A-Za-z0-9.-]+", "-", text).strip("-")
+
+
+def _created() -> str:
+    """Now in UTC, or ``SOURCE_DATE_EPOCH`` (reproducible builds) when set."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    stamp = int(epoch) if epoch and epoch.isdigit() else int(time.time())
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
+
+
+def _package(sp: SbomPackage, spdx_id: str) -> dict:
+    p = sp.package
+    where = f"acquired package info from {p.type} metadata: {p.source_path}"
+    if p.layer is not None:
+        where += f" (layer {p.layer}: {sp.layer_digest}, diff_id {sp.layer_diff_id})"
+    out = {
+        "SPDXID": spdx_id, "name": p.name, "downloadLocation": NOASSERTION,
+        "filesAnalyzed": False, "licenseConcluded": NOASSERTION,
+        "licenseDeclared": NOASSERTION, "copyrightText": NOASSERTION, "sourceInfo": where,
+        "primaryPackagePurpose": "APPLICATION" if p.type == "binary" else "LIBRARY",
+        "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                          "referenceLocator": sp.purl.to_string()}],
+        "comment": f"owns {len(sp.files)} file(s) in the image",
+    }
+    if p.version:
+        out["versionInfo"] = p.version
+    return out
+
+
+def build(d: Description) -> dict:
+    image_id = "SPDXRef-DocumentRoot-Image"
+    image = {"SPDXID": image_id, "name": d.reference, "downloadLocation": NOASSERTION,
+             "filesAnalyzed": False, "licenseConcluded": NOASSERTION,
+             "licenseDeclared": NOASSERTION, "copyrightText": NOASSERTION,
+             "primaryPackagePurpose": "CONTAINER",
+             "comment": f"platform {d.platform}; config {d.config_digest}"}
+    if d.manifest_digest.startswith("sha256:"):
+        image["versionInfo"] = d.manifest_digest
+        image["checksums"] = [{"algorithm": "SHA256",
+                               "checksumValue": d.manifest_digest.removeprefix("sha256:")}]
+    packages = [image]
+    relationships = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES",
+                      "relatedSpdxElement": image_id}]
+    if d.os.id:
+        os_package = {"SPDXID": "SPDXRef-OperatingSystem", "name": d.os.id,
+                      "downloadLocation": NOASSERTION, "filesAnalyzed": False,
+                      "primaryPackagePurpose": "OPERATING_SYSTEM"}
+        if d.os.version_id:
+            os_package["versionInfo"] = d.os.version_id
+        if d.os.pretty_name:
+            os_package["description"] = d.os.pretty_name
+        packages.append(os_package)
+        relationships.append({"spdxElementId": image_id, "relationshipType": "CONTAINS",
+                              "relatedSpdxElement": "SPDXRef-OperatingSystem"})
+    for i, sp in enumerate(d.packages):
+        spdx_id = _spdx_id(f"Package-{sp.package.type}-{sp.package.name}-{i}")
+        packages.append(_package(sp, spdx_id))
+        relationships.append({"spdxElementId": image_id, "relationshipType": "CONTAINS",
+                              "relatedSpdxElement": spdx_id})
+    name = d.reference
+    unique = uuid.uuid5(uuid.NAMESPACE_URL, f"{d.reference}@{d.manifest_digest}")
+    return {
+        "spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT",
+        "name": name,
+        "documentNamespace": NAMESPACE + re.sub(r"[^A-Za-z0-9._-]+", "-", name) + f"-{unique}",
+        "creationInfo": {"created": _created(),
+                         "creators": [f"Tool: {TOOL_NAME}-{__version__}"]},
+        "documentDescribes": [image_id],
+        "packages": packages,
+        "relationships": relationships,
+    }
+
+
+def render(d: Description) -> str:
+    return json.dumps(build(d), indent=2, ensure_ascii=False) + "\n"
