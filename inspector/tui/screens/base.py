@@ -5,12 +5,32 @@ from __future__ import annotations
 import threading
 
 from textual import on
+from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.widgets import TabbedContent, TabPane, Tabs
 
 from inspector.analysis import Analysis
 from inspector.tui.loader import fresh_options, load_blocking
 from inspector.tui.messages import AnalysisFailed, AnalysisReady, LoadProgress
 from inspector.tui.widgets.loading import LoadingPanel
+
+
+def tab_bars_unfocusable(node: DOMNode) -> None:
+    """Tab bars take no focus, so Tab goes from pane to pane (the tree to the layers in
+    one press); tabs switch with 1, 2, 3…, a click or the palette."""
+    for tabs in node.query(Tabs):
+        tabs.can_focus = False
+
+
+def focus_in(pane: TabPane) -> None:
+    """Focus the first focusable widget of ``pane`` unless the focus is already there."""
+    focused = pane.screen.focused
+    if focused is not None and pane in focused.ancestors:
+        return
+    for widget in pane.query("*"):
+        if widget.focusable:
+            widget.focus()
+            return
 
 
 class LoadingScreen(Screen):
@@ -34,6 +54,19 @@ class LoadingScreen(Screen):
         self.run_worker(lambda: load_blocking(reference, options, memo, self.post_message),
                         thread=True, group="load", name=f"load {reference}",
                         exit_on_error=False, description=f"Loading {reference}")
+
+    def action_tab(self, n: int) -> None:
+        """Show the ``n``-th tab (1-based) of the screen's tabs, if there is one."""
+        for tabbed in self.query(TabbedContent).results():
+            panes = list(tabbed.query(TabPane))
+            if 1 <= n <= len(panes) and panes[n - 1].id:
+                tabbed.active = panes[n - 1].id
+            return
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # something in the new tab takes the keys (the demo's arrows did nothing at first)
+        self.call_after_refresh(focus_in, event.pane)
 
     def action_cancel_load(self) -> None:
         if not self.pending:

@@ -5,9 +5,10 @@ explanation."""
 
 from __future__ import annotations
 
-from rich.table import Table
+from functools import lru_cache
+
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.lazy import Lazy
@@ -15,64 +16,68 @@ from textual.widgets import DataTable, Footer, Label, Static, TabbedContent, Tab
 
 from inspector.analysis import Analysis
 from inspector.compare import CompareResult, compare_analyses
-from inspector.index.tree import ADDED, MODIFIED, DirTree, TreeRows
-from inspector.tui.bindings import SCREEN
+from inspector.content import link_target, view_text
+from inspector.index.tree import TreeRows
+from inspector.tui.bindings import SCREEN, TAB_KEYS
 from inspector.tui.format import bar, human
-from inspector.tui.screens.base import LoadingScreen
+from inspector.tui.paths import column_trees, resolver
+from inspector.tui.screens.base import LoadingScreen, tab_bars_unfocusable
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.loading import LoadingPanel
-from inspector.tui.widgets.prompt import PromptScreen
+from inspector.tui.widgets.prompt import (
+    ContentScreen,
+    PromptScreen,
+    image_prompt,
+    image_reference,
+)
 
 BAR_WIDTH = 14
 
-DEMO_TEXT = """\
-[b]What does distroless leave out?[/b] Left: Debian 12 slim, a minimal general-purpose \
-base. Right: distroless static, only what a static binary needs (CA certificates, time \
-zones, /etc/passwd). Each row is a category of files; a bar is its bytes, aligned across \
-columns, so "present here, absent there" shows at a glance: no shell, no package manager, \
-no core utilities means nothing for an attacker to run. Tabs: Packages and Files (the file \
-diff; Tab switches columns). Press [b]a[/b] to add an image, [b]?[/b] for every key."""
+@lru_cache(maxsize=1)
+def sample_descriptions() -> dict[str, str]:
+    """Bundled sample name → its one-line description (read once)."""
+    from inspector.sources.samples import list_samples
+
+    try:
+        return {s.name: s.description for s in list_samples()}
+    except Exception:  # the samples are optional here: the intro falls back to labels
+        return {}
 
 
-def marks_against(base: Analysis, other: Analysis, is_base: bool, others: list[Analysis]):
-    """Marks and ghosts of one column: green only here, yellow differs from the first
-    image, red (a ghost) in the first image but missing here."""
-    fs = other.fs
-    marks: dict[str, str] = {}
-    ghosts: dict[str, bool] = {}
-    if is_base:
-        rest = [a.fs.entries for a in others]
-        for path in fs.entries:
-            if not any(path in r for r in rest):
-                marks[path] = ADDED
-        return marks, ghosts
-    bfs = base.fs
-    for path in fs.entries:
-        if path not in bfs.entries:
-            marks[path] = ADDED
-        elif (fs.kind(path), fs.size(path), fs.mode(path), fs.target(path)) != (
-                bfs.kind(path), bfs.size(path), bfs.mode(path), bfs.target(path)):
-            marks[path] = MODIFIED
-    for path in bfs.entries:
-        if path not in fs.entries:
-            ghosts[path] = bfs.kind(path) == 5
-    return marks, ghosts
+def demo_text(references: list[str], labels: list[str]) -> str:
+    """The demo's explanation, naming the columns actually shown (after ``a``/``x`` too)."""
+    described = sample_descriptions()
+    cols = []
+    for n, (ref, label) in enumerate(zip(references, labels, strict=True)):
+        where = "Left" if n == 0 else "Right" if n == len(labels) - 1 and n == 1 else \
+            f"Column {n + 1}"
+        about = described.get(ref.removeprefix("sample:")) if ref.startswith("sample:") else None
+        cols.append(f"{where}: [b]{label}[/b]" + (f", {about.rstrip('.')}" if about else ""))
+    question = (f"What does {', '.join(labels[1:])} leave out of {labels[0]}?"
+                if len(labels) > 1 else f"What is in {labels[0]}?")
+    return (f"[b]{question}[/b] " + ". ".join(cols) + ". Each row below is a category of "
+            "files; a bar is its bytes, aligned across columns, so \"present here, absent "
+            "there\" shows at a glance: no shell, no package manager, no core utilities means "
+            "nothing for an attacker to run. [b]Enter[/b] on a category lists its files. "
+            "Tabs: [b]1[/b] Overview, [b]2[/b] Packages, [b]3[/b] Files (one row per path "
+            "across the images; Tab switches columns, [b]v[/b] views a file in every image). "
+            "[b]a[/b] adds an image, [b]x[/b] removes one, [b]?[/b] shows every key.")
 
 
-def overview_table(result: CompareResult) -> Table:
-    labels = result.labels
-    table = Table(box=None, pad_edge=False, expand=False)
-    table.add_column("")
-    for label in labels:
-        table.add_column(label, no_wrap=True, overflow="ellipsis")
-    table.add_row("compressed", *[human(i.compressed_size) for i in result.images])
-    table.add_row("uncompressed", *[human(i.uncompressed_size) for i in result.images])
-    table.add_row("files", *[f"{i.files:,} · {human(i.file_bytes)}" for i in result.images])
-    table.add_row("packages", *[f"{i.packages:,}" for i in result.images])
-    table.add_row("layers", *[str(len(i.layers)) for i in result.images], end_section=True)
+def overview_rows(result: CompareResult) -> list[tuple[str, list[str | Text]]]:
+    """(row key, cells) of the overview: sizes, then one row per category (key
+    ``cat:NAME``) with a bar of its bytes on one scale across the images."""
+    ims = result.images
+    rows: list[tuple[str, list[str | Text]]] = [
+        ("compressed", [human(i.compressed_size) for i in ims]),
+        ("uncompressed", [human(i.uncompressed_size) for i in ims]),
+        ("files", [f"{i.files:,} · {human(i.file_bytes)}" for i in ims]),
+        ("packages", [f"{i.packages:,}" for i in ims]),
+        ("layers", [str(len(i.layers)) for i in ims]),
+    ]
     scale = max((c.bytes for row in result.categories for c in row.per_image), default=0)
     for row in result.categories:
-        cells = []
+        cells: list[str | Text] = []
         for c in row.per_image:
             if not c.files:
                 cells.append(Text("absent", style="dim red" if row.differs else "dim"))
@@ -80,23 +85,26 @@ def overview_table(result: CompareResult) -> Table:
             t = Text(bar(c.bytes, scale, BAR_WIDTH).ljust(BAR_WIDTH), style="cyan")
             t.append(f" {c.files:,} · {human(c.bytes)}")
             cells.append(t)
-        table.add_row(Text(row.name, style="bold" if row.differs else ""), *cells)
-    return table
+        rows.append((f"cat:{row.name}", cells))
+    return rows
 
 
 def verdict_text(result: CompareResult) -> Text:
+    """Each image against the first, pairwise (the compare model's ``pairs`` when it has
+    them), then the category verdicts."""
     text = Text()
     labels = result.labels
-    files = result.files
-    base = labels[0]
-    for i, label in enumerate(labels[1:], start=1):
+    pairs = getattr(result, "pairs", None)
+    if pairs:
+        for pair in pairs:
+            text.append(pair.sentence(labels) + "\n")
+    elif len(labels) == 2:
+        files = result.files
         gone = files.only_in[0]
-        nbytes = sum(f.size for f in gone)
-        text.append(f"{label}", style="bold")
-        text.append(f" leaves out {len(gone):,} files ({human(nbytes)}) of {base}"
-                    if i == 1 or len(labels) == 2 else f" vs {base}")
-        text.append(f" and adds {len(files.only_in[i]):,} of its own.\n")
-    text.append(f"{files.common:,} files identical, {len(files.changed):,} differ.\n")
+        text.append(labels[1], style="bold")
+        text.append(f" leaves out {len(gone):,} files ({human(sum(f.size for f in gone))}) "
+                    f"of {labels[0]} and adds {len(files.only_in[1]):,} of its own.\n")
+        text.append(f"{files.common:,} files identical, {len(files.changed):,} differ.\n")
     for line in result.verdicts:
         text.append(f"• {line}\n")
     return text
@@ -107,8 +115,10 @@ class CompareView(Vertical):
     CompareView { height: 1fr; }
     CompareView TabbedContent, CompareView ContentSwitcher { height: 1fr; }
     CompareView #demo-intro { border: round $accent; padding: 0 1; margin-bottom: 1; }
-    CompareView .column { width: 1fr; }
-    CompareView .column Label { width: 1fr; background: $boost; text-style: bold; }
+    CompareView #file-columns { height: 1fr; }
+    CompareView .column { width: 1fr; height: 1fr; }
+    CompareView .column Label { width: 1fr; height: 1; background: $boost; text-style: bold; }
+    CompareView .column FileView { height: 1fr; }
     CompareView #legend { height: 1; color: $text-muted; }
     CompareView #packages-diff { height: 1fr; }
     """
@@ -118,31 +128,84 @@ class CompareView(Vertical):
         self.analyses = analyses
         self.demo = demo
         self.result = compare_analyses(analyses)
+        self.package_keys: dict[str, str] = {}  # packages-diff row key → package name
 
     def compose(self) -> ComposeResult:
+        labels = self.result.labels
         with TabbedContent(id="tabs"):
-            with TabPane("Overview", id="tab-overview"), VerticalScroll():
+            with TabPane("Overview", id="tab-overview"), VerticalScroll(id="overview-scroll"):
                 if self.demo:
-                    yield Static(DEMO_TEXT, id="demo-intro")
-                yield Static(overview_table(self.result), id="columns")
+                    yield Static(demo_text([a.reference for a in self.analyses], labels),
+                                 id="demo-intro")
+                yield DataTable(id="overview", cursor_type="row", zebra_stripes=False)
                 yield Static(verdict_text(self.result), id="verdict")
             with TabPane("Packages", id="tab-packages"):
                 yield Lazy(DataTable(id="packages-diff", cursor_type="row"))
             with TabPane("Files", id="tab-files"):
                 yield Static(" + only here   ~ differs from the first image   "
-                             "- in the first image, missing here", id="legend")
-                with Horizontal():
-                    for i, label in enumerate(self.result.labels):
+                             "- in the first image, missing here   dim: only in others",
+                             id="legend")
+                with Horizontal(id="file-columns"):
+                    for i, label in enumerate(labels):
                         with Vertical(classes="column"):
                             yield Label(f" {label}")
                             yield FileView(id=f"files-{i}")
 
     def on_mount(self) -> None:
-        for i, a in enumerate(self.analyses):
-            others = [o for j, o in enumerate(self.analyses) if j != i]
-            marks, ghosts = marks_against(self.analyses[0], a, i == 0, others)
+        table = self.query_one("#overview", DataTable)
+        table.add_column("", key="row")
+        for label in self.result.labels:
+            table.add_column(label)
+        for key, cells in overview_rows(self.result):
+            name = key.removeprefix("cat:")
+            bold = key.startswith("cat:") and any(
+                r.differs for r in self.result.categories if r.name == name)
+            table.add_row(Text(name, style="bold" if bold else ""), *cells, key=key)
+        resolve = resolver(self.analyses)
+        for i, tree in enumerate(column_trees(self.analyses)):
             view = self.query_one(f"#files-{i}", FileView)
-            view.set_rows(TreeRows(DirTree(a.fs, ghosts=ghosts, marks=marks)))
+            view.resolve = resolve
+            view.set_rows(TreeRows(tree))
+        tab_bars_unfocusable(self)
+        table.focus()  # arrows, PgDn and Enter work at once (nothing had focus)
+
+    @on(DataTable.RowHighlighted, "#overview")
+    def _overview_row(self, event: DataTable.RowHighlighted) -> None:
+        # the table is inside a scroll: keep its cursor row, and the verdict after the
+        # last row, in view (at 80x24 the verdict is below the fold)
+        scroll = self.query_one("#overview-scroll", VerticalScroll)
+        if event.cursor_row >= event.data_table.row_count - 1:
+            scroll.scroll_end(animate=False)
+        elif event.cursor_row <= 0:
+            scroll.scroll_home(animate=False)
+        else:
+            region = event.data_table.region
+            row_y = region.y + 1 + event.cursor_row  # under the header
+            top, bottom = scroll.region.y, scroll.region.bottom
+            if row_y >= bottom:
+                scroll.scroll_relative(y=row_y - bottom + 1, animate=False)
+            elif row_y < top:
+                scroll.scroll_relative(y=row_y - top, animate=False)
+
+    @on(DataTable.RowSelected, "#overview")
+    def _overview_selected(self, event: DataTable.RowSelected) -> None:
+        key = str(event.row_key.value)
+        if key.startswith("cat:"):
+            self.show_files(f"category:{key.removeprefix('cat:')}")
+
+    @on(DataTable.RowSelected, "#packages-diff")
+    def _package_selected(self, event: DataTable.RowSelected) -> None:
+        name = self.package_keys.get(str(event.row_key.value))
+        if name:
+            self.show_files(f"package:{name}")
+
+    def show_files(self, term: str) -> None:
+        """The Files tab filtered by ``term`` in every column (the first leads)."""
+        self.query_one(TabbedContent).active = "tab-files"
+        view = self.query_one("#files-0", FileView)
+        view.focus()
+        if view.apply_filter(term):
+            view.move_cursor(0, force=True)
 
     @on(TabbedContent.TabActivated)
     def _tab(self, event: TabbedContent.TabActivated) -> None:
@@ -155,31 +218,61 @@ class CompareView(Vertical):
             return
         labels = self.result.labels
         pk = self.result.packages
+
+        def add(name: str, cells: list[str], where: str) -> None:
+            key = f"p{len(self.package_keys)}"
+            self.package_keys[key] = name
+            table.add_row(name, *cells, where, key=key)
+
         table.add_columns("package", *labels, "where")
         for i, only in enumerate(pk.only_in):
             for p in only:
-                cells = [p.version if j == i else "—" for j in range(len(labels))]
-                table.add_row(p.name, *cells, f"only {labels[i]}")
+                add(p.name, [p.version if j == i else "—" for j in range(len(labels))],
+                    f"only {labels[i]}")
         for change in pk.version_changed:
-            table.add_row(change.name, *[v or "—" for v in change.versions], "version differs")
+            add(change.name, [v or "—" for v in change.versions], "version differs")
         for p in pk.common:
-            table.add_row(p.name, *[p.version] * len(labels), "same")
+            add(p.name, [p.version] * len(labels), "same")
         if not table.row_count:
             table.add_row("no packages found", *[""] * len(labels), "")
 
-    @on(FileView.CursorMoved)
-    def _follow(self, event: FileView.CursorMoved) -> None:
-        """The focused column leads; the others show the same path (or its nearest
-        ancestor)."""
-        if not event.view.has_focus or event.path is None:
+    @on(FileView.ViewChanged)
+    def _mirror(self, event: FileView.ViewChanged) -> None:
+        """The focused column leads; the others show the same rows, scrolled alike."""
+        if not event.view.has_focus:
             return
         for view in self.query(FileView):
             if view is not event.view:
-                view.go_to(event.path)
+                view.mirror(event.view)
+
+    # ---- v: the path in every image ---------------------------------------------------
+    @on(FileView.ViewRequested)
+    def _view(self, event: FileView.ViewRequested) -> None:
+        self.notify(f"reading {event.path} in {len(self.analyses)} images…", timeout=2)
+        self.read_all(event.path)
+
+    @work(thread=True, group="content", exit_on_error=False)
+    def read_all(self, path: str) -> None:
+        columns = [(label, view_text(a.image, a.fs, path))
+                   for label, a in zip(self.result.labels, self.analyses, strict=True)]
+        targets = {t for a in self.analyses if (t := link_target(a.fs, path))}
+        follow = targets.pop() if len(targets) == 1 else None
+        self.app.call_from_thread(self.show_columns, path, columns, follow)
+
+    def show_columns(self, path: str, columns: list[tuple[str, str]],
+                     follow: str | None) -> None:
+        def followed(target: str | None) -> None:
+            if target is not None:
+                view = self.query_one("#files-0", FileView)
+                view.focus()
+                view.go_to(target)
+                self.read_all(target)
+
+        self.app.push_screen(ContentScreen(path, columns=columns, follow=follow), followed)
 
 
 class CompareScreen(LoadingScreen):
-    BINDINGS = SCREEN
+    BINDINGS = SCREEN + TAB_KEYS
 
     def __init__(self, references: list[str], demo: bool = False) -> None:
         super().__init__()
@@ -240,14 +333,15 @@ class CompareScreen(LoadingScreen):
         panel.display = True
 
     def action_add_image(self) -> None:
-        def add(ref: str | None) -> None:
+        def add(answer: str | None) -> None:
+            ref = image_reference(answer or "")
             if ref and ref not in self.references:
                 self.references.append(ref)
                 if self.analysis_for(ref) is None:
                     self._show_loading([ref])
                 self.refresh_view()
 
-        self.app.push_screen(PromptScreen("Add image (reference)", id="add-prompt"), add)
+        self.app.push_screen(image_prompt("Add an image"), add)
 
     def action_remove_image(self) -> None:
         def remove(answer: str | None) -> None:

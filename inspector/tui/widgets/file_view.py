@@ -12,7 +12,8 @@ moving our own offset only repaints this widget.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from array import array
+from dataclasses import dataclass, replace
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,15 +24,17 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from inspector.index.tree import TreeFilter, TreeRows
+from inspector.index.tree import ADDED, MODIFIED, REMOVED, TreeRows
 from inspector.tui.bindings import FILE_VIEW
-from inspector.tui.widgets.file_rows import parse_filter, render_row
+from inspector.tui.widgets.file_rows import Resolver, parse_filter, render_row
 from inspector.tui.widgets.prompt import PromptScreen
 
 #: rendered strips kept (a few screenfuls)
 STRIP_CACHE = 1024
 #: rows moved per mouse-wheel notch
 WHEEL_ROWS = 3
+#: what Ctrl+U / Ctrl+R / Ctrl+M hide: a row's mark (None: unmodified)
+TOGGLED_MARKS = {"unmodified": None, "added": ADDED, "modified": MODIFIED, "removed": REMOVED}
 
 class FileView(Widget, can_focus=True):
     """A virtual directory tree with sizes, directory totals, modes, owners, change
@@ -41,12 +44,13 @@ class FileView(Widget, can_focus=True):
     COMPONENT_CLASSES = {
         "fileview--cursor", "fileview--added", "fileview--modified", "fileview--removed",
         "fileview--dir", "fileview--dim", "fileview--special", "fileview--link",
-        "fileview--scrollbar", "fileview--thumb", "fileview--match",
+        "fileview--scrollbar", "fileview--thumb", "fileview--match", "fileview--absent",
     }
     DEFAULT_CSS = """
     FileView { background: $surface; }
-    FileView > .fileview--cursor { background: $primary 40%; }
+    FileView > .fileview--cursor { background: $primary 45%; }
     FileView:focus > .fileview--cursor { background: $primary; color: $text; text-style: bold; }
+    FileView > .fileview--absent { color: $text-disabled; }
     FileView > .fileview--added { color: $success; }
     FileView > .fileview--modified { color: $warning; }
     FileView > .fileview--removed { color: $error; text-style: strike; }
@@ -72,6 +76,16 @@ class FileView(Widget, can_focus=True):
             return self.view
 
     @dataclass
+    class ViewChanged(Message):
+        """Rows, top row or cursor changed (compare mirrors the focused column)."""
+
+        view: FileView
+
+        @property
+        def control(self) -> FileView:
+            return self.view
+
+    @dataclass
     class ViewRequested(Message):
         """The user asked to see a file's content."""
 
@@ -90,6 +104,12 @@ class FileView(Widget, can_focus=True):
         self.top = 0  # the row shown on the first line
         self.show_attrs = True
         self.search_term = ""
+        #: the filter as typed (``category:shell *.sh``); the model holds it resolved
+        self.filter_text = ""
+        #: resolves ``category:``/``package:`` terms (set by the screen that knows the images)
+        self.resolve: Resolver | None = None
+        #: marks hidden by Ctrl+U/Ctrl+R/Ctrl+M (None: unmodified), as dive's toggles
+        self.hidden_marks: set[str | None] = set()
         self.lines_rendered = 0  # render_line calls (the structural tests read it)
         self._version = 0
         self._cache: LRUCache[tuple, Strip] = LRUCache(STRIP_CACHE)
@@ -144,6 +164,27 @@ class FileView(Widget, can_focus=True):
         """The row list changed (expand, collapse, filter): repaint, no layout."""
         self._clamp_top()
         self.refresh()
+        self.post_message(self.ViewChanged(self))
+
+    def mirror(self, leader: FileView) -> None:
+        """Show ``leader``'s rows, top row and cursor. Compare's columns are trees over the
+        same union of paths, so the leader's rows are valid here and each row is one path
+        across all images (the filter, sort and expansion are the leader's)."""
+        m, lm = self.model, leader.model
+        if m is None or lm is None:
+            return
+        m.filter, m.keep, m.sort = lm.filter, lm.keep, lm.sort
+        m._sorted = lm._sorted  # the leader's order, so a size sort lines up too
+        m.expanded = set(lm.expanded)
+        m.rows, m.depths = list(lm.rows), array("H", lm.depths)
+        self.filter_text, self.hidden_marks = leader.filter_text, set(leader.hidden_marks)
+        if self.search_term != leader.search_term:
+            self.search_term = leader.search_term
+            self._changed()
+        self.top = leader.top
+        self.cursor = leader.cursor
+        self._clamp_top()
+        self.refresh()
 
     def _clamp_top(self) -> None:
         n = len(self.model.rows) if self.model else 0
@@ -156,6 +197,7 @@ class FileView(Widget, can_focus=True):
         self._clamp_top()
         if self.top != old:
             self.refresh()
+            self.post_message(self.ViewChanged(self))
 
     @property
     def path(self) -> str | None:
@@ -218,6 +260,7 @@ class FileView(Widget, can_focus=True):
             width = self._view_size()[0]
             self.refresh(Region(0, old - top, width, 1), Region(0, row - top, width, 1))
         self.post_message(self.CursorMoved(self, self.path))
+        self.post_message(self.ViewChanged(self))
 
     def go_to(self, path: str) -> bool:
         """Reveal ``path`` (expanding its ancestors) and put the cursor on it or on its
@@ -330,24 +373,40 @@ class FileView(Widget, can_focus=True):
         self._changed()
         self.refresh()
 
-    def apply_filter(self, text: str) -> None:
+    def apply_filter(self, text: str) -> bool:
+        """Filter by ``text`` (the Ctrl+F language) plus the hidden marks; False (and a
+        message, the old filter kept) when it does not parse."""
         if self.model is None:
-            return
+            return False
         path = self.path
         try:
-            flt = parse_filter(text)
+            flt = parse_filter(text, self.resolve)
+            if self.hidden_marks:
+                shown = flt.marks if flt.marks is not None else frozenset(TOGGLED_MARKS.values())
+                flt = replace(flt, marks=frozenset(shown - self.hidden_marks))
             self.model.set_filter(flt)
-        except Exception as exc:  # a bad regex: say so, keep the old filter
+        except Exception as exc:  # a bad regex or name: say so, keep the old filter
             self.notify(f"filter {text!r}: {exc}", severity="error")
-            return
+            return False
+        self.filter_text = " ".join(text.split())
+        if flt.only is not None:
+            self.model.expand_all()  # a category's or package's files, not their top dirs
         self.set_rows(self.model, follow=path)
+        return True
 
     def action_filter(self) -> None:
-        current = self.model.filter if self.model else TreeFilter()
-        initial = ("re:" if current.regex else "") + current.pattern
-        self.app.push_screen(PromptScreen("Filter (glob, re:REGEX, :added :modified :removed)",
-                                          initial, id="filter-prompt"),
-                             lambda text: text is not None and self.apply_filter(text))
+        self.app.push_screen(
+            PromptScreen("Filter (glob, re:REGEX, :added :modified :removed, category:NAME, "
+                         "package:NAME)", self.filter_text, id="filter-prompt"),
+            lambda text: text is not None and self.apply_filter(text))
+
+    def action_toggle_mark(self, name: str) -> None:
+        """dive's Ctrl+U/Ctrl+R/Ctrl+M: hide or show unmodified/removed/modified rows."""
+        mark = TOGGLED_MARKS[name]
+        self.hidden_marks ^= {mark}
+        if self.apply_filter(self.filter_text):
+            state = "hidden" if mark in self.hidden_marks else "shown"
+            self.notify(f"{name} entries {state}", timeout=2)
 
     def search(self, term: str, backwards: bool = False) -> bool:
         if self.model is None or not term:

@@ -32,35 +32,63 @@ def history_rows(analysis: Analysis) -> list[tuple[int | None, str]]:
     return out
 
 
+#: cells taken by the layers table's other columns and their padding ("#", blob, tar,
+#: "+ ~ -" and 2 cells of padding each): what is left is the command's
+LAYER_FIXED_CELLS = 4 + 8 + 8 + 15 + 2
+
+
 class LayersTable(DataTable):
-    """One row per history entry: layers with sizes and change counts, empty ones dimmed."""
+    """One row per history entry: layers (numbered 1..N, base first, as the status line
+    says) with sizes and change counts, empty ones dimmed. The command is cut to the
+    pane's width with an ellipsis; the details pane shows it whole."""
 
     DEFAULT_CSS = "LayersTable { height: 1fr; }"
 
     def __init__(self, analysis: Analysis, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.analysis = analysis
+        self.commands: dict[str, str] = {}  # row key → the whole command
+        self._cmd_width = 0
 
     def on_mount(self) -> None:
         a = self.analysis
-        self.add_columns("#", "blob", "tar", "+ ~ -", "created by")
+        self.add_columns("#", "blob", "tar", "+ ~ -")
+        self.add_column("created by", key="cmd")
+        width = self.command_width()
         last_key = None
         for n, (layer, text) in enumerate(history_rows(a)):
-            cmd = one_line(text, 200)
+            cmd = one_line(text, 10_000)
             if layer is None:
                 dim = "dim italic"
-                self.add_row(Text("·", dim), "", "", "", Text(cmd or "(empty layer)", dim),
-                             key=f"E{n}")
+                key = f"E{n}"
+                self.commands[key] = cmd
+                self.add_row(Text("·", dim), "", "", "",
+                             Text(one_line(cmd or "(empty layer)", width), dim), key=key)
                 continue
             st = a.fs.stats[layer]
             changes = f"{st.added} {st.modified} {st.removed}"
             last_key = f"L{layer}"
-            self.add_row(str(layer), short_size(a.image.layers[layer].compressed_size),
-                         short_size(a.layers[layer].uncompressed_size), changes, cmd,
-                         key=last_key)
+            self.commands[last_key] = cmd
+            self.add_row(str(layer + 1), short_size(a.image.layers[layer].compressed_size),
+                         short_size(a.layers[layer].uncompressed_size), changes,
+                         one_line(cmd, width), key=last_key)
+        self._cmd_width = width
         if last_key is not None:
             row = self.get_row_index(last_key)
             self.call_after_refresh(self.move_cursor, row=row, animate=False, scroll=True)
+
+    def command_width(self) -> int:
+        return max(12, self.size.width - LAYER_FIXED_CELLS)
+
+    def on_resize(self) -> None:
+        width = self.command_width()
+        if width == self._cmd_width or not self.row_count:
+            return
+        self._cmd_width = width
+        for key, cmd in self.commands.items():
+            cell = one_line(cmd or ("(empty layer)" if key.startswith("E") else ""), width)
+            self.update_cell(key, "cmd", Text(cell, "dim italic") if key.startswith("E")
+                             else cell)
 
 
 class Line(Widget):
@@ -122,10 +150,32 @@ class Details(Line):
         target = fs.target(path)
         if target is not None:
             rows.append(("target", target))
-        rows.append(("layer", str(fs.layer_of(path))))
+        rows.append(("layer", str(fs.layer_of(path) + 1)))
         rows.append(("package", analysis.catalog.owner_name(path) or "—"))
         rows.append(("category", analysis.classification.categories.get(path) or "—"))
         self.set_rows(rows)
+
+    def show_layer(self, analysis: Analysis, layer: int | None, command: str) -> None:
+        """A layer's details, as dive's Layer Details: digest, diff_id, sizes, what it
+        changed and its whole command (``layer`` None: an empty history entry)."""
+        self.shown = None
+        if layer is None:
+            self.set_rows([("layer", Text("empty (metadata only)", style="dim")),
+                           ("command", command or "—")])
+            return
+        blob = analysis.image.layers[layer]
+        st = analysis.fs.stats[layer]
+        self.set_rows([
+            ("layer", Text(f"{layer + 1} of {len(analysis.layers)}", style="bold")),
+            ("digest", blob.digest),
+            ("diff_id", blob.diff_id),
+            ("size", f"{human(blob.compressed_size)} compressed · "
+                     f"{human(analysis.layers[layer].uncompressed_size)} uncompressed"),
+            ("files", Text.assemble((f"+{st.added} added", "green"), "  ",
+                                    (f"~{st.modified} modified", "yellow"), "  ",
+                                    (f"-{st.removed} removed", "red"))),
+            ("command", command or "—"),
+        ])
 
     def set_rows(self, rows: list[tuple[str, str | Text]]) -> None:
         self._renderable = rows  # laid out in render(), where the width is known
@@ -138,7 +188,7 @@ class Details(Line):
 
 
 #: rows whose values fold onto more lines when long (the rest are cut with "…")
-FOLDED = frozenset({"path", "target"})
+FOLDED = frozenset({"path", "target", "digest", "diff_id", "command"})
 
 
 def details_text(rows: list[tuple[str, str | Text]], width: int) -> Text:
