@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from textual import on
+from textual.containers import ScrollableContainer
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane, Tabs
@@ -22,15 +23,22 @@ def tab_bars_unfocusable(node: DOMNode) -> None:
         tabs.can_focus = False
 
 
-def focus_in(pane: TabPane) -> None:
-    """Focus the first focusable widget of ``pane`` unless the focus is already there."""
+def focus_in(pane: TabPane, retries: int = 3) -> None:
+    """Focus the first table or tree of ``pane`` (a scroll container only if there is
+    nothing else) unless one already has focus; ``Lazy`` content mounts a refresh later,
+    so look again then."""
     focused = pane.screen.focused
-    if focused is not None and pane in focused.ancestors:
+    if focused is not None and pane in focused.ancestors and \
+            not isinstance(focused, ScrollableContainer):
         return
-    for widget in pane.query("*"):
-        if widget.focusable:
-            widget.focus()
-            return
+    focusable = [w for w in pane.query("*") if w.focusable]
+    best = [w for w in focusable if not isinstance(w, ScrollableContainer)]
+    if best:
+        best[0].focus()
+    elif retries:
+        pane.call_after_refresh(focus_in, pane, retries - 1)
+    elif focusable and focused not in focusable:
+        focusable[0].focus()
 
 
 class LoadingScreen(Screen):

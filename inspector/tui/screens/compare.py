@@ -167,6 +167,8 @@ class CompareView(Vertical):
             view.resolve = resolve
             view.set_rows(TreeRows(tree))
         tab_bars_unfocusable(self)
+        # the table takes the keys and scrolls its container (the verdict below it too)
+        self.query_one("#overview-scroll").can_focus = False
         table.focus()  # arrows, PgDn and Enter work at once (nothing had focus)
 
     @on(DataTable.RowHighlighted, "#overview")

@@ -20,6 +20,7 @@ from inspector.index.entries import DIR, SYMLINK
 from inspector.index.tree import ADDED, MODIFIED, REMOVED, DirTree, TreeRows, layer_marks
 from inspector.tui.bindings import SCREEN, TAB_KEYS
 from inspector.tui.format import human
+from inspector.tui.messages import DrillDown
 from inspector.tui.paths import resolver
 from inspector.tui.screens.base import LoadingScreen, tab_bars_unfocusable
 from inspector.tui.widgets.file_view import FileView
@@ -171,6 +172,18 @@ class InspectView(Vertical):
         self.layer_only = only
         if self.rows is not None:
             self.apply_filter_state(self.rows.filter, self.query_one(FileView).path)
+
+    @on(DrillDown)
+    def _drill_down(self, message: DrillDown) -> None:
+        """A category's or package's files: the Files tab, filtered, the whole filesystem."""
+        self.query_one(TabbedContent).active = "tab-files"
+        view = self.query_one(FileView)
+        view.focus()
+        if self.layer_only:
+            self.set_layer_only(False)
+        if view.apply_filter(message.term):
+            view.move_cursor(0, force=True)
+        self.update_status()
 
     def show_layer_details(self, key: str | None = None) -> None:
         """The details pane shows the highlighted layer while the layers pane has focus."""
