@@ -24,10 +24,10 @@ SCREEN = [
     # the screen's own ctrl+c copies a selection; dive users expect it to quit
     Binding("ctrl+c", "app.quit", "Quit", id="screen.quit", show=False),
     Binding("escape", "cancel_load", "Cancel loading", id="screen.cancel", show=False),
-    Binding("ctrl+l", "layer_changes(True)", "This layer's changes", id="inspect.layer_only",
-            show=False),
-    Binding("ctrl+a", "layer_changes(False)", "Whole filesystem", id="inspect.aggregated",
-            show=False),
+    Binding("ctrl+l", "layer_changes(True)", "This layer's changes (inspect)",
+            id="inspect.layer_only", show=False),
+    Binding("ctrl+a", "layer_changes(False)", "Whole filesystem (inspect)",
+            id="inspect.aggregated", show=False),
     Binding("a", "add_image", "Add image", id="compare.add"),
     Binding("x", "remove_image", "Remove image", id="compare.remove", show=False),
 ]
@@ -61,7 +61,10 @@ FILE_VIEW = [
 ]
 
 #: (title, bindings) for the help screen
-TABLES = [("Everywhere", APP), ("Screens (inspect and compare)", SCREEN),
+TABLES = [("Everywhere", APP),
+          ("Screens (inspect and compare)",
+           [Binding("1", "tab(1)", "Switch to tab 1, 2, 3… (also Ctrl+P: Go to tab)",
+                    key_display="1 … 9"), *SCREEN]),
           ("File tree", FILE_VIEW)]
 
 HELP_NOTES = """\

@@ -110,6 +110,25 @@ def verdict_text(result: CompareResult) -> Text:
     return text
 
 
+class OverviewTable(DataTable):
+    """The overview rows. The table is as tall as its rows inside a scroll (with the intro
+    and the verdict), so Home/End/PgUp/PgDn move the cursor, and the view follows it."""
+
+    PAGE = 8
+
+    def action_scroll_home(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_scroll_end(self) -> None:
+        self.move_cursor(row=self.row_count - 1)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(row=min(self.row_count - 1, self.cursor_row + self.PAGE))
+
+    def action_page_up(self) -> None:
+        self.move_cursor(row=max(0, self.cursor_row - self.PAGE))
+
+
 class CompareView(Vertical):
     DEFAULT_CSS = """
     CompareView { height: 1fr; }
@@ -137,7 +156,7 @@ class CompareView(Vertical):
                 if self.demo:
                     yield Static(demo_text([a.reference for a in self.analyses], labels),
                                  id="demo-intro")
-                yield DataTable(id="overview", cursor_type="row", zebra_stripes=False)
+                yield OverviewTable(id="overview", cursor_type="row", zebra_stripes=False)
                 yield Static(verdict_text(self.result), id="verdict")
             with TabPane("Packages", id="tab-packages"):
                 yield Lazy(DataTable(id="packages-diff", cursor_type="row"))

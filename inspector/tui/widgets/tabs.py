@@ -7,8 +7,8 @@ import json
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from inspector.analysis import Analysis
@@ -25,6 +25,8 @@ class PackagesPane(Vertical):
     """A sortable, filterable table of installed packages (hundreds of rows at most)."""
 
     DEFAULT_CSS = "PackagesPane Input { height: 3; } PackagesPane DataTable { height: 1fr; }"
+    BINDINGS = [Binding("slash,ctrl+f", "focus_filter", "Filter packages",
+                        id="packages.filter", key_display="/")]
 
     def __init__(self, analysis: Analysis) -> None:
         super().__init__()
@@ -37,7 +39,6 @@ class PackagesPane(Vertical):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        self.call_after_refresh(focus_if_unfocused, table)
         for name in PACKAGE_COLUMNS:
             table.add_column(name, key=name)
         self.fill("")
@@ -55,6 +56,12 @@ class PackagesPane(Vertical):
         if not pkgs:
             table.add_row("", Text("no packages found" if not text else "no match", style="dim"),
                           "", "", "")
+
+    def action_focus_filter(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()  # Enter: back to the rows, to pick one
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.fill(event.value)
@@ -80,7 +87,6 @@ class CategoriesTable(DataTable):
 
     def on_mount(self) -> None:
         totals = self.analysis.classification.totals
-        self.call_after_refresh(focus_if_unfocused, self)
         self.add_columns("category", "files", "bytes", "")
         scale = max((t.bytes for t in totals.values()), default=0)
         for name in CATEGORY_ORDER:
@@ -109,13 +115,6 @@ def findings_text(analysis: Analysis) -> Text:
         if len(items) > 50:
             text.append(f"  … {len(items) - 50} more\n", style="dim")
     return text
-
-
-def focus_if_unfocused(widget: Widget) -> None:
-    """A ``Lazy`` tab's content mounts after the tab shows, when nothing has focus: take
-    it, so the keys work at once."""
-    if widget.screen.focused is None:
-        widget.focus()
 
 
 class CategoriesPane(VerticalScroll, can_focus=False):
@@ -189,7 +188,6 @@ class EfficiencyPane(Vertical):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        self.call_after_refresh(focus_if_unfocused, table)
         table.add_columns("copies", "total", "path")
         for path, copies, total in self.analysis.efficiency.inefficient:
             table.add_row(str(copies), Text(human(total), justify="right"), path)
