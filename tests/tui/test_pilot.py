@@ -179,7 +179,7 @@ async def test_compare_follows_cursor_and_adds_images(options):
         assert isinstance(app.screen, CompareScreen)
         compare = app.screen.query_one(CompareView)
         assert compare.result.labels == ["debian-12-slim", "distroless-static"]
-        await pilot.press("right", "right")  # Overview → Files tab
+        await pilot.press("3")  # Overview → Files tab
         await settle(pilot)
         left = app.screen.query_one("#files-0", FileView)
         right = app.screen.query_one("#files-1", FileView)
