@@ -5,8 +5,6 @@ explanation."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -33,38 +31,31 @@ from inspector.tui.widgets.prompt import (
 
 BAR_WIDTH = 14
 
-@lru_cache(maxsize=1)
-def sample_descriptions() -> dict[str, str]:
-    """Bundled sample name → its one-line description (read once)."""
-    from inspector.sources.samples import list_samples
-
-    try:
-        return {s.name: s.description for s in list_samples()}
-    except Exception:  # the samples are optional here: the intro falls back to labels
-        return {}
-
-
-def demo_text(references: list[str], labels: list[str]) -> str:
-    """The demo's explanation, naming the columns actually shown (after ``a``/``x`` too)."""
-    described = sample_descriptions()
-    cols = []
-    for n, (ref, label) in enumerate(zip(references, labels, strict=True)):
-        where = "Left" if n == 0 else "Right" if n == len(labels) - 1 and n == 1 else \
-            f"Column {n + 1}"
-        about = described.get(ref.removeprefix("sample:")) if ref.startswith("sample:") else None
-        cols.append(f"{where}: [b]{label}[/b]" + (f", {about.rstrip('.')}" if about else ""))
+def demo_text(labels: list[str]) -> str:
+    """The demo's explanation, naming the columns actually shown (after ``a``/``x`` too);
+    short, so the category rows still show at 80x24."""
+    if len(labels) == 2:
+        cols = f"Left: [b]{labels[0]}[/b]. Right: [b]{labels[1]}[/b]."
+    else:
+        cols = " ".join(f"Column {n}: [b]{label}[/b]." for n, label in enumerate(labels, 1))
     question = (f"What does {', '.join(labels[1:])} leave out of {labels[0]}?"
                 if len(labels) > 1 else f"What is in {labels[0]}?")
-    return (f"[b]{question}[/b] " + ". ".join(cols) + ". Each row below is a category of "
-            "files; a bar is its bytes, aligned across columns, so \"present here, absent "
-            "there\" shows at a glance: no shell, no package manager, no core utilities means "
-            "nothing for an attacker to run. [b]Enter[/b] on a category lists its files. "
-            "Tabs: [b]1[/b] Overview, [b]2[/b] Packages, [b]3[/b] Files (one row per path "
-            "across the images; Tab switches columns, [b]v[/b] views a file in every image). "
-            "[b]a[/b] adds an image, [b]x[/b] removes one, [b]?[/b] shows every key.")
+    return (f"[b]{question}[/b] {cols} Each row is a category of files, its bar the bytes "
+            "on one scale, so \"present here, absent there\" shows at a glance: no shell, "
+            "no package manager, no core utilities leaves nothing for an attacker to run. "
+            "[b]↑↓ Enter[/b] open a category's files; [b]1[/b] Overview [b]2[/b] Packages "
+            "[b]3[/b] Files ([b]v[/b] views a file in every image); [b]a[/b] adds an image, "
+            "[b]?[/b] every key.")
 
 
-def overview_rows(result: CompareResult) -> list[tuple[str, list[str | Text]]]:
+def bar_width(screen_width: int, images: int) -> int:
+    """Cells of a category bar so that every column fits (``BAR_WIDTH`` when there is room;
+    a cell's text after the bar takes about 16 cells, the row names about 20)."""
+    return max(3, min(BAR_WIDTH, (screen_width - 20) // max(1, images) - 18))
+
+
+def overview_rows(result: CompareResult,
+                  width: int = BAR_WIDTH) -> list[tuple[str, list[str | Text]]]:
     """(row key, cells) of the overview: sizes, then one row per category (key
     ``cat:NAME``) with a bar of its bytes on one scale across the images."""
     ims = result.images
@@ -82,7 +73,7 @@ def overview_rows(result: CompareResult) -> list[tuple[str, list[str | Text]]]:
             if not c.files:
                 cells.append(Text("absent", style="dim red" if row.differs else "dim"))
                 continue
-            t = Text(bar(c.bytes, scale, BAR_WIDTH).ljust(BAR_WIDTH), style="cyan")
+            t = Text(bar(c.bytes, scale, width).ljust(width), style="cyan")
             t.append(f" {c.files:,} · {human(c.bytes)}")
             cells.append(t)
         rows.append((f"cat:{row.name}", cells))
@@ -154,8 +145,7 @@ class CompareView(Vertical):
         with TabbedContent(id="tabs"):
             with TabPane("Overview", id="tab-overview"), VerticalScroll(id="overview-scroll"):
                 if self.demo:
-                    yield Static(demo_text([a.reference for a in self.analyses], labels),
-                                 id="demo-intro")
+                    yield Static(demo_text(labels), id="demo-intro")
                 yield OverviewTable(id="overview", cursor_type="row", zebra_stripes=False)
                 yield Static(verdict_text(self.result), id="verdict")
             with TabPane("Packages", id="tab-packages"):
@@ -175,7 +165,8 @@ class CompareView(Vertical):
         table.add_column("", key="row")
         for label in self.result.labels:
             table.add_column(label)
-        for key, cells in overview_rows(self.result):
+        width = bar_width(self.app.size.width, len(self.analyses))
+        for key, cells in overview_rows(self.result, width):
             name = key.removeprefix("cat:")
             bold = key.startswith("cat:") and any(
                 r.differs for r in self.result.categories if r.name == name)
@@ -186,9 +177,15 @@ class CompareView(Vertical):
             view.resolve = resolve
             view.set_rows(TreeRows(tree))
         tab_bars_unfocusable(self)
-        # the table takes the keys and scrolls its container (the verdict below it too)
+        # the table takes the keys and scrolls its container (the verdict below it too);
+        # the cursor starts on the first category, so Enter lists its files at once
         self.query_one("#overview-scroll").can_focus = False
-        table.focus()  # arrows, PgDn and Enter work at once (nothing had focus)
+        first = next((n for n, (key, _) in enumerate(overview_rows(self.result))
+                      if key.startswith("cat:")), 0)
+        table.move_cursor(row=first, animate=False)
+        table.focus()
+        scroll = self.query_one("#overview-scroll", VerticalScroll)
+        self.call_after_refresh(scroll.scroll_home, animate=False)  # the intro first  # arrows, PgDn and Enter work at once (nothing had focus)
 
     @on(DataTable.RowHighlighted, "#overview")
     def _overview_row(self, event: DataTable.RowHighlighted) -> None:

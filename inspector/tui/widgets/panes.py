@@ -6,6 +6,7 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from inspector.analysis import Analysis
 from inspector.index.tree import DirTree
@@ -32,9 +33,8 @@ def history_rows(analysis: Analysis) -> list[tuple[int | None, str]]:
     return out
 
 
-#: cells taken by the layers table's other columns and their padding ("#", blob, tar,
-#: "+ ~ -" and 2 cells of padding each): what is left is the command's
-LAYER_FIXED_CELLS = 4 + 8 + 8 + 15 + 2
+#: the narrowest the command column gets (the table scrolls sideways below that)
+MIN_COMMAND_CELLS = 12
 
 
 class LayersTable(DataTable):
@@ -54,7 +54,7 @@ class LayersTable(DataTable):
         a = self.analysis
         self.add_columns("#", "blob", "tar", "+ ~ -")
         self.add_column("created by", key="cmd")
-        width = self.command_width()
+        width = MIN_COMMAND_CELLS
         last_key = None
         for n, (layer, text) in enumerate(history_rows(a)):
             cmd = one_line(text, 10_000)
@@ -73,22 +73,33 @@ class LayersTable(DataTable):
                          short_size(a.layers[layer].uncompressed_size), changes,
                          one_line(cmd, width), key=last_key)
         self._cmd_width = width
+        self.call_after_refresh(self.fit_commands)
         if last_key is not None:
             row = self.get_row_index(last_key)
             self.call_after_refresh(self.move_cursor, row=row, animate=False, scroll=True)
 
     def command_width(self) -> int:
-        return max(12, self.size.width - LAYER_FIXED_CELLS)
+        """Cells left for the command: the pane's width less the other columns (and the
+        scrollbar's cell)."""
+        others = sum(c.get_render_width(self) for c in self.ordered_columns[:-1])
+        return max(MIN_COMMAND_CELLS, self.size.width - others - 2)
 
     def on_resize(self) -> None:
+        self.fit_commands()
+
+    def fit_commands(self) -> None:
         width = self.command_width()
         if width == self._cmd_width or not self.row_count:
             return
         self._cmd_width = width
+        column = self.columns[ColumnKey("cmd")]
+        column.auto_width, column.width = False, width  # shrinks too, unlike auto widths
         for key, cmd in self.commands.items():
             cell = one_line(cmd or ("(empty layer)" if key.startswith("E") else ""), width)
             self.update_cell(key, "cmd", Text(cell, "dim italic") if key.startswith("E")
                              else cell)
+        self._require_update_dimensions = True
+        self.refresh()
 
 
 class Line(Widget):
@@ -117,7 +128,7 @@ class Details(Line):
     """The entry under the cursor: path, type, size, mode (setuid highlighted), owner,
     layer, owning package, category."""
 
-    DEFAULT_CSS = "Details { height: 11; padding: 0 1; border-top: solid $primary 50%; }"
+    DEFAULT_CSS = "Details { height: 13; padding: 0 1; border-top: solid $primary 50%; }"
 
     shown: str | None = None  # the path on display
 
@@ -169,8 +180,8 @@ class Details(Line):
             ("layer", Text(f"{layer + 1} of {len(analysis.layers)}", style="bold")),
             ("digest", blob.digest),
             ("diff_id", blob.diff_id),
-            ("size", f"{human(blob.compressed_size)} compressed · "
-                     f"{human(analysis.layers[layer].uncompressed_size)} uncompressed"),
+            ("blob", f"{human(blob.compressed_size)} compressed"),
+            ("tar", f"{human(analysis.layers[layer].uncompressed_size)} uncompressed"),
             ("files", Text.assemble((f"+{st.added} added", "green"), "  ",
                                     (f"~{st.modified} modified", "yellow"), "  ",
                                     (f"-{st.removed} removed", "red"))),
