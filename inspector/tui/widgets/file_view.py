@@ -171,10 +171,12 @@ class FileView(FilterActions, Widget, can_focus=True):
         m, lm = self.model, leader.model
         if m is None or lm is None:
             return
-        m.filter, m.keep, m.sort = lm.filter, lm.keep, lm.sort
-        m._sorted = lm._sorted  # the leader's order, so a size sort lines up too
-        m.expanded = set(lm.expanded)
-        m.rows, m.depths = list(lm.rows), array("H", lm.depths)
+        if (m.filter is not lm.filter or m.sort != lm.sort or len(m.rows) != len(lm.rows)
+                or m.expanded != lm.expanded):  # a cursor move alone copies nothing
+            m.filter, m.keep, m.sort = lm.filter, lm.keep, lm.sort
+            m._sorted = lm._sorted  # the leader's order, so a size sort lines up too
+            m.expanded = set(lm.expanded)
+            m.rows, m.depths = list(lm.rows), array("H", lm.depths)
         self.filter_text, self.hidden_marks = leader.filter_text, set(leader.hidden_marks)
         if self.search_term != leader.search_term:
             self.search_term = leader.search_term
