@@ -204,6 +204,22 @@ async def test_v_on_a_symlink_offers_to_follow_it(options):
         assert left.path == "/usr/lib/os-release"
 
 
+@sync
+async def test_inspect_v_on_a_symlink_follows_it(options):
+    app = InspectorApp(["sample:debian-12-slim"], options)
+    async with app.run_test(size=DEMO_SIZE) as pilot:
+        await settle(pilot)
+        fv = app.screen.query_one(FileView)
+        assert fv.go_to("/etc/os-release")
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, ContentScreen) and app.screen.follow == "/usr/lib/os-release"
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, ContentScreen) and "ID=debian" in app.screen.text
+        assert fv.path == "/usr/lib/os-release"
+
+
 # ---- from a category or package row to its files ----------------------------------------
 @sync
 async def test_demo_category_row_opens_its_files_in_every_column(options):
@@ -333,6 +349,9 @@ async def test_dive_keys(options, layered):
         assert "/etc/passwd" not in fv.model.rows and "/app/config.txt" in fv.model.rows
         await pilot.press("ctrl+r", "ctrl+u")
         assert "/usr/share/doc" in fv.model.rows and "/etc/passwd" in fv.model.rows
+        assert fv.go_to("/app")
+        await pilot.press("enter")  # Enter still toggles (Ctrl+M is Enter's alias)
+        assert "/app" not in fv.model.expanded
         await pilot.press("ctrl+c")
         await pilot.pause()
     assert not app.is_running
@@ -389,3 +408,23 @@ async def test_demo_intro_follows_the_columns_and_bare_sample_names(options):
         assert app.screen.references[-1] == "sample:distroless-base"
         intro = str(app.screen.query_one("#demo-intro").render())
         assert "Column 3: distroless-base" in intro
+
+
+@sync
+async def test_compare_package_row_opens_its_files(options):
+    app = InspectorApp([], options, demo=True)
+    async with app.run_test(size=DEMO_SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        table = app.screen.query_one("#packages-diff", DataTable)
+        assert table.has_focus
+        name = str(table.get_row_at(table.cursor_row)[0])
+        await pilot.press("enter")
+        await settle(pilot)
+        left, right = columns(app)
+        assert left.has_focus and left.filter_text == f"package:{name}"
+        catalog = app.screen.query_one(CompareView).analyses[0].catalog
+        leaves = [p for p in left.model.rows if not left.model.tree.is_dir(p)]
+        assert leaves and all(catalog.owner_name(p) == name for p in leaves)
+        assert right.model.rows == left.model.rows
