@@ -428,3 +428,18 @@ async def test_compare_package_row_opens_its_files(options):
         leaves = [p for p in left.model.rows if not left.model.tree.is_dir(p)]
         assert leaves and all(catalog.owner_name(p) == name for p in leaves)
         assert right.model.rows == left.model.rows
+
+
+@sync
+async def test_one_click_on_a_category_row_opens_its_files(options):
+    app = InspectorApp([], options, demo=True)
+    async with app.run_test(size=DEMO_SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#overview", DataTable)
+        row = table.get_row_index("cat:locale")
+        assert table.cursor_row != row
+        await pilot.click(offset=(5, table.region.y + 1 + row))  # under the header
+        await settle(pilot)
+        left, _ = columns(app)
+        assert app.screen.query_one(TabbedContent).active == "tab-files"
+        assert left.filter_text == "category:locale"

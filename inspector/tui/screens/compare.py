@@ -28,6 +28,7 @@ from inspector.tui.widgets.prompt import (
     image_prompt,
     image_reference,
 )
+from inspector.tui.widgets.tabs import ClickToOpen
 
 BAR_WIDTH = 14
 
@@ -101,7 +102,7 @@ def verdict_text(result: CompareResult) -> Text:
     return text
 
 
-class OverviewTable(DataTable):
+class OverviewTable(ClickToOpen):
     """The overview rows. The table is as tall as its rows inside a scroll (with the intro
     and the verdict), so Home/End/PgUp/PgDn move the cursor, and the view follows it."""
 
@@ -149,7 +150,7 @@ class CompareView(Vertical):
                 yield OverviewTable(id="overview", cursor_type="row", zebra_stripes=False)
                 yield Static(verdict_text(self.result), id="verdict")
             with TabPane("Packages", id="tab-packages"):
-                yield Lazy(DataTable(id="packages-diff", cursor_type="row"))
+                yield Lazy(ClickToOpen(id="packages-diff", cursor_type="row"))
             with TabPane("Files", id="tab-files"):
                 yield Static(" + only here   ~ differs from the first image   "
                              "- in the first image, missing here   dim: only in others",

@@ -21,6 +21,18 @@ BAR_WIDTH = 24
 PACKAGE_COLUMNS = ("type", "name", "version", "size", "layer")
 
 
+class ClickToOpen(DataTable):
+    """A row table where one click opens a row (DataTable opens on the second click, the
+    first only moves the cursor): a category's or package's files are one click away."""
+
+    async def _on_click(self, event) -> None:
+        before = self.cursor_coordinate
+        row = event.style.meta.get("row", -1)
+        await super()._on_click(event)
+        if row >= 0 and self.cursor_row == row and self.cursor_coordinate != before:
+            self._post_selected_message()
+
+
 class PackagesPane(Vertical):
     """A sortable, filterable table of installed packages (hundreds of rows at most)."""
 
@@ -35,7 +47,7 @@ class PackagesPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter packages by name", id="packages-filter")
-        yield DataTable(id="packages-table", cursor_type="row")
+        yield ClickToOpen(id="packages-table", cursor_type="row")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -76,7 +88,7 @@ class PackagesPane(Vertical):
             self.post_message(DrillDown(f"package:{key.split(':', 1)[1]}"))
 
 
-class CategoriesTable(DataTable):
+class CategoriesTable(ClickToOpen):
     """One row per category (files, bytes, a bar); Enter or a click lists its files."""
 
     DEFAULT_CSS = "CategoriesTable { height: auto; max-height: 100%; }"
