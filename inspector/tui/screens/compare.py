@@ -243,15 +243,20 @@ class CompareView(Vertical):
             self.package_keys[key] = name
             table.add_row(name, *cells, where, key=key)
 
-        table.add_columns("package", *labels, "where")
+        table.add_columns("package", *(f"{label} (version · size)" for label in labels),
+                          "where")
+        def cell(version: str | None, size: int | None) -> str:
+            return "—" if version is None else f"{version} · {human(size)}"
+
         for i, only in enumerate(pk.only_in):
             for p in only:
-                add(p.name, [p.version if j == i else "—" for j in range(len(labels))],
-                    f"only {labels[i]}")
+                add(p.name, [cell(p.version, p.size) if j == i else "—"
+                             for j in range(len(labels))], f"only {labels[i]}")
         for change in pk.version_changed:
-            add(change.name, [v or "—" for v in change.versions], "version differs")
+            add(change.name, [cell(v, n) for v, n in zip(change.versions, change.sizes,
+                                                          strict=True)], "version differs")
         for p in pk.common:
-            add(p.name, [p.version] * len(labels), "same")
+            add(p.name, [cell(p.version, p.size)] * len(labels), "same")
         if not table.row_count:
             table.add_row("no packages found", *[""] * len(labels), "")
 
