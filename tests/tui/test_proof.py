@@ -74,26 +74,31 @@ def test_filter_unknown_set_name_is_an_error():
 
 
 # ---- a cursor you can see ---------------------------------------------------------------
-@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "monokai"])
 @sync
-async def test_cursor_row_is_a_full_width_bar(theme):
+async def test_cursor_row_is_a_full_width_bar_in_every_theme():
     app = TreeApp(wide_fs(3, 5))
     async with app.run_test(size=(60, 12)) as pilot:
-        app.theme = theme
-        await pilot.pause()
         fv = app.query_one(FileView)
         await pilot.press("space", "down", "down")
-        await pilot.pause()
-        cursor = fv._style("cursor")
-        base = fv._style("base")
-        assert cursor.bgcolor is not None and cursor.bgcolor != base.bgcolor
-        y = fv.cursor - fv.top
-        assert fv._scrollbar() is None  # every row fits: the bar is the whole line
-        bar = list(fv.render_line(y))
-        assert sum(seg.cell_length for seg in bar) == fv.size.width
-        assert all((seg.style or Style()).bgcolor == cursor.bgcolor for seg in bar if seg.text)
-        other = list(fv.render_line(y + 1))
-        assert not any((seg.style or Style()).bgcolor == cursor.bgcolor for seg in other)
+        themes = sorted(app.available_themes)
+        assert len(themes) > 5
+        for theme in themes:
+            app.theme = theme
+            await pilot.pause()
+            cursor = fv._style("cursor")
+            base = fv._style("base")
+            assert cursor.bgcolor is not None and cursor.bgcolor != base.bgcolor, theme
+            # visible: the bar's colour is far from the background's
+            a, b = cursor.bgcolor.get_truecolor(), base.bgcolor.get_truecolor()
+            assert sum(abs(x - y) for x, y in zip(a, b, strict=True)) >= 60, theme
+            y = fv.cursor - fv.top
+            assert fv._scrollbar() is None  # every row fits: the bar is the whole line
+            bar = list(fv.render_line(y))
+            assert sum(seg.cell_length for seg in bar) == fv.size.width
+            assert all((seg.style or Style()).bgcolor == cursor.bgcolor
+                       for seg in bar if seg.text), theme
+            other = list(fv.render_line(y + 1))
+            assert not any((seg.style or Style()).bgcolor == cursor.bgcolor for seg in other)
 
 
 @sync

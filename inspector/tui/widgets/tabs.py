@@ -25,6 +25,8 @@ class ClickToOpen(DataTable):
     """A row table where one click opens a row (DataTable opens on the second click, the
     first only moves the cursor): a category's or package's files are one click away."""
 
+    BINDINGS = [Binding("enter", "select_cursor", "Show its files", id="table.open")]
+
     async def _on_click(self, event) -> None:
         before = self.cursor_coordinate
         row = event.style.meta.get("row", -1)
