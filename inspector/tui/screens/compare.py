@@ -22,6 +22,7 @@ from inspector.tui.paths import column_trees, resolver
 from inspector.tui.screens.base import LoadingScreen, tab_bars_unfocusable
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.loading import LoadingPanel
+from inspector.tui.widgets.panes import Line
 from inspector.tui.widgets.prompt import (
     ContentScreen,
     PromptScreen,
@@ -131,6 +132,7 @@ class CompareView(Vertical):
     CompareView .column Label { width: 1fr; height: 1; background: $boost; text-style: bold; }
     CompareView .column FileView { height: 1fr; }
     CompareView #legend { height: 1; color: $text-muted; }
+    CompareView #compare-status { height: 1; background: $boost; color: $text-muted; }
     CompareView #packages-diff { height: 1fr; }
     """
 
@@ -155,6 +157,7 @@ class CompareView(Vertical):
                 yield Static(" + only here   ~ differs from the first image   "
                              "- in the first image, missing here   dim: only in others",
                              id="legend")
+                yield Line(id="compare-status")
                 with Horizontal(id="file-columns"):
                     for i, label in enumerate(labels):
                         with Vertical(classes="column"):
@@ -268,6 +271,22 @@ class CompareView(Vertical):
         for view in self.query(FileView):
             if view is not event.view:
                 view.mirror(event.view)
+        self.update_status(event.view)
+
+    def update_status(self, leader: FileView) -> None:
+        """What the columns show: the leading column, the filter, the sort, the rows."""
+        m = leader.model
+        if m is None:
+            return
+        n = int(str(leader.id).removeprefix("files-"))
+        parts = [f"led by {self.result.labels[n]}", f"sort: {m.sort}"]
+        if leader.filter_text:
+            parts.append(f"filter: {leader.filter_text}")
+        if leader.hidden_marks:
+            parts.append("hidden: " + " ".join(sorted(k or "unmodified"
+                                                      for k in leader.hidden_marks)))
+        parts.append(f"row {leader.cursor + 1:,}/{len(m.rows):,}")
+        self.query_one("#compare-status", Line).update(" " + " · ".join(parts))
 
     # ---- v: the path in every image ---------------------------------------------------
     @on(FileView.ViewRequested)
