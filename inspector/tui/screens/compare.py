@@ -273,6 +273,10 @@ class CompareView(Vertical):
                 view.mirror(event.view)
         self.update_status(event.view)
 
+    def on_descendant_focus(self, event) -> None:
+        if isinstance(event.widget, FileView):  # the focused column leads from now on
+            self.update_status(event.widget)
+
     def update_status(self, leader: FileView) -> None:
         """What the columns show: the leading column, the filter, the sort, the rows."""
         m = leader.model

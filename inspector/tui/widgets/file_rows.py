@@ -110,7 +110,8 @@ def render_row(m: TreeRows, path: str, depth: int, is_cursor: bool, width: int,
     segs.extend(name_segments(name_of(path), search, name_style, style("match")))
     if is_dir:
         segs.append(Segment("/", name_style))
-    if not ghost and not is_dir:
+    if not ghost:  # a symlink shown as a directory (compare: other images' paths below
+        # it, e.g. debian's /bin → usr/bin beside distroless's /bin/) still says where to
         target = tree.fs.target(path)
         if target is not None:
             segs.append(Segment(f" → {target}", style("link")))
