@@ -185,7 +185,9 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
             return run_audit(args, options, _open_output)
         images = [_apply_source(r, args.source) for r in (args.images or [])]
         if command == "serve":
-            return _serve(args, images)
+            from inspector.tui.serve import serve
+
+            return serve(args, images)
         return _tui(images, options)
     except InspectorError as exc:
         print(f"inspector: {exc}", file=sys.stderr)
@@ -300,6 +302,10 @@ def _tui(images: list[str], options: Options) -> int:
         from inspector.tui.app import run_app
     except ImportError:  # the TUI is not installed: fall back to the headless demo
         return _headless_demo(images, options)
+    # without a terminal the TUI would wait forever; textual-serve's browser sessions set
+    # TEXTUAL_DRIVER and talk over pipes, which is fine
+    if not os.environ.get("TEXTUAL_DRIVER") and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise InspectorError("no terminal: use `inspector export` or `inspector compare`")
     return run_app(images or list(DEMO), options, demo=not images)
 
 
@@ -312,17 +318,4 @@ def _headless_demo(images: list[str], options: Options) -> int:
     result = _analyze_many(refs, options)
     sys.stdout.write(render(result, "text", files=False, sort="size",
                             color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
-    return 0
-
-
-def _serve(args: argparse.Namespace, images: list[str]) -> int:
-    try:
-        from textual_serve.server import Server
-    except ImportError as exc:
-        raise InspectorError("inspector serve needs textual-serve",
-                             hint="pip install 'inspector[serve]'") from exc
-    import shlex
-
-    command = " ".join([shlex.quote(sys.executable), "-m", "inspector", *map(shlex.quote, images)])
-    Server(command, host=args.host, port=args.port, title="inspector").serve()
     return 0

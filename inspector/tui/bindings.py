@@ -1,7 +1,8 @@
 """Every key binding, as data: an id, the keys, the action and a description. The footer,
 the help screen (``?``) and the tests read these tables; keys follow dive where its users
-expect them (Tab switches pane, Ctrl+F filter, Space collapse, Ctrl+L/Ctrl+A layer
-changes, Ctrl+O sort, Ctrl+B attributes, q quits) and Textual's conventions elsewhere."""
+expect them (Tab switches pane, Ctrl+F filter, Space collapse, Ctrl+Space collapse all,
+Ctrl+L/Ctrl+A layer changes, Ctrl+U/Ctrl+R/Ctrl+M hide unmodified/removed/modified,
+Ctrl+O sort, Ctrl+B attributes, q and Ctrl+C quit) and Textual's conventions elsewhere."""
 
 from __future__ import annotations
 
@@ -14,12 +15,19 @@ APP = [
     Binding("shift+tab", "focus_previous", "Previous pane", id="app.previous_pane", show=False),
 ]
 
+#: number keys → tabs (the tab bar itself takes no focus: Tab moves between panes); the
+#: help shows them as one row
+TAB_KEYS = [Binding(str(n), f"tab({n})", f"Tab {n}", id=f"screen.tab{n}", show=False)
+            for n in range(1, 10)]
+
 SCREEN = [
+    # the screen's own ctrl+c copies a selection; dive users expect it to quit
+    Binding("ctrl+c", "app.quit", "Quit", id="screen.quit", show=False),
     Binding("escape", "cancel_load", "Cancel loading", id="screen.cancel", show=False),
-    Binding("ctrl+l", "layer_changes(True)", "This layer's changes", id="inspect.layer_only",
-            show=False),
-    Binding("ctrl+a", "layer_changes(False)", "Whole filesystem", id="inspect.aggregated",
-            show=False),
+    Binding("ctrl+l", "layer_changes(True)", "This layer's changes (inspect)",
+            id="inspect.layer_only", show=False),
+    Binding("ctrl+a", "layer_changes(False)", "Whole filesystem (inspect)",
+            id="inspect.aggregated", show=False),
     Binding("a", "add_image", "Add image", id="compare.add"),
     Binding("x", "remove_image", "Remove image", id="compare.remove", show=False),
 ]
@@ -34,7 +42,8 @@ FILE_VIEW = [
     Binding("right,l", "open", "Expand", id="files.expand", show=False),
     Binding("left,h", "close", "Collapse / parent", id="files.collapse", show=False),
     Binding("space,enter", "toggle", "Expand/collapse", id="files.toggle", key_display="space"),
-    Binding("c", "collapse_all", "Collapse all", id="files.collapse_all", show=False),
+    Binding("c,ctrl+space,ctrl+@", "collapse_all", "Collapse all", id="files.collapse_all",
+            show=False, key_display="c / ctrl+space"),
     Binding("e", "expand_all", "Expand all", id="files.expand_all", show=False),
     Binding("s,ctrl+o", "sort", "Sort", id="files.sort"),
     Binding("ctrl+f", "filter", "Filter", id="files.filter"),
@@ -43,19 +52,40 @@ FILE_VIEW = [
     Binding("N", "search_next(True)", "Previous match", id="files.previous", show=False),
     Binding("v", "view", "View file", id="files.view"),
     Binding("ctrl+b", "attributes", "Attributes", id="files.attributes", show=False),
+    Binding("ctrl+u", "toggle_mark('unmodified')", "Hide/show unmodified",
+            id="files.toggle_unmodified", show=False),
+    Binding("ctrl+r", "toggle_mark('removed')", "Hide/show removed", id="files.toggle_removed",
+            show=False),
+    Binding("ctrl+m", "toggle_mark('modified')", "Hide/show modified",
+            id="files.toggle_modified", show=False),
 ]
 
 #: (title, bindings) for the help screen
-TABLES = [("Everywhere", APP), ("Screens (inspect and compare)", SCREEN),
+TABLES = [("Everywhere", APP),
+          ("Screens (inspect and compare)",
+           [Binding("1", "tab(1)", "Switch to tab 1, 2, 3… (also Ctrl+P: Go to tab)",
+                    key_display="1 … 9"), *SCREEN]),
           ("File tree", FILE_VIEW)]
 
 HELP_NOTES = """\
+Tabs: 1, 2, 3… switch tabs (or click them, or Ctrl+P "Go to tab"); Tab / Shift+Tab move
+between panes. Enter (or a click) on a category or package row opens the Files tab
+filtered to its files.
 Filter (Ctrl+F): a glob such as *.so* or /usr/bin/*, or re:REGEX; add :added :modified
-:removed (or :only :changed :missing in compare) to keep only those changes. Empty clears.
+:removed (or :only :changed :missing in compare) to keep only those changes, and
+category:NAME or package:NAME (e.g. category:shell /usr/bin/*) for a category's or a
+package's files. Terms combine (all must hold). Empty clears.
+Ctrl+U / Ctrl+R / Ctrl+M hide or show unmodified / removed / modified entries, as in dive
+(Ctrl+M is Enter in most terminals; use :modified in the filter there).
+View (v): a file's text, or hex for binary; on a symlink, f follows it. In compare, the
+path in every image side by side ("absent" where an image lacks it).
 Search (/): jumps to the next path containing the text (or matching a glob); n / N repeat.
 Layers pane: the tree shows the filesystem as of the highlighted layer, its changes in
 colour (green added, yellow modified, red removed). Ctrl+L shows only that layer's changes,
-Ctrl+A the whole filesystem again.
-Compare: one column per image; green is only in that image, yellow differs from the first
-image, red is in the first image but missing here. The cursor's path is followed in every
-column."""
+Ctrl+A the whole filesystem again. Layers are numbered 1..N, base first; with the layers
+pane focused, the details pane shows the layer: digest, diff_id, sizes, full command and
+the files it added, modified and removed.
+Compare: one column per image, one row per path across all of them; green is only in that
+image, yellow differs from the first image, red is in the first image but missing here,
+dim is a path only other images have. The cursor's row is followed in every column.
+dive users: Ctrl+C quits, Ctrl+Space collapses all, Ctrl+L / Ctrl+A layer changes."""

@@ -10,6 +10,7 @@ COMMANDS = [
     ("Remove an image from the comparison", "compare screen", "remove_image"),
     ("Filter the file tree", "glob, re:REGEX, :added :modified :removed", "focused.filter"),
     ("Search the file tree", "jump to the next matching path", "focused.search"),
+    ("View the highlighted file", "v: in every image, side by side, in compare", "focused.view"),
     ("Sort the file tree by name / size", "toggle", "focused.sort"),
     ("Collapse all directories", "file tree", "focused.collapse_all"),
     ("Expand all directories", "file tree", "focused.expand_all"),
@@ -17,6 +18,7 @@ COMMANDS = [
     ("Show the whole filesystem", "inspect screen (Ctrl+A)", "layer_changes(False)"),
     ("Cancel loading", "Esc", "cancel_load"),
     ("Help: every key", "?", "app.help"),
+    ("Quit", "q or Ctrl+C", "app.quit"),
 ]
 
 
@@ -35,13 +37,25 @@ class InspectorCommands(Provider):
         else:
             await screen.run_action(action)
 
+    def commands(self) -> list[tuple[str, str, str]]:
+        """The fixed commands plus "Go to tab N: NAME" for the screen's tabs."""
+        from textual.widgets import TabbedContent, TabPane
+
+        tabs = []
+        for tabbed in self.screen.query(TabbedContent).results():
+            for n, pane in enumerate(tabbed.query(TabPane), start=1):
+                label = tabbed.get_tab(pane).label.plain if pane.id else str(n)
+                tabs.append((f"Go to tab {n}: {label}", f"key {n}", f"tab({n})"))
+            break
+        return tabs + COMMANDS
+
     async def discover(self) -> Hits:
-        for title, help_text, action in COMMANDS:
+        for title, help_text, action in self.commands():
             yield DiscoveryHit(title, lambda a=action: self._run(a), help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, help_text, action in COMMANDS:
+        for title, help_text, action in self.commands():
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), lambda a=action: self._run(a),

@@ -46,3 +46,11 @@ class AnalysisFailed(Message):
     reference: str
     error: str
     cancelled: bool = False
+
+
+@dataclass
+class DrillDown(Message):
+    """Open the Files tab filtered by ``term`` (``category:shell``, ``package:bash``): a
+    claim's evidence, from a category or package row."""
+
+    term: str

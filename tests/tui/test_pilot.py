@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import threading
 
-import pytest
-
 from inspector.errors import Cancelled
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.compare import CompareScreen, CompareView
@@ -16,26 +14,9 @@ from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.panes import Details
 from inspector.tui.widgets.prompt import ContentScreen, HelpScreen, PromptScreen
-from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.tui.conftest import settle, sync
 
 SIZE = (120, 36)
-
-
-@pytest.fixture
-def layered(tmp_path):
-    """Three layers: a base, one that modifies and adds, one that removes."""
-    base = make_layer({"etc": Entry("dir"), "etc/passwd": b"root:x:0:0::/root:/bin/sh\n",
-                       "bin": Entry("dir"), "bin/sh": Entry("file", b"\x7fELF" + b"\0" * 60, mode=0o4755),
-                       "usr/share/doc/pkg/copyright": b"c" * 300})
-    mid = make_layer({"etc/passwd": b"root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n",
-                      "app": Entry("dir"), "app/server": b"#!/bin/sh\necho hi\n"})
-    top = make_layer({"app/config.txt": b"port=80\n"}, whiteouts=["usr/share/doc"])
-    history = [{"created_by": "base"}, {"created_by": "ENV A=1", "empty_layer": True},
-               {"created_by": "add app"}, {"created_by": "strip docs"}]
-    write_oci_layout(tmp_path / "img", [ImageSpec([base, mid, top], ref_name="v1",
-                                                  config_extra={"history": history})])
-    return f"oci:{tmp_path / 'img'}:v1"
 
 
 def view(app) -> FileView:
@@ -198,7 +179,7 @@ async def test_compare_follows_cursor_and_adds_images(options):
         assert isinstance(app.screen, CompareScreen)
         compare = app.screen.query_one(CompareView)
         assert compare.result.labels == ["debian-12-slim", "distroless-static"]
-        await pilot.press("right", "right")  # Overview → Files tab
+        await pilot.press("3")  # Overview → Files tab
         await settle(pilot)
         left = app.screen.query_one("#files-0", FileView)
         right = app.screen.query_one("#files-1", FileView)

@@ -47,7 +47,7 @@ def test_compare_screen(snap_compare, options, size):
 def test_compare_files_tab(snap_compare, options, size):
     async def run(pilot):
         await settle(pilot)
-        await pilot.press("right", "right")
+        await pilot.press("3")  # the Files tab
         await settle(pilot)
         view = pilot.app.screen.query_one("#files-0")
         view.focus()

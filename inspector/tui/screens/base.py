@@ -5,12 +5,49 @@ from __future__ import annotations
 import threading
 
 from textual import on
+from textual.containers import ScrollableContainer
+from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
+from textual.widget import Widget
+from textual.widgets import Input, TabbedContent, TabPane, Tabs
 
 from inspector.analysis import Analysis
 from inspector.tui.loader import fresh_options, load_blocking
 from inspector.tui.messages import AnalysisFailed, AnalysisReady, LoadProgress
+from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.loading import LoadingPanel
+
+
+def tab_bars_unfocusable(node: DOMNode) -> None:
+    """Tab bars take no focus, so Tab goes from pane to pane (the tree to the layers in
+    one press); tabs switch with 1, 2, 3…, a click or the palette."""
+    for tabs in node.query(Tabs):
+        tabs.can_focus = False
+
+
+def _is_container(widget: Widget) -> bool:
+    """A scroll container around other widgets (not a table: DataTable is a ScrollView)."""
+    return isinstance(widget, ScrollableContainer) and not isinstance(widget, ScrollView)
+
+
+def focus_in(pane: TabPane, retries: int = 3) -> None:
+    """Focus the first table or tree of ``pane`` (a scroll container only if there is
+    nothing else) unless one already has focus; ``Lazy`` content mounts a refresh later,
+    so look again then."""
+    focused = pane.screen.focused
+    if focused is not None and pane in focused.ancestors and not _is_container(focused):
+        return
+    # the file tree first, then a table, a text input last: number keys still switch tabs
+    # (/ focuses the input)
+    best = sorted((w for w in pane.query("*") if w.focusable and not _is_container(w)),
+                  key=lambda w: (not isinstance(w, FileView), isinstance(w, Input)))
+    if best:
+        # at once, not ``focus()``'s deferred call: Textual moves the focus off a widget
+        # that is hidden to a sibling, and a pane that gets the focus shows itself again
+        pane.screen.set_focus(best[0])
+    elif retries:
+        pane.call_after_refresh(focus_in, pane, retries - 1)
 
 
 class LoadingScreen(Screen):
@@ -34,6 +71,22 @@ class LoadingScreen(Screen):
         self.run_worker(lambda: load_blocking(reference, options, memo, self.post_message),
                         thread=True, group="load", name=f"load {reference}",
                         exit_on_error=False, description=f"Loading {reference}")
+
+    def action_tab(self, n: int) -> None:
+        """Show the ``n``-th tab (1-based) of the screen's tabs, if there is one."""
+        for tabbed in self.query(TabbedContent).results():
+            panes = list(tabbed.query(TabPane))
+            if 1 <= n <= len(panes) and panes[n - 1].id:
+                tabbed.active = panes[n - 1].id
+            return
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # something in the new tab takes the keys (the demo's arrows did nothing at first)
+        focused = self.focused
+        if focused is not None and event.pane not in focused.ancestors:
+            self.set_focus(None)
+        focus_in(event.pane)
 
     def action_cancel_load(self) -> None:
         if not self.pending:

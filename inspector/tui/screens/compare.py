@@ -5,9 +5,8 @@ explanation."""
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.lazy import Lazy
@@ -15,92 +14,113 @@ from textual.widgets import DataTable, Footer, Label, Static, TabbedContent, Tab
 
 from inspector.analysis import Analysis
 from inspector.compare import CompareResult, compare_analyses
-from inspector.index.tree import ADDED, MODIFIED, DirTree, TreeRows
-from inspector.tui.bindings import SCREEN
+from inspector.content import link_target, view_text
+from inspector.index.tree import TreeRows
+from inspector.tui.bindings import SCREEN, TAB_KEYS
 from inspector.tui.format import bar, human
-from inspector.tui.screens.base import LoadingScreen
+from inspector.tui.paths import column_trees, resolver
+from inspector.tui.screens.base import LoadingScreen, tab_bars_unfocusable
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.fit import FIT_DEMO, FitDemoAction
 from inspector.tui.widgets.loading import LoadingPanel
-from inspector.tui.widgets.prompt import PromptScreen
+from inspector.tui.widgets.panes import Line
+from inspector.tui.widgets.prompt import (
+    ContentScreen,
+    PromptScreen,
+    image_prompt,
+    image_reference,
+)
+from inspector.tui.widgets.tabs import ClickToOpen
 
 BAR_WIDTH = 14
 
-DEMO_TEXT = """\
-[b]What does distroless leave out?[/b] Left: Debian 12 slim, a minimal general-purpose \
-base. Right: distroless static, only what a static binary needs (CA certificates, time \
-zones, /etc/passwd). Each row is a category of files; a bar is its bytes, aligned across \
-columns, so "present here, absent there" shows at a glance: no shell, no package manager, \
-no core utilities means nothing for an attacker to run. Tabs: Packages and Files (the file \
-diff; Tab switches columns). Press [b]a[/b] to add an image, [b]?[/b] for every key."""
+def demo_text(labels: list[str]) -> str:
+    """The demo's explanation, naming the columns actually shown (after ``a``/``x`` too);
+    short, so the category rows still show at 80x24."""
+    if len(labels) == 2:
+        cols = f"Left: [b]{labels[0]}[/b]. Right: [b]{labels[1]}[/b]."
+    else:
+        cols = " ".join(f"Column {n}: [b]{label}[/b]." for n, label in enumerate(labels, 1))
+    question = (f"What does {', '.join(labels[1:])} leave out of {labels[0]}?"
+                if len(labels) > 1 else f"What is in {labels[0]}?")
+    return (f"[b]{question}[/b] {cols} Each row is a category of files, its bar the bytes "
+            "on one scale, so \"present here, absent there\" shows at a glance: no shell, "
+            "no package manager, no core utilities leaves nothing for an attacker to run. "
+            "[b]↑↓ Enter[/b] open a category's files; [b]1[/b] Overview [b]2[/b] Packages "
+            "[b]3[/b] Files ([b]v[/b] views a file in every image); [b]a[/b] adds an image, "
+            "[b]?[/b] every key.")
 
 
-def marks_against(base: Analysis, other: Analysis, is_base: bool, others: list[Analysis]):
-    """Marks and ghosts of one column: green only here, yellow differs from the first
-    image, red (a ghost) in the first image but missing here."""
-    fs = other.fs
-    marks: dict[str, str] = {}
-    ghosts: dict[str, bool] = {}
-    if is_base:
-        rest = [a.fs.entries for a in others]
-        for path in fs.entries:
-            if not any(path in r for r in rest):
-                marks[path] = ADDED
-        return marks, ghosts
-    bfs = base.fs
-    for path in fs.entries:
-        if path not in bfs.entries:
-            marks[path] = ADDED
-        elif (fs.kind(path), fs.size(path), fs.mode(path), fs.target(path)) != (
-                bfs.kind(path), bfs.size(path), bfs.mode(path), bfs.target(path)):
-            marks[path] = MODIFIED
-    for path in bfs.entries:
-        if path not in fs.entries:
-            ghosts[path] = bfs.kind(path) == 5
-    return marks, ghosts
+def bar_width(screen_width: int, images: int) -> int:
+    """Cells of a category bar so that every column fits (``BAR_WIDTH`` when there is room;
+    a cell's text after the bar takes about 16 cells, the row names about 20)."""
+    return max(3, min(BAR_WIDTH, (screen_width - 20) // max(1, images) - 18))
 
 
-def overview_table(result: CompareResult) -> Table:
-    labels = result.labels
-    table = Table(box=None, pad_edge=False, expand=False)
-    table.add_column("")
-    for label in labels:
-        table.add_column(label, no_wrap=True, overflow="ellipsis")
-    table.add_row("compressed", *[human(i.compressed_size) for i in result.images])
-    table.add_row("uncompressed", *[human(i.uncompressed_size) for i in result.images])
-    table.add_row("files", *[f"{i.files:,} · {human(i.file_bytes)}" for i in result.images])
-    table.add_row("packages", *[f"{i.packages:,}" for i in result.images])
-    table.add_row("layers", *[str(len(i.layers)) for i in result.images], end_section=True)
+def overview_rows(result: CompareResult,
+                  width: int = BAR_WIDTH) -> list[tuple[str, list[str | Text]]]:
+    """(row key, cells) of the overview: sizes, then one row per category (key
+    ``cat:NAME``) with a bar of its bytes on one scale across the images."""
+    ims = result.images
+    rows: list[tuple[str, list[str | Text]]] = [
+        ("compressed", [human(i.compressed_size) for i in ims]),
+        ("uncompressed", [human(i.uncompressed_size) for i in ims]),
+        ("files", [f"{i.files:,} · {human(i.file_bytes)}" for i in ims]),
+        ("packages", [f"{i.packages:,}" for i in ims]),
+        ("layers", [str(len(i.layers)) for i in ims]),
+    ]
     scale = max((c.bytes for row in result.categories for c in row.per_image), default=0)
     for row in result.categories:
-        cells = []
+        cells: list[str | Text] = []
         for c in row.per_image:
             if not c.files:
                 cells.append(Text("absent", style="dim red" if row.differs else "dim"))
                 continue
-            t = Text(bar(c.bytes, scale, BAR_WIDTH).ljust(BAR_WIDTH), style="cyan")
+            t = Text(bar(c.bytes, scale, width).ljust(width), style="cyan")
             t.append(f" {c.files:,} · {human(c.bytes)}")
             cells.append(t)
-        table.add_row(Text(row.name, style="bold" if row.differs else ""), *cells)
-    return table
+        rows.append((f"cat:{row.name}", cells))
+    return rows
 
 
 def verdict_text(result: CompareResult) -> Text:
+    """Each image against the first, pairwise (the compare model's ``pairs`` when it has
+    them), then the category verdicts."""
     text = Text()
     labels = result.labels
-    files = result.files
-    base = labels[0]
-    for i, label in enumerate(labels[1:], start=1):
+    pairs = getattr(result, "pairs", None)
+    if pairs:
+        for pair in pairs:
+            text.append(pair.sentence(labels) + "\n")
+    elif len(labels) == 2:
+        files = result.files
         gone = files.only_in[0]
-        nbytes = sum(f.size for f in gone)
-        text.append(f"{label}", style="bold")
-        text.append(f" leaves out {len(gone):,} files ({human(nbytes)}) of {base}"
-                    if i == 1 or len(labels) == 2 else f" vs {base}")
-        text.append(f" and adds {len(files.only_in[i]):,} of its own.\n")
-    text.append(f"{files.common:,} files identical, {len(files.changed):,} differ.\n")
+        text.append(labels[1], style="bold")
+        text.append(f" leaves out {len(gone):,} files ({human(sum(f.size for f in gone))}) "
+                    f"of {labels[0]} and adds {len(files.only_in[1]):,} of its own.\n")
+        text.append(f"{files.common:,} files identical, {len(files.changed):,} differ.\n")
     for line in result.verdicts:
         text.append(f"• {line}\n")
     return text
+
+
+class OverviewTable(ClickToOpen):
+    """The overview rows. The table is as tall as its rows inside a scroll (with the intro
+    and the verdict), so Home/End/PgUp/PgDn move the cursor, and the view follows it."""
+
+    PAGE = 8
+
+    def action_scroll_home(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_scroll_end(self) -> None:
+        self.move_cursor(row=self.row_count - 1)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(row=min(self.row_count - 1, self.cursor_row + self.PAGE))
+
+    def action_page_up(self) -> None:
+        self.move_cursor(row=max(0, self.cursor_row - self.PAGE))
 
 
 class CompareView(Vertical):
@@ -108,9 +128,12 @@ class CompareView(Vertical):
     CompareView { height: 1fr; }
     CompareView TabbedContent, CompareView ContentSwitcher { height: 1fr; }
     CompareView #demo-intro { border: round $accent; padding: 0 1; margin-bottom: 1; }
-    CompareView .column { width: 1fr; }
-    CompareView .column Label { width: 1fr; background: $boost; text-style: bold; }
+    CompareView #file-columns { height: 1fr; }
+    CompareView .column { width: 1fr; height: 1fr; }
+    CompareView .column Label { width: 1fr; height: 1; background: $boost; text-style: bold; }
+    CompareView .column FileView { height: 1fr; }
     CompareView #legend { height: 1; color: $text-muted; }
+    CompareView #compare-status { height: 1; background: $boost; color: $text-muted; }
     CompareView #packages-diff { height: 1fr; }
     """
 
@@ -119,31 +142,93 @@ class CompareView(Vertical):
         self.analyses = analyses
         self.demo = demo
         self.result = compare_analyses(analyses)
+        self.package_keys: dict[str, str] = {}  # packages-diff row key → package name
 
     def compose(self) -> ComposeResult:
+        labels = self.result.labels
         with TabbedContent(id="tabs"):
-            with TabPane("Overview", id="tab-overview"), VerticalScroll():
+            with TabPane("Overview", id="tab-overview"), VerticalScroll(id="overview-scroll"):
                 if self.demo:
-                    yield Static(DEMO_TEXT, id="demo-intro")
-                yield Static(overview_table(self.result), id="columns")
+                    yield Static(demo_text(labels), id="demo-intro")
+                yield OverviewTable(id="overview", cursor_type="row", zebra_stripes=False)
                 yield Static(verdict_text(self.result), id="verdict")
             with TabPane("Packages", id="tab-packages"):
-                yield Lazy(DataTable(id="packages-diff", cursor_type="row"))
+                yield Lazy(ClickToOpen(id="packages-diff", cursor_type="row"))
             with TabPane("Files", id="tab-files"):
                 yield Static(" + only here   ~ differs from the first image   "
-                             "- in the first image, missing here", id="legend")
-                with Horizontal():
-                    for i, label in enumerate(self.result.labels):
+                             "- in the first image, missing here   dim: only in others",
+                             id="legend")
+                yield Line(id="compare-status")
+                with Horizontal(id="file-columns"):
+                    for i, label in enumerate(labels):
                         with Vertical(classes="column"):
                             yield Label(f" {label}")
                             yield FileView(id=f"files-{i}")
 
     def on_mount(self) -> None:
-        for i, a in enumerate(self.analyses):
-            others = [o for j, o in enumerate(self.analyses) if j != i]
-            marks, ghosts = marks_against(self.analyses[0], a, i == 0, others)
+        table = self.query_one("#overview", DataTable)
+        table.add_column("", key="row")
+        for label in self.result.labels:
+            table.add_column(label)
+        width = bar_width(self.app.size.width, len(self.analyses))
+        for key, cells in overview_rows(self.result, width):
+            name = key.removeprefix("cat:")
+            bold = key.startswith("cat:") and any(
+                r.differs for r in self.result.categories if r.name == name)
+            table.add_row(Text(name, style="bold" if bold else ""), *cells, key=key)
+        resolve = resolver(self.analyses)
+        for i, tree in enumerate(column_trees(self.analyses)):
             view = self.query_one(f"#files-{i}", FileView)
-            view.set_rows(TreeRows(DirTree(a.fs, ghosts=ghosts, marks=marks)))
+            view.resolve = resolve
+            view.set_rows(TreeRows(tree))
+        tab_bars_unfocusable(self)
+        # the table takes the keys and scrolls its container (the verdict below it too);
+        # the cursor starts on the first category, so Enter lists its files at once
+        self.query_one("#overview-scroll").can_focus = False
+        first = next((n for n, (key, _) in enumerate(overview_rows(self.result))
+                      if key.startswith("cat:")), 0)
+        table.move_cursor(row=first, animate=False)
+        table.focus()
+        scroll = self.query_one("#overview-scroll", VerticalScroll)
+        self.call_after_refresh(scroll.scroll_home, animate=False)  # the intro first  # arrows, PgDn and Enter work at once (nothing had focus)
+
+    @on(DataTable.RowHighlighted, "#overview")
+    def _overview_row(self, event: DataTable.RowHighlighted) -> None:
+        # the table is inside a scroll: keep its cursor row, and the verdict after the
+        # last row, in view (at 80x24 the verdict is below the fold)
+        scroll = self.query_one("#overview-scroll", VerticalScroll)
+        if event.cursor_row >= event.data_table.row_count - 1:
+            scroll.scroll_end(animate=False)
+        elif event.cursor_row <= 0:
+            scroll.scroll_home(animate=False)
+        else:
+            region = event.data_table.region
+            row_y = region.y + 1 + event.cursor_row  # under the header
+            top, bottom = scroll.region.y, scroll.region.bottom
+            if row_y >= bottom:
+                scroll.scroll_relative(y=row_y - bottom + 1, animate=False)
+            elif row_y < top:
+                scroll.scroll_relative(y=row_y - top, animate=False)
+
+    @on(DataTable.RowSelected, "#overview")
+    def _overview_selected(self, event: DataTable.RowSelected) -> None:
+        key = str(event.row_key.value)
+        if key.startswith("cat:"):
+            self.show_files(f"category:{key.removeprefix('cat:')}")
+
+    @on(DataTable.RowSelected, "#packages-diff")
+    def _package_selected(self, event: DataTable.RowSelected) -> None:
+        name = self.package_keys.get(str(event.row_key.value))
+        if name:
+            self.show_files(f"package:{name}")
+
+    def show_files(self, term: str) -> None:
+        """The Files tab filtered by ``term`` in every column (the first leads)."""
+        self.query_one(TabbedContent).active = "tab-files"
+        view = self.query_one("#files-0", FileView)
+        view.focus()
+        if view.apply_filter(term):
+            view.move_cursor(0, force=True)
 
     @on(TabbedContent.TabActivated)
     def _tab(self, event: TabbedContent.TabActivated) -> None:
@@ -156,31 +241,86 @@ class CompareView(Vertical):
             return
         labels = self.result.labels
         pk = self.result.packages
-        table.add_columns("package", *labels, "where")
+
+        def add(name: str, cells: list[str], where: str) -> None:
+            key = f"p{len(self.package_keys)}"
+            self.package_keys[key] = name
+            table.add_row(name, *cells, where, key=key)
+
+        table.add_columns("package", *(f"{label} (version · size)" for label in labels),
+                          "where")
+        def cell(version: str | None, size: int | None) -> str:
+            return "—" if version is None else f"{version} · {human(size)}"
+
         for i, only in enumerate(pk.only_in):
             for p in only:
-                cells = [p.version if j == i else "—" for j in range(len(labels))]
-                table.add_row(p.name, *cells, f"only {labels[i]}")
+                add(p.name, [cell(p.version, p.size) if j == i else "—"
+                             for j in range(len(labels))], f"only {labels[i]}")
         for change in pk.version_changed:
-            table.add_row(change.name, *[v or "—" for v in change.versions], "version differs")
+            add(change.name, [cell(v, n) for v, n in zip(change.versions, change.sizes,
+                                                          strict=True)], "version differs")
         for p in pk.common:
-            table.add_row(p.name, *[p.version] * len(labels), "same")
+            add(p.name, [cell(p.version, p.size)] * len(labels), "same")
         if not table.row_count:
             table.add_row("no packages found", *[""] * len(labels), "")
 
-    @on(FileView.CursorMoved)
-    def _follow(self, event: FileView.CursorMoved) -> None:
-        """The focused column leads; the others show the same path (or its nearest
-        ancestor)."""
-        if not event.view.has_focus or event.path is None:
+    @on(FileView.ViewChanged)
+    def _mirror(self, event: FileView.ViewChanged) -> None:
+        """The focused column leads; the others show the same rows, scrolled alike."""
+        if not event.view.has_focus:
             return
         for view in self.query(FileView):
             if view is not event.view:
-                view.go_to(event.path)
+                view.mirror(event.view)
+        self.update_status(event.view)
+
+    def on_descendant_focus(self, event) -> None:
+        if isinstance(event.widget, FileView):  # the focused column leads from now on
+            self.update_status(event.widget)
+
+    def update_status(self, leader: FileView) -> None:
+        """What the columns show: the leading column, the filter, the sort, the rows."""
+        m = leader.model
+        if m is None:
+            return
+        n = int(str(leader.id).removeprefix("files-"))
+        parts = [f"led by {self.result.labels[n]}", f"sort: {m.sort}"]
+        if leader.filter_text:
+            parts.append(f"filter: {leader.filter_text}")
+        if leader.hidden_marks:
+            parts.append("hidden: " + " ".join(sorted(k or "unmodified"
+                                                      for k in leader.hidden_marks)))
+        parts.append(f"row {leader.cursor + 1:,}/{len(m.rows):,}")
+        self.query_one("#compare-status", Line).update(" " + " · ".join(parts))
+
+    # ---- v: the path in every image ---------------------------------------------------
+    @on(FileView.ViewRequested)
+    def _view(self, event: FileView.ViewRequested) -> None:
+        self.notify(f"reading {event.path} in {len(self.analyses)} images…", timeout=2)
+        self.read_all(event.path)
+
+    @work(thread=True, group="content", exit_on_error=False)
+    def read_all(self, path: str) -> None:
+        columns = [(label, view_text(a.image, a.fs, path))
+                   for label, a in zip(self.result.labels, self.analyses, strict=True)]
+        targets = {t for a in self.analyses if (t := link_target(a.fs, path))}
+        follow = targets.pop() if len(targets) == 1 else None
+        self.app.call_from_thread(self.show_columns, path, columns, follow)
+
+    def show_columns(self, path: str, columns: list[tuple[str, str]],
+                     follow: str | None) -> None:
+        def followed(target: str | None) -> None:
+            if target is not None:
+                view = self.query_one("#files-0", FileView)
+                view.focus()
+                view.go_to(target)
+                self.read_all(target)
+
+        self.app.push_screen(ContentScreen(path, columns=columns, follow=follow), followed)
 
 
 class CompareScreen(FitDemoAction, LoadingScreen):
-    BINDINGS = [*SCREEN, FIT_DEMO]
+    BINDINGS = [*SCREEN, *TAB_KEYS, FIT_DEMO]
 
     def __init__(self, references: list[str], demo: bool = False) -> None:
         super().__init__()
@@ -241,14 +381,15 @@ class CompareScreen(FitDemoAction, LoadingScreen):
         panel.display = True
 
     def action_add_image(self) -> None:
-        def add(ref: str | None) -> None:
+        def add(answer: str | None) -> None:
+            ref = image_reference(answer or "")
             if ref and ref not in self.references:
                 self.references.append(ref)
                 if self.analysis_for(ref) is None:
                     self._show_loading([ref])
                 self.refresh_view()
 
-        self.app.push_screen(PromptScreen("Add image (reference)", id="add-prompt"), add)
+        self.app.push_screen(image_prompt("Add an image"), add)
 
     def action_remove_image(self) -> None:
         def remove(answer: str | None) -> None:

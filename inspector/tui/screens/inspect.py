@@ -14,18 +14,20 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from inspector.analysis import Analysis
+from inspector.content import data_path, link_target, read_member, render_content
 from inspector.errors import InspectorError
-from inspector.index.entries import DIR, HARDLINK, SYMLINK
+from inspector.index.entries import DIR, SYMLINK
 from inspector.index.tree import ADDED, MODIFIED, REMOVED, DirTree, TreeRows, layer_marks
-from inspector.tui.bindings import SCREEN
-from inspector.tui.content import read_member, render_content
+from inspector.tui.bindings import SCREEN, TAB_KEYS
 from inspector.tui.format import human
-from inspector.tui.screens.base import LoadingScreen
+from inspector.tui.messages import DrillDown
+from inspector.tui.paths import resolver
+from inspector.tui.screens.base import LoadingScreen, tab_bars_unfocusable
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.fit import FitPane
 from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.panes import Details, LayersTable, Line
-from inspector.tui.widgets.prompt import ContentScreen, PromptScreen
+from inspector.tui.widgets.prompt import ContentScreen, image_prompt, image_reference
 from inspector.tui.widgets.tabs import CategoriesPane, ConfigPane, EfficiencyPane, PackagesPane
 
 ALL_MARKS = frozenset({ADDED, MODIFIED, REMOVED})
@@ -97,7 +99,10 @@ class InspectView(Vertical):
 
     def on_mount(self) -> None:
         self.build_tree(self.layer_index)
-        self.query_one(FileView).focus()
+        tab_bars_unfocusable(self)
+        view = self.query_one(FileView)
+        view.resolve = resolver([self.analysis])
+        view.focus()
 
     # ---- layer → tree --------------------------------------------------------------
     @work(thread=True, exclusive=True, group="tree", exit_on_error=False)
@@ -147,16 +152,18 @@ class InspectView(Vertical):
         if rows is not None:
             parts.append(f"sort: {rows.sort}")
             f = rows.filter
-            if f.pattern:
-                parts.append(f"filter: {'re:' if f.regex else ''}{f.pattern}")
+            text = self.query_one(FileView).filter_text
+            if text:
+                parts.append(f"filter: {text}")
             if f.marks and f.marks != ALL_MARKS:
-                parts.append("only " + " ".join(sorted(f.marks)))
+                parts.append("only " + " ".join(sorted(m or "unmodified" for m in f.marks)))
             parts.append(f"{len(rows.rows):,} rows")
         self.query_one("#tree-status", Line).update(" " + " · ".join(parts))
 
     @on(DataTable.RowHighlighted, "#layers")
     def _layer_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = str(event.row_key.value)
+        self.show_layer_details(key)
         if key.startswith("L"):
             layer = int(key[1:])
             if layer != self.layer_index:
@@ -168,6 +175,37 @@ class InspectView(Vertical):
         self.layer_only = only
         if self.rows is not None:
             self.apply_filter_state(self.rows.filter, self.query_one(FileView).path)
+
+    @on(DrillDown)
+    def _drill_down(self, message: DrillDown) -> None:
+        """A category's or package's files: the Files tab, filtered, the whole filesystem."""
+        self.query_one(TabbedContent).active = "tab-files"
+        view = self.query_one(FileView)
+        view.focus()
+        if self.layer_only:
+            self.set_layer_only(False)
+        if view.apply_filter(message.term):
+            view.move_cursor(0, force=True)
+        self.update_status()
+
+    def show_layer_details(self, key: str | None = None) -> None:
+        """The details pane shows the highlighted layer while the layers pane has focus."""
+        table = self.query_one(LayersTable)
+        if not table.has_focus:
+            return
+        if key is None:
+            if not table.row_count:
+                return
+            key = str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        layer = int(key[1:]) if key.startswith("L") else None
+        self.query_one(Details).show_layer(self.analysis, layer, table.commands.get(key, ""))
+
+    def on_descendant_focus(self, event) -> None:
+        if isinstance(event.widget, LayersTable):
+            self.show_layer_details()
+        elif isinstance(event.widget, FileView):
+            tree = self.rows.tree if self.rows else None
+            self.query_one(Details).show(self.analysis, tree, event.widget.path)
 
     # ---- details and content ---------------------------------------------------------
     @on(FileView.CursorMoved)
@@ -182,21 +220,29 @@ class InspectView(Vertical):
         if tree is None or tree.is_ghost(event.path):
             self.notify("removed in this layer: nothing to show", severity="warning")
             return
-        fs, path = tree.fs, event.path
-        for _ in range(8):  # hardlink → its target (the data lives there)
-            if fs.kind(path) != HARDLINK:
-                break
-            path = fs.target(path) or path
+        fs = tree.fs
+        path = data_path(fs, event.path)  # a hardlink's data lives at its target
         kind = fs.kind(path) if path in fs else DIR
         if kind == DIR:
             self.notify(f"{path} is a directory", severity="warning")
         elif kind == SYMLINK:
-            self.notify(f"{path} → {fs.target(path)}")
+            target = link_target(fs, path)
+            self.app.push_screen(
+                ContentScreen(path, f"symbolic link → {fs.target(path)}\n\n"
+                                    f"f follows it to {target}", follow=target),
+                lambda to: to is not None and self.follow_link(event.view, to))
         elif fs.size(path) == 0 and kind != 0:
             self.notify(f"{path} is a {fs.kind_name(path)}", severity="warning")
         else:
             self.notify(f"reading {path}…", timeout=2)
             self.read_content(fs.layer_of(path), path)
+
+    def follow_link(self, view: FileView, target: str) -> None:
+        """Put the cursor on a symlink's target and view it (or say it is missing)."""
+        if view.go_to(target):
+            view.action_view()
+        else:
+            self.notify(f"{target}: not in this image (a dangling link)", severity="warning")
 
     @work(thread=True, group="content", exit_on_error=False)
     def read_content(self, layer: int, path: str) -> None:
@@ -215,7 +261,7 @@ class InspectView(Vertical):
 
 
 class InspectScreen(LoadingScreen):
-    BINDINGS = SCREEN
+    BINDINGS = SCREEN + TAB_KEYS
 
     def __init__(self, reference: str) -> None:
         super().__init__()
@@ -251,11 +297,11 @@ class InspectScreen(LoadingScreen):
             view.set_layer_only(only)
 
     def action_add_image(self) -> None:
-        def compare(ref: str | None) -> None:
+        def compare(answer: str | None) -> None:
+            ref = image_reference(answer or "")
             if ref:
                 from inspector.tui.screens.compare import CompareScreen
 
                 self.app.switch_screen(CompareScreen([self.reference, ref]))
 
-        self.app.push_screen(PromptScreen("Compare with image (reference)", id="add-prompt"),
-                             compare)
+        self.app.push_screen(image_prompt("Compare with an image"), compare)

@@ -23,25 +23,44 @@ from inspector.tui.format import is_special, mode_string, short_size
 #: narrower than this, the mode/owner columns are hidden
 ATTRS_MIN_WIDTH = 64
 
+#: compare's mark for a path only *other* images have (a dim placeholder row, so every
+#: column has one row per path)
+ABSENT = "absent"
 MARK_CHAR = {ADDED: "+", MODIFIED: "~", REMOVED: "-"}
 #: filter tokens (``:added``) → marks; compare's words map onto the same three colours
 MARK_TOKENS = {"added": ADDED, "only": ADDED, "modified": MODIFIED, "changed": MODIFIED,
                "removed": REMOVED, "missing": REMOVED}
 
 
-def parse_filter(text: str) -> TreeFilter:
-    """``*.so* :added`` → glob and marks; ``re:^/usr/lib`` → a regex."""
+#: filter terms naming a set of paths (``category:shell``, ``package:bash``)
+SET_TERMS = ("category", "package")
+#: resolves a set term to its paths (raises ValueError for an unknown name)
+Resolver = Callable[[str, str], frozenset[str]]
+
+
+def parse_filter(text: str, resolve: Resolver | None = None) -> TreeFilter:
+    """``*.so* :added`` → glob and marks; ``re:^/usr/lib`` → a regex; ``category:NAME`` and
+    ``package:NAME`` → only that category's or package's paths (``resolve`` looks them up;
+    several such terms must all hold). ValueError for a term it cannot resolve."""
     words, marks = [], set()
+    only: frozenset[str] | None = None
     for word in text.split():
+        kind, _, name = word.partition(":")
         if word.startswith(":") and word[1:].lower() in MARK_TOKENS:
             marks.add(MARK_TOKENS[word[1:].lower()])
+        elif kind.lower() in SET_TERMS and name:
+            if resolve is None:
+                raise ValueError(f"{kind}: terms need an analysed image")
+            paths = resolve(kind.lower(), name)
+            only = paths if only is None else only & paths
         else:
             words.append(word)
     pattern = " ".join(words)
     regex = pattern.startswith("re:")
     if regex:
         pattern = pattern[3:]
-    return TreeFilter(pattern=pattern, regex=regex, marks=frozenset(marks) if marks else None)
+    return TreeFilter(pattern=pattern, regex=regex, marks=frozenset(marks) if marks else None,
+                      only=only)
 
 
 def name_segments(name: str, term: str, style: Style, match: Style) -> list[Segment]:
@@ -91,11 +110,23 @@ def render_row(m: TreeRows, path: str, depth: int, is_cursor: bool, width: int,
     segs.extend(name_segments(name_of(path), search, name_style, style("match")))
     if is_dir:
         segs.append(Segment("/", name_style))
-    if not ghost and not is_dir:
+    if not ghost:  # a symlink shown as a directory (compare: other images' paths below
+        # it, e.g. debian's /bin → usr/bin beside distroless's /bin/) still says where to
         target = tree.fs.target(path)
         if target is not None:
             segs.append(Segment(f" → {target}", style("link")))
-    strip = Strip(segs).adjust_cell_length(width, base)
+    # every cell gets the base background first (no notch in the terminal's colour), then
+    # the cursor bar goes *over* the segments' own styles: applied under them, as
+    # ``apply_style`` does, their backgrounds would hide it
+    strip = Strip(segs).adjust_cell_length(width, base).apply_style(base)
     if is_cursor:
-        strip = strip.apply_style(style("cursor"))
+        strip = cursor_bar(strip, style("cursor"))
     return strip.simplify()
+
+
+def cursor_bar(strip: Strip, cursor: Style) -> Strip:
+    """``strip`` with ``cursor``'s background (and boldness) over every cell; the cells'
+    own colours stay, so a red or green name is still red or green on the bar."""
+    bar = Style(bgcolor=cursor.bgcolor, bold=cursor.bold)
+    return Strip([Segment(text, (seg_style or Style()) + bar, control)
+                  for text, seg_style, control in strip], strip.cell_length)

@@ -12,6 +12,7 @@ moving our own offset only repaints this widget.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -23,17 +24,17 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from inspector.index.tree import TreeFilter, TreeRows
+from inspector.index.tree import TreeRows
 from inspector.tui.bindings import FILE_VIEW
-from inspector.tui.widgets.file_rows import parse_filter, render_row
-from inspector.tui.widgets.prompt import PromptScreen
+from inspector.tui.widgets.file_filter import FilterActions
+from inspector.tui.widgets.file_rows import Resolver, render_row
 
 #: rendered strips kept (a few screenfuls)
 STRIP_CACHE = 1024
 #: rows moved per mouse-wheel notch
 WHEEL_ROWS = 3
 
-class FileView(Widget, can_focus=True):
+class FileView(FilterActions, Widget, can_focus=True):
     """A virtual directory tree with sizes, directory totals, modes, owners, change
     colours and symlink targets."""
 
@@ -41,12 +42,13 @@ class FileView(Widget, can_focus=True):
     COMPONENT_CLASSES = {
         "fileview--cursor", "fileview--added", "fileview--modified", "fileview--removed",
         "fileview--dir", "fileview--dim", "fileview--special", "fileview--link",
-        "fileview--scrollbar", "fileview--thumb", "fileview--match",
+        "fileview--scrollbar", "fileview--thumb", "fileview--match", "fileview--absent",
     }
     DEFAULT_CSS = """
     FileView { background: $surface; }
-    FileView > .fileview--cursor { background: $primary 40%; }
+    FileView > .fileview--cursor { background: $primary 45%; }
     FileView:focus > .fileview--cursor { background: $primary; color: $text; text-style: bold; }
+    FileView > .fileview--absent { color: $text-disabled; }
     FileView > .fileview--added { color: $success; }
     FileView > .fileview--modified { color: $warning; }
     FileView > .fileview--removed { color: $error; text-style: strike; }
@@ -72,6 +74,16 @@ class FileView(Widget, can_focus=True):
             return self.view
 
     @dataclass
+    class ViewChanged(Message):
+        """Rows, top row or cursor changed (compare mirrors the focused column)."""
+
+        view: FileView
+
+        @property
+        def control(self) -> FileView:
+            return self.view
+
+    @dataclass
     class ViewRequested(Message):
         """The user asked to see a file's content."""
 
@@ -90,6 +102,12 @@ class FileView(Widget, can_focus=True):
         self.top = 0  # the row shown on the first line
         self.show_attrs = True
         self.search_term = ""
+        #: the filter as typed (``category:shell *.sh``); the model holds it resolved
+        self.filter_text = ""
+        #: resolves ``category:``/``package:`` terms (set by the screen that knows the images)
+        self.resolve: Resolver | None = None
+        #: marks hidden by Ctrl+U/Ctrl+R/Ctrl+M (None: unmodified), as dive's toggles
+        self.hidden_marks: set[str | None] = set()
         self.lines_rendered = 0  # render_line calls (the structural tests read it)
         self._version = 0
         self._cache: LRUCache[tuple, Strip] = LRUCache(STRIP_CACHE)
@@ -144,6 +162,29 @@ class FileView(Widget, can_focus=True):
         """The row list changed (expand, collapse, filter): repaint, no layout."""
         self._clamp_top()
         self.refresh()
+        self.post_message(self.ViewChanged(self))
+
+    def mirror(self, leader: FileView) -> None:
+        """Show ``leader``'s rows, top row and cursor. Compare's columns are trees over the
+        same union of paths, so the leader's rows are valid here and each row is one path
+        across all images (the filter, sort and expansion are the leader's)."""
+        m, lm = self.model, leader.model
+        if m is None or lm is None:
+            return
+        if (m.filter is not lm.filter or m.sort != lm.sort or len(m.rows) != len(lm.rows)
+                or m.expanded != lm.expanded):  # a cursor move alone copies nothing
+            m.filter, m.keep, m.sort = lm.filter, lm.keep, lm.sort
+            m._sorted = lm._sorted  # the leader's order, so a size sort lines up too
+            m.expanded = set(lm.expanded)
+            m.rows, m.depths = list(lm.rows), array("H", lm.depths)
+        self.filter_text, self.hidden_marks = leader.filter_text, set(leader.hidden_marks)
+        if self.search_term != leader.search_term:
+            self.search_term = leader.search_term
+            self._changed()
+        self.top = leader.top
+        self.cursor = leader.cursor
+        self._clamp_top()
+        self.refresh()
 
     def _clamp_top(self) -> None:
         n = len(self.model.rows) if self.model else 0
@@ -156,6 +197,7 @@ class FileView(Widget, can_focus=True):
         self._clamp_top()
         if self.top != old:
             self.refresh()
+            self.post_message(self.ViewChanged(self))
 
     @property
     def path(self) -> str | None:
@@ -218,6 +260,7 @@ class FileView(Widget, can_focus=True):
             width = self._view_size()[0]
             self.refresh(Region(0, old - top, width, 1), Region(0, row - top, width, 1))
         self.post_message(self.CursorMoved(self, self.path))
+        self.post_message(self.ViewChanged(self))
 
     def go_to(self, path: str) -> bool:
         """Reveal ``path`` (expanding its ancestors) and put the cursor on it or on its
@@ -329,47 +372,6 @@ class FileView(Widget, can_focus=True):
         self.show_attrs = not self.show_attrs
         self._changed()
         self.refresh()
-
-    def apply_filter(self, text: str) -> None:
-        if self.model is None:
-            return
-        path = self.path
-        try:
-            flt = parse_filter(text)
-            self.model.set_filter(flt)
-        except Exception as exc:  # a bad regex: say so, keep the old filter
-            self.notify(f"filter {text!r}: {exc}", severity="error")
-            return
-        self.set_rows(self.model, follow=path)
-
-    def action_filter(self) -> None:
-        current = self.model.filter if self.model else TreeFilter()
-        initial = ("re:" if current.regex else "") + current.pattern
-        self.app.push_screen(PromptScreen("Filter (glob, re:REGEX, :added :modified :removed)",
-                                          initial, id="filter-prompt"),
-                             lambda text: text is not None and self.apply_filter(text))
-
-    def search(self, term: str, backwards: bool = False) -> bool:
-        if self.model is None or not term:
-            return False
-        if term != self.search_term:
-            self.search_term = term
-            self._changed()  # rows are drawn with the new matches highlighted
-            self.refresh()
-        found = self.model.search(term, self.path, backwards)
-        if found is None:
-            self.notify(f"no path matches {term!r}", severity="warning")
-            return False
-        return self.go_to(found)
-
-    def action_search(self) -> None:
-        self.app.push_screen(PromptScreen("Search (text or glob; n / N repeat)",
-                                          self.search_term, id="search-prompt"),
-                             lambda term: term is not None and self.search(term))
-
-    def action_search_next(self, backwards: bool) -> None:
-        if self.search_term:
-            self.search(self.search_term, backwards)
 
     def action_view(self) -> None:
         if self.path is not None:

@@ -57,11 +57,12 @@ class LoadingPanel(Static):
                 frac = s.compressed_done / s.compressed_total if s.compressed_total else 1.0
                 if s.state in ("done", "cached"):
                     frac = 1.0
-                line = Text(f"  {i:>3} ")
+                line = Text(f"  {i + 1:>3} ")  # layers 1..N, as everywhere in the TUI
                 line.append(bar(int(frac * 1000), 1000, BAR).ljust(BAR), style="green")
                 line.append(f" {human(s.compressed_done):>9} / {human(s.compressed_total):<9}"
                             f" read  {human(s.uncompressed_done):>9} indexed  {s.state}",
                             style="dim")
                 grid.add_row(line)
-        grid.add_row(Text("\nEsc cancels loading.", style="dim"))
+        if any(ref not in self.errors for ref in self.states):  # something still loads
+            grid.add_row(Text("\nEsc cancels loading.", style="dim"))
         return grid

@@ -6,6 +6,7 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from inspector.analysis import Analysis
 from inspector.index.tree import DirTree
@@ -32,35 +33,73 @@ def history_rows(analysis: Analysis) -> list[tuple[int | None, str]]:
     return out
 
 
+#: the narrowest the command column gets (the table scrolls sideways below that)
+MIN_COMMAND_CELLS = 12
+
+
 class LayersTable(DataTable):
-    """One row per history entry: layers with sizes and change counts, empty ones dimmed."""
+    """One row per history entry: layers (numbered 1..N, base first, as the status line
+    says) with sizes and change counts, empty ones dimmed. The command is cut to the
+    pane's width with an ellipsis; the details pane shows it whole."""
 
     DEFAULT_CSS = "LayersTable { height: 1fr; }"
 
     def __init__(self, analysis: Analysis, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.analysis = analysis
+        self.commands: dict[str, str] = {}  # row key → the whole command
+        self._cmd_width = 0
 
     def on_mount(self) -> None:
         a = self.analysis
-        self.add_columns("#", "blob", "tar", "+ ~ -", "created by")
+        self.add_columns("#", "blob", "tar", "+ ~ -")
+        self.add_column("created by", key="cmd")
+        width = MIN_COMMAND_CELLS
         last_key = None
         for n, (layer, text) in enumerate(history_rows(a)):
-            cmd = one_line(text, 200)
+            cmd = one_line(text, 10_000)
             if layer is None:
                 dim = "dim italic"
-                self.add_row(Text("·", dim), "", "", "", Text(cmd or "(empty layer)", dim),
-                             key=f"E{n}")
+                key = f"E{n}"
+                self.commands[key] = cmd
+                self.add_row(Text("·", dim), "", "", "",
+                             Text(one_line(cmd or "(empty layer)", width), dim), key=key)
                 continue
             st = a.fs.stats[layer]
             changes = f"{st.added} {st.modified} {st.removed}"
             last_key = f"L{layer}"
-            self.add_row(str(layer), short_size(a.image.layers[layer].compressed_size),
-                         short_size(a.layers[layer].uncompressed_size), changes, cmd,
-                         key=last_key)
+            self.commands[last_key] = cmd
+            self.add_row(str(layer + 1), short_size(a.image.layers[layer].compressed_size),
+                         short_size(a.layers[layer].uncompressed_size), changes,
+                         one_line(cmd, width), key=last_key)
+        self._cmd_width = width
+        self.call_after_refresh(self.fit_commands)
         if last_key is not None:
             row = self.get_row_index(last_key)
             self.call_after_refresh(self.move_cursor, row=row, animate=False, scroll=True)
+
+    def command_width(self) -> int:
+        """Cells left for the command: the pane's width less the other columns (and the
+        scrollbar's cell)."""
+        others = sum(c.get_render_width(self) for c in self.ordered_columns[:-1])
+        return max(MIN_COMMAND_CELLS, self.size.width - others - 2)
+
+    def on_resize(self) -> None:
+        self.fit_commands()
+
+    def fit_commands(self) -> None:
+        width = self.command_width()
+        if width == self._cmd_width or not self.row_count:
+            return
+        self._cmd_width = width
+        column = self.columns[ColumnKey("cmd")]
+        column.auto_width, column.width = False, width  # shrinks too, unlike auto widths
+        for key, cmd in self.commands.items():
+            cell = one_line(cmd or ("(empty layer)" if key.startswith("E") else ""), width)
+            self.update_cell(key, "cmd", Text(cell, "dim italic") if key.startswith("E")
+                             else cell)
+        self._require_update_dimensions = True
+        self.refresh()
 
 
 class Line(Widget):
@@ -89,7 +128,7 @@ class Details(Line):
     """The entry under the cursor: path, type, size, mode (setuid highlighted), owner,
     layer, owning package, category."""
 
-    DEFAULT_CSS = "Details { height: 11; padding: 0 1; border-top: solid $primary 50%; }"
+    DEFAULT_CSS = "Details { height: 13; padding: 0 1; border-top: solid $primary 50%; }"
 
     shown: str | None = None  # the path on display
 
@@ -122,10 +161,32 @@ class Details(Line):
         target = fs.target(path)
         if target is not None:
             rows.append(("target", target))
-        rows.append(("layer", str(fs.layer_of(path))))
+        rows.append(("layer", str(fs.layer_of(path) + 1)))
         rows.append(("package", analysis.catalog.owner_name(path) or "—"))
         rows.append(("category", analysis.classification.categories.get(path) or "—"))
         self.set_rows(rows)
+
+    def show_layer(self, analysis: Analysis, layer: int | None, command: str) -> None:
+        """A layer's details, as dive's Layer Details: digest, diff_id, sizes, what it
+        changed and its whole command (``layer`` None: an empty history entry)."""
+        self.shown = None
+        if layer is None:
+            self.set_rows([("layer", Text("empty (metadata only)", style="dim")),
+                           ("command", command or "—")])
+            return
+        blob = analysis.image.layers[layer]
+        st = analysis.fs.stats[layer]
+        self.set_rows([
+            ("layer", Text(f"{layer + 1} of {len(analysis.layers)}", style="bold")),
+            ("digest", blob.digest),
+            ("diff_id", blob.diff_id),
+            ("blob", f"{human(blob.compressed_size)} compressed"),
+            ("tar", f"{human(analysis.layers[layer].uncompressed_size)} uncompressed"),
+            ("files", Text.assemble((f"+{st.added} added", "green"), "  ",
+                                    (f"~{st.modified} modified", "yellow"), "  ",
+                                    (f"-{st.removed} removed", "red"))),
+            ("command", command or "—"),
+        ])
 
     def set_rows(self, rows: list[tuple[str, str | Text]]) -> None:
         self._renderable = rows  # laid out in render(), where the width is known
@@ -138,7 +199,7 @@ class Details(Line):
 
 
 #: rows whose values fold onto more lines when long (the rest are cut with "…")
-FOLDED = frozenset({"path", "target"})
+FOLDED = frozenset({"path", "target", "digest", "diff_id", "command"})
 
 
 def details_text(rows: list[tuple[str, str | Text]], width: int) -> Text:

@@ -17,6 +17,7 @@ class PromptScreen(ModalScreen[str | None]):
     PromptScreen { align: center middle; }
     PromptScreen > Vertical { width: 70%; min-width: 40; height: auto; border: round $primary;
                               background: $panel; padding: 0 1; }
+    PromptScreen Label { width: 1fr; }
     """
 
     def __init__(self, title: str, initial: str = "", *, id: str | None = None) -> None:
@@ -34,6 +35,31 @@ class PromptScreen(ModalScreen[str | None]):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+
+def _sample_names() -> list[str]:
+    from inspector.sources.samples import sample_names
+
+    try:
+        return sample_names()
+    except Exception:  # no bundled samples: the prompt just does not list them
+        return []
+
+
+def image_prompt(title: str) -> PromptScreen:
+    """Ask for an image, listing the bundled samples (a bare name is enough)."""
+    names = _sample_names()
+    hint = f" — or a bundled sample: {', '.join(names)}" if names else ""
+    return PromptScreen(f"{title}: a reference (oci:DIR, docker-archive:FILE, NAME:TAG){hint}",
+                        id="add-prompt")
+
+
+def image_reference(answer: str) -> str:
+    """The prompt's answer as a reference: a bare sample name (``distroless-base``) means
+    the bundled sample, not a Docker Hub repository."""
+    if answer and ":" not in answer and answer in _sample_names():
+        return "sample:" + answer
+    return answer
 
 
 class HelpScreen(ModalScreen[None]):
@@ -66,23 +92,51 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text(HELP_NOTES), id="help-notes")
 
 
-class ContentScreen(ModalScreen[None]):
-    """A file's content (text, or a hex dump for binary), read-only."""
+class ContentScreen(ModalScreen[str | None]):
+    """A file's content (text, or a hex dump for binary), read-only; with ``columns``, the
+    same path in several images side by side. ``follow``: a symlink's resolved target,
+    which ``f`` answers with (the caller opens it)."""
 
-    BINDINGS = [Binding("escape,q,v", "dismiss", "Close", id="content.close")]
+    BINDINGS = [Binding("escape,q,v", "dismiss_none", "Close", id="content.close"),
+                Binding("f", "follow", "Follow link", id="content.follow")]
     DEFAULT_CSS = """
     ContentScreen { align: center middle; }
     ContentScreen > Vertical { width: 95%; height: 95%; border: round $primary; background: $panel; }
+    ContentScreen #content-title { width: 1fr; background: $boost; }
+    ContentScreen Horizontal { height: 1fr; }
+    ContentScreen .content-column { width: 1fr; height: 1fr; }
+    ContentScreen .content-column Label { width: 1fr; text-style: bold; }
     ContentScreen TextArea { height: 1fr; }
     """
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(self, title: str, text: str = "", *,
+                 columns: list[tuple[str, str]] | None = None, follow: str | None = None) -> None:
         super().__init__()
         self.title_text = title
-        self.text = text
+        self.columns = columns or [("", text)]
+        self.text = self.columns[0][1]
+        self.follow = follow
 
     def compose(self) -> ComposeResult:
+        from textual.containers import Horizontal
+
+        hint = "q / Esc close" + (f" · f follow the link to {self.follow}" if self.follow else "")
         with Vertical():
-            yield Label(self.title_text, id="content-title")
-            yield TextArea(self.text, read_only=True, soft_wrap=False, show_line_numbers=True,
-                           id="content-text")
+            yield Label(f"{self.title_text}   ({hint})", id="content-title")
+            with Horizontal():
+                for i, (label, text) in enumerate(self.columns):
+                    with Vertical(classes="content-column"):
+                        if label:
+                            yield Label(label)
+                        yield TextArea(text, read_only=True, soft_wrap=False,
+                                       show_line_numbers=len(self.columns) == 1,
+                                       id="content-text" if i == 0 else f"content-text-{i}")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.follow is not None if action == "follow" else True
+
+    def action_follow(self) -> None:
+        self.dismiss(self.follow)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

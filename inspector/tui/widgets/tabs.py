@@ -7,22 +7,40 @@ import json
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
 from inspector.analysis import Analysis
 from inspector.classify import CATEGORY_ORDER
 from inspector.tui.format import bar, human, one_line
+from inspector.tui.messages import DrillDown
 from inspector.tui.widgets.panes import history_rows
 
 BAR_WIDTH = 24
 PACKAGE_COLUMNS = ("type", "name", "version", "size", "layer")
 
 
+class ClickToOpen(DataTable):
+    """A row table where one click opens a row (DataTable opens on the second click, the
+    first only moves the cursor): a category's or package's files are one click away."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Show its files", id="table.open")]
+
+    async def _on_click(self, event) -> None:
+        before = self.cursor_coordinate
+        row = event.style.meta.get("row", -1)
+        await super()._on_click(event)
+        if row >= 0 and self.cursor_row == row and self.cursor_coordinate != before:
+            self._post_selected_message()
+
+
 class PackagesPane(Vertical):
     """A sortable, filterable table of installed packages (hundreds of rows at most)."""
 
     DEFAULT_CSS = "PackagesPane Input { height: 3; } PackagesPane DataTable { height: 1fr; }"
+    BINDINGS = [Binding("slash,ctrl+f", "focus_filter", "Filter packages",
+                        id="packages.filter", key_display="/")]
 
     def __init__(self, analysis: Analysis) -> None:
         super().__init__()
@@ -31,7 +49,7 @@ class PackagesPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter packages by name", id="packages-filter")
-        yield DataTable(id="packages-table", cursor_type="row")
+        yield ClickToOpen(id="packages-table", cursor_type="row")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -46,12 +64,18 @@ class PackagesPane(Vertical):
         key = {"type": lambda p: (p.type, p.name), "name": lambda p: p.name,
                "version": lambda p: p.version, "size": lambda p: (-(p.size or 0), p.name),
                "layer": lambda p: (p.layer if p.layer is not None else -1, p.name)}[self.sort_column]
-        for p in sorted(pkgs, key=key):
+        for n, p in enumerate(sorted(pkgs, key=key)):
             table.add_row(p.type, p.name, p.version, Text(human(p.size), justify="right"),
-                          "" if p.layer is None else str(p.layer))
+                          "" if p.layer is None else str(p.layer + 1), key=f"{n}:{p.name}")
         if not pkgs:
             table.add_row("", Text("no packages found" if not text else "no match", style="dim"),
                           "", "", "")
+
+    def action_focus_filter(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()  # Enter: back to the rows, to pick one
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.fill(event.value)
@@ -60,23 +84,37 @@ class PackagesPane(Vertical):
         self.sort_column = str(event.column_key.value)
         self.fill(self.query_one(Input).value)
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        key = str(event.row_key.value or "")
+        if ":" in key:  # not the "no packages" row
+            self.post_message(DrillDown(f"package:{key.split(':', 1)[1]}"))
 
-def categories_table(analysis: Analysis) -> Table:
-    totals = analysis.classification.totals
-    table = Table(box=None, expand=False, pad_edge=False)
-    table.add_column("category")
-    table.add_column("files", justify="right")
-    table.add_column("bytes", justify="right")
-    table.add_column("", width=BAR_WIDTH, no_wrap=True)
-    scale = max((t.bytes for t in totals.values()), default=0)
-    for name in CATEGORY_ORDER:
-        t = totals.get(name)
-        if t is None or not t.files:
-            table.add_row(Text(name, style="dim"), Text("—", style="dim"), "", "")
-            continue
-        table.add_row(name, f"{t.files:,}", human(t.bytes),
-                      Text(bar(t.bytes, scale, BAR_WIDTH), style="cyan"))
-    return table
+
+class CategoriesTable(ClickToOpen):
+    """One row per category (files, bytes, a bar); Enter or a click lists its files."""
+
+    DEFAULT_CSS = "CategoriesTable { height: auto; max-height: 100%; }"
+
+    def __init__(self, analysis: Analysis) -> None:
+        super().__init__(id="categories-table", cursor_type="row", zebra_stripes=False)
+        self.analysis = analysis
+
+    def on_mount(self) -> None:
+        totals = self.analysis.classification.totals
+        self.add_columns("category", "files", "bytes", "")
+        scale = max((t.bytes for t in totals.values()), default=0)
+        for name in CATEGORY_ORDER:
+            t = totals.get(name)
+            if t is None or not t.files:
+                self.add_row(Text(name, style="dim"), Text("—", style="dim"), "", "", key=name)
+                continue
+            self.add_row(name, Text(f"{t.files:,}", justify="right"),
+                         Text(human(t.bytes), justify="right"),
+                         Text(bar(t.bytes, scale, BAR_WIDTH), style="cyan"), key=name)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(DrillDown(f"category:{event.row_key.value}"))
 
 
 def findings_text(analysis: Analysis) -> Text:
@@ -92,7 +130,9 @@ def findings_text(analysis: Analysis) -> Text:
     return text
 
 
-class CategoriesPane(VerticalScroll):
+class CategoriesPane(VerticalScroll, can_focus=False):
+    """The category table (it takes the focus) and the findings below it."""
+
     def __init__(self, analysis: Analysis) -> None:
         super().__init__()
         self.analysis = analysis
@@ -101,7 +141,7 @@ class CategoriesPane(VerticalScroll):
         if not self.analysis.classification.totals:
             yield Static(Text("No categories: the classifier found nothing to report.",
                               style="dim"))
-        yield Static(categories_table(self.analysis), id="categories-table")
+        yield CategoriesTable(self.analysis)
         yield Static(findings_text(self.analysis), id="findings")
 
 
@@ -124,7 +164,7 @@ def config_text(analysis: Analysis) -> Table:
     history = Text()
     for layer, text in history_rows(analysis):
         style = "dim italic" if layer is None else ""
-        history.append(f"{'·' if layer is None else layer:>3} ", style="dim")
+        history.append(f"{'·' if layer is None else layer + 1:>3} ", style="dim")
         history.append(one_line(text, 400) + "\n", style=style)
     grid.add_row("history", history)
     if analysis.warnings:

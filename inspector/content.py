@@ -1,12 +1,16 @@
 """A file's content, which the index does not keep: re-open the layer that wrote it (local
 layout or the registry's blob cache), stream the tar with ``tarfile`` (mode ``r|``) to the
-member and read at most ``CONTENT_CAP`` bytes. Runs in a worker thread."""
+member and read at most ``CONTENT_CAP`` bytes. Blocking: the TUI calls it from a worker
+thread. ``view_text`` says what a path is in one image, for the side-by-side viewer."""
 
 from __future__ import annotations
 
+import posixpath
 import tarfile
 
 from inspector.errors import InspectorError, LayerError
+from inspector.index.entries import DIR, FILE, HARDLINK, SYMLINK
+from inspector.index.merge import MergedFS
 from inspector.sources.base import Image
 
 #: bytes of a file's content shown at most
@@ -76,3 +80,47 @@ def render_content(data: bytes, truncated: bool) -> str:
     if truncated:
         out += f"\n… (cut at {len(data):,} bytes)"
     return out
+
+
+#: hardlinks followed at most (a chain longer than this is malformed)
+MAX_LINKS = 8
+
+
+def data_path(fs: MergedFS, path: str) -> str:
+    """Where ``path``'s bytes live: a hardlink's target (followed up to ``MAX_LINKS``)."""
+    for _ in range(MAX_LINKS):
+        if path not in fs.entries or fs.kind(path) != HARDLINK:
+            break
+        path = fs.target(path) or path
+    return path
+
+
+def link_target(fs: MergedFS, path: str) -> str | None:
+    """The absolute, normalised path a symlink points to (None: not a symlink)."""
+    if path not in fs.entries or fs.kind(path) != SYMLINK:
+        return None
+    target = fs.target(path) or ""
+    joined = target if target.startswith("/") else posixpath.join(posixpath.dirname(path),
+                                                                 target)
+    return posixpath.normpath(joined) or "/"
+
+
+def view_text(image: Image, fs: MergedFS, path: str) -> str:
+    """What ``path`` is in one image, as text for a viewer: the content (text or hex),
+    ``absent``, a directory's entry count, a symlink's target, or the error."""
+    if path not in fs.entries:
+        return "absent: this image has no " + path
+    path = data_path(fs, path)
+    kind = fs.kind(path) if path in fs.entries else DIR
+    if kind == DIR:
+        kids = sum(1 for p in fs.entries if p.startswith(path.rstrip("/") + "/"))
+        return f"directory ({kids:,} entries below it)"
+    if kind == SYMLINK:
+        return f"symbolic link → {fs.target(path)}"
+    if fs.size(path) == 0 and kind != FILE:
+        return f"{fs.kind_name(path)} (no content)"
+    try:
+        data, truncated = read_member(image, fs.layer_of(path), path)
+    except InspectorError as exc:
+        return f"cannot read: {exc}"
+    return render_content(data, truncated)
