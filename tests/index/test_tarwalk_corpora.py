@@ -175,8 +175,12 @@ NAMES = [
     ("root-dot", ".", None, None),
     ("dotdot-escape", "../etc/shadow", None, "'..'"),
     ("dotdot-inner", "a/../../b", None, "'..'"),
-    ("windows-drive", "C:\\Windows\\x", None, "Windows"),
-    ("backslash", "a\\b", None, "Windows"),
+    # a backslash is an ordinary byte on Linux (systemd escapes "-" as "\x2d")
+    ("windows-drive-is-a-name", "C:\\Windows\\x", "/C:\\Windows\\x", None),
+    ("backslash", "a\\b", "/a\\b", None),
+    ("systemd-unit", "etc/system-systemd\\x2dcryptsetup.slice",
+     "/etc/system-systemd\\x2dcryptsetup.slice", None),
+    ("backslash-dotdot", "..\\x", "/..\\x", None),
     ("dotfile", ".bashrc", "/.bashrc", None),
     ("dotdot-prefix-name", "..foo", "/..foo", None),
 ]
