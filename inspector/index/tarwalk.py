@@ -30,7 +30,6 @@ from inspector.index.tarfields import (
     MAX_ID,
     ExtendedHeaders,
     FieldError,
-    _nts,
     _num,
     check_time,
     normalize,
@@ -61,10 +60,30 @@ _CAPTURE_BASES = frozenset(
 _OPAQUE = ".wh..wh..opq"
 
 
-def _owner(field: bytes) -> tuple[int, int, int]:
+def _owner(field: bytes, cache: dict[bytes, tuple[int, int, int]]) -> tuple[int, int, int]:
     """mode (permission bits), uid, gid from the 24-byte mode+uid+gid field."""
-    return (_num(field[:8], "mode", MAX_ID) & 0o7777, _num(field[8:16], "uid", MAX_ID),
-            _num(field[16:], "gid", MAX_ID))
+    owner = cache[field] = (_num(field[:8], "mode", MAX_ID) & 0o7777,
+                            _num(field[8:16], "uid", MAX_ID), _num(field[16:], "gid", MAX_ID))
+    return owner
+
+
+def _checksum_target(field: bytes, cache: dict[bytes, int]) -> int:
+    """For a checksum field, the value ``adler32(header) & 0xFFFF`` has when the header
+    is intact: 1 + (stored - 8 spaces + the field's own bytes), mod 65521; -1 if the
+    field is unreadable (the slow path then reports it)."""
+    try:
+        stored = int(field.translate(None, b"\x00"), 8)
+    except ValueError:
+        stored = -1
+    want = cache[field] = (1 + stored - _SPACES + sum(field)) % 65521 if stored >= 0 else -1
+    return want
+
+
+def _size(field: bytes, cache: dict[bytes, int]) -> int:
+    size = _num(field, "size")
+    if len(cache) < SIZE_CACHE_MAX:
+        cache[field] = size
+    return size
 
 
 def _check_fields(mtime: bytes, dev: bytes, seen: set[bytes]) -> None:
@@ -177,13 +196,9 @@ class TarWalker(ExtendedHeaders):
         adler32 = zlib.adler32
         capture_bases = _CAPTURE_BASES
         types_get = _TYPES.get
-        counter = 0
         while True:
-            if len(self.buf) - self.pos < BLOCK_SIZE and not self._fill(BLOCK_SIZE):
-                if len(self.buf) - self.pos:
-                    raise TarError(f"{self.what}: tar stream truncated inside a header",
-                                   hint=_TRUNCATED)
-                return  # EOF at a block boundary without an end marker: accepted, like tarfile
+            if len(self.buf) - self.pos < BLOCK_SIZE and not self._next_header():
+                return
             buf, pos = self.buf, self.pos
             raw_name, f_owner, f_size, f_mtime, f_chk, typeflag, raw_link, f_dev, prefix = \
                 unpack(buf, pos)
@@ -191,23 +206,13 @@ class TarWalker(ExtendedHeaders):
                     and buf.count(0, pos, pos + BLOCK_SIZE) == BLOCK_SIZE:
                 return  # end-of-archive marker
             # checksum fast path (see _check): adler32's low half is 1 + the byte sum
-            want = chkcache.get(f_chk)
-            if want is None:
-                want = chkcache[f_chk] = self._checksum_target(f_chk)
+            want = chkcache.get(f_chk) or _checksum_target(f_chk, chkcache)
             if want < 0 or ((adler32(buf[pos:pos + BLOCK_SIZE]) & 0xFFFF) - want) % 65521:
                 self._check(buf, pos, f_chk)
-            counter += 1
-            if counter & 0x3FF == 0 and self.cancelled and self.cancelled():
-                raise Cancelled()
-            i = raw_name.find(b"\x00")
-            if i >= 0:
-                raw_name = raw_name[:i]
-            self.member = raw_name
+            self.member = raw_name = raw_name.partition(b"\x00")[0]
             size = sizecache.get(f_size)  # small files repeat sizes: parse each value once
             if size is None:
-                size = _num(f_size, "size")
-                if len(sizecache) < SIZE_CACHE_MAX:
-                    sizecache[f_size] = size
+                size = _size(f_size, sizecache)
             if f_mtime not in seen_fields or f_dev not in seen_fields:
                 _check_fields(f_mtime, f_dev, seen_fields)
             self.pos = pos + BLOCK_SIZE
@@ -215,12 +220,10 @@ class TarWalker(ExtendedHeaders):
                 self._extended(typeflag, size)
                 continue
             if prefix[0] and typeflag != b"S":
-                raw_name = _nts(prefix) + b"/" + raw_name
-            raw_link = _nts(raw_link) if raw_link[0] else b""
-            owner = ownercache.get(f_owner)  # mode/uid/gid repeat: parse each combination once
-            if owner is None:
-                owner = ownercache[f_owner] = _owner(f_owner)
-            mode, uid, gid = owner
+                raw_name = prefix.partition(b"\x00")[0] + b"/" + raw_name
+            raw_link = raw_link.partition(b"\x00")[0]
+            # mode/uid/gid repeat: parse each combination once
+            mode, uid, gid = ownercache.get(f_owner) or _owner(f_owner, ownercache)
             stored = apparent = size
             sparse = False
             if self.extended or typeflag == b"S":
@@ -228,19 +231,17 @@ class TarWalker(ExtendedHeaders):
                     buf, pos, typeflag, raw_name, raw_link, uid, gid, size)
             kind = types_get(typeflag, FILE)
             name = raw_name.decode("utf-8", "surrogateescape")
-            if typeflag in _HEADER_ONLY or (typeflag == b"\x00" and name.endswith("/")):
-                stored = 0  # no data, whatever the size says (a V7 directory: AREGTYPE + "/")
-                if typeflag == b"\x00":
-                    kind = DIR
+            if typeflag in _HEADER_ONLY:
+                stored = 0  # no data, whatever the size says
+            elif typeflag == b"\x00" and name.endswith("/"):
+                kind, stored = DIR, 0  # a V7 directory: AREGTYPE named with a "/"
             padded = (stored + 511) & ~511
             if name.startswith("./"):
                 name = name[2:]
             if not name or "//" in name or "/." in name or name.startswith((".", "/")) \
-                    or name.endswith("/"):  # "./" alone is the root
-                path, reason = normalize(name)
-                if path is None:
-                    if reason:
-                        index.flagged.append((name, reason))
+                    or name.endswith("/"):
+                path = self._unusual_name(name)
+                if path is None:  # the root itself, or flagged
                     self._skip(padded)
                     continue
             else:
@@ -271,6 +272,25 @@ class TarWalker(ExtendedHeaders):
                 self._skip(padded)
 
     # ---- per-member helpers (cold, or at most once per member) --------------------------
+    def _next_header(self) -> bool:
+        """Buffer the next header block; False at a clean end of stream. Runs about once
+        per chunk read (a megabyte), which is where a cancel request is honoured."""
+        if self.cancelled and self.cancelled():
+            raise Cancelled()
+        if self._fill(BLOCK_SIZE):
+            return True
+        if len(self.buf) - self.pos:
+            raise TarError(f"{self.what}: tar stream truncated inside a header", hint=_TRUNCATED)
+        return False  # EOF at a block boundary without an end marker: accepted, like tarfile
+
+    def _unusual_name(self, name: str) -> str | None:
+        """The path of a name that needs normalising; None (and the member flagged if it
+        must not be followed) for the root or an unsafe name."""
+        path, reason = normalize(name)
+        if path is None and reason:
+            self.index.flagged.append((name, reason))
+        return path
+
     def _whiteout(self, path: str, slash: int, base: str) -> None:
         index = self.index
         if base == _OPAQUE:
@@ -317,17 +337,6 @@ class TarWalker(ExtendedHeaders):
             self._scan_go(path, stored)
         else:
             self._skip(stored)
-
-    @staticmethod
-    def _checksum_target(field: bytes) -> int:
-        """For a checksum field, the value ``adler32(header) & 0xFFFF`` has when the header
-        is intact: 1 + (stored - 8 spaces + the field's own bytes), mod 65521; -1 if the
-        field is unreadable (the slow path then reports it)."""
-        try:
-            stored = int(field.translate(None, b"\x00"), 8)
-        except ValueError:
-            return -1
-        return (1 + stored - _SPACES + sum(field)) % 65521
 
     def _check(self, buf: bytes, pos: int, field: bytes) -> None:
         """Header checksum: the unsigned byte sum with the checksum field read as spaces.
