@@ -206,62 +206,89 @@ class _Sorted:
 
 
 def merge(layers: list[LayerIndex]) -> MergedFS:
-    """Merge ``layers`` (base first) into a ``MergedFS``."""
+    """Merge ``layers`` (base first) into a ``MergedFS``: one step per layer, each applied
+    to the state the layers below it left (as ggcr's ``extract``/``extractLayer``)."""
     fs = MergedFS(layers=list(layers))
-    state = fs.entries
-    link_sizes = fs.link_sizes
     for li, index in enumerate(layers):
         if li == 0 and _merge_base_layer(fs, index):
             continue
-        stats = LayerStats()
-        removed: dict[str, tuple[int, bool]] = {}
-        lookup = _Sorted(state)
+        _LayerStep(fs, li, index).run()
+    return fs
+
+
+class _LayerStep:
+    """One layer onto the merged state: its whiteouts and opaque markers first (they hide
+    only lower layers), then its entries in tar order."""
+
+    def __init__(self, fs: MergedFS, li: int, index: LayerIndex) -> None:
+        self.fs, self.li, self.index = fs, li, index
+        self.state = fs.entries
+        self.stats = LayerStats()
+        self.removed: dict[str, tuple[int, bool]] = {}
+        self.lookup = _Sorted(self.state)
         # what this layer's whiteouts removed, for its own hardlinks: in tar order a link
         # written before the whiteout still reaches the lower file (Docker, umoci)
-        shadow: dict[str, tuple[int, int]] | None = {} if HARDLINK in index.kinds else None
-        collecting = [True]
+        self.shadow: dict[str, tuple[int, int]] | None = {} if HARDLINK in index.kinds else None
+        self.collecting = True  # only whiteouts feed the shadow: replacements happen in order
 
-        def remove_subtree(path: str, keep_root: bool, stats=stats, removed=removed,
-                           lookup=lookup, shadow=shadow, collecting=collecting) -> int:
-            victims = lookup.descendants(path)
-            if not keep_root and path in state:
-                victims.append(path)
-            nbytes = 0
-            for victim in victims:
-                packed = state.pop(victim, None)
-                if packed is None:
-                    continue
-                row = packed & 0xFFFFFFFF
-                if row != IMPLIED_ROW:
-                    owner = layers[packed >> 32]
-                    if owner.kinds[row] == FILE:
-                        nbytes += owner.sizes[row]
-                link_size = link_sizes.pop(victim, 0)
-                if shadow is not None and collecting[0]:
-                    shadow[victim] = (packed, link_size)
-                stats.removed += 1
-            stats.removed_bytes += nbytes
-            return nbytes
+    def run(self) -> None:
+        self.apply_whiteouts()
+        self.collecting = False
+        changes = self.add_entries()
+        fs = self.fs
+        fs.stats.append(self.stats)
+        fs.changes.append(changes)
+        fs.removed.append(self.removed)
 
-        for path in index.opaque:
+    def remove_subtree(self, path: str, keep_root: bool) -> int:
+        """Remove ``path``'s descendants (and ``path`` unless ``keep_root``); bytes of the
+        regular files removed."""
+        state, layers, stats = self.state, self.fs.layers, self.stats
+        link_sizes, shadow = self.fs.link_sizes, self.shadow if self.collecting else None
+        victims = self.lookup.descendants(path)
+        if not keep_root and path in state:
+            victims.append(path)
+        nbytes = 0
+        for victim in victims:
+            packed = state.pop(victim, None)
+            if packed is None:
+                continue
+            row = packed & 0xFFFFFFFF
+            if row != IMPLIED_ROW:
+                owner = layers[packed >> 32]
+                if owner.kinds[row] == FILE:
+                    nbytes += owner.sizes[row]
+            link_size = link_sizes.pop(victim, 0)
+            if shadow is not None:
+                shadow[victim] = (packed, link_size)
+            stats.removed += 1
+        stats.removed_bytes += nbytes
+        return nbytes
+
+    def apply_whiteouts(self) -> None:
+        state, layers, removed = self.state, self.fs.layers, self.removed
+        for path in self.index.opaque:
             if path == "/":
-                removed["/*"] = (_clear_root(state, layers, stats), True)
+                removed["/*"] = (_clear_root(state, layers, self.stats), True)
             elif path in state:
-                removed[path + "/*"] = (remove_subtree(path, keep_root=True), True)
-        for path in index.whiteouts:
+                removed[path + "/*"] = (self.remove_subtree(path, keep_root=True), True)
+        for path in self.index.whiteouts:
             packed = state.get(path)
             if packed is not None:
                 row = packed & 0xFFFFFFFF
                 is_dir = row == IMPLIED_ROW or layers[packed >> 32].kinds[row] == DIR
-                removed[path] = (remove_subtree(path, keep_root=False), is_dir)
+                removed[path] = (self.remove_subtree(path, keep_root=False), is_dir)
         if removed:
-            lookup.keys = None
-        collecting[0] = False  # only whiteouts: replacements below happen in tar order
+            self.lookup.keys = None
 
+    def add_entries(self) -> bytearray:
+        """The layer's entries in tar order (the hot loop); a change code per row."""
+        index, state, layers, stats = self.index, self.state, self.fs.layers, self.stats
+        link_sizes = self.fs.link_sizes
         kinds, sizes, modes, uids, gids = index.kinds, index.sizes, index.modes, index.uids, index.gids
         targets = index.targets
         changes = bytearray(len(index.paths))
-        base = li << 32
+        base = self.li << 32
         parent_ok: set[str] = set()  # parents verified as directories in this layer
         aufs = False  # AUFS link-target files (/.wh..wh.plnk/…) were seen in this layer
         for row, path in enumerate(index.paths):
@@ -277,8 +304,8 @@ def merge(layers: list[LayerIndex]) -> MergedFS:
                 orow = old & 0xFFFFFFFF
                 okind = DIR if orow == IMPLIED_ROW else layers[old >> 32].kinds[orow]
                 if okind == DIR and kind != DIR:
-                    remove_subtree(path, keep_root=True)
-                    lookup.keys = None
+                    self.remove_subtree(path, keep_root=True)
+                    self.lookup.keys = None
                     parent_ok.clear()
                 if orow == IMPLIED_ROW:
                     same = kind == DIR and modes[row] == IMPLIED_MODE
@@ -301,15 +328,12 @@ def merge(layers: list[LayerIndex]) -> MergedFS:
             state[path] = base | row
             if kind == HARDLINK:
                 link_sizes[path] = _link_size(targets.get(row) or "", state, layers, link_sizes,
-                                              shadow)
+                                              self.shadow)
             elif old is not None:
                 link_sizes.pop(path, None)
         if aufs:
-            _drop_aufs_meta(state, li, index, changes, stats)
-        fs.stats.append(stats)
-        fs.changes.append(changes)
-        fs.removed.append(removed)
-    return fs
+            _drop_aufs_meta(state, self.li, index, changes, stats)
+        return changes
 
 
 def _merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
