@@ -25,10 +25,15 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
+from inspector.errors import TarError
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES, LayerIndex
 
 IMPLIED_ROW = 0xFFFFFFFF
 IMPLIED_MODE = 0o755
+#: characters of implied directory paths one layer may create. Each missing ancestor of a
+#: member is a full path string, so a hostile layer of very deep names would otherwise
+#: cost (depth × length) per member: 10,000 one-letter components imply ~100 M characters.
+IMPLIED_BUDGET = 1 << 28
 #: AUFS metadata at the root (``.wh..wh.plnk``, ``.wh..wh.aufs``…): never in the filesystem
 _AUFS_META = "/.wh..wh."
 #: change codes per layer row
@@ -290,6 +295,7 @@ class _LayerStep:
         changes = bytearray(len(index.paths))
         base = self.li << 32
         parent_ok: set[str] = set()  # parents verified as directories in this layer
+        implied = 0  # characters of implied directory paths created (IMPLIED_BUDGET)
         aufs = False  # AUFS link-target files (/.wh..wh.plnk/…) were seen in this layer
         for row, path in enumerate(index.paths):
             kind = kinds[row]
@@ -297,7 +303,7 @@ class _LayerStep:
             # parents: must exist as directories (implied if absent, replacing non-dirs)
             parent = path[:path.rfind("/")] or "/"
             if parent != "/" and parent not in parent_ok:
-                _ensure_parents(parent, state, layers, base, stats)
+                implied += _ensure_parents(parent, state, layers, base, stats, implied)
                 parent_ok.add(parent)
                 aufs = aufs or parent.startswith(_AUFS_META)
             if old is not None:
@@ -349,6 +355,7 @@ def _merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
         return False
     parents = {p[:p.rfind("/")] for p in paths}
     parents.discard("")
+    implied = 0
     for parent in parents:
         if parent.startswith(_AUFS_META):
             return False
@@ -360,6 +367,9 @@ def _merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
                     return False
                 break
             placed[p] = IMPLIED_ROW  # layer 0: packed == row
+            implied += len(p)
+            if implied > IMPLIED_BUDGET:
+                raise _too_deep(0)
             p = p[:p.rfind("/")]
     fs.entries.update(placed)
     stats = LayerStats(added=len(placed), added_bytes=sum(index.sizes))
@@ -412,12 +422,22 @@ def _clear_root(state: dict[str, int], layers: list[LayerIndex], stats: LayerSta
     return nbytes
 
 
+def _too_deep(li: int) -> TarError:
+    return TarError(f"layer {li}: member paths imply more than {IMPLIED_BUDGET} bytes of "
+                    "parent directory names (extremely deep paths)",
+                    hint="the layer is malformed or hostile; it cannot be merged")
+
+
 def _ensure_parents(parent: str, state: dict[str, int], layers: list[LayerIndex], base: int,
-                    stats: LayerStats) -> None:
-    """Make ``parent`` and its ancestors directories, implying the missing ones."""
+                    stats: LayerStats, spent: int = 0) -> int:
+    """Make ``parent`` and its ancestors directories, implying the missing ones; the
+    characters of the paths it had to create (``spent`` + those ≤ ``IMPLIED_BUDGET``)."""
     missing = []
     p = parent
     while p and p != "/":
+        spent += len(p)
+        if spent > IMPLIED_BUDGET:
+            raise _too_deep(base >> 32)
         packed = state.get(p)
         if packed is not None:
             row = packed & 0xFFFFFFFF
@@ -431,6 +451,7 @@ def _ensure_parents(parent: str, state: dict[str, int], layers: list[LayerIndex]
         if p not in state:
             stats.added += 1
         state[p] = base | IMPLIED_ROW
+    return sum(map(len, missing))
 
 
 def _link_size(target: str, state: dict[str, int], layers: list[LayerIndex],

@@ -200,7 +200,7 @@ class TreeRows:
         self.expanded: set[str] = set()
         self.keep: set[str] | None = None
         self.rows: list[str] = []
-        self.depths = array("H")
+        self.depths = array("I")
         self._sorted: dict[str, list[str]] = {}
         self.rebuild()
 
@@ -264,7 +264,7 @@ class TreeRows:
     def rebuild(self) -> None:
         """Flatten from scratch: O(visible rows)."""
         rows: list[str] = []
-        depths = array("H")
+        depths = array("I")
         self._append_subtree(ROOT, -1, rows, depths)
         self.rows, self.depths = rows, depths
 
@@ -288,7 +288,7 @@ class TreeRows:
             return 0
         self.expanded.add(path)
         rows: list[str] = []
-        depths = array("H")
+        depths = array("I")
         self._append_subtree(path, self.depths[row], rows, depths)
         self.rows[row + 1:row + 1] = rows
         self.depths[row + 1:row + 1] = depths
