@@ -350,9 +350,11 @@ class TreeRows:
         return row
 
     def _find_child_row(self, path: str, parent_row: int) -> int | None:
-        end = self.subtree_end(parent_row) if parent_row >= 0 else len(self.rows)
+        # a path is in ``rows`` at most once, and only below its parent: no need to bound
+        # the search by the parent's subtree (finding that end is a linear scan per level,
+        # quadratic along a 10,000-deep chain)
         try:
-            return self.rows.index(path, parent_row + 1, end)
+            return self.rows.index(path, parent_row + 1)
         except ValueError:
             return None
 
