@@ -138,6 +138,7 @@ class ExtendedHeaders:
 
     _take: Callable[[int], bytes]
     _skip: Callable[[int], None]
+    member: bytes  # the current member's name, for error messages
 
     def __init__(self) -> None:
         self.long_name: bytes | None = None
@@ -178,7 +179,7 @@ class ExtendedHeaders:
         if sparse:
             apparent = self._old_gnu_sparse(header[pos:pos + 512])
         if self.long_name is not None:
-            raw_name = self.long_name
+            self.member = raw_name = self.long_name
         if self.long_link is not None:
             raw_link = self.long_link
         pax = {**self.global_pax, **self.pending} if self.global_pax else self.pending
@@ -187,7 +188,7 @@ class ExtendedHeaders:
         self.extended = bool(self.global_pax)
         if not pax:
             return raw_name, raw_link, uid, gid, stored, apparent, sparse
-        raw_name = pax.get(b"path", raw_name)
+        self.member = raw_name = pax.get(b"path", raw_name)
         raw_link = pax.get(b"linkpath", raw_link)
         if b"size" in pax:
             stored = apparent = pax_int(pax[b"size"], "size")
