@@ -24,6 +24,8 @@ ZSTD_SKIPPABLE_PREFIX = (b"\x50", b"\x51", b"\x52", b"\x53", b"\x54", b"\x55", b
                          b"\x58", b"\x59", b"\x5a", b"\x5b", b"\x5c", b"\x5d", b"\x5e", b"\x5f")
 XZ_MAGIC = b"\xfd7zXZ\x00"
 BZIP2_MAGIC = b"BZh"
+#: leading bytes that identify every format above
+SNIFF_BYTES = 8
 
 #: read size for compressed input; large enough that hashing/inflation release the GIL
 CHUNK = 1 << 20
@@ -306,6 +308,11 @@ def open_decompressed(raw: BinaryIO, *, what: str) -> io.RawIOBase:
     whole input has been consumed (so a verifying reader below has checked its digest).
     """
     first = raw.read(CHUNK)
+    while first and len(first) < SNIFF_BYTES:  # a short read must not hide the magic
+        more = raw.read(CHUNK)
+        if not more:
+            break
+        first += more
     kind = sniff(first)
     if kind == "gzip":
         return _GzipReader(raw, first, what)
