@@ -182,8 +182,7 @@ class TarWalker(ExtendedHeaders):
                 self.eof = True
 
     def _members(self) -> None:
-        """The per-member loop (hot: everything it uses is bound locally). Extended
-        headers, PAX records and sparse maps are handled by ``ExtendedHeaders``."""
+        """The per-member loop (hot; extended headers are ``ExtendedHeaders``' job)."""
         index = self.index
         unpack = _HEADER.unpack_from
         paths_append, kinds_append = index.paths.append, index.kinds.append
@@ -210,9 +209,8 @@ class TarWalker(ExtendedHeaders):
             if want < 0 or ((adler32(buf[pos:pos + BLOCK_SIZE]) & 0xFFFF) - want) % 65521:
                 self._check(buf, pos, f_chk)
             self.member = raw_name = raw_name.partition(b"\x00")[0]
-            size = sizecache.get(f_size)  # small files repeat sizes: parse each value once
-            if size is None:
-                size = _size(f_size, sizecache)
+            # small files repeat sizes: parse each value once
+            size = sizecache[f_size] if f_size in sizecache else _size(f_size, sizecache)
             if f_mtime not in seen_fields or f_dev not in seen_fields:
                 _check_fields(f_mtime, f_dev, seen_fields)
             self.pos = pos + BLOCK_SIZE
@@ -240,17 +238,15 @@ class TarWalker(ExtendedHeaders):
                 name = name[2:]
             if not name or "//" in name or "/." in name or name.startswith((".", "/")) \
                     or name.endswith("/"):
-                path = self._unusual_name(name)
-                if path is None:  # the root itself, or flagged
-                    self._skip(padded)
+                path = self._unusual_name(name, padded)
+                if path is None:  # the root itself, or flagged: skipped
                     continue
             else:
                 path = "/" + name
             slash = path.rfind("/")
             base = path[slash + 1:]
             if base.startswith(_WH):
-                self._whiteout(path, slash, base)
-                self._skip(padded)
+                self._whiteout(path, slash, base, padded)
                 continue
             row = len(index.paths)
             paths_append(path)
@@ -283,15 +279,19 @@ class TarWalker(ExtendedHeaders):
             raise TarError(f"{self.what}: tar stream truncated inside a header", hint=_TRUNCATED)
         return False  # EOF at a block boundary without an end marker: accepted, like tarfile
 
-    def _unusual_name(self, name: str) -> str | None:
-        """The path of a name that needs normalising; None (and the member flagged if it
-        must not be followed) for the root or an unsafe name."""
+    def _unusual_name(self, name: str, padded: int) -> str | None:
+        """The path of a name that needs normalising; None for the root or an unsafe name
+        (flagged), whose ``padded`` data bytes are then skipped."""
         path, reason = normalize(name)
-        if path is None and reason:
-            self.index.flagged.append((name, reason))
+        if path is None:
+            if reason:
+                self.index.flagged.append((name, reason))
+            self._skip(padded)
         return path
 
-    def _whiteout(self, path: str, slash: int, base: str) -> None:
+    def _whiteout(self, path: str, slash: int, base: str, padded: int) -> None:
+        """A ``.wh.`` member: recorded as a whiteout or opaque marker, never a row."""
+        self._skip(padded)
         index = self.index
         if base == _OPAQUE:
             index.opaque.append(path[:slash] or "/")
