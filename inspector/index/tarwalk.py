@@ -50,6 +50,8 @@ _TYPES = {
 _HEADER_ONLY = frozenset({b"1", b"2", b"3", b"4", b"5", b"6"})
 _WH = ".wh."
 _ZERO8 = b"\x00" * 8
+_OCTAL = b"01234567"
+_ENDS = frozenset({b"\x00", b" "})  # what is left of a plain octal field without its digits
 _EXT_TYPES = frozenset({b"x", b"g", b"L", b"K", b"V", b"M"})
 #: name, mode+uid+gid (one 24-byte key), size, mtime, chksum, typeflag, linkname,
 #: (magic, version, uname, gname), devmajor+devminor, prefix
@@ -211,7 +213,8 @@ class TarWalker(ExtendedHeaders):
             self.member = raw_name = raw_name.partition(b"\x00")[0]
             # small files repeat sizes: parse each value once
             size = sizecache[f_size] if f_size in sizecache else _size(f_size, sizecache)
-            if f_mtime not in seen_fields or f_dev not in seen_fields:
+            if f_mtime not in seen_fields and f_mtime.translate(None, _OCTAL) not in _ENDS \
+                    or f_dev not in seen_fields:  # (mtimes vary: plain octal skips the call)
                 _check_fields(f_mtime, f_dev, seen_fields)
             self.pos = pos + BLOCK_SIZE
             if typeflag in _EXT_TYPES:
