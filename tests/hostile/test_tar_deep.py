@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from inspector.errors import TarError
-from inspector.index import merge as merge_module
+from inspector.index import layerstep
 from inspector.index.entries import LayerIndex
 from inspector.index.merge import merge
 from inspector.index.tarwalk import walk_tar
@@ -77,7 +77,7 @@ def test_implied_directory_mass_is_bounded(monkeypatch, layers_below):
     """Each member below is 2,000 components deep in a tree of its own: ~2,000 implied
     parents of ~2 kB each per member. Past the budget the merge stops with a TarError
     naming the layer (it would otherwise hold depth × length bytes per member)."""
-    monkeypatch.setattr(merge_module, "IMPLIED_BUDGET", 20_000_000)
+    monkeypatch.setattr(layerstep, "IMPLIED_BUDGET", 20_000_000)
     members = [_deep_member(2_000, top=f"t{i}") for i in range(12)]
     layers = [_walk(archive(member("x", b"1")))] * layers_below + [_walk(archive(*members))]
     with pytest.raises(TarError) as info:
