@@ -101,7 +101,7 @@ class Analysis:
     created_by: list[str]
     cached_layers: int = 0
     warnings: list[str] = field(default_factory=list)
-    #: tar members that were flagged and not followed (``..``, Windows paths), per layer
+    #: tar members that were flagged and not followed (``..``, whiteouts of ``.``/``..``)
     unsafe: list[str] = field(default_factory=list)
 
     @property

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent
 INDEX_CODE = ("index/tarwalk.py", "index/tarfields.py", "index/capture.py",
               "index/entries.py", "index/cache.py", "catalog")
 #: what packages, categories, findings and efficiency depend on (besides the index)
-ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/efficiency.py",
+ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/layerstep.py", "index/efficiency.py",
                  "analysis_cache.py")
 #: what the rendered export rows depend on
 EXPORT_CODE = ("report/export.py", "report/export_cache.py")

@@ -4,7 +4,7 @@ A ``LayerIndex`` holds parallel columns indexed by row: ``paths`` (normalised ab
 ``str``; bytes that are not UTF-8 are kept as surrogate escapes), ``kinds`` (one byte, see
 ``KIND_NAMES``), ``sizes`` (bytes; for hardlinks 0 — the merged view gives them the linked
 file's size), ``modes`` (permission bits with setuid/setgid/sticky), ``uids``, ``gids``.
-(mtimes are not kept: nothing downstream shows them, and they cost a parse per member.) Sparse columns are dicts keyed by row: ``targets`` (symlink target as written;
+(mtimes are not kept: nothing downstream shows them.) Sparse columns are dicts keyed by row: ``targets`` (symlink target as written;
 hardlink target as a normalised absolute path) and ``heads`` (first bytes of executable
 regular files: ELF/shebang detection). Whiteouts and opaque markers are not rows: they are
 listed in ``whiteouts`` (the path they delete) and ``opaque`` (the directory they empty).
@@ -45,8 +45,7 @@ class LayerIndex:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def add(self, path: str, kind: int, size: int, mode: int, uid: int, gid: int,
-) -> int:
+    def add(self, path: str, kind: int, size: int, mode: int, uid: int, gid: int) -> int:
         row = len(self.paths)
         self.paths.append(path)
         self.kinds.append(kind)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from inspector.errors import Cancelled, DigestMismatch, InspectorError, LayerError
+from inspector.errors import Cancelled, DigestMismatch
 from inspector.index.entries import LayerIndex
 from inspector.index.tarwalk import walk_tar
 from inspector.sources.base import Layer
@@ -51,52 +51,68 @@ def index_layer(layer: Layer, *, position: int = 0,
     Verifies the blob against ``layer.digest``/``compressed_size`` and the tar against
     ``layer.diff_id``; raises ``DigestMismatch``/``SizeMismatch``/``CompressionError``/
     ``TarError`` naming the layer. ``on_progress`` is called from worker threads."""
-    what = what or f"layer {position} ({layer.digest[:19]})"
-    progress = LayerProgress(position, layer.digest, layer.compressed_size, state="reading")
-    chunks: queue.Queue = queue.Queue(QUEUE_DEPTH)
-    stop = threading.Event()
-    tar_size = [0]
-    last = [0.0]
+    return _LayerRun(layer, position, on_progress, cancel,
+                     what or f"layer {position} ({layer.digest[:19]})").run()
 
-    def report(force: bool = False) -> None:
+
+class _LayerRun:
+    """One layer being indexed: a producer thread (read, hash, inflate, hash) feeding the
+    calling thread's tar walk through a bounded queue."""
+
+    def __init__(self, layer: Layer, position: int,
+                 on_progress: Callable[[LayerProgress], None] | None,
+                 cancel: threading.Event | None, what: str) -> None:
+        self.layer, self.what, self.cancel, self.on_progress = layer, what, cancel, on_progress
+        self.progress = LayerProgress(position, layer.digest, layer.compressed_size,
+                                      state="reading")
+        self.chunks: queue.Queue = queue.Queue(QUEUE_DEPTH)
+        self.stop = threading.Event()
+        self.tar_size = 0
+        self.last_report = 0.0
+
+    def run(self) -> LayerIndex:
+        layer = self.layer
+        producer = threading.Thread(target=self.produce, name=f"layer-{self.progress.index}",
+                                    daemon=True)
+        producer.start()
+        index = LayerIndex(diff_id=layer.diff_id, digest=layer.digest,
+                           compressed_size=layer.compressed_size)
+        try:
+            walk_tar(self.read, index, what=self.what,
+                     cancelled=(self.cancel.is_set if self.cancel is not None else None))
+        except BaseException:
+            self.stop.set()
+            while producer.is_alive():  # unblock a producer waiting on a full queue
+                try:
+                    self.chunks.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+            raise
+        producer.join()
+        index.uncompressed_size = self.tar_size
+        self.progress.state = "done"
+        self.report(force=True)
+        return index
+
+    def report(self, force: bool = False) -> None:
         now = time.monotonic()
-        if on_progress and (force or now - last[0] >= PROGRESS_INTERVAL):
-            last[0] = now
-            on_progress(progress)
+        if self.on_progress and (force or now - self.last_report >= PROGRESS_INTERVAL):
+            self.last_report = now
+            self.on_progress(self.progress)
 
-    def count_compressed(n: int) -> None:
-        progress.compressed_done += n
+    def count_compressed(self, n: int) -> None:
+        self.progress.compressed_done += n
 
-    def produce() -> None:
+    def produce(self) -> None:
+        """The producer thread: every chunk, or the exception that ended it, goes on the
+        queue (re-raised in the walker's thread)."""
         raw = None
         try:
-            raw = layer.open_compressed()
-            if not (isinstance(raw, VerifyingReader) and raw.digest == layer.digest):
-                raw = verifying(raw, layer.digest, layer.compressed_size, what=what,
-                                on_bytes=count_compressed)
-            else:
-                raw.on_bytes = count_compressed
-            tar = open_decompressed(raw, what=what)
-            diff = hashlib.sha256()
-            while True:
-                if stop.is_set() or (cancel is not None and cancel.is_set()):
-                    raise Cancelled()
-                chunk = tar.read()
-                if not chunk:
-                    break
-                diff.update(chunk)
-                tar_size[0] += len(chunk)
-                progress.uncompressed_done = tar_size[0]
-                chunks.put(chunk)
-                report()
-            got = "sha256:" + diff.hexdigest()
-            if layer.diff_id and got != layer.diff_id:
-                raise DigestMismatch(
-                    f"{what}: uncompressed tar hashes to {got}, config's diff_id is {layer.diff_id}",
-                    hint="the image config and its layer disagree; the image is corrupt")
-            chunks.put(_END)
+            raw = self.open_verified()
+            self.pump(open_decompressed(raw, what=self.what))
+            self.chunks.put(_END)
         except BaseException as exc:  # handed to the walker thread, re-raised there
-            chunks.put(exc)
+            self.chunks.put(exc)
         finally:
             if raw is not None:
                 try:
@@ -104,44 +120,43 @@ def index_layer(layer: Layer, *, position: int = 0,
                 except Exception:
                     pass
 
-    producer = threading.Thread(target=produce, name=f"layer-{position}", daemon=True)
-    producer.start()
+    def open_verified(self) -> VerifyingReader:
+        layer, what = self.layer, self.what
+        raw = layer.open_compressed()
+        if isinstance(raw, VerifyingReader) and raw.digest == layer.digest:
+            raw.on_bytes = self.count_compressed
+            return raw
+        return verifying(raw, layer.digest, layer.compressed_size, what=what,
+                         on_bytes=self.count_compressed)
 
-    def read() -> bytes:
-        item = chunks.get()
+    def pump(self, tar) -> None:
+        """Hash the tar stream (diff_id) while handing its chunks on."""
+        diff = hashlib.sha256()
+        cancel, stop, put, progress = self.cancel, self.stop, self.chunks.put, self.progress
+        while True:
+            if stop.is_set() or (cancel is not None and cancel.is_set()):
+                raise Cancelled()
+            chunk = tar.read()
+            if not chunk:
+                break
+            diff.update(chunk)
+            self.tar_size += len(chunk)
+            progress.uncompressed_done = self.tar_size
+            put(chunk)
+            self.report()
+        got = "sha256:" + diff.hexdigest()
+        if self.layer.diff_id and got != self.layer.diff_id:
+            raise DigestMismatch(
+                f"{self.what}: uncompressed tar hashes to {got}, config's diff_id is "
+                f"{self.layer.diff_id}",
+                hint="the image config and its layer disagree; the image is corrupt")
+
+    def read(self) -> bytes:
+        item = self.chunks.get()
         if item is _END:
-            chunks.put(_END)  # idempotent EOF
+            self.chunks.put(_END)  # idempotent EOF
             return b""
         if isinstance(item, BaseException):
-            chunks.put(item)
+            self.chunks.put(item)
             raise item
         return item
-
-    index = LayerIndex(diff_id=layer.diff_id, digest=layer.digest,
-                       compressed_size=layer.compressed_size)
-    try:
-        walk_tar(read, index, what=what,
-                 cancelled=(cancel.is_set if cancel is not None else None))
-    except BaseException:
-        stop.set()
-        while producer.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                chunks.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        raise
-    producer.join()
-    index.uncompressed_size = tar_size[0]
-    progress.state = "done"
-    report(force=True)
-    return index
-
-
-def safe_index_layer(layer: Layer, **kwargs) -> LayerIndex:
-    """``index_layer`` with unexpected failures turned into a ``LayerError`` naming it."""
-    try:
-        return index_layer(layer, **kwargs)
-    except InspectorError:
-        raise
-    except OSError as exc:
-        raise LayerError(f"layer {layer.digest[:19]}: cannot be read ({exc})") from exc

@@ -22,29 +22,18 @@ code; whiteouts still only act on lower layers.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES, LayerIndex
+from inspector.index.layerstep import (
+    IMPLIED_MODE,
+    IMPLIED_ROW,
+    LayerStats,
+    LayerStep,
+    merge_base_layer,
+)
 
-IMPLIED_ROW = 0xFFFFFFFF
-IMPLIED_MODE = 0o755
-#: AUFS metadata at the root (``.wh..wh.plnk``, ``.wh..wh.aufs``…): never in the filesystem
-_AUFS_META = "/.wh..wh."
-#: change codes per layer row
-ADDED, MODIFIED, UNCHANGED = 0, 1, 2
-
-
-@dataclass
-class LayerStats:
-    """What one layer did to the filesystem below it (counts; bytes of regular files)."""
-
-    added: int = 0
-    modified: int = 0
-    removed: int = 0
-    added_bytes: int = 0
-    modified_bytes: int = 0
-    removed_bytes: int = 0
+__all__ = ["IMPLIED_MODE", "IMPLIED_ROW", "LayerStats", "MergedFS", "merge"]
 
 
 @dataclass
@@ -184,250 +173,12 @@ class MergedFS:
         return n
 
 
-class _Sorted:
-    """Sorted keys of the state, built lazily once per layer that removes subtrees."""
-
-    def __init__(self, state: dict[str, int]) -> None:
-        self.state = state
-        self.keys: list[str] | None = None
-
-    def descendants(self, path: str) -> list[str]:
-        if self.keys is None:
-            self.keys = sorted(self.state)
-        keys = self.keys
-        prefix = path + "/"
-        i = bisect_left(keys, prefix)
-        out = []
-        while i < len(keys) and keys[i].startswith(prefix):
-            if keys[i] in self.state:
-                out.append(keys[i])
-            i += 1
-        return out
-
-
 def merge(layers: list[LayerIndex]) -> MergedFS:
-    """Merge ``layers`` (base first) into a ``MergedFS``."""
+    """Merge ``layers`` (base first) into a ``MergedFS``: one step per layer, each applied
+    to the state the layers below it left (as ggcr's ``extract``/``extractLayer``)."""
     fs = MergedFS(layers=list(layers))
-    state = fs.entries
-    link_sizes = fs.link_sizes
     for li, index in enumerate(layers):
-        if li == 0 and _merge_base_layer(fs, index):
+        if li == 0 and merge_base_layer(fs, index):
             continue
-        stats = LayerStats()
-        removed: dict[str, tuple[int, bool]] = {}
-        lookup = _Sorted(state)
-        # what this layer's whiteouts removed, for its own hardlinks: in tar order a link
-        # written before the whiteout still reaches the lower file (Docker, umoci)
-        shadow: dict[str, tuple[int, int]] | None = {} if HARDLINK in index.kinds else None
-        collecting = [True]
-
-        def remove_subtree(path: str, keep_root: bool, stats=stats, removed=removed,
-                           lookup=lookup, shadow=shadow, collecting=collecting) -> int:
-            victims = lookup.descendants(path)
-            if not keep_root and path in state:
-                victims.append(path)
-            nbytes = 0
-            for victim in victims:
-                packed = state.pop(victim, None)
-                if packed is None:
-                    continue
-                row = packed & 0xFFFFFFFF
-                if row != IMPLIED_ROW:
-                    owner = layers[packed >> 32]
-                    if owner.kinds[row] == FILE:
-                        nbytes += owner.sizes[row]
-                link_size = link_sizes.pop(victim, 0)
-                if shadow is not None and collecting[0]:
-                    shadow[victim] = (packed, link_size)
-                stats.removed += 1
-            stats.removed_bytes += nbytes
-            return nbytes
-
-        for path in index.opaque:
-            if path == "/":
-                removed["/*"] = (_clear_root(state, layers, stats), True)
-            elif path in state:
-                removed[path + "/*"] = (remove_subtree(path, keep_root=True), True)
-        for path in index.whiteouts:
-            packed = state.get(path)
-            if packed is not None:
-                row = packed & 0xFFFFFFFF
-                is_dir = row == IMPLIED_ROW or layers[packed >> 32].kinds[row] == DIR
-                removed[path] = (remove_subtree(path, keep_root=False), is_dir)
-        if removed:
-            lookup.keys = None
-        collecting[0] = False  # only whiteouts: replacements below happen in tar order
-
-        kinds, sizes, modes, uids, gids = index.kinds, index.sizes, index.modes, index.uids, index.gids
-        targets = index.targets
-        changes = bytearray(len(index.paths))
-        base = li << 32
-        parent_ok: set[str] = set()  # parents verified as directories in this layer
-        aufs = False  # AUFS link-target files (/.wh..wh.plnk/…) were seen in this layer
-        for row, path in enumerate(index.paths):
-            kind = kinds[row]
-            old = state.get(path)
-            # parents: must exist as directories (implied if absent, replacing non-dirs)
-            parent = path[:path.rfind("/")] or "/"
-            if parent != "/" and parent not in parent_ok:
-                _ensure_parents(parent, state, layers, base, stats)
-                parent_ok.add(parent)
-                aufs = aufs or parent.startswith(_AUFS_META)
-            if old is not None:
-                orow = old & 0xFFFFFFFF
-                okind = DIR if orow == IMPLIED_ROW else layers[old >> 32].kinds[orow]
-                if okind == DIR and kind != DIR:
-                    remove_subtree(path, keep_root=True)
-                    lookup.keys = None
-                    parent_ok.clear()
-                if orow == IMPLIED_ROW:
-                    same = kind == DIR and modes[row] == IMPLIED_MODE
-                else:
-                    o = layers[old >> 32]
-                    same = (kind == okind == DIR and o.modes[orow] == modes[row]
-                            and o.uids[orow] == uids[row] and o.gids[orow] == gids[row])
-                if same:
-                    changes[row] = UNCHANGED
-                else:
-                    changes[row] = MODIFIED
-                    stats.modified += 1
-                    if kind == FILE:
-                        stats.modified_bytes += sizes[row]
-            else:
-                changes[row] = ADDED
-                stats.added += 1
-                if kind == FILE:
-                    stats.added_bytes += sizes[row]
-            state[path] = base | row
-            if kind == HARDLINK:
-                link_sizes[path] = _link_size(targets.get(row) or "", state, layers, link_sizes,
-                                              shadow)
-            elif old is not None:
-                link_sizes.pop(path, None)
-        if aufs:
-            _drop_aufs_meta(state, li, index, changes, stats)
-        fs.stats.append(stats)
-        fs.changes.append(changes)
-        fs.removed.append(removed)
+        LayerStep(fs, li, index).run()
     return fs
-
-
-def _merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
-    """The first layer onto an empty filesystem, in bulk (dict/set operations in C): the
-    common case of a large base layer. Same result as the general loop; returns False
-    (having changed nothing) when the layer needs it: duplicate names, a non-directory
-    used as a parent, AUFS link targets."""
-    if index.whiteouts or index.opaque:
-        return False  # nothing below to remove, but keep ``removed`` exactly as the loop does
-    paths, kinds, n = index.paths, index.kinds, len(index.paths)
-    placed = dict(zip(paths, range(n), strict=True))
-    if len(placed) != n:
-        return False
-    parents = {p[:p.rfind("/")] for p in paths}
-    parents.discard("")
-    for parent in parents:
-        if parent.startswith(_AUFS_META):
-            return False
-        p = parent
-        while p:
-            row = placed.get(p)
-            if row is not None:
-                if row != IMPLIED_ROW and kinds[row] != DIR:
-                    return False
-                break
-            placed[p] = IMPLIED_ROW  # layer 0: packed == row
-            p = p[:p.rfind("/")]
-    fs.entries.update(placed)
-    stats = LayerStats(added=len(placed), added_bytes=sum(index.sizes))
-    link_sizes = fs.link_sizes
-    if HARDLINK in kinds:
-        targets, sizes = index.targets, index.sizes
-        for row in (r for r in range(n) if kinds[r] == HARDLINK):
-            target = placed.get(targets.get(row) or "")
-            # tar order: a link written before its target is dangling (0 bytes)
-            if target is None or target == IMPLIED_ROW or target > row:
-                link_sizes[paths[row]] = 0
-            elif kinds[target] == FILE:
-                link_sizes[paths[row]] = sizes[target]
-            else:
-                link_sizes[paths[row]] = link_sizes.get(paths[target], 0) \
-                    if kinds[target] == HARDLINK else 0
-    fs.stats.append(stats)
-    fs.changes.append(bytearray(n))  # all ADDED
-    fs.removed.append({})
-    return True
-
-
-def _drop_aufs_meta(state: dict[str, int], li: int, index: LayerIndex, changes: bytearray,
-                    stats: LayerStats) -> None:
-    """Files under ``/.wh..wh.plnk/`` (old AUFS exports) only exist so that hardlinks in the
-    same layer can name them (moby ``UnpackLayer``): after the layer they leave the
-    filesystem, uncounted. Hardlinks to them keep their resolved size."""
-    for path in [p for p in state if p.startswith(_AUFS_META)]:
-        packed = state.pop(path)
-        row = packed & 0xFFFFFFFF
-        if packed >> 32 == li:
-            if row == IMPLIED_ROW:
-                stats.added -= 1
-            elif changes[row] == ADDED:
-                stats.added -= 1
-                if index.kinds[row] == FILE:
-                    stats.added_bytes -= index.sizes[row]
-
-
-def _clear_root(state: dict[str, int], layers: list[LayerIndex], stats: LayerStats) -> int:
-    """An opaque marker on ``/`` itself: everything below goes."""
-    nbytes = 0
-    for packed in state.values():
-        row = packed & 0xFFFFFFFF
-        if row != IMPLIED_ROW and layers[packed >> 32].kinds[row] == FILE:
-            nbytes += layers[packed >> 32].sizes[row]
-    stats.removed += len(state)
-    stats.removed_bytes += nbytes
-    state.clear()
-    return nbytes
-
-
-def _ensure_parents(parent: str, state: dict[str, int], layers: list[LayerIndex], base: int,
-                    stats: LayerStats) -> None:
-    """Make ``parent`` and its ancestors directories, implying the missing ones."""
-    missing = []
-    p = parent
-    while p and p != "/":
-        packed = state.get(p)
-        if packed is not None:
-            row = packed & 0xFFFFFFFF
-            if row == IMPLIED_ROW or layers[packed >> 32].kinds[row] == DIR:
-                break
-            missing.append(p)  # a non-directory in the way: replaced by a directory
-        else:
-            missing.append(p)
-        p = p[:p.rfind("/")]
-    for p in missing:
-        if p not in state:
-            stats.added += 1
-        state[p] = base | IMPLIED_ROW
-
-
-def _link_size(target: str, state: dict[str, int], layers: list[LayerIndex],
-               link_sizes: dict[str, int],
-               shadow: dict[str, tuple[int, int]] | None = None) -> int:
-    packed = state.get(target)
-    if packed is None:
-        if shadow and target in shadow:  # whited out by this very layer: still linkable
-            packed, link_size = shadow[target]
-            row = packed & 0xFFFFFFFF
-            if row != IMPLIED_ROW and layers[packed >> 32].kinds[row] == HARDLINK:
-                return link_size
-        else:
-            return 0  # dangling hardlink
-    row = packed & 0xFFFFFFFF
-    if row == IMPLIED_ROW:
-        return 0
-    index = layers[packed >> 32]
-    kind = index.kinds[row]
-    if kind == FILE:
-        return index.sizes[row]
-    if kind == HARDLINK:
-        return link_sizes.get(target, 0)
-    return 0

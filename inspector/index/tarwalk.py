@@ -9,7 +9,12 @@ place, and skips data by moving an offset. It understands ustar, GNU long names/
 reported at their apparent size, never materialised) and V7 directories. xattrs
 (``SCHILY.xattr.*``) are read and ignored. Name bytes are decoded as UTF-8 with surrogate
 escapes, so non-UTF-8 names survive losslessly. ``tarfile`` stays the reference reader:
-``tests/index/test_tarwalk.py`` proves on random archives that both agree.
+``tests/index/test_tarwalk_property.py`` proves on random archives that both agree.
+
+Hostile input: every numeric field is range-checked (``tarfields``), so the position only
+ever moves forward and no member is read twice; header-only types (links, devices,
+directories) carry no data, as Go's ``archive/tar`` (Docker, containerd) reads them, so a
+member cannot hide the headers that follow it.
 """
 
 from __future__ import annotations
@@ -21,35 +26,84 @@ from collections.abc import Callable
 from inspector.errors import Cancelled, TarError
 from inspector.index import capture
 from inspector.index.entries import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, LayerIndex
-from inspector.index.tarfields import _nts, _num, normalize
+from inspector.index.tarfields import (
+    MAX_ID,
+    ExtendedHeaders,
+    FieldError,
+    _num,
+    check_time,
+    normalize,
+)
 
 BLOCK_SIZE = 512
-#: distinct size fields remembered (small files repeat sizes; large ones rarely do)
+#: distinct size (and mtime/device) fields remembered: small files repeat them
 SIZE_CACHE_MAX = 1 << 16
-#: an extended header (PAX/GNU long name) larger than this is rejected, not buffered
-MAX_EXT_HEADER = 1 << 20
 _SPACES = 8 * 32  # the checksum field counts as eight spaces
+HOSTILE_HINT = "the layer is malformed or hostile; it cannot be indexed"
+_TRUNCATED = "the layer is incomplete or corrupt"
 
 _TYPES = {
     b"0": FILE, b"\x00": FILE, b"7": FILE, b"S": FILE,
     b"1": HARDLINK, b"2": SYMLINK, b"3": CHAR, b"4": BLOCK, b"5": DIR, b"6": FIFO, b"D": DIR,
 }
+#: types whose size field is ignored: no data follows them (Go's ``isHeaderOnlyType``)
+_HEADER_ONLY = frozenset({b"1", b"2", b"3", b"4", b"5", b"6"})
 _WH = ".wh."
 _ZERO8 = b"\x00" * 8
+_OCTAL = b"01234567"
+_ENDS = frozenset({b"\x00", b" "})  # what is left of a plain octal field without its digits
 _EXT_TYPES = frozenset({b"x", b"g", b"L", b"K", b"V", b"M"})
-#: name, mode+uid+gid (one 24-byte key), size, (mtime), chksum, typeflag, linkname, (magic…devminor), prefix
-_HEADER = struct.Struct("100s24s12s12x8sc100s88x155s12x")
+#: name, mode+uid+gid (one 24-byte key), size, mtime, chksum, typeflag, linkname,
+#: (magic, version, uname, gname), devmajor+devminor, prefix
+_HEADER = struct.Struct("100s24s12s12s8sc100s72x16s155s12x")
 _CAPTURE_BASES = capture.BASENAMES
 _OPAQUE = ".wh..wh..opq"
 
 
-class TarWalker:
+def _owner(field: bytes, cache: dict[bytes, tuple[int, int, int]]) -> tuple[int, int, int]:
+    """mode (permission bits), uid, gid from the 24-byte mode+uid+gid field."""
+    owner = cache[field] = (_num(field[:8], "mode", MAX_ID) & 0o7777,
+                            _num(field[8:16], "uid", MAX_ID), _num(field[16:], "gid", MAX_ID))
+    return owner
+
+
+def _checksum_target(field: bytes, cache: dict[bytes, int]) -> int:
+    """For a checksum field, the value ``adler32(header) & 0xFFFF`` has when the header
+    is intact: 1 + (stored - 8 spaces + the field's own bytes), mod 65521; -1 if the
+    field is unreadable (the slow path then reports it)."""
+    try:
+        stored = int(field.translate(None, b"\x00"), 8)
+    except ValueError:
+        stored = -1
+    want = cache[field] = (1 + stored - _SPACES + sum(field)) % 65521 if stored >= 0 else -1
+    return want
+
+
+def _size(field: bytes, cache: dict[bytes, int]) -> int:
+    size = _num(field, "size")
+    if len(cache) < SIZE_CACHE_MAX:
+        cache[field] = size
+    return size
+
+
+def _check_fields(mtime: bytes, dev: bytes, seen: set[bytes]) -> None:
+    """The numeric fields nothing reads (mtime, device numbers) must still be numbers."""
+    check_time(mtime)
+    _num(dev[:8], "devmajor", MAX_ID)
+    _num(dev[8:], "devminor", MAX_ID)
+    if len(seen) < SIZE_CACHE_MAX:
+        seen.add(mtime)
+        seen.add(dev)
+
+
+class TarWalker(ExtendedHeaders):
     """Walk a tar stream given as a ``read()`` function returning chunks (``b""`` at EOF)
     and fill ``index``. After the end-of-archive marker the rest of the stream is drained,
     so a verifying reader underneath always reaches EOF and checks its digest."""
 
     def __init__(self, read: Callable[[], bytes], index: LayerIndex, *, what: str,
                  cancelled: Callable[[], bool] | None = None) -> None:
+        super().__init__()
         self._read = read
         self.index = index
         self.what = what
@@ -57,7 +111,7 @@ class TarWalker:
         self.buf = b""
         self.pos = 0
         self.eof = False
-        self.global_pax: dict[bytes, bytes] = {}
+        self.member = b""  # the current member's name, for error messages
 
     # ---- buffer ---------------------------------------------------------------------
     def _fill(self, n: int) -> bool:
@@ -72,6 +126,8 @@ class TarWalker:
         return True
 
     def _skip(self, n: int) -> None:
+        if n < 0:  # never reached: sizes are checked; the position only moves forward
+            raise TarError(f"{self.what}: tar walker asked to move backwards", hint=HOSTILE_HINT)
         avail = len(self.buf) - self.pos
         if n <= avail:
             self.pos += n
@@ -83,16 +139,16 @@ class TarWalker:
             if not chunk:
                 self.eof = True
                 raise TarError(f"{self.what}: tar stream truncated inside a member's data",
-                               hint="the layer is incomplete or corrupt")
+                               hint=_TRUNCATED)
             if len(chunk) > n:
                 self.buf, self.pos = chunk, n
                 return
             n -= len(chunk)
 
     def _take(self, n: int) -> bytes:
-        if not self._fill(n):
+        if n < 0 or not self._fill(n):
             raise TarError(f"{self.what}: tar stream truncated inside a member's data",
-                           hint="the layer is incomplete or corrupt")
+                           hint=_TRUNCATED)
         data = self.buf[self.pos:self.pos + n]
         self.pos += n
         return data
@@ -102,7 +158,8 @@ class TarWalker:
         them (zero-copy scanning of a member's data)."""
         while n > 0:
             if self.pos >= len(self.buf) and not self._fill(1):
-                raise TarError(f"{self.what}: tar stream truncated inside a member's data")
+                raise TarError(f"{self.what}: tar stream truncated inside a member's data",
+                               hint=_TRUNCATED)
             take = min(n, len(self.buf) - self.pos)
             yield self.buf, self.pos, self.pos + take
             self.pos += take
@@ -110,174 +167,88 @@ class TarWalker:
 
     # ---- walk -----------------------------------------------------------------------
     def walk(self) -> None:
+        """Index every member, then drain the stream to its end."""
+        try:
+            self._members()
+        except FieldError as exc:
+            name = self.member.decode("utf-8", "surrogateescape")
+            shown = repr(name if len(name) <= 120 else name[:120] + "…")
+            raise TarError(f"{self.what}: tar member {shown}: {exc}", hint=HOSTILE_HINT) from None
+        # drain: read to the end of the stream, past the end-of-archive marker, so that
+        # the digest and diff_id checks below us always run
+        self.buf, self.pos = b"", 0
+        while not self.eof:
+            if not self._read():
+                self.eof = True
+
+    def _members(self) -> None:
+        """The per-member loop (hot; extended headers are ``ExtendedHeaders``' job)."""
         index = self.index
-        # hot loop: bind everything local (this runs once per tar member)
         unpack = _HEADER.unpack_from
-        paths_append = index.paths.append
-        kinds_append = index.kinds.append
-        sizes_append = index.sizes.append
-        modes_append = index.modes.append
-        uids_append = index.uids.append
-        gids_append = index.gids.append
+        paths_append, kinds_append = index.paths.append, index.kinds.append
+        sizes_append, modes_append = index.sizes.append, index.modes.append
+        uids_append, gids_append = index.uids.append, index.gids.append
         ownercache: dict[bytes, tuple[int, int, int]] = {}
         sizecache: dict[bytes, int] = {}
         chkcache: dict[bytes, int] = {}
+        seen_fields: set[bytes] = set()  # mtime and device fields already checked
         adler32 = zlib.adler32
-        targets = index.targets
-        heads = index.heads
-        captured = index.captured
-        capture_limit = capture.capture_limit
         capture_bases = _CAPTURE_BASES
-        head_bytes = capture.HEAD_BYTES
         types_get = _TYPES.get
-        check = self._check
-        num = _num
-        pending: dict[bytes, bytes] = {}  # PAX/GNU extended values for the next member
-        long_name: bytes | None = None
-        long_link: bytes | None = None
-        counter = 0
         while True:
-            if len(self.buf) - self.pos < BLOCK_SIZE and not self._fill(BLOCK_SIZE):
-                if len(self.buf) - self.pos:
-                    raise TarError(f"{self.what}: tar stream truncated inside a header")
-                break  # EOF at a block boundary without an end marker: accepted, like tarfile
+            if len(self.buf) - self.pos < BLOCK_SIZE and not self._next_header():
+                return
             buf, pos = self.buf, self.pos
-            raw_name, f_owner, f_size, f_chk, typeflag, raw_link, prefix = unpack(buf, pos)
+            raw_name, f_owner, f_size, f_mtime, f_chk, typeflag, raw_link, f_dev, prefix = \
+                unpack(buf, pos)
             if f_chk == _ZERO8 and typeflag == b"\x00" and not raw_name.strip(b"\x00") \
                     and buf.count(0, pos, pos + BLOCK_SIZE) == BLOCK_SIZE:
-                break  # end-of-archive marker
+                return  # end-of-archive marker
             # checksum fast path (see _check): adler32's low half is 1 + the byte sum
-            want = chkcache.get(f_chk)
-            if want is None:
-                want = chkcache[f_chk] = self._checksum_target(f_chk)
+            want = chkcache.get(f_chk) or _checksum_target(f_chk, chkcache)
             if want < 0 or ((adler32(buf[pos:pos + BLOCK_SIZE]) & 0xFFFF) - want) % 65521:
-                check(buf, pos, f_chk)
-            counter += 1
-            if counter & 0x3FF == 0 and self.cancelled and self.cancelled():
-                raise Cancelled()
-            size = sizecache.get(f_size)  # small files repeat sizes: parse each value once
-            if size is None:
-                size = num(f_size, "size")
-                if size < 0:
-                    raise TarError(f"{self.what}: negative member size in tar header")
-                if len(sizecache) < SIZE_CACHE_MAX:
-                    sizecache[f_size] = size
-            self.pos = pos = pos + BLOCK_SIZE
-            padded = (size + 511) & ~511
-
+                self._check(buf, pos, f_chk)
+            self.member = raw_name = raw_name.partition(b"\x00")[0]
+            # small files repeat sizes: parse each value once
+            size = sizecache[f_size] if f_size in sizecache else _size(f_size, sizecache)
+            if f_mtime not in seen_fields and f_mtime.translate(None, _OCTAL) not in _ENDS \
+                    or f_dev not in seen_fields:  # (mtimes vary: plain octal skips the call)
+                _check_fields(f_mtime, f_dev, seen_fields)
+            self.pos = pos + BLOCK_SIZE
             if typeflag in _EXT_TYPES:
-                if typeflag in (b"x", b"g"):
-                    if size > MAX_EXT_HEADER:
-                        raise TarError(f"{self.what}: PAX header of {size} bytes is too large")
-                    records = self._parse_pax(self._take(size))
-                    self._skip(padded - size)
-                    if typeflag == b"g":
-                        self.global_pax.update(records)
-                    else:
-                        pending.update(records)
-                    continue
-                if typeflag in (b"L", b"K"):
-                    if size > MAX_EXT_HEADER:
-                        raise TarError(f"{self.what}: GNU long name of {size} bytes is too large")
-                    value = _nts(self._take(size))
-                    self._skip(padded - size)
-                    if typeflag == b"L":
-                        long_name = value
-                    else:
-                        long_link = value
-                    continue
-                if typeflag == b"M":
-                    raise TarError(f"{self.what}: multi-volume tar members are not supported")
-                self._skip(padded)  # V: volume label
+                self._extended(typeflag, size)
                 continue
-
-            kind = types_get(typeflag, FILE)
-            i = raw_name.find(b"\x00")
-            if i >= 0:
-                raw_name = raw_name[:i]
-            if long_name is not None:
-                raw_name = long_name
-            elif prefix[0] and typeflag != b"S":
-                raw_name = _nts(prefix) + b"/" + raw_name
-            if long_link is not None:
-                raw_link = long_link
-            elif raw_link[0]:
-                raw_link = _nts(raw_link)
-            else:
-                raw_link = b""
-            long_name = long_link = None
-            # mode/uid/gid repeat across a layer: parse each distinct combination once
-            owner = ownercache.get(f_owner)
-            if owner is None:
-                owner = ownercache[f_owner] = (num(f_owner[:8], "mode") & 0o7777,
-                                               num(f_owner[8:16], "uid"),
-                                               num(f_owner[16:], "gid"))
-            mode, uid, gid = owner
+            if prefix[0] and typeflag != b"S":
+                raw_name = prefix.partition(b"\x00")[0] + b"/" + raw_name
+            raw_link = raw_link.partition(b"\x00")[0]
+            # mode/uid/gid repeat: parse each combination once
+            mode, uid, gid = ownercache.get(f_owner) or _owner(f_owner, ownercache)
             stored = apparent = size
-            sparse = typeflag == b"S"
-            if sparse:
-                apparent = num(buf[pos - BLOCK_SIZE + 483:pos - BLOCK_SIZE + 495], "realsize")
-                if buf[pos - BLOCK_SIZE + 482]:  # extended sparse headers follow, a block each
-                    while True:
-                        ext = self._take(BLOCK_SIZE)
-                        if not ext[504]:
-                            break
-            if self.global_pax:
-                pending = {**self.global_pax, **pending}
-            if pending:
-                pax, pending = pending, {}
-                v = pax.get(b"path")
-                if v is not None:
-                    raw_name = v
-                v = pax.get(b"linkpath")
-                if v is not None:
-                    raw_link = v
-                if b"size" in pax:
-                    stored = apparent = int(pax[b"size"])
-                if b"uid" in pax:
-                    uid = int(pax[b"uid"])
-                if b"gid" in pax:
-                    gid = int(pax[b"gid"])
-                if b"GNU.sparse.name" in pax:
-                    raw_name = pax[b"GNU.sparse.name"]
-                    sparse = True
-                if b"GNU.sparse.realsize" in pax:
-                    apparent = int(pax[b"GNU.sparse.realsize"])
-                    sparse = True
-                elif b"GNU.sparse.size" in pax:
-                    apparent = int(pax[b"GNU.sparse.size"])
-                    sparse = True
-                padded = (stored + 511) & ~511
-
+            sparse = False
+            if self.extended or typeflag == b"S":
+                raw_name, raw_link, uid, gid, stored, apparent, sparse = self._apply_extended(
+                    buf, pos, typeflag, raw_name, raw_link, uid, gid, size)
+            kind = types_get(typeflag, FILE)
             name = raw_name.decode("utf-8", "surrogateescape")
-            if typeflag == b"\x00" and name.endswith("/"):
-                kind = DIR  # old (V7) tars: a directory is an AREGTYPE named with a "/"
+            if typeflag in _HEADER_ONLY:
+                stored = 0  # no data, whatever the size says
+            elif typeflag == b"\x00" and name.endswith("/"):
+                kind, stored = DIR, 0  # a V7 directory: AREGTYPE named with a "/"
+            padded = (stored + 511) & ~511
             if name.startswith("./"):
                 name = name[2:]
             if not name or "//" in name or "/." in name or name.startswith((".", "/")) \
-                    or "\\" in name or name.endswith("/"):  # "./" alone is the root
-                path, reason = normalize(name)
-                if path is None:
-                    if reason:
-                        index.flagged.append((name, reason))
-                    self._skip(padded)
+                    or name.endswith("/"):
+                path = self._unusual_name(name, padded)
+                if path is None:  # the root itself, or flagged: skipped
                     continue
             else:
                 path = "/" + name
             slash = path.rfind("/")
             base = path[slash + 1:]
             if base.startswith(_WH):
-                parent = path[:slash] or "/"
-                if base == _OPAQUE:
-                    index.opaque.append(parent)
-                elif not base.startswith(".wh..wh."):  # AUFS metadata (.wh..wh.plnk…): skip
-                    if base[4:]:
-                        index.whiteouts.append(path[:slash] + "/" + base[4:])
-                    else:
-                        index.flagged.append((path, "empty whiteout name"))
-                self._skip(padded)
+                self._whiteout(path, slash, base, padded)
                 continue
-
             row = len(index.paths)
             paths_append(path)
             kinds_append(kind)
@@ -286,57 +257,87 @@ class TarWalker:
             uids_append(uid)
             gids_append(gid)
             if kind != FILE:
-                if kind == SYMLINK:
-                    targets[row] = raw_link.decode("utf-8", "surrogateescape")
-                elif kind == HARDLINK:
-                    target, reason = normalize(raw_link.decode("utf-8", "surrogateescape"))
-                    if target is None:
-                        index.flagged.append((path, f"hardlink target: {reason or 'root'}"))
-                        target = ""
-                    targets[row] = target
-                self._skip(padded)
-                continue
-            if stored == 0:
-                continue
-            if base in capture_bases or "-info" in path or path.startswith("/var/lib/dpkg/"):
-                cap = capture_limit(path)
-                if cap and apparent <= cap and not sparse:
-                    data = captured[path] = self._take(stored)
-                    self._skip(padded - stored)
-                    if mode & 0o111:
-                        heads[row] = data[:head_bytes]
-                    continue
-            if mode & 0o111:
-                n = stored if stored < head_bytes else head_bytes
-                if len(self.buf) - self.pos < n:
-                    self._fill(n)
-                head = heads[row] = self.buf[self.pos:self.pos + n]
-                if head.startswith(b"\x7fELF") and stored > 4096 and not sparse:
-                    self._scan_go(path, stored)
-                    self._skip(padded - stored)
-                    continue
+                if kind == SYMLINK or kind == HARDLINK:
+                    self._link(kind, row, path, raw_link)
+            elif stored and (mode & 0o111 or base in capture_bases or "-info" in path
+                             or path.startswith("/var/lib/dpkg/")):
+                self._file_data(path, row, mode, stored, apparent, sparse)
+                padded -= stored
             if padded <= len(self.buf) - self.pos:
                 self.pos += padded
             else:
                 self._skip(padded)
 
-        # drain: read to the end of the stream, past the end-of-archive marker, so that
-        # the digest and diff_id checks below us always run
-        self.buf, self.pos = b"", 0
-        while not self.eof:
-            if not self._read():
-                self.eof = True
+    # ---- per-member helpers (cold, or at most once per member) --------------------------
+    def _next_header(self) -> bool:
+        """Buffer the next header block; False at a clean end of stream. Runs about once
+        per chunk read (a megabyte), which is where a cancel request is honoured."""
+        if self.cancelled and self.cancelled():
+            raise Cancelled()
+        if self._fill(BLOCK_SIZE):
+            return True
+        if len(self.buf) - self.pos:
+            raise TarError(f"{self.what}: tar stream truncated inside a header", hint=_TRUNCATED)
+        return False  # EOF at a block boundary without an end marker: accepted, like tarfile
 
-    @staticmethod
-    def _checksum_target(field: bytes) -> int:
-        """For a checksum field, the value ``adler32(header) & 0xFFFF`` has when the header
-        is intact: 1 + (stored - 8 spaces + the field's own bytes), mod 65521; -1 if the
-        field is unreadable (the slow path then reports it)."""
-        try:
-            stored = int(field.translate(None, b"\x00"), 8)
-        except ValueError:
-            return -1
-        return (1 + stored - _SPACES + sum(field)) % 65521
+    def _unusual_name(self, name: str, padded: int) -> str | None:
+        """The path of a name that needs normalising; None for the root or an unsafe name
+        (flagged), whose ``padded`` data bytes are then skipped."""
+        path, reason = normalize(name)
+        if path is None:
+            if reason:
+                self.index.flagged.append((name, reason))
+            self._skip(padded)
+        return path
+
+    def _whiteout(self, path: str, slash: int, base: str, padded: int) -> None:
+        """A ``.wh.`` member: recorded as a whiteout or opaque marker, never a row."""
+        self._skip(padded)
+        index = self.index
+        if base == _OPAQUE:
+            index.opaque.append(path[:slash] or "/")
+        elif not base.startswith(".wh..wh."):  # AUFS metadata (.wh..wh.plnk…): skip
+            victim = base[4:]
+            if not victim:
+                index.flagged.append((path, "empty whiteout name"))
+            elif victim in (".", ".."):  # would hide the directory itself, or its parent
+                index.flagged.append((path, f"whiteout of {victim!r}"))
+            else:
+                index.whiteouts.append(path[:slash] + "/" + victim)
+
+    def _link(self, kind: int, row: int, path: str, raw_link: bytes) -> None:
+        if kind == SYMLINK:
+            self.index.targets[row] = raw_link.decode("utf-8", "surrogateescape")
+            return
+        target, reason = normalize(raw_link.decode("utf-8", "surrogateescape"))
+        if target is None:
+            self.index.flagged.append((path, f"hardlink target: {reason or 'root'}"))
+            target = ""
+        self.index.targets[row] = target
+
+    def _file_data(self, path: str, row: int, mode: int, stored: int, apparent: int,
+                   sparse: bool) -> None:
+        """A regular file whose content matters: captured (package databases…), or an
+        executable (its first bytes; Go build info). Consumes exactly ``stored`` bytes."""
+        index = self.index
+        head_bytes = capture.HEAD_BYTES
+        cap = capture.capture_limit(path)
+        if cap and apparent <= cap and not sparse:
+            data = index.captured[path] = self._take(stored)
+            if mode & 0o111:
+                index.heads[row] = data[:head_bytes]
+            return
+        if not mode & 0o111:
+            self._skip(stored)
+            return
+        n = stored if stored < head_bytes else head_bytes
+        if len(self.buf) - self.pos < n:
+            self._fill(n)
+        head = index.heads[row] = self.buf[self.pos:self.pos + n]
+        if head.startswith(b"\x7fELF") and stored > 4096 and not sparse:
+            self._scan_go(path, stored)
+        else:
+            self._skip(stored)
 
     def _check(self, buf: bytes, pos: int, field: bytes) -> None:
         """Header checksum: the unsigned byte sum with the checksum field read as spaces.
@@ -357,24 +358,6 @@ class TarWalker:
         if stored not in (unsigned, signed):
             raise TarError(f"{self.what}: bad tar header checksum (not a tar stream, or corrupt)",
                            hint="the layer is corrupt or not a tar archive")
-
-    def _parse_pax(self, data: bytes) -> dict[bytes, bytes]:
-        records: dict[bytes, bytes] = {}
-        pos, n = 0, len(data)
-        while pos < n and data[pos] != 0:
-            sp = data.find(b" ", pos)
-            try:
-                length = int(data[pos:sp])
-            except ValueError as exc:
-                raise TarError(f"{self.what}: malformed PAX header") from exc
-            if sp < 0 or length <= 0 or pos + length > n:
-                raise TarError(f"{self.what}: malformed PAX header")
-            key, _, value = data[sp + 1:pos + length - 1].partition(b"=")
-            records[key] = value
-            pos += length
-        if records.get(b"hdrcharset") == b"BINARY":
-            pass  # values are raw bytes either way; we decode with surrogate escapes
-        return records
 
     def _scan_go(self, path: str, size: int) -> None:
         """Consume ``size`` bytes of an ELF executable, keeping its Go build info if any."""

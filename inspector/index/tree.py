@@ -200,7 +200,7 @@ class TreeRows:
         self.expanded: set[str] = set()
         self.keep: set[str] | None = None
         self.rows: list[str] = []
-        self.depths = array("H")
+        self.depths = array("I")
         self._sorted: dict[str, list[str]] = {}
         self.rebuild()
 
@@ -264,7 +264,7 @@ class TreeRows:
     def rebuild(self) -> None:
         """Flatten from scratch: O(visible rows)."""
         rows: list[str] = []
-        depths = array("H")
+        depths = array("I")
         self._append_subtree(ROOT, -1, rows, depths)
         self.rows, self.depths = rows, depths
 
@@ -288,7 +288,7 @@ class TreeRows:
             return 0
         self.expanded.add(path)
         rows: list[str] = []
-        depths = array("H")
+        depths = array("I")
         self._append_subtree(path, self.depths[row], rows, depths)
         self.rows[row + 1:row + 1] = rows
         self.depths[row + 1:row + 1] = depths
@@ -350,9 +350,11 @@ class TreeRows:
         return row
 
     def _find_child_row(self, path: str, parent_row: int) -> int | None:
-        end = self.subtree_end(parent_row) if parent_row >= 0 else len(self.rows)
+        # a path is in ``rows`` at most once, and only below its parent: no need to bound
+        # the search by the parent's subtree (finding that end is a linear scan per level,
+        # quadratic along a 10,000-deep chain)
         try:
-            return self.rows.index(path, parent_row + 1, end)
+            return self.rows.index(path, parent_row + 1)
         except ValueError:
             return None
 

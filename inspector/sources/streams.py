@@ -24,6 +24,8 @@ ZSTD_SKIPPABLE_PREFIX = (b"\x50", b"\x51", b"\x52", b"\x53", b"\x54", b"\x55", b
                          b"\x58", b"\x59", b"\x5a", b"\x5b", b"\x5c", b"\x5d", b"\x5e", b"\x5f")
 XZ_MAGIC = b"\xfd7zXZ\x00"
 BZIP2_MAGIC = b"BZh"
+#: leading bytes that identify every format above
+SNIFF_BYTES = 8
 
 #: read size for compressed input; large enough that hashing/inflation release the GIL
 CHUNK = 1 << 20
@@ -52,7 +54,7 @@ class _Wrapper(io.RawIOBase):
         finally:
             super().close()
 
-    def _corrupt(self, message: str, exc: Exception) -> CompressionError:
+    def _corrupt(self, message: str, exc: Exception | None) -> CompressionError:
         """The error for undecodable input. If the bytes below are being verified, read
         them to the end first: a digest mismatch is the real cause (a damaged download or
         cache file) and is raised instead, so the verifying reader can act on it."""
@@ -62,7 +64,7 @@ class _Wrapper(io.RawIOBase):
                     pass
             except IntegrityError as integrity:
                 raise integrity from exc
-        return CompressionError(message, hint="the blob is corrupt; re-download it")
+        return CompressionError(message, hint="the blob is incomplete or corrupt; re-download it")
 
 
 class VerifyingReader(_Wrapper):
@@ -170,17 +172,83 @@ class _GzipReader(_Wrapper):
         return b""
 
 
-class _Prefixed:
-    """``first`` then the rest of ``inner`` (the sniffed bytes go back in front)."""
+class _ZstdFrames:
+    """Follows zstd frame boundaries through the compressed bytes (frame and block headers
+    only; block contents are skipped), so that input ending inside a frame is reported as
+    truncated: zstandard's stream reader ends silently there, and a cut layer would
+    otherwise surface as a diff_id mismatch against the empty tar (RFC 8878 §3.1)."""
 
-    def __init__(self, first: bytes, inner: BinaryIO) -> None:
-        self.first, self.inner = first, inner
+    MAGIC, DESCRIPTOR, BLOCK, SKIPPABLE_SIZE = range(4)
+    _NEED = (4, 1, 3, 4)  # header bytes read in each state
+
+    def __init__(self) -> None:
+        self.state = self.MAGIC
+        self.head = b""  # bytes of the header being read
+        self.skip = 0  # bytes to pass over (frame header rest, block contents, checksums)
+        self.checksum = False
+        self.lost = False  # not a frame sequence we follow: the decoder reports it
+
+    @property
+    def complete(self) -> bool:
+        """The input so far ends exactly at a frame boundary."""
+        return self.lost or (self.state == self.MAGIC and not self.head and not self.skip)
+
+    def feed(self, data: bytes) -> None:
+        i, n = 0, len(data)
+        while i < n and not self.lost:
+            if self.skip:
+                k = min(self.skip, n - i)
+                self.skip -= k
+                i += k
+                continue
+            take = min(self._NEED[self.state] - len(self.head), n - i)
+            self.head += data[i:i + take]
+            i += take
+            if len(self.head) == self._NEED[self.state]:
+                head, self.head = self.head, b""
+                self._header(head)
+
+    def _header(self, head: bytes) -> None:
+        state = self.state
+        if state == self.BLOCK:
+            value = int.from_bytes(head, "little")
+            kind = (value >> 1) & 3
+            self.lost = kind == 3  # reserved block type: the decoder fails on it
+            self.skip = 1 if kind == 1 else value >> 3  # RLE blocks hold one byte
+            if value & 1:  # last block: an optional checksum, then the next frame
+                self.skip += 4 if self.checksum else 0
+                self.state = self.MAGIC
+        elif state == self.DESCRIPTOR:
+            fhd = head[0]
+            single = fhd >> 5 & 1
+            self.checksum = bool(fhd & 4)
+            self.skip = (0 if single else 1) + (0, 1, 2, 4)[fhd & 3] \
+                + (single, 2, 4, 8)[fhd >> 6]  # window, dictionary id, content size
+            self.state = self.BLOCK
+        elif state == self.SKIPPABLE_SIZE:
+            self.skip, self.state = int.from_bytes(head, "little"), self.MAGIC
+        elif head == ZSTD_MAGIC:
+            self.state = self.DESCRIPTOR
+        elif head[1:] == b"\x2a\x4d\x18" and head[:1] in ZSTD_SKIPPABLE_PREFIX:
+            self.state = self.SKIPPABLE_SIZE
+        else:
+            self.lost = True
+
+
+class _Prefixed:
+    """``first`` then the rest of ``inner`` (the sniffed bytes go back in front), each
+    piece shown to ``frames``."""
+
+    def __init__(self, first: bytes, inner: BinaryIO, frames: _ZstdFrames) -> None:
+        self.first, self.inner, self.frames = first, inner, frames
 
     def read(self, n: int = -1) -> bytes:
         if self.first:
             data, self.first = self.first, b""
-            return data
-        return self.inner.read(n)
+        else:
+            data = self.inner.read(n)
+        self.frames.feed(data)
+        return data
 
 
 class _ZstdReader(_Wrapper):
@@ -192,15 +260,20 @@ class _ZstdReader(_Wrapper):
         import zstandard  # only zstd layers need it
 
         self._error = zstandard.ZstdError
+        self.frames = _ZstdFrames()
         self.reader = zstandard.ZstdDecompressor().stream_reader(
-            _Prefixed(first, inner), read_size=CHUNK, read_across_frames=True,
+            _Prefixed(first, inner, self.frames), read_size=CHUNK, read_across_frames=True,
             closefd=False)
 
     def read(self, n: int = -1) -> bytes:
         try:
-            return self.reader.read(OUT_CHUNK)
+            out = self.reader.read(OUT_CHUNK)
         except self._error as exc:
             raise self._corrupt(f"{self.what}: corrupt zstd data ({exc})", exc) from exc
+        if not out and not self.frames.complete:
+            raise self._corrupt(f"{self.what}: truncated zstd stream (it ends inside a frame)",
+                                None)
+        return out
 
 
 class _PlainReader(_Wrapper):
@@ -235,6 +308,11 @@ def open_decompressed(raw: BinaryIO, *, what: str) -> io.RawIOBase:
     whole input has been consumed (so a verifying reader below has checked its digest).
     """
     first = raw.read(CHUNK)
+    while first and len(first) < SNIFF_BYTES:  # a short read must not hide the magic
+        more = raw.read(CHUNK)
+        if not more:
+            break
+        first += more
     kind = sniff(first)
     if kind == "gzip":
         return _GzipReader(raw, first, what)

@@ -50,10 +50,8 @@ def rows(index: LayerIndex) -> list[tuple]:
 
 
 def clean(name: str) -> str | None:
-    """Reference normalisation: absolute, no ``./``, no empty parts; ``None`` for the root,
-    for names with ``..`` parts or backslashes (flagged by the walker)."""
-    if "\\" in name:
-        return None
+    """Reference normalisation: absolute, no ``./``, no empty parts; ``None`` for the root
+    and for names with ``..`` parts (flagged by the walker)."""
     parts = []
     for part in name.split("/"):
         if part in ("", "."):

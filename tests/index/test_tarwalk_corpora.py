@@ -175,8 +175,12 @@ NAMES = [
     ("root-dot", ".", None, None),
     ("dotdot-escape", "../etc/shadow", None, "'..'"),
     ("dotdot-inner", "a/../../b", None, "'..'"),
-    ("windows-drive", "C:\\Windows\\x", None, "Windows"),
-    ("backslash", "a\\b", None, "Windows"),
+    # a backslash is an ordinary byte on Linux (systemd escapes "-" as "\x2d")
+    ("windows-drive-is-a-name", "C:\\Windows\\x", "/C:\\Windows\\x", None),
+    ("backslash", "a\\b", "/a\\b", None),
+    ("systemd-unit", "etc/system-systemd\\x2dcryptsetup.slice",
+     "/etc/system-systemd\\x2dcryptsetup.slice", None),
+    ("backslash-dotdot", "..\\x", "/..\\x", None),
     ("dotfile", ".bashrc", "/.bashrc", None),
     ("dotdot-prefix-name", "..foo", "/..foo", None),
 ]
@@ -222,13 +226,16 @@ def test_v7_directory_via_gnu_long_name():
 
 def test_whiteout_markers_are_not_rows():
     tar = make_tar({"keep": b"k", "d/.wh..wh..opq": b"", "e/.wh.gone": b"",
-                    ".wh..wh.plnk/123.456": b"aufs", ".wh..wh.aufs": b"", "f/.wh.": b""})
+                    ".wh..wh.plnk/123.456": b"aufs", ".wh..wh.aufs": b"", "f/.wh.": b"",
+                    "g/.wh..": b"", "h/.wh...": b""})
     index = walk_bytes(tar)
     # AUFS link targets stay rows (hardlinks may name them); the merge drops them
     assert [r[0] for r in rows(index)] == ["/keep", "/.wh..wh.plnk/123.456"]
     assert index.opaque == ["/d"]
     assert index.whiteouts == ["/e/gone"]
-    assert index.flagged == [("/f/.wh.", "empty whiteout name")]
+    # a whiteout of "." or ".." would hide its own directory or its parent: flagged
+    assert index.flagged == [("/f/.wh.", "empty whiteout name"), ("/g/.wh..", "whiteout of '.'"),
+                             ("/h/.wh...", "whiteout of '..'")]
 
 
 # --- captured content, heads, Go build info --------------------------------------------
