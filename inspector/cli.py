@@ -204,7 +204,7 @@ def _export(args: argparse.Namespace, options: Options) -> int:
         out, close = _open_output(args.output)
         try:
             write_export(analysis, out,
-                         cache_dir=None if options.no_cache else options.resolved_cache_dir())
+                         cache_dir=options.usable_cache_dir())
         finally:
             if close:
                 out.close()

@@ -21,7 +21,7 @@ Reading (warm): the Engine API never hands out the raw config — ``/images/{nam
 is a re-serialised summary (no history, different keys), so the config cannot be rebuilt
 byte-exactly, and the manifest digest and layer blob digests of a ``docker save`` do not
 exist anywhere else. So after a cold open the image's *skeleton* (exact manifest and
-config bytes, layer descriptors) is kept under ``<cache>/daemon/v1/``, keyed by the
+config bytes, layer descriptors) is kept as a framed ``inspector.cache`` entry under ``<cache>/daemon/``, keyed by the
 engine's image Id. The Id is content-addressed (the config digest for podman and Docker's
 graph-driver store, the manifest/index digest for the containerd store), so the same Id
 means the same bytes. A second open whose Id has a skeleton that agrees with
@@ -33,18 +33,17 @@ image is always complete.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
+from inspector import cache
+from inspector.cache import CacheDir
 from inspector.errors import Cancelled, EngineError, ImageNotFound, InspectorError, PlatformNotFound
 from inspector.oci.platform import DEFAULT_PLATFORM, Platform
 from inspector.options import Options
@@ -63,7 +62,8 @@ HINT_TIMEOUT = 2
 SAVE_CHUNK = 1 << 20
 DOCKER_DEFAULT_HOST = "unix:///var/run/docker.sock"
 PODMAN_ROOTFUL_SOCKET = "/run/podman/podman.sock"
-SKELETON_VERSION = 1
+SKELETON_VERSION = 2
+SKELETON_MAGIC = b"INSPSKL2"
 #: Engine API version that accepts ``platform`` on ``/images/{name}/get``
 PLATFORM_SAVE_API = (1, 48)
 
@@ -226,30 +226,39 @@ def _save(client, engine: Engine, name: str, info: dict, options: Options, *, re
     import docker
     import requests
 
-    tmp_dir = options.resolved_cache_dir() / "tmp"
     where = f"{reference} (docker save from the {engine.label} engine)"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="daemon-save-", suffix=".tar", dir=tmp_dir)
+    directory = cache.spool_dirs(options.resolved_cache_dir() / cache.SPOOL_DIR)[0]
+    try:  # locked while this process lives: the sweep of leftovers skips it
+        out, tmp = cache.temp_file(directory, prefix="daemon-save-", suffix=".tar")
+    except OSError as exc:
+        raise cache.spool_error(directory, exc, where) from exc
     try:
         progress = _SpoolProgress(f"{reference}: saving from {engine.label}", int(info.get("Size") or 0),
                                   enabled=not options.quiet)
-        with os.fdopen(fd, "wb") as out:
-            try:
-                for chunk in _save_stream(client, engine, name, options):
-                    if options.cancel.is_set():
-                        raise Cancelled()
+        try:
+            for chunk in _save_stream(client, engine, name, options):
+                if options.cancel.is_set():
+                    raise Cancelled()
+                try:
                     out.write(chunk)
-                    progress.add(len(chunk))
-            except docker.errors.NotFound as exc:
-                raise ImageNotFound(f"{reference}: the {engine.label} engine no longer has {name!r}",
-                                    hint="it was removed while being read; build or pull it again") from exc
-            except (docker.errors.DockerException, requests.RequestException) as exc:
-                raise engine_error(exc, engine) from exc
-            finally:
-                progress.finish()
-        store = TarStore(open(tmp, "rb"), where=where, path=tmp, cleanup=[tmp])
+                except OSError as exc:
+                    raise cache.spool_error(directory, exc, where) from exc
+                progress.add(len(chunk))
+            out.flush()
+            out.seek(0)
+        except docker.errors.NotFound as exc:
+            raise ImageNotFound(f"{reference}: the {engine.label} engine no longer has {name!r}",
+                                hint="it was removed while being read; build or pull it again") from exc
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise engine_error(exc, engine) from exc
+        except OSError as exc:
+            raise cache.spool_error(directory, exc, where) from exc
+        finally:
+            progress.finish()
+        store = TarStore(out, where=where, path=str(tmp), cleanup=[str(tmp)])
     except BaseException:
-        _unlink(tmp)
+        out.close()
+        _unlink(str(tmp))
         raise
     image = open_docker_store(store, None, options, reference=reference, source="docker-daemon")
     wanted = options.platform
@@ -293,67 +302,56 @@ class _SpoolProgress:
 
 # --- warm: the skeleton of a previous save --------------------------------------------------
 
-def _skeleton_path(options: Options, image_id: str) -> Path | None:
-    algo, _, hexdigest = str(image_id).partition(":")
-    if not hexdigest.isalnum() or not algo.isalnum():
-        return None
-    return options.resolved_cache_dir() / "daemon" / f"v{SKELETON_VERSION}" / f"{algo}-{hexdigest}.json"
+def _skeletons(options: Options) -> CacheDir | None:
+    root = options.usable_cache_dir()
+    return None if root is None else CacheDir(root, "daemon", SKELETON_VERSION, SKELETON_MAGIC, suffix=".skel")
 
 
 def _store_skeleton(options: Options, info: dict, image: Image) -> None:
-    path = None if options.no_cache else _skeleton_path(options, info.get("Id", ""))
-    if path is None:
+    store = _skeletons(options)
+    if store is None or not str(info.get("Id", "")):
         return
     record = {
-        "id": info["Id"], "manifest": base64.b64encode(image.manifest_bytes).decode(),
-        "config": base64.b64encode(image.config_bytes).decode(), "manifest_digest": image.manifest_digest,
+        "id": info["Id"], "manifest_digest": image.manifest_digest,
         "media_type": image.media_type, "platform": image.platform, "annotations": image.annotations,
         "layers": [{"digest": la.digest, "diff_id": la.diff_id, "media_type": la.media_type,
                     "compressed_size": la.compressed_size} for la in image.layers],
+        "sizes": [len(image.manifest_bytes), len(image.config_bytes)],
     }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w") as f:
-            json.dump(record, f)
-        os.replace(tmp, path)
-    except OSError:  # a cache that cannot be written only costs speed
-        log.debug("cannot write %s", path, exc_info=True)
+    store.write(str(info["Id"]), record, [image.manifest_bytes, image.config_bytes])
 
 
 def _load_skeleton(options: Options, info: dict) -> dict | None:
     """The skeleton for ``info['Id']`` if present and self-consistent: manifest and config
     bytes hash to what the record says, and its diff_ids are the engine's ``RootFS.Layers``."""
-    path = _skeleton_path(options, info.get("Id", ""))
-    if path is None:
+    store = _skeletons(options)
+    key = str(info.get("Id", ""))
+    got = store.read(key) if store is not None and key else None
+    if got is None:
         return None
+    record, body = got
     try:
-        record = json.loads(path.read_bytes())
-        manifest = base64.b64decode(record["manifest"], validate=True)
-        config = base64.b64decode(record["config"], validate=True)
+        n_manifest, _ = record["sizes"]
+        manifest, config = bytes(body[:n_manifest]), bytes(body[n_manifest:])
         doc = json.loads(manifest)
         ok = (record["id"] == info["Id"] and sha256_digest(manifest) == record["manifest_digest"]
               and doc["config"]["digest"] == sha256_digest(config)
               and [la["diff_id"] for la in record["layers"]] == list((info.get("RootFS") or {}).get("Layers") or [])
               and [la["diff_id"] for la in record["layers"]] == json.loads(config)["rootfs"]["diff_ids"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except (ValueError, KeyError, TypeError):
+        ok = False
     if not ok:
+        store.discard(key)
         return None
     record["manifest"], record["config"] = manifest, config
     return record
 
 
 def _warm(client, engine: Engine, name: str, info: dict, options: Options, *, reference: str) -> Image | None:
-    if options.no_cache:
-        return None
-    from inspector.index.cache import IndexCache
-
     record = _load_skeleton(options, info)
     if record is None:
         return None
-    cache = IndexCache(options.resolved_cache_dir())
-    if not all(cache.has(la["diff_id"]) for la in record["layers"]):
+    if not all(options.has_index(la["diff_id"]) for la in record["layers"]):
         return None
     lazy = _LazySave(client, engine, name, info, options, reference)
     layers = [Layer(digest=la["digest"], diff_id=la["diff_id"], media_type=la["media_type"],

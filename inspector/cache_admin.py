@@ -1,0 +1,173 @@
+"""Keeping the cache in bounds: the sweep of stale temp files, the size cap, and what
+``inspector cache info|prune|clear`` do.
+
+The cap (``Options.cache_max``, default ``DEFAULT_MAX``) is enforced when a process first
+uses a cache root and again whenever it has added more than ``RECHECK`` bytes since.
+Eviction removes the least recently used entries of the big kinds first (blobs and
+stale spools, then rendered exports, then analyses and engine records) and the small
+per-layer indexes last, since they are what makes a reopen instant at ~1 kB per thousand
+files. A file some process holds a lock on (a reader's shared ``flock``, a writer's or a
+spool's exclusive one) is never removed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from inspector.cache import SPOOL_DIR, TMP_PREFIX
+
+#: default size cap of a cache root, bytes (5 GiB)
+DEFAULT_MAX = 5 << 30
+#: a temp file older than this, seconds, that no live process locks is a leftover
+STALE_AGE = 300
+#: bytes added by this process after which the cap is checked again
+RECHECK = 256 << 20
+#: eviction order: the big kinds first, the per-layer indexes last
+TIERS = (("tmp", "blobs"), ("export",), ("daemon", "analysis"), ("index",))
+KINDS = tuple(k for tier in TIERS for k in tier)
+
+_caps: dict[str, int] = {}
+_added: dict[str, int] = {}
+_lock = threading.Lock()
+
+
+def set_cap(root: Path, max_bytes: int | None) -> None:
+    _caps[str(root)] = DEFAULT_MAX if max_bytes is None else max_bytes
+
+
+def cap(root: Path) -> int:
+    return _caps.get(str(root), DEFAULT_MAX)
+
+
+@dataclass
+class Entry:
+    path: Path
+    kind: str
+    size: int
+    mtime: float
+
+    @property
+    def temp(self) -> bool:
+        return self.path.name.startswith(TMP_PREFIX) or self.kind == SPOOL_DIR
+
+
+def entries(root: Path) -> list[Entry]:
+    """Every file under the cache root's known kinds (nothing else there is touched)."""
+    out = []
+    for kind in KINDS:
+        for dirpath, _dirs, files in os.walk(Path(root) / kind):
+            for name in files:
+                path = Path(dirpath) / name
+                try:
+                    st = path.lstat()
+                except OSError:
+                    continue
+                out.append(Entry(path, kind, st.st_blocks * 512 or st.st_size, st.st_mtime))
+    return out
+
+
+def _remove_unlocked(path: Path) -> bool:
+    """Unlink ``path`` unless a live process holds a lock on it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        try:  # a symlink or an unreadable file: not ours to keep
+            path.unlink()
+            return True
+        except OSError:
+            return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    try:
+        path.unlink()
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def sweep(root: Path, *, now: float | None = None, age: float = STALE_AGE) -> int:
+    """Remove temp files and spools older than ``age`` seconds that no live process
+    locks (what a ``kill -9`` left behind). Returns the bytes freed."""
+    now = time.time() if now is None else now
+    freed = 0
+    for e in entries(root):
+        if e.temp and now - e.mtime > age and _remove_unlocked(e.path):
+            freed += e.size
+    return freed
+
+
+def evict(root: Path, max_bytes: int, *, older_than: float | None = None) -> int:
+    """Bring the cache under ``max_bytes`` (and drop entries unused for ``older_than``
+    seconds), least recently used first, big kinds before indexes. Returns bytes freed."""
+    now = time.time()
+    every = entries(root)
+    total = sum(e.size for e in every)
+    found = [e for e in every if not (e.temp and now - e.mtime <= STALE_AGE)]  # being written
+    freed = 0
+    if older_than is not None:
+        cutoff = now - older_than
+        for e in found:
+            if e.mtime < cutoff and _remove_unlocked(e.path):
+                freed += e.size
+                e.size = -1
+    for tier in TIERS:
+        if total - freed <= max_bytes:
+            break
+        for e in sorted((e for e in found if e.kind in tier and e.size >= 0), key=lambda e: e.mtime):
+            if total - freed <= max_bytes:
+                break
+            if _remove_unlocked(e.path):
+                freed += e.size
+    _prune_empty_dirs(root)
+    return freed
+
+
+def _prune_empty_dirs(root: Path) -> None:
+    for kind in KINDS:
+        for dirpath, _dirs, _files in sorted(os.walk(Path(root) / kind), reverse=True):
+            if Path(dirpath) != Path(root) / kind:
+                try:
+                    os.rmdir(dirpath)
+                except OSError:
+                    pass
+
+
+def clear(root: Path) -> int:
+    """Remove every entry no running process is using. Returns the bytes freed."""
+    freed = sum(e.size for e in entries(root) if _remove_unlocked(e.path))
+    _prune_empty_dirs(root)
+    return freed
+
+
+def start(root: Path) -> None:
+    """The first use of a cache root in this process: sweep leftovers, enforce the cap."""
+    try:
+        sweep(root)
+        evict(root, cap(root))
+    except OSError:
+        pass  # housekeeping only; the cache itself reports its own trouble
+
+
+def added(root: Path, nbytes: int) -> None:
+    """Account ``nbytes`` newly written under ``root``; enforce the cap now and then."""
+    key = str(root)
+    with _lock:
+        _added[key] = _added.get(key, 0) + nbytes
+        due = _added[key] >= min(RECHECK, cap(root) // 4 or 1)
+        if due:
+            _added[key] = 0
+    if due:
+        try:
+            evict(root, cap(root))
+        except OSError:
+            pass
