@@ -7,6 +7,8 @@
     inspector compare A B [C …] --format text|markdown|json [-o FILE] [--files]
     inspector samples                  list the bundled sample images
     inspector serve [IMAGE …]          the TUI in a browser (textual-serve)
+    inspector cache info|prune|clear   the cache: what it holds, making room
+    inspector completion bash|zsh|fish a shell completion script
 
 Exit codes: 0 success, 1 an expected failure (one line on stderr, no traceback),
 2 usage error, 130 interrupted.
@@ -25,13 +27,13 @@ from inspector.errors import InspectorError
 from inspector.oci.platform import Platform
 from inspector.options import Options
 
-COMMANDS = ("export", "compare", "samples", "serve")
+COMMANDS = ("export", "compare", "samples", "serve", "cache", "completion")
 DEMO = ("sample:debian-12-slim", "sample:distroless-static")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("image access")
-    g.add_argument("--platform", default="linux/amd64", metavar="OS/ARCH[/VARIANT]",
+    g.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
                    help="platform to choose from a multi-platform image (default linux/amd64)")
     g.add_argument("--tls-verify", dest="tls_verify", action="store_true", default=True,
                    help="verify registry TLS certificates (default)")
@@ -42,12 +44,50 @@ def _common(parser: argparse.ArgumentParser) -> None:
                    help="ignore stored registry credentials (~/.docker/config.json)")
     g.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache directory")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    g.add_argument("--cache-max", type=_size, metavar="SIZE",
+                   help="cache size cap, e.g. 10G (default 5G; INSPECTOR_CACHE_MAX, config.toml)")
     g.add_argument("--source", choices=("docker", "podman", "docker-archive"),
                    help="dive's spelling: where a bare NAME[:TAG] comes from")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
 
+def _size(text: str) -> int:
+    from inspector.config import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    import inspector
+
+    try:
+        textual = version("textual")
+    except PackageNotFoundError:
+        textual = "not installed"
+    return (f"inspector {inspector.__version__}\n"
+            f"textual {textual}, Python {sys.version.split()[0]} ({sys.executable})")
+
+
+class _Version(argparse.Action):
+    """``--version``, looked up only when asked (it reads package metadata)."""
+
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the versions and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(_version())
+        parser.exit()
+
+
 def _options(args: argparse.Namespace) -> Options:
+    from inspector import config
+
+    config.apply(args)  # flag > INSPECTOR_* > config.toml > default
     if not args.tls_verify:  # the user chose it; one warning per request is noise
         import warnings
 
@@ -55,7 +95,7 @@ def _options(args: argparse.Namespace) -> Options:
     return Options(
         platform=Platform.parse(args.platform), tls_verify=args.tls_verify,
         ca_cert=args.ca_cert, anonymous=args.anonymous, cache_dir=args.cache_dir,
-        no_cache=args.no_cache, quiet=args.quiet, engine=args.source,
+        no_cache=args.no_cache, quiet=args.quiet, engine=args.source, cache_max=args.cache_max,
     )
 
 
@@ -95,13 +135,25 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         p.add_argument("images", nargs="*", metavar="IMAGE")
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
+    elif command == "cache":
+        from inspector import cache_cli
+
+        p = argparse.ArgumentParser(prog="inspector cache", description="Show or trim the cache.")
+        cache_cli.add_arguments(p)
+    elif command == "completion":
+        from inspector import completion
+
+        p = argparse.ArgumentParser(prog="inspector completion",
+                                    description="Print a shell completion script.")
+        completion.add_arguments(p)
     else:
         p = argparse.ArgumentParser(
             prog="inspector",
             description="Open container images and see what they contain — and what "
-                        "distroless strips away. Commands: export, compare, samples, serve.",
+                        "distroless strips away. Commands: export, compare, samples, serve, cache, completion.",
             epilog="With no IMAGE: the demo (debian-12-slim beside distroless-static).")
         p.add_argument("images", nargs="*", metavar="IMAGE")
+        p.add_argument("--version", action=_Version)
     _common(p)
     return p
 
@@ -132,6 +184,14 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
             return _compare(args, options)
         if command == "samples":
             return _samples()
+        if command == "cache":
+            from inspector import cache_cli
+
+            return cache_cli.run(args, options)
+        if command == "completion":
+            from inspector import completion
+
+            return completion.run(args)
         images = [_apply_source(r, args.source) for r in (args.images or [])]
         if command == "serve":
             return _serve(args, images)

@@ -4,7 +4,6 @@ entries are discarded and rebuilt (never trusted); a warm analysis reads no blob
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import pytest
@@ -162,8 +161,12 @@ def test_entry_for_another_diff_id_is_not_trusted(tmp_path, built):
 
 
 def test_cache_format_header_is_json_and_versioned(tmp_path, built):
+    from inspector.cache import unframe
+
     options = Options(cache_dir=tmp_path / "cache")
     export_text(built, options)
-    data = next((tmp_path / "cache").rglob("*.idx")).read_bytes()
-    header = json.loads(data[cache_mod._PREFIX.size:data.index(b"\n", cache_mod._PREFIX.size)])
+    path = next((tmp_path / "cache").rglob("*.idx"))
+    header, _ = unframe(cache_mod.MAGIC, path.read_bytes())
     assert header["version"] == cache_mod.CACHE_VERSION
+    assert header["key"] == _diff_id(path)  # the full key, inside the checksummed body
+    assert header["code"] == IndexCache(tmp_path / "cache").store.code_digest
