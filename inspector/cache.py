@@ -30,6 +30,7 @@ not a directory — only costs speed: it degrades to "no cache" with one warning
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -93,10 +94,11 @@ def usable(root: Path) -> bool:
         try:
             root.mkdir(parents=True, exist_ok=True)
             if not os.access(root, os.W_OK | os.X_OK):
-                raise PermissionError(13, "not writable")
+                with tempfile.TemporaryFile(dir=root):  # raises with the real reason
+                    raise PermissionError(13, "not writable")
         except OSError as exc:
             if isinstance(exc, FileExistsError | NotADirectoryError):
-                exc = NotADirectoryError(20, "not a directory")
+                exc = NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
             disable(root, exc)
             return False
         _started.add(key)
@@ -151,11 +153,20 @@ def atomic_write(path: Path, chunks: list[bytes] | tuple[bytes, ...]) -> None:
             f.flush()
             os.replace(tmp, path)
     except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+        discard(f, tmp)
         raise
+
+
+def discard(f: BinaryIO, path: Path) -> None:
+    """Close and remove a temp file after a failure (its close may fail too: a full disk)."""
+    try:
+        f.close()
+    except OSError:
+        pass
+    try:
+        path.unlink()
+    except OSError:
+        pass
 
 
 def frame(magic: bytes, header: dict, sections: list[bytes]) -> list[bytes]:

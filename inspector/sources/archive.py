@@ -219,15 +219,15 @@ class TarStore(Store):
                     pass
 
 
-def _spool(stream: BinaryIO, tmp_dir: Path, *, where: str) -> tuple[BinaryIO, str]:
-    """Copy ``stream`` (decompressed by magic bytes) to a new temp file; returns it, open,
-    and its path. The file is locked while this process lives (the sweep of leftovers
-    skips it). It goes under ``tmp_dir`` (the cache's spool dir) or, when the cache cannot
-    be used or fills up, the system temp dir (a seekable stream is copied again there)."""
+def _spool(open_stream, tmp_dir: Path, *, where: str, again: bool) -> tuple[BinaryIO, str]:
+    """Copy ``open_stream()`` (decompressed by magic bytes) to a new temp file; returns
+    it, open, and its path. The file is locked while this process lives (the sweep of
+    leftovers skips it). It goes under ``tmp_dir`` (the cache's spool dir) or, when the
+    cache cannot be used or fills up and the source can be read ``again``, the system
+    temp dir."""
     dirs = cache.spool_dirs(tmp_dir)
-    start = stream.tell() if _seekable(stream) else None
     for n, directory in enumerate(dirs):
-        last = n == len(dirs) - 1 or start is None
+        last = n == len(dirs) - 1 or not again
         try:
             out, path = cache.temp_file(directory, prefix="archive-", suffix=".tar")
         except OSError as exc:
@@ -236,21 +236,18 @@ def _spool(stream: BinaryIO, tmp_dir: Path, *, where: str) -> tuple[BinaryIO, st
             cache.disable(directory.parent, exc)
             continue
         try:
-            _copy(open_decompressed(stream, what=where), out)
+            _copy(open_decompressed(open_stream(), what=where), out)
             out.seek(0)
             return out, str(path)
         except OSError as exc:  # a read error of the source is not ours: _copy says which
-            out.close()
-            path.unlink(missing_ok=True)
+            cache.discard(out, path)
             if not getattr(exc, "spool_write", False):
                 raise
             if last:
                 raise cache.spool_error(directory, exc, where) from exc
             cache.disable(directory.parent, exc)
-            stream.seek(start)
         except BaseException:
-            out.close()
-            path.unlink(missing_ok=True)
+            cache.discard(out, path)
             raise
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -291,10 +288,8 @@ def open_tar(path: str, tmp_dir: Path) -> TarStore:
     f.seek(0)
     if kind == "tar":
         return TarStore(f, where=path, path=path)
-    try:
-        spooled, tmp = _spool(f, tmp_dir, where=path)
-    finally:
-        f.close()
+    f.close()
+    spooled, tmp = _spool(lambda: open(path, "rb"), tmp_dir, where=path, again=True)
     return TarStore(spooled, where=path, path=tmp, cleanup=[tmp])
 
 
@@ -312,5 +307,5 @@ def open_tar_fileobj(fileobj: BinaryIO, tmp_dir: Path, *, where: str) -> TarStor
         fileobj.seek(start)
         if kind == "tar":
             return TarStore(fileobj, where=where)
-    spooled, tmp = _spool(fileobj, tmp_dir, where=where)
+    spooled, tmp = _spool(lambda: fileobj, tmp_dir, where=where, again=False)
     return TarStore(spooled, where=where, path=tmp, cleanup=[tmp])

@@ -257,8 +257,7 @@ def _save(client, engine: Engine, name: str, info: dict, options: Options, *, re
             progress.finish()
         store = TarStore(out, where=where, path=str(tmp), cleanup=[str(tmp)])
     except BaseException:
-        out.close()
-        _unlink(str(tmp))
+        cache.discard(out, tmp)
         raise
     image = open_docker_store(store, None, options, reference=reference, source="docker-daemon")
     wanted = options.platform
