@@ -4,9 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 # Debian tools the tests use as real parts and ground truth
-APT_TOOLS := umoci skopeo docker-registry podman tmux debootstrap rpm golang-go sqlite3
+APT_TOOLS := umoci skopeo docker-registry podman tmux debootstrap rpm golang-go sqlite3 zsh fish
 # the command each package provides (to check before installing)
-TOOL_CMDS := umoci skopeo docker-registry podman tmux debootstrap rpmbuild go sqlite3
+TOOL_CMDS := umoci skopeo docker-registry podman tmux debootstrap rpmbuild go sqlite3 zsh fish
 
 .PHONY: demo test venv tools bench lint clean
 

@@ -252,13 +252,6 @@ def _spool(open_stream, tmp_dir: Path, *, where: str, again: bool) -> tuple[Bina
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _seekable(stream: BinaryIO) -> bool:
-    try:
-        return stream.seekable()
-    except (AttributeError, OSError):
-        return False
-
-
 def _copy(plain: BinaryIO, out: BinaryIO) -> None:
     """``shutil.copyfileobj`` that marks write errors (``exc.spool_write``)."""
     while chunk := plain.read(CHUNK):
