@@ -165,3 +165,17 @@ def test_commands_write_nothing_to_the_user_cache_unless_meant(tmp_path):
     proc = run("export", "sample:distroless-static", "-q", env=env)
     assert proc.returncode == 0, proc.stderr
     assert list((xdg / "inspector" / "index").rglob("*.idx"))  # the default cache is XDG's
+
+
+def test_test_built_roots_stay_out_of_the_user_cache():
+    """The catalog tests' debootstrap roots go to an ignored folder of the repository."""
+    import platformdirs
+
+    from tests.catalog.fsbuild import TEST_ROOTS
+
+    if os.environ.get("INSPECTOR_TEST_ROOTS"):
+        pytest.skip("moved on purpose by INSPECTOR_TEST_ROOTS")
+    assert not TEST_ROOTS.is_relative_to(platformdirs.user_cache_dir("inspector"))
+    assert TEST_ROOTS.is_relative_to(ROOT)
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(TEST_ROOTS / "x")], cwd=ROOT)
+    assert ignored.returncode == 0
