@@ -57,6 +57,9 @@ _warned: set[str] = set()
 _warn_lock = threading.Lock()
 #: roots found unusable (or full) in this process: nothing more is written there
 _disabled: set[str] = set()
+#: roots checked, swept and trimmed to the cap in this process
+_started: set[str] = set()
+_start_lock = threading.Lock()
 
 
 def warn(root: Path, reason: str) -> None:
@@ -106,10 +109,6 @@ def usable(root: Path) -> bool:
 
     cache_admin.start(root)
     return True
-
-
-_started: set[str] = set()
-_start_lock = threading.Lock()
 
 
 def entry_name(key: str) -> str:

@@ -30,6 +30,8 @@ RECHECK = 256 << 20
 #: eviction order: the big kinds first, the per-layer indexes last
 TIERS = (("tmp", "blobs"), ("export",), ("daemon", "analysis"), ("index",))
 KINDS = tuple(k for tier in TIERS for k in tier)
+#: kinds stored as ``inspector.cache`` framed entries (versioned directories)
+FRAMED = ("export", "daemon", "analysis", "index")
 
 _caps: dict[str, int] = {}
 _added: dict[str, int] = {}
@@ -106,20 +108,38 @@ def sweep(root: Path, *, now: float | None = None, age: float = STALE_AGE) -> in
     return freed
 
 
-def evict(root: Path, max_bytes: int, *, older_than: float | None = None) -> int:
+def current_dirs(root: Path) -> set[Path]:
+    """The directories of framed entries that this code reads; entries elsewhere under
+    those kinds were written by another version and are never read again."""
+    from inspector.analysis_cache import AnalysisCache
+    from inspector.cache import CacheDir
+    from inspector.index.cache import IndexCache
+    from inspector.report.export_cache import _store as export_store
+    from inspector.sources.daemon import SKELETON_MAGIC, SKELETON_VERSION
+
+    return {IndexCache(root).dir, AnalysisCache(root).store.dir, export_store(root).dir,
+            CacheDir(root, "daemon", SKELETON_VERSION, SKELETON_MAGIC).dir}
+
+
+def evict(root: Path, max_bytes: int, *, older_than: float | None = None,
+          stale: bool = False) -> int:
     """Bring the cache under ``max_bytes`` (and drop entries unused for ``older_than``
-    seconds), least recently used first, big kinds before indexes. Returns bytes freed."""
+    seconds, and with ``stale`` every entry only another version reads), least recently
+    used first, big kinds before indexes. Returns bytes freed."""
     now = time.time()
     every = entries(root)
     total = sum(e.size for e in every)
     found = [e for e in every if not (e.temp and now - e.mtime <= STALE_AGE)]  # being written
     freed = 0
-    if older_than is not None:
-        cutoff = now - older_than
-        for e in found:
-            if e.mtime < cutoff and _remove_unlocked(e.path):
-                freed += e.size
-                e.size = -1
+    # over the cap, what no current code reads goes first, whatever its age
+    keep = current_dirs(root) if stale or total > max_bytes else None
+    cutoff = None if older_than is None else now - older_than
+    for e in found:
+        gone = (cutoff is not None and e.mtime < cutoff) or (
+            keep is not None and e.kind in FRAMED and e.path.parent not in keep)
+        if gone and _remove_unlocked(e.path):
+            freed += e.size
+            e.size = -1
     for tier in TIERS:
         if total - freed <= max_bytes:
             break

@@ -3,7 +3,8 @@
     inspector cache info                       path, cap, entries and bytes per kind
     inspector cache prune [--max-size SIZE] [--older-than AGE]
                                                evict down to SIZE (default: the cap) and
-                                               drop entries unused for AGE; stale temp files go
+                                               drop entries unused for AGE; stale temp files
+                                               and entries of other versions go
     inspector cache clear                      remove every entry no running process uses
 """
 
@@ -80,6 +81,6 @@ def run(args: argparse.Namespace, options: Options) -> int:
     else:
         freed = cache_admin.sweep(root)
         limit = cache_admin.cap(root) if args.max_size is None else args.max_size
-        freed += cache_admin.evict(root, limit, older_than=args.older_than)
+        freed += cache_admin.evict(root, limit, older_than=args.older_than, stale=True)
     print(f"cache {root}: freed {human(freed)}")
     return 0

@@ -125,8 +125,15 @@ def test_sweep_removes_stale_unlocked_temp_files_only(tmp_path):
     assert fresh.exists() and locked.exists() and entry.exists()
 
 
-def _fill(root: Path, kind: str, name: str, size: int, age: float) -> Path:
-    path = root / kind / "v1-x" / name
+def _fill(root: Path, kind: str, name: str, size: int, age: float, *, current: bool = True) -> Path:
+    """An entry of ``kind``, in the directory the current code reads unless not ``current``."""
+    where = {d.parent.name: d for d in cache_admin.current_dirs(root)}
+    if kind == "blobs":
+        path = root / "blobs" / "sha256" / name
+    elif current:
+        path = where[kind] / name
+    else:
+        path = root / kind / "v1-0123456789abcdef" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(os.urandom(size))
     _age(path, age)
@@ -186,7 +193,7 @@ def test_a_file_where_the_cache_dir_should_be_degrades_with_one_warning(tmp_path
     store.write("b", {}, [b"y"])
     assert store.read("a") is None
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and "not a directory" in err[0] and str(root) in err[0], err
+    assert len(err) == 1 and "Not a directory" in err[0] and str(root) in err[0], err
 
 
 def _mount_tmpfs(path: Path, *options: str) -> None:
@@ -247,3 +254,21 @@ def test_warning_goes_to_stderr_as_one_line(tmp_path, capsys, monkeypatch):
     assert out.out == ""
     assert out.err == (f"inspector: warning: cache {tmp_path}: Read-only file system; "
                        "continuing without the cache\n")
+
+
+def test_entries_of_other_versions_go_first(tmp_path):
+    """Entries in directories no current code reads (an older format or code digest) are
+    dropped by prune, and first when over the cap, before any current entry."""
+    from inspector.index.cache import IndexCache
+
+    current = IndexCache(tmp_path).dir / "sha256-aa.idx"
+    current.parent.mkdir(parents=True)
+    current.write_bytes(b"x" * 4096)
+    _age(current, 90_000)  # older than the stale one: LRU alone would pick it
+    stale = _fill(tmp_path, "index", "sha256-aa.idx", 4096, 10, current=False)
+    blob = _fill(tmp_path, "blobs", "b", 4096, 10)
+    cache_admin.evict(tmp_path, 1 << 40, stale=True)
+    assert not stale.exists() and current.exists() and blob.exists()
+    stale = _fill(tmp_path, "analysis", "old.bin", 4096, 10, current=False)
+    cache_admin.evict(tmp_path, 2 * 4096 + 100)  # over the cap by the stale entry alone
+    assert not stale.exists() and current.exists() and blob.exists()

@@ -91,6 +91,9 @@ def decode(header: dict, body: memoryview) -> LayerIndex | None:
             return None
         paths_b, kinds, sizes_b, modes_b, uids_b, gids_b, targets_b, heads_b, cap_b, go_b = parts
         count = header["count"]
+        if not (isinstance(header["digest"], str) and all(
+                type(header[k]) is int for k in ("compressed_size", "uncompressed_size", "count"))):
+            return None
         index = LayerIndex(diff_id=header["diff_id"], digest=header["digest"],
                            compressed_size=header["compressed_size"],
                            uncompressed_size=header["uncompressed_size"])
@@ -108,12 +111,21 @@ def decode(header: dict, body: memoryview) -> LayerIndex | None:
             index.heads = {int(k): v for k, v in _unpack_blobs(heads_b, header["heads"]).items()}
         index.captured = _unpack_blobs(cap_b, header["captured"])
         index.go_buildinfo = _unpack_blobs(go_b, header["go_buildinfo"])
-        index.whiteouts = header["whiteouts"]
-        index.opaque = header["opaque"]
-        index.flagged = [tuple(f) for f in header["flagged"]]
+        index.whiteouts = _strings(header["whiteouts"])
+        index.opaque = _strings(header["opaque"])
+        index.flagged = [(a, b) for a, b in header["flagged"]]
+        if not all(isinstance(x, str) for pair in index.flagged for x in pair):
+            return None
         return index
-    except (ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, struct.error,
+            UnicodeDecodeError):
         return None
+
+
+def _strings(value) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("not a list of strings")
+    return value
 
 
 class IndexCache:

@@ -58,6 +58,10 @@ class BlobCache:
         if hashlib.new(algo, data).hexdigest() != expected:  # damaged: never trusted
             self.evict(digest)
             return None
+        try:
+            os.utime(path)  # least recently used: eviction reads mtimes
+        except OSError:
+            pass
         return data
 
     def open(self, digest: str) -> BinaryIO | None:
