@@ -272,3 +272,11 @@ def test_entries_of_other_versions_go_first(tmp_path):
     stale = _fill(tmp_path, "analysis", "old.bin", 4096, 10, current=False)
     cache_admin.evict(tmp_path, 2 * 4096 + 100)  # over the cap by the stale entry alone
     assert not stale.exists() and current.exists() and blob.exists()
+
+
+def test_every_single_byte_change_of_an_entry_is_detected():
+    data = _entry({"key": "k", "code": "c"}, b"section-one", b"two")
+    for i in range(len(data)):
+        for flip in (0x01, 0x80, 0xFF):
+            damaged = data[:i] + bytes([data[i] ^ flip]) + data[i + 1:]
+            assert unframe(MAGIC, damaged) is None, (i, flip)
