@@ -48,38 +48,52 @@ def cap(root: Path) -> int:
 
 @dataclass
 class Entry:
-    path: Path
+    where: str  # the file's path (a str: a cache holds tens of thousands of them)
     kind: str
-    size: int
+    size: int  # bytes on disk
     mtime: float
+    temp: bool  # a temp file or a spool (swept once stale)
 
     @property
-    def temp(self) -> bool:
-        return self.path.name.startswith(TMP_PREFIX) or self.kind == SPOOL_DIR
+    def path(self) -> Path:
+        return Path(self.where)
 
 
 def entries(root: Path) -> list[Entry]:
-    """Every file under the cache root's known kinds (nothing else there is touched)."""
-    out = []
+    """Every file under the cache root's known kinds (nothing else there is touched).
+    ``os.scandir``: one ``lstat`` per file, no ``Path`` objects (20k entries: ~30 ms)."""
+    out: list[Entry] = []
     for kind in KINDS:
-        for dirpath, _dirs, files in os.walk(Path(root) / kind):
-            for name in files:
-                path = Path(dirpath) / name
-                try:
-                    st = path.lstat()
-                except OSError:
-                    continue
-                out.append(Entry(path, kind, st.st_blocks * 512 or st.st_size, st.st_mtime))
+        _scan(os.path.join(root, kind), kind, out)
     return out
 
 
-def _remove_unlocked(path: Path) -> bool:
+def _scan(directory: str, kind: str, out: list[Entry]) -> None:
+    try:
+        it = os.scandir(directory)
+    except OSError:
+        return
+    spools = kind == SPOOL_DIR
+    with it:
+        for d in it:
+            try:
+                if d.is_dir(follow_symlinks=False):
+                    _scan(d.path, kind, out)
+                    continue
+                st = d.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            out.append(Entry(d.path, kind, st.st_blocks * 512 or st.st_size, st.st_mtime,
+                             spools or d.name.startswith(TMP_PREFIX)))
+
+
+def _remove_unlocked(path: str | Path) -> bool:
     """Unlink ``path`` unless a live process holds a lock on it."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         try:  # a symlink or an unreadable file: not ours to keep
-            path.unlink()
+            os.unlink(path)
             return True
         except OSError:
             return False
@@ -89,7 +103,7 @@ def _remove_unlocked(path: Path) -> bool:
         os.close(fd)
         return False
     try:
-        path.unlink()
+        os.unlink(path)
         return True
     except OSError:
         return False
@@ -97,14 +111,16 @@ def _remove_unlocked(path: Path) -> bool:
         os.close(fd)  # closing releases the lock
 
 
-def sweep(root: Path, *, now: float | None = None, age: float = STALE_AGE) -> int:
+def sweep(root: Path, *, now: float | None = None, age: float = STALE_AGE,
+          found: list[Entry] | None = None) -> int:
     """Remove temp files and spools older than ``age`` seconds that no live process
     locks (what a ``kill -9`` left behind). Returns the bytes freed."""
     now = time.time() if now is None else now
     freed = 0
-    for e in entries(root):
-        if e.temp and now - e.mtime > age and _remove_unlocked(e.path):
+    for e in entries(root) if found is None else found:
+        if e.temp and now - e.mtime > age and _remove_unlocked(e.where):
             freed += e.size
+            e.size = -1  # gone (``evict`` may run on the same list)
     return freed
 
 
@@ -122,33 +138,35 @@ def current_dirs(root: Path) -> set[Path]:
 
 
 def evict(root: Path, max_bytes: int, *, older_than: float | None = None,
-          stale: bool = False) -> int:
+          stale: bool = False, found: list[Entry] | None = None) -> int:
     """Bring the cache under ``max_bytes`` (and drop entries unused for ``older_than``
     seconds, and with ``stale`` every entry only another version reads), least recently
     used first, big kinds before indexes. Returns bytes freed."""
     now = time.time()
-    every = entries(root)
+    every = [e for e in (entries(root) if found is None else found) if e.size >= 0]
     total = sum(e.size for e in every)
-    found = [e for e in every if not (e.temp and now - e.mtime <= STALE_AGE)]  # being written
+    candidates = [e for e in every if not (e.temp and now - e.mtime <= STALE_AGE)]  # being written
     freed = 0
     # over the cap, what no current code reads goes first, whatever its age
-    keep = current_dirs(root) if stale or total > max_bytes else None
+    keep = {str(d) for d in current_dirs(root)} if stale or total > max_bytes else None
     cutoff = None if older_than is None else now - older_than
-    for e in found:
+    for e in candidates:
         gone = (cutoff is not None and e.mtime < cutoff) or (
-            keep is not None and e.kind in FRAMED and e.path.parent not in keep)
-        if gone and _remove_unlocked(e.path):
+            keep is not None and e.kind in FRAMED and os.path.dirname(e.where) not in keep)
+        if gone and _remove_unlocked(e.where):
             freed += e.size
             e.size = -1
     for tier in TIERS:
         if total - freed <= max_bytes:
             break
-        for e in sorted((e for e in found if e.kind in tier and e.size >= 0), key=lambda e: e.mtime):
+        for e in sorted((e for e in candidates if e.kind in tier and e.size >= 0), key=lambda e: e.mtime):
             if total - freed <= max_bytes:
                 break
-            if _remove_unlocked(e.path):
+            if _remove_unlocked(e.where):
                 freed += e.size
-    _prune_empty_dirs(root)
+                e.size = -1
+    if freed:
+        _prune_empty_dirs(root)
     return freed
 
 
@@ -164,7 +182,7 @@ def _prune_empty_dirs(root: Path) -> None:
 
 def clear(root: Path) -> int:
     """Remove every entry no running process is using. Returns the bytes freed."""
-    freed = sum(e.size for e in entries(root) if _remove_unlocked(e.path))
+    freed = sum(e.size for e in entries(root) if _remove_unlocked(e.where))
     _prune_empty_dirs(root)
     return freed
 
@@ -172,8 +190,9 @@ def clear(root: Path) -> int:
 def start(root: Path) -> None:
     """The first use of a cache root in this process: sweep leftovers, enforce the cap."""
     try:
-        sweep(root)
-        evict(root, cap(root))
+        found = entries(root)
+        sweep(root, found=found)
+        evict(root, cap(root), found=found)
     except OSError:
         pass  # housekeeping only; the cache itself reports its own trouble
 
