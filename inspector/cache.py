@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -62,14 +63,21 @@ _started: set[str] = set()
 _start_lock = threading.Lock()
 
 
+#: where warnings go instead of stderr (the TUI sets it to show a notification)
+on_warning: Callable[[str], None] | None = None
+
+
 def warn(root: Path, reason: str) -> None:
     """One line on stderr per cache root and reason: the run goes on without the cache."""
-    message = f"inspector: warning: cache {root}: {reason}; continuing without the cache"
+    message = f"cache {root}: {reason}; continuing without the cache"
     with _warn_lock:
         if message in _warned:
             return
         _warned.add(message)
-    print(message, file=sys.stderr)
+    if on_warning is not None:
+        on_warning(message)
+    else:
+        print(f"inspector: warning: {message}", file=sys.stderr)
 
 
 def _reason(exc: OSError) -> str:
