@@ -14,18 +14,11 @@ import argparse
 import sys
 
 from inspector import cache_admin
-from inspector.config import parse_age, parse_size
+from inspector.config import parse_age, size_arg
 from inspector.errors import InspectorError
 from inspector.options import Options
 
 ACTIONS = ("info", "prune", "clear")
-
-
-def _size_arg(text: str) -> int:
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _age_arg(text: str) -> float:
@@ -37,7 +30,7 @@ def _age_arg(text: str) -> float:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=ACTIONS, help="info: show; prune: evict; clear: remove all")
-    p.add_argument("--max-size", type=_size_arg, metavar="SIZE",
+    p.add_argument("--max-size", type=size_arg, metavar="SIZE",
                    help="prune: evict least recently used entries down to SIZE (default: the cap)")
     p.add_argument("--older-than", type=_age_arg, metavar="AGE",
                    help="prune: also remove entries unused for AGE (e.g. 30d, 12h)")

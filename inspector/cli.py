@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from inspector import config
 from inspector.errors import InspectorError
 from inspector.oci.platform import Platform
 from inspector.options import Options
@@ -44,49 +45,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
                    help="ignore stored registry credentials (~/.docker/config.json)")
     g.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache directory")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    g.add_argument("--cache-max", type=_size, metavar="SIZE",
+    g.add_argument("--cache-max", type=config.size_arg, metavar="SIZE",
                    help="cache size cap, e.g. 10G (default 5G; INSPECTOR_CACHE_MAX, config.toml)")
     g.add_argument("--source", choices=("docker", "podman", "docker-archive"),
                    help="dive's spelling: where a bare NAME[:TAG] comes from")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
 
-def _size(text: str) -> int:
-    from inspector.config import parse_size
-
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    import inspector
-
-    try:
-        textual = version("textual")
-    except PackageNotFoundError:
-        textual = "not installed"
-    return (f"inspector {inspector.__version__}\n"
-            f"textual {textual}, Python {sys.version.split()[0]} ({sys.executable})")
-
-
-class _Version(argparse.Action):
-    """``--version``, looked up only when asked (it reads package metadata)."""
-
-    def __init__(self, option_strings, dest, **kwargs) -> None:
-        super().__init__(option_strings, dest, nargs=0, help="print the versions and exit")
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        print(_version())
-        parser.exit()
-
-
 def _options(args: argparse.Namespace) -> Options:
-    from inspector import config
-
     config.apply(args)  # flag > INSPECTOR_* > config.toml > default
     if not args.tls_verify:  # the user chose it; one warning per request is noise
         import warnings
@@ -153,7 +119,7 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
                         "distroless strips away. Commands: export, compare, samples, serve, cache, completion.",
             epilog="With no IMAGE: the demo (debian-12-slim beside distroless-static).")
         p.add_argument("images", nargs="*", metavar="IMAGE")
-        p.add_argument("--version", action=_Version)
+        p.add_argument("--version", action=config.VersionAction)
     _common(p)
     return p
 

@@ -15,8 +15,10 @@ An unknown key or a value of the wrong kind is one error line naming the file an
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -129,3 +131,36 @@ def apply(args: Any, environ: Mapping[str, str] | None = None) -> None:
     for key, (_parser, attr) in SETTINGS.items():
         if getattr(args, attr, None) is None:
             setattr(args, attr, settings.get(key, DEFAULTS.get(key)))
+
+
+def size_arg(text: str) -> int:
+    """``parse_size`` for argparse (a bad size is a usage error, exit 2)."""
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def version_text() -> str:
+    """``inspector X`` and, on a second line, the textual and Python it runs with."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import inspector
+
+    try:
+        textual = version("textual")
+    except PackageNotFoundError:
+        textual = "not installed"
+    return (f"inspector {inspector.__version__}\n"
+            f"textual {textual}, Python {sys.version.split()[0]} ({sys.executable})")
+
+
+class VersionAction(argparse.Action):
+    """``--version``, looked up only when asked (it reads package metadata)."""
+
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the versions and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(version_text())
+        parser.exit()
