@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from inspector import cache
@@ -222,43 +223,26 @@ def _save_stream(client, engine: Engine, name: str, options: Options):
     return client.api.get_image(name, chunk_size=SAVE_CHUNK)
 
 
-def _save(client, engine: Engine, name: str, info: dict, options: Options, *, reference: str) -> Image:
-    import docker
-    import requests
+class _SpoolFailed(Exception):
+    """Writing the save to a spool directory failed (full, read-only): try the next one."""
 
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+def _save(client, engine: Engine, name: str, info: dict, options: Options, *, reference: str) -> Image:
     where = f"{reference} (docker save from the {engine.label} engine)"
-    directory = cache.spool_dirs(options.resolved_cache_dir() / cache.SPOOL_DIR)[0]
-    try:  # locked while this process lives: the sweep of leftovers skips it
-        out, tmp = cache.temp_file(directory, prefix="daemon-save-", suffix=".tar")
-    except OSError as exc:
-        raise cache.spool_error(directory, exc, where) from exc
-    try:
-        progress = _SpoolProgress(f"{reference}: saving from {engine.label}", int(info.get("Size") or 0),
-                                  enabled=not options.quiet)
+    dirs = cache.spool_dirs(options.resolved_cache_dir() / cache.SPOOL_DIR)
+    for n, directory in enumerate(dirs):
         try:
-            for chunk in _save_stream(client, engine, name, options):
-                if options.cancel.is_set():
-                    raise Cancelled()
-                try:
-                    out.write(chunk)
-                except OSError as exc:
-                    raise cache.spool_error(directory, exc, where) from exc
-                progress.add(len(chunk))
-            out.flush()
-            out.seek(0)
-        except docker.errors.NotFound as exc:
-            raise ImageNotFound(f"{reference}: the {engine.label} engine no longer has {name!r}",
-                                hint="it was removed while being read; build or pull it again") from exc
-        except (docker.errors.DockerException, requests.RequestException) as exc:
-            raise engine_error(exc, engine) from exc
-        except OSError as exc:
-            raise cache.spool_error(directory, exc, where) from exc
-        finally:
-            progress.finish()
-        store = TarStore(out, where=where, path=str(tmp), cleanup=[str(tmp)])
-    except BaseException:
-        cache.discard(out, tmp)
-        raise
+            out, tmp = _spool_save(client, engine, name, info, options, directory, reference=reference)
+            break
+        except _SpoolFailed as failed:  # the cache is full: the system temp dir, once more
+            if n == len(dirs) - 1:
+                raise cache.spool_error(directory, failed.exc, where) from failed.exc
+            cache.disable(directory.parent, failed.exc)
+    store = TarStore(out, where=where, path=str(tmp), cleanup=[str(tmp)])
     image = open_docker_store(store, None, options, reference=reference, source="docker-daemon")
     wanted = options.platform
     if wanted != DEFAULT_PLATFORM and Platform.parse(image.platform) != wanted:
@@ -268,11 +252,46 @@ def _save(client, engine: Engine, name: str, info: dict, options: Options, *, re
     return image
 
 
-def _unlink(path: str) -> None:
+def _spool_save(client, engine: Engine, name: str, info: dict, options: Options, directory: Path, *,
+                reference: str) -> tuple[BinaryIO, Path]:
+    """``docker save`` into a new temp file under ``directory``, locked while this process
+    lives (the sweep of leftovers skips it); returns it, rewound, and its path."""
+    import docker
+    import requests
+
     try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+        out, tmp = cache.temp_file(directory, prefix="daemon-save-", suffix=".tar")
+    except OSError as exc:
+        raise _SpoolFailed(exc) from exc
+    progress = _SpoolProgress(f"{reference}: saving from {engine.label}", int(info.get("Size") or 0),
+                              enabled=not options.quiet)
+    try:
+        for chunk in _save_stream(client, engine, name, options):
+            if options.cancel.is_set():
+                raise Cancelled()
+            try:
+                out.write(chunk)
+            except OSError as exc:
+                raise _SpoolFailed(exc) from exc
+            progress.add(len(chunk))
+        try:
+            out.flush()
+            out.seek(0)
+        except OSError as exc:
+            raise _SpoolFailed(exc) from exc
+        return out, tmp
+    except docker.errors.NotFound as exc:
+        cache.discard(out, tmp)
+        raise ImageNotFound(f"{reference}: the {engine.label} engine no longer has {name!r}",
+                            hint="it was removed while being read; build or pull it again") from exc
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        cache.discard(out, tmp)
+        raise engine_error(exc, engine) from exc
+    except BaseException:
+        cache.discard(out, tmp)
+        raise
+    finally:
+        progress.finish()
 
 
 class _SpoolProgress:

@@ -93,3 +93,23 @@ def test_a_kill_while_a_temp_file_is_being_written_leaves_it_for_the_sweep(tmp_p
     assert [p for p in left if p.exists()] == left  # fresh: maybe still being written
     cache_admin.sweep(cache, now=time.time() + 3600)
     assert [p for p in left if p.exists()] == []
+
+
+def test_a_run_sweeps_stale_leftovers_at_start(tmp_path, archive):
+    """What earlier killed runs left (a big spool, a partial blob, a half-written entry) is
+    removed by the next run's start once older than ``STALE_AGE``; a fresh one is kept."""
+    import os
+
+    cache = tmp_path / "cache"
+    stale = [cache / "tmp" / "archive-old.tar", cache / "blobs" / "sha256" / ".tmp-0123456789abcdef-x",
+             cache / "index" / "v2-0" / ".tmp-abc"]
+    fresh = cache / "tmp" / "archive-new.tar"
+    for path in (*stale, fresh):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\0" * 4096)
+    old = time.time() - cache_admin.STALE_AGE - 60
+    for path in stale:
+        os.utime(path, (old, old))
+    _export(archive, cache, tmp_path / "out.json")
+    assert [p for p in stale if p.exists()] == []
+    assert fresh.exists()
