@@ -131,10 +131,10 @@ def current_dirs(root: Path) -> set[Path]:
     from inspector.cache import CacheDir
     from inspector.index.cache import IndexCache
     from inspector.report.export_cache import _store as export_store
-    from inspector.sources.daemon import SKELETON_MAGIC, SKELETON_VERSION
+    from inspector.sources import engine_record
 
     return {IndexCache(root).dir, AnalysisCache(root).store.dir, export_store(root).dir,
-            CacheDir(root, "daemon", SKELETON_VERSION, SKELETON_MAGIC).dir}
+            CacheDir(root, "daemon", engine_record.VERSION, engine_record.MAGIC).dir}
 
 
 def evict(root: Path, max_bytes: int, *, older_than: float | None = None,

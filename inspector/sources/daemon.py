@@ -21,11 +21,12 @@ Reading (warm): the Engine API never hands out the raw config — ``/images/{nam
 is a re-serialised summary (no history, different keys), so the config cannot be rebuilt
 byte-exactly, and the manifest digest and layer blob digests of a ``docker save`` do not
 exist anywhere else. So after a cold open the image's *skeleton* (exact manifest and
-config bytes, layer descriptors) is kept as a framed ``inspector.cache`` entry under ``<cache>/daemon/``, keyed by the
-engine's image Id. The Id is content-addressed (the config digest for podman and Docker's
+config bytes, layer descriptors) is kept as an engine record (``sources.engine_record``),
+keyed by the engine's image Id. The Id is content-addressed (the config digest for podman and Docker's
 graph-driver store, the manifest/index digest for the containerd store), so the same Id
 means the same bytes. A second open whose Id has a skeleton that agrees with
-``RootFS.Layers``, and whose every diff_id is in the layer-index cache, calls only
+``RootFS.Layers``, and whose every diff_id is in the layer-index cache (asked through
+``Options.has_index``: sources do not import the indexer), calls only
 ``inspect_image``: no ``docker save``. Its layers' openers run ``docker save`` lazily (once)
 if anything ever asks for layer bytes (say a cache entry turned out corrupt), so the
 image is always complete.
@@ -44,12 +45,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from inspector import cache
-from inspector.cache import CacheDir
 from inspector.errors import Cancelled, EngineError, ImageNotFound, InspectorError, PlatformNotFound
 from inspector.oci.platform import DEFAULT_PLATFORM, Platform
 from inspector.options import Options
+from inspector.sources import engine_record
 from inspector.sources.archive import TarStore
-from inspector.sources.base import Image, Layer, sha256_digest
+from inspector.sources.base import Image, Layer
 from inspector.sources.docker_archive import open_docker_store
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,6 @@ HINT_TIMEOUT = 2
 SAVE_CHUNK = 1 << 20
 DOCKER_DEFAULT_HOST = "unix:///var/run/docker.sock"
 PODMAN_ROOTFUL_SOCKET = "/run/podman/podman.sock"
-SKELETON_VERSION = 2
-SKELETON_MAGIC = b"INSPSKL2"
 #: Engine API version that accepts ``platform`` on ``/images/{name}/get``
 PLATFORM_SAVE_API = (1, 48)
 
@@ -190,7 +189,7 @@ def open_daemon(name: str, options: Options, *, reference: str) -> Image:
         image = _warm(client, engine, name, info, options, reference=reference)
         if image is None:
             image = _save(client, engine, name, info, options, reference=reference)
-            _store_skeleton(options, info, image)
+            engine_record.store(options, info, image)
             store_close = image.closer
             image.closer = lambda: _close_all(store_close, client.close)
         return image
@@ -320,53 +319,8 @@ class _SpoolProgress:
 
 # --- warm: the skeleton of a previous save --------------------------------------------------
 
-def _skeletons(options: Options) -> CacheDir | None:
-    root = options.usable_cache_dir()
-    return None if root is None else CacheDir(root, "daemon", SKELETON_VERSION, SKELETON_MAGIC, suffix=".skel")
-
-
-def _store_skeleton(options: Options, info: dict, image: Image) -> None:
-    store = _skeletons(options)
-    if store is None or not str(info.get("Id", "")):
-        return
-    record = {
-        "id": info["Id"], "manifest_digest": image.manifest_digest,
-        "media_type": image.media_type, "platform": image.platform, "annotations": image.annotations,
-        "layers": [{"digest": la.digest, "diff_id": la.diff_id, "media_type": la.media_type,
-                    "compressed_size": la.compressed_size} for la in image.layers],
-        "sizes": [len(image.manifest_bytes), len(image.config_bytes)],
-    }
-    store.write(str(info["Id"]), record, [image.manifest_bytes, image.config_bytes])
-
-
-def _load_skeleton(options: Options, info: dict) -> dict | None:
-    """The skeleton for ``info['Id']`` if present and self-consistent: manifest and config
-    bytes hash to what the record says, and its diff_ids are the engine's ``RootFS.Layers``."""
-    store = _skeletons(options)
-    key = str(info.get("Id", ""))
-    got = store.read(key) if store is not None and key else None
-    if got is None:
-        return None
-    record, body = got
-    try:
-        n_manifest, _ = record["sizes"]
-        manifest, config = bytes(body[:n_manifest]), bytes(body[n_manifest:])
-        doc = json.loads(manifest)
-        ok = (record["id"] == info["Id"] and sha256_digest(manifest) == record["manifest_digest"]
-              and doc["config"]["digest"] == sha256_digest(config)
-              and [la["diff_id"] for la in record["layers"]] == list((info.get("RootFS") or {}).get("Layers") or [])
-              and [la["diff_id"] for la in record["layers"]] == json.loads(config)["rootfs"]["diff_ids"])
-    except (ValueError, KeyError, TypeError):
-        ok = False
-    if not ok:
-        store.discard(key)
-        return None
-    record["manifest"], record["config"] = manifest, config
-    return record
-
-
 def _warm(client, engine: Engine, name: str, info: dict, options: Options, *, reference: str) -> Image | None:
-    record = _load_skeleton(options, info)
+    record = engine_record.load(options, info)
     if record is None:
         return None
     if not all(options.has_index(la["diff_id"]) for la in record["layers"]):

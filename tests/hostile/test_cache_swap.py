@@ -108,27 +108,27 @@ def _info(image) -> dict:
 
 
 def test_an_engine_record_copied_over_another_is_rejected(tmp_path, images):
-    from inspector.sources import daemon
+    from inspector.sources import engine_record as record
 
     options = Options(cache_dir=tmp_path / "cache")
     a = open_image(images["a"][0], Options(no_cache=True))
     b = open_image(images["b"][0], Options(no_cache=True))
     try:
-        daemon._store_skeleton(options, _info(a), a)
-        daemon._store_skeleton(options, _info(b), b)
-        assert daemon._load_skeleton(options, _info(b))["config"] == b.config_bytes
-        store = daemon._skeletons(options)
+        record.store(options, _info(a), a)
+        record.store(options, _info(b), b)
+        assert record.load(options, _info(b))["config"] == b.config_bytes
+        store = record.records(options)
         path_b = store.path(_info(b)["Id"])
         shutil.copyfile(store.path(_info(a)["Id"]), path_b)
-        assert daemon._load_skeleton(options, _info(b)) is None
+        assert record.load(options, _info(b)) is None
         assert not path_b.exists()
-        daemon._store_skeleton(options, _info(b), b)
+        record.store(options, _info(b), b)
         _flip(path_b)
-        assert daemon._load_skeleton(options, _info(b)) is None
+        assert record.load(options, _info(b)) is None
         # a record whose layers are not the engine's (the image was rebuilt) is not used
-        daemon._store_skeleton(options, _info(b), b)
+        record.store(options, _info(b), b)
         other = {**_info(b), "RootFS": {"Layers": images["a"][1]}}
-        assert daemon._load_skeleton(options, other) is None
+        assert record.load(options, other) is None
     finally:
         a.close()
         b.close()
@@ -136,5 +136,5 @@ def test_an_engine_record_copied_over_another_is_rejected(tmp_path, images):
 
 def test_the_daemon_source_does_not_import_the_index_cache():
     """Sources know nothing of the indexer: the warm path asks ``Options.has_index``."""
-    text = (ROOT / "inspector" / "sources" / "daemon.py").read_text()
-    assert "inspector.index" not in text
+    for name in ("daemon.py", "engine_record.py"):
+        assert "inspector.index" not in (ROOT / "inspector" / "sources" / name).read_text()
