@@ -138,8 +138,14 @@ def lock_shared(f: BinaryIO) -> None:
 def temp_file(directory: Path, *, prefix: str = TMP_PREFIX, suffix: str = "") -> tuple[BinaryIO, Path]:
     """A new file in ``directory``, opened ``w+b`` and exclusively locked so that the
     sweep of stale temp files leaves it alone while this process lives."""
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+    for attempt in range(3):  # a concurrent prune may remove the empty directory meanwhile
+        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+            break
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
     f = os.fdopen(fd, "w+b")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -36,6 +36,7 @@ FRAMED = ("export", "daemon", "analysis", "index")
 _caps: dict[str, int] = {}
 _added: dict[str, int] = {}
 _lock = threading.Lock()
+_evict_lock = threading.Lock()
 
 
 def set_cap(root: Path, max_bytes: int | None) -> None:
@@ -91,6 +92,8 @@ def _remove_unlocked(path: str | Path) -> bool:
     """Unlink ``path`` unless a live process holds a lock on it."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return True  # another evictor was first: the space is free all the same
     except OSError:
         try:  # a symlink or an unreadable file: not ours to keep
             os.unlink(path)
@@ -104,6 +107,8 @@ def _remove_unlocked(path: str | Path) -> bool:
         return False
     try:
         os.unlink(path)
+        return True
+    except FileNotFoundError:
         return True
     except OSError:
         return False
@@ -141,11 +146,20 @@ def evict(root: Path, max_bytes: int, *, older_than: float | None = None,
           stale: bool = False, found: list[Entry] | None = None) -> int:
     """Bring the cache under ``max_bytes`` (and drop entries unused for ``older_than``
     seconds, and with ``stale`` every entry only another version reads), least recently
-    used first, big kinds before indexes. Returns bytes freed."""
+    used first, big kinds before indexes. Returns bytes freed. One eviction at a time per
+    process (threads committing blobs together would each see the others' victims)."""
+    with _evict_lock:
+        return _evict(root, max_bytes, older_than, stale, found)
+
+
+def _evict(root: Path, max_bytes: int, older_than: float | None, stale: bool,
+           found: list[Entry] | None) -> int:
     now = time.time()
     every = [e for e in (entries(root) if found is None else found) if e.size >= 0]
-    total = sum(e.size for e in every)
-    candidates = [e for e in every if not (e.temp and now - e.mtime <= STALE_AGE)]  # being written
+    # files being written count once committed (``added``): evicting indexes to make room
+    # for downloads in flight would only lose what makes the next open warm
+    candidates = [e for e in every if not (e.temp and now - e.mtime <= STALE_AGE)]
+    total = sum(e.size for e in candidates)
     freed = 0
     # over the cap, what no current code reads goes first, whatever its age
     keep = {str(d) for d in current_dirs(root)} if stale or total > max_bytes else None
@@ -165,7 +179,7 @@ def evict(root: Path, max_bytes: int, *, older_than: float | None = None,
             if _remove_unlocked(e.where):
                 freed += e.size
                 e.size = -1
-    if freed:
+    if freed and stale:  # an explicit prune (a running writer recreates what it needs)
         _prune_empty_dirs(root)
     return freed
 

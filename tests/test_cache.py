@@ -280,3 +280,22 @@ def test_every_single_byte_change_of_an_entry_is_detected():
         for flip in (0x01, 0x80, 0xFF):
             damaged = data[:i] + bytes([data[i] ^ flip]) + data[i + 1:]
             assert unframe(MAGIC, damaged) is None, (i, flip)
+
+
+def test_concurrent_evictions_never_take_an_index_for_a_blob_another_one_freed(tmp_path):
+    """Threads committing blobs together each trigger an eviction: a victim already
+    removed by one counts as freed for the others, so none of them goes on to indexes."""
+    import threading
+
+    blobs = [_fill(tmp_path, "blobs", f"b{i}", 40_960, 1000 + i) for i in range(6)]
+    indexes = [_fill(tmp_path, "index", f"sha256-{i:02x}.idx", 4096, 5000) for i in range(3)]
+    snapshot = cache_admin.entries(tmp_path)  # all threads start from the same listing
+    threads = [threading.Thread(target=cache_admin.evict, args=(tmp_path, 3 * 4096 + 40_960),
+                                kwargs={"found": [cache_admin.Entry(**vars(e)) for e in snapshot]})
+               for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(p.exists() for p in indexes)
+    assert sum(p.exists() for p in blobs) == 1
