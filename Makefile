@@ -4,9 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 # Debian tools the tests use as real parts and ground truth
-APT_TOOLS := umoci skopeo docker-registry podman tmux debootstrap rpm golang-go sqlite3 g++ chromium
+APT_TOOLS := umoci skopeo docker-registry podman tmux debootstrap rpm golang-go sqlite3 g++ chromium zsh fish
 # the command each package provides (to check before installing)
-TOOL_CMDS := umoci skopeo docker-registry podman tmux debootstrap rpmbuild go sqlite3 g++ chromium
+TOOL_CMDS := umoci skopeo docker-registry podman tmux debootstrap rpmbuild go sqlite3 g++ chromium zsh fish
 
 .PHONY: demo test venv tools bench lint clean
 
@@ -26,7 +26,7 @@ tools:
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing uidmap slirp4netns fuse-overlayfs >/dev/null \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing uidmap slirp4netns fuse-overlayfs netavark aardvark-dns >/dev/null \
 	    || echo "warning: could not install:$$missing (tests that need them skip, except under CI=true)"; \
 	fi
 

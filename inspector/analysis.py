@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from inspector.catalog import Catalog, catalog_image
 from inspector.classify import Classification, classify_image
-from inspector.errors import Cancelled
+from inspector.errors import Cancelled, IntegrityError, LayerError
 from inspector.index.cache import IndexCache
 from inspector.index.efficiency import Efficiency, efficiency
 from inspector.index.entries import LayerIndex
@@ -131,7 +131,8 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
                  memo: LayerMemo | None = None) -> tuple[list[LayerIndex], int]:
     """Index every layer of ``image`` (base first), using the on-disk cache unless
     ``options.no_cache``. Returns the indexes and how many came from the cache."""
-    cache = None if options.no_cache else IndexCache(options.resolved_cache_dir())
+    root = options.usable_cache_dir()
+    cache = None if root is None else IndexCache(root)
     cancel = options.cancel
     hits = [0]
 
@@ -150,8 +151,16 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
                                       uncompressed_done=cached.uncompressed_size, state="cached")
                     progress(p)
                 return cached
-            built = index_layer(layer, position=position, on_progress=progress, cancel=cancel,
-                                what=f"{image.reference}: layer {position} ({layer.digest[:19]})")
+            what = f"{image.reference}: layer {position} ({layer.digest[:19]})"
+            try:
+                built = index_layer(layer, position=position, on_progress=progress, cancel=cancel,
+                                    what=what)
+            except (LayerError, IntegrityError):
+                if layer.recheck is None or not layer.recheck():
+                    raise
+                # its cached blob was damaged and is evicted: once more, from the source
+                built = index_layer(layer, position=position, on_progress=progress, cancel=cancel,
+                                    what=what)
             if cache:
                 cache.put(built)
             return built
@@ -192,10 +201,11 @@ def analyze(image: Image, options: Options | None = None, *,
     fs = merge(layers)
     diff_ids = [index.diff_id for index in layers]
     store = None
-    if not options.no_cache and all(diff_ids):
+    root = options.usable_cache_dir()
+    if root is not None and all(diff_ids):
         from inspector.analysis_cache import AnalysisCache
 
-        store = AnalysisCache(options.resolved_cache_dir())
+        store = AnalysisCache(root)
     cached = store.get(diff_ids, fs) if store else None
     if cached is not None:
         catalog, classification, eff = cached

@@ -10,6 +10,8 @@
     inspector samples                  list the bundled sample images
     inspector serve [IMAGE …]          the TUI in a browser (textual-serve)
     inspector audit [IMAGE …] [--from FILE] [--catalog REGISTRY[/PREFIX]]
+    inspector cache info|prune|clear   the cache: what it holds, making room
+    inspector completion bash|zsh|fish a shell completion script
 
 Exit codes: 0 success, 1 an expected failure (one line on stderr, no traceback),
 2 usage error or an internal error (a bug: one line asking for a report), 130 interrupted.
@@ -24,11 +26,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from inspector import config
 from inspector.errors import InspectorError
 from inspector.oci.platform import Platform
 from inspector.options import Options
 
-COMMANDS = ("export", "compare", "check", "samples", "serve", "fit", "audit")
+COMMANDS = ("export", "compare", "check", "samples", "serve", "fit", "audit", "cache",
+            "completion")
 DEMO = ("sample:debian-12-slim", "sample:distroless-static")
 
 
@@ -46,6 +50,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                    help="ignore stored registry credentials (~/.docker/config.json)")
     g.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache directory")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    g.add_argument("--cache-max", type=config.size_arg, metavar="SIZE",
+                   help="cache size cap, e.g. 10G (default 5G; INSPECTOR_CACHE_MAX, config.toml)")
     g.add_argument("--source", choices=("docker", "podman", "docker-archive"),
                    help="dive's spelling: where a bare NAME[:TAG] comes from")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress output")
@@ -64,6 +70,7 @@ def _seconds(text: str) -> float:
 
 
 def _options(args: argparse.Namespace) -> Options:
+    config.apply(args)  # flag > INSPECTOR_* > config.toml > default
     if not args.tls_verify:  # the user chose it; one warning per request is noise
         import warnings
 
@@ -71,7 +78,7 @@ def _options(args: argparse.Namespace) -> Options:
     return Options(
         platform=Platform.parse(args.platform or "linux/amd64"), tls_verify=args.tls_verify,
         ca_cert=args.ca_cert, anonymous=args.anonymous, cache_dir=args.cache_dir,
-        no_cache=args.no_cache, quiet=args.quiet, engine=args.source,
+        no_cache=args.no_cache, quiet=args.quiet, engine=args.source, cache_max=args.cache_max,
         platform_required=args.platform is not None, timeout=args.timeout,
     )
 
@@ -134,13 +141,26 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
                                     description="Audit a fleet: every image's shells, package "
                                                 "managers and sizes, each shared layer read once.")
         add_arguments(p)
+    elif command == "cache":
+        from inspector import cache_cli
+
+        p = argparse.ArgumentParser(prog="inspector cache", description="Show or trim the cache.")
+        cache_cli.add_arguments(p)
+    elif command == "completion":
+        from inspector import completion
+
+        p = argparse.ArgumentParser(prog="inspector completion",
+                                    description="Print a shell completion script.")
+        completion.add_arguments(p)
     else:
         p = argparse.ArgumentParser(
             prog="inspector",
             description="Open container images and see what they contain — and what "
-                        "distroless strips away. Commands: export, compare, samples, serve, fit.",
+                        "distroless strips away. Commands: export, compare, check, fit, audit, "
+                        "samples, serve, cache, completion.",
             epilog="With no IMAGE: the demo (debian-12-slim beside distroless-static).")
         p.add_argument("images", nargs="*", metavar="IMAGE")
+        p.add_argument("--version", action=config.VersionAction)
     _common(p)
     return p
 
@@ -183,6 +203,14 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
             from inspector.audit.cli import run as run_audit
 
             return run_audit(args, options, _open_output)
+        if command == "cache":
+            from inspector import cache_cli
+
+            return cache_cli.run(args, options)
+        if command == "completion":
+            from inspector import completion
+
+            return completion.run(args)
         images = [_apply_source(r, args.source) for r in (args.images or [])]
         if command == "serve":
             from inspector.tui.serve import serve
@@ -259,8 +287,7 @@ def _export(args: argparse.Namespace, options: Options) -> int:
                 if not warning.startswith("skipped member "):
                     print(f"inspector: warning: {warning}", file=sys.stderr)
             write_export(analysis, out,
-                         cache_dir=None if options.no_cache else options.resolved_cache_dir(),
-                         format=args.format)
+                         cache_dir=options.usable_cache_dir(), format=args.format)
         finally:
             analysis.image.close()
     if analysis.unsafe:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import inspector.analysis as analysis_mod
+from inspector import analysis_cache
 from inspector.analysis import analyze
 from inspector.options import Options
 from inspector.sources.resolve import open_image
@@ -60,7 +61,7 @@ def test_damaged_cache_file_is_discarded_and_rebuilt(name, damage, tmp_path):
     (path,) = (tmp_path / "analysis").rglob("*.bin")
     path.write_bytes(damage(path.read_bytes()))
     assert _summary(_run(ref, tmp_path)) == cold
-    assert path.read_bytes()[:8] == b"INSPANL1"  # rewritten whole
+    assert path.read_bytes()[:8] == analysis_cache.MAGIC  # rewritten whole
 
 
 def test_no_cache_writes_nothing(tmp_path):

@@ -1,31 +1,24 @@
 """On-disk cache of layer indexes, keyed by diff_id (shared layers are indexed once).
 
-Format (version ``CACHE_VERSION``), one file per layer, ``<dir>/index/v<N>/<hex>.idx``:
-
-    MAGIC (8 bytes) | payload length (8, little endian) | crc32 of payload (4) | payload
-
-``payload`` is a JSON header line (scalars, whiteouts, opaque dirs, flagged names, the
-lengths of the sections that follow) then the raw sections: NUL-joined paths, kinds,
-sizes/modes/uids/gids as native arrays, targets, heads, captured files, Go build info.
-A file whose magic, length or CRC does not match is discarded and rebuilt, never trusted;
-files are written to a temporary name and renamed, so readers never see half a file.
+One framed entry per layer (``inspector.cache``: magic, key, code digest, lengths, CRC),
+``<root>/index/v<N>-<code>/<algo>-<hex>.idx``. The header carries the scalars, whiteouts,
+opaque dirs, flagged names and the lengths of the raw sections that follow: NUL-joined
+paths, kinds, sizes/modes/uids/gids as native arrays, targets, heads, captured files, Go
+build info. An entry whose frame, key or code digest does not match is discarded and
+rebuilt, never trusted.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import struct
 import sys
-import tempfile
-import zlib
 from pathlib import Path
 
+from inspector.cache import CacheDir, frame, unframe
 from inspector.index.entries import LayerIndex
 
-CACHE_VERSION = 1
-MAGIC = b"INSPIDX1"
-_PREFIX = struct.Struct("<8sQI")
+CACHE_VERSION = 2
+MAGIC = b"INSPIDX2"
 _ENC = ("utf-8", "surrogateescape")
 
 
@@ -41,12 +34,13 @@ def _pack_blobs(items: dict) -> tuple[bytes, list]:
 def _unpack_blobs(data: bytes, meta: list) -> dict:
     out, pos = {}, 0
     for key, n in zip(meta[0], meta[1], strict=True):
-        out[key] = data[pos:pos + n]
+        out[key] = bytes(data[pos:pos + n])
         pos += n
     return out
 
 
-def dumps(index: LayerIndex) -> bytes:
+def encode(index: LayerIndex) -> tuple[dict, list[bytes]]:
+    """The header fields and raw sections of ``index``'s entry."""
     paths = "\0".join(index.paths).encode(*_ENC)
     targets = "\0".join(index.targets.values()).encode(*_ENC)
     heads, heads_meta = _pack_blobs(index.heads)
@@ -55,8 +49,7 @@ def dumps(index: LayerIndex) -> bytes:
     sections = [paths, bytes(index.kinds), index.sizes.tobytes(), index.modes.tobytes(),
                 index.uids.tobytes(), index.gids.tobytes(), targets, heads, captured, gobi]
     header = {
-        "version": CACHE_VERSION, "byteorder": sys.byteorder,
-        "diff_id": index.diff_id, "digest": index.digest,
+        "version": CACHE_VERSION, "diff_id": index.diff_id, "digest": index.digest,
         "compressed_size": index.compressed_size,
         "uncompressed_size": index.uncompressed_size,
         "count": len(index.paths),
@@ -66,29 +59,41 @@ def dumps(index: LayerIndex) -> bytes:
         "captured": captured_meta, "go_buildinfo": gobi_meta,
         "sections": [len(s) for s in sections],
     }
-    head = json.dumps(header, ensure_ascii=True).encode() + b"\n"
-    payload = head + b"".join(sections)
-    return _PREFIX.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
+    return header, sections
+
+
+def dumps(index: LayerIndex, code: str = "") -> bytes:
+    """A whole framed entry (for tests and tools; ``IndexCache.put`` writes the same)."""
+    header, sections = encode(index)
+    full = {"key": index.diff_id, "code": code, "byteorder": sys.byteorder, **header}
+    return b"".join(frame(MAGIC, full, sections))
 
 
 def loads(data: bytes) -> LayerIndex | None:
-    """Parse a cache file; ``None`` if it is corrupt, truncated or from another version."""
+    """Parse a whole framed entry; ``None`` if it is corrupt, truncated or foreign."""
+    got = unframe(MAGIC, data)
+    return decode(*got) if got is not None else None
+
+
+def decode(header: dict, body: memoryview) -> LayerIndex | None:
+    """The index of an entry's parts; ``None`` if they are inconsistent."""
     try:
-        magic, length, crc = _PREFIX.unpack_from(data, 0)
-        payload = memoryview(data)[_PREFIX.size:]
-        if magic != MAGIC or len(payload) != length or zlib.crc32(payload) != crc:
+        if header.get("version") != CACHE_VERSION or header.get("key") != header.get("diff_id"):
             return None
-        nl = data.index(b"\n", _PREFIX.size)
-        header = json.loads(data[_PREFIX.size:nl])
-        if header.get("version") != CACHE_VERSION or header.get("byteorder") != sys.byteorder:
-            return None
-        pos = nl + 1
+        pos = 0
         parts = []
         for n in header["sections"]:
-            parts.append(data[pos:pos + n])
+            if not isinstance(n, int) or n < 0:
+                return None
+            parts.append(bytes(body[pos:pos + n]))
             pos += n
+        if pos != len(body):
+            return None
         paths_b, kinds, sizes_b, modes_b, uids_b, gids_b, targets_b, heads_b, cap_b, go_b = parts
         count = header["count"]
+        if not (isinstance(header["digest"], str) and all(
+                type(header[k]) is int for k in ("compressed_size", "uncompressed_size", "count"))):
+            return None
         index = LayerIndex(diff_id=header["diff_id"], digest=header["digest"],
                            compressed_size=header["compressed_size"],
                            uncompressed_size=header["uncompressed_size"])
@@ -106,67 +111,52 @@ def loads(data: bytes) -> LayerIndex | None:
             index.heads = {int(k): v for k, v in _unpack_blobs(heads_b, header["heads"]).items()}
         index.captured = _unpack_blobs(cap_b, header["captured"])
         index.go_buildinfo = _unpack_blobs(go_b, header["go_buildinfo"])
-        index.whiteouts = header["whiteouts"]
-        index.opaque = header["opaque"]
-        index.flagged = [tuple(f) for f in header["flagged"]]
+        index.whiteouts = _strings(header["whiteouts"])
+        index.opaque = _strings(header["opaque"])
+        index.flagged = [(a, b) for a, b in header["flagged"]]
+        if not all(isinstance(x, str) for pair in index.flagged for x in pair):
+            return None
         return index
-    except (ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, struct.error,
+            UnicodeDecodeError):
         return None
 
 
+def _strings(value) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("not a list of strings")
+    return value
+
+
 class IndexCache:
-    """Layer indexes on disk under ``root/index/v<N>/``. ``get`` returns ``None`` for a
-    missing or corrupt entry (and removes the corrupt file)."""
+    """Layer indexes on disk under ``root/index/v<N>-<code>/``. ``get`` returns ``None``
+    for a missing, corrupt or foreign entry (and removes the file)."""
 
     def __init__(self, root: Path) -> None:
-        from inspector.codehash import INDEX_CODE, source_digest
+        from inspector.codehash import INDEX_CODE
 
         # the walker's code is part of the key: a fixed bug must not be served from disk
-        self.dir = Path(root) / "index" / f"v{CACHE_VERSION}-{source_digest(INDEX_CODE)}"
+        self.store = CacheDir(Path(root), "index", CACHE_VERSION, MAGIC, INDEX_CODE, ".idx")
 
-    def _path(self, diff_id: str) -> Path:
-        algo, _, hexdigest = diff_id.partition(":")
-        if not hexdigest or "/" in hexdigest or not hexdigest.isalnum():
-            raise ValueError(f"not a digest: {diff_id!r}")
-        return self.dir / f"{algo}-{hexdigest}.idx"
+    @property
+    def dir(self) -> Path:
+        return self.store.dir
 
     def has(self, diff_id: str) -> bool:
         """Whether an entry exists, without reading it (a corrupt one is found by ``get``)."""
-        try:
-            return bool(diff_id) and self._path(diff_id).is_file()
-        except ValueError:
-            return False
+        return self.store.has(diff_id)
 
     def get(self, diff_id: str) -> LayerIndex | None:
         if not diff_id:
             return None
-        path = self._path(diff_id)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        index = loads(data)
-        if index is None or index.diff_id != diff_id:
-            try:
-                path.unlink()
-            except OSError:
-                pass
+        got = self.store.read(diff_id)
+        index = decode(*got) if got is not None else None
+        if got is not None and (index is None or index.diff_id != diff_id):
+            self.store.discard(diff_id)
             return None
         return index
 
     def put(self, index: LayerIndex) -> None:
-        if not index.diff_id:
-            return
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            data = dumps(index)
-            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, self._path(index.diff_id))
-            except BaseException:
-                os.unlink(tmp)
-                raise
-        except OSError:
-            pass  # a cache that cannot be written only costs speed
+        if index.diff_id:
+            header, sections = encode(index)
+            self.store.write(index.diff_id, header, sections)

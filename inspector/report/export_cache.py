@@ -1,69 +1,67 @@
 """A cache of the rendered ``files`` array of ``export``, keyed like the analysis cache
-(the image's diff_id chain, the code version, the rules) plus this format's version.
+(the image's diff_id chain) plus the code that renders it.
 
 Rendering a row is a few microseconds of Python; on a 150k-entry image that is most of a
-warm export. The array is a pure function of the key, so it is stored once,
-zstd-compressed with a content checksum (a damaged file fails to decompress and is
-rendered again, never trusted), and a warm export copies it out.
+warm export. The array is a pure function of the key, so it is stored once as a framed
+entry (``inspector.cache``: full key and code digest inside the checksummed body) whose
+body is zstd-compressed with a content checksum; a damaged or foreign entry is rendered
+again, never trusted, and a warm export copies it out.
 """
 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import TextIO
 
 import zstandard
 
 from inspector.analysis import Analysis
-from inspector.analysis_cache import analysis_key
+from inspector.analysis_cache import analysis_key, code_parts
+from inspector.cache import CacheDir
 
-VERSION = 1
+VERSION = 2
+MAGIC = b"INSPEXP2"
 LEVEL = 3
 
 
-def _path(cache_dir: Path, analysis: Analysis) -> Path | None:
-    diff_ids = [index.diff_id for index in analysis.layers]
-    if not all(diff_ids):
-        return None
-    from inspector.codehash import EXPORT_CODE, source_digest
+def _store(cache_dir: Path) -> CacheDir:
+    from inspector.codehash import EXPORT_CODE
 
-    return (Path(cache_dir) / "export" / f"v{VERSION}-{source_digest(EXPORT_CODE)}"
-            / f"{analysis_key(diff_ids)}.json.zst")
+    return CacheDir(Path(cache_dir), "export", VERSION, MAGIC, code_parts() + EXPORT_CODE, ".json.zst")
+
+
+def _read(store: CacheDir, key: str) -> str | None:
+    got = store.read(key)
+    if got is None:
+        return None
+    try:
+        text = zstandard.ZstdDecompressor().decompress(bytes(got[1])).decode("ascii")
+        if len(text) == got[0].get("length"):
+            return text
+    except (zstandard.ZstdError, UnicodeDecodeError):
+        pass
+    store.discard(key)  # damaged: render again
+    return None
 
 
 def write_files_cached(analysis: Analysis, out: TextIO, cache_dir: Path | None,
                        render) -> None:
     """Write the files array to ``out``: from the cache when it holds it, else rendered
     by ``render(analysis, out)`` and stored."""
-    path = _path(cache_dir, analysis) if cache_dir is not None else None
-    if path is not None:
-        try:
-            data = zstandard.ZstdDecompressor().decompress(path.read_bytes())
-            out.write(data.decode("ascii"))
-            return
-        except (OSError, zstandard.ZstdError, UnicodeDecodeError):
-            pass  # absent or damaged: render again
-    if path is None:
+    diff_ids = [index.diff_id for index in analysis.layers]
+    if cache_dir is None or not all(diff_ids):
         render(analysis, out)
+        return
+    store, key = _store(cache_dir), analysis_key(diff_ids)
+    text = _read(store, key)
+    if text is not None:
+        out.write(text)
         return
     buffer = io.StringIO()
     render(analysis, buffer)
     text = buffer.getvalue()
     out.write(text)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        blob = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True,
-                                        write_content_size=True).compress(text.encode("ascii"))
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(blob)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass  # the cache only saves time
+    blob = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True,
+                                    write_content_size=True).compress(text.encode("ascii"))
+    store.write(key, {"version": VERSION, "length": len(text)}, [blob])

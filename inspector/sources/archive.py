@@ -16,14 +16,13 @@ from __future__ import annotations
 import io
 import os
 import posixpath
-import shutil
 import stat
-import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from inspector.errors import CompressionError, FormatError, ImageNotFound
+from inspector import cache
+from inspector.errors import FormatError, ImageNotFound
 from inspector.sources.streams import CHUNK, open_decompressed, sniff
 
 #: JSON documents (manifests, configs, index.json, manifest.json) larger than this are
@@ -269,18 +268,52 @@ class TarStore(Store):
                     pass
 
 
-def _spool(stream: BinaryIO, tmp_dir: Path, *, where: str) -> str:
-    """Copy ``stream`` (decompressed by magic bytes) to a temp file; returns its path."""
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="archive-", suffix=".tar", dir=tmp_dir)
+def _spool(open_stream, tmp_dir: Path, *, where: str, again: bool) -> tuple[BinaryIO, str]:
+    """Copy ``open_stream()`` (decompressed by magic bytes) to a new temp file; returns
+    it, open, and its path. The file is locked while this process lives (the sweep of
+    leftovers skips it). It goes under ``tmp_dir`` (the cache's spool dir) or, when the
+    cache cannot be used or fills up and the source can be read ``again``, the system
+    temp dir."""
+    dirs = cache.spool_dirs(tmp_dir)
+    for n, directory in enumerate(dirs):
+        last = n == len(dirs) - 1 or not again
+        try:
+            out, path = cache.temp_file(directory, prefix="archive-", suffix=".tar")
+        except OSError as exc:
+            if last:
+                raise cache.spool_error(directory, exc, where) from exc
+            cache.disable(directory.parent, exc)
+            continue
+        try:
+            _copy(open_decompressed(open_stream(), what=where), out)
+            out.seek(0)
+            return out, str(path)
+        except OSError as exc:  # a read error of the source is not ours: _copy says which
+            cache.discard(out, path)
+            if not getattr(exc, "spool_write", False):
+                raise
+            if last:
+                raise cache.spool_error(directory, exc, where) from exc
+            cache.disable(directory.parent, exc)
+        except BaseException:
+            cache.discard(out, path)
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _copy(plain: BinaryIO, out: BinaryIO) -> None:
+    """``shutil.copyfileobj`` that marks write errors (``exc.spool_write``)."""
+    while chunk := plain.read(CHUNK):
+        try:
+            out.write(chunk)
+        except OSError as exc:
+            exc.spool_write = True
+            raise
     try:
-        with os.fdopen(fd, "wb") as out:
-            plain = open_decompressed(stream, what=where)
-            shutil.copyfileobj(plain, out, CHUNK)
-    except BaseException:
-        os.unlink(tmp)
+        out.flush()
+    except OSError as exc:
+        exc.spool_write = True
         raise
-    return tmp
 
 
 def _open_archive(path: str) -> BinaryIO:
@@ -318,13 +351,9 @@ def open_tar(path: str, tmp_dir: Path) -> TarStore:
     f.seek(0)
     if kind == "tar":
         return TarStore(f, where=path, path=path)
-    try:
-        tmp = _spool(f, tmp_dir, where=path)
-    except CompressionError:
-        raise
-    finally:
-        f.close()
-    return TarStore(open(tmp, "rb"), where=path, path=tmp, cleanup=[tmp])
+    f.close()
+    spooled, tmp = _spool(lambda: open(path, "rb"), tmp_dir, where=path, again=True)
+    return TarStore(spooled, where=path, path=tmp, cleanup=[tmp])
 
 
 def open_tar_fileobj(fileobj: BinaryIO, tmp_dir: Path, *, where: str) -> TarStore:
@@ -341,5 +370,5 @@ def open_tar_fileobj(fileobj: BinaryIO, tmp_dir: Path, *, where: str) -> TarStor
         fileobj.seek(start)
         if kind == "tar":
             return TarStore(fileobj, where=where)
-    tmp = _spool(fileobj, tmp_dir, where=where)
-    return TarStore(open(tmp, "rb"), where=where, path=tmp, cleanup=[tmp])
+    spooled, tmp = _spool(lambda: fileobj, tmp_dir, where=where, again=False)
+    return TarStore(spooled, where=where, path=tmp, cleanup=[tmp])

@@ -35,6 +35,9 @@ class Layer:
     urls: tuple[str, ...] = ()
     #: set when a source knows the blob was already verified (e.g. a digest-addressed cache)
     verified: bool = False
+    #: after a failed read: whether a cached copy of the blob was damaged and is now gone
+    #: (then one more read goes to the source); ``None`` for sources without a blob cache
+    recheck: Callable[[], bool] | None = None
 
     def open_compressed(self) -> BinaryIO:
         return self.opener()

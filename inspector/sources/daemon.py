@@ -21,11 +21,12 @@ Reading (warm): the Engine API never hands out the raw config — ``/images/{nam
 is a re-serialised summary (no history, different keys), so the config cannot be rebuilt
 byte-exactly, and the manifest digest and layer blob digests of a ``docker save`` do not
 exist anywhere else. So after a cold open the image's *skeleton* (exact manifest and
-config bytes, layer descriptors) is kept under ``<cache>/daemon/v1/``, keyed by the
-engine's image Id. The Id is content-addressed (the config digest for podman and Docker's
+config bytes, layer descriptors) is kept as an engine record (``sources.engine_record``),
+keyed by the engine's image Id. The Id is content-addressed (the config digest for podman and Docker's
 graph-driver store, the manifest/index digest for the containerd store), so the same Id
 means the same bytes. A second open whose Id has a skeleton that agrees with
-``RootFS.Layers``, and whose every diff_id is in the layer-index cache, calls only
+``RootFS.Layers``, and whose every diff_id is in the layer-index cache (asked through
+``Options.has_index``: sources do not import the indexer), calls only
 ``inspect_image``: no ``docker save``. Its layers' openers run ``docker save`` lazily (once)
 if anything ever asks for layer bytes (say a cache entry turned out corrupt), so the
 image is always complete.
@@ -33,23 +34,23 @@ image is always complete.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from inspector import cache
 from inspector.errors import Cancelled, EngineError, ImageNotFound, InspectorError, PlatformNotFound
 from inspector.oci.platform import DEFAULT_PLATFORM, Platform
 from inspector.options import Options
+from inspector.sources import engine_record
 from inspector.sources.archive import TarStore
-from inspector.sources.base import Image, Layer, sha256_digest
+from inspector.sources.base import Image, Layer
 from inspector.sources.docker_archive import open_docker_store
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,6 @@ HINT_TIMEOUT = 2
 SAVE_CHUNK = 1 << 20
 DOCKER_DEFAULT_HOST = "unix:///var/run/docker.sock"
 PODMAN_ROOTFUL_SOCKET = "/run/podman/podman.sock"
-SKELETON_VERSION = 1
 #: Engine API version that accepts ``platform`` on ``/images/{name}/get``
 PLATFORM_SAVE_API = (1, 48)
 
@@ -189,7 +189,7 @@ def open_daemon(name: str, options: Options, *, reference: str) -> Image:
         image = _warm(client, engine, name, info, options, reference=reference)
         if image is None:
             image = _save(client, engine, name, info, options, reference=reference)
-            _store_skeleton(options, info, image)
+            engine_record.store(options, info, image)
             store_close = image.closer
             image.closer = lambda: _close_all(store_close, client.close)
         return image
@@ -222,35 +222,26 @@ def _save_stream(client, engine: Engine, name: str, options: Options):
     return client.api.get_image(name, chunk_size=SAVE_CHUNK)
 
 
-def _save(client, engine: Engine, name: str, info: dict, options: Options, *, reference: str) -> Image:
-    import docker
-    import requests
+class _SpoolFailed(Exception):
+    """Writing the save to a spool directory failed (full, read-only): try the next one."""
 
-    tmp_dir = options.resolved_cache_dir() / "tmp"
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+def _save(client, engine: Engine, name: str, info: dict, options: Options, *, reference: str) -> Image:
     where = f"{reference} (docker save from the {engine.label} engine)"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="daemon-save-", suffix=".tar", dir=tmp_dir)
-    try:
-        progress = _SpoolProgress(f"{reference}: saving from {engine.label}", int(info.get("Size") or 0),
-                                  enabled=not options.quiet)
-        with os.fdopen(fd, "wb") as out:
-            try:
-                for chunk in _save_stream(client, engine, name, options):
-                    if options.cancel.is_set():
-                        raise Cancelled()
-                    out.write(chunk)
-                    progress.add(len(chunk))
-            except docker.errors.NotFound as exc:
-                raise ImageNotFound(f"{reference}: the {engine.label} engine no longer has {name!r}",
-                                    hint="it was removed while being read; build or pull it again") from exc
-            except (docker.errors.DockerException, requests.RequestException) as exc:
-                raise engine_error(exc, engine) from exc
-            finally:
-                progress.finish()
-        store = TarStore(open(tmp, "rb"), where=where, path=tmp, cleanup=[tmp])
-    except BaseException:
-        _unlink(tmp)
-        raise
+    dirs = cache.spool_dirs(options.resolved_cache_dir() / cache.SPOOL_DIR)
+    for n, directory in enumerate(dirs):
+        try:
+            out, tmp = _spool_save(client, engine, name, info, options, directory, reference=reference)
+            break
+        except _SpoolFailed as failed:  # the cache is full: the system temp dir, once more
+            if n == len(dirs) - 1:
+                raise cache.spool_error(directory, failed.exc, where) from failed.exc
+            cache.disable(directory.parent, failed.exc)
+    store = TarStore(out, where=where, path=str(tmp), cleanup=[str(tmp)])
     image = open_docker_store(store, None, options, reference=reference, source="docker-daemon")
     wanted = options.platform
     if wanted != DEFAULT_PLATFORM and Platform.parse(image.platform) != wanted:
@@ -260,11 +251,46 @@ def _save(client, engine: Engine, name: str, info: dict, options: Options, *, re
     return image
 
 
-def _unlink(path: str) -> None:
+def _spool_save(client, engine: Engine, name: str, info: dict, options: Options, directory: Path, *,
+                reference: str) -> tuple[BinaryIO, Path]:
+    """``docker save`` into a new temp file under ``directory``, locked while this process
+    lives (the sweep of leftovers skips it); returns it, rewound, and its path."""
+    import docker
+    import requests
+
     try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+        out, tmp = cache.temp_file(directory, prefix="daemon-save-", suffix=".tar")
+    except OSError as exc:
+        raise _SpoolFailed(exc) from exc
+    progress = _SpoolProgress(f"{reference}: saving from {engine.label}", int(info.get("Size") or 0),
+                              enabled=not options.quiet)
+    try:
+        for chunk in _save_stream(client, engine, name, options):
+            if options.cancel.is_set():
+                raise Cancelled()
+            try:
+                out.write(chunk)
+            except OSError as exc:
+                raise _SpoolFailed(exc) from exc
+            progress.add(len(chunk))
+        try:
+            out.flush()
+            out.seek(0)
+        except OSError as exc:
+            raise _SpoolFailed(exc) from exc
+        return out, tmp
+    except docker.errors.NotFound as exc:
+        cache.discard(out, tmp)
+        raise ImageNotFound(f"{reference}: the {engine.label} engine no longer has {name!r}",
+                            hint="it was removed while being read; build or pull it again") from exc
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        cache.discard(out, tmp)
+        raise engine_error(exc, engine) from exc
+    except BaseException:
+        cache.discard(out, tmp)
+        raise
+    finally:
+        progress.finish()
 
 
 class _SpoolProgress:
@@ -293,67 +319,11 @@ class _SpoolProgress:
 
 # --- warm: the skeleton of a previous save --------------------------------------------------
 
-def _skeleton_path(options: Options, image_id: str) -> Path | None:
-    algo, _, hexdigest = str(image_id).partition(":")
-    if not hexdigest.isalnum() or not algo.isalnum():
-        return None
-    return options.resolved_cache_dir() / "daemon" / f"v{SKELETON_VERSION}" / f"{algo}-{hexdigest}.json"
-
-
-def _store_skeleton(options: Options, info: dict, image: Image) -> None:
-    path = None if options.no_cache else _skeleton_path(options, info.get("Id", ""))
-    if path is None:
-        return
-    record = {
-        "id": info["Id"], "manifest": base64.b64encode(image.manifest_bytes).decode(),
-        "config": base64.b64encode(image.config_bytes).decode(), "manifest_digest": image.manifest_digest,
-        "media_type": image.media_type, "platform": image.platform, "annotations": image.annotations,
-        "layers": [{"digest": la.digest, "diff_id": la.diff_id, "media_type": la.media_type,
-                    "compressed_size": la.compressed_size} for la in image.layers],
-    }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w") as f:
-            json.dump(record, f)
-        os.replace(tmp, path)
-    except OSError:  # a cache that cannot be written only costs speed
-        log.debug("cannot write %s", path, exc_info=True)
-
-
-def _load_skeleton(options: Options, info: dict) -> dict | None:
-    """The skeleton for ``info['Id']`` if present and self-consistent: manifest and config
-    bytes hash to what the record says, and its diff_ids are the engine's ``RootFS.Layers``."""
-    path = _skeleton_path(options, info.get("Id", ""))
-    if path is None:
-        return None
-    try:
-        record = json.loads(path.read_bytes())
-        manifest = base64.b64decode(record["manifest"], validate=True)
-        config = base64.b64decode(record["config"], validate=True)
-        doc = json.loads(manifest)
-        ok = (record["id"] == info["Id"] and sha256_digest(manifest) == record["manifest_digest"]
-              and doc["config"]["digest"] == sha256_digest(config)
-              and [la["diff_id"] for la in record["layers"]] == list((info.get("RootFS") or {}).get("Layers") or [])
-              and [la["diff_id"] for la in record["layers"]] == json.loads(config)["rootfs"]["diff_ids"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if not ok:
-        return None
-    record["manifest"], record["config"] = manifest, config
-    return record
-
-
 def _warm(client, engine: Engine, name: str, info: dict, options: Options, *, reference: str) -> Image | None:
-    if options.no_cache:
-        return None
-    from inspector.index.cache import IndexCache
-
-    record = _load_skeleton(options, info)
+    record = engine_record.load(options, info)
     if record is None:
         return None
-    cache = IndexCache(options.resolved_cache_dir())
-    if not all(cache.has(la["diff_id"]) for la in record["layers"]):
+    if not all(options.has_index(la["diff_id"]) for la in record["layers"]):
         return None
     lazy = _LazySave(client, engine, name, info, options, reference)
     layers = [Layer(digest=la["digest"], diff_id=la["diff_id"], media_type=la["media_type"],

@@ -16,12 +16,15 @@ import pytest
 from inspector.index.entries import LayerIndex
 from inspector.index.merge import MergedFS, merge
 from inspector.index.tarwalk import walk_tar
-from inspector.options import Options
 from tests.builders import Entry, make_tar
 from tests.tools import require_tool  # noqa: E402,F401
 
 CHUNK = 1 << 20
 SUITE = "bookworm"
+#: where test-built root filesystems are kept between runs: an ignored folder of the
+#: repository (never the user's cache; ``INSPECTOR_TEST_ROOTS`` moves it)
+TEST_ROOTS = Path(os.environ.get("INSPECTOR_TEST_ROOTS")
+                  or Path(__file__).resolve().parents[2] / ".test-cache" / "test-roots")
 
 
 def index_tar(stream: io.BufferedIOBase, what: str = "test layer") -> LayerIndex:
@@ -55,10 +58,10 @@ def tar_directory_index(root: Path) -> LayerIndex:
 
 
 def debootstrap_root() -> Path:
-    """A real ``debootstrap --variant=minbase bookworm`` root, built once and cached under
-    the inspector cache dir (~35–60 s the first time)."""
+    """A real ``debootstrap --variant=minbase bookworm`` root, built once and kept under
+    ``TEST_ROOTS`` (~35–60 s the first time)."""
     require_tool("debootstrap")
-    cache = Options().resolved_cache_dir() / "test-roots"
+    cache = TEST_ROOTS
     root = cache / f"debootstrap-{SUITE}-minbase"
     if (root / "var/lib/dpkg/status").is_file():
         return root

@@ -4,7 +4,6 @@ entries are discarded and rebuilt (never trusted); a warm analysis reads no blob
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import pytest
@@ -162,8 +161,51 @@ def test_entry_for_another_diff_id_is_not_trusted(tmp_path, built):
 
 
 def test_cache_format_header_is_json_and_versioned(tmp_path, built):
+    from inspector.cache import unframe
+
     options = Options(cache_dir=tmp_path / "cache")
     export_text(built, options)
-    data = next((tmp_path / "cache").rglob("*.idx")).read_bytes()
-    header = json.loads(data[cache_mod._PREFIX.size:data.index(b"\n", cache_mod._PREFIX.size)])
+    path = next((tmp_path / "cache").rglob("*.idx"))
+    header, _ = unframe(cache_mod.MAGIC, path.read_bytes())
     assert header["version"] == cache_mod.CACHE_VERSION
+    assert header["key"] == _diff_id(path)  # the full key, inside the checksummed body
+    assert header["code"] == IndexCache(tmp_path / "cache").store.code_digest
+
+
+def _json_values():
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.text(max_size=8)
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                        | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=8)
+
+
+def test_an_entry_of_any_header_shape_decodes_or_is_rejected():
+    """A well-framed entry (valid CRC) whose header fields have random JSON shapes: the
+    only outcomes are an index with the right field types or ``None``, never an exception."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    index = index_layer(_layer_of({"a": b"1", "b/c": b"22"}))
+    header, sections = cache_mod.encode(index)
+    body = memoryview(b"".join(sections))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.sampled_from(sorted(header)), _json_values())
+    def check(field, value):
+        changed = {**header, "key": index.diff_id, field: value}
+        got = cache_mod.decode(changed, body)
+        if got is not None:
+            assert all(isinstance(w, str) for w in got.whiteouts + got.opaque)
+            assert isinstance(got.compressed_size, int) and isinstance(got.digest, str)
+
+    check()
+
+
+def _layer_of(files: dict):
+    from inspector.sources.base import Layer
+    from tests.builders import diff_id_of, sha256
+
+    blob = make_layer(files)
+    return Layer(digest=sha256(blob), diff_id=diff_id_of(blob), media_type="", compressed_size=len(blob),
+                 opener=lambda: io.BytesIO(blob))

@@ -163,19 +163,16 @@ class CachedBlobReader(VerifyingReader):
     are renamed into place without an fsync, so after a crash one could hold anything);
     a cached file that no longer matches its name is deleted, then reported."""
 
-    def __init__(self, file, digest: str, size: int | None, *, what: str, path=None) -> None:
+    def __init__(self, file, digest: str, size: int | None, *, what: str, evict=None) -> None:
         super().__init__(file, digest, size, what=what)
-        self.path = path
+        self.evict = evict
 
     def _check(self) -> None:
         try:
             super()._check()
         except (DigestMismatch, SizeMismatch):
-            if self.path is not None:
-                try:
-                    self.path.unlink()
-                except OSError:
-                    pass
+            if self.evict is not None:
+                self.evict(self.digest)
             raise
 
 
@@ -185,7 +182,7 @@ def open_blob(client: RegistryClient, cache: BlobCache, digest: str, size: int |
     cached = cache.open(digest)
     if cached is not None:
         return CachedBlobReader(cached, digest, size, what=f"{what} (cached)",
-                                path=cache.path(digest))
+                                evict=cache.evict)
     body = _HttpBody(client, digest, size, what)
     return BlobStream(body, digest, size, what=what, writer=cache.writer(digest))
 

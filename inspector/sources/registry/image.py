@@ -172,4 +172,5 @@ def _layer(client: RegistryClient, cache: BlobCache, desc: dict, diff_id: str, w
         return open_blob(client, cache, digest, size, what=what)
 
     return Layer(digest=digest, diff_id=diff_id, media_type=desc.get("mediaType", ""),
-                 compressed_size=size, opener=opener, urls=tuple(desc.get("urls") or ()))
+                 compressed_size=size, opener=opener, urls=tuple(desc.get("urls") or ()),
+                 recheck=lambda: cache.recheck(digest))

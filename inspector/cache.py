@@ -1,0 +1,301 @@
+"""The one on-disk cache: one directory convention, one atomic write, one framed format.
+
+Layout under the cache root (``Options.resolved_cache_dir()``)::
+
+    <root>/<kind>/v<N>-<code>/<name><suffix>   framed entries: index, analysis, export, daemon
+    <root>/blobs/<algo>/<hex>                  registry blobs, content-addressed (their name
+                                               is their digest; readers verify it)
+    <root>/tmp/                                spools of compressed archives and docker saves
+
+Keying rule, written once here: an entry's file name is derived from its key and its
+directory from the format version and the digest of the code that computes it
+(``codehash``), but neither name is trusted. Every framed entry carries its full key and
+the code digest inside its checksummed body, and ``CacheDir.read`` checks both: an entry
+copied over another image's entry, truncated, or flipped by one bit is discarded (and
+rebuilt by the caller), never served.
+
+Frame::
+
+    magic (8) | crc32 of the rest (4) | header length (4) | body length (8) | header | body
+
+``header`` is one JSON object (``key``, ``code``, ``byteorder`` and the caller's fields);
+``body`` is the caller's raw sections.
+
+Every write goes to a ``.tmp-*`` file in the entry's directory, held under an exclusive
+``flock`` while it is written, then renamed into place; the temp file is removed on any
+failure. Readers hold a shared ``flock`` while they read, and eviction (``cache_admin``)
+skips any file it cannot lock exclusively. A cache that cannot be used — read-only, full,
+not a directory — only costs speed: it degrades to "no cache" with one warning line.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import struct
+import sys
+import tempfile
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import BinaryIO
+
+#: prefix of every temporary file the cache writes (the sweep's pattern)
+TMP_PREFIX = ".tmp-"
+#: the directory of spools (decompressed archives, docker saves)
+SPOOL_DIR = "tmp"
+_PREFIX = struct.Struct("<8sIIQ")
+_DIGEST_KEY = re.compile(r"^([a-z0-9]+):([a-f0-9]{32,128})$")
+
+_warned: set[str] = set()
+_warn_lock = threading.Lock()
+#: roots found unusable (or full) in this process: nothing more is written there
+_disabled: set[str] = set()
+#: roots checked, swept and trimmed to the cap in this process
+_started: set[str] = set()
+_start_lock = threading.Lock()
+
+
+#: where warnings go instead of stderr (the TUI sets it to show a notification)
+on_warning: Callable[[str], None] | None = None
+
+
+def warn(root: Path, reason: str) -> None:
+    """One line on stderr per cache root and reason: the run goes on without the cache."""
+    message = f"cache {root}: {reason}; continuing without the cache"
+    with _warn_lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    if on_warning is not None:
+        on_warning(message)
+    else:
+        print(f"inspector: warning: {message}", file=sys.stderr)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def disable(root: Path, exc: OSError) -> None:
+    """Stop writing under ``root`` for the rest of the process (full or read-only)."""
+    _disabled.add(str(root))
+    warn(root, _reason(exc))
+
+
+def usable(root: Path) -> bool:
+    """Whether ``root`` can hold the cache: it is (or can be made) a writable directory.
+    The first call per root also sweeps stale temp files and enforces the size cap
+    (``cache_admin.start``). A root that cannot be used is warned about once."""
+    key = str(root)
+    if key in _disabled:
+        return False
+    if key in _started:
+        return True
+    with _start_lock:
+        if key in _started:
+            return True
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            if not os.access(root, os.W_OK | os.X_OK):
+                with tempfile.TemporaryFile(dir=root):  # raises with the real reason
+                    raise PermissionError(13, "not writable")
+        except OSError as exc:
+            if isinstance(exc, FileExistsError | NotADirectoryError):
+                exc = NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+            disable(root, exc)
+            return False
+        _started.add(key)
+    from inspector import cache_admin
+
+    cache_admin.start(root)
+    return True
+
+
+def entry_name(key: str) -> str:
+    """The file name of ``key``: ``algo-hex`` for a digest, else the sha256 of the key."""
+    m = _DIGEST_KEY.match(key)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}"
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def lock_shared(f: BinaryIO) -> None:
+    """Mark ``f`` as being read: eviction skips it (best effort, advisory)."""
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        pass  # an evictor holds it this instant; the open file stays readable anyway
+
+
+def temp_file(directory: Path, *, prefix: str = TMP_PREFIX, suffix: str = "") -> tuple[BinaryIO, Path]:
+    """A new file in ``directory``, opened ``w+b`` and exclusively locked so that the
+    sweep of stale temp files leaves it alone while this process lives."""
+    for attempt in range(3):  # a concurrent prune may remove the empty directory meanwhile
+        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+            break
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+    f = os.fdopen(fd, "w+b")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        pass
+    return f, Path(name)
+
+
+def atomic_write(path: Path, chunks: list[bytes] | tuple[bytes, ...]) -> None:
+    """Write ``chunks`` to ``path`` through a locked temp file and a rename (no fsync:
+    every reader verifies). The temp file is removed on any failure; ``OSError`` is
+    raised for the caller to turn into a warning."""
+    f, tmp = temp_file(path.parent)
+    try:
+        with f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            os.replace(tmp, path)
+    except BaseException:
+        discard(f, tmp)
+        raise
+
+
+def discard(f: BinaryIO, path: Path) -> None:
+    """Close and remove a temp file after a failure (its close may fail too: a full disk)."""
+    try:
+        f.close()
+    except OSError:
+        pass
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def frame(magic: bytes, header: dict, sections: list[bytes]) -> list[bytes]:
+    """The chunks of a framed entry (see the module docstring)."""
+    head = json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode()
+    blen = sum(len(s) for s in sections)
+    rest = _PREFIX.pack(magic, 0, len(head), blen)[12:]
+    crc = zlib.crc32(rest)
+    crc = zlib.crc32(head, crc)
+    for s in sections:
+        crc = zlib.crc32(s, crc)
+    return [_PREFIX.pack(magic, crc, len(head), blen), head, *sections]
+
+
+def unframe(magic: bytes, data: bytes) -> tuple[dict, memoryview] | None:
+    """``(header, body)`` of a framed entry; ``None`` when magic, lengths or checksum
+    do not match."""
+    if len(data) < _PREFIX.size:
+        return None
+    got, crc, hlen, blen = _PREFIX.unpack_from(data, 0)
+    if got != magic or len(data) != _PREFIX.size + hlen + blen:
+        return None
+    view = memoryview(data)
+    if zlib.crc32(view[12:]) != crc:
+        return None
+    try:
+        header = json.loads(bytes(view[_PREFIX.size:_PREFIX.size + hlen]))
+    except ValueError:
+        return None
+    if not isinstance(header, dict):
+        return None
+    return header, view[_PREFIX.size + hlen:]
+
+
+@dataclass(frozen=True)
+class CacheDir:
+    """One kind of framed entry: ``<root>/<kind>/v<version>-<code digest>/``.
+
+    ``code`` names the sources the entries are computed by (``codehash.source_digest``);
+    ``read`` returns ``None`` for anything missing, damaged, or written for another key,
+    another code digest or another byte order — and removes what it rejected."""
+
+    root: Path
+    kind: str
+    version: int
+    magic: bytes
+    code: tuple[str, ...] = ()
+    suffix: str = ""
+
+    @cached_property
+    def code_digest(self) -> str:
+        from inspector.codehash import source_digest
+
+        return source_digest(self.code) if self.code else "0"
+
+    @property
+    def dir(self) -> Path:
+        return Path(self.root) / self.kind / f"v{self.version}-{self.code_digest}"
+
+    def path(self, key: str) -> Path:
+        return self.dir / f"{entry_name(key)}{self.suffix}"
+
+    def has(self, key: str) -> bool:
+        """Whether an entry file exists, without reading it (``read`` still checks it)."""
+        return bool(key) and self.path(key).is_file()
+
+    def read(self, key: str) -> tuple[dict, memoryview] | None:
+        path = self.path(key)
+        try:
+            with open(path, "rb") as f:
+                lock_shared(f)
+                data = f.read()
+        except OSError:
+            return None
+        got = unframe(self.magic, data)
+        if got is None or got[0].get("key") != key or got[0].get("code") != self.code_digest \
+                or got[0].get("byteorder") != sys.byteorder:
+            self.discard(key)
+            return None
+        try:
+            os.utime(path)  # least recently *used*: eviction reads mtimes
+        except OSError:
+            pass
+        return got
+
+    def write(self, key: str, header: dict, sections: list[bytes]) -> None:
+        """Store an entry; a cache that cannot be written only costs speed (one warning)."""
+        root = Path(self.root)
+        if not usable(root):
+            return
+        full = {"key": key, "code": self.code_digest, "byteorder": sys.byteorder, **header}
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path(key), frame(self.magic, full, sections))
+        except OSError as exc:
+            disable(root, exc)
+
+    def discard(self, key: str) -> None:
+        """Remove a rejected entry (the caller's parser found it unusable)."""
+        try:
+            self.path(key).unlink()
+        except OSError:
+            pass
+
+
+def spool_dirs(tmp_dir: Path) -> list[Path]:
+    """Where a spool (``<cache root>/tmp``) may go, best first: ``tmp_dir`` when its cache
+    root can be used, then the system temp directory."""
+    dirs = [tmp_dir] if usable(tmp_dir.parent) else []
+    system = Path(tempfile.gettempdir())
+    return dirs if system in dirs else [*dirs, system]
+
+
+def spool_error(directory: Path, exc: OSError, where: str):
+    """The one-line error when no directory could take a spool."""
+    from inspector.errors import CacheError
+
+    return CacheError(f"{where}: cannot spool the decompressed archive to {directory}: {_reason(exc)}",
+                      hint="free some space or point --cache-dir (or TMPDIR) at a larger disk")
