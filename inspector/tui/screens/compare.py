@@ -143,6 +143,7 @@ class CompareView(Vertical):
         self.demo = demo
         self.result = compare_analyses(analyses)
         self.package_keys: dict[str, str] = {}  # packages-diff row key → package name
+        self._opening_row: int | None = None  # see on_mount
 
     def compose(self) -> ComposeResult:
         labels = self.result.labels
@@ -187,16 +188,32 @@ class CompareView(Vertical):
         self.query_one("#overview-scroll").can_focus = False
         first = next((n for n, (key, _) in enumerate(overview_rows(self.result))
                       if key.startswith("cat:")), 0)
-        table.move_cursor(row=first, animate=False)
-        table.focus()
+        table.focus()  # arrows, PgDn and Enter work at once (nothing had focus)
         scroll = self.query_one("#overview-scroll", VerticalScroll)
-        self.call_after_refresh(scroll.scroll_home, animate=False)  # the intro first  # arrows, PgDn and Enter work at once (nothing had focus)
+
+        # the highlights until the cursor reaches its first row (filling the table highlights
+        # row 0 too) show the intro, whenever their messages arrive: the opening picture
+        # does not depend on timing
+        self._opening_row = first
+
+        def start() -> None:
+            # after the layout, so the table knows its height and scrolls (or not) the same
+            # way every time; then the intro first
+            table.move_cursor(row=first, animate=False)
+            scroll.scroll_home(animate=False)
+
+        self.call_after_refresh(start)
 
     @on(DataTable.RowHighlighted, "#overview")
     def _overview_row(self, event: DataTable.RowHighlighted) -> None:
         # the table is inside a scroll: keep its cursor row, and the verdict after the
         # last row, in view (at 80x24 the verdict is below the fold)
         scroll = self.query_one("#overview-scroll", VerticalScroll)
+        if self._opening_row is not None:
+            if event.cursor_row == self._opening_row:
+                self._opening_row = None
+            scroll.scroll_home(animate=False)
+            return
         if event.cursor_row >= event.data_table.row_count - 1:
             scroll.scroll_end(animate=False)
         elif event.cursor_row <= 0:
