@@ -124,7 +124,7 @@ def categorize(fs: MergedFS, catalog, rules: Rules) -> tuple[dict[str, str], dic
     totals = {name: CategoryTotal() for name in CATEGORY_ORDER}
     for name in (*names, *rules.package_categories):
         totals.setdefault(name, CategoryTotal())
-    layers, entries = fs.layers, fs.entries
+    layers = fs.layers
     owner_of = catalog.owners.get if catalog is not None else {}.get
     owned = _owned_categories(catalog, rules)
     dir_rule, paths_exact = rules.dir_rule, rules.paths.exact
@@ -137,12 +137,10 @@ def categorize(fs: MergedFS, catalog, rules: Rules) -> tuple[dict[str, str], dic
     shell = totals["shell"]
 
     last_parent, parent_rule, parent_bin = None, NO_RULE, False
-    for path in fs.sorted_paths():
-        packed = entries[path]
-        row = packed & 0xFFFFFFFF
+    for path, li, row in fs.located(fs.sorted_paths()):
         if row == IMPLIED_ROW:
             continue
-        index = layers[packed >> 32]
+        index = layers[li]
         kind = index.kinds[row]
         if kind == DIR:
             continue
@@ -209,13 +207,13 @@ def find_findings(fs: MergedFS, categories: dict[str, str]) -> Findings:
     if that row is what the merged filesystem shows at its path."""
     findings = Findings()
     setuid, setgid, writable = findings.setuid, findings.setgid, findings.world_writable
-    entries = fs.entries
+    is_at = fs.is_at
     special = SETUID | SETGID | WORLD_WRITE
     for li, index in enumerate(fs.layers):
         modes, kinds, paths = index.modes, index.kinds, index.paths
         for row in compress(range(len(modes)), map(special.__and__, modes)):
             path = paths[row]
-            if entries.get(path) != (li << 32 | row):
+            if not is_at(path, li, row):
                 continue  # replaced or removed by a later layer
             mode, kind = modes[row], kinds[row]
             if kind == SYMLINK:
