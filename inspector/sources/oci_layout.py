@@ -10,10 +10,8 @@ OCI layout inside the tar.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import logging
 import os
 import re
 from dataclasses import dataclass
@@ -32,7 +30,12 @@ from inspector.options import Options
 from inspector.sources.archive import DirStore, Store, open_tar
 from inspector.sources.base import Image, Layer
 
-log = logging.getLogger(__name__)
+
+def _warn(message: str, *args: object) -> None:
+    """A logging warning; logging is imported only then (it is ~3 ms of every start-up)."""
+    import logging
+
+    logging.getLogger(__name__).warning(message, *args)
 
 REF_NAME = "org.opencontainers.image.ref.name"
 #: digests we can name a blob file by and verify (image-spec descriptor.md §Digests)
@@ -97,6 +100,8 @@ class Layout:
         name = self.blob_name(digest)
         if "data" in desc:
             try:
+                import base64  # embedded data is rare
+
                 data = base64.b64decode(desc["data"], validate=True)
             except ValueError as exc:
                 raise FormatError(f"{self.where}: {what} {digest}: invalid embedded data") from exc
@@ -124,7 +129,7 @@ class Layout:
         doc = parse_json(self.store.read("oci-layout"), what=f"{self.where}: oci-layout")
         version = doc.get("imageLayoutVersion")
         if version != "1.0.0":
-            log.warning("%s: unknown imageLayoutVersion %r; reading it as 1.0.0", self.where, version)
+            _warn("%s: unknown imageLayoutVersion %r; reading it as 1.0.0", self.where, version)
 
     def index(self) -> dict:
         if not self.store.exists("index.json"):
