@@ -179,6 +179,32 @@ class _Sliced:
             self._write(text[start:start + WRITE_SLICE])
 
 
+#: a list of strings longer than this is written in pieces of this many items
+#: (``categories`` lists every path: 28 MB of JSON on a million files)
+JSON_PIECE = 8192
+
+
+def write_json(value: object, write) -> None:
+    """``write(json.dumps(value, ensure_ascii=True))``, the same characters, but long
+    lists of strings (nested in dicts with string keys) are written a piece at a time
+    instead of as one string."""
+    if isinstance(value, dict) and value and all(type(k) is str for k in value):
+        sep = "{"
+        for key, item in value.items():
+            write(f"{sep}{_s(key)}: ")
+            write_json(item, write)
+            sep = ", "
+        write("}")
+    elif isinstance(value, list) and len(value) > JSON_PIECE and set(map(type, value)) == {str}:
+        sep = "["
+        for start in range(0, len(value), JSON_PIECE):
+            write(sep + ", ".join(map(_s, value[start:start + JSON_PIECE])))
+            sep = ", "
+        write("]")
+    else:
+        write(json.dumps(value, ensure_ascii=True))
+
+
 def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = None) -> None:
     """The whole export document; ``files`` comes right after ``size``, as in the contract.
     With ``cache_dir``, the rendered files array is cached (``export_cache``)."""
@@ -195,5 +221,6 @@ def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = No
 
         write_files_cached(analysis, _Sliced(out), cache_dir, write_files)
     for key in keys[keys.index("layers") + 1:]:
-        out.write(f",\n  {_s(key)}: {json.dumps(head[key], ensure_ascii=True)}")
+        out.write(f",\n  {_s(key)}: ")
+        write_json(head[key], out.write)
     out.write("\n}\n")

@@ -1,7 +1,7 @@
 """The files array of ``inspector export``: the column-wise, batched renderer (issue 16)
 writes the same bytes as the row-by-row renderer it replaced (``reference_export``), on
 random multi-layer images and at every batch boundary; a cached array written in slices
-is the array rendered cold."""
+is the array rendered cold; the header sections written piecewise are ``json.dumps``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from inspector.analysis import analyze
 from inspector.options import Options
 from inspector.report import export
-from inspector.report.export import write_export, write_files
+from inspector.report.export import write_export, write_files, write_json
 from inspector.sources.resolve import open_image
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.report.reference_export import write_files as reference_write_files
@@ -108,3 +108,43 @@ def test_cached_array_written_in_slices_equals_the_cold_render(tmp_path, monkeyp
     assert json.loads(array) == json.loads(outputs[1])["files"]
     assert len(array) > 100_000
     assert max(map(len, pieces)) <= 1000
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=6) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    | st.dictionaries(st.integers(0, 9), inner, max_size=2)
+    | st.lists(st.text(max_size=5), min_size=3, max_size=12),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=json_values, piece=st.integers(1, 4))
+def test_write_json_is_json_dumps(value, piece):
+    saved = export.JSON_PIECE
+    export.JSON_PIECE = piece  # lists of strings longer than this go piecewise
+    try:
+        parts: list[str] = []
+        write_json(value, parts.append)
+    finally:
+        export.JSON_PIECE = saved
+    assert "".join(parts) == json.dumps(value, ensure_ascii=True)
+
+
+def test_categories_paths_are_written_in_pieces(tmp_path, monkeypatch):
+    files = {f"etc/conf{i}": b"x" for i in range(50)}
+    write_oci_layout(tmp_path / "oci", [ImageSpec([make_layer(files)], ref_name="t")])
+    options = Options(no_cache=True)
+    analysis = analyze(open_image(f"oci:{tmp_path / 'oci'}:t", options), options)
+    monkeypatch.setattr(export, "JSON_PIECE", 8)
+    writes: list[str] = []
+    out = io.StringIO()
+    out.write = lambda text: writes.append(text) or 0
+    write_export(analysis, out)
+    doc = json.loads("".join(writes))
+    listed = [p for total in doc["categories"].values() for p in total["paths"]]
+    assert sorted(listed) == sorted(f"/etc/conf{i}" for i in range(50))
+    # the files array's rows carry "type"; every other write lists at most 8 paths
+    listing = [w.count('"/etc/conf') for w in writes if '"type"' not in w]
+    assert max(listing) == 8
