@@ -96,6 +96,11 @@ class MergedFS:
         # operator functions over repeat(): the fastest decoding that is not inline
         return zip(keys, map(rshift, packed, _SHIFT), map(and_, packed, _MASK), strict=True)
 
+    def columns_of(self, paths: list[str]) -> tuple[list[int], list[int]]:
+        """The layers and rows of ``paths`` as two lists (bulk, decoded in C)."""
+        packed = list(map(self.entries.__getitem__, paths))
+        return list(map(rshift, packed, _SHIFT)), list(map(and_, packed, _MASK))
+
     def layer_of(self, path: str) -> int:
         return self.entries[path] >> 32
 

@@ -13,8 +13,6 @@ import io
 from collections.abc import Callable
 from typing import BinaryIO
 
-from isal import isal_zlib
-
 from inspector.errors import CompressionError, DigestMismatch, IntegrityError, SizeMismatch
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -131,6 +129,9 @@ class _GzipReader(_Wrapper):
         super().__init__(inner)
         self.what = what
         self.pending = first
+        from isal import isal_zlib  # only gzip layers need it (not a warm start)
+
+        self.zlib = isal_zlib
         self.d = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
         self.eof = False
 
@@ -148,7 +149,7 @@ class _GzipReader(_Wrapper):
                 if not more:
                     return b""
                 rest = more.lstrip(b"\x00")
-            self.d = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
+            self.d = self.zlib.decompressobj(16 + self.zlib.MAX_WBITS)
             return rest
         data = self.pending or self.inner.read(CHUNK)
         self.pending = b""
@@ -167,7 +168,7 @@ class _GzipReader(_Wrapper):
                 out = self.d.decompress(data, OUT_CHUNK)
                 if out:
                     return out
-        except isal_zlib.error as exc:
+        except self.zlib.error as exc:
             raise self._corrupt(f"{self.what}: corrupt gzip data ({exc})", exc) from exc
         return b""
 
