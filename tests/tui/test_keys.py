@@ -40,6 +40,22 @@ async def test_number_keys_and_palette_switch_tabs(options):
 
 
 @sync
+async def test_palette_runs_focused_entries_on_the_file_view(options, layered):
+    from inspector.tui.commands import InspectorCommands
+
+    app = InspectorApp([layered], options)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        fv = app.screen.query_one(FileView)
+        fv.focus()
+        await pilot.pause()
+        before = fv.model.sort
+        await InspectorCommands(app.screen)._run("focused.sort")
+        await pilot.pause()
+        assert fv.model.sort != before
+
+
+@sync
 async def test_dive_keys(options, layered):
     app = InspectorApp([layered], options)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -76,8 +76,9 @@ class LoadingScreen(Screen):
         """Show the ``n``-th tab (1-based) of the screen's tabs, if there is one."""
         for tabbed in self.query(TabbedContent).results():
             panes = list(tabbed.query(TabPane))
-            if 1 <= n <= len(panes) and panes[n - 1].id:
-                tabbed.active = panes[n - 1].id
+            pane_id = panes[n - 1].id if 1 <= n <= len(panes) else None
+            if pane_id:
+                tabbed.active = pane_id
             return
 
     @on(TabbedContent.TabActivated)
