@@ -14,7 +14,7 @@ import pytest
 from inspector.errors import TarError
 from inspector.index import capture
 from tests.builders import Entry, make_tar
-from tests.index.conftest import (
+from tests.index.helpers import (
     chunked,
     random_sizes,
     reference_rows,

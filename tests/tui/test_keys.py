@@ -11,7 +11,7 @@ from textual.widgets import TabbedContent
 
 from inspector.tui.app import InspectorApp
 from inspector.tui.widgets.file_view import FileView
-from tests.tui.conftest import settle, sync
+from tests.tui.helpers import settle, sync
 
 
 # ---- keys -------------------------------------------------------------------------------
