@@ -203,8 +203,8 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
                     f.cancel()
                 wait(futures)
                 # report the first real failure, not the cancellations it caused
-                errors = [f.exception() for f in futures if f.done() and not f.cancelled()
-                          and f.exception() is not None]
+                errors = [e for f in futures if f.done() and not f.cancelled()
+                          and (e := f.exception()) is not None]
                 real = [e for e in errors if not isinstance(e, Cancelled)]
                 raise (real or errors)[0]
             return [f.result() for f in futures], hits[0]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from itertools import compress
+from typing import overload
 
 from inspector.catalog.fspath import Resolver
 from inspector.classify.rules import NO_RULE, PACKAGE_SYSTEMS, Rules, load_rules
@@ -68,6 +69,11 @@ class Findings:
 
     def as_json(self) -> dict[str, list[str]]:
         return dict(self.items())
+
+    @overload
+    def get(self, name: str) -> list[str] | None: ...
+    @overload
+    def get(self, name: str, default: list[str]) -> list[str]: ...
 
     def get(self, name: str, default: list[str] | None = None) -> list[str] | None:
         """One finding by its name (for names that come from data: a gate's config)."""
@@ -159,19 +165,19 @@ def categorize(fs: MergedFS, catalog, rules: Rules) -> tuple[dict[str, str], dic
         rule = paths_exact.get(path, NO_RULE)
         if rule < best:
             best = rule
-        rule = by_name.get(base)
-        if rule is None:
-            rule = by_name[base] = names_match(base)
-        if rule < best:
-            best = rule
+        named = by_name.get(base)
+        if named is None:
+            named = by_name[base] = names_match(base)
+        if named < best:
+            best = named
         executable = parent_bin or (kind == FILE and index.modes[row] & 0o111
                                     and _is_program(index.heads.get(row)))
         if executable:
-            rule = by_command.get(base)
-            if rule is None:
-                rule = by_command[base] = commands_match(base)
-            if rule < best:
-                best = rule
+            command = by_command.get(base)
+            if command is None:
+                command = by_command[base] = commands_match(base)
+            if command < best:
+                best = command
         if best < content_end:  # generic content: the path decides, whoever ships it
             name = names[best]
         else:

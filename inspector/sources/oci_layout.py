@@ -77,8 +77,7 @@ class Layout:
 
     # --- blobs -----------------------------------------------------------------------
     def blob_name(self, digest: object) -> str:
-        schema.digest(digest, where=self.where, field="digest")
-        alg, _, hexpart = digest.partition(":")
+        alg, _, hexpart = schema.digest(digest, where=self.where, field="digest").partition(":")
         return f"blobs/{alg}/{hexpart}"
 
     def has_blob(self, digest: str) -> bool:
@@ -87,7 +86,7 @@ class Layout:
     def read_blob(self, desc: dict, *, what: str) -> bytes:
         """A small blob (manifest, index, config), checked against the descriptor's size and
         digest. Embedded ``data`` is used when present (and verified the same way)."""
-        digest = desc.get("digest")
+        digest = schema.digest(desc.get("digest"), where=self.where, field="digest")
         name = self.blob_name(digest)
         if "data" in desc:
             try:
