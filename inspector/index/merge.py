@@ -88,11 +88,13 @@ class MergedFS:
         """``(path, layer, row)`` for every entry (insertion order), or for ``paths`` in
         their order (``KeyError`` for one not in the filesystem); ``row`` is
         ``IMPLIED_ROW`` for an implied directory."""
+        keys: Iterable[str]
+        packed: Iterable[int]
         if paths is None:
             keys, packed = self.entries.keys(), self.entries.values()
         else:
             keys = paths if isinstance(paths, list) else list(paths)
-            packed = list(map(self.entries.__getitem__, keys))  # type: ignore[assignment]
+            packed = list(map(self.entries.__getitem__, keys))
         # operator functions over repeat(): the fastest decoding that is not inline
         return zip(keys, map(rshift, packed, _SHIFT), map(and_, packed, _MASK), strict=True)
 

@@ -43,7 +43,7 @@ class DirTree:
     compare's "only here"/"changed")."""
 
     def __init__(self, fs: MergedFS, ghosts: dict[str, bool] | None = None,
-                 marks: dict[str, str] | None = None) -> None:
+                 marks: dict[str, str] | LayerMarks | None = None) -> None:
         self.fs = fs
         self.ghosts: dict[str, bool] = dict(ghosts or {})
         # not copied: callers hand over a fresh mapping (``layer_marks`` returns a lazy one)
@@ -377,7 +377,8 @@ class TreeRows:
         return None
 
 
-def layer_marks(fs: MergedFS, layer: int) -> tuple[dict[str, str], dict[str, bool]]:
+def layer_marks(fs: MergedFS, layer: int) -> tuple[dict[str, str] | LayerMarks,
+                                                  dict[str, bool]]:
     """Marks for what ``layer`` did (ADDED/MODIFIED per surviving path) and its removed
     paths as ghosts, in ``fs`` — the filesystem as of that layer (``fs_at(layer)``)."""
     if layer >= len(fs.layers):

@@ -155,7 +155,8 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
     out.write('[\n  {"path": ')
     for start in range(0, len(paths), WRITE_BATCH):
         chunk = paths[start:start + WRITE_BATCH]
-        owners = list(map(package_json.__getitem__, map(owners_of.get, chunk)))
+        # None (no package, no category: directories) maps to null in both tables
+        owners = list(map(package_json.__getitem__, map(owners_of.get, chunk)))  # type: ignore[arg-type]
         cats = list(map(category_json.__getitem__, map(categories.get, chunk)))
         if start:
             out.write(_ROW_SEP)
@@ -224,7 +225,8 @@ def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = No
     else:
         from inspector.report.export_cache import write_files_cached
 
-        write_files_cached(analysis, _Sliced(out), cache_dir, write_files)
+        write_files_cached(analysis, _Sliced(out), cache_dir,  # type: ignore[arg-type]  # writes only
+                           write_files)
     for key in keys[keys.index("layers") + 1:]:
         out.write(f",\n  {_s(key)}: ")
         write_json(head[key], out.write)

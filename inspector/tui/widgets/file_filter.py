@@ -48,7 +48,7 @@ class FilterActions(_Host):
             flt = parse_filter(text, self.resolve)
             if self.hidden_marks:
                 shown = flt.marks if flt.marks is not None else frozenset(TOGGLED_MARKS.values())
-                flt = replace(flt, marks=frozenset(shown - self.hidden_marks))
+                flt = replace(flt, marks=frozenset(shown - self.hidden_marks))  # type: ignore[arg-type]  # None: unmodified
             self.model.set_filter(flt)
         except Exception as exc:  # a bad regex or name: say so, keep the old filter
             self.notify(f"filter {text!r}: {exc}", severity="error")
