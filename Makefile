@@ -41,6 +41,7 @@ bench: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy inspector
 
 clean:
 	rm -rf $(VENV) .pytest_cache

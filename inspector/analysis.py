@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from inspector.catalog import Catalog, catalog_image
 from inspector.classify import Classification, classify_image
@@ -18,10 +18,16 @@ from inspector.errors import Cancelled, IntegrityError, LayerError
 from inspector.index.cache import IndexCache
 from inspector.index.efficiency import Efficiency, efficiency
 from inspector.index.entries import LayerIndex
-from inspector.index.indexer import LayerProgress, index_layer
 from inspector.index.merge import MergedFS, merge
 from inspector.options import Options
 from inspector.sources.base import Image
+
+if TYPE_CHECKING:
+    from inspector.index.indexer import LayerProgress
+
+# The walker (inspector.index.indexer) and the thread pool are imported when a layer is
+# indexed or several are at once: a warm export of a one-layer image needs neither
+# (together with logging, ~5 ms of its start-up; ``python -X importtime``).
 
 #: layers indexed at once (downloads overlap; the walkers share the GIL)
 LAYER_WORKERS = 4
@@ -29,11 +35,18 @@ LAYER_WORKERS = 4
 #: quickly from the walker thread (the default 5 ms starves it)
 INDEX_SWITCH_INTERVAL = 0.0005
 
-ProgressCallback = Callable[[LayerProgress], None]
+ProgressCallback = Callable[["LayerProgress"], None]
 
 _switch_lock = threading.Lock()
 _switch_users = 0
 _switch_saved = 0.005
+
+
+def index_layer(layer, **kwargs) -> LayerIndex:
+    """``inspector.index.indexer.index_layer``, imported on the first cold layer."""
+    from inspector.index.indexer import index_layer as walk
+
+    return walk(layer, **kwargs)
 
 
 class _ShortSwitchInterval:
@@ -146,6 +159,8 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
             if cached is not None:
                 hits[0] += 1
                 if progress:
+                    from inspector.index.indexer import LayerProgress
+
                     p = LayerProgress(position, layer.digest, layer.compressed_size,
                                       compressed_done=layer.compressed_size,
                                       uncompressed_done=cached.uncompressed_size, state="cached")
@@ -175,6 +190,8 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
     with _ShortSwitchInterval():
         if n == 1:
             return [one(0)], hits[0]
+        from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
         with ThreadPoolExecutor(max_workers=min(LAYER_WORKERS, n),
                                 thread_name_prefix="index") as pool:
             futures = [pool.submit(one, i) for i in range(n)]
@@ -186,8 +203,8 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
                     f.cancel()
                 wait(futures)
                 # report the first real failure, not the cancellations it caused
-                errors = [f.exception() for f in futures if f.done() and not f.cancelled()
-                          and f.exception() is not None]
+                errors = [e for f in futures if f.done() and not f.cancelled()
+                          and (e := f.exception()) is not None]
                 real = [e for e in errors if not isinstance(e, Cancelled)]
                 raise (real or errors)[0]
             return [f.result() for f in futures], hits[0]

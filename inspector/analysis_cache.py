@@ -46,7 +46,7 @@ def encode(fs: MergedFS, catalog: Catalog, cls: Classification,
     code = {name: i for i, name in enumerate(names)}
     code[None] = NO_CODE  # type: ignore[index]
     # map() keeps these per-path loops in C (150k paths: milliseconds, not 100s of them)
-    cats = bytes(map(code.__getitem__, map(cls.categories.get, paths)))
+    cats = bytes(map(code.__getitem__, map(cls.categories.get, paths)))  # type: ignore[arg-type]  # None has a code
     owners = array("i", map(catalog.owners.get, paths, repeat(-1)))
     header = {
         "version": VERSION, "count": len(paths),

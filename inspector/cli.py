@@ -235,7 +235,6 @@ def _analyze(reference: str, options: Options, memo=None, shared_bar=None):
     """Open and analyse one image, drawing progress on stderr (one line; ``shared_bar``
     when several images load at once)."""
     from inspector.analysis import analyze
-    from inspector.report.progress import StderrProgress
     from inspector.sources.resolve import open_image
 
     image = open_image(_apply_source(reference, options.engine), options)
@@ -245,6 +244,8 @@ def _analyze(reference: str, options: Options, memo=None, shared_bar=None):
         if shared_bar is not None:
             return analyze(image, options, memo=memo,
                            progress=shared_bar.for_image(reference, len(image.layers)))
+        from inspector.report.progress import StderrProgress  # not imported with -q
+
         bar = StderrProgress(reference, len(image.layers))
         try:
             return analyze(image, options, progress=bar, memo=memo)

@@ -127,6 +127,8 @@ def completion_parser() -> argparse.ArgumentParser:
 
     root = cli.build_parser(None)
     images = image_completer()
+    FILES = {"bash": "_shtab_compgen_files", "zsh": "_files",  # noqa: N806 - a constant
+             "fish": "(__fish_complete_path (commandline -ct))"}
     sub = root.add_subparsers(dest="command", metavar="COMMAND")
     for name in cli.COMMANDS:
         child = cli.build_parser(name)
@@ -138,8 +140,7 @@ def completion_parser() -> argparse.ArgumentParser:
                 if parser is root:  # zsh and fish offer the commands themselves
                     action.complete = {**images, "bash": "_inspector_root_images"}  # type: ignore[attr-defined]
             elif action.metavar in ("FILE", "DIR"):
-                action.complete = {"bash": "_shtab_compgen_files", "zsh": "_files",
-                                   "fish": "(__fish_complete_path (commandline -ct))"}  # type: ignore[attr-defined]
+                action.complete = FILES  # type: ignore[attr-defined]
     return root
 
 

@@ -146,4 +146,5 @@ def open_output(path: str | None, references: Sequence[str] = ()) -> tuple[TextI
     """``(stream, must_close)``: stdout for no ``path``, else a ``PendingFile``."""
     if not path or path == "-":
         return sys.stdout, False
+    # a PendingFile is a TextIO by delegation (__getattr__), which the type checker cannot see
     return PendingFile(path, references), True  # type: ignore[return-value]

@@ -78,8 +78,8 @@ class Builder:
         self.catalog.warnings.append(message)
 
     def layer(self, path: str) -> int | None:
-        packed = self.fs.entries.get(path)
-        return None if packed is None else packed >> 32
+        at = self.fs.find(path)
+        return None if at is None else at[0]
 
     def add(self, pkg: Package, files: Iterable[str] | None) -> int:
         cat = self.catalog
@@ -87,23 +87,23 @@ class Builder:
         cat.packages.append(pkg)
         if files is None:
             return index
-        entries, layers, owners = self.fs.entries, self.fs.layers, cat.owners
+        find, layers, owners = self.fs.find, self.fs.layers, cat.owners
         seen: set[str] = set()
         size = count = 0
         for path in files:
-            packed = entries.get(path)
-            if packed is None:
+            at = find(path)
+            if at is None:
                 real = self.resolver.parent_resolved(path)
                 if real is None:
                     continue
-                packed = entries.get(real)
-                if packed is None:
+                at = find(real)
+                if at is None:
                     continue
                 path = real
-            row = packed & 0xFFFFFFFF
+            li, row = at
             if row == IMPLIED_ROW or path in seen:
                 continue
-            layer = layers[packed >> 32]
+            layer = layers[li]
             kind = layer.kinds[row]
             if kind == DIR:
                 continue

@@ -24,11 +24,10 @@ VERSION = re.compile(rb"BusyBox\s+v(\d+\.\d+\.\d+)")
 def applet_links(fs: MergedFS, out: Builder, binary: str) -> list[str]:
     """Symlinks that resolve to ``binary`` and hardlinks to it, sorted."""
     links = []
-    for path, packed in fs.entries.items():
-        row = packed & 0xFFFFFFFF
+    for path, li, row in fs.located():
         if row == IMPLIED_ROW:
             continue
-        kind = fs.layers[packed >> 32].kinds[row]
+        kind = fs.layers[li].kinds[row]
         if kind == SYMLINK and out.resolver.resolve(path) == binary:
             links.append(path)
         elif kind == HARDLINK and fs.target(path) == binary:

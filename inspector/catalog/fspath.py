@@ -24,13 +24,10 @@ class Resolver:
         self._dirs: dict[str, str | None] = {"/": "/"}
 
     def _link(self, path: str) -> str | None:
-        packed = self.fs.entries.get(path)
-        if packed is None:
+        at = self.fs.find(path)
+        if at is None or at[1] == IMPLIED_ROW:
             return None
-        row = packed & 0xFFFFFFFF
-        if row == IMPLIED_ROW:
-            return None
-        index = self.fs.layers[packed >> 32]
+        index, row = self.fs.layers[at[0]], at[1]
         return index.targets.get(row) if index.kinds[row] == SYMLINK else None
 
     def directory(self, path: str) -> str | None:

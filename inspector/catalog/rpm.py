@@ -68,8 +68,9 @@ def parse_header(blob: bytes) -> dict[int, object]:
 def header_files(h: dict[int, object]) -> list[str]:
     names = h.get(BASENAMES)
     if isinstance(names, list):
-        dirs = h.get(DIRNAMES) or []
-        index = h.get(DIRINDEXES) or []
+        dirs, index = h.get(DIRNAMES), h.get(DIRINDEXES)
+        dirs = dirs if isinstance(dirs, list) else []
+        index = index if isinstance(index, list) else []
         return [dirs[i] + b if 0 <= i < len(dirs) else b for i, b in zip(index, names, strict=False)]
     old = h.get(OLDFILENAMES)
     return list(old) if isinstance(old, list) else []

@@ -62,6 +62,20 @@ class Rule:
     config: str  # the value as configured, for the report
     warn_only: bool = False
 
+    @property
+    def names(self) -> list[str]:
+        """The value of a list rule (categories, path globs, package globs)."""
+        if not isinstance(self.value, list):
+            raise TypeError(f"rule {self.key} does not take a list")
+        return self.value
+
+    @property
+    def limit(self) -> float:
+        """The value of a numeric rule (bytes, a count, a ratio), unchanged (an int stays one)."""
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
+            raise TypeError(f"rule {self.key} does not take a number")
+        return self.value
+
 
 @dataclass
 class RuleSet:

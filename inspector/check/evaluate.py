@@ -100,21 +100,21 @@ def _dive_figures(analysis: Analysis) -> tuple[float, int, float]:
 
 def _measure(rule: Rule, a: Analysis) -> tuple[bool, object, str, list[str]]:
     """(failed, measured, message, offending paths) for one rule."""
-    key, value = rule.key, rule.value
+    key = rule.key
     findings = a.classification.findings
     if key == "forbid_categories":
         totals = a.classification.totals
-        hits = [(c, totals[c]) for c in value if c in totals and totals[c].files]
+        hits = [(c, totals[c]) for c in rule.names if c in totals and totals[c].files]
         paths = [f"{p} ({c})" for c, t in hits for p in t.paths]
         n = sum(t.files for _, t in hits)
         what = ", ".join(f"{c} {t.files}" for c, t in hits)
         return bool(n), n, f"{n} file(s) in forbidden categories" + (f": {what}" if what else ""), paths
     if key == "forbid_paths":
-        match = glob_regex(value).match
+        match = glob_regex(rule.names).match
         paths = [p for p in a.fs.sorted_paths() if match(p)]
         return bool(paths), len(paths), f"{len(paths)} path(s) match a forbidden glob", paths
     if key == "forbid_packages":
-        pkgs = [p for p in a.catalog.packages if any(fnmatch.fnmatchcase(p.name, g) for g in value)]
+        pkgs = [p for p in a.catalog.packages if any(fnmatch.fnmatchcase(p.name, g) for g in rule.names)]
         shown = [f"{p.name} {p.version} ({p.type})" for p in pkgs]
         return bool(pkgs), len(pkgs), f"{len(pkgs)} forbidden package(s)", shown
     if key in ("max_size", "max_files_size", "max_files"):
@@ -123,7 +123,8 @@ def _measure(rule: Rule, a: Analysis) -> tuple[bool, object, str, list[str]]:
         unit = "files" if key == "max_files" else "bytes"
         what = {"max_size": "compressed size", "max_files_size": "bytes of files",
                 "max_files": "non-directory entries"}[key]
-        return measured > value, measured, f"{what}: {measured} {unit} (limit {value})", []
+        limit = rule.limit
+        return measured > limit, measured, f"{what}: {measured} {unit} (limit {limit})", []
     if key in ("forbid_setuid", "forbid_world_writable", "forbid_login_users"):
         names, label = {"forbid_setuid": (("setuid", "setgid"), "setuid/setgid file(s)"),
                         "forbid_world_writable": (("world_writable",), "world-writable entr(ies)"),
@@ -134,14 +135,15 @@ def _measure(rule: Rule, a: Analysis) -> tuple[bool, object, str, list[str]]:
         user, root = _user_is_root(a)
         return root, user, f"config User {user!r} " + ("runs as root" if root else "is not root"), []
     efficiency, wasted, percent = _dive_figures(a)
+    value = rule.limit
     if key == "lowestEfficiency":
         return value > efficiency, efficiency, f"efficiency {efficiency:.4f} (lowest {value})", []
     if key == "highestWastedBytes":
         top = [p for p, _, _ in a.efficiency.inefficient]
         return wasted > value, wasted, f"wasted bytes {wasted} (highest {value})", top
-    shown = 0.0 if math.isnan(percent) else percent
+    ratio = 0.0 if math.isnan(percent) else percent
     top = [p for p, _, _ in a.efficiency.inefficient]
-    return percent > value, shown, f"user wasted ratio {shown:.4f} (highest {value})", top
+    return percent > value, ratio, f"user wasted ratio {ratio:.4f} (highest {value})", top
 
 
 def evaluate(analysis: Analysis, rules: RuleSet) -> list[Verdict]:

@@ -82,7 +82,7 @@ def render_sarif(images: list[tuple[str, list[Verdict]]], source: str) -> str:
         for v in verdicts:
             if v.status == "pass":
                 continue
-            result = {"ruleId": v.rule, "level": "error" if v.status == "fail" else "warning",
+            result: dict[str, object] = {"ruleId": v.rule, "level": "error" if v.status == "fail" else "warning",
                       "message": {"text": f"{reference}: {v.message}"},
                       "properties": {"image": reference, "measured": v.measured}}
             locations = [{"physicalLocation": {"artifactLocation": {

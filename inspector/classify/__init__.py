@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from itertools import compress
+from typing import overload
 
 from inspector.catalog.fspath import Resolver
 from inspector.classify.rules import NO_RULE, PACKAGE_SYSTEMS, Rules, load_rules
@@ -68,6 +69,11 @@ class Findings:
 
     def as_json(self) -> dict[str, list[str]]:
         return dict(self.items())
+
+    @overload
+    def get(self, name: str) -> list[str] | None: ...
+    @overload
+    def get(self, name: str, default: list[str]) -> list[str]: ...
 
     def get(self, name: str, default: list[str] | None = None) -> list[str] | None:
         """One finding by its name (for names that come from data: a gate's config)."""
@@ -124,7 +130,7 @@ def categorize(fs: MergedFS, catalog, rules: Rules) -> tuple[dict[str, str], dic
     totals = {name: CategoryTotal() for name in CATEGORY_ORDER}
     for name in (*names, *rules.package_categories):
         totals.setdefault(name, CategoryTotal())
-    layers, entries = fs.layers, fs.entries
+    layers = fs.layers
     owner_of = catalog.owners.get if catalog is not None else {}.get
     owned = _owned_categories(catalog, rules)
     dir_rule, paths_exact = rules.dir_rule, rules.paths.exact
@@ -137,12 +143,10 @@ def categorize(fs: MergedFS, catalog, rules: Rules) -> tuple[dict[str, str], dic
     shell = totals["shell"]
 
     last_parent, parent_rule, parent_bin = None, NO_RULE, False
-    for path in fs.sorted_paths():
-        packed = entries[path]
-        row = packed & 0xFFFFFFFF
+    for path, li, row in fs.located(fs.sorted_paths()):
         if row == IMPLIED_ROW:
             continue
-        index = layers[packed >> 32]
+        index = layers[li]
         kind = index.kinds[row]
         if kind == DIR:
             continue
@@ -161,19 +165,19 @@ def categorize(fs: MergedFS, catalog, rules: Rules) -> tuple[dict[str, str], dic
         rule = paths_exact.get(path, NO_RULE)
         if rule < best:
             best = rule
-        rule = by_name.get(base)
-        if rule is None:
-            rule = by_name[base] = names_match(base)
-        if rule < best:
-            best = rule
+        named = by_name.get(base)
+        if named is None:
+            named = by_name[base] = names_match(base)
+        if named < best:
+            best = named
         executable = parent_bin or (kind == FILE and index.modes[row] & 0o111
                                     and _is_program(index.heads.get(row)))
         if executable:
-            rule = by_command.get(base)
-            if rule is None:
-                rule = by_command[base] = commands_match(base)
-            if rule < best:
-                best = rule
+            command = by_command.get(base)
+            if command is None:
+                command = by_command[base] = commands_match(base)
+            if command < best:
+                best = command
         if best < content_end:  # generic content: the path decides, whoever ships it
             name = names[best]
         else:
@@ -209,13 +213,13 @@ def find_findings(fs: MergedFS, categories: dict[str, str]) -> Findings:
     if that row is what the merged filesystem shows at its path."""
     findings = Findings()
     setuid, setgid, writable = findings.setuid, findings.setgid, findings.world_writable
-    entries = fs.entries
+    is_at = fs.is_at
     special = SETUID | SETGID | WORLD_WRITE
     for li, index in enumerate(fs.layers):
         modes, kinds, paths = index.modes, index.kinds, index.paths
         for row in compress(range(len(modes)), map(special.__and__, modes)):
             path = paths[row]
-            if entries.get(path) != (li << 32 | row):
+            if not is_at(path, li, row):
                 continue  # replaced or removed by a later layer
             mode, kind = modes[row], kinds[row]
             if kind == SYMLINK:

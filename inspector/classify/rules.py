@@ -62,7 +62,7 @@ class _Matcher:
         best = self.exact.get(text, NO_RULE)
         if self.regex is not None:
             m = self.regex.match(text)
-            if m is not None:
+            if m is not None and m.lastgroup is not None:  # a match names its alternative
                 rule = self.groups[m.lastgroup]
                 if rule < best:
                     best = rule

@@ -140,12 +140,11 @@ def attrs(fs: MergedFS) -> dict[str, Attrs]:
     directory facing a non-directory is a type change). One pass, no object per path."""
     layers, link_sizes = fs.layers, fs.link_sizes
     out: dict[str, Attrs] = {}
-    for path, packed in fs.entries.items():
-        row = packed & 0xFFFFFFFF
+    for path, li, row in fs.located():
         if row == IMPLIED_ROW:
             out[path] = (DIR, 0, 0o755, None)
             continue
-        index = layers[packed >> 32]
+        index = layers[li]
         kind = index.kinds[row]
         size = (index.sizes[row] if kind == FILE else
                 link_sizes.get(path, 0) if kind == HARDLINK else 0)

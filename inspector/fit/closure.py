@@ -67,9 +67,9 @@ def closure(program: str, elf: ElfInfo, sp: SearchPath, exists: Exists, reader: 
         if real is None:
             result.missing.append(Missing(elf.interpreter, [program], [elf.interpreter]))
         else:
-            lib = Library(posixpath.basename(elf.interpreter), elf.interpreter, real, "loader",
-                          [program])
-            result.loader = by_real[real] = by_name[lib.name] = lib
+            loader = Library(posixpath.basename(elf.interpreter), elf.interpreter, real,
+                             "loader", [program])
+            result.loader = by_real[real] = by_name[loader.name] = loader
     main = Requester(program, posixpath.dirname(program), elf.rpath, elf.runpath, elf.nodeflib)
     level: list[tuple[Requester, list[str]]] = [(main, elf.needed)]
     missing: dict[str, Missing] = {}

@@ -44,10 +44,10 @@ class ImageFiles:
             if path in self._cache:
                 continue
             self._cache[path] = None
-            packed = self.fs.entries.get(path)
-            if packed is None or packed & 0xFFFFFFFF == IMPLIED_ROW:
+            at = self.fs.find(path)
+            if at is None or at[1] == IMPLIED_ROW:
                 continue
-            layer, row = packed >> 32, packed & 0xFFFFFFFF
+            layer, row = at
             index = self.fs.layers[layer]
             kind = index.kinds[row]
             if kind == HARDLINK:

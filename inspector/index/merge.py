@@ -22,7 +22,10 @@ code; whiteouts still only act on lower layers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import and_, rshift
 
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES, LayerIndex
 from inspector.index.layerstep import (
@@ -34,6 +37,10 @@ from inspector.index.layerstep import (
 )
 
 __all__ = ["IMPLIED_MODE", "IMPLIED_ROW", "LayerStats", "MergedFS", "merge"]
+
+#: ``entries`` values are ``layer << 32 | row``: only ``MergedFS`` and the merge that
+#: builds it (``layerstep``) encode or decode them; everyone else uses the accessors
+_SHIFT, _MASK = repeat(32), repeat(0xFFFFFFFF)
 
 
 @dataclass
@@ -62,8 +69,39 @@ class MergedFS:
         return len(self.entries)
 
     def ref(self, path: str) -> tuple[int, int]:
+        """``(layer, row)`` of ``path`` (``row`` is ``IMPLIED_ROW`` for an implied
+        directory); ``KeyError`` when absent."""
         packed = self.entries[path]
         return packed >> 32, packed & 0xFFFFFFFF
+
+    def find(self, path: str) -> tuple[int, int] | None:
+        """``ref(path)``, or ``None`` when ``path`` is not in the filesystem."""
+        packed = self.entries.get(path)
+        return None if packed is None else (packed >> 32, packed & 0xFFFFFFFF)
+
+    def is_at(self, path: str, layer: int, row: int) -> bool:
+        """Whether ``path`` is in the filesystem as row ``row`` of layer ``layer``."""
+        return self.entries.get(path) == (layer << 32 | row)
+
+    # ---- bulk accessors: the decoding runs in C (``map``), no Python call per entry ----
+    def located(self, paths: Iterable[str] | None = None) -> Iterator[tuple[str, int, int]]:
+        """``(path, layer, row)`` for every entry (insertion order), or for ``paths`` in
+        their order (``KeyError`` for one not in the filesystem); ``row`` is
+        ``IMPLIED_ROW`` for an implied directory."""
+        keys: Iterable[str]
+        packed: Iterable[int]
+        if paths is None:
+            keys, packed = self.entries.keys(), self.entries.values()
+        else:
+            keys = paths if isinstance(paths, list) else list(paths)
+            packed = list(map(self.entries.__getitem__, keys))
+        # operator functions over repeat(): the fastest decoding that is not inline
+        return zip(keys, map(rshift, packed, _SHIFT), map(and_, packed, _MASK), strict=True)
+
+    def columns_of(self, paths: list[str]) -> tuple[list[int], list[int]]:
+        """The layers and rows of ``paths`` as two lists (bulk, decoded in C)."""
+        packed = list(map(self.entries.__getitem__, paths))
+        return list(map(rshift, packed, _SHIFT)), list(map(and_, packed, _MASK))
 
     def layer_of(self, path: str) -> int:
         return self.entries[path] >> 32

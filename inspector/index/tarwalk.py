@@ -351,10 +351,10 @@ class TarWalker(ExtendedHeaders):
         low = (zlib.adler32(header) & 0xFFFF) - 1
         if stored >= 0 and (low - sum(field) + _SPACES - stored) % 65521 == 0:
             return
-        header = bytes(header)
+        raw = bytes(header)
         field_sum = sum(field)
-        unsigned = sum(header) - field_sum + _SPACES
-        signed = unsigned - 256 * sum(1 for b in header[:148] + header[156:] if b > 127)
+        unsigned = sum(raw) - field_sum + _SPACES
+        signed = unsigned - 256 * sum(1 for b in raw[:148] + raw[156:] if b > 127)
         if stored not in (unsigned, signed):
             raise TarError(f"{self.what}: bad tar header checksum (not a tar stream, or corrupt)",
                            hint="the layer is corrupt or not a tar archive")

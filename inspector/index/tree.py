@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from inspector.index.entries import DIR, FILE
-from inspector.index.merge import MergedFS
+from inspector.index.merge import IMPLIED_ROW, MergedFS
 
 #: change marks (a superset of merge's ADDED/MODIFIED codes, plus REMOVED for ghosts)
 ADDED, MODIFIED, REMOVED = "added", "modified", "removed"
@@ -43,7 +43,7 @@ class DirTree:
     compare's "only here"/"changed")."""
 
     def __init__(self, fs: MergedFS, ghosts: dict[str, bool] | None = None,
-                 marks: dict[str, str] | None = None) -> None:
+                 marks: dict[str, str] | LayerMarks | None = None) -> None:
         self.fs = fs
         self.ghosts: dict[str, bool] = dict(ghosts or {})
         # not copied: callers hand over a fresh mapping (``layer_marks`` returns a lazy one)
@@ -55,12 +55,11 @@ class DirTree:
         own_bytes: dict[str, int] = {}
         own_count: dict[str, int] = {}
         layers = fs.layers
-        for path, packed in fs.entries.items():
+        for path, li, row in fs.located():
             parent = path[:path.rfind("/")] or ROOT
             setdefault(parent, []).append(path)
-            row = packed & 0xFFFFFFFF
-            if row != 0xFFFFFFFF:
-                index = layers[packed >> 32]
+            if row != IMPLIED_ROW:
+                index = layers[li]
                 kind = index.kinds[row]
                 if kind != DIR:
                     own_count[parent] = own_count.get(parent, 0) + 1
@@ -378,7 +377,8 @@ class TreeRows:
         return None
 
 
-def layer_marks(fs: MergedFS, layer: int) -> tuple[dict[str, str], dict[str, bool]]:
+def layer_marks(fs: MergedFS, layer: int) -> tuple[dict[str, str] | LayerMarks,
+                                                  dict[str, bool]]:
     """Marks for what ``layer`` did (ADDED/MODIFIED per surviving path) and its removed
     paths as ghosts, in ``fs`` — the filesystem as of that layer (``fs_at(layer)``)."""
     if layer >= len(fs.layers):
@@ -401,11 +401,11 @@ class LayerMarks:
         mark = self.extra.get(path)
         if mark is not None:
             return mark
-        packed = self.fs.entries.get(path)
-        if packed is None or packed >> 32 != self.layer:
+        at = self.fs.find(path)
+        if at is None or at[0] != self.layer:
             return default
-        row = packed & 0xFFFFFFFF
-        if row == 0xFFFFFFFF:
+        row = at[1]
+        if row == IMPLIED_ROW:
             return default  # an implied directory: not written by the layer itself
         code = self.changes[row]
         return ADDED if code == 0 else MODIFIED if code == 1 else default
@@ -419,11 +419,11 @@ class LayerMarks:
 
     def to_dict(self) -> dict[str, str]:
         """Every mark, materialised (tests; small layers)."""
-        index, entries, base = self.fs.layers[self.layer], self.fs.entries, self.layer << 32
+        index, is_at, layer = self.fs.layers[self.layer], self.fs.is_at, self.layer
         out = {path: mark for path, mark in self.extra.items()}
         for row, code in enumerate(self.changes):
             path = index.paths[row]
-            if code != 2 and entries.get(path) == base | row:
+            if code != 2 and is_at(path, layer, row):
                 out.setdefault(path, ADDED if code == 0 else MODIFIED)
         return out
 

@@ -54,7 +54,7 @@ def is_layer(media_type: str | None) -> bool:
 
 
 def is_encrypted(media_type: str | None) -> bool:
-    return bool(media_type) and media_type.endswith("+encrypted")
+    return media_type is not None and media_type.endswith("+encrypted")
 
 
 def sniff_manifest_type(doc: dict) -> str | None:

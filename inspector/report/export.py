@@ -12,13 +12,14 @@ Non-UTF-8 name bytes are kept as ``\\udcXX`` escapes (lossless; ``surrogateescap
 from __future__ import annotations
 
 import json
-from itertools import islice, repeat
+from itertools import repeat
 from json.encoder import encode_basestring_ascii as _s
+from operator import getitem, itemgetter
 from pathlib import Path
 from typing import TextIO
 
 from inspector.analysis import Analysis
-from inspector.index.entries import FILE, HARDLINK, KIND_NAMES
+from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES
 from inspector.index.merge import IMPLIED_MODE, IMPLIED_ROW
 
 SCHEMA = "inspector.export/v1"
@@ -69,20 +70,75 @@ def _null(value: str | None) -> str:
     return "null" if value is None else _s(value)
 
 
-#: rows joined per ``write`` call (fewer, larger writes)
+#: rows rendered and written per step: the text of one batch is all that is held at once
 WRITE_BATCH = 4096
+#: a longer string (a cached files array) is handed to ``out.write`` in slices of this
+#: many characters, so a text file never encodes it as one more whole copy
+WRITE_SLICE = 1 << 20
+_ROW_SEP = ',\n  {"path": '
+_CATEGORY = ', "category": '
+
+
+class _Meta(dict):
+    """(kind, mode, uid, gid) → the row text around the size: ``(before, after)``; each
+    distinct combination is formatted once."""
+
+    def __missing__(self, key: tuple[int, int, int, int]) -> tuple[str, str]:
+        kind, mode, uid, gid = key
+        value = self[key] = (f', "type": "{KIND_NAMES[kind]}", "size": ',
+                             f', "mode": "{mode & 0o7777:04o}", "uid": {uid}, "gid": {gid}, '
+                             '"target": ')
+        return value
+
+
+class _Columns:
+    """Every layer's columns, plus one more "layer" (the last) whose single row is an
+    implied directory, so that an implied entry is looked up like any other row."""
+
+    def __init__(self, layers: list) -> None:
+        self.implied = len(layers)
+        self.kinds = [ix.kinds for ix in layers] + [bytes([DIR])]
+        self.sizes = [ix.sizes for ix in layers] + [(0,)]
+        self.modes = [ix.modes for ix in layers] + [(IMPLIED_MODE,)]
+        self.uids = [ix.uids for ix in layers] + [(0,)]
+        self.gids = [ix.gids for ix in layers] + [(0,)]
+        self.targets = [ix.targets for ix in layers] + [{}]
+
+
+def _batch(paths: list[str], fs, cols: _Columns, meta: _Meta, layer_tail: list[str],
+           owners: list[str], cats: list[str]) -> list[str]:
+    """The rows of ``paths`` (without the separator before each). Every column is gathered
+    by ``map`` in C; Python only revisits the rows that are not regular files."""
+    lis, rows = fs.columns_of(paths)
+    col_lis = lis
+    if IMPLIED_ROW in rows:
+        col_lis = lis.copy()
+        for i, row in enumerate(rows):
+            if row == IMPLIED_ROW:
+                col_lis[i], rows[i] = cols.implied, 0
+    kinds = list(map(getitem, map(cols.kinds.__getitem__, col_lis), rows))
+    keys = list(zip(kinds, map(getitem, map(cols.modes.__getitem__, col_lis), rows),
+                    map(getitem, map(cols.uids.__getitem__, col_lis), rows),
+                    map(getitem, map(cols.gids.__getitem__, col_lis), rows), strict=True))
+    parts = list(map(meta.__getitem__, keys))
+    sizes = list(map(str, map(getitem, map(cols.sizes.__getitem__, col_lis), rows)))
+    targets = ["null"] * len(paths)
+    for i, kind in enumerate(kinds):
+        if kind != FILE:
+            sizes[i] = str(fs.link_sizes.get(paths[i], 0)) if kind == HARDLINK else "0"
+            target = cols.targets[col_lis[i]].get(rows[i])
+            if target is not None:
+                targets[i] = _s(target)
+    return list(map("".join, zip(map(_s, paths), map(itemgetter(0), parts), sizes,
+                                 map(itemgetter(1), parts), targets,
+                                 map(layer_tail.__getitem__, lis), owners, repeat(_CATEGORY),
+                                 cats, repeat("}"), strict=False)))
 
 
 def write_files(analysis: Analysis, out: TextIO) -> None:
-    """The merged filesystem, sorted by path, as a JSON array.
-
-    Per-path work that needs no decision (escaping the path, looking up its package and
-    category) runs column-wise through ``map`` in C; the Python loop only formats what a
-    row's type needs, and the parts that repeat — type, mode, owner — once per distinct
-    combination."""
+    """The merged filesystem, sorted by path, as a JSON array, written ``WRITE_BATCH``
+    rows at a time (memory stays bounded on a million entries)."""
     fs = analysis.fs
-    layers = fs.layers
-    link_sizes = fs.link_sizes
     paths = fs.sorted_paths()
     if not paths:
         out.write("[]")
@@ -92,47 +148,60 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
     categories = analysis.classification.categories
     category_json: dict = {name: _s(name) for name in set(categories.values())}
     category_json[None] = "null"
-    columns = [(ix.kinds, ix.sizes, ix.modes, ix.uids, ix.gids, ix.targets) for ix in layers]
-    layer_tail = [f', "layer": {li}, "package": ' for li in range(len(layers))]
-    implied = (f', "type": "dir", "size": 0, "mode": "{IMPLIED_MODE:04o}", "uid": 0, "gid": 0, '
-               '"target": null')
-    #: (kind, mode, uid, gid) → (text before the size, text after it up to the target)
-    meta: dict[tuple[int, int, int, int], tuple[str, str]] = {}
-    bodies: list[str] = []
-    append = bodies.append
-    for path, packed in zip(paths, map(fs.entries.__getitem__, paths), strict=True):
-        li, row = packed >> 32, packed & 0xFFFFFFFF
-        if row == IMPLIED_ROW:
-            append(implied + layer_tail[li])
-            continue
-        kinds, sizes, modes, uids, gids, targets = columns[li]
-        k = kinds[row]
-        key = (k, modes[row], uids[row], gids[row])
-        m = meta.get(key)
-        if m is None:
-            m = meta[key] = (f', "type": "{KIND_NAMES[k]}", "size": ',
-                             f', "mode": "{key[1] & 0o7777:04o}", "uid": {key[2]}, '
-                             f'"gid": {key[3]}, "target": ')
-        if k == FILE:
-            append(f"{m[0]}{sizes[row]}{m[1]}null{layer_tail[li]}")
-        else:
-            size = link_sizes.get(path, 0) if k == HARDLINK else 0
-            target = targets.get(row)
-            append(f'{m[0]}{size}{m[1]}{"null" if target is None else _s(target)}'
-                   f"{layer_tail[li]}")
-    owners = map(package_json.__getitem__, map(analysis.catalog.owners.get, paths))
-    cats = map(category_json.__getitem__, map(categories.get, paths))
-    rows = map("".join, zip(map(_s, paths), bodies, owners, repeat(', "category": '), cats,
-                            repeat("}"), strict=False))
+    owners_of = analysis.catalog.owners
+    cols = _Columns(fs.layers)
+    meta = _Meta()
+    layer_tail = [f', "layer": {li}, "package": ' for li in range(len(fs.layers))]
     out.write('[\n  {"path": ')
-    sep = ',\n  {"path": '
-    first = True
-    while batch := list(islice(rows, WRITE_BATCH)):
-        if not first:
-            out.write(sep)
-        out.write(sep.join(batch))
-        first = False
+    for start in range(0, len(paths), WRITE_BATCH):
+        chunk = paths[start:start + WRITE_BATCH]
+        # None (no package, no category: directories) maps to null in both tables
+        owners = list(map(package_json.__getitem__, map(owners_of.get, chunk)))  # type: ignore[arg-type]
+        cats = list(map(category_json.__getitem__, map(categories.get, chunk)))
+        if start:
+            out.write(_ROW_SEP)
+        out.write(_ROW_SEP.join(_batch(chunk, fs, cols, meta, layer_tail, owners, cats)))
     out.write("\n]")
+
+
+class _Sliced:
+    """``out`` with long strings written in ``WRITE_SLICE`` pieces (see there)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._write = out.write
+
+    def write(self, text: str) -> None:
+        if len(text) <= WRITE_SLICE:
+            self._write(text)
+            return
+        for start in range(0, len(text), WRITE_SLICE):
+            self._write(text[start:start + WRITE_SLICE])
+
+
+#: a list of strings longer than this is written in pieces of this many items
+#: (``categories`` lists every path: 28 MB of JSON on a million files)
+JSON_PIECE = 8192
+
+
+def write_json(value: object, write) -> None:
+    """``write(json.dumps(value, ensure_ascii=True))``, the same characters, but long
+    lists of strings (nested in dicts with string keys) are written a piece at a time
+    instead of as one string."""
+    if isinstance(value, dict) and value and all(type(k) is str for k in value):
+        sep = "{"
+        for key, item in value.items():
+            write(f"{sep}{_s(key)}: ")
+            write_json(item, write)
+            sep = ", "
+        write("}")
+    elif isinstance(value, list) and len(value) > JSON_PIECE and set(map(type, value)) == {str}:
+        sep = "["
+        for start in range(0, len(value), JSON_PIECE):
+            write(sep + ", ".join(map(_s, value[start:start + JSON_PIECE])))
+            sep = ", "
+        write("]")
+    else:
+        write(json.dumps(value, ensure_ascii=True))
 
 
 def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = None,
@@ -156,7 +225,9 @@ def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = No
     else:
         from inspector.report.export_cache import write_files_cached
 
-        write_files_cached(analysis, out, cache_dir, write_files)
+        write_files_cached(analysis, _Sliced(out), cache_dir,  # type: ignore[arg-type]  # writes only
+                           write_files)
     for key in keys[keys.index("layers") + 1:]:
-        out.write(f",\n  {_s(key)}: {json.dumps(head[key], ensure_ascii=True)}")
+        out.write(f",\n  {_s(key)}: ")
+        write_json(head[key], out.write)
     out.write("\n}\n")

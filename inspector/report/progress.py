@@ -24,7 +24,7 @@ class StderrProgress:
         self.enabled = self.stream.isatty()
         self.label = label
         self.total_layers = total_layers
-        self.layers: dict[int, LayerProgress] = {}
+        self.layers: dict[tuple[object, int], LayerProgress] = {}  # (image key, layer index)
         self.lock = threading.Lock()
         self.last = 0.0
 

@@ -19,7 +19,7 @@ import posixpath
 import stat
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from inspector import cache
 from inspector.errors import FormatError, ImageNotFound
@@ -247,12 +247,14 @@ class TarStore(Store):
         info = self._resolve(name)
         if info is None:
             raise self.missing(name)
+        # a _Range is a raw binary stream: what every reader of a Store needs of a BinaryIO
         if self.path is None:
-            return _Range(self._pread_shared, info.offset_data, info.size, where=self.where)
+            return cast(BinaryIO, _Range(self._pread_shared, info.offset_data, info.size,
+                                         where=self.where))
         f = open(self.path, "rb")
         fd = f.fileno()
-        return _Range(lambda n, off: os.pread(fd, n, off), info.offset_data, info.size, on_close=f.close,
-                      where=self.where)
+        return cast(BinaryIO, _Range(lambda n, off: os.pread(fd, n, off), info.offset_data,
+                                     info.size, on_close=f.close, where=self.where))
 
     def names(self) -> list[str]:
         return sorted(n for n in self.members if self._resolve(n) is not None)
@@ -290,7 +292,7 @@ def _spool(open_stream, tmp_dir: Path, *, where: str, again: bool) -> tuple[Bina
             return out, str(path)
         except OSError as exc:  # a read error of the source is not ours: _copy says which
             cache.discard(out, path)
-            if not getattr(exc, "spool_write", False):
+            if not isinstance(exc, SpoolWriteError):
                 raise
             if last:
                 raise cache.spool_error(directory, exc, where) from exc
@@ -301,19 +303,21 @@ def _spool(open_stream, tmp_dir: Path, *, where: str, again: bool) -> tuple[Bina
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _copy(plain: BinaryIO, out: BinaryIO) -> None:
-    """``shutil.copyfileobj`` that marks write errors (``exc.spool_write``)."""
+class SpoolWriteError(OSError):
+    """Writing the spool failed (the cache's disk), not reading the source."""
+
+
+def _copy(plain: io.RawIOBase | BinaryIO, out: BinaryIO) -> None:
+    """``shutil.copyfileobj`` that tells write errors apart (``SpoolWriteError``)."""
     while chunk := plain.read(CHUNK):
         try:
             out.write(chunk)
         except OSError as exc:
-            exc.spool_write = True
-            raise
+            raise SpoolWriteError(exc.errno, exc.strerror) from exc
     try:
         out.flush()
     except OSError as exc:
-        exc.spool_write = True
-        raise
+        raise SpoolWriteError(exc.errno, exc.strerror) from exc
 
 
 def _open_archive(path: str) -> BinaryIO:

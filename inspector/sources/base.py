@@ -11,6 +11,7 @@ Identity is never mixed: ``digest``/``compressed_size`` name the blob as stored 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ class Layer:
     def open_compressed(self) -> BinaryIO:
         return self.opener()
 
-    def open_uncompressed(self) -> BinaryIO:
+    def open_uncompressed(self) -> io.RawIOBase:
         """The layer tar: blob verified against ``digest`` and decompressed by magic bytes.
         (diff_id is verified by the indexer, which reads to the end.)"""
         raw = verifying(self.open_compressed(), self.digest, self.compressed_size,

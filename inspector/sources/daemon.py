@@ -90,12 +90,13 @@ def locate_engine(options: Options, environ=None) -> Engine:
     if options.engine == "podman":
         host = env.get("CONTAINER_HOST")
         if not host:
-            rootless = _podman_rootless(env)
+            rootless = _podman_rootless(env) or ""
             use_rootless = rootless and os.geteuid() != 0 and (
                 os.path.exists(rootless) or not os.path.exists(PODMAN_ROOTFUL_SOCKET))
             host = "unix://" + (rootless if use_rootless else PODMAN_ROOTFUL_SOCKET)
         return Engine("podman", host)
     import docker
+    import docker.utils
     from docker.context import ContextAPI
 
     try:
@@ -125,7 +126,8 @@ def _permission_hint(engine: Engine) -> str:
 
 def engine_error(exc: BaseException, engine: Engine) -> EngineError:
     """An SDK/requests/OS failure as one line naming the engine and what to do."""
-    chain, e = [], exc
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
     while e is not None and len(chain) < 10:
         chain.append(e)
         e = e.__cause__ or e.__context__
@@ -156,7 +158,8 @@ def connect(engine: Engine, *, timeout: float = ENGINE_TIMEOUT):
             raise EngineError(f"permission denied on the {engine.label} engine socket {sock}",
                               hint=_permission_hint(engine))
     try:
-        return docker.DockerClient(base_url=engine.host, tls=engine.tls, version="auto", timeout=timeout)
+        return docker.DockerClient(base_url=engine.host, tls=engine.tls, version="auto",
+                                   timeout=timeout)  # type: ignore[arg-type]  # a float works
     except docker.errors.DockerException as exc:
         raise engine_error(exc, engine) from exc
 

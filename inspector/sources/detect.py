@@ -28,11 +28,11 @@ def open_path(path: str, options: Options, *, reference: str) -> Image:
         raise ImageNotFound(f"{path}: no such file or directory",
                             hint="give an existing path, or a registry reference like debian:12-slim", where=path)
     if os.path.isdir(path):
-        store = DirStore(path)
-        if store.exists("oci-layout"):
-            return open_layout(store, None, options, reference=reference, source="oci")
-        if store.exists("manifest.json"):
-            return open_docker_store(store, None, options, reference=reference, source="docker-archive")
+        directory = DirStore(path)
+        if directory.exists("oci-layout"):
+            return open_layout(directory, None, options, reference=reference, source="oci")
+        if directory.exists("manifest.json"):
+            return open_docker_store(directory, None, options, reference=reference, source="docker-archive")
         raise FormatError(f"{path}: directory is not an image (no oci-layout or manifest.json)", hint=_WHAT, where=path)
     store = open_tar(path, options.resolved_cache_dir() / "tmp")
     if store.exists("manifest.json"):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import re
 from typing import BinaryIO
@@ -33,7 +32,12 @@ from inspector.sources.base import Image, Layer
 from inspector.sources.oci_layout import Chosen, Layout, parse_json, platform_of_config, sha256
 from inspector.sources.streams import sniff
 
-log = logging.getLogger(__name__)
+
+def _warn(message: str, *args: object) -> None:
+    """A logging warning; logging is imported only then (it is ~3 ms of every start-up)."""
+    import logging
+
+    logging.getLogger(__name__).warning(message, *args)
 
 #: c/image caps a docker-save manifest.json at 1 MiB (internal/iolimits, CVE-2020-1702)
 MANIFEST_JSON_LIMIT = 1 << 20
@@ -199,7 +203,7 @@ def _from_oci_layout(store: Store, item: dict, options: Options, *, reference: s
         return None
     if _consistent(layout, own, item):
         return layout.image(own, reference=reference, source=source, closer=store.close)
-    log.warning("%s: OCI manifest %s disagrees with manifest.json (moby#47065); using manifest.json",
+    _warn("%s: OCI manifest %s disagrees with manifest.json (moby#47065); using manifest.json",
                 store.where, own.descriptor.get("digest"))
     return None
 

@@ -61,7 +61,8 @@ def load(options: Options, info: dict) -> dict | None:
     except (ValueError, KeyError, TypeError):
         ok = False
     if not ok:
-        entries.discard(key)
+        if entries is not None:
+            entries.discard(key)
         return None
     record["manifest"], record["config"] = manifest, config
     return record

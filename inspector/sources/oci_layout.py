@@ -10,10 +10,8 @@ OCI layout inside the tar.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
-import logging
 import os
 from dataclasses import dataclass
 
@@ -32,7 +30,12 @@ from inspector.options import Options
 from inspector.sources.archive import DirStore, Store, open_tar
 from inspector.sources.base import Image, Layer
 
-log = logging.getLogger(__name__)
+
+def _warn(message: str, *args: object) -> None:
+    """A logging warning; logging is imported only then (it is ~3 ms of every start-up)."""
+    import logging
+
+    logging.getLogger(__name__).warning(message, *args)
 
 REF_NAME = "org.opencontainers.image.ref.name"
 #: nested indexes followed before giving up (a cycle would otherwise never end)
@@ -74,8 +77,7 @@ class Layout:
 
     # --- blobs -----------------------------------------------------------------------
     def blob_name(self, digest: object) -> str:
-        schema.digest(digest, where=self.where, field="digest")
-        alg, _, hexpart = digest.partition(":")
+        alg, _, hexpart = schema.digest(digest, where=self.where, field="digest").partition(":")
         return f"blobs/{alg}/{hexpart}"
 
     def has_blob(self, digest: str) -> bool:
@@ -84,10 +86,12 @@ class Layout:
     def read_blob(self, desc: dict, *, what: str) -> bytes:
         """A small blob (manifest, index, config), checked against the descriptor's size and
         digest. Embedded ``data`` is used when present (and verified the same way)."""
-        digest = desc.get("digest")
+        digest = schema.digest(desc.get("digest"), where=self.where, field="digest")
         name = self.blob_name(digest)
         if "data" in desc:
             try:
+                import base64  # embedded data is rare
+
                 data = base64.b64decode(desc["data"], validate=True)
             except (ValueError, TypeError, binascii.Error) as exc:
                 raise FormatError(f"{self.where}: {what} {digest}: invalid embedded data", where=self.where) from exc
@@ -116,7 +120,7 @@ class Layout:
                          validator=schema.layout_file)
         version = doc.get("imageLayoutVersion")
         if version != "1.0.0":
-            log.warning("%s: unknown imageLayoutVersion %r; reading it as 1.0.0", self.where, version)
+            _warn("%s: unknown imageLayoutVersion %r; reading it as 1.0.0", self.where, version)
 
     def index(self) -> dict:
         if not self.store.exists("index.json"):

@@ -70,8 +70,8 @@ def _gzip_isize(digest: str) -> int:
 
 
 def sample_names() -> list[str]:
-    return [(e.get("annotations") or {}).get(REF_NAME) for e in _index().get("manifests", [])
-            if (e.get("annotations") or {}).get(REF_NAME)]
+    return [name for e in _index().get("manifests", [])
+            if (name := (e.get("annotations") or {}).get(REF_NAME))]
 
 
 def open_sample(name: str, options: Options, *, reference: str) -> Image:

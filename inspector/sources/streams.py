@@ -13,9 +13,10 @@ import io
 from collections.abc import Callable
 from typing import BinaryIO
 
-from isal import isal_zlib
-
 from inspector.errors import CompressionError, DigestMismatch, IntegrityError, SizeMismatch
+
+#: what a reader reads from: a file object or a raw stream (e.g. another reader)
+Readable = BinaryIO | io.RawIOBase
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -36,7 +37,7 @@ OUT_CHUNK = 1 << 20
 class _Wrapper(io.RawIOBase):
     """Base for our stacked readers: ``readinto`` on top of ``read``."""
 
-    def __init__(self, inner: BinaryIO) -> None:
+    def __init__(self, inner: Readable) -> None:
         super().__init__()
         self.inner = inner
 
@@ -127,10 +128,14 @@ class _GzipReader(_Wrapper):
     Output comes in pieces of at most ``OUT_CHUNK`` bytes however well the data compresses
     (a 1 MiB read of a 30:1 layer must not become one 30 MiB string)."""
 
-    def __init__(self, inner: BinaryIO, first: bytes, what: str) -> None:
+    def __init__(self, inner: Readable, first: bytes, what: str) -> None:
         super().__init__(inner)
         self.what = what
         self.pending = first
+        from isal import isal_zlib  # only gzip layers need it (not a warm start)
+
+        self.zlib = isal_zlib
+        self._error: type[Exception] = isal_zlib.error  # type: ignore[assignment]  # a class
         self.d = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
         self.eof = False
 
@@ -148,7 +153,7 @@ class _GzipReader(_Wrapper):
                 if not more:
                     return b""
                 rest = more.lstrip(b"\x00")
-            self.d = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
+            self.d = self.zlib.decompressobj(16 + self.zlib.MAX_WBITS)
             return rest
         data = self.pending or self.inner.read(CHUNK)
         self.pending = b""
@@ -167,7 +172,7 @@ class _GzipReader(_Wrapper):
                 out = self.d.decompress(data, OUT_CHUNK)
                 if out:
                     return out
-        except isal_zlib.error as exc:
+        except self._error as exc:
             raise self._corrupt(f"{self.what}: corrupt gzip data ({exc})", exc) from exc
         return b""
 
@@ -239,7 +244,7 @@ class _Prefixed:
     """``first`` then the rest of ``inner`` (the sniffed bytes go back in front), each
     piece shown to ``frames``."""
 
-    def __init__(self, first: bytes, inner: BinaryIO, frames: _ZstdFrames) -> None:
+    def __init__(self, first: bytes, inner: Readable, frames: _ZstdFrames) -> None:
         self.first, self.inner, self.frames = first, inner, frames
 
     def read(self, n: int = -1) -> bytes:
@@ -254,7 +259,7 @@ class _Prefixed:
 class _ZstdReader(_Wrapper):
     """zstd, across frames (and skippable frames), in bounded output pieces."""
 
-    def __init__(self, inner: BinaryIO, first: bytes, what: str) -> None:
+    def __init__(self, inner: Readable, first: bytes, what: str) -> None:
         super().__init__(inner)
         self.what = what
         import zstandard  # only zstd layers need it
@@ -262,7 +267,7 @@ class _ZstdReader(_Wrapper):
         self._error = zstandard.ZstdError
         self.frames = _ZstdFrames()
         self.reader = zstandard.ZstdDecompressor().stream_reader(
-            _Prefixed(first, inner, self.frames), read_size=CHUNK, read_across_frames=True,
+            _Prefixed(first, inner, self.frames),  # type: ignore[arg-type]  # has read() read_size=CHUNK, read_across_frames=True,
             closefd=False)
 
     def read(self, n: int = -1) -> bytes:
@@ -277,7 +282,7 @@ class _ZstdReader(_Wrapper):
 
 
 class _PlainReader(_Wrapper):
-    def __init__(self, inner: BinaryIO, first: bytes) -> None:
+    def __init__(self, inner: Readable, first: bytes) -> None:
         super().__init__(inner)
         self.pending = first
 
@@ -301,7 +306,7 @@ def sniff(first: bytes) -> str:
     return "tar"
 
 
-def open_decompressed(raw: BinaryIO, *, what: str) -> io.RawIOBase:
+def open_decompressed(raw: Readable, *, what: str) -> io.RawIOBase:
     """Decompress ``raw`` according to its magic bytes (never trusting the media type).
 
     ``read()`` returns chunks of arbitrary size (about a megabyte); ``b""`` at EOF, after the

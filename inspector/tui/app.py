@@ -20,7 +20,7 @@ DEMO = ("sample:debian-12-slim", "sample:distroless-static")
 class InspectorApp(App[int]):
     TITLE = "inspector"
     CSS_PATH = Path(__file__).with_name("app.tcss")
-    BINDINGS = APP
+    BINDINGS = [*APP]  # a display: typed as Textual's list[BindingType]
     COMMANDS = App.COMMANDS | {InspectorCommands}
 
     def __init__(self, images: list[str], options: Options | None = None,

@@ -41,7 +41,7 @@ FILE_VIEW = [
     Binding("end,G", "edge(1)", "Last", id="files.last", show=False),
     Binding("right,l", "open", "Expand", id="files.expand", show=False),
     Binding("left,h", "close", "Collapse / parent", id="files.collapse", show=False),
-    Binding("space,enter", "toggle", "Expand/collapse", id="files.toggle", key_display="space"),
+    Binding("space,enter", "toggle_node", "Expand/collapse", id="files.toggle", key_display="space"),
     Binding("c,ctrl+space,ctrl+@", "collapse_all", "Collapse all", id="files.collapse_all",
             show=False, key_display="c / ctrl+space"),
     Binding("e", "expand_all", "Expand all", id="files.expand_all", show=False),

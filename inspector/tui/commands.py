@@ -29,7 +29,7 @@ class InspectorCommands(Provider):
             widget = screen.focused
             name = action.removeprefix("focused.")
             if widget is not None and hasattr(widget, f"action_{name}"):
-                await screen.run_action(name, widget)
+                await widget.run_action(name)  # the widget is the action's namespace
             else:
                 self.app.notify("focus the file tree first", severity="warning")
         elif action.startswith("app."):

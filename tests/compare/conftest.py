@@ -1,4 +1,4 @@
-"""Fixture images for the compare tests: OCI layouts written in code, opened by ``oci:``."""
+"""Fixtures for the compare tests (the image builders live in ``tests/compare/helpers.py``)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,8 @@ from pathlib import Path
 import pytest
 
 from inspector.options import Options
-from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
-
-Files = dict[str, "bytes | Entry"]
-
-
-def layout(root: Path, images: dict[str, list[bytes]]) -> dict[str, str]:
-    """Write ``images`` (name → layer blobs, base first) into one OCI layout; returns
-    name → ``oci:ROOT:NAME`` reference."""
-    write_oci_layout(root, [ImageSpec(layers, ref_name=name) for name, layers in images.items()])
-    return {name: f"oci:{root}:{name}" for name in images}
-
-
-def layer(files: Files, whiteouts=()) -> bytes:
-    return make_layer(files, whiteouts=whiteouts)
 
 
 @pytest.fixture
 def options(tmp_path: Path) -> Options:
     return Options(cache_dir=tmp_path / "cache", quiet=True)
-
-
-__all__ = ["Entry", "layer", "layout"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from inspector.cli import main
-from tests.compare.conftest import Entry, layer, layout
+from tests.compare.helpers import Entry, layer, layout
 
 ROOT = Path(__file__).resolve().parents[2]
 

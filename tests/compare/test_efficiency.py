@@ -11,7 +11,7 @@ import pytest
 from inspector.compare import compare_references
 from inspector.report.compare import render
 from inspector.report.sections import INEFFICIENT_ROWS
-from tests.compare.conftest import layer, layout
+from tests.compare.helpers import layer, layout
 
 CONF_A, CONF_B = b"a" * 2000, b"b" * 5000
 

@@ -9,7 +9,7 @@ import inspector.analysis as analysis_mod
 from inspector.compare import compare_references
 from inspector.errors import ImageNotFound
 from tests.builders import diff_id_of
-from tests.compare.conftest import Entry, layer, layout
+from tests.compare.helpers import Entry, layer, layout
 
 SH = Entry("file", b"#!/bin/sh\n", mode=0o755)
 

@@ -14,7 +14,7 @@ from inspector.compare import CompareResult, compare_analyses
 from inspector.options import Options
 from inspector.report.compare import render
 from inspector.sources.resolve import open_image
-from tests.compare.conftest import Entry, layer, layout
+from tests.compare.helpers import Entry, layer, layout
 
 PERL = Entry("file", b"p" * 3000, mode=0o755)
 IMAGES = {

@@ -13,7 +13,7 @@ from inspector.catalog import Catalog, Package
 from inspector.classify import CATEGORY_ORDER, CategoryTotal, Classification, Findings
 from inspector.compare import compare_analyses, compare_references
 from inspector.sources.resolve import open_image
-from tests.compare.conftest import layer, layout
+from tests.compare.helpers import layer, layout
 
 
 def status(*packages: tuple[str, str]) -> bytes:

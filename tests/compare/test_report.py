@@ -12,7 +12,7 @@ from inspector.compare.labels import labels_for
 from inspector.report.compare import render
 from inspector.report.markdown import code
 from inspector.report.sizes import bar, human
-from tests.compare.conftest import Entry, layer, layout
+from tests.compare.helpers import Entry, layer, layout
 
 LABELS = [
     ("sample name", ["sample:debian-12-slim", "sample:distroless-static"],

@@ -21,7 +21,7 @@ from inspector.report.export import write_export
 from inspector.sources.base import validate_image
 from inspector.sources.resolve import open_image
 from tests.builders import Entry, ImageSpec, make_layer, write_docker_archive, write_oci_layout
-from tests.engine.conftest import require_tool
+from tests.tools import require_tool
 
 APP = b"\x7fELF" + bytes(range(256)) * 8
 

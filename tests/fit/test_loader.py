@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fit.conftest import DictReader, exe, link, load
 from tests.fit.elfbuild import make_elf
+from tests.fit.helpers import DictReader, exe, link, load
 
 LD = "/lib64/ld-linux-x86-64.so.2"
 MA = "/usr/lib/x86_64-linux-gnu"

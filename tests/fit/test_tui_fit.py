@@ -11,7 +11,7 @@ from inspector.tui.app import InspectorApp
 from inspector.tui.screens.inspect import InspectScreen
 from inspector.tui.widgets.fit import FitPane, FitScreen
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
-from tests.tui.conftest import settle, sync
+from tests.tui.helpers import settle, sync
 
 SIZE = (120, 40)
 

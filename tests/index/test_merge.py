@@ -8,7 +8,7 @@ import pytest
 from inspector.index.efficiency import efficiency
 from inspector.index.merge import merge
 from tests.builders import Entry, make_tar
-from tests.index.conftest import walk_bytes
+from tests.index.helpers import walk_bytes
 
 D = Entry("dir")
 

@@ -14,14 +14,8 @@ import pytest
 from inspector.errors import TarError
 from inspector.index import capture
 from tests.builders import Entry, make_tar
-from tests.index.conftest import (
-    chunked,
-    random_sizes,
-    reference_rows,
-    require_tool,
-    rows,
-    walk_bytes,
-)
+from tests.index.helpers import chunked, random_sizes, reference_rows, rows, walk_bytes
+from tests.tools import require_tool
 
 MIB = 1 << 20
 

@@ -9,7 +9,7 @@ import tarfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.index.conftest import random_sizes, reference_rows, rows, walk_bytes
+from tests.index.helpers import random_sizes, reference_rows, rows, walk_bytes
 
 FORMATS = {"ustar": tarfile.USTAR_FORMAT, "gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT}
 TYPES = {"file": tarfile.REGTYPE, "afile": tarfile.AREGTYPE, "dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE,

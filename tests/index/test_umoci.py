@@ -25,7 +25,7 @@ import pytest
 
 from inspector import cli
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
-from tests.index.conftest import require_tool
+from tests.tools import require_tool
 
 pytestmark = pytest.mark.slow
 

@@ -4,8 +4,6 @@ and token auth against ``servers.TokenServer``."""
 
 from __future__ import annotations
 
-import base64
-import json
 import random
 import subprocess
 import sys
@@ -21,10 +19,9 @@ if str(ROOT) not in sys.path:
 from inspector.options import Options  # noqa: E402
 from inspector.sources.registry import client as client_mod  # noqa: E402
 from tests.builders import ImageSpec, make_layer, write_oci_layout  # noqa: E402
+from tests.registry.credentials import PASSWORD, USER  # noqa: E402
 from tests.registry.servers import FaultProxy, RegistryProcess, TokenServer, make_htpasswd  # noqa: E402
 from tests.tools import require_tool  # noqa: E402,F401
-
-USER, PASSWORD = "alice", "wonderland"
 
 
 @dataclass
@@ -44,18 +41,6 @@ def fast_backoff(monkeypatch):
 def options(tmp_path: Path, monkeypatch) -> Options:
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))  # no stray credentials
     return Options(cache_dir=tmp_path / "cache")
-
-
-def docker_config(tmp_path: Path, monkeypatch, content: dict) -> Path:
-    d = tmp_path / "docker-config"
-    d.mkdir(exist_ok=True)
-    (d / "config.json").write_text(json.dumps(content))
-    monkeypatch.setenv("DOCKER_CONFIG", str(d))
-    return d
-
-
-def basic_auths(host: str, user: str = USER, password: str = PASSWORD) -> dict:
-    return {"auths": {host: {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}}}
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from inspector.oci import media_types as mt
 from inspector.sources.base import validate_image
 from inspector.sources.registry import client as client_mod
 from inspector.sources.registry import open_registry
-from tests.registry.conftest import basic_auths, docker_config
+from tests.registry.credentials import basic_auths, docker_config
 from tests.registry.servers import FaultProxy
 
 pytestmark = pytest.mark.registry

@@ -20,7 +20,7 @@ from inspector.sources.base import validate_image
 from inspector.sources.registry import open_registry
 from inspector.sources.registry.blobs import CachedBlobReader
 from inspector.sources.streams import VerifyingReader
-from tests.registry.conftest import PASSWORD, USER, basic_auths, docker_config
+from tests.registry.credentials import PASSWORD, USER, basic_auths, docker_config
 
 pytestmark = pytest.mark.registry
 

@@ -12,7 +12,6 @@ if str(ROOT) not in sys.path:  # `from tests.builders import …` without an ins
     sys.path.insert(0, str(ROOT))
 
 from inspector.options import Options  # noqa: E402
-from tests.tools import require_tool  # noqa: E402,F401
 
 
 @pytest.fixture

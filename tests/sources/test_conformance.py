@@ -26,7 +26,7 @@ from tests.builders import (
     write_docker_archive,
     write_oci_layout,
 )
-from tests.sources.conftest import require_tool
+from tests.tools import require_tool
 
 FIXTURES = {  # name → layers (blobs as stored), base first
     "gzip+plain+zstd": [

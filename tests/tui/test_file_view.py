@@ -8,7 +8,7 @@ import pytest
 from textual import events
 
 from inspector.tui.widgets.file_view import WHEEL_ROWS, FileView
-from tests.tui.conftest import TreeApp, sync, wide_fs
+from tests.tui.helpers import TreeApp, sync, wide_fs
 
 WIDTH, HEIGHT = 80, 24
 BIG_DIR = "/usr/lib/big"

@@ -11,7 +11,7 @@ from textual.widgets import TabbedContent
 
 from inspector.tui.app import InspectorApp
 from inspector.tui.widgets.file_view import FileView
-from tests.tui.conftest import settle, sync
+from tests.tui.helpers import settle, sync
 
 
 # ---- keys -------------------------------------------------------------------------------
@@ -37,6 +37,22 @@ async def test_number_keys_and_palette_switch_tabs(options):
         await provider._run("tab(1)")
         await pilot.pause()
         assert tabs.active == "tab-files"
+
+
+@sync
+async def test_palette_runs_focused_entries_on_the_file_view(options, layered):
+    from inspector.tui.commands import InspectorCommands
+
+    app = InspectorApp([layered], options)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        fv = app.screen.query_one(FileView)
+        fv.focus()
+        await pilot.pause()
+        before = fv.model.sort
+        await InspectorCommands(app.screen)._run("focused.sort")
+        await pilot.pause()
+        assert fv.model.sort != before
 
 
 @sync

@@ -14,7 +14,7 @@ from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.panes import Details
 from inspector.tui.widgets.prompt import ContentScreen, HelpScreen, PromptScreen
-from tests.tui.conftest import settle, sync
+from tests.tui.helpers import settle, sync
 
 SIZE = (120, 36)
 

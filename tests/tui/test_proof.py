@@ -16,7 +16,7 @@ from inspector.tui.widgets.file_rows import ABSENT, parse_filter
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.panes import Details, LayersTable
 from inspector.tui.widgets.prompt import ContentScreen
-from tests.tui.conftest import TreeApp, settle, sync, wide_fs
+from tests.tui.helpers import TreeApp, settle, sync, wide_fs
 
 DEMO_SIZE = (120, 40)
 

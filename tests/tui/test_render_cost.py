@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from inspector.index.tree import DirTree, TreeRows
 from inspector.tui.widgets.file_view import FileView
-from tests.tui.conftest import TreeApp, sync, wide_fs
+from tests.tui.helpers import TreeApp, sync, wide_fs
 
 HEIGHT = 24
 BIG_DIR = "/usr/lib/big"

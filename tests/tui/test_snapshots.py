@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from inspector.tui.app import InspectorApp
-from tests.tui.conftest import settle
+from tests.tui.helpers import settle
 
 SIZES = [(80, 24), (160, 48)]
 

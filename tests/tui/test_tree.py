@@ -15,7 +15,7 @@ from inspector.index.tree import (
     TreeRows,
     layer_marks,
 )
-from tests.tui.conftest import layer
+from tests.tui.helpers import layer
 
 BASE = layer([
     ("/bin", "dir", 0), ("/bin/sh", "file", 100, 0o4755), ("/bin/ls", "file", 50),

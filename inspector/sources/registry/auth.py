@@ -169,7 +169,7 @@ class RegistryAuth(requests.auth.AuthBase):
         self.header = header
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        _, hostname, port = host_key(request.url)
+        _, hostname, port = host_key(request.url or "")
         if (hostname, port) == (self.hostname, self.port):
             if self.header:
                 request.headers["Authorization"] = self.header

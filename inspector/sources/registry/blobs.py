@@ -51,7 +51,8 @@ class _HttpBody:
                                 where=self.what, status=404)
         return resp
 
-    def _open(self) -> None:
+    def _open(self) -> requests.Response:
+        """Send the GET (with Range when resuming); sets and returns ``self.resp``."""
         headers = {"Accept-Encoding": "identity"}
         if self.offset:
             headers["Range"] = f"bytes={self.offset}-"
@@ -62,7 +63,7 @@ class _HttpBody:
             if m and int(m.group(1)) == self.offset and (
                     self.size is None or m.group(3) in ("*", str(self.size))):
                 self.resp, self.stream_pos = resp, self.offset
-                return
+                return resp
             resp.close()  # not the range we asked for: start over without Range
             resp = self._get({"Accept-Encoding": "identity"})
         if resp.status_code != 200:
@@ -78,16 +79,18 @@ class _HttpBody:
                                f"the manifest says {self.size}", where=self.what)
         # a 200 restarts from byte 0; what was already delivered is skipped below
         self.resp, self.stream_pos = resp, 0
+        return resp
 
     def read(self, n: int = -1) -> bytes:
         n = CHUNK if n is None or n < 0 else n
         while True:
             if self.cancel.is_set():
                 raise Cancelled()
-            if self.resp is None:
-                self._open()
+            resp = self.resp
+            if resp is None:
+                resp = self._open()
             try:
-                data = self.pace.read(self.resp.raw, n, decode_content=False)
+                data = self.pace.read(resp.raw, n, decode_content=False)
             except (Stalled, *BROKEN) as exc:  # slow, idle or cut: resume with Range
                 self._reconnect(exc)
                 continue

@@ -154,8 +154,9 @@ class RegistryClient:
 
     @staticmethod
     def _www_authenticate(resp: requests.Response) -> list[Challenge]:
-        raw = getattr(resp.raw, "headers", None)
-        values = raw.getlist("WWW-Authenticate") if hasattr(raw, "getlist") else []
+        # urllib3's headers keep repeated fields apart (requests joins them with ", ")
+        getlist = getattr(getattr(resp.raw, "headers", None), "getlist", None)
+        values = getlist("WWW-Authenticate") if getlist is not None else []
         if not values and resp.headers.get("WWW-Authenticate"):
             values = [resp.headers["WWW-Authenticate"]]
         return parse_challenges(values)

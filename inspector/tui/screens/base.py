@@ -15,6 +15,7 @@ from textual.widgets import Input, TabbedContent, TabPane, Tabs
 from inspector.analysis import Analysis
 from inspector.tui.loader import fresh_options, load_blocking
 from inspector.tui.messages import AnalysisFailed, AnalysisReady, LoadProgress
+from inspector.tui.state import inspector_app
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.loading import LoadingPanel
 
@@ -60,14 +61,14 @@ class LoadingScreen(Screen):
         self.pending: dict[str, threading.Event] = {}
 
     def analysis_for(self, reference: str) -> Analysis | None:
-        return self.app.analyses.get(reference)  # type: ignore[attr-defined]
+        return inspector_app(self).analyses.get(reference)
 
     def start_load(self, reference: str) -> None:
         if reference in self.pending or self.analysis_for(reference) is not None:
             return
-        options = fresh_options(self.app.options)  # type: ignore[attr-defined]
+        options = fresh_options(inspector_app(self).options)
         self.pending[reference] = options.cancel
-        memo = self.app.memo  # type: ignore[attr-defined]
+        memo = inspector_app(self).memo
         self.run_worker(lambda: load_blocking(reference, options, memo, self.post_message),
                         thread=True, group="load", name=f"load {reference}",
                         exit_on_error=False, description=f"Loading {reference}")
@@ -76,8 +77,9 @@ class LoadingScreen(Screen):
         """Show the ``n``-th tab (1-based) of the screen's tabs, if there is one."""
         for tabbed in self.query(TabbedContent).results():
             panes = list(tabbed.query(TabPane))
-            if 1 <= n <= len(panes) and panes[n - 1].id:
-                tabbed.active = panes[n - 1].id
+            pane_id = panes[n - 1].id if 1 <= n <= len(panes) else None
+            if pane_id:
+                tabbed.active = pane_id
             return
 
     @on(TabbedContent.TabActivated)
@@ -103,7 +105,7 @@ class LoadingScreen(Screen):
     @on(AnalysisReady)
     def _ready(self, message: AnalysisReady) -> None:
         self.pending.pop(message.reference, None)
-        self.app.analyses[message.reference] = message.analysis  # type: ignore[attr-defined]
+        inspector_app(self).analyses[message.reference] = message.analysis
         self.loaded(message.reference)
 
     @on(AnalysisFailed)

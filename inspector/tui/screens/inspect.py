@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
@@ -196,7 +197,7 @@ class InspectView(Vertical):
         if key is None:
             if not table.row_count:
                 return
-            key = str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+            key = str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
         layer = int(key[1:]) if key.startswith("L") else None
         self.query_one(Details).show_layer(self.analysis, layer, table.commands.get(key, ""))
 
@@ -227,10 +228,14 @@ class InspectView(Vertical):
             self.notify(f"{path} is a directory", severity="warning")
         elif kind == SYMLINK:
             target = link_target(fs, path)
+
+            def followed(to: str | None) -> None:
+                if to is not None:
+                    self.follow_link(event.view, to)
+
             self.app.push_screen(
                 ContentScreen(path, f"symbolic link → {fs.target(path)}\n\n"
-                                    f"f follows it to {target}", follow=target),
-                lambda to: to is not None and self.follow_link(event.view, to))
+                                    f"f follows it to {target}", follow=target), followed)
         elif fs.size(path) == 0 and kind != 0:
             self.notify(f"{path} is a {fs.kind_name(path)}", severity="warning")
         else:
@@ -261,7 +266,7 @@ class InspectView(Vertical):
 
 
 class InspectScreen(LoadingScreen):
-    BINDINGS = SCREEN + TAB_KEYS
+    BINDINGS = [*SCREEN, *TAB_KEYS]
 
     def __init__(self, reference: str) -> None:
         super().__init__()

@@ -4,18 +4,39 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from inspector.index.tree import ADDED, MODIFIED, REMOVED
 from inspector.tui.widgets.file_rows import parse_filter
 from inspector.tui.widgets.prompt import PromptScreen
 
+if TYPE_CHECKING:  # the mixin is a Widget to the type checker, a plain class at run time
+    from textual.widget import Widget as _Host
+
+    from inspector.index.tree import TreeRows
+    from inspector.tui.widgets.file_rows import Resolver
+else:
+    _Host = object
+
 #: what Ctrl+U / Ctrl+R / Ctrl+M hide: a row's mark (None: unmodified)
 TOGGLED_MARKS = {"unmodified": None, "added": ADDED, "modified": MODIFIED, "removed": REMOVED}
 
 
-class FilterActions:
-    """Mixed into ``FileView`` (which provides ``model``, ``path``, ``set_rows``, ``go_to``,
-    ``filter_text``, ``hidden_marks``, ``resolve`` and ``search_term``)."""
+class FilterActions(_Host):
+    """Mixed into ``FileView``, which provides the state and methods declared here."""
+
+    model: TreeRows | None
+    filter_text: str
+    hidden_marks: set[str | None]
+    resolve: Resolver | None
+    search_term: str
+
+    if TYPE_CHECKING:
+        @property
+        def path(self) -> str | None: ...
+        def set_rows(self, rows: TreeRows | None, *, follow: str | None = None) -> None: ...
+        def go_to(self, path: str) -> bool: ...
+        def _changed(self) -> None: ...
 
     def apply_filter(self, text: str) -> bool:
         """Filter by ``text`` (the Ctrl+F language) plus the hidden marks; False (and a
@@ -27,7 +48,7 @@ class FilterActions:
             flt = parse_filter(text, self.resolve)
             if self.hidden_marks:
                 shown = flt.marks if flt.marks is not None else frozenset(TOGGLED_MARKS.values())
-                flt = replace(flt, marks=frozenset(shown - self.hidden_marks))
+                flt = replace(flt, marks=frozenset(shown - self.hidden_marks))  # type: ignore[arg-type]  # None: unmodified
             self.model.set_filter(flt)
         except Exception as exc:  # a bad regex or name: say so, keep the old filter
             self.notify(f"filter {text!r}: {exc}", severity="error")
@@ -39,10 +60,13 @@ class FilterActions:
         return True
 
     def action_filter(self) -> None:
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.apply_filter(text)
+
         self.app.push_screen(
             PromptScreen("Filter (glob, re:REGEX, :added :modified :removed, category:NAME, "
-                         "package:NAME)", self.filter_text, id="filter-prompt"),
-            lambda text: text is not None and self.apply_filter(text))
+                         "package:NAME)", self.filter_text, id="filter-prompt"), done)
 
     def action_toggle_mark(self, name: str) -> None:
         """dive's Ctrl+U/Ctrl+R/Ctrl+M: hide or show unmodified/removed/modified rows."""
@@ -66,9 +90,12 @@ class FilterActions:
         return self.go_to(found)
 
     def action_search(self) -> None:
+        def done(term: str | None) -> None:
+            if term is not None:
+                self.search(term)
+
         self.app.push_screen(PromptScreen("Search (text or glob; n / N repeat)",
-                                          self.search_term, id="search-prompt"),
-                             lambda term: term is not None and self.search(term))
+                                          self.search_term, id="search-prompt"), done)
 
     def action_search_next(self, backwards: bool) -> None:
         if self.search_term:

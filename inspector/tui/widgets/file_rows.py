@@ -90,7 +90,8 @@ def render_row(m: TreeRows, path: str, depth: int, is_cursor: bool, width: int,
     mark_style = style(mark) if mark else Style()
     ghost = tree.is_ghost(path)
     is_dir = tree.is_dir(path)
-    segs: list[Segment] = [Segment(MARK_CHAR.get(mark, " ") + " ", mark_style)]
+    char = MARK_CHAR.get(mark, " ") if mark is not None else " "
+    segs: list[Segment] = [Segment(char + " ", mark_style)]
     if show_attrs and width >= ATTRS_MIN_WIDTH:
         if ghost:
             segs.append(Segment(" " * 22, base))

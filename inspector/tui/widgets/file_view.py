@@ -38,7 +38,7 @@ class FileView(FilterActions, Widget, can_focus=True):
     """A virtual directory tree with sizes, directory totals, modes, owners, change
     colours and symlink targets."""
 
-    BINDINGS = FILE_VIEW
+    BINDINGS = [*FILE_VIEW]  # a display: typed as Textual's list[BindingType]
     COMPONENT_CLASSES = {
         "fileview--cursor", "fileview--added", "fileview--modified", "fileview--removed",
         "fileview--dir", "fileview--dim", "fileview--special", "fileview--link",
@@ -230,11 +230,12 @@ class FileView(FilterActions, Widget, can_focus=True):
             path = m.rows[i]
             key = (path, m.depths[i], path in m.expanded, i == self.cursor, width,
                    self.show_attrs, self.has_focus, self._version)
-            strip = self._cache.get(key)
-            if strip is None:
-                strip = render_row(m, path, m.depths[i], i == self.cursor, width,
-                                   self.show_attrs, self._style, self.search_term)
-                self._cache[key] = strip
+            cached = self._cache.get(key)
+            if cached is None:
+                cached = self._cache[key] = render_row(
+                    m, path, m.depths[i], i == self.cursor, width, self.show_attrs,
+                    self._style, self.search_term)
+            strip = cached
         if bar is None:
             return strip
         start, size = bar
@@ -303,7 +304,7 @@ class FileView(FilterActions, Widget, can_focus=True):
         row = self.top + event.y
         if row < len(m.rows):
             if row == self.cursor:
-                self.action_toggle()
+                self.action_toggle_node()
             else:
                 self.move_cursor(row)
 
@@ -324,7 +325,7 @@ class FileView(FilterActions, Widget, can_focus=True):
         n = len(self.model.rows) if self.model else 0
         self.move_cursor(0 if direction < 0 else n - 1)
 
-    def action_toggle(self) -> None:
+    def action_toggle_node(self) -> None:  # not DOMNode's action_toggle(attribute_name)
         if self.model and self.model.rows:
             self.model.toggle(self.cursor)
             self._rows_changed()

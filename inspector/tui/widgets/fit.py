@@ -5,6 +5,7 @@ through the app's shared analyses and layer memo) and shown as the text report."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -20,6 +21,12 @@ from inspector.errors import InspectorError
 from inspector.fit.bases import SAMPLE_BASES
 from inspector.fit.model import FITS
 from inspector.tui.format import human
+from inspector.tui.state import inspector_app
+
+if TYPE_CHECKING:  # the mixin is a Screen to the type checker, a plain class at run time
+    from textual.screen import Screen as _Host
+else:
+    _Host = object
 
 #: the demo's key: hello-debian onto distroless-static
 FIT_DEMO = Binding("f", "fit_demo", "Fit", id="demo.fit")
@@ -64,17 +71,17 @@ class FitPane(VerticalScroll):
     def _analysis(self, reference: str) -> Analysis:
         from inspector.sources.resolve import open_image
 
-        app = self.app
-        known = app.analyses.get(reference)  # type: ignore[attr-defined]
+        app = inspector_app(self)
+        known = app.analyses.get(reference)
         if known is not None:
             return known
-        image = open_image(reference, app.options)  # type: ignore[attr-defined]
+        image = open_image(reference, app.options)
         try:
-            analysis = analyze(image, app.options, memo=app.memo)  # type: ignore[attr-defined]
+            analysis = analyze(image, app.options, memo=app.memo)
         except BaseException:
             image.close()
             raise
-        kept = app.call_from_thread(app.analyses.setdefault, reference, analysis)  # type: ignore[attr-defined]
+        kept = app.call_from_thread(app.analyses.setdefault, reference, analysis)
         if kept is not analysis:  # loaded meanwhile by a screen: use that one, close ours
             analysis.image.close()
         return kept
@@ -131,13 +138,15 @@ class FitScreen(Screen):
         yield Footer()
 
 
-class FitDemoAction:
+class FitDemoAction(_Host):
     """Mixed into the compare screen: ``f`` opens the fit (the demo: hello-debian →
     distroless-static; otherwise the first image against the default bases)."""
+
+    references: list[str]  # the compare screen's
 
     def action_fit_demo(self) -> None:
         if getattr(self, "demo", False):
             screen = FitScreen(DEMO_FIT[0], DEMO_FIT[1])
         else:
-            screen = FitScreen(self.references[0])  # type: ignore[attr-defined]
-        self.app.push_screen(screen)  # type: ignore[attr-defined]
+            screen = FitScreen(self.references[0])
+        self.app.push_screen(screen)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
@@ -22,7 +24,8 @@ def history_rows(analysis: Analysis) -> list[tuple[int | None, str]]:
     if len(non_empty) != n:
         return [(i, analysis.created_by[i] if i < len(analysis.created_by) else "")
                 for i in range(n)]
-    out, i = [], 0
+    out: list[tuple[int | None, str]] = []
+    i = 0
     for h in history:
         text = str(h.get("created_by") or h.get("comment") or "")
         if h.get("empty_layer"):
@@ -188,13 +191,22 @@ class Details(Line):
             ("command", command or "—"),
         ])
 
+    #: label/value rows on display, laid out in render() where the width is known
+    _rows: list[tuple[str, str | Text]] | None = None
+
     def set_rows(self, rows: list[tuple[str, str | Text]]) -> None:
-        self._renderable = rows  # laid out in render(), where the width is known
+        self._rows = rows
         self.refresh()
 
+    def update(self, renderable: RenderableType) -> None:
+        if self._rows is not None:  # rows on display: any update replaces them
+            self._rows = None
+            self.refresh()
+        super().update(renderable)
+
     def render(self) -> RenderableType:
-        if isinstance(self._renderable, list):
-            return details_text(self._renderable, self.size.width)
+        if self._rows is not None:
+            return details_text(self._rows, self.size.width)
         return self._renderable
 
 
@@ -207,8 +219,9 @@ def details_text(rows: list[tuple[str, str | Text]], width: int) -> Text:
     under the value column (as a grid with ``overflow="fold"`` would), cut by characters."""
     room = max(1, width - LABEL_WIDTH)
     text = Text(no_wrap=True, overflow="crop")
-    for n, (label, value) in enumerate(rows):
-        value = Text(value) if isinstance(value, str) else value
+    chunks: Iterable[Text]
+    for n, (label, given) in enumerate(rows):
+        value = Text(given) if isinstance(given, str) else given
         if len(value) > room and label not in FOLDED:
             # short facts are cut, not folded: "4.5 MB (4,493,3" / "12 B)" reads badly
             plain = value.plain

@@ -1,20 +1,13 @@
-"""Shared by the index tests: walking tar bytes, a ``tarfile`` reference reader, tool gating."""
+"""Helpers for the index tests: walking tar bytes, a ``tarfile`` reference reader."""
 
 from __future__ import annotations
 
 import io
 import random
-import sys
 import tarfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `from tests.builders import …` without an installed package
-    sys.path.insert(0, str(ROOT))
-
-from inspector.index.entries import KIND_NAMES, LayerIndex  # noqa: E402
-from inspector.index.tarwalk import walk_tar  # noqa: E402
-from tests.tools import require_tool  # noqa: E402,F401
+from inspector.index.entries import KIND_NAMES, LayerIndex
+from inspector.index.tarwalk import walk_tar
 
 
 def chunked(data: bytes, sizes=None):
