@@ -166,7 +166,7 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
                                       uncompressed_done=cached.uncompressed_size, state="cached")
                     progress(p)
                 return cached
-            what = f"{image.reference}: layer {position} ({layer.digest[:19]})"
+            what = f"{image.reference}: layer {position + 1} ({layer.digest[:19]})"
             try:
                 built = index_layer(layer, position=position, on_progress=progress, cancel=cancel,
                                     what=what)
@@ -233,7 +233,7 @@ def analyze(image: Image, options: Options | None = None, *,
         if store:
             store.put(diff_ids, fs, catalog, classification, eff)
     warnings = list(catalog.warnings)
-    unsafe = [f"layer {i}: {name!r} ({reason})"
+    unsafe = [f"layer {i + 1}: {name!r} ({reason})"
               for i, index in enumerate(layers) for name, reason in index.flagged]
     warnings.extend(f"skipped member {u}" for u in unsafe)
     return Analysis(

@@ -27,7 +27,7 @@ def _norm(name: str) -> str:
 def read_member(image: Image, layer: int, path: str, cap: int = CONTENT_CAP) -> tuple[bytes, bool]:
     """The first ``cap`` bytes of ``path`` as written by layer ``layer`` (base-first), and
     whether the file is longer."""
-    what = f"{image.reference}: layer {layer}"
+    what = f"{image.reference}: layer {layer + 1}"
     try:
         stream = image.layers[layer].open_uncompressed()
         with stream, tarfile.open(fileobj=stream, mode="r|") as tar:

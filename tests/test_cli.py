@@ -123,7 +123,7 @@ def test_unsafe_names_are_flagged_and_not_followed(tmp_path):
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
-    assert "layer 0" in lines[0] and "'../escape'" in lines[0] and ".wh..." in lines[0], lines[0]
+    assert "layer 1" in lines[0] and "'../escape'" in lines[0] and ".wh..." in lines[0], lines[0]
     assert "2 unsafe" in lines[0]
     assert proc.returncode == 1
     assert [f["path"] for f in json.loads(out.read_text())["files"]] == ["/ok"]

@@ -65,7 +65,7 @@ class ImageFiles:
         return {p: self._cache.get(p) for p in paths}
 
     def _read_layer(self, layer: int, names: dict[str, list[str]]) -> dict[str, bytes]:
-        what = f"{self.image.reference}: layer {layer}"
+        what = f"{self.image.reference}: layer {layer + 1}"
         out: dict[str, bytes] = {}
         try:
             stream = self.image.layers[layer].open_uncompressed()

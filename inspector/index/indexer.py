@@ -52,7 +52,7 @@ def index_layer(layer: Layer, *, position: int = 0,
     ``layer.diff_id``; raises ``DigestMismatch``/``SizeMismatch``/``CompressionError``/
     ``TarError`` naming the layer. ``on_progress`` is called from worker threads."""
     return _LayerRun(layer, position, on_progress, cancel,
-                     what or f"layer {position} ({layer.digest[:19]})").run()
+                     what or f"layer {position + 1} ({layer.digest[:19]})").run()
 
 
 class _LayerRun:

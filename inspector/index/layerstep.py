@@ -264,7 +264,7 @@ def _clear_root(state: dict[str, int], layers: list[LayerIndex], stats: LayerSta
 
 
 def _too_deep(li: int) -> TarError:
-    return TarError(f"layer {li}: member paths imply more than {IMPLIED_BUDGET} bytes of "
+    return TarError(f"layer {li + 1}: member paths imply more than {IMPLIED_BUDGET} bytes of "
                     "parent directory names (extremely deep paths)",
                     hint="the layer is malformed or hostile; it cannot be merged")
 

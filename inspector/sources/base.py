@@ -127,7 +127,7 @@ def validate_image(image: Image, *, read_layers: bool = True) -> None:
         raise FormatError(f"{where}: {len(image.layers)} layers but {len(diff_ids)} diff_ids in config")
     for i, (layer, diff_id) in enumerate(zip(image.layers, diff_ids, strict=True)):
         if layer.diff_id != diff_id:
-            raise DigestMismatch(f"{where}: layer {i} diff_id {layer.diff_id} != config's {diff_id}")
+            raise DigestMismatch(f"{where}: layer {i + 1} diff_id {layer.diff_id} != config's {diff_id}")
         if not read_layers:
             continue
         h = hashlib.sha256()
@@ -136,4 +136,4 @@ def validate_image(image: Image, *, read_layers: bool = True) -> None:
                 h.update(chunk)
         got = "sha256:" + h.hexdigest()
         if got != diff_id:
-            raise DigestMismatch(f"{where}: layer {i} tar hashes to {got}, diff_id is {diff_id}")
+            raise DigestMismatch(f"{where}: layer {i + 1} tar hashes to {got}, diff_id is {diff_id}")

@@ -200,23 +200,23 @@ class Layout:
     def layer(self, desc: dict, diff_id: str, index: int) -> Layer:
         media_type = desc.get("mediaType") or ""
         if mt.is_encrypted(media_type):
-            raise UnsupportedMediaType(f"{self.where}: layer {index} is encrypted ({media_type})",
+            raise UnsupportedMediaType(f"{self.where}: layer {index + 1} is encrypted ({media_type})",
                                        hint="encrypted layers cannot be inspected", where=self.where)
         if not mt.is_layer(media_type):
-            raise UnsupportedMediaType(f"{self.where}: layer {index} has media type {media_type!r}, "
+            raise UnsupportedMediaType(f"{self.where}: layer {index + 1} has media type {media_type!r}, "
                                        "not a filesystem layer", hint="this is not a container image", where=self.where)
         name = self.blob_name(desc.get("digest"))
         urls = tuple(desc.get("urls") or ())
         present = self.store.exists(name)
         if not present and not urls:
-            raise ImageNotFound(f"{self.where}: layer {index} blob {name} is missing",
+            raise ImageNotFound(f"{self.where}: layer {index + 1} blob {name} is missing",
                                 hint="the layout is incomplete; re-export the image", where=self.where)
         size = desc["size"]  # required and validated (schema.descriptor): always enforced
         store = self.store
 
         def opener():
             if not store.exists(name):
-                raise ImageNotFound(f"{store.where}: foreign layer {index} ({name}) is not in the "
+                raise ImageNotFound(f"{store.where}: foreign layer {index + 1} ({name}) is not in the "
                                     f"layout; it lives at {', '.join(urls)}",
                                     hint="export the image with non-distributable layers included", where=store.where)
             return store.open(name)

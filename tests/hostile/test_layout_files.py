@@ -188,4 +188,4 @@ def test_descriptor_size_never_switches_the_check_off(tmp_path, capsys, stored):
             with img.layers[0].open_uncompressed() as f:
                 while f.read(1 << 16):
                     pass
-    assert_one_line_error(export(capsys, f"oci:{root}", tmp_path / "cache"), "layer 0")
+    assert_one_line_error(export(capsys, f"oci:{root}", tmp_path / "cache"), "layer 1")

@@ -123,7 +123,7 @@ def test_hostile_layer_is_one_line_exit_1(tmp_path, case, blob, words):
     assert "Traceback" not in first.stderr and "please report" not in first.stderr
     lines = first.stderr.strip().splitlines()
     assert len(lines) == 1, first.stderr
-    assert lines[0].startswith("inspector: ") and "layer 0" in lines[0], lines[0]
+    assert lines[0].startswith("inspector: ") and "layer 1" in lines[0], lines[0]
     for word in words:
         assert word in lines[0], (word, lines[0])
     # nothing wrong cached: a rerun reaches the same verdict, and a rejected layer left

@@ -14,7 +14,7 @@ from inspector.index.merge import merge
 from inspector.index.tarwalk import walk_tar
 from inspector.index.tree import DirTree, TreeFilter, TreeRows, layer_marks
 from tests.hostile.tarbytes import archive, member, pax
-from tests.index.conftest import chunked
+from tests.index.helpers import chunked
 
 
 def _walk(data: bytes, what: str = "layer 0") -> LayerIndex:
@@ -82,7 +82,7 @@ def test_implied_directory_mass_is_bounded(monkeypatch, layers_below):
     layers = [_walk(archive(member("x", b"1")))] * layers_below + [_walk(archive(*members))]
     with pytest.raises(TarError) as info:
         merge(layers)
-    assert f"layer {layers_below}" in str(info.value) and "deep" in str(info.value)
+    assert f"layer {layers_below + 1}" in str(info.value) and "deep" in str(info.value)
     # the same names, fewer of them, stay within the budget and merge
     fs = merge(layers[:-1] + [_walk(archive(*members[:2]))])
     assert len(fs) > 3_990

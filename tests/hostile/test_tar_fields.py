@@ -8,7 +8,7 @@ import pytest
 
 from inspector.errors import TarError
 from tests.hostile.tarbytes import archive, base256, member
-from tests.index.conftest import rows, walk_bytes
+from tests.index.helpers import rows, walk_bytes
 
 #: (case, header field values, expected (size, mode, uid, gid) or an error substring)
 FIELDS = [

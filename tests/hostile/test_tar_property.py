@@ -15,7 +15,7 @@ from inspector.index.entries import LayerIndex
 from inspector.index.tarfields import MAX_ID, MAX_SIZE
 from inspector.index.tarwalk import walk_tar
 from tests.hostile.tarbytes import BLOCK, FIELDS, archive, base256, member, octal, pax
-from tests.index.conftest import chunked, random_sizes, rows
+from tests.index.helpers import chunked, random_sizes, rows
 
 KINDS = {b"0": "file", b"5": "dir", b"2": "symlink"}
 component = st.text("abcxyz", min_size=1, max_size=8)
