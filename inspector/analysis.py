@@ -113,9 +113,17 @@ class Analysis:
     classification: Classification
     created_by: list[str]
     cached_layers: int = 0
+    #: what the catalogers could not read (one line each)
     warnings: list[str] = field(default_factory=list)
-    #: tar members that were flagged and not followed (``..``, whiteouts of ``.``/``..``)
+    #: tar members that were flagged and not followed (``..``, whiteouts of ``.``/``..``),
+    #: as ``layer N: 'name' (reason)``; kept here only (``notices`` shows both lists)
     unsafe: list[str] = field(default_factory=list)
+
+    @property
+    def notices(self) -> list[str]:
+        """Everything a reader of this image should be told: the warnings, then each
+        skipped member."""
+        return [*self.warnings, *(f"skipped member {u}" for u in self.unsafe)]
 
     @property
     def reference(self) -> str:
@@ -235,7 +243,6 @@ def analyze(image: Image, options: Options | None = None, *,
     warnings = list(catalog.warnings)
     unsafe = [f"layer {i + 1}: {name!r} ({reason})"
               for i, index in enumerate(layers) for name, reason in index.flagged]
-    warnings.extend(f"skipped member {u}" for u in unsafe)
     return Analysis(
         image=image, layers=layers, fs=fs, efficiency=eff, catalog=catalog,
         classification=classification, created_by=image.created_by(), cached_layers=hits,

@@ -284,9 +284,8 @@ def _export(args: argparse.Namespace, options: Options) -> int:
     with output(args.output, [args.image]) as out:
         analysis = _analyze(args.image, options)
         try:
-            for warning in analysis.warnings:
-                if not warning.startswith("skipped member "):
-                    print(f"inspector: warning: {warning}", file=sys.stderr)
+            for warning in analysis.warnings:  # skipped members: one line below
+                print(f"inspector: warning: {warning}", file=sys.stderr)
             write_export(analysis, out,
                          cache_dir=options.usable_cache_dir(), format=args.format)
         finally:

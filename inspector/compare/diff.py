@@ -56,7 +56,7 @@ def summarize(analyses: Sequence[Analysis], labels: list[str]) -> tuple[list[Ima
             manifest_digest=a.image.manifest_digest, platform=a.image.platform,
             compressed_size=a.compressed_size, uncompressed_size=a.uncompressed_size,
             files=len(fs) - fs.count_kind(DIR), file_bytes=fs.file_bytes,
-            packages=len(a.catalog.packages), layers=layers, warnings=list(a.warnings),
+            packages=len(a.catalog.packages), layers=layers, warnings=a.notices,
             efficiency=a.efficiency))
     return images, shared
 

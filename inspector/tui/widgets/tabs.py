@@ -167,8 +167,8 @@ def config_text(analysis: Analysis) -> Table:
         history.append(f"{'·' if layer is None else layer + 1:>3} ", style="dim")
         history.append(one_line(text, 400) + "\n", style=style)
     grid.add_row("history", history)
-    if analysis.warnings:
-        grid.add_row("warnings", Text("\n".join(analysis.warnings), style="yellow"))
+    if analysis.notices:
+        grid.add_row("warnings", Text("\n".join(analysis.notices), style="yellow"))
     return grid
 
 
