@@ -24,6 +24,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "'inspector[cluster]'); workers need inspector installed")
     p.add_argument("--workers", type=int, metavar="N",
                    help="local processes (default: one per CPU; 1 runs in this process)")
+    p.add_argument("--rules", metavar="FILE",
+                   help="the rules each image is checked against (as for inspector check; "
+                        "default: its default rules)")
+    p.add_argument("--fit", action="store_true",
+                   help="also work out the smallest distroless base each application runs on")
     p.add_argument("--format", choices=("text", "markdown", "json", "csv"), default="text")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
 
@@ -82,11 +87,20 @@ def run(args: argparse.Namespace, options: Options, open_output) -> int:
                              "--catalog REGISTRY")
     if args.workers is not None and args.workers < 1:
         raise InspectorError("--workers must be at least 1")
+    from inspector.check.config import load
+    from inspector.errors import RulesError
+
+    try:
+        load(args.rules)
+    except RulesError as exc:  # a usage error, as for inspector check
+        print(f"inspector: {exc}", file=sys.stderr)
+        return 2
     progress = _Progress(not options.quiet and sys.stderr.isatty())
     try:
         result = audit(refs, options, engine="dask" if args.scheduler else
                        ("inline" if args.workers == 1 else "local"),
-                       workers=args.workers, scheduler=args.scheduler, progress=progress)
+                       workers=args.workers, scheduler=args.scheduler, progress=progress,
+                       rules=args.rules, fit=args.fit)
     except ImportError as exc:
         raise InspectorError("--scheduler needs Dask distributed",
                              hint="pip install 'inspector[cluster]'") from exc

@@ -153,9 +153,13 @@ def layer_task(pinned: str, position: int, diff_id: str, spec: dict) -> LayerOut
     return LayerOutcome(diff_id, index, read_bytes=index.compressed_size)
 
 
-def image_task(reference: str, pinned: str, spec: dict, *outcomes: LayerOutcome) -> Row:
-    """Analyse one image from its layers' indexes; its row (or why it has none)."""
+def image_task(reference: str, pinned: str, spec: dict, extras: dict,
+               *outcomes: LayerOutcome) -> Row:
+    """Analyse one image from its layers' indexes; its row (or why it has none).
+    ``extras``: ``rules`` (a rules file for the check, ``None`` for the defaults) and
+    ``fit`` (work out the smallest distroless base)."""
     from inspector.analysis import LayerMemo, analyze
+    from inspector.check.config import load
     from inspector.sources.resolve import open_image
 
     failed = [o.error for o in outcomes if o.error]
@@ -171,11 +175,40 @@ def image_task(reference: str, pinned: str, spec: dict, *outcomes: LayerOutcome)
     except InspectorError as exc:
         return Row(reference, error=str(exc))
     try:
-        return row_from_analysis(reference, analyze(image, options, memo=memo))
+        analysis = analyze(image, options, memo=memo)
+        bases = _fit_bases(options, memo) if extras.get("fit") else None
+        try:
+            return row_from_analysis(reference, analysis, rules=load(extras.get("rules")),
+                                     fit_bases=bases)
+        finally:
+            for base in bases or ():
+                base.image.close()
     except InspectorError as exc:
         return Row(reference, error=str(exc))
     finally:
         image.close()
+
+
+def _fit_bases(options: Options, memo) -> list:
+    """The candidate bases of ``inspector fit`` (the bundled distroless samples)."""
+    from inspector.analysis import analyze
+    from inspector.fit.bases import SAMPLE_BASES
+    from inspector.sources.resolve import open_image
+
+    bases = []
+    try:
+        for ref in SAMPLE_BASES:
+            image = open_image(ref, options)
+            try:
+                bases.append(analyze(image, options, memo=memo))
+            except BaseException:
+                image.close()
+                raise
+    except BaseException:
+        for base in bases:
+            base.image.close()
+        raise
+    return bases
 
 
 def stats(outcome: LayerOutcome) -> tuple[bool, int, str | None]:
@@ -210,8 +243,8 @@ def local_executor(workers: int | None = None) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-def run_executor(plan: Plan, spec: dict, executor: Executor,
-                 progress: Progress | None = None) -> tuple[list[Row], dict[str, tuple]]:
+def run_executor(plan: Plan, spec: dict, executor: Executor, progress: Progress | None = None,
+                 extras: dict | None = None) -> tuple[list[Row], dict[str, tuple]]:
     """Run the graph on a ``concurrent.futures`` executor: image tasks start as soon as
     their layers are indexed. Returns the rows (plan order) and per-layer stats."""
     pending: dict[Future, str | int] = {}  # layer tasks → diff_id, image tasks → position
@@ -229,7 +262,8 @@ def run_executor(plan: Plan, spec: dict, executor: Executor,
             del waiting[i]
             p = plan.images[i]
             args = [outcomes[la.diff_id] for la in p.layers]
-            pending[executor.submit(image_task, p.reference, p.pinned, spec, *args)] = i
+            pending[executor.submit(image_task, p.reference, p.pinned, spec, extras or {},
+                                    *args)] = i
 
     start_ready()  # images with no layers
     while pending:
@@ -263,8 +297,8 @@ def _result(future, failed: Callable[[str], Any]) -> Any:
         return failed(f"internal error: {type(exc).__name__}: {exc} (please report this)")
 
 
-def run_dask(plan: Plan, spec: dict, scheduler: str,
-             progress: Progress | None = None) -> tuple[list[Row], dict[str, tuple]]:
+def run_dask(plan: Plan, spec: dict, scheduler: str, progress: Progress | None = None,
+             extras: dict | None = None) -> tuple[list[Row], dict[str, tuple]]:
     """Run the graph on a Dask distributed cluster. Dask moves the layer indexes between
     workers and re-runs the tasks of a worker that dies."""
     from distributed import Client, as_completed
@@ -290,7 +324,8 @@ def run_dask(plan: Plan, spec: dict, scheduler: str,
                 rows[i] = Row(p.reference, error=p.error)
                 continue
             deps = [layer_futures[la.diff_id] for la in p.layers]
-            image_futures[client.submit(image_task, p.reference, p.pinned, spec, *deps,
+            image_futures[client.submit(image_task, p.reference, p.pinned, spec, extras or {},
+                                        *deps,
                                         key=f"audit-image-{i}-{p.manifest_digest}",
                                         pure=False, retries=2)] = i
         layer_stats: dict[str, tuple] = {}
@@ -311,20 +346,27 @@ def run_dask(plan: Plan, spec: dict, scheduler: str,
 
 def audit(references: Sequence[str], options: Options | None = None, *,
           engine: str = "local", workers: int | None = None, scheduler: str | None = None,
-          progress: Progress | None = None) -> AuditResult:
+          progress: Progress | None = None, rules: str | None = None,
+          fit: bool = False) -> AuditResult:
     """Audit ``references``; ``engine`` is ``inline``, ``local`` or ``dask`` (with
-    ``scheduler``). Rows come back in the order of ``references``."""
+    ``scheduler``). Each row says which ``inspector check`` rules fail (``rules``: a
+    rules file, ``None`` for the defaults) and, with ``fit``, the smallest distroless base
+    the application runs on. Rows come back in the order of ``references``."""
+    from inspector.check.config import load
+
     options = options or Options()
+    load(rules)  # a bad rules file fails here, once, before any work (RulesError)
     plan = plan_images(references, options)
     spec = portable(options)
+    extras = {"rules": rules, "fit": fit}
     if engine == "dask":
         if not scheduler:
             raise ValueError("the dask engine needs a scheduler address")
-        rows, layer_stats = run_dask(plan, spec, scheduler, progress)
+        rows, layer_stats = run_dask(plan, spec, scheduler, progress, extras)
     else:
         executor = InlineExecutor() if engine == "inline" else local_executor(workers)
         with executor:
-            rows, layer_stats = run_executor(plan, spec, executor, progress)
+            rows, layer_stats = run_executor(plan, spec, executor, progress, extras)
     return _summarise(rows, plan, layer_stats)
 
 

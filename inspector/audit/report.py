@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 SCHEMA = "inspector.audit/v1"
 #: the categories a distroless migration removes, in the order the report shows them
@@ -33,6 +33,11 @@ class Row:
     efficiency: float = 0.0  # dive's score, 0..1
     layers: int = 0
     shared_layers: int = 0  # layers another audited image has too
+    #: rules of ``inspector check`` that fail (the default rules, or ``--rules FILE``)
+    rules_failed: list[str] = field(default_factory=list)
+    #: with ``--fit``: the smallest distroless base the application runs on, ``none``, or
+    #: why the fit could not be worked out (``n/a: …``)
+    fit: str | None = None
     error: str | None = None
 
     @property
@@ -41,7 +46,31 @@ class Row:
         return [name for name in WATCHED if getattr(self, name)]
 
 
-def row_from_analysis(reference: str, analysis) -> Row:
+def row_from_analysis(reference: str, analysis, *, rules=None, fit_bases=None) -> Row:
+    """The row of ``analysis``; with ``rules`` (a check ``RuleSet``) the failing rules,
+    with ``fit_bases`` (analyses of candidate bases) the smallest base that fits."""
+    row = _row(reference, analysis)
+    if rules is not None:
+        from inspector.check.evaluate import evaluate
+
+        row.rules_failed = [v.rule for v in evaluate(analysis, rules) if v.status == "fail"]
+    if fit_bases is not None:
+        row.fit = fit_label(analysis, fit_bases)
+    return row
+
+
+def fit_label(analysis, bases) -> str:
+    from inspector.errors import InspectorError
+    from inspector.fit import fit
+
+    try:
+        result = fit(analysis, bases)
+    except InspectorError as exc:
+        return f"n/a: {exc.message}"
+    return result.chosen.label if result.chosen is not None else "none"
+
+
+def _row(reference: str, analysis) -> Row:
     from inspector.report.export import header
 
     head = header(analysis)
@@ -59,8 +88,8 @@ def row_from_analysis(reference: str, analysis) -> Row:
 
 
 def worst_first(rows: list[Row]) -> list[Row]:
-    return sorted(rows, key=lambda r: (r.error is None, -len(r.watched), -r.file_bytes,
-                                       r.reference))
+    return sorted(rows, key=lambda r: (r.error is None, -len(r.watched), -len(r.rules_failed),
+                                       -r.file_bytes, r.reference))
 
 
 def _mb(n: int) -> str:
@@ -73,15 +102,24 @@ def _present(row: Row, name: str) -> str:
 
 
 COLUMNS = ("image", "digest", "compressed", "files", "packages", "shell", "package manager",
-           "core utilities", "setuid", "efficiency", "shared layers")
+           "core utilities", "setuid", "efficiency", "shared layers", "rules")
 
 
-def _cells(row: Row) -> list[str]:
+def columns(result) -> tuple[str, ...]:
+    """The table's columns: ``fit`` only when it was asked for."""
+    return COLUMNS + ("fit",) if any(r.fit is not None for r in result.rows) else COLUMNS
+
+
+def _cells(row: Row, names: tuple[str, ...]) -> list[str]:
     if row.error:
-        return [row.reference, "FAILED: " + row.error] + [""] * (len(COLUMNS) - 2)
-    return [row.reference, row.digest[:19], _mb(row.compressed), _mb(row.file_bytes),
-            str(row.packages), *(_present(row, n) for n in WATCHED), str(row.setuid),
-            f"{row.efficiency:.1%}", f"{row.shared_layers}/{row.layers}"]
+        return [row.reference, "FAILED: " + row.error] + [""] * (len(names) - 2)
+    cells = [row.reference, row.digest[:19], _mb(row.compressed), _mb(row.file_bytes),
+             str(row.packages), *(_present(row, n) for n in WATCHED), str(row.setuid),
+             f"{row.efficiency:.1%}", f"{row.shared_layers}/{row.layers}",
+             "fail: " + ", ".join(row.rules_failed) if row.rules_failed else "pass"]
+    if "fit" in names:  # the reason a fit is n/a is in the JSON and CSV rows
+        cells.append("n/a" if (row.fit or "").startswith("n/a") else row.fit or "")
+    return cells
 
 
 def summary_lines(result) -> list[str]:
@@ -90,7 +128,8 @@ def summary_lines(result) -> list[str]:
     lines = [
         f"{len(rows)} images: {sum(1 for r in ok if r.shell)} ship a shell, "
         f"{sum(1 for r in ok if r.package_manager)} a package manager, "
-        f"{sum(1 for r in ok if r.core_utilities)} core utilities; {result.failed} failed",
+        f"{sum(1 for r in ok if r.core_utilities)} core utilities; "
+        f"{sum(1 for r in ok if r.rules_failed)} fail the rules; {result.failed} failed",
         f"layers: {result.layer_tasks} layer tasks for {result.plan.layer_references} layer "
         f"references ({result.layers_indexed} indexed, "
         f"{result.layer_tasks - result.layers_indexed} from the cache); "
@@ -101,9 +140,10 @@ def summary_lines(result) -> list[str]:
 
 
 def render_text(result) -> str:
-    table = [list(COLUMNS)] + [_cells(r) for r in worst_first(result.rows)]
+    names = columns(result)
+    table = [list(names)] + [_cells(r, names) for r in worst_first(result.rows)]
     widths = [max(len(line[i]) for line in table if not line[1].startswith("FAILED"))
-              if i else max(len(line[0]) for line in table) for i in range(len(COLUMNS))]
+              if i else max(len(line[0]) for line in table) for i in range(len(names))]
     out = []
     for line in table:
         if line[1].startswith("FAILED"):
@@ -119,9 +159,10 @@ def _md(cell: str) -> str:
 
 
 def render_markdown(result) -> str:
-    out = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    names = columns(result)
+    out = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     for row in worst_first(result.rows):
-        out.append("| " + " | ".join(_md(c) for c in _cells(row)) + " |")
+        out.append("| " + " | ".join(_md(c) for c in _cells(row, names)) + " |")
     return "\n".join(out + [""] + [f"- {line}" for line in summary_lines(result)]) + "\n"
 
 
@@ -144,7 +185,7 @@ def render_csv(result) -> str:
     writer = csv.DictWriter(buf, fieldnames=names, lineterminator="\n")
     writer.writeheader()
     for row in worst_first(result.rows):
-        writer.writerow(asdict(row))
+        writer.writerow({**asdict(row), "rules_failed": " ".join(row.rules_failed)})
     return buf.getvalue()
 
 

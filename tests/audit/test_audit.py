@@ -281,3 +281,42 @@ def test_audit_of_samples_matches_their_sharing(tmp_path):
     assert result.layer_tasks == len(distinct) < result.plan.layer_references
     with pytest.raises(InspectorError):
         inputs_mod.read_list(str(tmp_path / "absent"))
+
+
+def test_rows_say_which_check_rules_fail(fleet, inline_result, tmp_path):
+    result, _ = inline_result
+    for row in result.rows:
+        assert ("forbid_categories" in row.rules_failed) == (row.reference in fleet.on_full)
+    for ref in (fleet.references[0], fleet.references[-1]):  # one per base
+        done = _cli("check", ref, "--format", "json", "-q", cache=tmp_path / "cache")
+        verdicts = json.loads(done.stdout)["images"][0]["verdicts"]
+        failed = [v["rule"] for v in verdicts if v["status"] == "fail"]
+        assert next(r for r in result.rows if r.reference == ref).rules_failed == failed
+
+
+def test_a_bad_rules_file_is_a_usage_error(tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text("forbid_categories = 3\n")
+    done = _cli("audit", "sample:distroless-static", "--rules", str(rules),
+                cache=tmp_path / "cache")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "forbid_categories" in lines[0], done.stderr
+
+
+FITS = [
+    ("sample:hello-debian", "distroless-static"),  # a static Go binary
+    ("sample:hello-c-debian", "distroless-base"),  # glibc
+    ("sample:hello-cpp-debian", "distroless-cc"),  # libstdc++
+]
+
+
+def test_fit_column_names_the_smallest_base(tmp_path):
+    refs = [ref for ref, _ in FITS] + ["sample:distroless-static"]
+    result = audit(refs, _options(tmp_path), engine="inline", fit=True)
+    fits = {r.reference: r.fit for r in result.rows}
+    assert {ref: fits[ref] for ref, _ in FITS} == dict(FITS)
+    assert fits["sample:distroless-static"].startswith("n/a: ")  # no entrypoint to fit
+    assert "fit" in render(result, "text").splitlines()[0].split()
+    plain = audit(refs[:1], _options(tmp_path), engine="inline")
+    assert plain.rows[0].fit is None and "fit" not in render(plain, "text").splitlines()[0]
