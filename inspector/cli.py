@@ -202,7 +202,7 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
         if command == "audit":
             from inspector.audit.cli import run as run_audit
 
-            return run_audit(args, options, _open_output)
+            return run_audit(args, options)
         if command == "cache":
             from inspector import cache_cli
 

@@ -77,9 +77,12 @@ def references(args: argparse.Namespace, options: Options) -> list[str]:
     return list(dict.fromkeys(refs))  # first occurrence of each, in order
 
 
-def run(args: argparse.Namespace, options: Options, open_output) -> int:
+def run(args: argparse.Namespace, options: Options) -> int:
     """Exit 0 when every image was audited, 1 when any failed (its row says why)."""
     from inspector.audit import audit, render
+    from inspector.check.config import load
+    from inspector.errors import RulesError
+    from inspector.outfile import output
 
     refs = references(args, options)
     if not refs:
@@ -87,29 +90,23 @@ def run(args: argparse.Namespace, options: Options, open_output) -> int:
                              "--catalog REGISTRY")
     if args.workers is not None and args.workers < 1:
         raise InspectorError("--workers must be at least 1")
-    from inspector.check.config import load
-    from inspector.errors import RulesError
-
     try:
         load(args.rules)
     except RulesError as exc:  # a usage error, as for inspector check
         print(f"inspector: {exc}", file=sys.stderr)
         return 2
     progress = _Progress(not options.quiet and sys.stderr.isatty())
-    try:
-        result = audit(refs, options, engine="dask" if args.scheduler else
-                       ("inline" if args.workers == 1 else "local"),
-                       workers=args.workers, scheduler=args.scheduler, progress=progress,
-                       rules=args.rules, fit=args.fit)
-    except ImportError as exc:
-        raise InspectorError("--scheduler needs Dask distributed",
-                             hint="pip install 'inspector[cluster]'") from exc
-    finally:
-        progress.finish()
-    out, close = open_output(args.output)
-    try:
+    # the report file is opened first: an unwritable -o fails before any work
+    with output(args.output, refs) as out:
+        try:
+            result = audit(refs, options, engine="dask" if args.scheduler else
+                           ("inline" if args.workers == 1 else "local"),
+                           workers=args.workers, scheduler=args.scheduler, progress=progress,
+                           rules=args.rules, fit=args.fit)
+        except ImportError as exc:
+            raise InspectorError("--scheduler needs Dask distributed",
+                                 hint="pip install 'inspector[cluster]'") from exc
+        finally:
+            progress.finish()
         out.write(render(result, args.format))
-    finally:
-        if close:
-            out.close()
     return 1 if result.failed else 0

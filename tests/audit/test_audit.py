@@ -320,3 +320,19 @@ def test_fit_column_names_the_smallest_base(tmp_path):
     assert "fit" in render(result, "text").splitlines()[0].split()
     plain = audit(refs[:1], _options(tmp_path), engine="inline")
     assert plain.rows[0].fit is None and "fit" not in render(plain, "text").splitlines()[0]
+
+
+def test_report_never_overwrites_an_input(tmp_path):
+    from tests.builders import ImageSpec, make_layer, write_oci_layout
+
+    write_oci_layout(tmp_path / "oci", [ImageSpec([make_layer({"a": b"1"})], ref_name="t")])
+    index = tmp_path / "oci" / "index.json"
+    before = index.read_bytes()
+    done = _cli("audit", f"oci:{tmp_path / 'oci'}:t", "-o", str(index), cache=tmp_path / "c")
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert index.read_bytes() == before
+    out = tmp_path / "report.csv"
+    done = _cli("audit", f"oci:{tmp_path / 'oci'}:t", "-o", str(out), "--format", "csv",
+                "--workers", "1", cache=tmp_path / "c")
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().splitlines()[1].startswith(f"oci:{tmp_path / 'oci'}:t,sha256:")
