@@ -23,7 +23,7 @@ from inspector.options import Options
 from inspector.sources.base import Image
 
 if TYPE_CHECKING:
-    from inspector.index.indexer import LayerProgress
+    from inspector.index.progress import LayerProgress
 
 # The walker (inspector.index.indexer) and the thread pool are imported when a layer is
 # indexed or several are at once: a warm export of a one-layer image needs neither
@@ -167,7 +167,7 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
             if cached is not None:
                 hits[0] += 1
                 if progress:
-                    from inspector.index.indexer import LayerProgress
+                    from inspector.index.progress import LayerProgress
 
                     p = LayerProgress(position, layer.digest, layer.compressed_size,
                                       compressed_done=layer.compressed_size,

@@ -19,7 +19,6 @@ import argparse
 import os
 import re
 import sys
-import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -88,10 +87,16 @@ def config_file(environ: Mapping[str, str] | None = None) -> Path:
 
 def _read_file(path: Path) -> dict:
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
+        f = open(path, "rb")
+    except FileNotFoundError:  # the usual case: no config file, and no TOML parser to import
         return {}
+    except OSError as exc:
+        raise ConfigError(f"config {path}: cannot read it ({exc.strerror})") from exc
+    import tomllib  # ~7 ms: only when there is a file to parse
+
+    try:
+        with f:
+            return tomllib.load(f)
     except OSError as exc:
         raise ConfigError(f"config {path}: cannot read it ({exc.strerror})") from exc
     except tomllib.TOMLDecodeError as exc:

@@ -14,10 +14,10 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from inspector.errors import Cancelled, DigestMismatch
 from inspector.index.entries import LayerIndex
+from inspector.index.progress import LayerProgress
 from inspector.index.tarwalk import walk_tar
 from inspector.sources.base import Layer
 from inspector.sources.streams import VerifyingReader, open_decompressed, verifying
@@ -26,18 +26,6 @@ from inspector.sources.streams import VerifyingReader, open_decompressed, verify
 QUEUE_DEPTH = 8
 #: progress is reported at most this often (seconds) per layer
 PROGRESS_INTERVAL = 0.1
-
-
-@dataclass
-class LayerProgress:
-    """Where one layer's indexing stands. Sizes in bytes."""
-
-    index: int  # layer position, base-first
-    digest: str
-    compressed_total: int
-    compressed_done: int = 0  # blob bytes read (downloaded, for a registry)
-    uncompressed_done: int = 0  # tar bytes indexed
-    state: str = "waiting"  # waiting|reading|cached|done|failed
 
 
 _END = object()

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from inspector.index.indexer import LayerProgress
+from inspector.index.progress import LayerProgress
 
 
 def _mb(n: int) -> str:

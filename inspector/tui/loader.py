@@ -17,7 +17,7 @@ from textual.message import Message
 
 from inspector.analysis import Analysis, LayerMemo, analyze
 from inspector.errors import Cancelled, InspectorError
-from inspector.index.indexer import LayerProgress
+from inspector.index.progress import LayerProgress
 from inspector.options import Options
 from inspector.sources.resolve import open_image
 from inspector.tui.messages import AnalysisFailed, AnalysisReady, LayerState, LoadProgress
