@@ -109,6 +109,22 @@ class OverviewTable(ClickToOpen):
     and the verdict), so Home/End/PgUp/PgDn move the cursor, and the view follows it."""
 
     PAGE = 8
+    #: True until the user first presses a key or clicks here. DataTable scrolls its cursor
+    #: into view whenever the cursor moves, and the opening's move to the first category can
+    #: run before the table is laid out (size 0x0): it then scrolled the rows by the cursor's
+    #: row, and the first picture depended on timing. The opening cursor row is always in
+    #: view, so nothing scrolls the table until the user acts.
+    opening = True
+
+    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
+        if not self.opening:
+            super()._scroll_cursor_into_view(animate)
+
+    def on_key(self) -> None:
+        self.opening = False  # before the binding's action moves the cursor
+
+    def on_mouse_down(self) -> None:
+        self.opening = False
 
     def action_scroll_home(self) -> None:
         self.move_cursor(row=0)
