@@ -248,7 +248,8 @@ class EntryWriter:
         self.header: dict = {}
         self._fixed = header
         self.failed: OSError | None = None
-        self._f, self._tmp, self._crc, self._length = f, tmp, 0, 0
+        self.length = 0  # bytes of body so far
+        self._f, self._tmp, self._crc = f, tmp, 0
         self._write(magic)
 
     def _write(self, data) -> None:
@@ -264,12 +265,12 @@ class EntryWriter:
         """Append ``data`` (bytes-like) to the body; returns its length (``io`` style)."""
         self._crc = zlib.crc32(data, self._crc)
         n = len(data) if not isinstance(data, memoryview) else data.nbytes
-        self._length += n
+        self.length += n
         self._write(data)
         return n
 
     def _commit(self, path: Path) -> None:
-        self._write(_tail(_head({**self.header, **self._fixed}), self._length, self._crc))
+        self._write(_tail(_head({**self.header, **self._fixed}), self.length, self._crc))
         if self.failed is not None:
             raise self.failed
         try:
@@ -365,6 +366,10 @@ class CacheDir:
             entry._commit(self.path(key))
         except OSError as exc:
             disable(root, exc)
+            return
+        from inspector import cache_admin
+
+        cache_admin.added(root, entry.length)  # the cap holds between start-up checks too
 
     def write(self, key: str, header: dict, sections: Iterable[bytes]) -> None:
         """Store an entry; a cache that cannot be written only costs speed (one warning)."""

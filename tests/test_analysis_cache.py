@@ -124,9 +124,9 @@ def test_source_digest_changes_with_the_source(tmp_path, monkeypatch):
     (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
     (tmp_path / "b.py").write_text("y = 2\n")
     monkeypatch.setattr(codehash, "PACKAGE", tmp_path)
-    codehash.source_digest.cache_clear()
+    codehash.forget()
     first = codehash.source_digest(("pkg", "b.py"))
     (tmp_path / "pkg" / "a.py").write_text("x = 3\n")
-    codehash.source_digest.cache_clear()
+    codehash.forget()
     assert codehash.source_digest(("pkg", "b.py")) != first
-    codehash.source_digest.cache_clear()
+    codehash.forget()
