@@ -299,3 +299,22 @@ def test_concurrent_evictions_never_take_an_index_for_a_blob_another_one_freed(t
         t.join()
     assert all(p.exists() for p in indexes)
     assert sum(p.exists() for p in blobs) == 1
+
+
+def test_a_cache_that_fills_mid_stream_costs_the_entry_not_the_caller(small_fs, capsys, monkeypatch):
+    for name in ("_disabled", "_started", "_warned"):
+        monkeypatch.setattr(cache, name, set())
+    root = small_fs("full")
+    store = _store(root)
+    key = "k"
+    produced = 0
+    with store.writer(key) as entry:
+        for _ in range(32):  # 2 MiB into a 1 MiB file system
+            entry.write(os.urandom(65536))
+            produced += 1
+        entry.header.update({"n": produced})
+    assert produced == 32  # the caller's block ran to its end
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "No space left" in err[0], err
+    assert [p for p in root.rglob("*") if p.is_file() and p.name != cache_admin.STAMP] == []
+    assert store.read(key) is None
