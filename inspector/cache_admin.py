@@ -18,7 +18,6 @@ import fcntl
 import os
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.cache import SPOOL_DIR, TMP_PREFIX
@@ -56,13 +55,19 @@ def cap(root: Path) -> int:
     return _caps.get(str(root), DEFAULT_MAX)
 
 
-@dataclass
 class Entry:
-    where: str  # the file's path (a str: a cache holds tens of thousands of them)
-    kind: str
-    size: int  # bytes on disk
-    mtime: float
-    temp: bool  # a temp file or a spool (swept once stale)
+    """One file under the cache root (a plain class: a dataclass costs every process
+    ~0.5 ms to create, and this module is imported by every process using a cache)."""
+
+    def __init__(self, where: str, kind: str, size: int, mtime: float, temp: bool) -> None:
+        self.where = where  # the file's path (a str: a cache holds tens of thousands)
+        self.kind = kind
+        self.size = size  # bytes on disk
+        self.mtime = mtime
+        self.temp = temp  # a temp file or a spool (swept once stale)
+
+    def __repr__(self) -> str:
+        return f"Entry({self.where!r}, {self.kind!r}, size={self.size})"
 
     @property
     def path(self) -> Path:
