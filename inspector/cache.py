@@ -191,26 +191,23 @@ def discard(f: BinaryIO, path: Path) -> None:
         pass
 
 
-def _head(header: dict) -> bytes:
-    return json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode()
-
-
-def _tail(head: bytes, blen: int, crc: int) -> bytes:
+def _tail(header: dict, blen: int, crc: int) -> bytes:
     """The header, its length, the body's length and the checksum of all that follows
     the magic (``crc`` covers the body so far)."""
+    head = json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode()
     lengths = _LENGTHS.pack(len(head), blen)
     crc = zlib.crc32(lengths, zlib.crc32(head, crc))
     return head + lengths + _CRC.pack(crc)
 
 
 def frame(magic: bytes, header: dict, sections: Iterable[bytes]) -> list[bytes]:
-    """The chunks of a framed entry (see the module docstring)."""
+    """The chunks of a framed entry (see the module docstring); ``sections`` are bytes."""
     out, crc, blen = [magic], 0, 0
     for s in sections:
         crc = zlib.crc32(s, crc)
         blen += len(s)
         out.append(s)
-    out.append(_tail(_head(header), blen, crc))
+    out.append(_tail(header, blen, crc))
     return out
 
 
@@ -269,7 +266,7 @@ class EntryWriter:
         return n
 
     def _commit(self, path: Path) -> None:
-        self._write(_tail(_head({**self.header, **self._fixed}), self.length, self._crc))
+        self._write(_tail({**self.header, **self._fixed}, self.length, self._crc))
         if self.failed is not None:
             raise self.failed
         try:
