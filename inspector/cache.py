@@ -16,14 +16,19 @@ rebuilt by the caller), never served.
 
 Frame::
 
-    magic (8) | crc32 of the rest (4) | header length (4) | body length (8) | header | body
+    magic (8) | body | header | header length (4) | body length (8) | crc32 (4)
 
-``header`` is one JSON object (``key``, ``code``, ``byteorder`` and the caller's fields);
-``body`` is the caller's raw sections.
+``body`` is the caller's raw sections; ``header`` is one JSON object (``key``, ``code``,
+``byteorder`` and the caller's fields); the CRC covers everything between the magic and
+itself. Everything after the magic is written in order, so an entry is streamed: the
+body piece by piece as the caller produces it (``CacheDir.writer``), the checksum
+computed as it goes, then the header, which may hold what only the end of the body
+tells (lengths). A reader maps the file and checks lengths and CRC before it trusts a
+byte; the body it gets is a view of the mapping, not a copy.
 
 Every write goes to a ``.tmp-*`` file in the entry's directory, held under an exclusive
 ``flock`` while it is written, then renamed into place; the temp file is removed on any
-failure. Readers hold a shared ``flock`` while they read, and eviction (``cache_admin``)
+failure. Readers hold a shared ``flock`` while they open and map an entry, and eviction (``cache_admin``)
 skips any file it cannot lock exclusively. A cache that cannot be used — read-only, full,
 not a directory — only costs speed: it degrades to "no cache" with one warning line.
 """
@@ -34,6 +39,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import mmap
 import os
 import re
 import struct
@@ -41,8 +47,8 @@ import sys
 import tempfile
 import threading
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
@@ -51,7 +57,10 @@ from typing import BinaryIO
 TMP_PREFIX = ".tmp-"
 #: the directory of spools (decompressed archives, docker saves)
 SPOOL_DIR = "tmp"
-_PREFIX = struct.Struct("<8sIIQ")
+#: the frame's footer: header length, body length, then the CRC32 of all after the magic
+_LENGTHS = struct.Struct("<IQ")
+_CRC = struct.Struct("<I")
+_FOOTER = _LENGTHS.size + _CRC.size
 _DIGEST_KEY = re.compile(r"^([a-z0-9]+):([a-f0-9]{32,128})$")
 
 _warned: set[str] = set()
@@ -154,7 +163,7 @@ def temp_file(directory: Path, *, prefix: str = TMP_PREFIX, suffix: str = "") ->
     return f, Path(name)
 
 
-def atomic_write(path: Path, chunks: list[bytes] | tuple[bytes, ...]) -> None:
+def atomic_write(path: Path, chunks: Iterable[bytes]) -> None:
     """Write ``chunks`` to ``path`` through a locked temp file and a rename (no fsync:
     every reader verifies). The temp file is removed on any failure; ``OSError`` is
     raised for the caller to turn into a warning."""
@@ -182,52 +191,105 @@ def discard(f: BinaryIO, path: Path) -> None:
         pass
 
 
-def frame(magic: bytes, header: dict, sections: list[bytes]) -> list[bytes]:
-    """The chunks of a framed entry (see the module docstring)."""
+def _tail(header: dict, blen: int, crc: int) -> bytes:
+    """The header, its length, the body's length and the checksum of all that follows
+    the magic (``crc`` covers the body so far)."""
     head = json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode()
-    blen = sum(len(s) for s in sections)
-    rest = _PREFIX.pack(magic, 0, len(head), blen)[12:]
-    crc = zlib.crc32(rest)
-    crc = zlib.crc32(head, crc)
+    lengths = _LENGTHS.pack(len(head), blen)
+    crc = zlib.crc32(lengths, zlib.crc32(head, crc))
+    return head + lengths + _CRC.pack(crc)
+
+
+def frame(magic: bytes, header: dict, sections: Iterable[bytes]) -> list[bytes]:
+    """The chunks of a framed entry (see the module docstring); ``sections`` are bytes."""
+    out, crc, blen = [magic], 0, 0
     for s in sections:
         crc = zlib.crc32(s, crc)
-    return [_PREFIX.pack(magic, crc, len(head), blen), head, *sections]
+        blen += len(s)
+        out.append(s)
+    out.append(_tail(header, blen, crc))
+    return out
 
 
-def unframe(magic: bytes, data: bytes) -> tuple[dict, memoryview] | None:
-    """``(header, body)`` of a framed entry; ``None`` when magic, lengths or checksum
-    do not match."""
-    if len(data) < _PREFIX.size:
-        return None
-    got, crc, hlen, blen = _PREFIX.unpack_from(data, 0)
-    if got != magic or len(data) != _PREFIX.size + hlen + blen:
-        return None
+def unframe(magic: bytes, data) -> tuple[dict, memoryview] | None:
+    """``(header, body)`` of a framed entry held in ``data`` (any buffer: bytes, an
+    mmap); ``body`` is a view into it, not a copy. ``None`` when magic, lengths or
+    checksum do not match."""
     view = memoryview(data)
-    if zlib.crc32(view[12:]) != crc:
+    size = len(view)
+    if size < len(magic) + _FOOTER or view[:len(magic)] != magic:
         return None
+    hlen, blen = _LENGTHS.unpack_from(view, size - _FOOTER)
+    if size != len(magic) + blen + hlen + _FOOTER:
+        return None
+    if zlib.crc32(view[len(magic):size - _CRC.size]) != _CRC.unpack_from(view, size - _CRC.size)[0]:
+        return None
+    body_end = len(magic) + blen
     try:
-        header = json.loads(bytes(view[_PREFIX.size:_PREFIX.size + hlen]))
+        header = json.loads(bytes(view[body_end:body_end + hlen]))
     except ValueError:
         return None
     if not isinstance(header, dict):
         return None
-    return header, view[_PREFIX.size + hlen:]
+    return header, view[len(magic):body_end]
 
 
-@dataclass(frozen=True)
+class EntryWriter:
+    """The body of one entry being written: ``write`` appends bytes (the checksum is
+    computed as they go); ``header`` may be filled in until the entry is committed,
+    since it is written after the body. A cache file that cannot be written (a full
+    disk) stops the entry, never the caller: further writes are dropped."""
+
+    def __init__(self, f: BinaryIO, tmp: Path, magic: bytes, header: dict) -> None:
+        self.header: dict = {}
+        self._fixed = header
+        self.failed: OSError | None = None
+        self.length = 0  # bytes of body so far
+        self._f, self._tmp, self._crc = f, tmp, 0
+        self._write(magic)
+
+    def _write(self, data) -> None:
+        if self.failed is not None:
+            return
+        try:
+            self._f.write(data)
+        except OSError as exc:
+            self.failed = exc
+            discard(self._f, self._tmp)
+
+    def write(self, data) -> int:
+        """Append ``data`` (bytes-like) to the body; returns its length (``io`` style)."""
+        self._crc = zlib.crc32(data, self._crc)
+        n = len(data) if not isinstance(data, memoryview) else data.nbytes
+        self.length += n
+        self._write(data)
+        return n
+
+    def _commit(self, path: Path) -> None:
+        self._write(_tail({**self.header, **self._fixed}, self.length, self._crc))
+        if self.failed is not None:
+            raise self.failed
+        try:
+            with self._f:
+                self._f.flush()
+                os.replace(self._tmp, path)
+        except OSError:
+            discard(self._f, self._tmp)
+            raise
+
+
 class CacheDir:
     """One kind of framed entry: ``<root>/<kind>/v<version>-<code digest>/``.
 
     ``code`` names the sources the entries are computed by (``codehash.source_digest``);
     ``read`` returns ``None`` for anything missing, damaged, or written for another key,
-    another code digest or another byte order — and removes what it rejected."""
+    another code digest or another byte order — and removes what it rejected. (A plain
+    class, not a dataclass: creating one costs every process ~0.5 ms of import.)"""
 
-    root: Path
-    kind: str
-    version: int
-    magic: bytes
-    code: tuple[str, ...] = ()
-    suffix: str = ""
+    def __init__(self, root: Path, kind: str, version: int, magic: bytes,
+                 code: tuple[str, ...] = (), suffix: str = "") -> None:
+        self.root, self.kind, self.version, self.magic = root, kind, version, magic
+        self.code, self.suffix = code, suffix
 
     @cached_property
     def code_digest(self) -> str:
@@ -247,12 +309,16 @@ class CacheDir:
         return bool(key) and self.path(key).is_file()
 
     def read(self, key: str) -> tuple[dict, memoryview] | None:
+        """``(header, body)`` of ``key``'s entry; ``body`` is a read-only view of the
+        file mapped in memory (no copy), valid as long as the caller holds it (a
+        replaced or evicted entry is renamed over or unlinked, never changed in place)."""
         path = self.path(key)
         try:
             with open(path, "rb") as f:
                 lock_shared(f)
-                data = f.read()
-        except OSError:
+                size = os.fstat(f.fileno()).st_size
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        except (OSError, ValueError):
             return None
         got = unframe(self.magic, data)
         if got is None or got[0].get("key") != key or got[0].get("code") != self.code_digest \
@@ -265,17 +331,48 @@ class CacheDir:
             pass
         return got
 
-    def write(self, key: str, header: dict, sections: list[bytes]) -> None:
-        """Store an entry; a cache that cannot be written only costs speed (one warning)."""
+    @contextmanager
+    def writer(self, key: str) -> Iterator[EntryWriter | None]:
+        """Stream one entry: ``with store.writer(key) as entry:`` then ``entry.write``
+        the body piece by piece and fill ``entry.header``; it is committed (renamed into
+        place) when the block ends, and removed with its temp file if the block raises.
+        ``None`` when the cache cannot be used; a cache that fails meanwhile only costs
+        speed (one warning), the caller's block goes on."""
         root = Path(self.root)
         if not usable(root):
+            yield None
             return
-        full = {"key": key, "code": self.code_digest, "byteorder": sys.byteorder, **header}
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path(key), frame(self.magic, full, sections))
+            f, tmp = temp_file(self.dir)
         except OSError as exc:
             disable(root, exc)
+            yield None
+            return
+        entry = EntryWriter(f, tmp, self.magic,
+                            {"key": key, "code": self.code_digest, "byteorder": sys.byteorder})
+        try:
+            yield entry
+        except BaseException:
+            discard(f, tmp)
+            raise
+        try:
+            entry._commit(self.path(key))
+        except OSError as exc:
+            disable(root, exc)
+            return
+        from inspector import cache_admin
+
+        cache_admin.added(root, entry.length)  # the cap holds between start-up checks too
+
+    def write(self, key: str, header: dict, sections: Iterable[bytes]) -> None:
+        """Store an entry; a cache that cannot be written only costs speed (one warning)."""
+        with self.writer(key) as entry:
+            if entry is None:
+                return
+            for section in sections:
+                entry.write(section)
+            entry.header.update(header)
 
     def discard(self, key: str) -> None:
         """Remove a rejected entry (the caller's parser found it unusable)."""

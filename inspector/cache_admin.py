@@ -2,7 +2,9 @@
 ``inspector cache info|prune|clear`` do.
 
 The cap (``Options.cache_max``, default ``DEFAULT_MAX``) is enforced when a process first
-uses a cache root and again whenever it has added more than ``RECHECK`` bytes since.
+uses a cache root — unless another process did within ``CHECK_INTERVAL`` with the same
+cap and found the cache at most half full (the ``STAMP`` file) — and again whenever a
+process has added more than ``RECHECK`` bytes (or a quarter of the cap) since.
 Eviction removes the least recently used entries of the big kinds first (blobs and
 stale spools, then rendered exports, then analyses and engine records) and the small
 per-layer indexes last, since they are what makes a reopen instant at ~1 kB per thousand
@@ -16,7 +18,6 @@ import fcntl
 import os
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.cache import SPOOL_DIR, TMP_PREFIX
@@ -27,6 +28,13 @@ DEFAULT_MAX = 5 << 30
 STALE_AGE = 300
 #: bytes added by this process after which the cap is checked again
 RECHECK = 256 << 20
+#: seconds during which a root's full check (sweep and cap) is not repeated by the next
+#: processes, as long as the cap is the same and the cache was at most half of it: the
+#: check lists every file (20k entries: ~30 ms), too much for every short run
+CHECK_INTERVAL = 600
+#: the file under a cache root whose mtime says when its last full check ran; it holds
+#: the bytes the cache held after it and the cap it was checked against
+STAMP = ".checked"
 #: eviction order: the big kinds first, the per-layer indexes last
 TIERS = (("tmp", "blobs"), ("export",), ("daemon", "analysis"), ("index",))
 KINDS = tuple(k for tier in TIERS for k in tier)
@@ -47,13 +55,19 @@ def cap(root: Path) -> int:
     return _caps.get(str(root), DEFAULT_MAX)
 
 
-@dataclass
 class Entry:
-    where: str  # the file's path (a str: a cache holds tens of thousands of them)
-    kind: str
-    size: int  # bytes on disk
-    mtime: float
-    temp: bool  # a temp file or a spool (swept once stale)
+    """One file under the cache root (a plain class: a dataclass costs every process
+    ~0.5 ms to create, and this module is imported by every process using a cache)."""
+
+    def __init__(self, where: str, kind: str, size: int, mtime: float, temp: bool) -> None:
+        self.where = where  # the file's path (a str: a cache holds tens of thousands)
+        self.kind = kind
+        self.size = size  # bytes on disk
+        self.mtime = mtime
+        self.temp = temp  # a temp file or a spool (swept once stale)
+
+    def __repr__(self) -> str:
+        return f"Entry({self.where!r}, {self.kind!r}, size={self.size})"
 
     @property
     def path(self) -> Path:
@@ -179,8 +193,10 @@ def _evict(root: Path, max_bytes: int, older_than: float | None, stale: bool,
             if _remove_unlocked(e.where):
                 freed += e.size
                 e.size = -1
-    if freed and stale:  # an explicit prune (a running writer recreates what it needs)
-        _prune_empty_dirs(root)
+    if stale:  # an explicit prune (a running writer recreates what it needs)
+        _forget_check(root)
+        if freed:
+            _prune_empty_dirs(root)
     return freed
 
 
@@ -198,17 +214,49 @@ def clear(root: Path) -> int:
     """Remove every entry no running process is using. Returns the bytes freed."""
     freed = sum(e.size for e in entries(root) if _remove_unlocked(e.where))
     _prune_empty_dirs(root)
+    _forget_check(root)
     return freed
 
 
 def start(root: Path) -> None:
-    """The first use of a cache root in this process: sweep leftovers, enforce the cap."""
+    """The first use of a cache root in this process: sweep leftovers, enforce the cap
+    (skipped when another process just did, see ``CHECK_INTERVAL``)."""
+    limit = cap(root)
+    if _recently_checked(root, limit):
+        return
     try:
         found = entries(root)
         sweep(root, found=found)
-        evict(root, cap(root), found=found)
+        evict(root, limit, found=found)
     except OSError:
-        pass  # housekeeping only; the cache itself reports its own trouble
+        return  # housekeeping only; the cache itself reports its own trouble
+    _stamp(root, sum(e.size for e in found if e.size >= 0), limit)
+
+
+def _recently_checked(root: Path, limit: int) -> bool:
+    try:
+        with open(os.path.join(root, STAMP), "rb") as f:
+            when = os.fstat(f.fileno()).st_mtime
+            total, checked = (int(x) for x in f.read(64).split())
+    except (OSError, ValueError):
+        return False
+    return 0 <= time.time() - when < CHECK_INTERVAL and checked == limit and total <= limit // 2
+
+
+def _forget_check(root: Path) -> None:
+    """After a prune or clear: the stamp's total is wrong, the next process checks."""
+    try:
+        os.unlink(os.path.join(root, STAMP))
+    except OSError:
+        pass
+
+
+def _stamp(root: Path, total: int, limit: int) -> None:
+    try:
+        with open(os.path.join(root, STAMP), "w") as f:
+            f.write(f"{total} {limit}\n")
+    except (OSError, ValueError):
+        pass  # the next process checks again: it only costs time
 
 
 def added(root: Path, nbytes: int) -> None:

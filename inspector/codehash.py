@@ -9,6 +9,7 @@ makes that automatic — no version number to remember to bump.
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import cache
 from pathlib import Path
 
@@ -24,19 +25,51 @@ ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/layerstep.py", 
 EXPORT_CODE = ("report/export.py", "report/export_cache.py")
 
 
+def _sources(directory: str, out: list[str]) -> None:
+    """``*.py`` and ``*.toml`` under ``directory``, recursively (``os.scandir``: no
+    ``Path`` objects, no ``__pycache__``)."""
+    with os.scandir(directory) as it:
+        for entry in it:
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    _sources(entry.path, out)
+            elif entry.name.endswith((".py", ".toml")):
+                out.append(entry.path)
+
+
+@cache
+def _part(part: str) -> bytes:
+    """Each file of ``part`` as its path relative to the package and the sha256 of its
+    bytes. Once per process: the caches' parts overlap (the export's include the
+    analysis', which include the index's)."""
+    root = str(PACKAGE)
+    path = os.path.join(root, part)
+    files: list[str] = []
+    if os.path.isdir(path):
+        _sources(path, files)
+        files.sort()
+    else:
+        files.append(path)
+    out = []
+    for file in files:
+        try:
+            with open(file, "rb") as f:
+                digest = hashlib.sha256(f.read()).digest()
+        except OSError:
+            digest = b"missing"
+        out.append(os.path.relpath(file, root).encode() + b"\0" + digest)
+    return b"".join(out)
+
+
 @cache
 def source_digest(parts: tuple[str, ...]) -> str:
     """sha256 (hex, 16 chars) over the named files and directories (``*.py`` and
-    ``*.toml`` in them), relative to the package, in a fixed order."""
-    h = hashlib.sha256()
-    for part in parts:
-        path = PACKAGE / part
-        files = sorted(p for p in path.rglob("*") if p.suffix in (".py", ".toml")) \
-            if path.is_dir() else [path]
-        for file in files:
-            h.update(str(file.relative_to(PACKAGE)).encode() + b"\0")
-            try:
-                h.update(file.read_bytes())
-            except OSError:
-                h.update(b"missing")
-    return h.hexdigest()[:16]
+    ``*.toml`` in them), relative to the package, in a fixed order. Computed lazily,
+    when a cache entry is first read or written."""
+    return hashlib.sha256(b"".join(map(_part, parts))).hexdigest()[:16]
+
+
+def forget() -> None:
+    """Drop this process's digests (tests that change the sources under it)."""
+    source_digest.cache_clear()
+    _part.cache_clear()

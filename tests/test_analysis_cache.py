@@ -124,9 +124,61 @@ def test_source_digest_changes_with_the_source(tmp_path, monkeypatch):
     (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
     (tmp_path / "b.py").write_text("y = 2\n")
     monkeypatch.setattr(codehash, "PACKAGE", tmp_path)
-    codehash.source_digest.cache_clear()
+    codehash.forget()
     first = codehash.source_digest(("pkg", "b.py"))
     (tmp_path / "pkg" / "a.py").write_text("x = 3\n")
-    codehash.source_digest.cache_clear()
+    codehash.forget()
     assert codehash.source_digest(("pkg", "b.py")) != first
-    codehash.source_digest.cache_clear()
+    codehash.forget()
+
+
+def _reference_categories(paths, cats, names):
+    """The per-path loop ``_categories`` replaces (what the cache decoded before)."""
+    categories = {p: names[c] for p, c in zip(paths, cats, strict=True) if c != analysis_cache.NO_CODE}
+    per_name: dict[str, list[str]] = {}
+    for path, name in categories.items():
+        per_name.setdefault(name, []).append(path)
+    return categories, per_name
+
+
+def test_category_columns_decode_as_the_per_path_loop_did():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.text(min_size=1, max_size=3), unique=True, max_size=40),
+           st.lists(st.text(max_size=4), unique=True, min_size=1, max_size=6), st.data())
+    def check(paths, names, data):
+        paths.sort()
+        codes = st.sampled_from([*range(len(names)), analysis_cache.NO_CODE])
+        cats = bytes(data.draw(st.lists(codes, min_size=len(paths), max_size=len(paths))))
+        categories, per_code = analysis_cache._categories(paths, cats, names)
+        want, want_per_name = _reference_categories(paths, cats, names)
+        assert list(categories.items()) == list(want.items())  # same order too
+        assert dict(per_code) == want_per_name and len(per_code) == len(want_per_name)
+
+    check()
+
+
+BAD_COLUMNS = [
+    ("code past the names", ["a", "b"], bytes([0, 2])),
+    ("duplicate names", ["a", "a"], bytes([0, 1])),
+    ("a name not a string", ["a", 3], bytes([0, 1])),
+]
+
+
+@pytest.mark.parametrize("name,names,cats", BAD_COLUMNS, ids=[b[0] for b in BAD_COLUMNS])
+def test_category_columns_that_do_not_match_their_names_are_rejected(name, names, cats):
+    with pytest.raises(ValueError):
+        analysis_cache._categories(["/x", "/y"], cats, names)
+
+
+def test_warm_categories_and_owners_are_the_cold_ones_in_path_order(tmp_path):
+    ref = "sample:distroless-static-debug"
+    cold = _run(ref, tmp_path)
+    warm = _run(ref, tmp_path)
+    order = {p: i for i, p in enumerate(warm.fs.sorted_paths())}
+    for a, b in ((cold.classification.categories, warm.classification.categories),
+                 (cold.catalog.owners, warm.catalog.owners)):
+        assert a and b == a
+        assert list(b) == sorted(b, key=order.__getitem__)

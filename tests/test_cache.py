@@ -242,7 +242,7 @@ def test_a_full_cache_dir_degrades_with_one_warning_and_no_temp_left(small_fs, c
     store.write("b", {}, [b"small"])  # nothing more is tried after the first failure
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "No space left" in err[0], err
-    assert [p for p in root.rglob("*") if p.is_file()] == []
+    assert [p for p in root.rglob("*") if p.is_file() and p.name != cache_admin.STAMP] == []
     assert store.read("a") is None
 
 
@@ -299,3 +299,61 @@ def test_concurrent_evictions_never_take_an_index_for_a_blob_another_one_freed(t
         t.join()
     assert all(p.exists() for p in indexes)
     assert sum(p.exists() for p in blobs) == 1
+
+
+def test_a_cache_that_fills_mid_stream_costs_the_entry_not_the_caller(small_fs, capsys, monkeypatch):
+    for name in ("_disabled", "_started", "_warned"):
+        monkeypatch.setattr(cache, name, set())
+    root = small_fs("full")
+    store = _store(root)
+    key = "k"
+    produced = 0
+    with store.writer(key) as entry:
+        for _ in range(32):  # 2 MiB into a 1 MiB file system
+            entry.write(os.urandom(65536))
+            produced += 1
+        entry.header.update({"n": produced})
+    assert produced == 32  # the caller's block ran to its end
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "No space left" in err[0], err
+    assert [p for p in root.rglob("*") if p.is_file() and p.name != cache_admin.STAMP] == []
+    assert store.read(key) is None
+
+
+#: (name, stamp age in seconds, bytes it recorded, cap it recorded, whether start checks)
+STAMPS = [
+    ("no stamp", None, 0, cache_admin.DEFAULT_MAX, True),
+    ("fresh stamp, same cap, small cache", 10, 1000, cache_admin.DEFAULT_MAX, False),
+    ("old stamp", cache_admin.CHECK_INTERVAL + 60, 1000, cache_admin.DEFAULT_MAX, True),
+    ("stamp from the future", -3600, 1000, cache_admin.DEFAULT_MAX, True),
+    ("another cap", 10, 1000, 1 << 20, True),
+    ("cache over half the cap", 10, cache_admin.DEFAULT_MAX // 2 + 1, cache_admin.DEFAULT_MAX, True),
+    ("garbled stamp", 10, "x", "y", True),
+]
+
+
+@pytest.mark.parametrize("name,age,total,capped,checks", STAMPS, ids=[s[0] for s in STAMPS])
+def test_the_start_up_check_runs_unless_another_process_just_did(tmp_path, name, age, total, capped, checks):
+    leftover = tmp_path / "blobs" / "sha256" / ".tmp-leftover"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"x" * 100)
+    _age(leftover, cache_admin.STALE_AGE + 60)
+    stamp = tmp_path / cache_admin.STAMP
+    if age is not None:
+        stamp.write_text(f"{total} {capped}\n")
+        _age(stamp, age)
+    cache_admin.start(tmp_path)
+    assert leftover.exists() != checks
+    if checks:  # the check leaves a fresh stamp for the next processes
+        assert stamp.read_text().split()[1] == str(cache_admin.cap(tmp_path))
+        assert time.time() - stamp.stat().st_mtime < 60
+
+
+def test_prune_and_clear_drop_the_stamp(tmp_path):
+    cache_admin.start(tmp_path)
+    assert (tmp_path / cache_admin.STAMP).exists()
+    cache_admin.evict(tmp_path, 1 << 40, stale=True)
+    assert not (tmp_path / cache_admin.STAMP).exists()
+    cache_admin.start(tmp_path)
+    cache_admin.clear(tmp_path)
+    assert not (tmp_path / cache_admin.STAMP).exists()

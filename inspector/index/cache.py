@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from inspector.cache import CacheDir, frame, unframe
@@ -22,16 +23,20 @@ MAGIC = b"INSPIDX2"
 _ENC = ("utf-8", "surrogateescape")
 
 
-def _pack_blobs(items: dict) -> tuple[bytes, list]:
-    keys, lengths, parts = [], [], []
+#: paths encoded per piece: the whole NUL-joined column is never one more copy in memory
+PATH_BATCH = 65536
+
+
+def _blobs(items: dict, write: Callable[[bytes], object]) -> list:
+    keys, lengths = [], []
     for key, data in items.items():
         keys.append(key)
         lengths.append(len(data))
-        parts.append(data)
-    return b"".join(parts), [keys, lengths]
+        write(data)
+    return [keys, lengths]
 
 
-def _unpack_blobs(data: bytes, meta: list) -> dict:
+def _unpack_blobs(data: memoryview, meta: list) -> dict:
     out, pos = {}, 0
     for key, n in zip(meta[0], meta[1], strict=True):
         out[key] = bytes(data[pos:pos + n])
@@ -39,16 +44,33 @@ def _unpack_blobs(data: bytes, meta: list) -> dict:
     return out
 
 
-def encode(index: LayerIndex) -> tuple[dict, list[bytes]]:
-    """The header fields and raw sections of ``index``'s entry."""
-    paths = "\0".join(index.paths).encode(*_ENC)
-    targets = "\0".join(index.targets.values()).encode(*_ENC)
-    heads, heads_meta = _pack_blobs(index.heads)
-    captured, captured_meta = _pack_blobs(index.captured)
-    gobi, gobi_meta = _pack_blobs(index.go_buildinfo)
-    sections = [paths, bytes(index.kinds), index.sizes.tobytes(), index.modes.tobytes(),
-                index.uids.tobytes(), index.gids.tobytes(), targets, heads, captured, gobi]
-    header = {
+def _joined(strings: list[str], write: Callable[[bytes], object]) -> int:
+    """Write ``strings`` NUL-joined and encoded, ``PATH_BATCH`` at a time; bytes written."""
+    total = 0
+    for start in range(0, len(strings), PATH_BATCH):
+        piece = "\0".join(strings[start:start + PATH_BATCH]).encode(*_ENC)
+        if start:
+            piece = b"\0" + piece
+        write(piece)
+        total += len(piece)
+    return total
+
+
+def encode_to(index: LayerIndex, write: Callable[[bytes], object]) -> dict:
+    """Write the raw sections of ``index``'s entry piece by piece (``write`` takes any
+    bytes-like object); returns the header fields, which say where each section ends."""
+    lengths = [_joined(index.paths, write)]
+    for raw in (index.kinds, index.sizes, index.modes, index.uids, index.gids):
+        view = memoryview(raw).cast("B")  # the column's own buffer, not a copy
+        write(view)
+        lengths.append(len(view))
+    lengths.append(_joined(list(index.targets.values()), write))
+    metas = []
+    for items in (index.heads, index.captured, index.go_buildinfo):
+        metas.append(_blobs(items, write))
+        lengths.append(sum(metas[-1][1]))
+    heads_meta, captured_meta, gobi_meta = metas
+    return {
         "version": CACHE_VERSION, "diff_id": index.diff_id, "digest": index.digest,
         "compressed_size": index.compressed_size,
         "uncompressed_size": index.uncompressed_size,
@@ -57,15 +79,22 @@ def encode(index: LayerIndex) -> tuple[dict, list[bytes]]:
         "target_rows": list(index.targets.keys()),
         "heads": [[int(k) for k in heads_meta[0]], heads_meta[1]],
         "captured": captured_meta, "go_buildinfo": gobi_meta,
-        "sections": [len(s) for s in sections],
+        "sections": lengths,
     }
-    return header, sections
+
+
+def encode(index: LayerIndex) -> tuple[dict, list[bytes]]:
+    """The header fields and raw body pieces of ``index``'s entry (for tests and tools;
+    ``IndexCache.put`` streams the same bytes)."""
+    pieces: list[bytes] = []
+    header = encode_to(index, lambda data: pieces.append(bytes(data)))
+    return header, pieces
 
 
 def dumps(index: LayerIndex, code: str = "") -> bytes:
     """A whole framed entry (for tests and tools; ``IndexCache.put`` writes the same)."""
     header, sections = encode(index)
-    full = {"key": index.diff_id, "code": code, "byteorder": sys.byteorder, **header}
+    full = {**header, "key": index.diff_id, "code": code, "byteorder": sys.byteorder}
     return b"".join(frame(MAGIC, full, sections))
 
 
@@ -76,7 +105,8 @@ def loads(data: bytes) -> LayerIndex | None:
 
 
 def decode(header: dict, body: memoryview) -> LayerIndex | None:
-    """The index of an entry's parts; ``None`` if they are inconsistent."""
+    """The index of an entry's parts; ``None`` if they are inconsistent. Sections are
+    read from views of ``body``: each column is copied once, into its final form."""
     try:
         if header.get("version") != CACHE_VERSION or header.get("key") != header.get("diff_id"):
             return None
@@ -85,7 +115,7 @@ def decode(header: dict, body: memoryview) -> LayerIndex | None:
         for n in header["sections"]:
             if not isinstance(n, int) or n < 0:
                 return None
-            parts.append(bytes(body[pos:pos + n]))
+            parts.append(body[pos:pos + n])
             pos += n
         if pos != len(body):
             return None
@@ -97,7 +127,7 @@ def decode(header: dict, body: memoryview) -> LayerIndex | None:
         index = LayerIndex(diff_id=header["diff_id"], digest=header["digest"],
                            compressed_size=header["compressed_size"],
                            uncompressed_size=header["uncompressed_size"])
-        index.paths = paths_b.decode(*_ENC).split("\0") if count else []
+        index.paths = str(paths_b, *_ENC).split("\0") if count else []
         index.kinds = bytearray(kinds)
         for name, raw in (("sizes", sizes_b), ("modes", modes_b), ("uids", uids_b), ("gids", gids_b)):
             column = getattr(index, name)
@@ -106,7 +136,7 @@ def decode(header: dict, body: memoryview) -> LayerIndex | None:
             return None
         rows = header["target_rows"]
         if rows:
-            index.targets = dict(zip(rows, targets_b.decode(*_ENC).split("\0"), strict=True))
+            index.targets = dict(zip(rows, str(targets_b, *_ENC).split("\0"), strict=True))
         if header["heads"]:
             index.heads = {int(k): v for k, v in _unpack_blobs(heads_b, header["heads"]).items()}
         index.captured = _unpack_blobs(cap_b, header["captured"])
@@ -157,6 +187,9 @@ class IndexCache:
         return index
 
     def put(self, index: LayerIndex) -> None:
-        if index.diff_id:
-            header, sections = encode(index)
-            self.store.write(index.diff_id, header, sections)
+        """Store ``index``, streamed: its columns are written from their own buffers."""
+        if not index.diff_id:
+            return
+        with self.store.writer(index.diff_id) as entry:
+            if entry is not None:
+                entry.header.update(encode_to(index, entry.write))

@@ -4,13 +4,13 @@
 Rendering a row is a few microseconds of Python; on a 150k-entry image that is most of a
 warm export. The array is a pure function of the key, so it is stored once as a framed
 entry (``inspector.cache``: full key and code digest inside the checksummed body) whose
-body is zstd-compressed with a content checksum; a damaged or foreign entry is rendered
-again, never trusted, and a warm export copies it out.
+body is one zstd frame with a content checksum, streamed in while the array is rendered;
+a damaged or foreign entry is rendered again, never trusted, and a warm export copies it
+out a slice at a time (the frame's CRC is checked first).
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import TextIO
 
@@ -23,6 +23,8 @@ from inspector.cache import CacheDir
 VERSION = 2
 MAGIC = b"INSPEXP2"
 LEVEL = 3
+#: bytes decompressed and written per step of a warm copy
+SLICE = 1 << 20
 
 
 def _store(cache_dir: Path) -> CacheDir:
@@ -31,37 +33,73 @@ def _store(cache_dir: Path) -> CacheDir:
     return CacheDir(Path(cache_dir), "export", VERSION, MAGIC, code_parts() + EXPORT_CODE, ".json.zst")
 
 
-def _read(store: CacheDir, key: str) -> str | None:
+class _Tee:
+    """Text written to ``out`` and, ASCII-encoded, to a zstd stream (counted)."""
+
+    def __init__(self, out: TextIO, zstd) -> None:
+        self.out, self.zstd, self.length = out, zstd, 0
+
+    def write(self, text: str) -> None:
+        self.out.write(text)
+        self.zstd.write(text.encode("ascii"))
+        self.length += len(text)
+
+
+def _copy_out(store: CacheDir, key: str, out: TextIO) -> bool:
+    """Write the cached array to ``out`` a slice at a time; ``False`` (nothing written)
+    when there is no usable entry. The frame's CRC is checked over the compressed bytes
+    before any of it is written: a damaged entry never leaves half an array in the output."""
     got = store.read(key)
     if got is None:
-        return None
+        return False
+    header, body = got
+    written = 0
     try:
-        text = zstandard.ZstdDecompressor().decompress(bytes(got[1])).decode("ascii")
-        if len(text) == got[0].get("length"):
-            return text
-    except (zstandard.ZstdError, UnicodeDecodeError):
-        pass
-    store.discard(key)  # damaged: render again
-    return None
+        with zstandard.ZstdDecompressor().stream_reader(body, read_across_frames=False) as reader:
+            while chunk := reader.read(SLICE):
+                text = chunk.decode("ascii")
+                out.write(text)
+                written += len(text)
+    except (zstandard.ZstdError, UnicodeDecodeError) as exc:
+        store.discard(key)
+        if written:  # a frame its checksum vouched for, yet not zstd: a writer's bug
+            from inspector.errors import CacheError
+
+            raise CacheError(f"cached export {store.path(key)}: {exc}",
+                             hint="run the export again (the entry was removed)") from exc
+        return False
+    if written != header.get("length"):
+        store.discard(key)
+        if written:
+            from inspector.errors import CacheError
+
+            raise CacheError(f"cached export {store.path(key)}: {written} characters, "
+                             f"expected {header.get('length')}",
+                             hint="run the export again (the entry was removed)")
+        return False
+    return True
 
 
 def write_files_cached(analysis: Analysis, out: TextIO, cache_dir: Path | None,
                        render) -> None:
     """Write the files array to ``out``: from the cache when it holds it, else rendered
-    by ``render(analysis, out)`` and stored."""
+    by ``render(analysis, out)`` and stored. Neither way holds the whole array: a cached
+    one is decompressed a slice at a time, a rendered one goes to ``out`` and, through a
+    zstd stream, to the cache entry as it is rendered."""
     diff_ids = [index.diff_id for index in analysis.layers]
     if cache_dir is None or not all(diff_ids):
         render(analysis, out)
         return
     store, key = _store(cache_dir), analysis_key(diff_ids)
-    text = _read(store, key)
-    if text is not None:
-        out.write(text)
+    if _copy_out(store, key, out):
         return
-    buffer = io.StringIO()
-    render(analysis, buffer)
-    text = buffer.getvalue()
-    out.write(text)
-    blob = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True,
-                                    write_content_size=True).compress(text.encode("ascii"))
-    store.write(key, {"version": VERSION, "length": len(text)}, [blob])
+    with store.writer(key) as entry:
+        if entry is None:
+            render(analysis, out)
+            return
+        zstd = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True).stream_writer(
+            entry, closefd=False)
+        tee = _Tee(out, zstd)
+        render(analysis, tee)
+        zstd.close()  # the end of the frame (``closefd=False``: the entry stays open)
+        entry.header.update({"version": VERSION, "length": tee.length})

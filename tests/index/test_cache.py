@@ -209,3 +209,16 @@ def _layer_of(files: dict):
     blob = make_layer(files)
     return Layer(digest=sha256(blob), diff_id=diff_id_of(blob), media_type="", compressed_size=len(blob),
                  opener=lambda: io.BytesIO(blob))
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 5, 65536], ids=lambda b: f"batch={b}")
+def test_put_streams_the_bytes_of_dumps_whatever_the_path_batch(tmp_path, monkeypatch, batch):
+    """``put`` encodes the path column ``PATH_BATCH`` names at a time straight into the
+    entry; the file is byte for byte the whole ``dumps`` and reads back the same."""
+    monkeypatch.setattr(cache_mod, "PATH_BATCH", batch)
+    index = index_layer(_layer_of({"a": b"1", "b/c": b"22", "b/d": b"", "é-\udce9": b"x"}))
+    store = IndexCache(tmp_path)
+    store.put(index)
+    data = store.store.path(index.diff_id).read_bytes()
+    assert data == dumps(index, store.store.code_digest)
+    same(store.get(index.diff_id), index)
