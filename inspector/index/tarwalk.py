@@ -26,6 +26,7 @@ from collections.abc import Callable
 from inspector.errors import Cancelled, TarError
 from inspector.index import capture
 from inspector.index.entries import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, LayerIndex
+from inspector.index.tarscan import scanner
 from inspector.index.tarfields import (
     MAX_ID,
     ExtendedHeaders,
@@ -52,6 +53,7 @@ _WH = ".wh."
 _ZERO8 = b"\x00" * 8
 _OCTAL = b"01234567"
 _ENDS = frozenset({b"\x00", b" "})  # what is left of a plain octal field without its digits
+_END_BYTES = (0, 32)
 _EXT_TYPES = frozenset({b"x", b"g", b"L", b"K", b"V", b"M"})
 #: name, mode+uid+gid (one 24-byte key), size, mtime, chksum, typeflag, linkname,
 #: (magic, version, uname, gname), devmajor+devminor, prefix
@@ -195,9 +197,14 @@ class TarWalker(ExtendedHeaders):
         adler32 = zlib.adler32
         capture_bases = _CAPTURE_BASES
         types_get = _TYPES.get
+        scan = scanner(index)  # the C loop for plain members, or None
         while True:
             if len(self.buf) - self.pos < BLOCK_SIZE and not self._next_header():
                 return
+            if scan and not self.extended:
+                self.pos = scan(self.buf, self.pos)
+                if len(self.buf) - self.pos < BLOCK_SIZE:
+                    continue  # the buffer is used up: refill; else this member is ours
             buf, pos = self.buf, self.pos
             raw_name, f_owner, f_size, f_mtime, f_chk, typeflag, raw_link, f_dev, prefix = \
                 unpack(buf, pos)
@@ -211,8 +218,9 @@ class TarWalker(ExtendedHeaders):
             self.member = raw_name = raw_name.partition(b"\x00")[0]
             # small files repeat sizes: parse each value once
             size = sizecache[f_size] if f_size in sizecache else _size(f_size, sizecache)
-            if f_mtime not in seen_fields and f_mtime.translate(None, _OCTAL) not in _ENDS \
-                    or f_dev not in seen_fields:  # (mtimes vary: plain octal skips the call)
+            if f_mtime not in seen_fields and (f_mtime[11] not in _END_BYTES or f_mtime.translate(
+                    None, _OCTAL) not in _ENDS) or f_dev not in seen_fields:
+                # (mtimes vary: eleven octal digits and an end skip the call)
                 _check_fields(f_mtime, f_dev, seen_fields)
             self.pos = pos + BLOCK_SIZE
             if typeflag in _EXT_TYPES:
