@@ -26,7 +26,6 @@ from collections.abc import Callable
 from inspector.errors import Cancelled, TarError
 from inspector.index import capture
 from inspector.index.entries import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, LayerIndex
-from inspector.index.tarscan import scanner
 from inspector.index.tarfields import (
     MAX_ID,
     ExtendedHeaders,
@@ -35,6 +34,7 @@ from inspector.index.tarfields import (
     check_time,
     normalize,
 )
+from inspector.index.tarscan import scanner
 
 BLOCK_SIZE = 512
 #: distinct size (and mtime/device) fields remembered: small files repeat them
