@@ -301,8 +301,15 @@ static PyObject *scan(Scanner *self, PyObject *const *args, Py_ssize_t nargs) {
             break;
         }
     }
-    if (flush(self, b) < 0)
+    if (r < 0) {  /* keep the columns in step (the rows so far), then raise the error */
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        if (flush(self, b) < 0)
+            PyErr_Clear();
+        PyErr_Restore(type, value, tb);
+    } else if (flush(self, b) < 0) {
         r = -1;
+    }
     PyMem_Free(b);
     PyBuffer_Release(&view);
     return r < 0 ? NULL : PyLong_FromSsize_t(pos);
