@@ -162,6 +162,73 @@ static int flush(Scanner *self, Batch *b) {
 
 /* ---- one member -------------------------------------------------------------------- */
 
+/* The member's path into name[] as "/" + (prefix "/") name, one leading "./" stripped and
+ * a directory's one trailing "/" dropped; its length, or 0 if normalize() would change it
+ * (Python then handles the member). */
+static Py_ssize_t member_path(const unsigned char *h, int kind, char *name) {
+    Py_ssize_t n = 0, nlen = nts(h, 100);
+    if (h[345]) {
+        Py_ssize_t plen = nts(h + 345, 155);
+        memcpy(name + 3, h + 345, plen);
+        n = plen;
+        name[3 + n++] = '/';
+    }
+    memcpy(name + 3 + n, h, nlen);
+    n += nlen;
+    char *s = name + 3;  /* room for "/" and a stripped "./" in front */
+    if (n >= 2 && s[0] == '.' && s[1] == '/')
+        s += 2, n -= 2;
+    if (kind == DIR_K && n && s[n - 1] == '/')
+        n--;
+    if (!clean_name(s, n))
+        return 0;
+    memmove(name + 1, s, n);
+    name[0] = '/';
+    return n + 1;
+}
+
+/* A link's target (a new reference): a symlink's as written; a hardlink's normalised, for
+ * clean ones only. NULL with no error set: Python handles the member. */
+static PyObject *link_target(const unsigned char *h, int kind) {
+    const char *link = (const char *)h + 157;
+    Py_ssize_t llen = nts(h + 157, 100);
+    if (kind == SYMLINK_K)
+        return decode(link, llen);
+    if (llen >= 2 && link[0] == '.' && link[1] == '/')  /* normalize(): "./" stripped */
+        link += 2, llen -= 2;
+    if (!clean_name(link, llen))
+        return NULL;
+    char abs[1 + 100];
+    abs[0] = '/';
+    memcpy(abs + 1, link, llen);
+    return decode(abs, llen + 1);
+}
+
+/* Append the row: path and target now, the numeric columns to the batch. */
+static int record(Scanner *self, Batch *b, const char *path, Py_ssize_t plen, PyObject *target,
+                  int kind, uint64_t size, uint64_t mode, uint64_t uid, uint64_t gid) {
+    PyObject *str = decode(path, plen);
+    if (!str)
+        return -1;
+    Py_ssize_t row = PyList_GET_SIZE(self->paths);
+    int err = PyList_Append(self->paths, str);
+    Py_DECREF(str);
+    if (!err && target) {
+        PyObject *key = PyLong_FromSsize_t(row);
+        err = key ? PyDict_SetItem(self->targets, key, target) : -1;
+        Py_XDECREF(key);
+    }
+    if (err)
+        return -1;
+    Py_ssize_t i = b->n++;
+    b->kinds[i] = (char)kind;
+    b->sizes[i] = kind == FILE_K ? (int64_t)size : 0;
+    b->modes[i] = (uint32_t)mode;
+    b->uids[i] = (uint32_t)uid;
+    b->gids[i] = (uint32_t)gid;
+    return 0;
+}
+
 /* Handle the member whose header is at h (len bytes of buffer from h on): 1 and its whole
  * length (header + padded data) in *used if it was plain and is recorded, 0 if Python must
  * handle it (self->why says why), -1 on a Python error. */
@@ -181,84 +248,33 @@ static int member(Scanner *self, Batch *b, const unsigned char *h, Py_ssize_t le
         || octal(h + 337, 8, MAX_ID, &dev))
         return self->why = "field", 0;
     mode &= 07777;
-    /* the name: prefix "/" name, one leading "./" stripped, a directory's one trailing "/" */
-    char name[1 + 155 + 1 + 100];
-    Py_ssize_t n = 0, nlen = nts(h, 100);
-    name[n++] = '/';
-    if (h[345]) {
-        Py_ssize_t plen = nts(h + 345, 155);
-        memcpy(name + n, h + 345, plen);
-        n += plen;
-        name[n++] = '/';
-    }
-    memcpy(name + n, h, nlen);
-    n += nlen;
-    char *s = name + 1;
-    Py_ssize_t slen = n - 1;
-    if (slen >= 2 && s[0] == '.' && s[1] == '/')
-        s += 2, slen -= 2;
-    if (kind == DIR_K && slen && s[slen - 1] == '/')
-        slen--;
-    if (!clean_name(s, slen))
+    char path[3 + 155 + 1 + 100];
+    Py_ssize_t plen = member_path(h, kind, path);
+    if (!plen)
         return self->why = "name", 0;
-    s[-1] = '/';  /* the path: "/" + name */
-    const char *base = memrchr(s, '/', slen);
-    base = base ? base + 1 : s;
-    Py_ssize_t blen = s + slen - base;
+    const char *base = (const char *)memrchr(path, '/', plen) + 1;
+    Py_ssize_t blen = path + plen - base;
     if (blen >= 4 && memcmp(base, ".wh.", 4) == 0)
         return self->why = "whiteout", 0;
     uint64_t padded = 0;
     if (kind == FILE_K && size) {
         if (mode & 0111 || capture_base(self->bases, base, blen)
-            || memmem(s, slen, "-info", 5) || (slen >= 13 && memcmp(s, "var/lib/dpkg/", 13) == 0))
+            || memmem(path, plen, "-info", 5)
+            || (plen >= 14 && memcmp(path, "/var/lib/dpkg/", 14) == 0))
             return self->why = "capture", 0;
         padded = (size + 511) & ~(uint64_t)511;
         if (padded > (uint64_t)(len - BLOCK))
             return self->why = "data", 0;
     }
-    /* a link's target: a symlink's as written; a hardlink's normalised (clean ones only) */
     PyObject *target = NULL;
     if (kind == SYMLINK_K || kind == HARDLINK_K) {
-        const char *link = (const char *)h + 157;
-        Py_ssize_t llen = nts(h + 157, 100);
-        if (kind == HARDLINK_K) {  /* normalize(): one "./" stripped, then clean */
-            if (llen >= 2 && link[0] == '.' && link[1] == '/')
-                link += 2, llen -= 2;
-            if (!clean_name(link, llen))
-                return self->why = "link", 0;
-        }
-        target = decode(link, llen);
-        if (!target)
-            return -1;
-        if (kind == HARDLINK_K) {
-            PyObject *abs = PyUnicode_FromFormat("/%U", target);
-            Py_DECREF(target);
-            if (!(target = abs))
-                return -1;
-        }
+        if (!(target = link_target(h, kind)))
+            return PyErr_Occurred() ? -1 : (self->why = "link", 0);
     }
-    PyObject *path = decode(s - 1, slen + 1);
-    if (!path) {
-        Py_XDECREF(target);
-        return -1;
-    }
-    Py_ssize_t row = PyList_GET_SIZE(self->paths);
-    int err = PyList_Append(self->paths, path);
-    Py_DECREF(path);
-    if (!err && target) {
-        PyObject *key = PyLong_FromSsize_t(row);
-        err = key ? PyDict_SetItem(self->targets, key, target) : -1;
-        Py_XDECREF(key);
-    }
+    int err = record(self, b, path, plen, target, kind, size, mode, uid, gid);
     Py_XDECREF(target);
     if (err)
         return -1;
-    Py_ssize_t i = b->n++;
-    b->kinds[i] = (char)kind;
-    b->sizes[i] = kind == FILE_K ? (int64_t)size : 0;
-    b->modes[i] = (uint32_t)mode;
-    b->uids[i] = (uint32_t)uid;
-    b->gids[i] = (uint32_t)gid;
     *used = BLOCK + (Py_ssize_t)padded;
     return 1;
 }
