@@ -31,19 +31,18 @@ from inspector.errors import Cancelled, TarError
 from inspector.index import capture
 from inspector.index.entries import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, LayerIndex
 from inspector.index.tarfields import (
-    MAX_ID,
+    _SPACES,
     ExtendedHeaders,
     FieldError,
-    _num,
-    check_time,
+    _check_fields,
+    _checksum_target,
+    _owner,
+    _size,
     normalize,
 )
 from inspector.index.tarscan import scanner
 
 BLOCK_SIZE = 512
-#: distinct size (and mtime/device) fields remembered: small files repeat them
-SIZE_CACHE_MAX = 1 << 16
-_SPACES = 8 * 32  # the checksum field counts as eight spaces
 HOSTILE_HINT = "the layer is malformed or hostile; it cannot be indexed"
 _TRUNCATED = "the layer is incomplete or corrupt"
 
@@ -64,42 +63,6 @@ _EXT_TYPES = frozenset({b"x", b"g", b"L", b"K", b"V", b"M"})
 _HEADER = struct.Struct("100s24s12s12s8sc100s72x16s155s12x")
 _CAPTURE_BASES = capture.BASENAMES
 _OPAQUE = ".wh..wh..opq"
-
-
-def _owner(field: bytes, cache: dict[bytes, tuple[int, int, int]]) -> tuple[int, int, int]:
-    """mode (permission bits), uid, gid from the 24-byte mode+uid+gid field."""
-    owner = cache[field] = (_num(field[:8], "mode", MAX_ID) & 0o7777,
-                            _num(field[8:16], "uid", MAX_ID), _num(field[16:], "gid", MAX_ID))
-    return owner
-
-
-def _checksum_target(field: bytes, cache: dict[bytes, int]) -> int:
-    """For a checksum field, the value ``adler32(header) & 0xFFFF`` has when the header
-    is intact: 1 + (stored - 8 spaces + the field's own bytes), mod 65521; -1 if the
-    field is unreadable (the slow path then reports it)."""
-    try:
-        stored = int(field.translate(None, b"\x00"), 8)
-    except ValueError:
-        stored = -1
-    want = cache[field] = (1 + stored - _SPACES + sum(field)) % 65521 if stored >= 0 else -1
-    return want
-
-
-def _size(field: bytes, cache: dict[bytes, int]) -> int:
-    size = _num(field, "size")
-    if len(cache) < SIZE_CACHE_MAX:
-        cache[field] = size
-    return size
-
-
-def _check_fields(mtime: bytes, dev: bytes, seen: set[bytes]) -> None:
-    """The numeric fields nothing reads (mtime, device numbers) must still be numbers."""
-    check_time(mtime)
-    _num(dev[:8], "devmajor", MAX_ID)
-    _num(dev[8:], "devminor", MAX_ID)
-    if len(seen) < SIZE_CACHE_MAX:
-        seen.add(mtime)
-        seen.add(dev)
 
 
 class TarWalker(ExtendedHeaders):
