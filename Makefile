@@ -45,4 +45,4 @@ lint: venv
 	$(VENV)/bin/mypy inspector
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache build inspector/index/_tarscan.*.so
