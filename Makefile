@@ -11,8 +11,9 @@ TOOL_CMDS := umoci skopeo docker-registry podman tmux debootstrap rpmbuild go sq
 .PHONY: demo test venv tools bench lint clean
 
 # editable_mode=compat: a plain path entry (.pth) instead of setuptools' import-hook
-# finder, which costs ~30 ms at every interpreter start
-$(VENV)/.installed: pyproject.toml
+# finder, which costs ~30 ms at every interpreter start. The install also builds the tar
+# walker's C accelerator in place (setup.py): a changed C source reinstalls.
+$(VENV)/.installed: pyproject.toml setup.py inspector/index/_tarscan.c
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e '.[test,serve,cluster]' --config-settings editable_mode=compat
@@ -44,4 +45,4 @@ lint: venv
 	$(VENV)/bin/mypy inspector
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache build inspector/index/_tarscan.*.so

@@ -24,6 +24,9 @@ _OCTAL_DIGITS = b"01234567"
 MAX_EXT_HEADER = 1 << 20
 #: PAX times checked (never used: they must still be numbers)
 _PAX_TIMES = (b"mtime", b"atime", b"ctime")
+#: distinct size (and mtime/device) fields the walker remembers: small files repeat them
+SIZE_CACHE_MAX = 1 << 16
+_SPACES = 8 * 32  # the checksum field counts as eight spaces
 
 
 class FieldError(ValueError):
@@ -61,6 +64,43 @@ def check_time(field: bytes) -> None:
     s = field.split(b"\x00", 1)[0].strip()
     if s.translate(None, _OCTAL_DIGITS):
         raise FieldError(f"mtime field {field!r} is not an octal number")
+
+
+# ---- the walker's header fields, each parsed once per distinct value (caches) ----------
+def _owner(field: bytes, cache: dict[bytes, tuple[int, int, int]]) -> tuple[int, int, int]:
+    """mode (permission bits), uid, gid from the 24-byte mode+uid+gid field."""
+    owner = cache[field] = (_num(field[:8], "mode", MAX_ID) & 0o7777,
+                            _num(field[8:16], "uid", MAX_ID), _num(field[16:], "gid", MAX_ID))
+    return owner
+
+
+def _checksum_target(field: bytes, cache: dict[bytes, int]) -> int:
+    """For a checksum field, the value ``adler32(header) & 0xFFFF`` has when the header
+    is intact: 1 + (stored - 8 spaces + the field's own bytes), mod 65521; -1 if the
+    field is unreadable (the slow path then reports it)."""
+    try:
+        stored = int(field.translate(None, b"\x00"), 8)
+    except ValueError:
+        stored = -1
+    want = cache[field] = (1 + stored - _SPACES + sum(field)) % 65521 if stored >= 0 else -1
+    return want
+
+
+def _size(field: bytes, cache: dict[bytes, int]) -> int:
+    size = _num(field, "size")
+    if len(cache) < SIZE_CACHE_MAX:
+        cache[field] = size
+    return size
+
+
+def _check_fields(mtime: bytes, dev: bytes, seen: set[bytes]) -> None:
+    """The numeric fields nothing reads (mtime, device numbers) must still be numbers."""
+    check_time(mtime)
+    _num(dev[:8], "devmajor", MAX_ID)
+    _num(dev[8:], "devminor", MAX_ID)
+    if len(seen) < SIZE_CACHE_MAX:
+        seen.add(mtime)
+        seen.add(dev)
 
 
 def pax_int(value: bytes, what: str, limit: int = MAX_SIZE) -> int:

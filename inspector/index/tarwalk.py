@@ -15,6 +15,10 @@ Hostile input: every numeric field is range-checked (``tarfields``), so the posi
 ever moves forward and no member is read twice; header-only types (links, devices,
 directories) carry no data, as Go's ``archive/tar`` (Docker, containerd) reads them, so a
 member cannot hide the headers that follow it.
+
+Speed: runs of plain members (no extended header, plain octal fields, clean names, no data
+to capture) are recorded by the optional C accelerator (``tarscan``, ``_tarscan.c``); it
+hands every other member back to the Python loop below, which stays the reference.
 """
 
 from __future__ import annotations
@@ -27,18 +31,18 @@ from inspector.errors import Cancelled, TarError
 from inspector.index import capture
 from inspector.index.entries import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, LayerIndex
 from inspector.index.tarfields import (
-    MAX_ID,
+    _SPACES,
     ExtendedHeaders,
     FieldError,
-    _num,
-    check_time,
+    _check_fields,
+    _checksum_target,
+    _owner,
+    _size,
     normalize,
 )
+from inspector.index.tarscan import scanner
 
 BLOCK_SIZE = 512
-#: distinct size (and mtime/device) fields remembered: small files repeat them
-SIZE_CACHE_MAX = 1 << 16
-_SPACES = 8 * 32  # the checksum field counts as eight spaces
 HOSTILE_HINT = "the layer is malformed or hostile; it cannot be indexed"
 _TRUNCATED = "the layer is incomplete or corrupt"
 
@@ -52,48 +56,13 @@ _WH = ".wh."
 _ZERO8 = b"\x00" * 8
 _OCTAL = b"01234567"
 _ENDS = frozenset({b"\x00", b" "})  # what is left of a plain octal field without its digits
+_END_BYTES = (0, 32)
 _EXT_TYPES = frozenset({b"x", b"g", b"L", b"K", b"V", b"M"})
 #: name, mode+uid+gid (one 24-byte key), size, mtime, chksum, typeflag, linkname,
 #: (magic, version, uname, gname), devmajor+devminor, prefix
 _HEADER = struct.Struct("100s24s12s12s8sc100s72x16s155s12x")
 _CAPTURE_BASES = capture.BASENAMES
 _OPAQUE = ".wh..wh..opq"
-
-
-def _owner(field: bytes, cache: dict[bytes, tuple[int, int, int]]) -> tuple[int, int, int]:
-    """mode (permission bits), uid, gid from the 24-byte mode+uid+gid field."""
-    owner = cache[field] = (_num(field[:8], "mode", MAX_ID) & 0o7777,
-                            _num(field[8:16], "uid", MAX_ID), _num(field[16:], "gid", MAX_ID))
-    return owner
-
-
-def _checksum_target(field: bytes, cache: dict[bytes, int]) -> int:
-    """For a checksum field, the value ``adler32(header) & 0xFFFF`` has when the header
-    is intact: 1 + (stored - 8 spaces + the field's own bytes), mod 65521; -1 if the
-    field is unreadable (the slow path then reports it)."""
-    try:
-        stored = int(field.translate(None, b"\x00"), 8)
-    except ValueError:
-        stored = -1
-    want = cache[field] = (1 + stored - _SPACES + sum(field)) % 65521 if stored >= 0 else -1
-    return want
-
-
-def _size(field: bytes, cache: dict[bytes, int]) -> int:
-    size = _num(field, "size")
-    if len(cache) < SIZE_CACHE_MAX:
-        cache[field] = size
-    return size
-
-
-def _check_fields(mtime: bytes, dev: bytes, seen: set[bytes]) -> None:
-    """The numeric fields nothing reads (mtime, device numbers) must still be numbers."""
-    check_time(mtime)
-    _num(dev[:8], "devmajor", MAX_ID)
-    _num(dev[8:], "devminor", MAX_ID)
-    if len(seen) < SIZE_CACHE_MAX:
-        seen.add(mtime)
-        seen.add(dev)
 
 
 class TarWalker(ExtendedHeaders):
@@ -195,9 +164,14 @@ class TarWalker(ExtendedHeaders):
         adler32 = zlib.adler32
         capture_bases = _CAPTURE_BASES
         types_get = _TYPES.get
+        scan = scanner(index)  # the C loop for plain members, or None
         while True:
             if len(self.buf) - self.pos < BLOCK_SIZE and not self._next_header():
                 return
+            if scan and not self.extended:
+                self.pos = scan(self.buf, self.pos)
+                if len(self.buf) - self.pos < BLOCK_SIZE:
+                    continue  # the buffer is used up: refill; else this member is ours
             buf, pos = self.buf, self.pos
             raw_name, f_owner, f_size, f_mtime, f_chk, typeflag, raw_link, f_dev, prefix = \
                 unpack(buf, pos)
@@ -211,8 +185,9 @@ class TarWalker(ExtendedHeaders):
             self.member = raw_name = raw_name.partition(b"\x00")[0]
             # small files repeat sizes: parse each value once
             size = sizecache[f_size] if f_size in sizecache else _size(f_size, sizecache)
-            if f_mtime not in seen_fields and f_mtime.translate(None, _OCTAL) not in _ENDS \
-                    or f_dev not in seen_fields:  # (mtimes vary: plain octal skips the call)
+            if f_mtime not in seen_fields and (f_mtime[11] not in _END_BYTES or f_mtime.translate(
+                    None, _OCTAL) not in _ENDS) or f_dev not in seen_fields:
+                # (mtimes vary: eleven octal digits and an end skip the call)
                 _check_fields(f_mtime, f_dev, seen_fields)
             self.pos = pos + BLOCK_SIZE
             if typeflag in _EXT_TYPES:

@@ -1,0 +1,416 @@
+/* The tar walker's accelerator: the per-member loop of inspector/index/tarwalk.py for
+ * plain members only.
+ *
+ * Scanner(paths, kinds, sizes, modes, uids, gids, targets, capture_bases).scan(buf, pos)
+ * walks the consecutive headers at buf[pos:] that need none of the walker's special cases
+ * and appends their rows to the index columns exactly as TarWalker._members would; it
+ * returns the position of the first member it does not handle (or of the first header
+ * not wholly in the buffer, or whose data is not), and sets `why`. Python then handles
+ * that one member with the proven code and calls scan again. So every unusual case (an
+ * extended header, a bad field, a name that needs normalising, a whiteout, a file whose
+ * data the walker captures, the end-of-archive marker) stays in Python, and the C side
+ * can only ever be stricter: it accepts a header only where Python accepts it the same way.
+ *
+ * A plain member: checksum valid (unsigned sum, plain octal field); every numeric field
+ * plain octal within the range tarfields._num enforces; typeflag '0', '\0', '1', '2', '5';
+ * a name (prefix "/" name) without "./" at the start after one "./" is stripped, without
+ * empty, "." or ".." components, not a whiteout; a regular file with data must be neither
+ * executable nor a capture candidate (basename in capture.BASENAMES, "-info" in the path,
+ * below /var/lib/dpkg/), and its data must lie in the buffer (it is skipped).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define BLOCK 512
+#define MAX_SIZE ((uint64_t)INT64_MAX)
+#define MAX_ID ((uint64_t)UINT32_MAX)
+/* kinds, as inspector/index/entries.py numbers them */
+enum { FILE_K = 0, HARDLINK_K = 1, SYMLINK_K = 2, DIR_K = 5 };
+/* rows collected per scan call before they are appended to the index's arrays */
+#define BATCH 4096
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *paths, *kinds, *sizes, *modes, *uids, *gids, *targets, *bases;
+    const char *why;
+} Scanner;
+
+/* ---- fields ------------------------------------------------------------------------ */
+
+static int is_space(unsigned char c) {  /* what bytes.strip() strips */
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* tarfields._num for a plain octal field: up to the first NUL, stripped, all octal (empty
+ * is 0), <= limit. 0 on success; -1 for anything else (base-256, junk, too large). */
+static int octal(const unsigned char *f, int n, uint64_t limit, uint64_t *out) {
+    if (f[0] == 0x80 || f[0] == 0xff)
+        return -1;
+    const unsigned char *nul = memchr(f, 0, n);
+    int end = nul ? (int)(nul - f) : n, start = 0;
+    while (start < end && is_space(f[start])) start++;
+    while (end > start && is_space(f[end - 1])) end--;
+    uint64_t v = 0;  /* at most 12 digits: 36 bits, no overflow */
+    for (int i = start; i < end; i++) {
+        if (f[i] < '0' || f[i] > '7')
+            return -1;
+        v = v * 8 + (f[i] - '0');
+    }
+    if (v > limit)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The checksum field as Python's fast path reads it, strictly: spaces, octal digits, then
+ * only NULs and spaces. -1 if it is anything else (Python then decides). */
+static int64_t checksum_field(const unsigned char *f) {
+    int i = 0;
+    while (i < 8 && f[i] == ' ') i++;
+    int digits = i;
+    int64_t v = 0;
+    while (i < 8 && f[i] >= '0' && f[i] <= '7') v = v * 8 + (f[i++] - '0');
+    if (i == digits)
+        return -1;
+    for (; i < 8; i++)
+        if (f[i] != 0 && f[i] != ' ')
+            return -1;
+    return v;
+}
+
+static int checksum_ok(const unsigned char *h) {
+    int64_t stored = checksum_field(h + 148);
+    if (stored < 0)
+        return 0;
+    int64_t sum = 8 * ' ';
+    for (int i = 0; i < 148; i++) sum += h[i];
+    for (int i = 156; i < BLOCK; i++) sum += h[i];
+    return sum == stored;
+}
+
+/* ---- names ------------------------------------------------------------------------- */
+
+/* A name that normalize() leaves as it is once "/" is put in front: no empty, "." or ".."
+ * component (so no leading, trailing or doubled "/"), not empty. */
+static int clean_name(const char *s, Py_ssize_t n) {
+    if (n == 0)
+        return 0;
+    Py_ssize_t start = 0;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != '/')
+            continue;
+        Py_ssize_t len = i - start;
+        if (len == 0 || (s[start] == '.' && (len == 1 || (len == 2 && s[start + 1] == '.'))))
+            return 0;
+        start = i + 1;
+    }
+    return 1;
+}
+
+static Py_ssize_t nts(const unsigned char *f, Py_ssize_t n) {
+    const unsigned char *nul = memchr(f, 0, n);
+    return nul ? nul - f : n;
+}
+
+/* basename in capture.BASENAMES (a tuple of UTF-8 bytes) */
+static int capture_base(PyObject *bases, const char *b, Py_ssize_t n) {
+    Py_ssize_t count = PyTuple_GET_SIZE(bases);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PyTuple_GET_ITEM(bases, i);
+        if (PyBytes_GET_SIZE(item) == n && memcmp(PyBytes_AS_STRING(item), b, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static PyObject *decode(const char *s, Py_ssize_t n) {
+    return PyUnicode_DecodeUTF8(s, n, "surrogateescape");
+}
+
+/* ---- rows -------------------------------------------------------------------------- */
+
+typedef struct {
+    Py_ssize_t n;
+    char kinds[BATCH];
+    int64_t sizes[BATCH];
+    uint32_t modes[BATCH], uids[BATCH], gids[BATCH];
+} Batch;
+
+static int extend(PyObject *array, const void *data, Py_ssize_t bytes) {
+    PyObject *r = PyObject_CallMethod(array, "frombytes", "y#", (const char *)data, bytes);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+/* Append the batched numeric columns (paths and targets are appended as they come). */
+static int flush(Scanner *self, Batch *b) {
+    Py_ssize_t n = b->n, old;
+    if (!n)
+        return 0;
+    b->n = 0;
+    old = PyByteArray_GET_SIZE(self->kinds);
+    if (PyByteArray_Resize(self->kinds, old + n) < 0)
+        return -1;
+    memcpy(PyByteArray_AS_STRING(self->kinds) + old, b->kinds, n);
+    if (extend(self->sizes, b->sizes, n * 8) < 0 || extend(self->modes, b->modes, n * 4) < 0
+        || extend(self->uids, b->uids, n * 4) < 0 || extend(self->gids, b->gids, n * 4) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- one member -------------------------------------------------------------------- */
+
+/* The member's path into name[] as "/" + (prefix "/") name, one leading "./" stripped and
+ * a directory's one trailing "/" dropped; its length, or 0 if normalize() would change it
+ * (Python then handles the member). */
+static Py_ssize_t member_path(const unsigned char *h, int kind, char *name) {
+    Py_ssize_t n = 0, nlen = nts(h, 100);
+    if (h[345]) {
+        Py_ssize_t plen = nts(h + 345, 155);
+        memcpy(name + 3, h + 345, plen);
+        n = plen;
+        name[3 + n++] = '/';
+    }
+    memcpy(name + 3 + n, h, nlen);
+    n += nlen;
+    char *s = name + 3;  /* room for "/" and a stripped "./" in front */
+    if (n >= 2 && s[0] == '.' && s[1] == '/')
+        s += 2, n -= 2;
+    if (kind == DIR_K && n && s[n - 1] == '/')
+        n--;
+    if (!clean_name(s, n))
+        return 0;
+    memmove(name + 1, s, n);
+    name[0] = '/';
+    return n + 1;
+}
+
+/* A link's target (a new reference): a symlink's as written; a hardlink's normalised, for
+ * clean ones only. NULL with no error set: Python handles the member. */
+static PyObject *link_target(const unsigned char *h, int kind) {
+    const char *link = (const char *)h + 157;
+    Py_ssize_t llen = nts(h + 157, 100);
+    if (kind == SYMLINK_K)
+        return decode(link, llen);
+    if (llen >= 2 && link[0] == '.' && link[1] == '/')  /* normalize(): "./" stripped */
+        link += 2, llen -= 2;
+    if (!clean_name(link, llen))
+        return NULL;
+    char abs[1 + 100];
+    abs[0] = '/';
+    memcpy(abs + 1, link, llen);
+    return decode(abs, llen + 1);
+}
+
+/* Append the row: path and target now, the numeric columns to the batch. */
+static int record(Scanner *self, Batch *b, const char *path, Py_ssize_t plen, PyObject *target,
+                  int kind, uint64_t size, uint64_t mode, uint64_t uid, uint64_t gid) {
+    PyObject *str = decode(path, plen);
+    if (!str)
+        return -1;
+    Py_ssize_t row = PyList_GET_SIZE(self->paths);
+    int err = PyList_Append(self->paths, str);
+    Py_DECREF(str);
+    if (!err && target) {
+        PyObject *key = PyLong_FromSsize_t(row);
+        err = key ? PyDict_SetItem(self->targets, key, target) : -1;
+        Py_XDECREF(key);
+    }
+    if (err)
+        return -1;
+    Py_ssize_t i = b->n++;
+    b->kinds[i] = (char)kind;
+    b->sizes[i] = kind == FILE_K ? (int64_t)size : 0;
+    b->modes[i] = (uint32_t)mode;
+    b->uids[i] = (uint32_t)uid;
+    b->gids[i] = (uint32_t)gid;
+    return 0;
+}
+
+/* Handle the member whose header is at h (len bytes of buffer from h on): 1 and its whole
+ * length (header + padded data) in *used if it was plain and is recorded, 0 if Python must
+ * handle it (self->why says why), -1 on a Python error. */
+static int member(Scanner *self, Batch *b, const unsigned char *h, Py_ssize_t len,
+                  Py_ssize_t *used) {
+    uint64_t size, mode, uid, gid, mtime, dev;
+    if (!checksum_ok(h))
+        return self->why = "checksum", 0;
+    char type = (char)h[156];
+    int kind = type == '0' || type == 0 ? FILE_K : type == '5' ? DIR_K
+             : type == '2' ? SYMLINK_K : type == '1' ? HARDLINK_K : -1;
+    if (kind < 0)
+        return self->why = "type", 0;
+    if (octal(h + 124, 12, MAX_SIZE, &size) || octal(h + 100, 8, MAX_ID, &mode)
+        || octal(h + 108, 8, MAX_ID, &uid) || octal(h + 116, 8, MAX_ID, &gid)
+        || octal(h + 136, 12, UINT64_MAX, &mtime) || octal(h + 329, 8, MAX_ID, &dev)
+        || octal(h + 337, 8, MAX_ID, &dev))
+        return self->why = "field", 0;
+    mode &= 07777;
+    char path[3 + 155 + 1 + 100];
+    Py_ssize_t plen = member_path(h, kind, path);
+    if (!plen)
+        return self->why = "name", 0;
+    const char *base = (const char *)memrchr(path, '/', plen) + 1;
+    Py_ssize_t blen = path + plen - base;
+    if (blen >= 4 && memcmp(base, ".wh.", 4) == 0)
+        return self->why = "whiteout", 0;
+    uint64_t padded = 0;
+    if (kind == FILE_K && size) {
+        if (mode & 0111 || capture_base(self->bases, base, blen)
+            || memmem(path, plen, "-info", 5)
+            || (plen >= 14 && memcmp(path, "/var/lib/dpkg/", 14) == 0))
+            return self->why = "capture", 0;
+        padded = (size + 511) & ~(uint64_t)511;
+        if (padded > (uint64_t)(len - BLOCK))
+            return self->why = "data", 0;
+    }
+    PyObject *target = NULL;
+    if (kind == SYMLINK_K || kind == HARDLINK_K) {
+        if (!(target = link_target(h, kind)))
+            return PyErr_Occurred() ? -1 : (self->why = "link", 0);
+    }
+    int err = record(self, b, path, plen, target, kind, size, mode, uid, gid);
+    Py_XDECREF(target);
+    if (err)
+        return -1;
+    *used = BLOCK + (Py_ssize_t)padded;
+    return 1;
+}
+
+/* ---- the type ---------------------------------------------------------------------- */
+
+static PyObject *scan(Scanner *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "scan(buf, pos)");
+        return NULL;
+    }
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    if (pos == -1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if (pos < 0 || pos > view.len) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "scan: position outside the buffer");
+        return NULL;
+    }
+    Batch *b = PyMem_Malloc(sizeof(Batch));
+    if (!b) {
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    b->n = 0;
+    const unsigned char *data = view.buf;
+    int r = 1;
+    self->why = "end";
+    while (view.len - pos >= BLOCK) {
+        Py_ssize_t used = 0;
+        r = member(self, b, data + pos, view.len - pos, &used);
+        if (r <= 0)
+            break;
+        pos += used;
+        if (b->n == BATCH && flush(self, b) < 0) {
+            r = -1;
+            break;
+        }
+    }
+    if (r < 0) {  /* keep the columns in step (the rows so far), then raise the error */
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        if (flush(self, b) < 0)
+            PyErr_Clear();
+        PyErr_Restore(type, value, tb);
+    } else if (flush(self, b) < 0) {
+        r = -1;
+    }
+    PyMem_Free(b);
+    PyBuffer_Release(&view);
+    return r < 0 ? NULL : PyLong_FromSsize_t(pos);
+}
+
+static int init(Scanner *self, PyObject *args, PyObject *kwds) {
+    PyObject *cols[8];
+    if (!PyArg_ParseTuple(args, "O!O!OOOOO!O!:Scanner", &PyList_Type, &cols[0],
+                          &PyByteArray_Type, &cols[1], &cols[2], &cols[3], &cols[4], &cols[5],
+                          &PyDict_Type, &cols[6], &PyTuple_Type, &cols[7]))
+        return -1;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(cols[7]); i++)
+        if (!PyBytes_Check(PyTuple_GET_ITEM(cols[7], i))) {
+            PyErr_SetString(PyExc_TypeError, "Scanner: capture basenames must be bytes");
+            return -1;
+        }
+    PyObject **slots[8] = {&self->paths, &self->kinds, &self->sizes, &self->modes,
+                           &self->uids, &self->gids, &self->targets, &self->bases};
+    for (int i = 0; i < 8; i++) {
+        Py_INCREF(cols[i]);
+        Py_XSETREF(*slots[i], cols[i]);
+    }
+    self->why = "";
+    return 0;
+}
+
+static int traverse(Scanner *self, visitproc visit, void *arg) {
+    Py_VISIT(self->paths); Py_VISIT(self->kinds); Py_VISIT(self->sizes);
+    Py_VISIT(self->modes); Py_VISIT(self->uids); Py_VISIT(self->gids);
+    Py_VISIT(self->targets); Py_VISIT(self->bases);
+    return 0;
+}
+
+static int clear(Scanner *self) {
+    Py_CLEAR(self->paths); Py_CLEAR(self->kinds); Py_CLEAR(self->sizes);
+    Py_CLEAR(self->modes); Py_CLEAR(self->uids); Py_CLEAR(self->gids);
+    Py_CLEAR(self->targets); Py_CLEAR(self->bases);
+    return 0;
+}
+
+static void dealloc(Scanner *self) {
+    PyObject_GC_UnTrack(self);
+    clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *get_why(Scanner *self, void *closure) {
+    return PyUnicode_FromString(self->why ? self->why : "");
+}
+
+static PyMethodDef methods[] = {
+    {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
+     "scan(buf, pos) -> the position of the first member left to Python"},
+    {NULL},
+};
+
+static PyGetSetDef getset[] = {
+    {"why", (getter)get_why, NULL, "why the last scan stopped", NULL},
+    {NULL},
+};
+
+static PyTypeObject ScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "inspector.index._tarscan.Scanner",
+    .tp_basicsize = sizeof(Scanner),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Scanner(paths, kinds, sizes, modes, uids, gids, targets, capture_bases)",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)init,
+    .tp_dealloc = (destructor)dealloc,
+    .tp_traverse = (traverseproc)traverse,
+    .tp_clear = (inquiry)clear,
+    .tp_methods = methods,
+    .tp_getset = getset,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_tarscan", "The tar walker's per-member loop for plain members.", -1,
+};
+
+PyMODINIT_FUNC PyInit__tarscan(void) {
+    if (PyType_Ready(&ScannerType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0)
+        Py_CLEAR(m);
+    return m;
+}

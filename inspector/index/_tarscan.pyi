@@ -1,0 +1,9 @@
+# Types of the C accelerator (_tarscan.c); see inspector/index/tarscan.py.
+from array import array
+
+class Scanner:
+    why: str
+    def __init__(self, paths: list[str], kinds: bytearray, sizes: array, modes: array,
+                 uids: array, gids: array, targets: dict[int, str],
+                 capture_bases: tuple[bytes, ...], /) -> None: ...
+    def scan(self, buf: bytes, pos: int, /) -> int: ...

@@ -1,0 +1,37 @@
+"""The tar walker's optional C accelerator (``_tarscan.c``, built by ``setup.py``).
+
+``scanner(index)`` returns a ``scan(buf, pos) -> pos`` function that records the plain
+members at ``buf[pos:]`` into ``index`` exactly as the walker's Python loop would and
+stops at the first member it leaves to Python; or None when the extension was not built
+or ``INSPECTOR_PURE=1`` asks for the pure-Python loop (tests and benchmarks compare both).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from inspector.index import capture
+from inspector.index.entries import LayerIndex
+
+try:
+    from inspector.index import _tarscan
+except ImportError:  # no C compiler at install time: the pure-Python loop does it all
+    _tarscan = None  # type: ignore[assignment]
+
+#: the capture pre-filter's basenames, as the C side compares them (name bytes)
+_BASES = tuple(sorted(b.encode("utf-8", "surrogateescape") for b in capture.BASENAMES))
+
+
+def available() -> bool:
+    return _tarscan is not None
+
+
+def scanner(index: LayerIndex) -> Callable[[bytes, int], int] | None:
+    if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
+        return None
+    columns = (index.sizes, index.modes, index.uids, index.gids)
+    if [(c.typecode, c.itemsize) for c in columns] != [("q", 8)] + [("I", 4)] * 3 \
+            or type(index.paths) is not list or type(index.kinds) is not bytearray:
+        return None  # the C side appends raw 64/32-bit values: other column shapes stay pure
+    return _tarscan.Scanner(index.paths, index.kinds, *columns, index.targets, _BASES).scan
