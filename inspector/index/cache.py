@@ -27,7 +27,7 @@ _ENC = ("utf-8", "surrogateescape")
 PATH_BATCH = 65536
 
 
-def _blobs(items: dict, write: Callable[[bytes], object]) -> list:
+def _blobs(items: dict, write: Callable[[bytes | memoryview], object]) -> list:
     keys, lengths = [], []
     for key, data in items.items():
         keys.append(key)
@@ -44,7 +44,7 @@ def _unpack_blobs(data: memoryview, meta: list) -> dict:
     return out
 
 
-def _joined(strings: list[str], write: Callable[[bytes], object]) -> int:
+def _joined(strings: list[str], write: Callable[[bytes | memoryview], object]) -> int:
     """Write ``strings`` NUL-joined and encoded, ``PATH_BATCH`` at a time; bytes written."""
     total = 0
     for start in range(0, len(strings), PATH_BATCH):
@@ -56,7 +56,7 @@ def _joined(strings: list[str], write: Callable[[bytes], object]) -> int:
     return total
 
 
-def encode_to(index: LayerIndex, write: Callable[[bytes], object]) -> dict:
+def encode_to(index: LayerIndex, write: Callable[[bytes | memoryview], object]) -> dict:
     """Write the raw sections of ``index``'s entry piece by piece (``write`` takes any
     bytes-like object); returns the header fields, which say where each section ends."""
     lengths = [_joined(index.paths, write)]

@@ -12,7 +12,7 @@ out a slice at a time (the frame's CRC is checked first).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TextIO
+from typing import IO, TextIO, cast
 
 import zstandard
 
@@ -98,7 +98,7 @@ def write_files_cached(analysis: Analysis, out: TextIO, cache_dir: Path | None,
             render(analysis, out)
             return
         zstd = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True).stream_writer(
-            entry, closefd=False)
+            cast(IO[bytes], entry), closefd=False)  # EntryWriter has write(): all it uses
         tee = _Tee(out, zstd)
         render(analysis, tee)
         zstd.close()  # the end of the frame (``closefd=False``: the entry stays open)
