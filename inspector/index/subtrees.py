@@ -32,11 +32,11 @@ _IS_FILE = bytes(k == FILE for k in range(256))
 _NOT_DIR = bytes(k != DIR for k in range(256))
 
 
-def subtree_range(paths: list[str], path: str, lo: int = 0, hi: int | None = None) -> tuple[int, int]:
+def subtree_range(paths: list[str], path: str) -> tuple[int, int]:
     """``[start, end)`` of ``path``'s descendants in the sorted ``paths``."""
     prefix = ROOT if path == ROOT else path + "/"
-    start = bisect_left(paths, prefix, lo, len(paths) if hi is None else hi)
-    return start, bisect_left(paths, prefix[:-1] + "0", start, len(paths) if hi is None else hi)
+    start = bisect_left(paths, prefix)
+    return start, bisect_left(paths, prefix[:-1] + "0", start)
 
 
 class Children:
