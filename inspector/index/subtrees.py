@@ -108,13 +108,23 @@ class Sums:
     def __init__(self, fs: MergedFS, paths: list[str]) -> None:
         self.paths = paths
         lis, rows = fs.columns_of(paths)
-        implied = len(fs.layers)  # one more "layer": its row 0 is an implied directory
-        for i in compress(range(len(rows)), map(IMPLIED_ROW.__eq__, rows)):
-            lis[i], rows[i] = implied, 0
-        kinds_of = [ix.kinds for ix in fs.layers] + [bytes([DIR])]
-        sizes_of = [ix.sizes for ix in fs.layers] + [(0,)]
-        kinds = bytes(map(getitem, map(kinds_of.__getitem__, lis), rows))
-        sizes = map(getitem, map(sizes_of.__getitem__, lis), rows)
+        implied = compress(range(len(rows)), map(IMPLIED_ROW.__eq__, rows))
+        if len(fs.layers) == 1:  # one layer: its columns, plus a last row for implied dirs
+            index = fs.layers[0]
+            extra = len(index.kinds)
+            for i in implied:
+                rows[i] = extra
+            kinds = bytes(map((bytes(index.kinds) + bytes([DIR])).__getitem__, rows))
+            sizes_ext = array("q", index.sizes)
+            sizes_ext.append(0)
+            sizes = map(sizes_ext.__getitem__, rows)
+        else:  # one more "layer": its row 0 is an implied directory
+            for i in implied:
+                lis[i], rows[i] = len(fs.layers), 0
+            kinds_of = [ix.kinds for ix in fs.layers] + [bytes([DIR])]
+            sizes_of = [ix.sizes for ix in fs.layers] + [(0,)]
+            kinds = bytes(map(getitem, map(kinds_of.__getitem__, lis), rows))
+            sizes = map(getitem, map(sizes_of.__getitem__, lis), rows)
         self.bytes = array("q", accumulate(map(mul, sizes, kinds.translate(_IS_FILE)), initial=0))
         self.counts = array("q", accumulate(kinds.translate(_NOT_DIR), initial=0))
 
