@@ -95,12 +95,16 @@ class MergedFS:
         else:
             keys = paths if isinstance(paths, list) else list(paths)
             packed = list(map(self.entries.__getitem__, keys))
+        if len(self.layers) == 1:  # layer 0: the packed value is the row
+            return zip(keys, repeat(0), packed)
         # operator functions over repeat(): the fastest decoding that is not inline
         return zip(keys, map(rshift, packed, _SHIFT), map(and_, packed, _MASK), strict=True)
 
     def columns_of(self, paths: list[str]) -> tuple[list[int], list[int]]:
         """The layers and rows of ``paths`` as two lists (bulk, decoded in C)."""
         packed = list(map(self.entries.__getitem__, paths))
+        if len(self.layers) == 1:  # layer 0: the packed value is the row
+            return [0] * len(packed), packed
         return list(map(rshift, packed, _SHIFT)), list(map(and_, packed, _MASK))
 
     def layer_of(self, path: str) -> int:
