@@ -105,9 +105,9 @@ class Children:
 class Sums:
     """Cumulative regular-file bytes and non-directory entries below each directory."""
 
-    def __init__(self, fs: MergedFS, paths: list[str]) -> None:
-        self.paths = paths
-        lis, rows = fs.columns_of(paths)
+    def __init__(self, fs: MergedFS) -> None:
+        self.paths = fs.sorted_paths()
+        lis, rows = fs.sorted_columns()
         implied = compress(range(len(rows)), map(IMPLIED_ROW.__eq__, rows))
         if len(fs.layers) == 1:  # one layer: its columns, plus a last row for implied dirs
             index = fs.layers[0]

@@ -105,7 +105,7 @@ class DirTree:
         """Prefix sums of bytes and entries in path order, built on first use (two passes
         in C over the columns; ``totals()`` calls it off the event loop)."""
         if self._sums is None:
-            self._sums = Sums(self.fs, self.fs.sorted_paths())
+            self._sums = Sums(self.fs)
         return self._sums
 
     def totals(self) -> SumView:

@@ -117,11 +117,12 @@ def _gather(cols: _Columns, lis: list[int], rows: list[int]) -> list[Iterable[in
     return [list(map(getitem, map(col.__getitem__, lis), rows)) for col in columns]
 
 
-def _batch(paths: list[str], fs, cols: _Columns, meta: _Meta, layer_tail: list[str],
-           owners: list[str], cats: list[str]) -> list[str]:
-    """The rows of ``paths`` (without the separator before each). Every column is gathered
-    by ``map`` in C; Python only revisits the rows that are not regular files."""
-    lis, rows = fs.columns_of(paths)
+def _batch(paths: list[str], start: int, fs, cols: _Columns, meta: _Meta,
+           layer_tail: list[str], owners: list[str], cats: list[str]) -> list[str]:
+    """The rows of ``paths`` (``fs.sorted_paths()`` from ``start`` on), without the
+    separator before each. Every column is gathered by ``map`` in C; Python only revisits
+    the rows that are not regular files."""
+    lis, rows = fs.sorted_columns(start, start + len(paths))
     col_lis = lis
     if IMPLIED_ROW in rows:
         col_lis = lis.copy()
@@ -168,7 +169,8 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
         cats = list(map(category_json.__getitem__, map(categories.get, chunk)))
         if start:
             out.write(_ROW_SEP)
-        out.write(_ROW_SEP.join(_batch(chunk, fs, cols, meta, layer_tail, owners, cats)))
+        out.write(_ROW_SEP.join(_batch(chunk, start, fs, cols, meta, layer_tail, owners,
+                                            cats)))
     out.write("\n]")
 
 
