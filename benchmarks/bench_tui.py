@@ -9,7 +9,9 @@ them) as an OCI layout, indexes it once into a private cache, then, side by side
 - expanding the 1,500-entry directory, then paging through it: per step, the key press
   until the screen is updated.
 
-Targets: first paint ≤ 1.0 × tar; expand and page steps < 50 ms.
+Targets: first paint ≤ 1.0 × tar (and ≤ 1.5 s at ``--entries 1000000``, issue 16);
+expand and page steps < 50 ms CPU. First paint is reported as wall and CPU time (all of
+this process's threads: the analysis and the tree are built in workers).
 
 Each step is reported as wall time and as CPU time of this process
 (``time.process_time()``). The wall time includes the pilot's own waiting: ``pilot.press``
@@ -50,6 +52,8 @@ BIG_DIR = "usr/share/big"
 BIG_COUNT = 1500
 PER_DIR = 500
 SIZE = (160, 48)
+#: issue 16: first paint of a 1M-entry image, index cached, in seconds
+PAINT_TARGET = 1.5
 #: a key nothing is bound to: pressing it measures the pilot's own cost per step
 IDLE_KEY = "f19"
 
@@ -90,14 +94,14 @@ def time_tar(blob: Path) -> float:
 
 async def drive(reference: str, options: Options) -> dict[str, object]:
     app = InspectorApp([reference], options)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     async with app.run_test(size=SIZE) as pilot:
         while True:  # polling the screen is the measurement, not synchronisation in a test
             views = app.screen.query(FileView)
             if views and views.first().model is not None and views.first().lines_rendered:
                 break
             await pilot.pause(0.02)
-        first_paint = time.perf_counter() - start
+        first_paint = (time.perf_counter() - start, time.process_time() - start_cpu)
         fv = app.screen.query_one(FileView)
         assert fv.go_to("/" + BIG_DIR)
         await pilot.pause()
@@ -155,10 +159,13 @@ def main() -> None:
             expands.append(result["expand"])
             pages.extend(result["pages"])
             idles.extend(result["idles"])
-        tar_s, paint_s = statistics.median(tars), statistics.median(paints)
+        tar_s = statistics.median(tars)
+        paint_s = statistics.median(w for w, _ in paints)
+        paint_cpu = statistics.median(c for _, c in paints)
         print(f"tar -tvzf (baseline)          {tar_s * 1000:8.0f} ms   (median of {args.repeat})")
-        print(f"first paint, inspect screen   {paint_s * 1000:8.0f} ms   "
-              f"ratio {paint_s / tar_s:.2f} × tar   (target ≤ 1.0)")
+        print(f"first paint, inspect screen   {paint_s * 1000:8.0f} ms wall   "
+              f"{paint_cpu * 1000:6.0f} ms cpu   ratio {paint_s / tar_s:.2f} × tar   "
+              f"(targets ≤ 1.0 × tar; ≤ {PAINT_TARGET:.1f} s at 1M entries, issue 16)")
         print(step_line(f"expand {BIG_COUNT:,}-entry directory", expands))
         print(step_line("page down through it", pages))
         print(step_line(f"idle key ({IDLE_KEY}: pilot only)", idles).split("   over")[0])

@@ -143,7 +143,7 @@ def categorize(fs: MergedFS, catalog, rules: Rules) -> tuple[dict[str, str], dic
     shell = totals["shell"]
 
     last_parent, parent_rule, parent_bin = None, NO_RULE, False
-    for path, li, row in fs.located(fs.sorted_paths()):
+    for path, li, row in fs.located_sorted():
         if row == IMPLIED_ROW:
             continue
         index = layers[li]

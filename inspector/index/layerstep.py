@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from inspector.errors import TarError
@@ -194,7 +196,8 @@ def merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
     placed = dict(zip(paths, range(n), strict=True))
     if len(placed) != n:
         return False
-    parents = {p[:p.rfind("/")] for p in paths}
+    # the parent of every path (``rpartition`` in C: the names are absolute)
+    parents = set(map(itemgetter(0), map(str.rpartition, paths, repeat("/"))))
     parents.discard("")
     implied = 0
     for parent in parents:
@@ -212,7 +215,10 @@ def merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
             if implied > IMPLIED_BUDGET:
                 raise _too_deep(0)
             p = p[:p.rfind("/")]
-    fs.entries.update(placed)
+    if fs.entries:
+        fs.entries.update(placed)
+    else:  # the usual case: adopt the dict rather than copy a million items into another
+        fs.entries = placed
     stats = LayerStats(added=len(placed), added_bytes=sum(index.sizes))
     link_sizes = fs.link_sizes
     if HARDLINK in kinds:

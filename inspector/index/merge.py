@@ -22,9 +22,10 @@ code; whiteouts still only act on lower layers.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 from operator import and_, rshift
 
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES, LayerIndex
@@ -59,6 +60,7 @@ class MergedFS:
     #: hardlink path → size of the data it links to
     link_sizes: dict[str, int] = field(default_factory=dict)
     _sorted: list[str] | None = None
+    _sorted_packed: array | None = None
     _file_bytes: int | None = None
 
     # ---- per-path accessors ------------------------------------------------------
@@ -95,13 +97,36 @@ class MergedFS:
         else:
             keys = paths if isinstance(paths, list) else list(paths)
             packed = list(map(self.entries.__getitem__, keys))
+        if len(self.layers) == 1:  # layer 0: the packed value is the row
+            return zip(keys, repeat(0), packed)
         # operator functions over repeat(): the fastest decoding that is not inline
         return zip(keys, map(rshift, packed, _SHIFT), map(and_, packed, _MASK), strict=True)
 
     def columns_of(self, paths: list[str]) -> tuple[list[int], list[int]]:
         """The layers and rows of ``paths`` as two lists (bulk, decoded in C)."""
         packed = list(map(self.entries.__getitem__, paths))
+        if len(self.layers) == 1:  # layer 0: the packed value is the row
+            return [0] * len(packed), packed
         return list(map(rshift, packed, _SHIFT)), list(map(and_, packed, _MASK))
+
+    def sorted_columns(self, start: int = 0, end: int | None = None) -> tuple[list[int], list[int]]:
+        """``columns_of(sorted_paths()[start:end])`` without a lookup per path: the packed
+        values of the sorted paths are looked up once and kept (8 bytes per entry), since
+        classify, export and the TUI tree each read all of them."""
+        if self._sorted_packed is None:
+            self._sorted_packed = array("Q", map(self.entries.__getitem__, self.sorted_paths()))
+        packed = self._sorted_packed[start:end].tolist()
+        if len(self.layers) == 1:  # layer 0: the packed value is the row
+            return [0] * len(packed), packed
+        return list(map(rshift, packed, _SHIFT)), list(map(and_, packed, _MASK))
+
+    def located_sorted(self, step: int = 1 << 16) -> Iterator[tuple[str, int, int]]:
+        """``located(sorted_paths())``, decoded ``step`` entries at a time."""
+        paths = self.sorted_paths()
+        # chained in C: a generator delegating each item would cost a frame switch per entry
+        return chain.from_iterable(
+            zip(paths[start:start + step], *self.sorted_columns(start, start + step), strict=True)
+            for start in range(0, len(paths), step))
 
     def layer_of(self, path: str) -> int:
         return self.entries[path] >> 32

@@ -20,8 +20,9 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from inspector.index.entries import DIR, FILE
+from inspector.index.entries import DIR
 from inspector.index.merge import IMPLIED_ROW, MergedFS
+from inspector.index.subtrees import Children, Sums, SumView
 
 #: change marks (a superset of merge's ADDED/MODIFIED codes, plus REMOVED for ghosts)
 ADDED, MODIFIED, REMOVED = "added", "modified", "removed"
@@ -48,32 +49,18 @@ class DirTree:
         self.ghosts: dict[str, bool] = dict(ghosts or {})
         # not copied: callers hand over a fresh mapping (``layer_marks`` returns a lazy one)
         self.marks = marks if marks is not None else {}
-        children: dict[str, list[str]] = {ROOT: []}
-        setdefault = children.setdefault
-        # one pass: children by directory, and each directory's own files and bytes
-        # (rolled up into cumulative totals on first use)
-        own_bytes: dict[str, int] = {}
-        own_count: dict[str, int] = {}
-        layers = fs.layers
-        for path, li, row in fs.located():
-            parent = path[:path.rfind("/")] or ROOT
-            setdefault(parent, []).append(path)
-            if row != IMPLIED_ROW:
-                index = layers[li]
-                kind = index.kinds[row]
-                if kind != DIR:
-                    own_count[parent] = own_count.get(parent, 0) + 1
-                    if kind == FILE:
-                        own_bytes[parent] = own_bytes.get(parent, 0) + index.sizes[row]
-        self._own = (own_bytes, own_count)
+        paths = fs.sorted_paths()
+        # children that are not entries: removed paths (and removed parents of theirs)
+        extra: dict[str, list[str]] = {}
+        children = Children(paths, extra)
         for path in list(self.ghosts):
             # a ghost's parents may be gone too (a removed subtree): add them as ghosts
             p = path
             while p != ROOT:
                 parent = parent_of(p)
-                setdefault(parent, [])
-                if p not in fs.entries and p not in children[parent]:
-                    children[parent].append(p)
+                kids = extra.setdefault(parent, [])
+                if p not in fs.entries and p not in kids:
+                    kids.append(p)
                 if parent == ROOT or parent in fs.entries:
                     break
                 self.ghosts.setdefault(parent, True)
@@ -81,8 +68,7 @@ class DirTree:
                 p = parent
             self.marks.setdefault(path, REMOVED)
         self.children = children
-        self._totals: dict[str, int] | None = None
-        self._counts: dict[str, int] | None = None
+        self._sums: Sums | None = None
 
     def __len__(self) -> int:
         return len(self.fs.entries) + len(self.ghosts)
@@ -113,25 +99,18 @@ class DirTree:
         """Non-directory entries under ``path`` (1 for a file)."""
         if not self.is_dir(path):
             return 1
-        self.totals()
-        assert self._counts is not None
-        return self._counts.get(path, 0)
+        return self.sums().of(path)[1]
 
-    def totals(self) -> dict[str, int]:
-        """Cumulative bytes of every directory, computed on first use: one pass adding
-        each entry to its parent, then directories rolled up deepest first."""
-        if self._totals is None:
-            totals: dict[str, int] = dict.fromkeys(self.children, 0)
-            counts: dict[str, int] = dict.fromkeys(self.children, 0)
-            totals.update(self._own[0])
-            counts.update(self._own[1])
-            for d in sorted(self.children, key=lambda p: p.count("/"), reverse=True):
-                if d != ROOT:
-                    parent = d[:d.rfind("/")] or ROOT
-                    totals[parent] = totals.get(parent, 0) + totals[d]
-                    counts[parent] = counts.get(parent, 0) + counts[d]
-            self._totals, self._counts = totals, counts
-        return self._totals
+    def sums(self) -> Sums:
+        """Prefix sums of bytes and entries in path order, built on first use (two passes
+        in C over the columns; ``totals()`` calls it off the event loop)."""
+        if self._sums is None:
+            self._sums = Sums(self.fs)
+        return self._sums
+
+    def totals(self) -> SumView:
+        """Cumulative regular-file bytes (hardlinks 0) of every directory, by path."""
+        return SumView(self.sums(), 0)
 
     def walk(self, order: Callable[[str, list[str]], list[str]],
              keep: set[str] | None = None) -> Iterable[tuple[str, int]]:

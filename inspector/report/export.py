@@ -12,7 +12,8 @@ Non-UTF-8 name bytes are kept as ``\\udcXX`` escapes (lossless; ``surrogateescap
 from __future__ import annotations
 
 import json
-from itertools import repeat
+from collections.abc import Iterable
+from itertools import compress, repeat
 from json.encoder import encode_basestring_ascii as _s
 from operator import getitem, itemgetter
 from pathlib import Path
@@ -105,23 +106,31 @@ class _Columns:
         self.targets = [ix.targets for ix in layers] + [{}]
 
 
-def _batch(paths: list[str], fs, cols: _Columns, meta: _Meta, layer_tail: list[str],
-           owners: list[str], cats: list[str]) -> list[str]:
-    """The rows of ``paths`` (without the separator before each). Every column is gathered
-    by ``map`` in C; Python only revisits the rows that are not regular files."""
-    lis, rows = fs.columns_of(paths)
+def _gather(cols: _Columns, lis: list[int], rows: list[int]) -> list[Iterable[int]]:
+    """kinds, modes, uids, gids and sizes of ``(lis[i], rows[i])``. Rows of one layer (a
+    lone base layer, or a batch inside one layer's tree) index that layer's columns
+    directly: one C call per value instead of two."""
+    columns = (cols.kinds, cols.modes, cols.uids, cols.gids, cols.sizes)
+    if lis and lis.count(lis[0]) == len(lis):
+        li = lis[0]
+        return [list(map(col[li].__getitem__, rows)) for col in columns]
+    return [list(map(getitem, map(col.__getitem__, lis), rows)) for col in columns]
+
+
+def _batch(paths: list[str], start: int, fs, cols: _Columns, meta: _Meta,
+           layer_tail: list[str], owners: list[str], cats: list[str]) -> list[str]:
+    """The rows of ``paths`` (``fs.sorted_paths()`` from ``start`` on), without the
+    separator before each. Every column is gathered by ``map`` in C; Python only revisits
+    the rows that are not regular files."""
+    lis, rows = fs.sorted_columns(start, start + len(paths))
     col_lis = lis
     if IMPLIED_ROW in rows:
         col_lis = lis.copy()
-        for i, row in enumerate(rows):
-            if row == IMPLIED_ROW:
-                col_lis[i], rows[i] = cols.implied, 0
-    kinds = list(map(getitem, map(cols.kinds.__getitem__, col_lis), rows))
-    keys = list(zip(kinds, map(getitem, map(cols.modes.__getitem__, col_lis), rows),
-                    map(getitem, map(cols.uids.__getitem__, col_lis), rows),
-                    map(getitem, map(cols.gids.__getitem__, col_lis), rows), strict=True))
-    parts = list(map(meta.__getitem__, keys))
-    sizes = list(map(str, map(getitem, map(cols.sizes.__getitem__, col_lis), rows)))
+        for i in compress(range(len(rows)), map(IMPLIED_ROW.__eq__, rows)):
+            col_lis[i], rows[i] = cols.implied, 0
+    kinds, modes, uids, gids, sizes = _gather(cols, col_lis, rows)
+    parts = list(map(meta.__getitem__, zip(kinds, modes, uids, gids, strict=True)))
+    sizes = list(map(str, sizes))
     targets = ["null"] * len(paths)
     for i, kind in enumerate(kinds):
         if kind != FILE:
@@ -160,7 +169,8 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
         cats = list(map(category_json.__getitem__, map(categories.get, chunk)))
         if start:
             out.write(_ROW_SEP)
-        out.write(_ROW_SEP.join(_batch(chunk, fs, cols, meta, layer_tail, owners, cats)))
+        out.write(_ROW_SEP.join(_batch(chunk, start, fs, cols, meta, layer_tail, owners,
+                                            cats)))
     out.write("\n]")
 
 

@@ -1,0 +1,147 @@
+"""Directory children and cumulative sizes from the sorted path list, on demand (issue 16).
+
+In the sorted paths of a merged filesystem, the descendants of a directory ``D`` are one
+contiguous range: the paths from ``D + "/"`` up to ``D + "0"`` (``"0"`` is the character
+after ``"/"``). So ``DirTree`` needs no per-entry pass before the first paint:
+
+- ``Children``: a directory's direct children are found by bisecting into that range and
+  skipping each child's own subtree with another bisection — O(children × log n), for the
+  directories a view opens, not for all of them;
+- ``Sums``: a directory's cumulative regular-file bytes and non-directory count are the
+  differences of two prefix sums over the range; the prefix sums are two ``accumulate``
+  passes in C over the filesystem's columns.
+
+Every parent of an entry is itself an entry (merge implies missing parents), so a
+directory has children exactly when its range is not empty.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterator
+from itertools import accumulate, compress
+from operator import getitem, mul
+
+from inspector.index.entries import DIR, FILE
+from inspector.index.merge import IMPLIED_ROW, MergedFS
+
+ROOT = "/"
+#: ``bytes.translate`` tables over a kind column: 1 for a regular file / a non-directory
+_IS_FILE = bytes(k == FILE for k in range(256))
+_NOT_DIR = bytes(k != DIR for k in range(256))
+
+
+def subtree_range(paths: list[str], path: str) -> tuple[int, int]:
+    """``[start, end)`` of ``path``'s descendants in the sorted ``paths``."""
+    prefix = ROOT if path == ROOT else path + "/"
+    start = bisect_left(paths, prefix)
+    return start, bisect_left(paths, prefix[:-1] + "0", start)
+
+
+class Children:
+    """directory → its children (paths), computed on first use and kept; ``extra`` are
+    children that are not entries (a view's removed paths), by parent. Keys are ``/``,
+    the directories with at least one child, and ``extra``'s parents — as a dict of every
+    parent's children would have them."""
+
+    def __init__(self, paths: list[str], extra: dict[str, list[str]]) -> None:
+        self.paths, self.extra = paths, extra
+        self._known: dict[str, list[str]] = {}
+
+    def _direct(self, path: str) -> list[str]:
+        paths = self.paths
+        start, end = subtree_range(paths, path)
+        cut = 1 if path == ROOT else len(path) + 1
+        out = []
+        i = start
+        while i < end:
+            p = paths[i]
+            slash = p.find("/", cut)
+            if slash < 0:
+                out.append(p)
+                i += 1
+            else:  # below a child already listed: skip that child's whole subtree
+                i = bisect_left(paths, p[:slash] + "0", i, end)
+        return out
+
+    def get(self, path: str, default: list[str] | None = None) -> list[str] | None:
+        kids = self._known.get(path)
+        if kids is not None:
+            return kids
+        if path not in self:
+            return default
+        kids = self._known[path] = self._direct(path) + self.extra.get(path, [])
+        return kids
+
+    def __getitem__(self, path: str) -> list[str]:
+        kids = self.get(path)
+        if kids is None:
+            raise KeyError(path)
+        return kids
+
+    def __contains__(self, path: object) -> bool:
+        if not isinstance(path, str):
+            return False
+        if path == ROOT or path in self._known or path in self.extra:
+            return True
+        start, end = subtree_range(self.paths, path)
+        return start < end
+
+    def __iter__(self) -> Iterator[str]:
+        """Every directory with children (a pass over all paths: for rare, whole-tree
+        operations such as expanding everything)."""
+        yield ROOT
+        seen = {ROOT}
+        for path in (*self.paths, *self.extra):
+            if path not in seen and path in self:
+                seen.add(path)
+                yield path
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class Sums:
+    """Cumulative regular-file bytes and non-directory entries below each directory."""
+
+    def __init__(self, fs: MergedFS) -> None:
+        self.paths = fs.sorted_paths()
+        lis, rows = fs.sorted_columns()
+        implied = compress(range(len(rows)), map(IMPLIED_ROW.__eq__, rows))
+        if len(fs.layers) == 1:  # one layer: its columns, plus a last row for implied dirs
+            index = fs.layers[0]
+            extra = len(index.kinds)
+            for i in implied:
+                rows[i] = extra
+            kinds = bytes(map((bytes(index.kinds) + bytes([DIR])).__getitem__, rows))
+            sizes_ext = array("q", index.sizes)
+            sizes_ext.append(0)
+            sizes = map(sizes_ext.__getitem__, rows)
+        else:  # one more "layer": its row 0 is an implied directory
+            for i in implied:
+                lis[i], rows[i] = len(fs.layers), 0
+            kinds_of = [ix.kinds for ix in fs.layers] + [bytes([DIR])]
+            sizes_of = [ix.sizes for ix in fs.layers] + [(0,)]
+            kinds = bytes(map(getitem, map(kinds_of.__getitem__, lis), rows))
+            sizes = map(getitem, map(sizes_of.__getitem__, lis), rows)
+        self.bytes = array("q", accumulate(map(mul, sizes, kinds.translate(_IS_FILE)), initial=0))
+        self.counts = array("q", accumulate(kinds.translate(_NOT_DIR), initial=0))
+
+    def of(self, path: str) -> tuple[int, int]:
+        """``(bytes, entries)`` below ``path``."""
+        start, end = subtree_range(self.paths, path)
+        return self.bytes[end] - self.bytes[start], self.counts[end] - self.counts[start]
+
+
+class SumView:
+    """``Sums`` as a read-only mapping of one of its figures (``totals()``'s contract)."""
+
+    def __init__(self, sums: Sums, which: int) -> None:
+        self.sums, self.which = sums, which
+
+    def get(self, path: str, default: int = 0) -> int:
+        return self.sums.of(path)[self.which]
+
+    def __getitem__(self, path: str) -> int:
+        return self.sums.of(path)[self.which]
