@@ -125,7 +125,7 @@ class DirTree:
                     stack.append((kid, depth + 1))
 
     def _kids(self, path: str, keep: set[str] | None) -> list[str]:
-        kids = self.children.get(path, [])
+        kids: list[str] = self.children.get(path) or []
         return kids if keep is None else [k for k in kids if k in keep]
 
 

@@ -130,15 +130,15 @@ def _batch(paths: list[str], start: int, fs, cols: _Columns, meta: _Meta,
             col_lis[i], rows[i] = cols.implied, 0
     kinds, modes, uids, gids, sizes = _gather(cols, col_lis, rows)
     parts = list(map(meta.__getitem__, zip(kinds, modes, uids, gids, strict=True)))
-    sizes = list(map(str, sizes))
+    size_texts = list(map(str, sizes))
     targets = ["null"] * len(paths)
     for i, kind in enumerate(kinds):
         if kind != FILE:
-            sizes[i] = str(fs.link_sizes.get(paths[i], 0)) if kind == HARDLINK else "0"
+            size_texts[i] = str(fs.link_sizes.get(paths[i], 0)) if kind == HARDLINK else "0"
             target = cols.targets[col_lis[i]].get(rows[i])
             if target is not None:
                 targets[i] = _s(target)
-    return list(map("".join, zip(map(_s, paths), map(itemgetter(0), parts), sizes,
+    return list(map("".join, zip(map(_s, paths), map(itemgetter(0), parts), size_texts,
                                  map(itemgetter(1), parts), targets,
                                  map(layer_tail.__getitem__, lis), owners, repeat(_CATEGORY),
                                  cats, repeat("}"), strict=False)))
