@@ -1,10 +1,14 @@
 """Index one layer in one streaming pass, overlapping I/O, hashing and inflation.
 
-A producer thread reads the blob, hashes it (digest), inflates it (ISA-L / zstd), hashes
-the tar (diff_id) and hands chunks over a small queue; the calling thread walks the tar
-headers. hashlib, isal and zstandard release the GIL on large buffers, so on two cores the
-walker runs while the next chunk is read, hashed and inflated. Both digests are checked when
-the stream ends — the walker drains past the tar end marker so that this always happens.
+Three threads, joined by small queues: a producer reads the blob, hashes it (digest) and
+inflates it (ISA-L / zstd); a hasher hashes the inflated tar (diff_id); the calling thread
+walks the tar headers. hashlib, isal and zstandard release the GIL on large buffers, so on
+two cores inflating, hashing and walking overlap, whichever of them is the heaviest for
+this layer. Both digests are checked when the stream ends — the walker drains past the tar
+end marker so that this always happens.
+
+An uncompressed blob *is* its tar: once its digest is verified, its diff_id is checked by
+comparing the two (when both are sha256), not by hashing the same bytes a second time.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from inspector.index.entries import LayerIndex
 from inspector.index.progress import LayerProgress
 from inspector.index.tarwalk import walk_tar
 from inspector.sources.base import Layer
-from inspector.sources.streams import VerifyingReader, open_decompressed, verifying
+from inspector.sources.streams import PlainReader, VerifyingReader, open_decompressed, verifying
 
 #: chunks in flight between the producer and the walker (each about 1 MiB)
 QUEUE_DEPTH = 8
@@ -29,6 +33,31 @@ PROGRESS_INTERVAL = 0.1
 
 
 _END = object()
+
+
+class _Hasher:
+    """sha256 of a chunk stream on its own thread (the diff_id of an inflated tar)."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+        self.chunks: queue.Queue = queue.Queue(QUEUE_DEPTH)
+        self.thread = threading.Thread(target=self._run, name="diff-id", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        update, get = self.hash.update, self.chunks.get
+        while (chunk := get()) is not None:
+            update(chunk)
+
+    def finish(self) -> str:
+        """``sha256:…`` of everything handed over (waits for the thread)."""
+        self.stop()
+        return "sha256:" + self.hash.hexdigest()
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.chunks.put(None)  # the thread drains the queue, so this never blocks long
+            self.thread.join()
 
 
 def index_layer(layer: Layer, *, position: int = 0,
@@ -97,7 +126,7 @@ class _LayerRun:
         raw = None
         try:
             raw = self.open_verified()
-            self.pump(open_decompressed(raw, what=self.what))
+            self.pump(open_decompressed(raw, what=self.what), raw)
             self.chunks.put(_END)
         except BaseException as exc:  # handed to the walker thread, re-raised there
             self.chunks.put(exc)
@@ -117,22 +146,30 @@ class _LayerRun:
         return verifying(raw, layer.digest, layer.compressed_size, what=what,
                          on_bytes=self.count_compressed)
 
-    def pump(self, tar) -> None:
-        """Hash the tar stream (diff_id) while handing its chunks on."""
-        diff = hashlib.sha256()
+    def pump(self, tar, raw: VerifyingReader) -> None:
+        """Hand the tar stream's chunks on; hash them for the diff_id unless the blob was
+        not compressed (its verified digest is then the tar's)."""
+        plain = isinstance(tar, PlainReader) and raw.hasher.name == "sha256"
+        hasher = None if plain else _Hasher()
         cancel, stop, put, progress = self.cancel, self.stop, self.chunks.put, self.progress
-        while True:
-            if stop.is_set() or (cancel is not None and cancel.is_set()):
-                raise Cancelled()
-            chunk = tar.read()
-            if not chunk:
-                break
-            diff.update(chunk)
-            self.tar_size += len(chunk)
-            progress.uncompressed_done = self.tar_size
-            put(chunk)
-            self.report()
-        got = "sha256:" + diff.hexdigest()
+        try:
+            while True:
+                if stop.is_set() or (cancel is not None and cancel.is_set()):
+                    raise Cancelled()
+                chunk = tar.read()
+                if not chunk:
+                    break
+                if hasher is not None:
+                    hasher.chunks.put(chunk)
+                self.tar_size += len(chunk)
+                progress.uncompressed_done = self.tar_size
+                put(chunk)
+                self.report()
+            # at EOF the verifying reader below has checked the blob against its digest
+            got = raw.digest if hasher is None else hasher.finish()
+        finally:
+            if hasher is not None:
+                hasher.stop()
         if self.layer.diff_id and got != self.layer.diff_id:
             raise DigestMismatch(
                 f"{self.what}: uncompressed tar hashes to {got}, config's diff_id is "

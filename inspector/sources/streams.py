@@ -281,7 +281,9 @@ class _ZstdReader(_Wrapper):
         return out
 
 
-class _PlainReader(_Wrapper):
+class PlainReader(_Wrapper):
+    """An uncompressed blob: its bytes as they are (the tar itself)."""
+
     def __init__(self, inner: Readable, first: bytes) -> None:
         super().__init__(inner)
         self.pending = first
@@ -327,4 +329,4 @@ def open_decompressed(raw: Readable, *, what: str) -> io.RawIOBase:
         from inspector.errors import UnsupportedMediaType
         raw.close()
         raise UnsupportedMediaType(f"{what}: {kind}-compressed layers are not supported")
-    return _PlainReader(raw, first)
+    return PlainReader(raw, first)
