@@ -19,13 +19,12 @@ from pathlib import Path
 
 from inspector.cache import CacheDir
 from inspector.catalog import Catalog, Package
-from inspector.classify import CategoryTotal, Classification, Findings
+from inspector.classify import NO_CODE, CategoryTotal, Classification, Findings
 from inspector.index.efficiency import Efficiency
 from inspector.index.merge import MergedFS
 
 VERSION = 2
 MAGIC = b"INSPANL2"
-NO_CODE = 255
 
 
 def analysis_key(diff_ids: list[str]) -> str:
@@ -42,11 +41,8 @@ def code_parts() -> tuple[str, ...]:
 def encode(fs: MergedFS, catalog: Catalog, cls: Classification,
            eff: Efficiency) -> tuple[dict, list[bytes]]:
     paths = fs.sorted_paths()
-    names = sorted(set(cls.categories.values()))
-    code = {name: i for i, name in enumerate(names)}
-    code[None] = NO_CODE  # type: ignore[index]
-    # map() keeps these per-path loops in C (150k paths: milliseconds, not 100s of them)
-    cats = bytes(map(code.__getitem__, map(cls.categories.get, paths)))  # type: ignore[arg-type]  # None has a code
+    cats, names = cls.column(paths)
+    # map() keeps this per-path loop in C (150k paths: milliseconds, not 100s of them)
     owners = array("i", map(catalog.owners.get, paths, repeat(-1)))
     header = {
         "version": VERSION, "count": len(paths),
@@ -57,7 +53,7 @@ def encode(fs: MergedFS, catalog: Catalog, cls: Classification,
         "findings": cls.findings.as_json(),
         "efficiency": {**eff.as_json(), "inefficient": eff.inefficient},
     }
-    return header, [cats, owners.tobytes()]
+    return header, [bytes(cats), owners.tobytes()]
 
 
 def decode(header: dict, body: memoryview,
@@ -74,7 +70,7 @@ def decode(header: dict, body: memoryview,
         if len(cats) != n or len(owners) != n:
             return None
         names = header["category_names"]
-        categories, per_code = _categories(paths, cats, names)
+        per_code = _per_category(paths, cats, names)
         keep = bytes(map((-1).__lt__, owners))  # one pass in C: owned paths
         catalog = Catalog(
             packages=[Package(**p) for p in header["packages"]],
@@ -83,7 +79,8 @@ def decode(header: dict, body: memoryview,
         totals = {name: CategoryTotal(t["files"], t["bytes"], []) for name, t in header["totals"].items()}
         for name, in_category in per_code:
             totals[name].paths = in_category  # sorted paths → sorted per category
-        cls = Classification(categories=categories, totals=totals, findings=Findings.from_json(header["findings"]))
+        cls = Classification(totals=totals, findings=Findings.from_json(header["findings"]),
+                             codes=cats, names=names, paths=paths)
         e = header["efficiency"]
         eff = Efficiency(e["score"], e["wasted_bytes"], e["reclaimable_bytes"],
                          [tuple(x) for x in e["inefficient"]],
@@ -93,25 +90,21 @@ def decode(header: dict, body: memoryview,
         return None
 
 
-def _categories(paths: list[str], cats: bytes, names: list) -> tuple[dict, list]:
-    """``path → category`` (paths in order) and ``[(name, its paths)]`` from the code
-    column, without a Python-level loop per path (1M paths: ~0.1 s less per warm open):
-    ``bytes.translate`` makes each mask, ``compress`` applies it."""
+def _per_category(paths: list[str], cats: bytes, names: list) -> list[tuple[str, list[str]]]:
+    """``[(name, its paths)]`` from the code column, without a Python-level loop per path:
+    ``bytes.translate`` makes each mask, ``compress`` applies it. (The ``path → name`` map
+    is the classification's to build, if anything asks for it.)"""
     present = set(cats)
     present.discard(NO_CODE)
     if len(set(names)) != len(names) or not all(isinstance(n, str) for n in names) \
             or any(code >= len(names) for code in present):
         raise ValueError("category codes do not match their names")
-    coded = bytearray(b"\1" * 256)
-    coded[NO_CODE] = 0
-    keep = cats.translate(coded)
-    categories = dict(zip(compress(paths, keep), map(names.__getitem__, compress(cats, keep)), strict=True))
     per_code = []
     for code in sorted(present):
         mask = bytearray(256)
         mask[code] = 1
         per_code.append((names[code], list(compress(paths, cats.translate(mask)))))
-    return categories, per_code
+    return per_code
 
 
 class AnalysisCache:

@@ -11,6 +11,7 @@ import pytest
 import inspector.analysis as analysis_mod
 from inspector import analysis_cache
 from inspector.analysis import analyze
+from inspector.classify import Classification, categories_map
 from inspector.options import Options
 from inspector.sources.resolve import open_image
 
@@ -133,7 +134,8 @@ def test_source_digest_changes_with_the_source(tmp_path, monkeypatch):
 
 
 def _reference_categories(paths, cats, names):
-    """The per-path loop ``_categories`` replaces (what the cache decoded before)."""
+    """The per-path loop ``categories_map`` and ``_per_category`` replace (what the cache
+    decoded before)."""
     categories = {p: names[c] for p, c in zip(paths, cats, strict=True) if c != analysis_cache.NO_CODE}
     per_name: dict[str, list[str]] = {}
     for path, name in categories.items():
@@ -152,10 +154,17 @@ def test_category_columns_decode_as_the_per_path_loop_did():
         paths.sort()
         codes = st.sampled_from([*range(len(names)), analysis_cache.NO_CODE])
         cats = bytes(data.draw(st.lists(codes, min_size=len(paths), max_size=len(paths))))
-        categories, per_code = analysis_cache._categories(paths, cats, names)
+        categories = categories_map(paths, cats, names)
+        per_code = analysis_cache._per_category(paths, cats, names)
         want, want_per_name = _reference_categories(paths, cats, names)
         assert list(categories.items()) == list(want.items())  # same order too
         assert dict(per_code) == want_per_name and len(per_code) == len(want_per_name)
+        cls = Classification(codes=cats, names=names, paths=paths)
+        assert [cls.category_of(p) for p in paths] == [want.get(p) for p in paths]
+        assert cls.category_of("\U0010ffff" * 5) is None  # after every path
+        assert cls.count() == len(want)
+        assert cls.column(paths) == (cats, names)
+        assert cls.categories == want
 
     check()
 
@@ -170,7 +179,7 @@ BAD_COLUMNS = [
 @pytest.mark.parametrize("name,names,cats", BAD_COLUMNS, ids=[b[0] for b in BAD_COLUMNS])
 def test_category_columns_that_do_not_match_their_names_are_rejected(name, names, cats):
     with pytest.raises(ValueError):
-        analysis_cache._categories(["/x", "/y"], cats, names)
+        analysis_cache._per_category(["/x", "/y"], cats, names)
 
 
 def test_warm_categories_and_owners_are_the_cold_ones_in_path_order(tmp_path):

@@ -119,7 +119,7 @@ def _measure(rule: Rule, a: Analysis) -> tuple[bool, object, str, list[str]]:
         return bool(pkgs), len(pkgs), f"{len(pkgs)} forbidden package(s)", shown
     if key in ("max_size", "max_files_size", "max_files"):
         measured = {"max_size": a.compressed_size, "max_files_size": a.fs.file_bytes,
-                    "max_files": len(a.classification.categories)}[key]
+                    "max_files": a.classification.count()}[key]
         unit = "files" if key == "max_files" else "bytes"
         what = {"max_size": "compressed size", "max_files_size": "bytes of files",
                 "max_files": "non-directory entries"}[key]

@@ -228,7 +228,7 @@ def savings(current: Analysis, base: Analysis, chosen: Candidate, app: list[str]
     from inspector.compare import compare_analyses
 
     result = compare_analyses([current, base], labels=["current", chosen.label])
-    app_categories = {current.classification.categories.get(p) for p in app}
+    app_categories = {current.classification.category_of(p) for p in app}
     gone = [(row.name, row.per_image[0].files, row.per_image[0].bytes)
             for row in result.categories
             if row.per_image[0].files and not row.per_image[1].files

@@ -154,9 +154,10 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
         return
     package_json = {i: _s(p.name) for i, p in enumerate(analysis.catalog.packages)}
     package_json[None] = "null"  # type: ignore[index]
-    categories = analysis.classification.categories
-    category_json: dict = {name: _s(name) for name in set(categories.values())}
-    category_json[None] = "null"
+    codes, names = analysis.classification.column(paths)
+    category_json = ["null"] * 256  # by code; NO_CODE (no category: directories) is null
+    for code, name in enumerate(names):
+        category_json[code] = _s(name)
     owners_of = analysis.catalog.owners
     cols = _Columns(fs.layers)
     meta = _Meta()
@@ -164,9 +165,9 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
     out.write('[\n  {"path": ')
     for start in range(0, len(paths), WRITE_BATCH):
         chunk = paths[start:start + WRITE_BATCH]
-        # None (no package, no category: directories) maps to null in both tables
+        # no package (None) and no category (NO_CODE: directories) are both null
         owners = list(map(package_json.__getitem__, map(owners_of.get, chunk)))  # type: ignore[arg-type]
-        cats = list(map(category_json.__getitem__, map(categories.get, chunk)))
+        cats = list(map(category_json.__getitem__, codes[start:start + WRITE_BATCH]))
         if start:
             out.write(_ROW_SEP)
         out.write(_ROW_SEP.join(_batch(chunk, start, fs, cols, meta, layer_tail, owners,

@@ -166,7 +166,7 @@ class Details(Line):
             rows.append(("target", target))
         rows.append(("layer", str(fs.layer_of(path) + 1)))
         rows.append(("package", analysis.catalog.owner_name(path) or "—"))
-        rows.append(("category", analysis.classification.categories.get(path) or "—"))
+        rows.append(("category", analysis.classification.category_of(path) or "—"))
         self.set_rows(rows)
 
     def show_layer(self, analysis: Analysis, layer: int | None, command: str) -> None:
