@@ -114,7 +114,8 @@ class MergedFS:
         values of the sorted paths are looked up once and kept (8 bytes per entry), since
         classify, export and the TUI tree each read all of them."""
         if self._sorted_packed is None:
-            self._sorted_packed = array("Q", map(self.entries.__getitem__, self.sorted_paths()))
+            self._sort()
+        assert self._sorted_packed is not None
         packed = self._sorted_packed[start:end].tolist()
         if len(self.layers) == 1:  # layer 0: the packed value is the row
             return [0] * len(packed), packed
@@ -205,8 +206,21 @@ class MergedFS:
     def sorted_paths(self) -> list[str]:
         """All paths, sorted (bytewise order of the UTF-8 form: Python's str order)."""
         if self._sorted is None:
-            self._sorted = sorted(self.entries)
+            self._sort()
+        assert self._sorted is not None
         return self._sorted
+
+    def _sort(self) -> None:
+        """The sorted paths and their packed values, together: a permutation of the
+        entries' insertion order sorts both, so no value is looked up by its path (on a
+        million entries, a lookup in a dict this size is a cache miss or two each: ~0.35 s
+        of them, against ~0.2 s for the whole)."""
+        keys = list(self.entries)
+        values = array("Q", self.entries.values())
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        self._sorted = list(map(keys.__getitem__, order))
+        del keys
+        self._sorted_packed = array("Q", map(values.__getitem__, order))
 
     @property
     def file_bytes(self) -> int:
