@@ -402,8 +402,111 @@ static PyTypeObject ScannerType = {
     .tp_getset = getset,
 };
 
+/* ---- prefix sums over the merged filesystem (the TUI tree's directory totals) ---- */
+
+#define IMPLIED 0xFFFFFFFFu
+
+/* prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts): for each
+   packed ``layer << 32 | row`` (IMPLIED rows are directories), add the row's size when
+   ``is_file[kind]`` and one when ``not_dir[kind]``; out_*[i + 1] is the total of the first
+   i + 1 entries (out_*[0] = 0). kinds/sizes: per layer, a byte column and an int64
+   column; the outputs are writable int64 buffers of len(packed) + 1 items. The loop runs
+   without the GIL (it only reads and writes buffers). */
+static PyObject *prefix_sums(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 7 || !PyList_Check(args[1]) || !PyList_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "prefix_sums(packed, kinds: list, sizes: list, is_file, not_dir, out_bytes, out_counts)");
+        return NULL;
+    }
+    Py_ssize_t nl = PyList_GET_SIZE(args[1]);
+    if (PyList_GET_SIZE(args[2]) != nl) {
+        PyErr_SetString(PyExc_ValueError, "prefix_sums: kinds and sizes differ in length");
+        return NULL;
+    }
+    Py_buffer pk = {0}, isf = {0}, nd = {0}, ob = {0}, oc = {0};
+    Py_buffer *kb = PyMem_Calloc(nl ? nl : 1, sizeof(Py_buffer));
+    Py_buffer *sb = PyMem_Calloc(nl ? nl : 1, sizeof(Py_buffer));
+    Py_ssize_t got_k = 0, got_s = 0;
+    PyObject *result = NULL;
+    if (!kb || !sb) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (PyObject_GetBuffer(args[0], &pk, PyBUF_SIMPLE) < 0) goto done;
+    if (PyObject_GetBuffer(args[3], &isf, PyBUF_SIMPLE) < 0) goto done;
+    if (PyObject_GetBuffer(args[4], &nd, PyBUF_SIMPLE) < 0) goto done;
+    if (PyObject_GetBuffer(args[5], &ob, PyBUF_WRITABLE) < 0) goto done;
+    if (PyObject_GetBuffer(args[6], &oc, PyBUF_WRITABLE) < 0) goto done;
+    for (; got_k < nl; got_k++)
+        if (PyObject_GetBuffer(PyList_GET_ITEM(args[1], got_k), &kb[got_k], PyBUF_SIMPLE) < 0) goto done;
+    for (; got_s < nl; got_s++) {
+        if (PyObject_GetBuffer(PyList_GET_ITEM(args[2], got_s), &sb[got_s], PyBUF_SIMPLE) < 0) goto done;
+        if (sb[got_s].len % 8) {
+            got_s++;
+            PyErr_SetString(PyExc_ValueError, "prefix_sums: a sizes column is not int64");
+            goto done;
+        }
+    }
+    Py_ssize_t n = pk.len / 8;
+    if (pk.len % 8 || isf.len != 256 || nd.len != 256 || ob.len != (n + 1) * 8 || oc.len != (n + 1) * 8) {
+        PyErr_SetString(PyExc_ValueError, "prefix_sums: buffer sizes do not fit");
+        goto done;
+    }
+    const uint64_t *packed = pk.buf;
+    const unsigned char *is_file = isf.buf, *not_dir = nd.buf;
+    int64_t *out_b = ob.buf, *out_c = oc.buf;
+    int64_t bytes = 0, count = 0;
+    Py_ssize_t bad = -1;
+    int overflow = 0;
+    Py_BEGIN_ALLOW_THREADS
+    out_b[0] = out_c[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t p = packed[i];
+        uint64_t li = p >> 32, row = p & 0xFFFFFFFFu;
+        if (row != IMPLIED) {
+            if (li >= (uint64_t)nl || row >= (uint64_t)kb[li].len || row >= (uint64_t)(sb[li].len / 8)) {
+                bad = i;
+                break;
+            }
+            unsigned char kind = ((const unsigned char *)kb[li].buf)[row];
+            if (is_file[kind] && __builtin_add_overflow(bytes, ((const int64_t *)sb[li].buf)[row], &bytes)) {
+                overflow = 1;
+                break;
+            }
+            count += not_dir[kind] != 0;
+        }
+        out_b[i + 1] = bytes;
+        out_c[i + 1] = count;
+    }
+    Py_END_ALLOW_THREADS
+    if (bad >= 0)
+        PyErr_Format(PyExc_IndexError, "prefix_sums: entry %zd points past its layer's columns", bad);
+    else if (overflow)
+        PyErr_SetString(PyExc_OverflowError, "prefix_sums: total bytes exceed a signed 64-bit integer");
+    else
+        result = Py_NewRef(Py_None);
+done:
+    for (Py_ssize_t i = 0; i < got_k; i++) PyBuffer_Release(&kb[i]);
+    for (Py_ssize_t i = 0; i < got_s; i++) PyBuffer_Release(&sb[i]);
+    PyMem_Free(kb);
+    PyMem_Free(sb);
+    if (pk.obj) PyBuffer_Release(&pk);
+    if (isf.obj) PyBuffer_Release(&isf);
+    if (nd.obj) PyBuffer_Release(&nd);
+    if (ob.obj) PyBuffer_Release(&ob);
+    if (oc.obj) PyBuffer_Release(&oc);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"prefix_sums", (PyCFunction)(void (*)(void))prefix_sums, METH_FASTCALL,
+     "prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts) -> None"},
+    {NULL},
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_tarscan", "The tar walker's per-member loop for plain members.", -1,
+    PyModuleDef_HEAD_INIT, "_tarscan", "The tar walker's per-member loop for plain members; "
+    "the merged filesystem's prefix sums.", -1, module_methods,
 };
 
 PyMODINIT_FUNC PyInit__tarscan(void) {

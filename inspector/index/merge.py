@@ -40,7 +40,8 @@ from inspector.index.layerstep import (
 __all__ = ["IMPLIED_MODE", "IMPLIED_ROW", "LayerStats", "MergedFS", "merge"]
 
 #: ``entries`` values are ``layer << 32 | row``: only ``MergedFS`` and the merge that
-#: builds it (``layerstep``) encode or decode them; everyone else uses the accessors
+#: builds it (``layerstep``) encode or decode them; everyone else uses the accessors (one
+#: C loop, ``_tarscan.prefix_sums``, reads ``sorted_packed()`` and decodes it itself)
 _SHIFT, _MASK = repeat(32), repeat(0xFFFFFFFF)
 
 
@@ -120,6 +121,14 @@ class MergedFS:
         if len(self.layers) == 1:  # layer 0: the packed value is the row
             return [0] * len(packed), packed
         return list(map(rshift, packed, _SHIFT)), list(map(and_, packed, _MASK))
+
+    def sorted_packed(self) -> array:
+        """The packed ``layer << 32 | row`` of every sorted path (an ``array("Q")``; for
+        loops in C that decode it themselves)."""
+        if self._sorted_packed is None:
+            self._sort()
+        assert self._sorted_packed is not None
+        return self._sorted_packed
 
     def located_sorted(self, step: int = 1 << 16) -> Iterator[tuple[str, int, int]]:
         """``located(sorted_paths())``, decoded ``step`` entries at a time."""

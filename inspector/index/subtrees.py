@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from itertools import accumulate, compress
 from operator import getitem, mul
 
+from inspector.index import tarscan
 from inspector.index.entries import DIR, FILE
 from inspector.index.merge import IMPLIED_ROW, MergedFS
 
@@ -107,6 +108,13 @@ class Sums:
 
     def __init__(self, fs: MergedFS) -> None:
         self.paths = fs.sorted_paths()
+        n = len(self.paths)
+        if tarscan.prefix_sums is not None:  # the C loop (no GIL held), same figures
+            self.bytes, self.counts = array("q", bytes(8 * (n + 1))), array("q", bytes(8 * (n + 1)))
+            tarscan.prefix_sums(fs.sorted_packed(), [ix.kinds for ix in fs.layers],
+                                [ix.sizes for ix in fs.layers], _IS_FILE, _NOT_DIR,
+                                self.bytes, self.counts)
+            return
         lis, rows = fs.sorted_columns()
         implied = compress(range(len(rows)), map(IMPLIED_ROW.__eq__, rows))
         if len(fs.layers) == 1:  # one layer: its columns, plus a last row for implied dirs

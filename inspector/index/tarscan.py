@@ -4,6 +4,7 @@
 members at ``buf[pos:]`` into ``index`` exactly as the walker's Python loop would and
 stops at the first member it leaves to Python; or None when the extension was not built
 or ``INSPECTOR_PURE=1`` asks for the pure-Python loop (tests and benchmarks compare both).
+``prefix_sums`` is the TUI tree's directory totals in one C pass (``subtrees.Sums``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ except ImportError:  # no C compiler at install time: the pure-Python loop does 
 
 #: the capture pre-filter's basenames, as the C side compares them (name bytes)
 _BASES = tuple(sorted(b.encode("utf-8", "surrogateescape") for b in capture.BASENAMES))
+
+
+def _prefix_sums() -> Callable[..., None] | None:
+    if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
+        return None
+    return _tarscan.prefix_sums
+
+
+#: ``prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts)`` in C, or
+#: None (then ``subtrees.Sums`` runs its ``map``/``accumulate`` passes)
+prefix_sums = _prefix_sums()
 
 
 def available() -> bool:
