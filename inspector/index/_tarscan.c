@@ -498,7 +498,212 @@ done:
     return result;
 }
 
+/* ---- the export's files array (report/export.py ``_batch``, the reference) ---- */
+
+typedef struct {
+    char *buf;
+    Py_ssize_t len, cap;
+} Text;
+
+static int text_grow(Text *t, Py_ssize_t more) {
+    if (t->len + more <= t->cap)
+        return 0;
+    Py_ssize_t cap = t->cap ? t->cap : 1 << 16;
+    while (cap < t->len + more)
+        cap *= 2;
+    char *buf = PyMem_Realloc(t->buf, cap);
+    if (!buf) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    t->buf = buf;
+    t->cap = cap;
+    return 0;
+}
+
+static int text_add(Text *t, const char *s, Py_ssize_t n) {
+    if (text_grow(t, n) < 0)
+        return -1;
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+    return 0;
+}
+
+/* an ASCII str (everything handed here is JSON text made by encode_basestring_ascii) */
+static int text_str(Text *t, PyObject *s) {
+    if (!PyUnicode_Check(s) || !PyUnicode_IS_ASCII(s)) {
+        PyErr_SetString(PyExc_ValueError, "render_rows: a text piece is not an ASCII str");
+        return -1;
+    }
+    return text_add(t, (const char *)PyUnicode_1BYTE_DATA(s), PyUnicode_GET_LENGTH(s));
+}
+
+static int text_int(Text *t, long long v) {
+    char num[32];
+    int n = snprintf(num, sizeof num, "%lld", v);
+    return text_add(t, num, n);
+}
+
+/* text_str of escape(s) */
+static int text_escaped(Text *t, PyObject *escape, PyObject *s) {
+    PyObject *e = PyObject_CallOneArg(escape, s);
+    if (!e)
+        return -1;
+    int r = text_str(t, e);
+    Py_DECREF(e);
+    return r;
+}
+
+#define N_COLS 5 /* kinds, sizes, modes, uids, gids */
+
+/* render_rows(paths, packed, columns, targets, link_sizes, layer_tails, owners, cats,
+               kind_texts, implied_mode, escape) -> str
+
+   The rows of ``paths`` (whose packed values are ``packed``), joined by the row
+   separator, exactly as ``export._batch`` + ``_ROW_SEP.join`` write them. ``columns``: per
+   layer a 5-tuple of buffers (kinds u8, sizes i64, modes/uids/gids u32); ``targets``: per
+   layer a dict row -> str; ``owners``/``cats``: per row, JSON text; ``kind_texts``: per
+   kind the text from ``, "type": `` to ``"size": ``; ``escape``: encode_basestring_ascii. */
+static PyObject *render_rows(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 11 || !PyList_Check(args[0]) || !PyList_Check(args[2]) || !PyList_Check(args[3])
+        || !PyDict_Check(args[4]) || !PyList_Check(args[5]) || !PyList_Check(args[6])
+        || !PyList_Check(args[7]) || !PyTuple_Check(args[8]) || !PyLong_Check(args[9])) {
+        PyErr_SetString(PyExc_TypeError, "render_rows(paths: list, packed, columns: list, "
+                        "targets: list, link_sizes: dict, layer_tails: list, owners: list, "
+                        "cats: list, kind_texts: tuple, implied_mode: int, escape)");
+        return NULL;
+    }
+    PyObject *paths = args[0], *columns = args[2], *targets = args[3], *link_sizes = args[4];
+    PyObject *tails = args[5], *owners = args[6], *cats = args[7], *kind_texts = args[8];
+    PyObject *escape = args[10];
+    long implied_mode = PyLong_AsLong(args[9]);
+    if (implied_mode == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(paths), nl = PyList_GET_SIZE(columns);
+    if (PyList_GET_SIZE(owners) != n || PyList_GET_SIZE(cats) != n
+        || PyList_GET_SIZE(targets) != nl || PyList_GET_SIZE(tails) != nl) {
+        PyErr_SetString(PyExc_ValueError, "render_rows: the lists differ in length");
+        return NULL;
+    }
+    Py_buffer pk = {0};
+    Py_buffer *cb = PyMem_Calloc(nl * N_COLS + 1, sizeof(Py_buffer));
+    Py_ssize_t got = 0;
+    Text t = {0};
+    PyObject *result = NULL;
+    static const char sep[] = ",\n  {\"path\": ";
+    if (!cb) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (PyObject_GetBuffer(args[1], &pk, PyBUF_SIMPLE) < 0)
+        goto done;
+    if (pk.len != n * 8) {
+        PyErr_SetString(PyExc_ValueError, "render_rows: packed does not match paths");
+        goto done;
+    }
+    static const Py_ssize_t item[N_COLS] = {1, 8, 4, 4, 4};
+    for (Py_ssize_t li = 0; li < nl; li++) {
+        PyObject *cols = PyList_GET_ITEM(columns, li);
+        if (!PyTuple_Check(cols) || PyTuple_GET_SIZE(cols) != N_COLS
+            || !PyDict_Check(PyList_GET_ITEM(targets, li))) {
+            PyErr_SetString(PyExc_TypeError, "render_rows: a layer's columns are not a 5-tuple");
+            goto done;
+        }
+        for (int c = 0; c < N_COLS; c++, got++) {
+            if (PyObject_GetBuffer(PyTuple_GET_ITEM(cols, c), &cb[got], PyBUF_SIMPLE) < 0)
+                goto done;
+            if (cb[got].len % item[c] || cb[got].len / item[c] != cb[li * N_COLS].len) {
+                got++;
+                PyErr_SetString(PyExc_ValueError, "render_rows: a layer's columns differ in length");
+                goto done;
+            }
+        }
+    }
+    const uint64_t *packed = pk.buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t li = packed[i] >> 32, row = packed[i] & 0xFFFFFFFFu;
+        PyObject *path = PyList_GET_ITEM(paths, i);
+        if (li >= (uint64_t)nl) {
+            PyErr_Format(PyExc_IndexError, "render_rows: entry %zd names layer %llu of %zd", i,
+                         (unsigned long long)li, nl);
+            goto done;
+        }
+        Py_buffer *c = &cb[li * N_COLS];
+        unsigned kind;
+        long long size = 0;
+        unsigned long mode, uid = 0, gid = 0;
+        PyObject *target = NULL;
+        if (row == IMPLIED) {
+            kind = 5; /* DIR */
+            mode = (unsigned long)implied_mode;
+        } else {
+            if (row >= (uint64_t)c[0].len) {
+                PyErr_Format(PyExc_IndexError, "render_rows: entry %zd points past its layer", i);
+                goto done;
+            }
+            kind = ((const unsigned char *)c[0].buf)[row];
+            mode = ((const uint32_t *)c[2].buf)[row];
+            uid = ((const uint32_t *)c[3].buf)[row];
+            gid = ((const uint32_t *)c[4].buf)[row];
+            if (kind == 0) { /* FILE */
+                size = ((const int64_t *)c[1].buf)[row];
+            } else {
+                if (kind == 1) { /* HARDLINK: the linked file's size */
+                    PyObject *linked = PyDict_GetItemWithError(link_sizes, path);
+                    if (!linked && PyErr_Occurred())
+                        goto done;
+                    if (linked) {
+                        size = PyLong_AsLongLong(linked);
+                        if (size == -1 && PyErr_Occurred())
+                            goto done;
+                    }
+                }
+                PyObject *key = PyLong_FromUnsignedLongLong(row);
+                if (!key)
+                    goto done;
+                target = PyDict_GetItemWithError(PyList_GET_ITEM(targets, li), key);
+                Py_DECREF(key);
+                if (!target && PyErr_Occurred())
+                    goto done;
+            }
+        }
+        if (kind >= (unsigned)PyTuple_GET_SIZE(kind_texts)) {
+            PyErr_Format(PyExc_ValueError, "render_rows: entry %zd has kind %u", i, kind);
+            goto done;
+        }
+        char meta[96];
+        int m = snprintf(meta, sizeof meta, ", \"mode\": \"%04lo\", \"uid\": %lu, \"gid\": %lu, \"target\": ",
+                         mode & 07777, uid, gid);
+        if ((i && text_add(&t, sep, sizeof sep - 1) < 0)
+            || text_escaped(&t, escape, path) < 0
+            || text_str(&t, PyTuple_GET_ITEM(kind_texts, kind)) < 0
+            || text_int(&t, size) < 0
+            || text_add(&t, meta, m) < 0
+            || (target ? text_escaped(&t, escape, target) : text_add(&t, "null", 4)) < 0
+            || text_str(&t, PyList_GET_ITEM(tails, li)) < 0
+            || text_str(&t, PyList_GET_ITEM(owners, i)) < 0
+            || text_add(&t, ", \"category\": ", 14) < 0
+            || text_str(&t, PyList_GET_ITEM(cats, i)) < 0
+            || text_add(&t, "}", 1) < 0)
+            goto done;
+    }
+    result = PyUnicode_New(t.len, 127);
+    if (result)
+        memcpy(PyUnicode_1BYTE_DATA(result), t.buf ? t.buf : "", t.len);
+done:
+    for (Py_ssize_t i = 0; i < got; i++)
+        PyBuffer_Release(&cb[i]);
+    PyMem_Free(cb);
+    PyMem_Free(t.buf);
+    if (pk.obj)
+        PyBuffer_Release(&pk);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"render_rows", (PyCFunction)(void (*)(void))render_rows, METH_FASTCALL,
+     "render_rows(paths, packed, columns, targets, link_sizes, layer_tails, owners, cats, "
+     "kind_texts, implied_mode, escape) -> str"},
     {"prefix_sums", (PyCFunction)(void (*)(void))prefix_sums, METH_FASTCALL,
      "prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts) -> None"},
     {NULL},

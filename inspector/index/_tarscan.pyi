@@ -10,3 +10,6 @@ class Scanner:
 
 def prefix_sums(packed: array, kinds: list, sizes: list, is_file: bytes, not_dir: bytes,
                 out_bytes: array, out_counts: array, /) -> None: ...
+def render_rows(paths: list[str], packed: array, columns: list, targets: list, link_sizes: dict,
+                layer_tails: list[str], owners: list[str], cats: list[str],
+                kind_texts: tuple[str, ...], implied_mode: int, escape: object, /) -> str: ...

@@ -4,7 +4,8 @@
 members at ``buf[pos:]`` into ``index`` exactly as the walker's Python loop would and
 stops at the first member it leaves to Python; or None when the extension was not built
 or ``INSPECTOR_PURE=1`` asks for the pure-Python loop (tests and benchmarks compare both).
-``prefix_sums`` is the TUI tree's directory totals in one C pass (``subtrees.Sums``).
+``prefix_sums`` is the TUI tree's directory totals in one C pass (``subtrees.Sums``);
+``render_rows`` writes the export's files array (``report.export``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,16 @@ def _prefix_sums() -> Callable[..., None] | None:
 #: ``prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts)`` in C, or
 #: None (then ``subtrees.Sums`` runs its ``map``/``accumulate`` passes)
 prefix_sums = _prefix_sums()
+
+
+def _render_rows() -> Callable[..., str] | None:
+    if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
+        return None
+    return _tarscan.render_rows
+
+
+#: the export's rows in C (``report.export._c_rows``), or None (``export._batch`` does it)
+render_rows = _render_rows()
 
 
 def available() -> bool:

@@ -12,7 +12,8 @@ Non-UTF-8 name bytes are kept as ``\\udcXX`` escapes (lossless; ``surrogateescap
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from array import array
+from collections.abc import Callable, Iterable
 from itertools import compress, repeat
 from json.encoder import encode_basestring_ascii as _s
 from operator import getitem, itemgetter
@@ -162,6 +163,7 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
     cols = _Columns(fs.layers)
     meta = _Meta()
     layer_tail = [f', "layer": {li}, "package": ' for li in range(len(fs.layers))]
+    render = _c_rows(fs, layer_tail)
     out.write('[\n  {"path": ')
     for start in range(0, len(paths), WRITE_BATCH):
         chunk = paths[start:start + WRITE_BATCH]
@@ -170,9 +172,45 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
         cats = list(map(category_json.__getitem__, codes[start:start + WRITE_BATCH]))
         if start:
             out.write(_ROW_SEP)
-        out.write(_ROW_SEP.join(_batch(chunk, start, fs, cols, meta, layer_tail, owners,
-                                            cats)))
+        if render is not None:
+            out.write(render(chunk, start, owners, cats))
+        else:
+            out.write(_ROW_SEP.join(_batch(chunk, start, fs, cols, meta, layer_tail, owners,
+                                                cats)))
     out.write("\n]")
+
+
+#: per kind, the row text from the type to the size (the C renderer's ``_Meta``)
+_KIND_TEXTS = tuple(f', "type": "{name}", "size": ' for name in KIND_NAMES)
+
+
+def _native(ix) -> bool:
+    """Whether a layer's columns are the native arrays the C renderer reads."""
+    return isinstance(ix.kinds, (bytes, bytearray)) and all(
+        isinstance(col, array) and col.typecode == code
+        for col, code in ((ix.sizes, "q"), (ix.modes, "I"), (ix.uids, "I"), (ix.gids, "I")))
+
+
+def _c_rows(fs, layer_tail: list[str]) -> Callable[[list[str], int, list[str], list[str]], str] | None:
+    """The C renderer of a batch of rows (``_tarscan.render_rows``: the same text as
+    ``_batch`` and ``_ROW_SEP.join``, ~5× faster), or None without the accelerator (or
+    with ``INSPECTOR_PURE=1``) or for columns it does not read (not the native arrays)."""
+    from inspector.index import tarscan
+
+    render_rows = tarscan.render_rows
+    if render_rows is None:
+        return None
+    if not all(map(_native, fs.layers)):
+        return None
+    columns = [(ix.kinds, ix.sizes, ix.modes, ix.uids, ix.gids) for ix in fs.layers]
+    targets = [ix.targets for ix in fs.layers]
+    packed = fs.sorted_packed()
+
+    def render(chunk: list[str], start: int, owners: list[str], cats: list[str]) -> str:
+        return render_rows(chunk, packed[start:start + len(chunk)], columns, targets,
+                           fs.link_sizes, layer_tail, owners, cats, _KIND_TEXTS, IMPLIED_MODE, _s)
+
+    return render
 
 
 class _Sliced:
