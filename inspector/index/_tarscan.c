@@ -538,44 +538,117 @@ static int text_str(Text *t, PyObject *s) {
     return text_add(t, (const char *)PyUnicode_1BYTE_DATA(s), PyUnicode_GET_LENGTH(s));
 }
 
-static int text_int(Text *t, long long v) {
-    char num[32];
-    int n = snprintf(num, sizeof num, "%lld", v);
-    return text_add(t, num, n);
+/* decimal digits of v (v >= 0 for every figure written here) */
+static int text_uint(Text *t, unsigned long long v) {
+    char num[24], *end = num + sizeof num, *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return text_add(t, p, end - p);
 }
 
-/* text_str of escape(s) */
-static int text_escaped(Text *t, PyObject *escape, PyObject *s) {
-    PyObject *e = PyObject_CallOneArg(escape, s);
-    if (!e)
+static int text_int(Text *t, long long v) {
+    if (v < 0) {
+        if (text_add(t, "-", 1) < 0)
+            return -1;
+        return text_uint(t, 0ULL - (unsigned long long)v);
+    }
+    return text_uint(t, (unsigned long long)v);
+}
+
+/* ``format(v, "04o")`` */
+static int text_mode(Text *t, unsigned long v) {
+    char num[24], *end = num + sizeof num, *p = end;
+    do {
+        *--p = (char)('0' + (v & 7));
+        v >>= 3;
+    } while (v);
+    while (end - p < 4)
+        *--p = '0';
+    return text_add(t, p, end - p);
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+static char *put_u(char *o, unsigned c) {
+    *o++ = '\\';
+    *o++ = 'u';
+    *o++ = HEX[(c >> 12) & 15];
+    *o++ = HEX[(c >> 8) & 15];
+    *o++ = HEX[(c >> 4) & 15];
+    *o++ = HEX[c & 15];
+    return o;
+}
+
+/* ``json.encoder.encode_basestring_ascii(s)``, the same characters, appended */
+static int text_json(Text *t, PyObject *s) {
+    if (!PyUnicode_Check(s)) {
+        PyErr_SetString(PyExc_TypeError, "render_rows: a name is not a str");
         return -1;
-    int r = text_str(t, e);
-    Py_DECREF(e);
-    return r;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    if (n > (PY_SSIZE_T_MAX - 2) / 12) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (text_grow(t, 12 * n + 2) < 0) /* worst case: a surrogate pair per character */
+        return -1;
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    char *o = t->buf + t->len;
+    *o++ = '"';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c >= ' ' && c <= '~' && c != '\\' && c != '"') {
+            *o++ = (char)c;
+            continue;
+        }
+        switch (c) {
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '"': *o++ = '\\'; *o++ = '"'; break;
+        case '\b': *o++ = '\\'; *o++ = 'b'; break;
+        case '\f': *o++ = '\\'; *o++ = 'f'; break;
+        case '\n': *o++ = '\\'; *o++ = 'n'; break;
+        case '\r': *o++ = '\\'; *o++ = 'r'; break;
+        case '\t': *o++ = '\\'; *o++ = 't'; break;
+        default:
+            if (c >= 0x10000) {
+                Py_UCS4 v = c - 0x10000;
+                o = put_u(o, 0xd800 | ((v >> 10) & 0x3ff));
+                o = put_u(o, 0xdc00 | (v & 0x3ff));
+            } else {
+                o = put_u(o, c);
+            }
+        }
+    }
+    *o++ = '"';
+    t->len = o - t->buf;
+    return 0;
 }
 
 #define N_COLS 5 /* kinds, sizes, modes, uids, gids */
 
 /* render_rows(paths, packed, columns, targets, link_sizes, layer_tails, owners, cats,
-               kind_texts, implied_mode, escape) -> str
+               kind_texts, implied_mode) -> str
 
    The rows of ``paths`` (whose packed values are ``packed``), joined by the row
    separator, exactly as ``export._batch`` + ``_ROW_SEP.join`` write them. ``columns``: per
    layer a 5-tuple of buffers (kinds u8, sizes i64, modes/uids/gids u32); ``targets``: per
    layer a dict row -> str; ``owners``/``cats``: per row, JSON text; ``kind_texts``: per
-   kind the text from ``, "type": `` to ``"size": ``; ``escape``: encode_basestring_ascii. */
+   kind the text from ``, "type": `` to ``"size": ``. Names are escaped as
+   ``json.encoder.encode_basestring_ascii`` does (``text_json``). */
 static PyObject *render_rows(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 11 || !PyList_Check(args[0]) || !PyList_Check(args[2]) || !PyList_Check(args[3])
+    if (nargs != 10 || !PyList_Check(args[0]) || !PyList_Check(args[2]) || !PyList_Check(args[3])
         || !PyDict_Check(args[4]) || !PyList_Check(args[5]) || !PyList_Check(args[6])
         || !PyList_Check(args[7]) || !PyTuple_Check(args[8]) || !PyLong_Check(args[9])) {
         PyErr_SetString(PyExc_TypeError, "render_rows(paths: list, packed, columns: list, "
                         "targets: list, link_sizes: dict, layer_tails: list, owners: list, "
-                        "cats: list, kind_texts: tuple, implied_mode: int, escape)");
+                        "cats: list, kind_texts: tuple, implied_mode: int)");
         return NULL;
     }
     PyObject *paths = args[0], *columns = args[2], *targets = args[3], *link_sizes = args[4];
     PyObject *tails = args[5], *owners = args[6], *cats = args[7], *kind_texts = args[8];
-    PyObject *escape = args[10];
     long implied_mode = PyLong_AsLong(args[9]);
     if (implied_mode == -1 && PyErr_Occurred())
         return NULL;
@@ -671,15 +744,18 @@ static PyObject *render_rows(PyObject *mod, PyObject *const *args, Py_ssize_t na
             PyErr_Format(PyExc_ValueError, "render_rows: entry %zd has kind %u", i, kind);
             goto done;
         }
-        char meta[96];
-        int m = snprintf(meta, sizeof meta, ", \"mode\": \"%04lo\", \"uid\": %lu, \"gid\": %lu, \"target\": ",
-                         mode & 07777, uid, gid);
         if ((i && text_add(&t, sep, sizeof sep - 1) < 0)
-            || text_escaped(&t, escape, path) < 0
+            || text_json(&t, path) < 0
             || text_str(&t, PyTuple_GET_ITEM(kind_texts, kind)) < 0
             || text_int(&t, size) < 0
-            || text_add(&t, meta, m) < 0
-            || (target ? text_escaped(&t, escape, target) : text_add(&t, "null", 4)) < 0
+            || text_add(&t, ", \"mode\": \"", 11) < 0
+            || text_mode(&t, mode & 07777) < 0
+            || text_add(&t, "\", \"uid\": ", 10) < 0
+            || text_uint(&t, uid) < 0
+            || text_add(&t, ", \"gid\": ", 9) < 0
+            || text_uint(&t, gid) < 0
+            || text_add(&t, ", \"target\": ", 12) < 0
+            || (target ? text_json(&t, target) : text_add(&t, "null", 4)) < 0
             || text_str(&t, PyList_GET_ITEM(tails, li)) < 0
             || text_str(&t, PyList_GET_ITEM(owners, i)) < 0
             || text_add(&t, ", \"category\": ", 14) < 0
@@ -703,7 +779,7 @@ done:
 static PyMethodDef module_methods[] = {
     {"render_rows", (PyCFunction)(void (*)(void))render_rows, METH_FASTCALL,
      "render_rows(paths, packed, columns, targets, link_sizes, layer_tails, owners, cats, "
-     "kind_texts, implied_mode, escape) -> str"},
+     "kind_texts, implied_mode) -> str"},
     {"prefix_sums", (PyCFunction)(void (*)(void))prefix_sums, METH_FASTCALL,
      "prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts) -> None"},
     {NULL},

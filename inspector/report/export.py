@@ -208,7 +208,7 @@ def _c_rows(fs, layer_tail: list[str]) -> Callable[[list[str], int, list[str], l
 
     def render(chunk: list[str], start: int, owners: list[str], cats: list[str]) -> str:
         return render_rows(chunk, packed[start:start + len(chunk)], columns, targets,
-                           fs.link_sizes, layer_tail, owners, cats, _KIND_TEXTS, IMPLIED_MODE, _s)
+                           fs.link_sizes, layer_tail, owners, cats, _KIND_TEXTS, IMPLIED_MODE)
 
     return render
 

@@ -25,8 +25,8 @@ pytestmark = pytest.mark.skipif(
 
 KINDS = [FILE, DIR, SYMLINK, HARDLINK, CHAR, BLOCK, FIFO]
 NAMES = ["a", "b", "a/x", "a/y", "b/z", "c/d/e", "c/d/f", "é/ü", "q/\udcff\udcfe", "s p/\"q\"",
-         "t\\u/\n", "a/.wh.x", "b/.wh..wh..opq"]
-TARGETS = ["/a/x", "/b/z", "../a", "\udcff", "/nowhere", "é"]
+         "t\\u/\n", "e/\U0001f600", "f/\x7f\x01\b\f\r\t~", "a/.wh.x", "b/.wh..wh..opq"]
+TARGETS = ["/a/x", "/b/z", "../a", "\udcff", "/nowhere", "é", "\U0010ffff\x00"]
 
 member = st.tuples(st.sampled_from(NAMES), st.sampled_from(KINDS), st.integers(0, 1 << 62),
                    st.sampled_from([0o644, 0o755, 0o4755, 0o2711, 0o1777, 0o7777, 0o177777]),
@@ -81,6 +81,20 @@ def test_c_rows_are_the_python_rows(layers, data):
     assert fast == slow
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(), st.text())
+def test_any_name_is_escaped_as_json_does(name, target):
+    """Names and targets: every code point (surrogates, astral, controls) as
+    ``json.encoder.encode_basestring_ascii`` writes it."""
+    link = bytearray([SYMLINK])
+    text = tarscan._tarscan.render_rows(*_args(paths=[name], columns=[(
+        link, array("q", [0]), array("I", [0o777]), array("I", [7]), array("I", [8]))],
+        targets=[{0: target}]))
+    assert text == (escape(name) + ', "type": "symlink", "size": 0, "mode": "0777", "uid": 7, '
+                    '"gid": 8, "target": ' + escape(target) + ', "layer": 0, "package": null, '
+                    '"category": null}')
+
+
 def _args(**change):
     """Arguments for one layer with one file row (``change`` replaces some)."""
     args = {"paths": ["/a"], "packed": array("Q", [0]),
@@ -88,7 +102,7 @@ def _args(**change):
                          array("I", [0]))],
             "targets": [{}], "link_sizes": {}, "tails": [', "layer": 0, "package": '],
             "owners": ["null"], "cats": ["null"], "kinds": export._KIND_TEXTS,
-            "implied": IMPLIED_MODE, "escape": escape}
+            "implied": IMPLIED_MODE}
     args.update(change)
     return list(args.values())
 
