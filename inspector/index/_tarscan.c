@@ -406,12 +406,13 @@ static PyTypeObject ScannerType = {
 
 #define IMPLIED 0xFFFFFFFFu
 
-/* prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts): for each
-   packed ``layer << 32 | row`` (IMPLIED rows are directories), add the row's size when
-   ``is_file[kind]`` and one when ``not_dir[kind]``; out_*[i + 1] is the total of the first
-   i + 1 entries (out_*[0] = 0). kinds/sizes: per layer, a byte column and an int64
-   column; the outputs are writable int64 buffers of len(packed) + 1 items. The loop runs
-   without the GIL (it only reads and writes buffers). */
+/* prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts) ->
+   (bytes, count): for each packed ``layer << 32 | row`` (IMPLIED rows are directories),
+   add the row's size when ``is_file[kind]`` and one when ``not_dir[kind]``; out_*[i + 1]
+   is the total of the first i + 1 entries (out_*[0] = 0), and the totals of all are
+   returned. kinds/sizes: per layer, a byte column and an int64 column; the outputs are
+   writable int64 buffers of len(packed) + 1 items, or both None (totals only). The loop
+   runs without the GIL (it only reads and writes buffers). */
 static PyObject *prefix_sums(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 7 || !PyList_Check(args[1]) || !PyList_Check(args[2])) {
         PyErr_SetString(PyExc_TypeError,
@@ -435,8 +436,11 @@ static PyObject *prefix_sums(PyObject *mod, PyObject *const *args, Py_ssize_t na
     if (PyObject_GetBuffer(args[0], &pk, PyBUF_SIMPLE) < 0) goto done;
     if (PyObject_GetBuffer(args[3], &isf, PyBUF_SIMPLE) < 0) goto done;
     if (PyObject_GetBuffer(args[4], &nd, PyBUF_SIMPLE) < 0) goto done;
-    if (PyObject_GetBuffer(args[5], &ob, PyBUF_WRITABLE) < 0) goto done;
-    if (PyObject_GetBuffer(args[6], &oc, PyBUF_WRITABLE) < 0) goto done;
+    int totals_only = args[5] == Py_None && args[6] == Py_None;
+    if (!totals_only) {
+        if (PyObject_GetBuffer(args[5], &ob, PyBUF_WRITABLE) < 0) goto done;
+        if (PyObject_GetBuffer(args[6], &oc, PyBUF_WRITABLE) < 0) goto done;
+    }
     for (; got_k < nl; got_k++)
         if (PyObject_GetBuffer(PyList_GET_ITEM(args[1], got_k), &kb[got_k], PyBUF_SIMPLE) < 0) goto done;
     for (; got_s < nl; got_s++) {
@@ -448,7 +452,8 @@ static PyObject *prefix_sums(PyObject *mod, PyObject *const *args, Py_ssize_t na
         }
     }
     Py_ssize_t n = pk.len / 8;
-    if (pk.len % 8 || isf.len != 256 || nd.len != 256 || ob.len != (n + 1) * 8 || oc.len != (n + 1) * 8) {
+    if (pk.len % 8 || isf.len != 256 || nd.len != 256
+        || (!totals_only && (ob.len != (n + 1) * 8 || oc.len != (n + 1) * 8))) {
         PyErr_SetString(PyExc_ValueError, "prefix_sums: buffer sizes do not fit");
         goto done;
     }
@@ -459,7 +464,8 @@ static PyObject *prefix_sums(PyObject *mod, PyObject *const *args, Py_ssize_t na
     Py_ssize_t bad = -1;
     int overflow = 0;
     Py_BEGIN_ALLOW_THREADS
-    out_b[0] = out_c[0] = 0;
+    if (!totals_only)
+        out_b[0] = out_c[0] = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         uint64_t p = packed[i];
         uint64_t li = p >> 32, row = p & 0xFFFFFFFFu;
@@ -475,8 +481,10 @@ static PyObject *prefix_sums(PyObject *mod, PyObject *const *args, Py_ssize_t na
             }
             count += not_dir[kind] != 0;
         }
-        out_b[i + 1] = bytes;
-        out_c[i + 1] = count;
+        if (!totals_only) {
+            out_b[i + 1] = bytes;
+            out_c[i + 1] = count;
+        }
     }
     Py_END_ALLOW_THREADS
     if (bad >= 0)
@@ -484,7 +492,7 @@ static PyObject *prefix_sums(PyObject *mod, PyObject *const *args, Py_ssize_t na
     else if (overflow)
         PyErr_SetString(PyExc_OverflowError, "prefix_sums: total bytes exceed a signed 64-bit integer");
     else
-        result = Py_NewRef(Py_None);
+        result = Py_BuildValue("(LL)", (long long)bytes, (long long)count);
 done:
     for (Py_ssize_t i = 0; i < got_k; i++) PyBuffer_Release(&kb[i]);
     for (Py_ssize_t i = 0; i < got_s; i++) PyBuffer_Release(&sb[i]);
@@ -781,7 +789,7 @@ static PyMethodDef module_methods[] = {
      "render_rows(paths, packed, columns, targets, link_sizes, layer_tails, owners, cats, "
      "kind_texts, implied_mode) -> str"},
     {"prefix_sums", (PyCFunction)(void (*)(void))prefix_sums, METH_FASTCALL,
-     "prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts) -> None"},
+     "prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts) -> (bytes, count)"},
     {NULL},
 };
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import and_, rshift
 
+from inspector.index import tarscan
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES, LayerIndex
 from inspector.index.layerstep import (
     IMPLIED_MODE,
@@ -43,6 +44,8 @@ __all__ = ["IMPLIED_MODE", "IMPLIED_ROW", "LayerStats", "MergedFS", "merge"]
 #: builds it (``layerstep``) encode or decode them; everyone else uses the accessors (one
 #: C loop, ``_tarscan.prefix_sums``, reads ``sorted_packed()`` and decodes it itself)
 _SHIFT, _MASK = repeat(32), repeat(0xFFFFFFFF)
+#: kind → 1 for a regular file (hardlinks count 0 bytes)
+_IS_FILE = bytes(k == FILE for k in range(256))
 
 
 @dataclass
@@ -239,6 +242,10 @@ class MergedFS:
         return self._file_bytes
 
     def _sum_file_bytes(self) -> int:
+        if tarscan.prefix_sums is not None:  # one C pass over the packed values
+            layers = self.layers
+            return tarscan.prefix_sums(array("Q", self.entries.values()), [ix.kinds for ix in layers],
+                                       [ix.sizes for ix in layers], _IS_FILE, _IS_FILE, None, None)[0]
         total = 0
         layers = self.layers
         for packed in self.entries.values():

@@ -25,14 +25,15 @@ except ImportError:  # no C compiler at install time: the pure-Python loop does 
 _BASES = tuple(sorted(b.encode("utf-8", "surrogateescape") for b in capture.BASENAMES))
 
 
-def _prefix_sums() -> Callable[..., None] | None:
+def _prefix_sums() -> Callable[..., tuple[int, int]] | None:
     if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
         return None
     return _tarscan.prefix_sums
 
 
 #: ``prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts)`` in C, or
-#: None (then ``subtrees.Sums`` runs its ``map``/``accumulate`` passes)
+#: None (then ``subtrees.Sums`` runs its ``map``/``accumulate`` passes); with both outputs
+#: None it only returns the totals (``MergedFS.file_bytes``)
 prefix_sums = _prefix_sums()
 
 

@@ -64,6 +64,18 @@ def test_c_sums_are_the_python_sums(layers):
     assert fast.bytes == slow.bytes and fast.counts == slow.counts
     for path in ["/", *fs.sorted_paths()]:
         assert fast.of(path) == slow.of(path)
+    # the totals-only form: MergedFS.file_bytes, against its Python loop
+    c_total = _file_bytes(merge([_layer(m) for m in layers]), tarscan._tarscan.prefix_sums)
+    assert c_total == _file_bytes(fs, None) == slow.bytes[-1]
+
+
+def _file_bytes(fs, loop) -> int:
+    saved = tarscan.prefix_sums
+    tarscan.prefix_sums = loop
+    try:
+        return fs._sum_file_bytes()
+    finally:
+        tarscan.prefix_sums = saved
 
 
 def _args(packed, kinds=None, sizes=None, out=None):
@@ -95,5 +107,6 @@ def test_columns_that_do_not_fit_are_refused(name, args, error):
 
 def test_implied_rows_add_nothing_and_need_no_columns():
     args = _args([0xFFFFFFFF, (7 << 32) | 0xFFFFFFFF, 0])
-    tarscan._tarscan.prefix_sums(*args)
+    assert tarscan._tarscan.prefix_sums(*args) == (5, 1)
     assert list(args[5]) == [0, 0, 0, 5] and list(args[6]) == [0, 0, 0, 1]
+    assert tarscan._tarscan.prefix_sums(*args[:5], None, None) == (5, 1)
