@@ -784,7 +784,35 @@ done:
     return result;
 }
 
+/* json_strings(strings: list, start, end) -> ``", ".join(map(encode_basestring_ascii,
+   strings[start:end]))`` (the export's long lists of paths) */
+static PyObject *json_strings(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "json_strings(strings: list, start, end)");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(args[0]);
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]), end = PyLong_AsSsize_t(args[2]);
+    if ((start == -1 || end == -1) && PyErr_Occurred())
+        return NULL;
+    if (start < 0) start = 0;
+    if (end > n) end = n;
+    Text t = {0};
+    PyObject *result = NULL;
+    for (Py_ssize_t i = start; i < end; i++)
+        if ((i > start && text_add(&t, ", ", 2) < 0) || text_json(&t, PyList_GET_ITEM(args[0], i)) < 0)
+            goto done;
+    result = PyUnicode_New(t.len, 127);
+    if (result)
+        memcpy(PyUnicode_1BYTE_DATA(result), t.buf ? t.buf : "", t.len);
+done:
+    PyMem_Free(t.buf);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"json_strings", (PyCFunction)(void (*)(void))json_strings, METH_FASTCALL,
+     "json_strings(strings, start, end) -> ', '.join(map(encode_basestring_ascii, strings[start:end]))"},
     {"render_rows", (PyCFunction)(void (*)(void))render_rows, METH_FASTCALL,
      "render_rows(paths, packed, columns, targets, link_sizes, layer_tails, owners, cats, "
      "kind_texts, implied_mode) -> str"},

@@ -5,7 +5,8 @@ members at ``buf[pos:]`` into ``index`` exactly as the walker's Python loop woul
 stops at the first member it leaves to Python; or None when the extension was not built
 or ``INSPECTOR_PURE=1`` asks for the pure-Python loop (tests and benchmarks compare both).
 ``prefix_sums`` is the TUI tree's directory totals in one C pass (``subtrees.Sums``);
-``render_rows`` writes the export's files array (``report.export``).
+``render_rows`` writes the export's files array and ``json_strings`` its long lists of
+paths (``report.export``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ def _render_rows() -> Callable[..., str] | None:
 
 #: the export's rows in C (``report.export._c_rows``), or None (``export._batch`` does it)
 render_rows = _render_rows()
+
+
+def _json_strings() -> Callable[[list[str], int, int], str] | None:
+    if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
+        return None
+    return _tarscan.json_strings
+
+
+#: ``", ".join(map(encode_basestring_ascii, strings[start:end]))`` in C, or None
+json_strings = _json_strings()
 
 
 def available() -> bool:

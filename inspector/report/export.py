@@ -244,9 +244,14 @@ def write_json(value: object, write) -> None:
             sep = ", "
         write("}")
     elif isinstance(value, list) and len(value) > JSON_PIECE and set(map(type, value)) == {str}:
+        from inspector.index.tarscan import json_strings
+
         sep = "["
         for start in range(0, len(value), JSON_PIECE):
-            write(sep + ", ".join(map(_s, value[start:start + JSON_PIECE])))
+            if json_strings is not None:  # the same text, escaped and joined in C
+                write(sep + json_strings(value, start, start + JSON_PIECE))
+            else:
+                write(sep + ", ".join(map(_s, value[start:start + JSON_PIECE])))
             sep = ", "
         write("]")
     else:

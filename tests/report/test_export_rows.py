@@ -142,3 +142,17 @@ def test_whole_export_is_the_same_with_and_without_the_accelerator(tmp_path):
                        check=True, env={**os.environ, "INSPECTOR_PURE": pure})
         out[pure] = path.read_bytes()
     assert out["0"] == out["1"] and b'"files": [' in out["0"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(), max_size=30), st.integers(-3, 35), st.integers(-3, 35))
+def test_json_strings_are_the_joined_escapes(strings, start, end):
+    """``json_strings`` (the export's long path lists) against the Python it replaces,
+    with any slice bounds (clamped as a slice clamps them)."""
+    want = ", ".join(map(escape, strings[max(start, 0):max(end, 0)]))
+    assert tarscan._tarscan.json_strings(strings, start, end) == want
+
+
+def test_json_strings_refuse_what_is_not_a_str():
+    with pytest.raises(TypeError):
+        tarscan._tarscan.json_strings(["/a", 3], 0, 2)
