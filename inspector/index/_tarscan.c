@@ -810,7 +810,53 @@ done:
     return result;
 }
 
+/* parents(paths: list) -> set: ``{p.rpartition("/")[0] for p in paths}``, without making
+   a new string for a path whose parent is the previous path's (siblings come together in
+   tar order): on a million files in a thousand directories, a thousand strings, not
+   three million. */
+static PyObject *parents(PyObject *mod, PyObject *arg) {
+    if (!PyList_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "parents(paths: list)");
+        return NULL;
+    }
+    PyObject *out = PySet_New(NULL);
+    if (!out)
+        return NULL;
+    PyObject *last = NULL; /* the previous parent (a reference of our own) */
+    Py_ssize_t n = PyList_GET_SIZE(arg);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *path = PyList_GET_ITEM(arg, i);
+        if (!PyUnicode_Check(path)) {
+            PyErr_SetString(PyExc_TypeError, "parents: a path is not a str");
+            goto fail;
+        }
+        Py_ssize_t len = PyUnicode_GET_LENGTH(path);
+        Py_ssize_t cut = PyUnicode_FindChar(path, '/', 0, len, -1);
+        if (cut == -2)
+            goto fail;
+        if (cut < 0)
+            cut = 0; /* no "/": rpartition gives "" */
+        if (last && PyUnicode_GET_LENGTH(last) == cut && PyUnicode_KIND(last) == PyUnicode_KIND(path)
+            && memcmp(PyUnicode_DATA(last), PyUnicode_DATA(path), cut * PyUnicode_KIND(path)) == 0)
+            continue;
+        PyObject *parent = PyUnicode_Substring(path, 0, cut);
+        if (!parent)
+            goto fail;
+        Py_XSETREF(last, parent);
+        if (PySet_Add(out, parent) < 0)
+            goto fail;
+    }
+    Py_XDECREF(last);
+    return out;
+fail:
+    Py_XDECREF(last);
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyMethodDef module_methods[] = {
+    {"parents", (PyCFunction)parents, METH_O,
+     "parents(paths) -> {p.rpartition('/')[0] for p in paths}"},
     {"json_strings", (PyCFunction)(void (*)(void))json_strings, METH_FASTCALL,
      "json_strings(strings, start, end) -> ', '.join(map(encode_basestring_ascii, strings[start:end]))"},
     {"render_rows", (PyCFunction)(void (*)(void))render_rows, METH_FASTCALL,

@@ -196,8 +196,13 @@ def merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
     placed = dict(zip(paths, range(n), strict=True))
     if len(placed) != n:
         return False
-    # the parent of every path (``rpartition`` in C: the names are absolute)
-    parents = set(map(itemgetter(0), map(str.rpartition, paths, repeat("/"))))
+    # the parent of every path (in C either way: the names are absolute)
+    from inspector.index import tarscan  # (capture → catalog → merge: not at the top)
+
+    if tarscan.parents is not None:
+        parents = tarscan.parents(paths)
+    else:
+        parents = set(map(itemgetter(0), map(str.rpartition, paths, repeat("/"))))
     parents.discard("")
     implied = 0
     for parent in parents:

@@ -6,7 +6,7 @@ stops at the first member it leaves to Python; or None when the extension was no
 or ``INSPECTOR_PURE=1`` asks for the pure-Python loop (tests and benchmarks compare both).
 ``prefix_sums`` is the TUI tree's directory totals in one C pass (``subtrees.Sums``);
 ``render_rows`` writes the export's files array and ``json_strings`` its long lists of
-paths (``report.export``).
+paths (``report.export``); ``parents`` is the merge's set of parent directories.
 """
 
 from __future__ import annotations
@@ -56,6 +56,16 @@ def _json_strings() -> Callable[[list[str], int, int], str] | None:
 
 #: ``", ".join(map(encode_basestring_ascii, strings[start:end]))`` in C, or None
 json_strings = _json_strings()
+
+
+def _parents() -> Callable[[list[str]], set[str]] | None:
+    if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
+        return None
+    return _tarscan.parents
+
+
+#: ``{p.rpartition("/")[0] for p in paths}`` in C (the merge's parent set), or None
+parents = _parents()
 
 
 def available() -> bool:
