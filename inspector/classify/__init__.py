@@ -205,24 +205,84 @@ class _Codes(dict):
 
 def categorize(fs: MergedFS, catalog, rules: Rules) -> Classification:
     """The category of every non-directory entry (as a column over ``fs.sorted_paths()``)
-    and the per-category totals; no findings yet."""
-    names, content_end = rules.categories, rules.content_end
+    and the per-category totals; no findings yet. The per-entry loop runs in C when the
+    accelerator is built (``_tarscan.classify_rows``: the same decisions, the same rule
+    tables and memos), else in Python (``_categorize_rows``, the reference)."""
+    by_name, by_command = rules.name_cache, rules.command_cache
+    if len(by_name) > NAME_CACHE_MAX or len(by_command) > NAME_CACHE_MAX:
+        by_name.clear()
+        by_command.clear()
     paths = fs.sorted_paths()
-    codes = bytearray(b"\xff" * len(paths))  # NO_CODE
-    code_of = _Codes()
-    totals = {name: CategoryTotal() for name in CATEGORY_ORDER}
-    for name in (*names, *rules.package_categories):
-        totals.setdefault(name, CategoryTotal())
+    state = _State(paths, rules)
+    if not _categorize_rows_c(fs, catalog, rules, state):
+        state = _State(paths, rules)  # (a declined C pass may have filled some of it)
+        _categorize_rows(fs, catalog, rules, state)
+    cls = Classification(totals=state.totals, codes=state.codes, names=state.code_of.names,
+                         paths=paths)
+    if state.pending:
+        _classify_links(fs, rules, cls, state.code_of, state.pending)
+    cls.codes = bytes(state.codes)
+    return cls
+
+
+class _State:
+    """What the per-entry loop fills: codes, totals, the symlinks left for later."""
+
+    def __init__(self, paths: list[str], rules: Rules) -> None:
+        self.codes = bytearray(b"\xff" * len(paths))  # NO_CODE
+        self.code_of = _Codes()
+        self.code_of["shell"]  # code 0, as both loops number them
+        self.totals = {name: CategoryTotal() for name in CATEGORY_ORDER}
+        for name in (*rules.categories, *rules.package_categories):
+            self.totals.setdefault(name, CategoryTotal())
+        self.pending: list[tuple[int, str, bool]] = []
+
+
+def _categorize_rows_c(fs: MergedFS, catalog, rules: Rules, state: _State) -> bool:
+    """The loop in C; False when it is not available (or declines: a category's bytes
+    past a signed 64-bit integer), and the Python loop is to run instead."""
+    from array import array
+
+    from inspector.index import tarscan
+
+    if tarscan.classify_rows is None or not all(map(_native_columns, fs.layers)):
+        return False
+    layers = fs.layers
+    files, nbytes = array("q", bytes(8 * 256)), array("q", bytes(8 * 256))
+    per_code: list[list[str]] = [[] for _ in range(256)]
+    done = tarscan.classify_rows(
+        fs.sorted_paths(), fs.sorted_packed(), [ix.kinds for ix in layers],
+        [ix.sizes for ix in layers], [ix.modes for ix in layers],
+        [ix.targets for ix in layers], [ix.heads for ix in layers], rules.dir_rule,
+        rules.bin_dirs, rules.paths.exact, rules.name_cache, rules.names.match,
+        rules.command_cache, rules.commands.match, catalog.owners if catalog is not None else {},
+        _owned_categories(catalog, rules), list(rules.categories), rules.content_end, NO_RULE,
+        state.code_of, state.codes, files, nbytes, per_code, state.pending)
+    if not done:
+        return False
+    for code, name in enumerate(state.code_of.names):
+        total = state.totals[name]
+        total.files, total.bytes, total.paths = files[code], nbytes[code], per_code[code]
+    return True
+
+
+def _native_columns(ix) -> bool:
+    from array import array
+
+    return isinstance(ix.kinds, (bytes, bytearray)) and isinstance(ix.sizes, array) \
+        and ix.sizes.typecode == "q" and isinstance(ix.modes, array) and ix.modes.typecode == "I"
+
+
+def _categorize_rows(fs: MergedFS, catalog, rules: Rules, state: _State) -> None:
+    """The per-entry loop in Python (the reference for ``classify_rows``)."""
+    names, content_end = rules.categories, rules.content_end
+    codes, code_of, totals, pending_links = state.codes, state.code_of, state.totals, state.pending
     layers = fs.layers
     owner_of = catalog.owners.get if catalog is not None else {}.get
     owned = _owned_categories(catalog, rules)
     dir_rule, paths_exact = rules.dir_rule, rules.paths.exact
     names_match, commands_match, bin_dirs = rules.names.match, rules.commands.match, rules.bin_dirs
     by_name, by_command = rules.name_cache, rules.command_cache
-    if len(by_name) > NAME_CACHE_MAX or len(by_command) > NAME_CACHE_MAX:
-        by_name.clear()
-        by_command.clear()
-    pending_links: list[tuple[int, str, bool]] = []
     shell, shell_code = totals["shell"], code_of["shell"]
 
     last_parent, parent_rule, parent_bin = None, NO_RULE, False
@@ -283,12 +343,6 @@ def categorize(fs: MergedFS, catalog, rules: Rules) -> Classification:
         if kind == FILE:
             total.bytes += index.sizes[row]
         total.paths.append(path)
-
-    cls = Classification(totals=totals, codes=codes, names=code_of.names, paths=paths)
-    if pending_links:
-        _classify_links(fs, rules, cls, code_of, pending_links)
-    cls.codes = bytes(codes)
-    return cls
 
 
 def find_findings(fs: MergedFS, cls: Classification) -> Findings:

@@ -854,7 +854,368 @@ fail:
     return NULL;
 }
 
+/* ---- the classifier's per-entry loop (classify.categorize, the reference) ---- */
+
+/* the int of a rule table's value (a Python int that fits a long) */
+static int as_rule(PyObject *v, long *out) {
+    if (!v)
+        return -1;
+    long r = PyLong_AsLong(v);
+    if (r == -1 && PyErr_Occurred())
+        return -1;
+    *out = r;
+    return 0;
+}
+
+/* the int that ``fn(arg)`` returns (a rule index; ``fn`` may be ``dict.__getitem__``) */
+static int call_rule(PyObject *fn, PyObject *arg, long *out) {
+    PyObject *got = PyObject_CallOneArg(fn, arg);
+    int r = as_rule(got, out);
+    Py_XDECREF(got);
+    return r;
+}
+
+/* ``mapping[key]`` as an int (``__missing__`` of a dict subclass runs) */
+static int item_rule(PyObject *mapping, PyObject *key, long *out) {
+    PyObject *got = PyObject_GetItem(mapping, key);
+    int r = as_rule(got, out);
+    Py_XDECREF(got);
+    return r;
+}
+
+/* ``cache.get(key)``, else ``cache[key] = fill(key)``: a rule index */
+static int cached_rule(PyObject *cache, PyObject *fill, PyObject *key, long *out) {
+    PyObject *hit = PyDict_GetItemWithError(cache, key);
+    if (hit)
+        return as_rule(hit, out);
+    if (PyErr_Occurred())
+        return -1;
+    PyObject *got = PyObject_CallOneArg(fill, key);
+    if (!got)
+        return -1;
+    int r = PyDict_SetItem(cache, key, got) < 0 ? -1 : as_rule(got, out);
+    Py_DECREF(got);
+    return r;
+}
+
+/* ``target.rstrip("/").rpartition("/")[2] == "busybox"`` */
+static int is_busybox(PyObject *target) {
+    if (!target || !PyUnicode_Check(target))
+        return 0;
+    Py_ssize_t end = PyUnicode_GET_LENGTH(target);
+    while (end > 0 && PyUnicode_READ_CHAR(target, end - 1) == '/')
+        end--;
+    if (end < 7)
+        return 0;
+    if (end > 7 && PyUnicode_READ_CHAR(target, end - 8) != '/')
+        return 0;
+    static const char busybox[] = "busybox";
+    for (int k = 0; k < 7; k++)
+        if (PyUnicode_READ_CHAR(target, end - 7 + k) != (Py_UCS4)busybox[k])
+            return 0;
+    return 1;
+}
+
+/* ``head is not None and head.startswith((b"\x7fELF", b"#!"))`` */
+static int is_program(PyObject *head) {
+    if (!head || !PyBytes_Check(head))
+        return 0;
+    const char *h = PyBytes_AS_STRING(head);
+    Py_ssize_t n = PyBytes_GET_SIZE(head);
+    return (n >= 4 && memcmp(h, "\x7f" "ELF", 4) == 0) || (n >= 2 && h[0] == '#' && h[1] == '!');
+}
+
+enum { C_PATHS, C_PACKED, C_KINDS, C_SIZES, C_MODES, C_TARGETS, C_HEADS, C_DIR_RULE, C_BIN_DIRS,
+       C_EXACT, C_BY_NAME, C_NAMES_MATCH, C_BY_COMMAND, C_COMMANDS_MATCH, C_OWNERS, C_OWNED,
+       C_RULE_NAMES, C_CONTENT_END, C_NO_RULE, C_CODE_OF, C_CODES, C_FILES, C_BYTES, C_PER_CODE, C_PENDING,
+       C_ARGS };
+
+/* classify_rows(...) -> True, or False when a figure would not fit (bytes past int64: the
+   caller then runs its Python loop). Arguments in the order above; see classify.py. The
+   rule tables are the Python ones (their caches are filled as the Python loop fills
+   them); ``codes`` (bytearray), ``files``/``bytes`` (array('q') of 256) and ``per_code``
+   (256 lists of paths) are filled in; ``pending`` gets ``(i, path, owned)`` for the
+   symlinks no rule names. */
+static PyObject *classify_rows(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != C_ARGS || !PyList_Check(args[C_PATHS]) || !PyList_Check(args[C_KINDS])
+        || !PyList_Check(args[C_SIZES]) || !PyList_Check(args[C_MODES])
+        || !PyList_Check(args[C_TARGETS]) || !PyList_Check(args[C_HEADS])
+        || !PyAnySet_Check(args[C_BIN_DIRS]) || !PyDict_Check(args[C_EXACT])
+        || !PyDict_Check(args[C_BY_NAME]) || !PyDict_Check(args[C_BY_COMMAND])
+        || !PyDict_Check(args[C_OWNERS]) || !PyList_Check(args[C_OWNED])
+        || !PyList_Check(args[C_RULE_NAMES]) || !PyDict_Check(args[C_CODE_OF])
+        || !PyByteArray_Check(args[C_CODES]) || !PyList_Check(args[C_PER_CODE])
+        || PyList_GET_SIZE(args[C_PER_CODE]) != 256 || !PyList_Check(args[C_PENDING])) {
+        PyErr_SetString(PyExc_TypeError, "classify_rows: arguments of the wrong types");
+        return NULL;
+    }
+    PyObject *paths = args[C_PATHS], *targets = args[C_TARGETS], *heads = args[C_HEADS];
+    PyObject *dir_rule = args[C_DIR_RULE], *bin_dirs = args[C_BIN_DIRS], *exact = args[C_EXACT];
+    PyObject *by_name = args[C_BY_NAME], *names_match = args[C_NAMES_MATCH];
+    PyObject *by_command = args[C_BY_COMMAND], *commands_match = args[C_COMMANDS_MATCH];
+    PyObject *owners = args[C_OWNERS], *owned = args[C_OWNED], *rule_names = args[C_RULE_NAMES];
+    PyObject *code_of = args[C_CODE_OF], *per_code = args[C_PER_CODE], *pending = args[C_PENDING];
+    long content_end = PyLong_AsLong(args[C_CONTENT_END]), no_rule = PyLong_AsLong(args[C_NO_RULE]);
+    if ((content_end == -1 || no_rule == -1) && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(paths), nl = PyList_GET_SIZE(args[C_KINDS]);
+    Py_ssize_t n_names = PyList_GET_SIZE(rule_names);
+    if (PyByteArray_GET_SIZE(args[C_CODES]) != n || PyList_GET_SIZE(args[C_SIZES]) != nl
+        || PyList_GET_SIZE(args[C_MODES]) != nl || PyList_GET_SIZE(targets) != nl
+        || PyList_GET_SIZE(heads) != nl) {
+        PyErr_SetString(PyExc_ValueError, "classify_rows: the columns differ in length");
+        return NULL;
+    }
+    unsigned char *codes = (unsigned char *)PyByteArray_AS_STRING(args[C_CODES]);
+    Py_buffer pk = {0}, fb = {0}, bb = {0};
+    Py_buffer *cb = PyMem_Calloc(3 * nl + 1, sizeof(Py_buffer));
+    Py_ssize_t got = 0;
+    PyObject *result = NULL, *last_parent = NULL, *shell = NULL, *fallback = NULL, *owned_fallback = NULL;
+    if (!cb) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (PyObject_GetBuffer(args[C_PACKED], &pk, PyBUF_SIMPLE) < 0
+        || PyObject_GetBuffer(args[C_FILES], &fb, PyBUF_WRITABLE) < 0
+        || PyObject_GetBuffer(args[C_BYTES], &bb, PyBUF_WRITABLE) < 0)
+        goto done;
+    if (pk.len != n * 8 || fb.len != 256 * 8 || bb.len != 256 * 8) {
+        PyErr_SetString(PyExc_ValueError, "classify_rows: buffer sizes do not fit");
+        goto done;
+    }
+    static const Py_ssize_t item[3] = {1, 8, 4};
+    for (Py_ssize_t li = 0; li < nl; li++) {
+        PyObject *cols[3] = {PyList_GET_ITEM(args[C_KINDS], li), PyList_GET_ITEM(args[C_SIZES], li),
+                             PyList_GET_ITEM(args[C_MODES], li)};
+        if (!PyDict_Check(PyList_GET_ITEM(targets, li)) || !PyDict_Check(PyList_GET_ITEM(heads, li))) {
+            PyErr_SetString(PyExc_TypeError, "classify_rows: targets and heads are dicts");
+            goto done;
+        }
+        for (int c = 0; c < 3; c++, got++) {
+            if (PyObject_GetBuffer(cols[c], &cb[got], PyBUF_SIMPLE) < 0)
+                goto done;
+            if (cb[got].len % item[c] || cb[got].len / item[c] != cb[3 * li].len) {
+                got++;
+                PyErr_SetString(PyExc_ValueError, "classify_rows: a layer's columns differ in length");
+                goto done;
+            }
+        }
+    }
+    shell = PyUnicode_FromString("shell");
+    fallback = PyUnicode_FromString("application");
+    owned_fallback = PyUnicode_FromString("system");
+    if (!shell || !fallback || !owned_fallback)
+        goto done;
+    const uint64_t *packed = pk.buf;
+    int64_t *files = fb.buf, *bytes = bb.buf;
+    long parent_rule = 0;
+    int parent_bin = 0, overflow = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t li = packed[i] >> 32, row = packed[i] & 0xFFFFFFFFu;
+        if (row == IMPLIED)
+            continue;
+        if (li >= (uint64_t)nl || row >= (uint64_t)cb[3 * li].len) {
+            PyErr_Format(PyExc_IndexError, "classify_rows: entry %zd points past its layer", i);
+            goto done;
+        }
+        unsigned kind = ((const unsigned char *)cb[3 * li].buf)[row];
+        if (kind == 5) /* DIR */
+            continue;
+        PyObject *path = PyList_GET_ITEM(paths, i);
+        if (!PyUnicode_Check(path)) {
+            PyErr_SetString(PyExc_TypeError, "classify_rows: a path is not a str");
+            goto done;
+        }
+        PyObject *name = NULL; /* borrowed: a rule name, the owned table's, or ours */
+        PyObject *rowkey = NULL;
+        if (kind == 2 || kind == 1) { /* SYMLINK, HARDLINK */
+            rowkey = PyLong_FromUnsignedLongLong(row);
+            if (!rowkey)
+                goto done;
+            PyObject *target = PyDict_GetItemWithError(PyList_GET_ITEM(targets, li), rowkey);
+            if (!target && PyErr_Occurred()) {
+                Py_DECREF(rowkey);
+                goto done;
+            }
+            if (is_busybox(target))
+                name = shell;
+        }
+        long best = 0;
+        int executable = 0;
+        if (!name) {
+            Py_ssize_t len = PyUnicode_GET_LENGTH(path);
+            Py_ssize_t cut = PyUnicode_FindChar(path, '/', 0, len, -1);
+            if (cut == -2) {
+                Py_XDECREF(rowkey);
+                goto done;
+            }
+            Py_ssize_t plen = cut < 0 ? 0 : cut; /* parent "" is "/" */
+            int same = last_parent != NULL;
+            if (same) {
+                if (plen == 0)
+                    same = PyUnicode_GET_LENGTH(last_parent) == 1
+                           && PyUnicode_READ_CHAR(last_parent, 0) == '/';
+                else
+                    same = PyUnicode_GET_LENGTH(last_parent) == plen
+                           && PyUnicode_KIND(last_parent) == PyUnicode_KIND(path)
+                           && memcmp(PyUnicode_DATA(last_parent), PyUnicode_DATA(path),
+                                     plen * PyUnicode_KIND(path)) == 0;
+            }
+            if (!same) {
+                PyObject *parent = plen ? PyUnicode_Substring(path, 0, plen) : PyUnicode_FromString("/");
+                if (!parent) {
+                    Py_XDECREF(rowkey);
+                    goto done;
+                }
+                Py_XSETREF(last_parent, parent);
+                int in_bin = PySet_Contains(bin_dirs, parent);
+                if (in_bin < 0 || call_rule(dir_rule, parent, &parent_rule) < 0) {
+                    Py_XDECREF(rowkey);
+                    goto done;
+                }
+                parent_bin = in_bin;
+            }
+            best = parent_rule;
+            long rule;
+            PyObject *hit = PyDict_GetItemWithError(exact, path);
+            if (!hit && PyErr_Occurred()) {
+                Py_XDECREF(rowkey);
+                goto done;
+            }
+            if (hit) {
+                if (as_rule(hit, &rule) < 0) {
+                    Py_XDECREF(rowkey);
+                    goto done;
+                }
+                if (rule < best)
+                    best = rule;
+            }
+            PyObject *base = PyUnicode_Substring(path, cut + 1, len);
+            if (!base || cached_rule(by_name, names_match, base, &rule) < 0) {
+                Py_XDECREF(base);
+                Py_XDECREF(rowkey);
+                goto done;
+            }
+            if (rule < best)
+                best = rule;
+            executable = parent_bin;
+            if (!executable && kind == 0 && (((const uint32_t *)cb[3 * li + 2].buf)[row] & 0111)) {
+                if (!rowkey && !(rowkey = PyLong_FromUnsignedLongLong(row))) {
+                    Py_DECREF(base);
+                    goto done;
+                }
+                PyObject *head = PyDict_GetItemWithError(PyList_GET_ITEM(heads, li), rowkey);
+                if (!head && PyErr_Occurred()) {
+                    Py_DECREF(base);
+                    Py_DECREF(rowkey);
+                    goto done;
+                }
+                executable = is_program(head);
+            }
+            if (executable) {
+                if (cached_rule(by_command, commands_match, base, &rule) < 0) {
+                    Py_DECREF(base);
+                    Py_XDECREF(rowkey);
+                    goto done;
+                }
+                if (rule < best)
+                    best = rule;
+            }
+            Py_DECREF(base);
+            if (best < content_end) {
+                if (best < 0 || best >= n_names) {
+                    PyErr_SetString(PyExc_IndexError, "classify_rows: a rule past the rule names");
+                    Py_XDECREF(rowkey);
+                    goto done;
+                }
+                name = PyList_GET_ITEM(rule_names, best);
+            } else {
+                /* ``table`` as in Python: None (no owner, or a language package's), "" (an
+                   OS package the table does not list) or the table's category */
+                PyObject *owner = PyDict_GetItemWithError(owners, path);
+                PyObject *table = NULL;
+                if (!owner && PyErr_Occurred()) {
+                    Py_XDECREF(rowkey);
+                    goto done;
+                }
+                if (owner) {
+                    Py_ssize_t o = PyLong_AsSsize_t(owner);
+                    if (o == -1 && PyErr_Occurred()) {
+                        Py_XDECREF(rowkey);
+                        goto done;
+                    }
+                    if (o < 0 || o >= PyList_GET_SIZE(owned)) {
+                        PyErr_SetString(PyExc_IndexError, "classify_rows: an owner past the packages");
+                        Py_XDECREF(rowkey);
+                        goto done;
+                    }
+                    table = PyList_GET_ITEM(owned, o);
+                    if (table == Py_None)
+                        table = NULL;
+                }
+                int has_table = table != NULL;
+                int truthy = has_table && PyObject_IsTrue(table) == 1;
+                if (truthy && executable) {
+                    name = table;
+                } else if (best != no_rule) {
+                    if (best < 0 || best >= n_names) {
+                        PyErr_SetString(PyExc_IndexError, "classify_rows: a rule past the rule names");
+                        Py_XDECREF(rowkey);
+                        goto done;
+                    }
+                    name = PyList_GET_ITEM(rule_names, best);
+                    if (has_table && PyUnicode_Compare(name, fallback) == 0)
+                        name = owned_fallback;
+                } else if (kind == 2) { /* SYMLINK: its target's category, later */
+                    PyObject *item = Py_BuildValue("(nOO)", i, path, has_table ? Py_True : Py_False);
+                    Py_XDECREF(rowkey);
+                    if (!item || PyList_Append(pending, item) < 0) {
+                        Py_XDECREF(item);
+                        goto done;
+                    }
+                    Py_DECREF(item);
+                    continue;
+                } else {
+                    name = has_table ? owned_fallback : fallback;
+                }
+            }
+        }
+        Py_XDECREF(rowkey);
+        long code;
+        if (item_rule(code_of, name, &code) < 0)
+            goto done;
+        if (code < 0 || code > 254) {
+            PyErr_SetString(PyExc_ValueError, "classify_rows: a category code out of range");
+            goto done;
+        }
+        codes[i] = (unsigned char)code;
+        files[code]++;
+        if (kind == 0 && __builtin_add_overflow(bytes[code], ((const int64_t *)cb[3 * li + 1].buf)[row],
+                                                &bytes[code])) {
+            overflow = 1;
+            break;
+        }
+        if (PyList_Append(PyList_GET_ITEM(per_code, code), path) < 0)
+            goto done;
+    }
+    result = Py_NewRef(overflow ? Py_False : Py_True);
+done:
+    for (Py_ssize_t k = 0; k < got; k++)
+        PyBuffer_Release(&cb[k]);
+    PyMem_Free(cb);
+    if (pk.obj) PyBuffer_Release(&pk);
+    if (fb.obj) PyBuffer_Release(&fb);
+    if (bb.obj) PyBuffer_Release(&bb);
+    Py_XDECREF(last_parent);
+    Py_XDECREF(shell);
+    Py_XDECREF(fallback);
+    Py_XDECREF(owned_fallback);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"classify_rows", (PyCFunction)(void (*)(void))classify_rows, METH_FASTCALL,
+     "classify_rows(...) -> the classifier's per-entry loop (see classify.categorize)"},
     {"parents", (PyCFunction)parents, METH_O,
      "parents(paths) -> {p.rpartition('/')[0] for p in paths}"},
     {"json_strings", (PyCFunction)(void (*)(void))json_strings, METH_FASTCALL,

@@ -6,7 +6,8 @@ stops at the first member it leaves to Python; or None when the extension was no
 or ``INSPECTOR_PURE=1`` asks for the pure-Python loop (tests and benchmarks compare both).
 ``prefix_sums`` is the TUI tree's directory totals in one C pass (``subtrees.Sums``);
 ``render_rows`` writes the export's files array and ``json_strings`` its long lists of
-paths (``report.export``); ``parents`` is the merge's set of parent directories.
+paths (``report.export``); ``parents`` is the merge's set of parent directories;
+``classify_rows`` is the classifier's per-entry loop (``classify.categorize``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,16 @@ def _parents() -> Callable[[list[str]], set[str]] | None:
 
 #: ``{p.rpartition("/")[0] for p in paths}`` in C (the merge's parent set), or None
 parents = _parents()
+
+
+def _classify_rows() -> Callable[..., bool] | None:
+    if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
+        return None
+    return _tarscan.classify_rows
+
+
+#: the classifier's per-entry loop in C (``classify.categorize``), or None
+classify_rows = _classify_rows()
 
 
 def available() -> bool:
