@@ -245,7 +245,7 @@ def _categorize_rows_c(fs: MergedFS, catalog, rules: Rules, state: _State) -> bo
 
     from inspector.index import tarscan
 
-    if tarscan.classify_rows is None or not all(map(_native_columns, fs.layers)):
+    if tarscan.classify_rows is None or not all(map(tarscan.native, fs.layers)):
         return False
     layers = fs.layers
     files, nbytes = array("q", bytes(8 * 256)), array("q", bytes(8 * 256))
@@ -264,13 +264,6 @@ def _categorize_rows_c(fs: MergedFS, catalog, rules: Rules, state: _State) -> bo
         total = state.totals[name]
         total.files, total.bytes, total.paths = files[code], nbytes[code], per_code[code]
     return True
-
-
-def _native_columns(ix) -> bool:
-    from array import array
-
-    return isinstance(ix.kinds, (bytes, bytearray)) and isinstance(ix.sizes, array) \
-        and ix.sizes.typecode == "q" and isinstance(ix.modes, array) and ix.modes.typecode == "I"
 
 
 def _categorize_rows(fs: MergedFS, catalog, rules: Rules, state: _State) -> None:

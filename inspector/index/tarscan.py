@@ -13,6 +13,7 @@ paths (``report.export``); ``parents`` is the merge's set of parent directories;
 from __future__ import annotations
 
 import os
+from array import array
 from collections.abc import Callable
 
 from inspector.index import capture
@@ -77,6 +78,16 @@ def _classify_rows() -> Callable[..., bool] | None:
 
 #: the classifier's per-entry loop in C (``classify.categorize``), or None
 classify_rows = _classify_rows()
+
+
+def native(index: LayerIndex) -> bool:
+    """Whether ``index``'s columns are the native arrays the C loops read (``kinds`` bytes,
+    ``sizes`` int64, ``modes``/``uids``/``gids`` uint32), as the walker and the cache make
+    them; other shapes (hand-built indexes) take the Python paths."""
+    return isinstance(index.kinds, (bytes, bytearray)) and all(
+        isinstance(col, array) and col.typecode == code
+        for col, code in ((index.sizes, "q"), (index.modes, "I"), (index.uids, "I"),
+                          (index.gids, "I")))
 
 
 def available() -> bool:

@@ -12,7 +12,6 @@ Non-UTF-8 name bytes are kept as ``\\udcXX`` escapes (lossless; ``surrogateescap
 from __future__ import annotations
 
 import json
-from array import array
 from collections.abc import Callable, Iterable
 from itertools import compress, repeat
 from json.encoder import encode_basestring_ascii as _s
@@ -184,13 +183,6 @@ def write_files(analysis: Analysis, out: TextIO) -> None:
 _KIND_TEXTS = tuple(f', "type": "{name}", "size": ' for name in KIND_NAMES)
 
 
-def _native(ix) -> bool:
-    """Whether a layer's columns are the native arrays the C renderer reads."""
-    return isinstance(ix.kinds, (bytes, bytearray)) and all(
-        isinstance(col, array) and col.typecode == code
-        for col, code in ((ix.sizes, "q"), (ix.modes, "I"), (ix.uids, "I"), (ix.gids, "I")))
-
-
 def _c_rows(fs, layer_tail: list[str]) -> Callable[[list[str], int, list[str], list[str]], str] | None:
     """The C renderer of a batch of rows (``_tarscan.render_rows``: the same text as
     ``_batch`` and ``_ROW_SEP.join``, ~5× faster), or None without the accelerator (or
@@ -200,7 +192,7 @@ def _c_rows(fs, layer_tail: list[str]) -> Callable[[list[str], int, list[str], l
     render_rows = tarscan.render_rows
     if render_rows is None:
         return None
-    if not all(map(_native, fs.layers)):
+    if not all(map(tarscan.native, fs.layers)):
         return None
     columns = [(ix.kinds, ix.sizes, ix.modes, ix.uids, ix.gids) for ix in fs.layers]
     targets = [ix.targets for ix in fs.layers]
