@@ -28,56 +28,26 @@ except ImportError:  # no C compiler at install time: the pure-Python loop does 
 _BASES = tuple(sorted(b.encode("utf-8", "surrogateescape") for b in capture.BASENAMES))
 
 
-def _prefix_sums() -> Callable[..., tuple[int, int]] | None:
+def _loop(name: str):
+    """``_tarscan.<name>``, or None when the extension was not built or ``INSPECTOR_PURE=1``
+    asks for the Python references (tests and benchmarks compare both)."""
     if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
         return None
-    return _tarscan.prefix_sums
+    return getattr(_tarscan, name)
 
 
 #: ``prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts)`` in C, or
 #: None (then ``subtrees.Sums`` runs its ``map``/``accumulate`` passes); with both outputs
 #: None it only returns the totals (``MergedFS.file_bytes``)
-prefix_sums = _prefix_sums()
-
-
-def _render_rows() -> Callable[..., str] | None:
-    if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
-        return None
-    return _tarscan.render_rows
-
-
+prefix_sums: Callable[..., tuple[int, int]] | None = _loop("prefix_sums")
 #: the export's rows in C (``report.export._c_rows``), or None (``export._batch`` does it)
-render_rows = _render_rows()
-
-
-def _json_strings() -> Callable[[list[str], int, int], str] | None:
-    if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
-        return None
-    return _tarscan.json_strings
-
-
+render_rows: Callable[..., str] | None = _loop("render_rows")
 #: ``", ".join(map(encode_basestring_ascii, strings[start:end]))`` in C, or None
-json_strings = _json_strings()
-
-
-def _parents() -> Callable[[list[str]], set[str]] | None:
-    if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
-        return None
-    return _tarscan.parents
-
-
+json_strings: Callable[[list[str], int, int], str] | None = _loop("json_strings")
 #: ``{p.rpartition("/")[0] for p in paths}`` in C (the merge's parent set), or None
-parents = _parents()
-
-
-def _classify_rows() -> Callable[..., bool] | None:
-    if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
-        return None
-    return _tarscan.classify_rows
-
-
+parents: Callable[[list[str]], set[str]] | None = _loop("parents")
 #: the classifier's per-entry loop in C (``classify.categorize``), or None
-classify_rows = _classify_rows()
+classify_rows: Callable[..., bool] | None = _loop("classify_rows")
 
 
 def native(index: LayerIndex) -> bool:
