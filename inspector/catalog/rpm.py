@@ -6,7 +6,6 @@ Berkeley DB and ndb (``Packages``, ``Packages.db``) are reported, never guessed.
 from __future__ import annotations
 
 import os
-import sqlite3
 import struct
 import tempfile
 
@@ -78,6 +77,8 @@ def header_files(h: dict[int, object]) -> list[str]:
 
 def read_sqlite(data: bytes) -> tuple[list[dict[int, object]], list[str]]:
     """Headers from rpmdb.sqlite bytes → (headers, problems)."""
+    import sqlite3  # only RPM images need it (~4 ms of every run's start otherwise)
+
     headers, problems = [], []
     fd, tmp = tempfile.mkstemp(suffix=".sqlite", prefix="inspector-rpmdb-")
     try:
