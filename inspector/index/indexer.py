@@ -35,10 +35,11 @@ _END = object()
 
 
 class _Hasher:
-    """sha256 of a chunk stream on its own thread (the diff_id of an inflated tar)."""
+    """sha256 of a chunk stream on its own thread (the diff_id of an inflated tar; the
+    digest of an uncompressed blob, continuing ``start``, the hash of what was sniffed)."""
 
-    def __init__(self) -> None:
-        self.hash = hashlib.sha256()
+    def __init__(self, start=None) -> None:
+        self.hash = hashlib.sha256() if start is None else start
         self.chunks: queue.Queue = queue.Queue(QUEUE_DEPTH)
         self.thread = threading.Thread(target=self._run, name="diff-id", daemon=True)
         self.thread.start()
@@ -49,9 +50,9 @@ class _Hasher:
             update(chunk)
 
     def finish(self) -> str:
-        """``sha256:…`` of everything handed over (waits for the thread)."""
+        """The hex digest of everything handed over (waits for the thread)."""
         self.stop()
-        return "sha256:" + self.hash.hexdigest()
+        return self.hash.hexdigest()
 
     def stop(self) -> None:
         if self.thread.is_alive():
@@ -151,9 +152,16 @@ class _LayerRun:
 
     def pump(self, tar, raw: VerifyingReader) -> None:
         """Hand the tar stream's chunks on; hash them for the diff_id unless the blob was
-        not compressed (its verified digest is then the tar's)."""
-        plain = isinstance(tar, PlainReader) and raw.hasher.name == "sha256"
-        hasher = None if plain else _Hasher()
+        not compressed (its digest is then the tar's). An uncompressed blob read by a
+        plain verifying reader is hashed on the hasher thread instead of in ``read``, so
+        reading the next chunk and hashing this one overlap."""
+        plain = isinstance(tar, PlainReader) and raw.algorithm == "sha256"
+        skip = 0  # bytes at the start that the reader hashed itself (what it sniffed)
+        if plain and type(raw) is VerifyingReader and raw.hasher is not None:
+            skip = raw.count
+            hasher: _Hasher | None = _Hasher(raw.hand_off())
+        else:
+            hasher = None if plain else _Hasher()
         cancel, stop, put, progress = self.cancel, self.stop, self.chunks.put, self.progress
         try:
             while True:
@@ -163,13 +171,24 @@ class _LayerRun:
                 if not chunk:
                     break
                 if hasher is not None:
-                    hasher.chunks.put(chunk)
+                    if skip >= len(chunk):
+                        skip -= len(chunk)
+                    else:
+                        hasher.chunks.put(chunk[skip:] if skip else chunk)
+                        skip = 0
                 self.tar_size += len(chunk)
                 progress.uncompressed_done = self.tar_size
                 put(chunk)
                 self.report()
-            # at EOF the verifying reader below has checked the blob against its digest
-            got = raw.digest if hasher is None else hasher.finish()
+            # at EOF the verifying reader below has checked the blob's size (and its
+            # digest, unless it handed the hashing over)
+            if hasher is None:
+                got = raw.digest
+            elif plain:
+                raw.finish(hasher.finish())
+                got = raw.digest
+            else:
+                got = "sha256:" + hasher.finish()
         finally:
             if hasher is not None:
                 hasher.stop()

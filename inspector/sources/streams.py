@@ -79,7 +79,8 @@ class VerifyingReader(_Wrapper):
         super().__init__(inner)
         algo, _, self.expected_hex = digest.partition(":")
         try:
-            self.hasher = hashlib.new(algo)
+            self.hasher: hashlib._Hash | None = hashlib.new(algo)
+            self.algorithm = self.hasher.name
         except ValueError as exc:
             raise DigestMismatch(f"{what}: unsupported digest algorithm {algo!r}") from exc
         self.digest = digest
@@ -92,7 +93,8 @@ class VerifyingReader(_Wrapper):
     def read(self, n: int = -1) -> bytes:
         data = self.inner.read(n if n is not None and n >= 0 else CHUNK * 64)
         if data:
-            self.hasher.update(data)
+            if self.hasher is not None:
+                self.hasher.update(data)
             self.count += len(data)
             if self.on_bytes:
                 self.on_bytes(len(data))
@@ -108,10 +110,24 @@ class VerifyingReader(_Wrapper):
                 f"{self.what}: truncated, got {self.count} of {self.size} bytes",
                 hint="the blob is incomplete; re-download or re-export the image",
             )
-        got = self.hasher.hexdigest()
+        if self.hasher is not None:  # (handed off: ``finish`` checks the digest)
+            self.finish(self.hasher.hexdigest())
+
+    def hand_off(self):
+        """Stop hashing in ``read`` and return the hash of what was read so far: the
+        caller hashes the rest (on a thread of its own, while the next chunk is read) and
+        calls ``finish`` with the digest once the reader reached its end. The size is
+        still checked here. Only for this class: subclasses act when ``_check`` verifies."""
+        if type(self) is not VerifyingReader:
+            raise TypeError(f"{type(self).__name__} verifies in _check; it cannot hand off")
+        hasher, self.hasher = self.hasher, None
+        return hasher
+
+    def finish(self, got: str) -> None:
+        """Check the content's hex digest ``got`` against the expected one."""
         if got != self.expected_hex:
             raise DigestMismatch(
-                f"{self.what}: content hashes to {self.hasher.name}:{got}, expected {self.digest}",
+                f"{self.what}: content hashes to {self.algorithm}:{got}, expected {self.digest}",
                 hint="the blob is corrupt; re-download or re-export the image",
             )
         self.verified = True

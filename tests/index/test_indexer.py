@@ -16,6 +16,7 @@ import pytest
 from inspector.errors import DigestMismatch, SizeMismatch
 from inspector.index.indexer import index_layer
 from inspector.sources.base import Layer
+from inspector.sources.streams import VerifyingReader
 from tests.builders import compress, make_tar
 
 TAR = make_tar({"etc/os-release": b"ID=test\n", "usr/bin/tool": b"\x7fELF" + b"\0" * 3000,
@@ -111,3 +112,24 @@ def test_plain_blob_is_hashed_once(monkeypatch):
     gz = _layer("gzip")
     index_layer(gz)
     assert sum(hashed) == len(compress(TAR, "gzip")) + len(TAR)  # digest, then diff_id
+
+
+def test_a_reader_that_acts_on_its_check_keeps_its_hashing():
+    """Registry readers commit (or evict) their blob-cache file when ``_check`` verifies:
+    the indexer hands the hashing of an uncompressed blob to its own thread only for the
+    plain reader, never taking it from one of these."""
+    checked = []
+
+    class Committing(VerifyingReader):
+        def _check(self):
+            super()._check()
+            checked.append(self.verified)
+
+    blob = compress(TAR, None)
+    layer = Layer(digest=_sha(blob), diff_id=_sha(TAR), media_type="application/vnd.oci.image.layer.v1.tar",
+                  compressed_size=len(blob),
+                  opener=lambda: Committing(io.BytesIO(blob), _sha(blob), len(blob), what="blob"))
+    assert index_layer(layer).uncompressed_size == len(TAR)
+    assert checked == [True]  # verified by the reader itself, once
+    with pytest.raises(TypeError):
+        Committing(io.BytesIO(b""), _sha(b""), 0, what="blob").hand_off()
