@@ -14,6 +14,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from inspector.errors import TarError
+from inspector.index import tarscan
 from inspector.index.entries import DIR, FILE, HARDLINK, LayerIndex
 
 if TYPE_CHECKING:
@@ -197,8 +198,6 @@ def merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
     if len(placed) != n:
         return False
     # the parent of every path (in C either way: the names are absolute)
-    from inspector.index import tarscan  # (capture → catalog → merge: not at the top)
-
     if tarscan.parents is not None:
         parents = tarscan.parents(paths)
     else:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import and_, rshift
 
+from inspector.index import tarscan
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES, LayerIndex
 from inspector.index.layerstep import (
     IMPLIED_MODE,
@@ -241,8 +242,6 @@ class MergedFS:
         return self._file_bytes
 
     def _sum_file_bytes(self) -> int:
-        from inspector.index import tarscan  # (capture → catalog → merge: not at the top)
-
         if tarscan.prefix_sums is not None:  # one C pass over the packed values
             layers = self.layers
             return tarscan.prefix_sums(array("Q", self.entries.values()), [ix.kinds for ix in layers],

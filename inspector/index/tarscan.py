@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 from array import array
 from collections.abc import Callable
+from functools import lru_cache
 
-from inspector.index import capture
 from inspector.index.entries import LayerIndex
 
 try:
@@ -24,8 +24,15 @@ try:
 except ImportError:  # no C compiler at install time: the pure-Python loop does it all
     _tarscan = None  # type: ignore[assignment]
 
-#: the capture pre-filter's basenames, as the C side compares them (name bytes)
-_BASES = tuple(sorted(b.encode("utf-8", "surrogateescape") for b in capture.BASENAMES))
+
+@lru_cache(maxsize=1)
+def _bases() -> tuple[bytes, ...]:
+    """The capture pre-filter's basenames, as the C side compares them (name bytes). Read
+    on first use: ``capture`` pulls in every cataloger's ``READS``, which a warm run that
+    only merges and sums never needs."""
+    from inspector.index import capture
+
+    return tuple(sorted(b.encode("utf-8", "surrogateescape") for b in capture.BASENAMES))
 
 
 def _loop(name: str):
@@ -71,4 +78,4 @@ def scanner(index: LayerIndex) -> Callable[[bytes, int], int] | None:
     if [(c.typecode, c.itemsize) for c in columns] != [("q", 8)] + [("I", 4)] * 3 \
             or type(index.paths) is not list or type(index.kinds) is not bytearray:
         return None  # the C side appends raw 64/32-bit values: other column shapes stay pure
-    return _tarscan.Scanner(index.paths, index.kinds, *columns, index.targets, _BASES).scan
+    return _tarscan.Scanner(index.paths, index.kinds, *columns, index.targets, _bases()).scan
