@@ -80,9 +80,11 @@ def read_sqlite(data: bytes) -> tuple[list[dict[int, object]], list[str]]:
     import sqlite3  # only RPM images need it (~4 ms of every run's start otherwise)
 
     headers, problems = [], []
-    fd, tmp = tempfile.mkstemp(suffix=".sqlite", prefix="inspector-rpmdb-")
-    try:
-        with os.fdopen(fd, "wb") as f:
+    # a directory of its own: SQLite leaves -wal/-shm files next to a WAL database it opened
+    # read-only, and they must go with it
+    with tempfile.TemporaryDirectory(prefix="inspector-rpmdb-") as where:
+        tmp = os.path.join(where, "rpmdb.sqlite")
+        with open(tmp, "wb") as f:
             f.write(data)
         conn = sqlite3.connect(f"file:{tmp}?mode=ro", uri=True)
         try:
@@ -104,8 +106,6 @@ def read_sqlite(data: bytes) -> tuple[list[dict[int, object]], list[str]]:
             problems.append(str(exc))
         finally:
             conn.close()
-    finally:
-        os.unlink(tmp)
     return headers, problems
 
 

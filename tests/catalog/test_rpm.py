@@ -75,6 +75,21 @@ def test_sqlite_rpmdb_matches_rpm_qa(rpmdb):
         assert (pkg.files, pkg.size, pkg.type) == (2, 30, "rpm")
 
 
+def test_reading_a_database_leaves_no_files_behind(rpmdb, tmp_path, monkeypatch):
+    """SQLite keeps ``-wal``/``-shm`` files beside a WAL database opened read-only: the
+    copy the cataloger reads goes away with them, for good and for corrupt databases."""
+    import tempfile
+
+    from inspector.catalog.rpm import read_sqlite
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    data = (rpmdb / "rpmdb.sqlite").read_bytes()
+    for blob in (data, data[: len(data) // 3], b"garbage"):
+        read_sqlite(blob)
+        assert list(tmp_path.iterdir()) == []
+    assert len(read_sqlite(data)[0]) == len(PACKAGES)
+
+
 def test_corrupt_rpmdb_warns(rpmdb):
     data = (rpmdb / "rpmdb.sqlite").read_bytes()
     for corrupt in (b"SQLite format 3\x00" + b"\x00" * 200, data[: len(data) // 3], b"garbage"):
