@@ -12,6 +12,7 @@ Symlinks and hardlinks count 0 bytes, so the categories' bytes add up to ``fs.fi
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -21,6 +22,7 @@ from typing import overload
 
 from inspector.catalog.fspath import Resolver
 from inspector.classify.rules import NO_RULE, PACKAGE_SYSTEMS, Rules, load_rules
+from inspector.index import tarscan
 from inspector.index.entries import DIR, FILE, HARDLINK, SYMLINK
 from inspector.index.merge import IMPLIED_ROW, MergedFS
 
@@ -241,11 +243,7 @@ class _State:
 def _categorize_rows_c(fs: MergedFS, catalog, rules: Rules, state: _State) -> bool:
     """The loop in C; False when it is not available (or declines: a category's bytes
     past a signed 64-bit integer), and the Python loop is to run instead."""
-    from array import array
-
-    from inspector.index import tarscan
-
-    if tarscan.classify_rows is None or not all(map(tarscan.native, fs.layers)):
+    if tarscan.classify_rows is None or not tarscan.native(fs.layers):
         return False
     layers = fs.layers
     files, nbytes = array("q", bytes(8 * 256)), array("q", bytes(8 * 256))

@@ -242,7 +242,7 @@ class MergedFS:
         return self._file_bytes
 
     def _sum_file_bytes(self) -> int:
-        if tarscan.prefix_sums is not None:  # one C pass over the packed values
+        if tarscan.prefix_sums is not None and tarscan.native(self.layers):  # one C pass
             layers = self.layers
             return tarscan.prefix_sums(array("Q", self.entries.values()), [ix.kinds for ix in layers],
                                        [ix.sizes for ix in layers], _IS_FILE, _IS_FILE, None, None)[0]

@@ -109,7 +109,7 @@ class Sums:
     def __init__(self, fs: MergedFS) -> None:
         self.paths = fs.sorted_paths()
         n = len(self.paths)
-        if tarscan.prefix_sums is not None:  # the C loop (no GIL held), same figures
+        if tarscan.prefix_sums is not None and tarscan.native(fs.layers):  # C, no GIL held
             self.bytes, self.counts = array("q", bytes(8 * (n + 1))), array("q", bytes(8 * (n + 1)))
             tarscan.prefix_sums(fs.sorted_packed(), [ix.kinds for ix in fs.layers],
                                 [ix.sizes for ix in fs.layers], _IS_FILE, _NOT_DIR,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from inspector.index.entries import LayerIndex
@@ -57,14 +57,15 @@ parents: Callable[[list[str]], set[str]] | None = _loop("parents")
 classify_rows: Callable[..., bool] | None = _loop("classify_rows")
 
 
-def native(index: LayerIndex) -> bool:
-    """Whether ``index``'s columns are the native arrays the C loops read (``kinds`` bytes,
-    ``sizes`` int64, ``modes``/``uids``/``gids`` uint32), as the walker and the cache make
-    them; other shapes (hand-built indexes) take the Python paths."""
-    return isinstance(index.kinds, (bytes, bytearray)) and all(
-        isinstance(col, array) and col.typecode == code
-        for col, code in ((index.sizes, "q"), (index.modes, "I"), (index.uids, "I"),
-                          (index.gids, "I")))
+def native(layers: Iterable[LayerIndex]) -> bool:
+    """Whether every layer's columns are the native arrays the C loops read (``kinds``
+    bytes, ``sizes`` int64, ``modes``/``uids``/``gids`` uint32), as the walker and the cache
+    make them; other shapes (hand-built indexes) take the Python paths."""
+    return all(isinstance(ix.kinds, (bytes, bytearray)) and all(
+        isinstance(col, array) and (col.typecode, col.itemsize) == shape
+        for col, shape in ((ix.sizes, ("q", 8)), (ix.modes, ("I", 4)), (ix.uids, ("I", 4)),
+                           (ix.gids, ("I", 4))))
+        for ix in layers)
 
 
 def available() -> bool:
@@ -72,10 +73,10 @@ def available() -> bool:
 
 
 def scanner(index: LayerIndex) -> Callable[[bytes, int], int] | None:
-    if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
-        return None
-    columns = (index.sizes, index.modes, index.uids, index.gids)
-    if [(c.typecode, c.itemsize) for c in columns] != [("q", 8)] + [("I", 4)] * 3 \
-            or type(index.paths) is not list or type(index.kinds) is not bytearray:
+    """(``INSPECTOR_PURE`` is read on each call here: a walk is set up once per layer.)"""
+    scanner_type = _loop("Scanner")
+    if scanner_type is None or not native([index]) or type(index.paths) is not list \
+            or type(index.kinds) is not bytearray:
         return None  # the C side appends raw 64/32-bit values: other column shapes stay pure
-    return _tarscan.Scanner(index.paths, index.kinds, *columns, index.targets, _bases()).scan
+    return scanner_type(index.paths, index.kinds, index.sizes, index.modes, index.uids,
+                        index.gids, index.targets, _bases()).scan

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from inspector.analysis import Analysis
+from inspector.index import tarscan
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES
 from inspector.index.merge import IMPLIED_MODE, IMPLIED_ROW
 
@@ -187,12 +188,8 @@ def _c_rows(fs, layer_tail: list[str]) -> Callable[[list[str], int, list[str], l
     """The C renderer of a batch of rows (``_tarscan.render_rows``: the same text as
     ``_batch`` and ``_ROW_SEP.join``, ~5× faster), or None without the accelerator (or
     with ``INSPECTOR_PURE=1``) or for columns it does not read (not the native arrays)."""
-    from inspector.index import tarscan
-
     render_rows = tarscan.render_rows
-    if render_rows is None:
-        return None
-    if not all(map(tarscan.native, fs.layers)):
+    if render_rows is None or not tarscan.native(fs.layers):
         return None
     columns = [(ix.kinds, ix.sizes, ix.modes, ix.uids, ix.gids) for ix in fs.layers]
     targets = [ix.targets for ix in fs.layers]
@@ -236,8 +233,7 @@ def write_json(value: object, write) -> None:
             sep = ", "
         write("}")
     elif isinstance(value, list) and len(value) > JSON_PIECE and set(map(type, value)) == {str}:
-        from inspector.index.tarscan import json_strings
-
+        json_strings = tarscan.json_strings
         sep = "["
         for start in range(0, len(value), JSON_PIECE):
             if json_strings is not None:  # the same text, escaped and joined in C
