@@ -244,8 +244,12 @@ class MergedFS:
     def _sum_file_bytes(self) -> int:
         if tarscan.prefix_sums is not None and tarscan.native(self.layers):  # one C pass
             layers = self.layers
-            return tarscan.prefix_sums(array("Q", self.entries.values()), [ix.kinds for ix in layers],
-                                       [ix.sizes for ix in layers], _IS_FILE, _IS_FILE, None, None)[0]
+            try:
+                return tarscan.prefix_sums(array("Q", self.entries.values()),
+                                           [ix.kinds for ix in layers], [ix.sizes for ix in layers],
+                                           _IS_FILE, _IS_FILE, None, None)[0]
+            except OverflowError:  # sparse files may claim 2**63 - 1 bytes each: Python ints
+                pass
         total = 0
         layers = self.layers
         for packed in self.entries.values():

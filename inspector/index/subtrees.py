@@ -109,12 +109,16 @@ class Sums:
     def __init__(self, fs: MergedFS) -> None:
         self.paths = fs.sorted_paths()
         n = len(self.paths)
+        self.bytes: array | list[int]
         if tarscan.prefix_sums is not None and tarscan.native(fs.layers):  # C, no GIL held
             self.bytes, self.counts = array("q", bytes(8 * (n + 1))), array("q", bytes(8 * (n + 1)))
-            tarscan.prefix_sums(fs.sorted_packed(), [ix.kinds for ix in fs.layers],
-                                [ix.sizes for ix in fs.layers], _IS_FILE, _NOT_DIR,
-                                self.bytes, self.counts)
-            return
+            try:
+                tarscan.prefix_sums(fs.sorted_packed(), [ix.kinds for ix in fs.layers],
+                                    [ix.sizes for ix in fs.layers], _IS_FILE, _NOT_DIR,
+                                    self.bytes, self.counts)
+                return
+            except OverflowError:  # totals past int64 (huge sparse files): the passes below
+                pass
         lis, rows = fs.sorted_columns()
         implied = compress(range(len(rows)), map(IMPLIED_ROW.__eq__, rows))
         if len(fs.layers) == 1:  # one layer: its columns, plus a last row for implied dirs
@@ -133,7 +137,11 @@ class Sums:
             sizes_of = [ix.sizes for ix in fs.layers] + [(0,)]
             kinds = bytes(map(getitem, map(kinds_of.__getitem__, lis), rows))
             sizes = map(getitem, map(sizes_of.__getitem__, lis), rows)
-        self.bytes = array("q", accumulate(map(mul, sizes, kinds.translate(_IS_FILE)), initial=0))
+        running = list(accumulate(map(mul, sizes, kinds.translate(_IS_FILE)), initial=0))
+        try:
+            self.bytes = array("q", running)
+        except OverflowError:  # sparse files may claim 2**63 - 1 bytes each: Python ints
+            self.bytes = running
         self.counts = array("q", accumulate(kinds.translate(_NOT_DIR), initial=0))
 
     def of(self, path: str) -> tuple[int, int]:

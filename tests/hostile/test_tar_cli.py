@@ -5,6 +5,8 @@ timeout), and nothing left in the cache that a rerun would answer from."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +150,35 @@ def test_backslash_names_are_exported(tmp_path):
     exported = (tmp_path / "out.json").read_text()
     assert "system-systemd\\\\x2dcryptsetup.slice" in exported  # JSON escapes the backslash
     assert "C:\\\\not-windows" in exported
+
+
+#: sparse members whose apparent sizes add past a signed 64-bit integer (each is legal:
+#: up to 2**63 - 1, with only the mapped bytes stored), for every C and Python sum
+HUGE_SPARSE = [
+    ("three at 2**62", [2**62] * 3),
+    ("two at the maximum", [2**63 - 1] * 2),
+]
+
+
+@pytest.mark.parametrize("case,sizes", HUGE_SPARSE, ids=[c[0] for c in HUGE_SPARSE])
+@pytest.mark.parametrize("pure", ["0", "1"], ids=["c", "pure"])
+def test_apparent_sizes_past_int64_are_summed_exactly(tmp_path, case, sizes, pure):
+    """The export writes the exact total (a Python int) on both paths, warm and cold; no
+    C sum overflows into an internal error."""
+    members = []
+    for i, size in enumerate(sizes):
+        name = f"sparse{i}"
+        members += [pax({"GNU.sparse.realsize": size, "GNU.sparse.map": "0,3"},
+                        name=b"PaxHeader/" + name.encode()), member(name, b"abc")]
+    write_oci_layout(tmp_path / "oci", [ImageSpec([archive(*members, OK)], ref_name="t")])
+    ref, cache = f"oci:{tmp_path / 'oci'}:t", tmp_path / "cache"
+    for run in ("cold", "warm"):
+        out = tmp_path / f"{run}.json"
+        proc = subprocess.run(
+            [sys.executable, "-m", "inspector", "export", ref, "-o", str(out), "-q",
+             "--cache-dir", str(cache)], capture_output=True, text=True, cwd=ROOT,
+            timeout=TIMEOUT, env={**os.environ, "INSPECTOR_PURE": pure})
+        assert proc.returncode == 0, (run, proc.stderr)
+        doc = json.loads(out.read_text())
+        assert doc["size"]["files"] == sum(sizes) + len(b"fine"), run
+        assert doc["categories"]["application"]["bytes"] == sum(sizes) + len(b"fine"), run

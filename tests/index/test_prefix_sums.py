@@ -123,3 +123,16 @@ def test_columns_of_other_shapes_take_the_python_passes():
     assert not tarscan.native(other.layers) and tarscan.native(native.layers)
     assert other.file_bytes == native.file_bytes == 12
     assert subtrees.Sums(other).of("/b") == subtrees.Sums(native).of("/b") == (5, 1)
+
+
+@pytest.mark.parametrize("loop", ["c", "pure"])
+def test_totals_past_int64_are_exact(loop):
+    """Sparse files may each claim 2**63 - 1 bytes: the C pass gives way, and both paths
+    give the exact (Python int) totals."""
+    fs = merge([_layer([("a", FILE, 2**63 - 1), ("d", DIR, 0), ("d/b", FILE, 2**63 - 1),
+                        ("d/c", FILE, 7)])])
+    sums = _sums(fs, tarscan._tarscan.prefix_sums if loop == "c" else None)
+    assert sums.of("/") == (2 * (2**63 - 1) + 7, 3)
+    assert sums.of("/d") == (2**63 - 1 + 7, 2)
+    assert _file_bytes(fs, tarscan._tarscan.prefix_sums if loop == "c" else None) == \
+        2 * (2**63 - 1) + 7
