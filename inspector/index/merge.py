@@ -244,8 +244,10 @@ class MergedFS:
     def _sum_file_bytes(self) -> int:
         if tarscan.prefix_sums is not None and tarscan.native(self.layers):  # one C pass
             layers = self.layers
+            known = self._sorted_packed  # (any order will do: the one already made)
             try:
-                return tarscan.prefix_sums(array("Q", self.entries.values()),
+                return tarscan.prefix_sums(array("Q", self.entries.values()) if known is None
+                                           else known,
                                            [ix.kinds for ix in layers], [ix.sizes for ix in layers],
                                            _IS_FILE, _IS_FILE, None, None)[0]
             except OverflowError:  # sparse files may claim 2**63 - 1 bytes each: Python ints
