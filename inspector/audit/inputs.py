@@ -5,17 +5,25 @@ paginated with ``Link: <…>; rel="next"``, registry.md §3.4), with the pull cr
 from __future__ import annotations
 
 import fnmatch
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from inspector.errors import InspectorError
 from inspector.options import Options
 
 #: entries asked for per catalog/tags page (the registry may return fewer)
 PAGE_SIZE = 100
-#: pages followed at most (a registry whose Link never ends must not loop for ever)
+#: pages followed at most per listing (a registry whose Link never ends must not loop)
 MAX_PAGES = 10_000
+#: pages in a row that add no new entry before the listing is called a loop (a filtering
+#: registry may send a few empty pages; a Link that only changes the URL is a loop)
+MAX_STALE_PAGES = 10
+#: bytes of one page read at most (100 names of at most 255 characters fit many times)
+MAX_PAGE_BYTES = 8 << 20
+BROKEN_PAGING = ("the registry's pagination is broken; pass image references or "
+                 "--from FILE instead")
 
 
 def read_list(path: str) -> list[str]:
@@ -53,34 +61,74 @@ def _client(domain: str, path: str, options: Options, scope: str):
 
 
 def _pages(client, first: str, key: str, what: str) -> list[str]:
-    """Every item of ``key`` over the ``Link`` pages from ``first`` (a /v2/ path)."""
+    """Every item of ``key`` over the ``Link`` pages from ``first`` (a /v2/ path). A Link
+    back to a page already read, off the registry, past ``MAX_PAGES`` or through
+    ``MAX_STALE_PAGES`` pages in a row that add nothing is an error, not a loop."""
+    from inspector.sources.registry.pace import read_body
+
     url = client.base + first
+    origin = _origin(url)
+    domain = client.ref.domain
     items: list[str] = []
+    seen_urls = {url}
+    seen_items: set[str] = set()
+    stale = 0  # pages in a row without a new item
     for _ in range(MAX_PAGES):
-        resp = client.request("GET", url, what=what)
-        try:
+        resp = client.request("GET", url, what=what, stream=True)
+        with resp:
             if resp.status_code == 404:
-                raise InspectorError(f"{client.ref.domain} does not serve {what} (HTTP 404)",
+                raise InspectorError(f"{domain} does not serve {what} (HTTP 404)",
                                      hint="pass image references or --from FILE instead")
             if resp.status_code != 200:
-                raise InspectorError(f"{client.ref.domain} answered HTTP {resp.status_code} "
-                                     f"to {what}")
-            try:
-                doc = resp.json()
-                page = doc.get(key) or []
-                if not isinstance(page, list) or not all(isinstance(x, str) for x in page):
-                    raise ValueError(key)
-            except (ValueError, AttributeError) as exc:
-                raise InspectorError(f"{client.ref.domain}: malformed answer to {what} "
-                                     f"(no list of strings in {key!r})") from exc
-            items.extend(page)
+                raise InspectorError(f"{domain} answered HTTP {resp.status_code} to {what}")
+            body = read_body(resp, MAX_PAGE_BYTES, window=client.options.timeout,
+                             what=f"{domain}: {what}")
+            if len(body) > MAX_PAGE_BYTES:
+                raise InspectorError(f"{domain}: a page of {what} is larger than "
+                                     f"{MAX_PAGE_BYTES} bytes")
+            page = _page_items(body, key, domain, what)
             nxt = resp.links.get("next", {}).get("url")
-        finally:
-            resp.close()
+        new = [x for x in page if x not in seen_items]
+        seen_items.update(new)
+        items.extend(new)
         if not nxt:
             return items
+        stale = 0 if new else stale + 1
         url = urljoin(url, nxt)
-    raise InspectorError(f"{client.ref.domain}: {what} did not end after {MAX_PAGES} pages")
+        if _origin(url) != origin:
+            raise InspectorError(f"{domain}: the Link header of {what} points off the registry "
+                                 f"({_redact(url)})", hint=BROKEN_PAGING)
+        if url in seen_urls:
+            raise InspectorError(f"{domain}: the Link header of {what} points back to a page "
+                                 f"already read ({_redact(url)})", hint=BROKEN_PAGING)
+        if stale >= MAX_STALE_PAGES:
+            raise InspectorError(f"{domain}: {MAX_STALE_PAGES} pages of {what} in a row "
+                                 "brought nothing new", hint=BROKEN_PAGING)
+        seen_urls.add(url)
+    raise InspectorError(f"{domain}: {what} did not end after {MAX_PAGES} pages",
+                         hint=BROKEN_PAGING)
+
+
+def _page_items(body: bytes, key: str, domain: str, what: str) -> list[str]:
+    try:
+        page = json.loads(body).get(key) or []
+        if not isinstance(page, list) or not all(isinstance(x, str) for x in page):
+            raise ValueError(key)
+    except (ValueError, AttributeError, RecursionError) as exc:
+        raise InspectorError(f"{domain}: malformed answer to {what} "
+                             f"(no list of strings in {key!r})") from exc
+    return page
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _redact(url: str) -> str:
+    """The URL without its query (a page marker is noise in an error line)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 def list_catalog(target: str, options: Options, tags: str = "latest") -> CatalogListing:

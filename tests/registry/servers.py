@@ -7,7 +7,8 @@
   refuse to store;
 - ``FaultProxy``: forwards to a registry and injects faults (cut connections, statuses,
   corrupted bytes, redirects, redirect loops, ignored Range, headers then a stalled body,
-  a body trickled a byte at a time), recording every request's headers.
+  a body or a status line and headers trickled a byte at a time, rewritten ``Link``
+  headers), recording every request's headers.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -211,6 +213,11 @@ class Faults:
     trickle: dict[str, float] = field(default_factory=dict)
     #: path parts answered with nothing at all: the connection stays open, silent
     silent: set[str] = field(default_factory=set)
+    #: path parts whose status line and headers are sent one byte every this many seconds
+    trickle_head: dict[str, float] = field(default_factory=dict)
+    #: path parts whose answer carries ``Link: <f(request path)>; rel="next"`` instead of
+    #: the registry's own (pagination loops and escapes)
+    link: dict[str, Callable[[str], str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -269,16 +276,24 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         conn.close()
         cut = None
         with st.lock:
+            link = next((f for part, f in faults.link.items() if part in self.path), None)
+            head_pause = next((t for part, t in faults.trickle_head.items() if part in self.path),
+                              None)
             if digest in faults.corrupt_blob and body and resp.status in (200, 206):
                 body = bytes([body[0] ^ 0xFF]) + body[1:]
             if digest in faults.cut_blob and resp.status == 200 and method == "GET":
                 cut = faults.cut_blob.pop(digest)
         self.send_response(resp.status)
         for k, v in resp.getheaders():
-            if k.lower() not in ("connection", "transfer-encoding", "date", "server"):
+            if k.lower() not in ("connection", "transfer-encoding", "date", "server") and not (
+                    link and k.lower() == "link"):
                 self.send_header(k, v)
+        if link:
+            self.send_header("Link", f'<{link(self.path)}>; rel="next"')
         if "Content-Length" not in resp.headers:
             self.send_header("Content-Length", str(len(body)))
+        if head_pause is not None:
+            return self._trickle_head(head_pause)
         self.end_headers()
         if method == "HEAD":
             return
@@ -315,6 +330,22 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         except OSError:  # the client gave up: that is the point
             pass
         return True
+
+    def _trickle_head(self, pause: float) -> None:
+        """Send the buffered status line and headers one byte every ``pause`` seconds
+        (then no body: the client is expected to give up first)."""
+        head = b"".join(self._headers_buffer) + b"\r\n"
+        self._headers_buffer = []
+        self.close_connection = True
+        release = self.state.release
+        try:
+            for i in range(len(head)):
+                if release.wait(pause):
+                    break
+                self.wfile.write(head[i:i + 1])
+                self.wfile.flush()
+        except OSError:  # the client gave up: that is the point
+            pass
 
     def _reply(self, status: int, headers: dict) -> None:
         body = json.dumps({"errors": [{"code": "INJECTED", "message": "fault"}]}).encode()
