@@ -15,25 +15,33 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 
+#: the C accelerator and its loader: ``Scanner`` writes index rows, ``prefix_sums``,
+#: ``parents`` and ``classify_rows`` compute the analysis, ``render_rows`` and
+#: ``json_strings`` the export rows, so each of the three keys names them
+ACCEL_CODE = ("index/_tarscan.c", "index/tarscan.py")
 #: what a layer index depends on (the capture table is read from the catalogers)
 INDEX_CODE = ("index/tarwalk.py", "index/tarfields.py", "index/capture.py",
-              "index/entries.py", "index/cache.py", "catalog")
+              "index/entries.py", "index/cache.py", "catalog", *ACCEL_CODE)
 #: what packages, categories, findings and efficiency depend on (besides the index)
 ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/layerstep.py", "index/efficiency.py",
-                 "analysis_cache.py")
+                 "analysis_cache.py", *ACCEL_CODE)
 #: what the rendered export rows depend on
-EXPORT_CODE = ("report/export.py", "report/export_cache.py")
+EXPORT_CODE = ("report/export.py", "report/export_cache.py", *ACCEL_CODE)
+
+
+#: the source files a directory part contributes (the C too: a directory holding it)
+SUFFIXES = (".py", ".toml", ".c")
 
 
 def _sources(directory: str, out: list[str]) -> None:
-    """``*.py`` and ``*.toml`` under ``directory``, recursively (``os.scandir``: no
+    """The ``SUFFIXES`` files under ``directory``, recursively (``os.scandir``: no
     ``Path`` objects, no ``__pycache__``)."""
     with os.scandir(directory) as it:
         for entry in it:
             if entry.is_dir():
                 if entry.name != "__pycache__":
                     _sources(entry.path, out)
-            elif entry.name.endswith((".py", ".toml")):
+            elif entry.name.endswith(SUFFIXES):
                 out.append(entry.path)
 
 
@@ -63,10 +71,10 @@ def _part(part: str) -> bytes:
 
 @cache
 def source_digest(parts: tuple[str, ...]) -> str:
-    """sha256 (hex, 16 chars) over the named files and directories (``*.py`` and
-    ``*.toml`` in them), relative to the package, in a fixed order. Computed lazily,
+    """sha256 (hex, 16 chars) over the named files and directories (their ``SUFFIXES``
+    files), relative to the package, each part once, in a fixed order. Computed lazily,
     when a cache entry is first read or written."""
-    return hashlib.sha256(b"".join(map(_part, parts))).hexdigest()[:16]
+    return hashlib.sha256(b"".join(map(_part, dict.fromkeys(parts)))).hexdigest()[:16]
 
 
 def forget() -> None:
