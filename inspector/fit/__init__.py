@@ -13,9 +13,11 @@ the layers (``files``); nothing in the image is executed.
 
 from __future__ import annotations
 
+import posixpath
+
 from inspector.analysis import Analysis
-from inspector.catalog.fspath import Resolver
-from inspector.fit.app import app_files
+from inspector.catalog.fspath import MAX_HOPS, Resolver
+from inspector.fit.app import app_files, package_runtime
 from inspector.fit.bases import LANGUAGE_IMAGES, Needs, choose, evaluate, savings
 from inspector.fit.closure import closure
 from inspector.fit.elf import ElfError, parse_elf
@@ -23,7 +25,7 @@ from inspector.fit.entry import EntryResolver, FitError, config_argv, env_of
 from inspector.fit.files import FileReader, ImageFiles
 from inspector.fit.ldso import file_exists, search_path
 from inspector.fit.model import FitResult, LibraryRow
-from inspector.index.entries import FILE
+from inspector.index.entries import DIR, FILE, SYMLINK
 
 __all__ = ["FitError", "FitResult", "fit"]
 
@@ -70,6 +72,33 @@ def prefetch(fs, entry: EntryResolver, argv: list[str], env: dict[str, str],
     return out
 
 
+def _runs(fs, current: Analysis, program) -> set[str]:
+    """What the entrypoint runs, which the new image must have whoever owns it: the program
+    itself when it runs on its own (else the scripts the interpreter runs), with its
+    package's run-time files, and the symlinks on the way there (``/usr/bin/awk`` →
+    ``/etc/alternatives/awk`` → ``/usr/bin/mawk``)."""
+    own = [program.path] if program.interpreter_needed is None else list(program.scripts)
+    paths = package_runtime(fs, current.catalog, own)
+    if program.interpreter_needed is None:
+        for step in program.chain:
+            paths.update(_links(fs, step.path))
+    return {p for p in paths if fs.kind(p) != DIR}
+
+
+def _links(fs, path: str) -> list[str]:
+    """The symlinks ``path`` goes through as a last component (at most ``MAX_HOPS``)."""
+    out: list[str] = []
+    resolver = Resolver(fs)
+    for _ in range(MAX_HOPS):
+        at = resolver.parent_resolved(path)
+        if at is None or at not in fs.entries or fs.kind(at) != SYMLINK:
+            break
+        out.append(at)
+        target = fs.target(at)
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(at), target))
+    return out
+
+
 def fit(current: Analysis, bases: list[Analysis], entrypoint: str | None = None,
         reader: FileReader | None = None) -> FitResult:
     """The verdict for ``current`` against each of ``bases`` (in the order given)."""
@@ -95,7 +124,7 @@ def fit(current: Analysis, bases: list[Analysis], entrypoint: str | None = None,
 
     sp = search_path(fs, resolver, elf.machine, elf.bits, elf.interpreter, env, read_text)
     found = closure(program.path, elf, sp, file_exists(fs, resolver), reader, cwd)
-    app = app_files(fs, current.catalog)
+    app = app_files(fs, current.catalog, _runs(fs, current, program))
     needs = Needs(program, elf, found, set(app.paths), app.bytes, current)
     candidates = [evaluate(b, needs) for b in bases]
     chosen = choose(candidates)
@@ -122,7 +151,8 @@ def fit(current: Analysis, bases: list[Analysis], entrypoint: str | None = None,
         env=[e for e in cfg.get("Env") or [] if not str(e).startswith("PATH=")],
         workdir=cfg.get("WorkingDir") or "",
         entrypoint=[entrypoint] if entrypoint else list(cfg.get("Entrypoint") or []),
-        cmd=[] if entrypoint else list(cfg.get("Cmd") or []), final_argv=program.final_argv)
+        cmd=[] if entrypoint else list(cfg.get("Cmd") or []), final_argv=program.final_argv,
+        runs=list(program.runs) if program.runs else None)
     from inspector.fit.render import dockerfile
 
     result.dockerfile = dockerfile(result)

@@ -4,6 +4,11 @@ A file belongs to the application when no OS package (deb, apk, rpm) owns it and
 state the OS tools made (package databases, caches, logs, users, alternatives, generated
 links): language packages (pip, npm, Go modules) count as the application's. Ownership
 comes from the catalog's file → package map, not from a category label.
+
+The program the entrypoint runs is the application whoever owns it: when an OS package
+does (``ENTRYPOINT ["/usr/bin/curl"]``), that program and the files its package needs at
+run time (``package_runtime``: its data, not its docs, man pages or translations) are the
+application's too.
 """
 
 from __future__ import annotations
@@ -39,6 +44,14 @@ OS_STATE_FILES = frozenset((
 ))
 
 
+#: what a package ships that its program does not read when it runs
+NOT_RUNTIME_PREFIXES = ("/usr/share/doc/", "/usr/share/man/", "/usr/share/info/",
+                        "/usr/share/locale/", "/usr/share/lintian/", "/usr/share/bug/",
+                        "/usr/share/bash-completion/", "/usr/share/zsh/", "/usr/share/fish/",
+                        "/usr/share/menu/", "/usr/share/applications/", "/usr/share/pixmaps/",
+                        "/usr/share/icons/", "/usr/lib/systemd/", "/lib/systemd/", "/etc/init.d/",
+                        "/etc/cron.", "/etc/logrotate.d/", "/usr/share/gtk-doc/")
+
 #: where applications live: unowned files here are the app's even in a layer that also
 #: installed OS packages (``RUN apt-get install … && cp app /opt/app``)
 APP_DIRS = ("/app/", "/opt/", "/srv/", "/home/", "/usr/local/", "/workspace/", "/code/")
@@ -65,8 +78,8 @@ def _os_state(path: str) -> bool:
 class _Judge:
     """Whether one path is the application's (memoised: symlinks ask about their targets)."""
 
-    def __init__(self, fs: MergedFS, catalog: Catalog) -> None:
-        self.fs, self.owners = fs, catalog.owners
+    def __init__(self, fs: MergedFS, catalog: Catalog, extra: frozenset[str] = frozenset()) -> None:
+        self.fs, self.owners, self.extra = fs, catalog.owners, extra
         self.os_owned = {i for i, p in enumerate(catalog.packages) if p.type in OS_PACKAGE_TYPES}
         # layers that installed OS packages: their unowned files are the OS's leftovers
         self.os_layers = {fs.layer_of(path) for path, i in self.owners.items()
@@ -81,6 +94,8 @@ class _Judge:
         return known
 
     def _judge(self, path: str, depth: int) -> bool:
+        if path in self.extra:
+            return True
         owner = self.owners.get(path)
         if owner is not None:
             return owner not in self.os_owned  # a language package's file is the app's
@@ -94,8 +109,24 @@ class _Judge:
         return path.startswith(APP_DIRS) or self.fs.layer_of(path) not in self.os_layers
 
 
-def app_files(fs: MergedFS, catalog: Catalog) -> AppFiles:
-    judge = _Judge(fs, catalog)
+def package_runtime(fs: MergedFS, catalog: Catalog, paths: list[str]) -> set[str]:
+    """``paths`` (real paths of programs and scripts the entrypoint runs) and, for each an OS
+    package owns, the non-directory files that package has in the image other than docs,
+    man pages, translations and service glue."""
+    os_types = {i for i, p in enumerate(catalog.packages) if p.type in OS_PACKAGE_TYPES}
+    wanted = {catalog.owners[p] for p in paths if catalog.owners.get(p) in os_types}
+    out = {p for p in paths if p in fs.entries and fs.kind(p) != DIR}
+    if wanted:
+        out.update(path for path, i in catalog.owners.items()
+                   if i in wanted and path in fs.entries and fs.kind(path) != DIR
+                   and not path.startswith(NOT_RUNTIME_PREFIXES))
+    return out
+
+
+def app_files(fs: MergedFS, catalog: Catalog, extra: set[str] | frozenset[str] = frozenset()
+              ) -> AppFiles:
+    """The application's files; ``extra`` paths are the application's whoever owns them."""
+    judge = _Judge(fs, catalog, frozenset(extra))
     app: list[str] = []
     mixed: set[str] = {"/"}  # directories holding something that is not the app's
     total = 0

@@ -214,12 +214,24 @@ def _glibc(base: Analysis, elves: list[ElfInfo], cand: Candidate) -> None:
         cand.missing.append(f"glibc {want} (the base has {have[0]}.{have[1]})")
 
 
+#: runtimes a base exists to provide (distroless cc: "for C++/Rust binaries"): copying them
+#: onto a smaller base is not what anyone does when a base with them fits as well
+RUNTIME_LIBS = frozenset(("libstdc++.so.6", "libgcc_s.so.1", "libgomp.so.1", "libatomic.so.1"))
+
+
+def _runtime_copies(c: Candidate) -> int:
+    return sum(posixpath.basename(dest) in RUNTIME_LIBS for _, dest in c.copy)
+
+
 def choose(candidates: list[Candidate]) -> Candidate | None:
-    """The smallest base that fits; failing that, the smallest that fits with copies."""
-    for verdict in (FITS, COPY):
-        fitting = [c for c in candidates if c.verdict == verdict]
-        if fitting:
-            return min(fitting, key=lambda c: c.base_bytes)
+    """The smallest base that fits; failing that, among those that fit with copies, the one
+    that copies fewest C/C++ runtimes (cc rather than base + libstdc++), then the smallest."""
+    fitting = [c for c in candidates if c.verdict == FITS]
+    if fitting:
+        return min(fitting, key=lambda c: c.base_bytes)
+    fitting = [c for c in candidates if c.verdict == COPY]
+    if fitting:
+        return min(fitting, key=lambda c: (_runtime_copies(c), c.base_bytes))
     return None
 
 

@@ -12,12 +12,13 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from inspector.catalog.fspath import Resolver
+from inspector.catalog.fspath import MAX_HOPS, Resolver
 from inspector.errors import InspectorError
 from inspector.fit.elf import is_elf
 from inspector.fit.files import FileReader
-from inspector.index.entries import DIR
-from inspector.index.merge import MergedFS
+from inspector.fit.langargs import runs_of
+from inspector.index.entries import DIR, SYMLINK
+from inspector.index.merge import IMPLIED_ROW, MergedFS
 
 #: Docker's PATH when the config sets none
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -27,8 +28,13 @@ LANGUAGES = ((re.compile(r"python(\d+(\.\d+)?)?$"), "python"), (re.compile(r"nod
              (re.compile(r"java$"), "java"), (re.compile(r"(ba|da|z|k|mk|a)?sh$|busybox$"), "shell"),
              (re.compile(r"perl(\d[\d.]*)?$"), "perl"), (re.compile(r"ruby[\d.]*$"), "ruby"),
              (re.compile(r"php[\d.]*$"), "php"))
-#: interpreters followed at most (a script whose interpreter is a script…)
+#: interpreters followed at most (a script whose interpreter is a script…; ``env`` and
+#: ``sh -c`` count too)
 MAX_DEPTH = 4
+#: bytes of a ``#!`` line the kernel reads (``BINPRM_BUF_SIZE``): a longer line is cut there
+SHEBANG_MAX = 256
+#: languages whose interpreter runs a script or module named on its command line
+SCRIPT_LANGUAGES = ("python", "node", "java")
 
 
 class FitError(InspectorError):
@@ -56,6 +62,9 @@ class Program:
     #: the interpreter a new base must provide (a script's, or the shell that is the program);
     #: None when an ELF runs on its own (also when ``sh -c`` only started it)
     interpreter_needed: str | None = None
+    #: what a language interpreter named on the command line runs: ("script", path),
+    #: ("module", name), ("jar", path), ("class", name), ("code", "-c …") or ("stdin", "")
+    runs: tuple[str, str] | None = None
 
     @property
     def language(self) -> str | None:
@@ -118,6 +127,9 @@ class EntryResolver:
         return program
 
     def _follow(self, argv: list[str], program: Program, note: str, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise FitError(f"{self.what}: {argv[0]}: more than {MAX_DEPTH} nested interpreters "
+                           "(#!, env or sh -c)", hint="give the real program with --entrypoint")
         name = argv[0]
         hit = self.lookup(name)
         if hit is None:
@@ -127,6 +139,10 @@ class EntryResolver:
         path, how = hit
         program.chain.append(Step(path, f"{note} ({how})" if how != "path" else note))
         real = self.resolver.resolve(path)
+        if real is None and self._loops(path):
+            raise FitError(f"{self.what}: the entrypoint {path}: symlink loop (more than "
+                           f"{MAX_HOPS} links followed)", hint="check Entrypoint/Cmd or give "
+                           "--entrypoint PATH")
         if real is None or self.fs.kind(real) == DIR:
             raise FitError(f"{self.what}: the entrypoint {path} does not exist in the image "
                            "(or is a dangling symlink or a directory)",
@@ -150,13 +166,16 @@ class EntryResolver:
                     return self._follow(rest, program, "env", depth + 1)
             program.path, program.data = real, data
             program.final_argv = [path, *argv[1:]]
-            if program.scripts or language_of(real) == "shell" or language_of(path) == "shell":
+            lang = language_of(path) or language_of(real)
+            if lang in SCRIPT_LANGUAGES and not program.scripts:
+                self._language(lang, argv, program, path, real)
+            if program.scripts or program.runs or lang == "shell":
                 program.interpreter_needed = name
             return
         if data.startswith(b"#!"):
             if depth >= MAX_DEPTH:
                 raise FitError(f"{self.what}: {real}: more than {MAX_DEPTH} nested interpreters")
-            line = data[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+            line = _shebang(data, f"{self.what}: {real}")
             words = line.split()
             if not words:
                 raise FitError(f"{self.what}: {real}: empty #! line")
@@ -180,6 +199,57 @@ class EntryResolver:
         raise FitError(f"{self.what}: {real} is neither an ELF program nor a #! script "
                        f"(starts with {shown})", hint="give the real program with --entrypoint")
 
+    def _language(self, lang: str, argv: list[str], program: Program, path: str,
+                  real: str) -> None:
+        """``python3 x.py``, ``python3 -m pkg``, ``node app.js``, ``java -jar app.jar``: the
+        interpreter is the program, what it runs is the application's."""
+        program.interpreters.append((path, real))
+        runs = program.runs = runs_of(lang, argv[1:])
+        kind, what = runs
+        if kind in ("script", "jar"):
+            script = posixpath.normpath(posixpath.join(self.cwd, what))
+            found = self.resolver.resolve(script)
+            if found is not None and self.fs.kind(found) != DIR:
+                program.scripts.append(found)
+                program.chain.append(Step(found, f"{posixpath.basename(path)} runs the {kind}"))
+            else:
+                program.findings.append(f"{posixpath.basename(path)} runs {script}, which is "
+                                        "not in the image")
+        elif kind in ("module", "class"):
+            program.chain.append(Step(what, f"{posixpath.basename(path)} runs the {kind}"))
+
+    def _loops(self, path: str) -> bool:
+        """Whether resolving ``path`` runs into more than ``MAX_HOPS`` symlinks (a loop such
+        as ``c -> c/c``) rather than a missing name: what the kernel calls ``ELOOP``."""
+        parts = [p for p in path.split("/") if p]
+        done, hops = "", 0
+        while parts:
+            part = parts.pop(0)
+            if part == ".":
+                continue
+            if part == "..":
+                done = done.rsplit("/", 1)[0]
+                continue
+            here = done + "/" + part
+            at = self.fs.find(here)
+            if at is None or at[1] == IMPLIED_ROW:
+                if here not in self.fs.entries:
+                    return False
+                done = here
+                continue
+            index, row = self.fs.layers[at[0]], at[1]
+            target = index.targets.get(row) if index.kinds[row] == SYMLINK else None
+            if target is None:
+                done = here
+                continue
+            hops += 1
+            if hops > MAX_HOPS:
+                return True
+            parts = [p for p in target.split("/") if p] + parts
+            if target.startswith("/"):
+                done = ""
+        return False
+
     def _shell(self, argv: list[str], program: Program, path: str, real: str, depth: int) -> None:
         if not program.interpreters or program.interpreters[-1][0] != path:
             program.interpreters.append((path, real))
@@ -193,6 +263,22 @@ class EntryResolver:
                     self._follow(words, program, "sh -c", depth + 1)
                 except FitError as exc:
                     program.findings.append(f"the shell command's program: {exc.message}")
+
+
+def _shebang(data: bytes, what: str) -> str:
+    """The ``#!`` line as the kernel reads it: the first ``SHEBANG_MAX`` bytes; a longer line
+    is cut there, unless the interpreter's name itself is cut (then it does not run)."""
+    head = data[2:SHEBANG_MAX]
+    end = head.find(b"\n")
+    if end >= 0:
+        head = head[:end]
+    elif len(data) > SHEBANG_MAX:
+        rest = head.lstrip(b" \t")
+        if not any(c in rest for c in b" \t"):
+            raise FitError(f"{what}: the #! line is longer than {SHEBANG_MAX} bytes and its "
+                           "interpreter name is cut there: the kernel does not run it",
+                           hint="give the real program with --entrypoint")
+    return head.decode("utf-8", "replace").strip()
 
 
 def _env_args(words: list[str]) -> list[str]:
@@ -210,13 +296,17 @@ def _env_args(words: list[str]) -> list[str]:
 
 
 def _command_words(command: str) -> list[str]:
-    """The program a simple ``sh -c`` command runs (``exec``/``VAR=x`` skipped)."""
+    """The program a simple ``sh -c`` command runs (``exec``/``VAR=x`` skipped); nothing
+    when the command needs the shell itself (a pipeline, a list, a redirection, a
+    substitution or a variable: no exec-form ENTRYPOINT can say it)."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
     try:
-        words = shlex.split(command)
+        words = list(lexer)
     except ValueError:
+        return []
+    if any((w and not w.strip("();<>|&")) or "$" in w or "`" in w for w in words):
         return []
     while words and (words[0] == "exec" or ("=" in words[0] and not words[0].startswith("/"))):
         words = words[1:]
-    if not words or any(c in words[0] for c in "|&;<>()$`"):
-        return []
     return words

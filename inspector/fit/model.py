@@ -83,6 +83,8 @@ class FitResult:
     entrypoint: list[str] = field(default_factory=list)
     cmd: list[str] = field(default_factory=list)
     final_argv: list[str] = field(default_factory=list)  # what the ELF runs with
+    #: what a language interpreter on the command line runs: [kind, what] (``langargs``)
+    runs: list[str] | None = None
 
     def as_json(self) -> dict:
         out = asdict(self)
