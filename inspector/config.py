@@ -147,17 +147,20 @@ def size_arg(text: str) -> int:
 
 
 def version_text() -> str:
-    """``inspector X`` and, on a second line, the textual and Python it runs with."""
+    """``inspector X``, the textual and Python it runs with, and whether the C accelerator
+    is on (``off (why)`` when it is not: not built, a stale build, ``INSPECTOR_PURE=1``)."""
     from importlib.metadata import PackageNotFoundError, version
 
     import inspector
+    from inspector.index import tarscan
 
     try:
         textual = version("textual")
     except PackageNotFoundError:
         textual = "not installed"
     return (f"inspector {inspector.__version__}\n"
-            f"textual {textual}, Python {sys.version.split()[0]} ({sys.executable})")
+            f"textual {textual}, Python {sys.version.split()[0]} ({sys.executable})\n"
+            f"accelerator: {tarscan.status()}")
 
 
 class VersionAction(argparse.Action):

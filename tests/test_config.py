@@ -137,10 +137,11 @@ def test_version():
 
     proc = run("--version")
     assert proc.returncode == 0, proc.stderr
-    first, second = proc.stdout.splitlines()
+    first, second, third = proc.stdout.splitlines()
     assert first == f"inspector {inspector.__version__}"
     assert f"textual {version('textual')}" in second
     assert f"Python {sys.version.split()[0]}" in second
+    assert third.startswith("accelerator: ")  # on / off (why): tests/index/test_tarscan_stale.py
 
 
 def _files(root: Path) -> list[Path]:

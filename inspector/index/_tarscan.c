@@ -1,5 +1,17 @@
-/* The tar walker's accelerator: the per-member loop of inspector/index/tarwalk.py for
- * plain members only.
+/* The accelerator's loops, each with a Python reference it is property-tested against
+ * (docs/architecture.md, "Speed"): Scanner.scan (the tar walker's plain members, below),
+ * prefix_sums (directory totals), render_rows and json_strings (the export's rows),
+ * parents (the merge's parent directories) and classify_rows (the classifier's loop).
+ *
+ * The contract with Python (as CPython's Modules/_json.c keeps it): an instance exists
+ * only with its columns (Scanner has a tp_new and no tp_init); a buffer that is written is
+ * requested writable and every buffer is held as an export while it is read (a bytearray
+ * or array cannot be resized meanwhile); across a call back into Python (a rule function,
+ * a __missing__, a key's __eq__) the loop holds strong references (per-layer lists copied
+ * into tuples, the entry's path held, per-entry lists re-checked for their length); every
+ * return that can fail is checked; the module exports ABI, which tarscan.py compares.
+ *
+ * Scanner.scan is the per-member loop of inspector/index/tarwalk.py for plain members.
  *
  * Scanner(paths, kinds, sizes, modes, uids, gids, targets, capture_bases).scan(buf, pos)
  * walks the consecutive headers at buf[pos:] that need none of the walker's special cases
@@ -23,7 +35,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The interface's version: tarscan.py uses the module only if its ABI equals the one it was
+ * written for (a stale build left by an editable install degrades to the pure loops). Bump
+ * it whenever an entry point's arguments or results change. */
+#define ABI 2
 #define BLOCK 512
+/* a buffer whose items the loops read as uint64_t/int64_t/uint32_t must be aligned to
+ * them (a memoryview slice may not be); an empty one may point anywhere */
+#define MISALIGNED(view, size) ((view).len && (uintptr_t)(view).buf % (size))
 #define MAX_SIZE ((uint64_t)INT64_MAX)
 #define MAX_ID ((uint64_t)UINT32_MAX)
 /* kinds, as inspector/index/entries.py numbers them */
@@ -122,6 +141,22 @@ static int capture_base(PyObject *bases, const char *b, Py_ssize_t n) {
         if (PyBytes_GET_SIZE(item) == n && memcmp(PyBytes_AS_STRING(item), b, n) == 0)
             return 1;
     }
+    return 0;
+}
+
+/* the last '/' in s[0:n] (memrchr is a GNU extension: not in macOS's libc), or NULL */
+static const char *last_slash(const char *s, Py_ssize_t n) {
+    while (n > 0)
+        if (s[--n] == '/')
+            return s + n;
+    return NULL;
+}
+
+/* whether s[0:n] contains "-info" (memmem is not in every libc either) */
+static int has_info(const char *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i + 5 <= n; i++)
+        if (s[i] == '-' && memcmp(s + i, "-info", 5) == 0)
+            return 1;
     return 0;
 }
 
@@ -252,14 +287,14 @@ static int member(Scanner *self, Batch *b, const unsigned char *h, Py_ssize_t le
     Py_ssize_t plen = member_path(h, kind, path);
     if (!plen)
         return self->why = "name", 0;
-    const char *base = (const char *)memrchr(path, '/', plen) + 1;
+    const char *base = last_slash(path, plen) + 1;  /* path starts with '/' */
     Py_ssize_t blen = path + plen - base;
     if (blen >= 4 && memcmp(base, ".wh.", 4) == 0)
         return self->why = "whiteout", 0;
     uint64_t padded = 0;
     if (kind == FILE_K && size) {
         if (mode & 0111 || capture_base(self->bases, base, blen)
-            || memmem(path, plen, "-info", 5)
+            || has_info(path, plen)
             || (plen >= 14 && memcmp(path, "/var/lib/dpkg/", 14) == 0))
             return self->why = "capture", 0;
         padded = (size + 511) & ~(uint64_t)511;
@@ -284,6 +319,11 @@ static int member(Scanner *self, Batch *b, const unsigned char *h, Py_ssize_t le
 static PyObject *scan(Scanner *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "scan(buf, pos)");
+        return NULL;
+    }
+    if (!self->paths || !self->kinds || !self->sizes || !self->modes || !self->uids
+        || !self->gids || !self->targets || !self->bases) {  /* cleared by the GC */
+        PyErr_SetString(PyExc_TypeError, "scan: the Scanner has no columns");
         return NULL;
     }
     Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
@@ -331,25 +371,32 @@ static PyObject *scan(Scanner *self, PyObject *const *args, Py_ssize_t nargs) {
     return r < 0 ? NULL : PyLong_FromSsize_t(pos);
 }
 
-static int init(Scanner *self, PyObject *args, PyObject *kwds) {
+/* Scanner(...): the columns are set here, once, and never replaced (as _json.c's types
+ * do: no tp_init, so no instance exists without them and none changes under a scan). */
+static PyObject *scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     PyObject *cols[8];
+    if (kwds && PyDict_GET_SIZE(kwds)) {
+        PyErr_SetString(PyExc_TypeError, "Scanner() takes no keyword arguments");
+        return NULL;
+    }
     if (!PyArg_ParseTuple(args, "O!O!OOOOO!O!:Scanner", &PyList_Type, &cols[0],
                           &PyByteArray_Type, &cols[1], &cols[2], &cols[3], &cols[4], &cols[5],
                           &PyDict_Type, &cols[6], &PyTuple_Type, &cols[7]))
-        return -1;
+        return NULL;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(cols[7]); i++)
         if (!PyBytes_Check(PyTuple_GET_ITEM(cols[7], i))) {
             PyErr_SetString(PyExc_TypeError, "Scanner: capture basenames must be bytes");
-            return -1;
+            return NULL;
         }
+    Scanner *self = (Scanner *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
     PyObject **slots[8] = {&self->paths, &self->kinds, &self->sizes, &self->modes,
                            &self->uids, &self->gids, &self->targets, &self->bases};
-    for (int i = 0; i < 8; i++) {
-        Py_INCREF(cols[i]);
-        Py_XSETREF(*slots[i], cols[i]);
-    }
+    for (int i = 0; i < 8; i++)
+        *slots[i] = Py_NewRef(cols[i]);
     self->why = "";
-    return 0;
+    return (PyObject *)self;
 }
 
 static int traverse(Scanner *self, visitproc visit, void *arg) {
@@ -393,8 +440,7 @@ static PyTypeObject ScannerType = {
     .tp_basicsize = sizeof(Scanner),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Scanner(paths, kinds, sizes, modes, uids, gids, targets, capture_bases)",
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)init,
+    .tp_new = scanner_new,
     .tp_dealloc = (destructor)dealloc,
     .tp_traverse = (traverseproc)traverse,
     .tp_clear = (inquiry)clear,
@@ -445,14 +491,15 @@ static PyObject *prefix_sums(PyObject *mod, PyObject *const *args, Py_ssize_t na
         if (PyObject_GetBuffer(PyList_GET_ITEM(args[1], got_k), &kb[got_k], PyBUF_SIMPLE) < 0) goto done;
     for (; got_s < nl; got_s++) {
         if (PyObject_GetBuffer(PyList_GET_ITEM(args[2], got_s), &sb[got_s], PyBUF_SIMPLE) < 0) goto done;
-        if (sb[got_s].len % 8) {
+        if (sb[got_s].len % 8 || MISALIGNED(sb[got_s], 8)) {
             got_s++;
-            PyErr_SetString(PyExc_ValueError, "prefix_sums: a sizes column is not int64");
+            PyErr_SetString(PyExc_ValueError, "prefix_sums: a sizes column is not an aligned int64 column");
             goto done;
         }
     }
     Py_ssize_t n = pk.len / 8;
-    if (pk.len % 8 || isf.len != 256 || nd.len != 256
+    if (pk.len % 8 || MISALIGNED(pk, 8) || MISALIGNED(ob, 8) || MISALIGNED(oc, 8)
+        || isf.len != 256 || nd.len != 256
         || (!totals_only && (ob.len != (n + 1) * 8 || oc.len != (n + 1) * 8))) {
         PyErr_SetString(PyExc_ValueError, "prefix_sums: buffer sizes do not fit");
         goto done;
@@ -666,36 +713,44 @@ static PyObject *render_rows(PyObject *mod, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_ValueError, "render_rows: the lists differ in length");
         return NULL;
     }
+    /* a dict lookup may run Python (a key's __hash__ or __eq__), which may change the
+       arguments: the per-layer lists are copied into tuples, each row's path is held while
+       it is used, and the per-row lists are checked for their length on each row */
     Py_buffer pk = {0};
     Py_buffer *cb = PyMem_Calloc(nl * N_COLS + 1, sizeof(Py_buffer));
     Py_ssize_t got = 0;
     Text t = {0};
-    PyObject *result = NULL;
+    PyObject *result = NULL, *path = NULL;
     static const char sep[] = ",\n  {\"path\": ";
+    targets = PyList_AsTuple(args[3]);  /* our own references from here on */
+    tails = targets ? PyList_AsTuple(args[5]) : NULL;
+    if (!targets || !tails)
+        goto done;
     if (!cb) {
         PyErr_NoMemory();
         goto done;
     }
     if (PyObject_GetBuffer(args[1], &pk, PyBUF_SIMPLE) < 0)
         goto done;
-    if (pk.len != n * 8) {
-        PyErr_SetString(PyExc_ValueError, "render_rows: packed does not match paths");
+    if (pk.len != n * 8 || MISALIGNED(pk, 8)) {
+        PyErr_SetString(PyExc_ValueError, "render_rows: packed does not match paths (or is not aligned)");
         goto done;
     }
     static const Py_ssize_t item[N_COLS] = {1, 8, 4, 4, 4};
     for (Py_ssize_t li = 0; li < nl; li++) {
         PyObject *cols = PyList_GET_ITEM(columns, li);
         if (!PyTuple_Check(cols) || PyTuple_GET_SIZE(cols) != N_COLS
-            || !PyDict_Check(PyList_GET_ITEM(targets, li))) {
+            || !PyDict_Check(PyTuple_GET_ITEM(targets, li))) {
             PyErr_SetString(PyExc_TypeError, "render_rows: a layer's columns are not a 5-tuple");
             goto done;
         }
         for (int c = 0; c < N_COLS; c++, got++) {
             if (PyObject_GetBuffer(PyTuple_GET_ITEM(cols, c), &cb[got], PyBUF_SIMPLE) < 0)
                 goto done;
-            if (cb[got].len % item[c] || cb[got].len / item[c] != cb[li * N_COLS].len) {
+            if (cb[got].len % item[c] || cb[got].len / item[c] != cb[li * N_COLS].len
+                || MISALIGNED(cb[got], item[c])) {
                 got++;
-                PyErr_SetString(PyExc_ValueError, "render_rows: a layer's columns differ in length");
+                PyErr_SetString(PyExc_ValueError, "render_rows: a layer's columns differ in length or are not aligned");
                 goto done;
             }
         }
@@ -703,7 +758,11 @@ static PyObject *render_rows(PyObject *mod, PyObject *const *args, Py_ssize_t na
     const uint64_t *packed = pk.buf;
     for (Py_ssize_t i = 0; i < n; i++) {
         uint64_t li = packed[i] >> 32, row = packed[i] & 0xFFFFFFFFu;
-        PyObject *path = PyList_GET_ITEM(paths, i);
+        if (PyList_GET_SIZE(paths) != n) {
+            PyErr_SetString(PyExc_RuntimeError, "render_rows: paths changed size during the call");
+            goto done;
+        }
+        Py_XSETREF(path, Py_NewRef(PyList_GET_ITEM(paths, i)));
         if (li >= (uint64_t)nl) {
             PyErr_Format(PyExc_IndexError, "render_rows: entry %zd names layer %llu of %zd", i,
                          (unsigned long long)li, nl);
@@ -733,6 +792,10 @@ static PyObject *render_rows(PyObject *mod, PyObject *const *args, Py_ssize_t na
                     PyObject *linked = PyDict_GetItemWithError(link_sizes, path);
                     if (!linked && PyErr_Occurred())
                         goto done;
+                    if (linked && !PyLong_Check(linked)) {
+                        PyErr_SetString(PyExc_TypeError, "render_rows: a link size is not an int");
+                        goto done;
+                    }
                     if (linked) {
                         size = PyLong_AsLongLong(linked);
                         if (size == -1 && PyErr_Occurred())
@@ -742,11 +805,16 @@ static PyObject *render_rows(PyObject *mod, PyObject *const *args, Py_ssize_t na
                 PyObject *key = PyLong_FromUnsignedLongLong(row);
                 if (!key)
                     goto done;
-                target = PyDict_GetItemWithError(PyList_GET_ITEM(targets, li), key);
+                target = PyDict_GetItemWithError(PyTuple_GET_ITEM(targets, li), key);
                 Py_DECREF(key);
                 if (!target && PyErr_Occurred())
                     goto done;
             }
+        }
+        /* the lookups above may have run Python: owners and cats are read after them */
+        if (PyList_GET_SIZE(owners) != n || PyList_GET_SIZE(cats) != n) {
+            PyErr_SetString(PyExc_RuntimeError, "render_rows: a list changed size during the call");
+            goto done;
         }
         if (kind >= (unsigned)PyTuple_GET_SIZE(kind_texts)) {
             PyErr_Format(PyExc_ValueError, "render_rows: entry %zd has kind %u", i, kind);
@@ -764,7 +832,7 @@ static PyObject *render_rows(PyObject *mod, PyObject *const *args, Py_ssize_t na
             || text_uint(&t, gid) < 0
             || text_add(&t, ", \"target\": ", 12) < 0
             || (target ? text_json(&t, target) : text_add(&t, "null", 4)) < 0
-            || text_str(&t, PyList_GET_ITEM(tails, li)) < 0
+            || text_str(&t, PyTuple_GET_ITEM(tails, li)) < 0
             || text_str(&t, PyList_GET_ITEM(owners, i)) < 0
             || text_add(&t, ", \"category\": ", 14) < 0
             || text_str(&t, PyList_GET_ITEM(cats, i)) < 0
@@ -781,6 +849,9 @@ done:
     PyMem_Free(t.buf);
     if (pk.obj)
         PyBuffer_Release(&pk);
+    Py_XDECREF(path);
+    Py_XDECREF(targets);
+    Py_XDECREF(tails);
     return result;
 }
 
@@ -949,68 +1020,94 @@ static PyObject *classify_rows(PyObject *mod, PyObject *const *args, Py_ssize_t 
         PyErr_SetString(PyExc_TypeError, "classify_rows: arguments of the wrong types");
         return NULL;
     }
-    PyObject *paths = args[C_PATHS], *targets = args[C_TARGETS], *heads = args[C_HEADS];
-    PyObject *dir_rule = args[C_DIR_RULE], *bin_dirs = args[C_BIN_DIRS], *exact = args[C_EXACT];
-    PyObject *by_name = args[C_BY_NAME], *names_match = args[C_NAMES_MATCH];
+    /* The loop calls back into Python (dir_rule, the match functions, code_of's
+       __missing__, a table's truth, a rule name's ==), which may change any argument. So,
+       as _json.c holds its sequence across callbacks: the small lists are copied into
+       tuples (strong references, fixed length); ``codes`` and every column are held as
+       buffer exports (a bytearray or array cannot be resized while exported); ``paths`` is
+       checked for its length on each entry and the entry's path held while it is used. */
+    PyObject *paths = args[C_PATHS], *bin_dirs = args[C_BIN_DIRS], *exact = args[C_EXACT];
+    PyObject *dir_rule = args[C_DIR_RULE], *by_name = args[C_BY_NAME], *names_match = args[C_NAMES_MATCH];
     PyObject *by_command = args[C_BY_COMMAND], *commands_match = args[C_COMMANDS_MATCH];
-    PyObject *owners = args[C_OWNERS], *owned = args[C_OWNED], *rule_names = args[C_RULE_NAMES];
-    PyObject *code_of = args[C_CODE_OF], *per_code = args[C_PER_CODE], *pending = args[C_PENDING];
+    PyObject *owners = args[C_OWNERS], *code_of = args[C_CODE_OF], *pending = args[C_PENDING];
     long content_end = PyLong_AsLong(args[C_CONTENT_END]), no_rule = PyLong_AsLong(args[C_NO_RULE]);
     if ((content_end == -1 || no_rule == -1) && PyErr_Occurred())
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(paths), nl = PyList_GET_SIZE(args[C_KINDS]);
-    Py_ssize_t n_names = PyList_GET_SIZE(rule_names);
-    if (PyByteArray_GET_SIZE(args[C_CODES]) != n || PyList_GET_SIZE(args[C_SIZES]) != nl
-        || PyList_GET_SIZE(args[C_MODES]) != nl || PyList_GET_SIZE(targets) != nl
-        || PyList_GET_SIZE(heads) != nl) {
-        PyErr_SetString(PyExc_ValueError, "classify_rows: the columns differ in length");
-        return NULL;
-    }
-    unsigned char *codes = (unsigned char *)PyByteArray_AS_STRING(args[C_CODES]);
-    Py_buffer pk = {0}, fb = {0}, bb = {0};
-    Py_buffer *cb = PyMem_Calloc(3 * nl + 1, sizeof(Py_buffer));
+    enum { T_KINDS, T_SIZES, T_MODES, T_TARGETS, T_HEADS, T_OWNED, T_NAMES, T_PER_CODE, T_N };
+    static const int copied[T_N] = {C_KINDS, C_SIZES, C_MODES, C_TARGETS, C_HEADS, C_OWNED,
+                                    C_RULE_NAMES, C_PER_CODE};
+    PyObject *t[T_N] = {NULL};
+    Py_buffer pk = {0}, fb = {0}, bb = {0}, cv = {0};
+    Py_buffer *cb = NULL;
     Py_ssize_t got = 0;
     PyObject *result = NULL, *last_parent = NULL, *shell = NULL, *fallback = NULL, *owned_fallback = NULL;
-    if (!cb) {
+    PyObject *path = NULL, *rowkey = NULL, *base = NULL; /* the entry's own references */
+    for (int k = 0; k < T_N; k++)
+        if (!(t[k] = PyList_AsTuple(args[copied[k]])))
+            goto done;
+    Py_ssize_t n = PyList_GET_SIZE(paths), nl = PyTuple_GET_SIZE(t[T_KINDS]);
+    Py_ssize_t n_names = PyTuple_GET_SIZE(t[T_NAMES]), n_owned = PyTuple_GET_SIZE(t[T_OWNED]);
+    if (PyTuple_GET_SIZE(t[T_SIZES]) != nl || PyTuple_GET_SIZE(t[T_MODES]) != nl
+        || PyTuple_GET_SIZE(t[T_TARGETS]) != nl || PyTuple_GET_SIZE(t[T_HEADS]) != nl
+        || PyTuple_GET_SIZE(t[T_PER_CODE]) != 256) {
+        PyErr_SetString(PyExc_ValueError, "classify_rows: the columns differ in length");
+        goto done;
+    }
+    if (!(cb = PyMem_Calloc(3 * nl + 1, sizeof(Py_buffer)))) {
         PyErr_NoMemory();
         goto done;
     }
-    if (PyObject_GetBuffer(args[C_PACKED], &pk, PyBUF_SIMPLE) < 0
+    if (PyObject_GetBuffer(args[C_CODES], &cv, PyBUF_WRITABLE) < 0
+        || PyObject_GetBuffer(args[C_PACKED], &pk, PyBUF_SIMPLE) < 0
         || PyObject_GetBuffer(args[C_FILES], &fb, PyBUF_WRITABLE) < 0
         || PyObject_GetBuffer(args[C_BYTES], &bb, PyBUF_WRITABLE) < 0)
         goto done;
-    if (pk.len != n * 8 || fb.len != 256 * 8 || bb.len != 256 * 8) {
+    if (cv.len != n || pk.len != n * 8 || fb.len != 256 * 8 || bb.len != 256 * 8) {
         PyErr_SetString(PyExc_ValueError, "classify_rows: buffer sizes do not fit");
         goto done;
     }
     static const Py_ssize_t item[3] = {1, 8, 4};
     for (Py_ssize_t li = 0; li < nl; li++) {
-        PyObject *cols[3] = {PyList_GET_ITEM(args[C_KINDS], li), PyList_GET_ITEM(args[C_SIZES], li),
-                             PyList_GET_ITEM(args[C_MODES], li)};
-        if (!PyDict_Check(PyList_GET_ITEM(targets, li)) || !PyDict_Check(PyList_GET_ITEM(heads, li))) {
+        PyObject *cols[3] = {PyTuple_GET_ITEM(t[T_KINDS], li), PyTuple_GET_ITEM(t[T_SIZES], li),
+                             PyTuple_GET_ITEM(t[T_MODES], li)};
+        if (!PyDict_Check(PyTuple_GET_ITEM(t[T_TARGETS], li)) || !PyDict_Check(PyTuple_GET_ITEM(t[T_HEADS], li))) {
             PyErr_SetString(PyExc_TypeError, "classify_rows: targets and heads are dicts");
             goto done;
         }
         for (int c = 0; c < 3; c++, got++) {
             if (PyObject_GetBuffer(cols[c], &cb[got], PyBUF_SIMPLE) < 0)
                 goto done;
-            if (cb[got].len % item[c] || cb[got].len / item[c] != cb[3 * li].len) {
+            if (cb[got].len % item[c] || cb[got].len / item[c] != cb[3 * li].len
+                || MISALIGNED(cb[got], item[c])) {
                 got++;
-                PyErr_SetString(PyExc_ValueError, "classify_rows: a layer's columns differ in length");
+                PyErr_SetString(PyExc_ValueError, "classify_rows: a layer's columns differ in length or are not aligned");
                 goto done;
             }
         }
+    }
+    for (int c = 0; c < 256; c++)
+        if (!PyList_Check(PyTuple_GET_ITEM(t[T_PER_CODE], c))) {
+            PyErr_SetString(PyExc_TypeError, "classify_rows: per_code holds lists");
+            goto done;
+        }
+    if (MISALIGNED(pk, 8) || MISALIGNED(fb, 8) || MISALIGNED(bb, 8)) {
+        PyErr_SetString(PyExc_ValueError, "classify_rows: a 64-bit buffer is not aligned");
+        goto done;
     }
     shell = PyUnicode_FromString("shell");
     fallback = PyUnicode_FromString("application");
     owned_fallback = PyUnicode_FromString("system");
     if (!shell || !fallback || !owned_fallback)
         goto done;
+    unsigned char *codes = cv.buf;
     const uint64_t *packed = pk.buf;
     int64_t *files = fb.buf, *bytes = bb.buf;
     long parent_rule = 0;
     int parent_bin = 0, overflow = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
+        Py_CLEAR(path); /* the previous entry's (its last ones are released at done) */
+        Py_CLEAR(rowkey);
+        Py_CLEAR(base);
         uint64_t li = packed[i] >> 32, row = packed[i] & 0xFFFFFFFFu;
         if (row == IMPLIED)
             continue;
@@ -1021,22 +1118,22 @@ static PyObject *classify_rows(PyObject *mod, PyObject *const *args, Py_ssize_t 
         unsigned kind = ((const unsigned char *)cb[3 * li].buf)[row];
         if (kind == 5) /* DIR */
             continue;
-        PyObject *path = PyList_GET_ITEM(paths, i);
+        if (PyList_GET_SIZE(paths) != n) {
+            PyErr_SetString(PyExc_RuntimeError, "classify_rows: paths changed size during the call");
+            goto done;
+        }
+        path = Py_NewRef(PyList_GET_ITEM(paths, i));
         if (!PyUnicode_Check(path)) {
             PyErr_SetString(PyExc_TypeError, "classify_rows: a path is not a str");
             goto done;
         }
-        PyObject *name = NULL; /* borrowed: a rule name, the owned table's, or ours */
-        PyObject *rowkey = NULL;
+        PyObject *name = NULL; /* borrowed: from the rule names' or the owned tuple, or ours */
         if (kind == 2 || kind == 1) { /* SYMLINK, HARDLINK */
-            rowkey = PyLong_FromUnsignedLongLong(row);
-            if (!rowkey)
+            if (!(rowkey = PyLong_FromUnsignedLongLong(row)))
                 goto done;
-            PyObject *target = PyDict_GetItemWithError(PyList_GET_ITEM(targets, li), rowkey);
-            if (!target && PyErr_Occurred()) {
-                Py_DECREF(rowkey);
+            PyObject *target = PyDict_GetItemWithError(PyTuple_GET_ITEM(t[T_TARGETS], li), rowkey);
+            if (!target && PyErr_Occurred())
                 goto done;
-            }
             if (is_busybox(target))
                 name = shell;
         }
@@ -1045,10 +1142,8 @@ static PyObject *classify_rows(PyObject *mod, PyObject *const *args, Py_ssize_t 
         if (!name) {
             Py_ssize_t len = PyUnicode_GET_LENGTH(path);
             Py_ssize_t cut = PyUnicode_FindChar(path, '/', 0, len, -1);
-            if (cut == -2) {
-                Py_XDECREF(rowkey);
+            if (cut == -2)
                 goto done;
-            }
             Py_ssize_t plen = cut < 0 ? 0 : cut; /* parent "" is "/" */
             int same = last_parent != NULL;
             if (same) {
@@ -1063,124 +1158,101 @@ static PyObject *classify_rows(PyObject *mod, PyObject *const *args, Py_ssize_t 
             }
             if (!same) {
                 PyObject *parent = plen ? PyUnicode_Substring(path, 0, plen) : PyUnicode_FromString("/");
-                if (!parent) {
-                    Py_XDECREF(rowkey);
+                if (!parent)
                     goto done;
-                }
                 Py_XSETREF(last_parent, parent);
                 int in_bin = PySet_Contains(bin_dirs, parent);
-                if (in_bin < 0 || call_rule(dir_rule, parent, &parent_rule) < 0) {
-                    Py_XDECREF(rowkey);
+                if (in_bin < 0 || call_rule(dir_rule, parent, &parent_rule) < 0)
                     goto done;
-                }
                 parent_bin = in_bin;
             }
             best = parent_rule;
             long rule;
             PyObject *hit = PyDict_GetItemWithError(exact, path);
-            if (!hit && PyErr_Occurred()) {
-                Py_XDECREF(rowkey);
+            if (!hit && PyErr_Occurred())
                 goto done;
-            }
             if (hit) {
-                if (as_rule(hit, &rule) < 0) {
-                    Py_XDECREF(rowkey);
+                if (as_rule(hit, &rule) < 0)
                     goto done;
-                }
                 if (rule < best)
                     best = rule;
             }
-            PyObject *base = PyUnicode_Substring(path, cut + 1, len);
-            if (!base || cached_rule(by_name, names_match, base, &rule) < 0) {
-                Py_XDECREF(base);
-                Py_XDECREF(rowkey);
+            base = PyUnicode_Substring(path, cut + 1, len);
+            if (!base || cached_rule(by_name, names_match, base, &rule) < 0)
                 goto done;
-            }
             if (rule < best)
                 best = rule;
             executable = parent_bin;
             if (!executable && kind == 0 && (((const uint32_t *)cb[3 * li + 2].buf)[row] & 0111)) {
-                if (!rowkey && !(rowkey = PyLong_FromUnsignedLongLong(row))) {
-                    Py_DECREF(base);
+                if (!rowkey && !(rowkey = PyLong_FromUnsignedLongLong(row)))
                     goto done;
-                }
-                PyObject *head = PyDict_GetItemWithError(PyList_GET_ITEM(heads, li), rowkey);
-                if (!head && PyErr_Occurred()) {
-                    Py_DECREF(base);
-                    Py_DECREF(rowkey);
+                PyObject *head = PyDict_GetItemWithError(PyTuple_GET_ITEM(t[T_HEADS], li), rowkey);
+                if (!head && PyErr_Occurred())
                     goto done;
-                }
                 executable = is_program(head);
             }
             if (executable) {
-                if (cached_rule(by_command, commands_match, base, &rule) < 0) {
-                    Py_DECREF(base);
-                    Py_XDECREF(rowkey);
+                if (cached_rule(by_command, commands_match, base, &rule) < 0)
                     goto done;
-                }
                 if (rule < best)
                     best = rule;
             }
-            Py_DECREF(base);
             if (best < content_end) {
                 if (best < 0 || best >= n_names) {
                     PyErr_SetString(PyExc_IndexError, "classify_rows: a rule past the rule names");
-                    Py_XDECREF(rowkey);
                     goto done;
                 }
-                name = PyList_GET_ITEM(rule_names, best);
+                name = PyTuple_GET_ITEM(t[T_NAMES], best);
             } else {
                 /* ``table`` as in Python: None (no owner, or a language package's), "" (an
                    OS package the table does not list) or the table's category */
                 PyObject *owner = PyDict_GetItemWithError(owners, path);
                 PyObject *table = NULL;
-                if (!owner && PyErr_Occurred()) {
-                    Py_XDECREF(rowkey);
+                if (!owner && PyErr_Occurred())
                     goto done;
-                }
                 if (owner) {
                     Py_ssize_t o = PyLong_AsSsize_t(owner);
-                    if (o == -1 && PyErr_Occurred()) {
-                        Py_XDECREF(rowkey);
+                    if (o == -1 && PyErr_Occurred())
                         goto done;
-                    }
-                    if (o < 0 || o >= PyList_GET_SIZE(owned)) {
+                    if (o < 0 || o >= n_owned) {
                         PyErr_SetString(PyExc_IndexError, "classify_rows: an owner past the packages");
-                        Py_XDECREF(rowkey);
                         goto done;
                     }
-                    table = PyList_GET_ITEM(owned, o);
+                    table = PyTuple_GET_ITEM(t[T_OWNED], o);
                     if (table == Py_None)
                         table = NULL;
                 }
-                int has_table = table != NULL;
-                int truthy = has_table && PyObject_IsTrue(table) == 1;
+                int has_table = table != NULL, truthy = 0;
+                if (has_table && (truthy = PyObject_IsTrue(table)) < 0)
+                    goto done;
                 if (truthy && executable) {
                     name = table;
                 } else if (best != no_rule) {
                     if (best < 0 || best >= n_names) {
                         PyErr_SetString(PyExc_IndexError, "classify_rows: a rule past the rule names");
-                        Py_XDECREF(rowkey);
                         goto done;
                     }
-                    name = PyList_GET_ITEM(rule_names, best);
-                    if (has_table && PyUnicode_Compare(name, fallback) == 0)
-                        name = owned_fallback;
+                    name = PyTuple_GET_ITEM(t[T_NAMES], best);
+                    if (has_table) { /* ``name == FALLBACK``, for a name of any type */
+                        int eq = PyObject_RichCompareBool(name, fallback, Py_EQ);
+                        if (eq < 0)
+                            goto done;
+                        if (eq)
+                            name = owned_fallback;
+                    }
                 } else if (kind == 2) { /* SYMLINK: its target's category, later */
-                    PyObject *item = Py_BuildValue("(nOO)", i, path, has_table ? Py_True : Py_False);
-                    Py_XDECREF(rowkey);
-                    if (!item || PyList_Append(pending, item) < 0) {
-                        Py_XDECREF(item);
+                    PyObject *entry = Py_BuildValue("(nOO)", i, path, has_table ? Py_True : Py_False);
+                    if (!entry || PyList_Append(pending, entry) < 0) {
+                        Py_XDECREF(entry);
                         goto done;
                     }
-                    Py_DECREF(item);
+                    Py_DECREF(entry);
                     continue;
                 } else {
                     name = has_table ? owned_fallback : fallback;
                 }
             }
         }
-        Py_XDECREF(rowkey);
         long code;
         if (item_rule(code_of, name, &code) < 0)
             goto done;
@@ -1195,17 +1267,23 @@ static PyObject *classify_rows(PyObject *mod, PyObject *const *args, Py_ssize_t 
             overflow = 1;
             break;
         }
-        if (PyList_Append(PyList_GET_ITEM(per_code, code), path) < 0)
+        if (PyList_Append(PyTuple_GET_ITEM(t[T_PER_CODE], code), path) < 0)
             goto done;
     }
     result = Py_NewRef(overflow ? Py_False : Py_True);
 done:
+    Py_XDECREF(path);
+    Py_XDECREF(rowkey);
+    Py_XDECREF(base);
     for (Py_ssize_t k = 0; k < got; k++)
         PyBuffer_Release(&cb[k]);
     PyMem_Free(cb);
+    if (cv.obj) PyBuffer_Release(&cv);
     if (pk.obj) PyBuffer_Release(&pk);
     if (fb.obj) PyBuffer_Release(&fb);
     if (bb.obj) PyBuffer_Release(&bb);
+    for (int k = 0; k < T_N; k++)
+        Py_XDECREF(t[k]);
     Py_XDECREF(last_parent);
     Py_XDECREF(shell);
     Py_XDECREF(fallback);
@@ -1229,15 +1307,17 @@ static PyMethodDef module_methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_tarscan", "The tar walker's per-member loop for plain members; "
-    "the merged filesystem's prefix sums.", -1, module_methods,
+    PyModuleDef_HEAD_INIT, "_tarscan", "The accelerator's loops: the tar walker's plain "
+    "members, the merged filesystem's prefix sums and parents, the classifier's loop, the "
+    "export's rows (see inspector/index/tarscan.py).", -1, module_methods,
 };
 
 PyMODINIT_FUNC PyInit__tarscan(void) {
     if (PyType_Ready(&ScannerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
-    if (m && PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0)
+    if (m && (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0
+              || PyModule_AddIntConstant(m, "ABI", ABI) < 0))
         Py_CLEAR(m);
     return m;
 }

@@ -1,6 +1,8 @@
 # Types of the C accelerator (_tarscan.c); see inspector/index/tarscan.py.
 from array import array
 
+ABI: int
+
 class Scanner:
     why: str
     def __init__(self, paths: list[str], kinds: bytearray, sizes: array, modes: array,

@@ -12,17 +12,38 @@ paths (``report.export``); ``parents`` is the merge's set of parent directories;
 
 from __future__ import annotations
 
+import importlib
 import os
 from array import array
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from types import ModuleType
 
 from inspector.index.entries import LayerIndex
 
-try:
-    from inspector.index import _tarscan
-except ImportError:  # no C compiler at install time: the pure-Python loop does it all
-    _tarscan = None  # type: ignore[assignment]
+#: the interface this module was written for (``ABI`` in ``_tarscan.c``): a build that says
+#: otherwise is a stale one (an editable install whose ``.so`` predates the source) and is
+#: not used
+ABI = 2
+
+
+def _load() -> tuple[ModuleType | None, str | None]:
+    """``(module, None)``, or ``(None, why)`` when the accelerator cannot be used: not built
+    (no C compiler at install time), failing to load, or built for another ``ABI``. The
+    pure-Python loops then do it all, silently (``inspector --version`` says why)."""
+    try:
+        module = importlib.import_module("inspector.index._tarscan")
+    except ImportError as exc:
+        if isinstance(exc, ModuleNotFoundError) and exc.name == "inspector.index._tarscan":
+            return None, "not built (no C compiler or Python headers at install time)"
+        return None, f"could not be loaded ({exc}): rebuild it (make venv)"
+    built = getattr(module, "ABI", None)
+    if built != ABI:
+        return None, f"a stale build (ABI {built}, this code needs {ABI}): rebuild it (make venv)"
+    return module, None
+
+
+_tarscan, UNAVAILABLE = _load()
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +61,7 @@ def _loop(name: str):
     asks for the Python references (tests and benchmarks compare both)."""
     if _tarscan is None or os.environ.get("INSPECTOR_PURE") == "1":
         return None
-    return getattr(_tarscan, name)
+    return getattr(_tarscan, name, None)
 
 
 #: ``prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts)`` in C, or
@@ -70,6 +91,15 @@ def native(layers: Iterable[LayerIndex]) -> bool:
 
 def available() -> bool:
     return _tarscan is not None
+
+
+def status() -> str:
+    """``on`` or ``off (why)``: what ``inspector --version`` says of the accelerator."""
+    if _tarscan is None:
+        return f"off ({UNAVAILABLE})"
+    if os.environ.get("INSPECTOR_PURE") == "1":
+        return "off (INSPECTOR_PURE=1)"
+    return "on"
 
 
 def scanner(index: LayerIndex) -> Callable[[bytes, int], int] | None:
