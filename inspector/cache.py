@@ -86,7 +86,9 @@ def warn(root: Path, reason: str) -> None:
     if on_warning is not None:
         on_warning(message)
     else:
-        print(f"inspector: warning: {message}", file=sys.stderr)
+        from inspector.errors import print_line
+
+        print_line(f"warning: {message}")
 
 
 def _reason(exc: OSError) -> str:

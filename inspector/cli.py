@@ -25,15 +25,26 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from inspector import config
-from inspector.errors import InspectorError
+from inspector.errors import InspectorError, print_line
 from inspector.oci.platform import Platform
 from inspector.options import Options
 
 COMMANDS = ("export", "compare", "check", "samples", "serve", "fit", "audit", "cache",
             "completion")
 DEMO = ("sample:debian-12-slim", "sample:distroless-static")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error line (which quotes what was typed, e.g. an unrecognised
+    argument a script took from a file name) shown visibly."""
+
+    def error(self, message: str) -> NoReturn:
+        from inspector.visible import visible
+
+        super().error(visible(message))
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +107,7 @@ def _apply_source(reference: str, engine: str | None) -> str:
 
 def build_parser(command: str | None) -> argparse.ArgumentParser:
     if command == "export":
-        p = argparse.ArgumentParser(prog="inspector export",
+        p = _Parser(prog="inspector export",
                                     description="Write the whole index of an image.")
         p.add_argument("image")
         p.add_argument("--format", choices=("json", "cyclonedx", "spdx-json"), default="json",
@@ -104,7 +115,7 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
                             "JSON) or spdx-json (2.3): an SBOM")
         p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     elif command == "compare":
-        p = argparse.ArgumentParser(prog="inspector compare",
+        p = _Parser(prog="inspector compare",
                                     description="Compare images side by side, headless.")
         p.add_argument("images", nargs="+", metavar="IMAGE")
         p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
@@ -115,21 +126,21 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     elif command == "fit":
         from inspector.fit.cli import add_arguments
 
-        p = argparse.ArgumentParser(prog="inspector fit",
+        p = _Parser(prog="inspector fit",
                                     description="Which distroless base would this image's "
                                                 "application run on, and what would it save.")
         add_arguments(p)
     elif command == "check":
         from inspector import check
 
-        p = argparse.ArgumentParser(prog="inspector check",
+        p = _Parser(prog="inspector check",
                                     description="Gate images on content rules (exit 1 on failure).")
         check.add_arguments(p)
     elif command == "samples":
-        p = argparse.ArgumentParser(prog="inspector samples",
+        p = _Parser(prog="inspector samples",
                                     description="List the bundled sample images.")
     elif command == "serve":
-        p = argparse.ArgumentParser(prog="inspector serve",
+        p = _Parser(prog="inspector serve",
                                     description="Serve the TUI in a browser (textual-serve).")
         p.add_argument("images", nargs="*", metavar="IMAGE")
         p.add_argument("--host", default="127.0.0.1")
@@ -137,23 +148,23 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     elif command == "audit":
         from inspector.audit.cli import add_arguments
 
-        p = argparse.ArgumentParser(prog="inspector audit",
+        p = _Parser(prog="inspector audit",
                                     description="Audit a fleet: every image's shells, package "
                                                 "managers and sizes, each shared layer read once.")
         add_arguments(p)
     elif command == "cache":
         from inspector import cache_cli
 
-        p = argparse.ArgumentParser(prog="inspector cache", description="Show or trim the cache.")
+        p = _Parser(prog="inspector cache", description="Show or trim the cache.")
         cache_cli.add_arguments(p)
     elif command == "completion":
         from inspector import completion
 
-        p = argparse.ArgumentParser(prog="inspector completion",
+        p = _Parser(prog="inspector completion",
                                     description="Print a shell completion script.")
         completion.add_arguments(p)
     else:
-        p = argparse.ArgumentParser(
+        p = _Parser(
             prog="inspector",
             description="Open container images and see what they contain — and what "
                         "distroless strips away. Commands: export, compare, check, fit, audit, "
@@ -218,16 +229,16 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
             return serve(args, images)
         return _tui(images, options)
     except InspectorError as exc:
-        print(f"inspector: {exc}", file=sys.stderr)
+        print_line(str(exc))
         return 1
     except KeyboardInterrupt:
-        print("inspector: interrupted", file=sys.stderr)
+        print_line("interrupted")
         return 130
     except BrokenPipeError:
         return 1
     except Exception as exc:  # a bug: still one line, never a traceback
-        print(f"inspector: internal error: {type(exc).__name__}: {exc} (please report this, with "
-              "the command line, at the project's issue tracker)", file=sys.stderr)
+        print_line(f"internal error: {type(exc).__name__}: {exc} (please report this, with "
+                   "the command line, at the project's issue tracker)")
         return 2
 
 
@@ -285,7 +296,7 @@ def _export(args: argparse.Namespace, options: Options) -> int:
         analysis = _analyze(args.image, options)
         try:
             for warning in analysis.warnings:  # skipped members: one line below
-                print(f"inspector: warning: {warning}", file=sys.stderr)
+                print_line(f"warning: {warning}")
             write_export(analysis, out,
                          cache_dir=options.usable_cache_dir(), format=args.format)
         finally:
@@ -293,9 +304,9 @@ def _export(args: argparse.Namespace, options: Options) -> int:
     if analysis.unsafe:
         # the export is written (nothing lost), but the image is malformed or hostile
         shown = "; ".join(analysis.unsafe[:3]) + (" …" if len(analysis.unsafe) > 3 else "")
-        print(f"inspector: {args.image}: {len(analysis.unsafe)} unsafe tar member(s) flagged "
-              f"and not followed: {shown} (the image is malformed or hostile; the export "
-              "omits them)", file=sys.stderr)
+        print_line(f"{args.image}: {len(analysis.unsafe)} unsafe tar member(s) flagged and "
+                   f"not followed: {shown} (the image is malformed or hostile; the export "
+                   "omits them)")
         return 1
     return 0
 
@@ -315,12 +326,14 @@ def _compare(args: argparse.Namespace, options: Options) -> int:
 
 def _samples() -> int:
     from inspector.sources.samples import list_samples
+    from inspector.visible import visible
 
-    rows = list_samples()
-    width = max(len(s.name) for s in rows)
-    for s in rows:
-        print(f"sample:{s.name:<{width}}  {s.compressed / 1e6:7.1f} MB / "
-              f"{s.uncompressed / 1e6:6.1f} MB  {s.description}")
+    rows = list_samples()  # names and descriptions come from the samples' index.json
+    names = [visible(s.name) for s in rows]
+    width = max(map(len, names), default=0)
+    for s, name in zip(rows, names, strict=True):
+        print(f"sample:{name:<{width}}  {s.compressed / 1e6:7.1f} MB / "
+              f"{s.uncompressed / 1e6:6.1f} MB  {visible(s.description)}")
     return 0
 
 

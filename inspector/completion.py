@@ -13,6 +13,7 @@ IMAGE as a bundled ``sample:`` name, a transport prefix, or a local path (also a
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 SHELLS = ("bash", "zsh", "fish")
@@ -99,10 +100,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("shell", choices=SHELLS)
 
 
+#: a sample name the scripts may hold: the names come from the samples' index.json and go
+#: into shell code unquoted, so anything else (a quote, ``$(…)``, a control character) is left out
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+
+
 def _sample_names() -> list[str]:
     from inspector.sources.samples import list_samples
 
-    return [f"sample:{s.name}" for s in list_samples()]
+    return [f"sample:{s.name}" for s in list_samples() if _SAFE_NAME.fullmatch(s.name)]
 
 
 def _words() -> dict:

@@ -137,3 +137,18 @@ class RulesError(InspectorError):
 class Cancelled(InspectorError):
     def __init__(self, message: str = "cancelled") -> None:
         super().__init__(message)
+
+
+def print_line(text: str) -> None:
+    """``inspector: TEXT`` as one line on stderr (an error, a warning, a notice).
+
+    Such a line often carries a string from an image or a list file (a path, a reference,
+    a media type, a member name), so ``TEXT`` goes through :func:`inspector.visible.visible`
+    here, where every diagnostic line is printed: a control character or a byte that was
+    not UTF-8 is shown as ``\\xNN`` and can neither drive the terminal nor break the line.
+    """
+    import sys
+
+    from inspector.visible import visible
+
+    print("inspector: " + visible(text), file=sys.stderr)

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from inspector.errors import InspectorError
+from inspector.errors import InspectorError, print_line
 from inspector.options import Options
 
 
@@ -70,9 +70,9 @@ def references(args: argparse.Namespace, options: Options) -> list[str]:
 
         listing = list_catalog(args.catalog, options, args.tags)
         if listing.without_tags and not options.quiet:
-            print(f"inspector: audit: {len(listing.without_tags)} repositories have no tag "
-                  f"matching {args.tags!r}: {', '.join(listing.without_tags[:5])}"
-                  + (" …" if len(listing.without_tags) > 5 else ""), file=sys.stderr)
+            print_line(f"audit: {len(listing.without_tags)} repositories have no tag "
+                       f"matching {args.tags!r}: {', '.join(listing.without_tags[:5])}"
+                       + (" …" if len(listing.without_tags) > 5 else ""))
         refs += listing.references
     return list(dict.fromkeys(refs))  # first occurrence of each, in order
 
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace, options: Options) -> int:
     try:
         load(args.rules)
     except RulesError as exc:  # a usage error, as for inspector check
-        print(f"inspector: {exc}", file=sys.stderr)
+        print_line(str(exc))
         return 2
     progress = _Progress(not options.quiet and sys.stderr.isatty())
     # the report file is opened first: an unwritable -o fails before any work

@@ -4,6 +4,12 @@ A ``Row`` is built from the same ``export.header`` the ``inspector export`` docu
 of, so an audit row and an export of the same image cannot disagree. Rows are shown worst
 first: failures, then images that still ship a shell, a package manager or core utilities
 (more of them first), then by file bytes.
+
+References come from the command line, a list file or a registry's catalog and an error
+says what an image held, so every cell people read goes through ``visible()`` (the one
+escaping rule): text and markdown in ``_cells``, CSV in ``_csv_cell``, which also guards
+spreadsheets against formula injection (a cell starting with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return gets a leading ``'``, as OWASP advises). JSON keeps the raw strings.
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ import csv
 import io
 import json
 from dataclasses import asdict, dataclass, field
+
+from inspector.report.markdown import text as md_text
+from inspector.visible import visible
 
 SCHEMA = "inspector.audit/v1"
 #: the categories a distroless migration removes, in the order the report shows them
@@ -111,6 +120,11 @@ def columns(result) -> tuple[str, ...]:
 
 
 def _cells(row: Row, names: tuple[str, ...]) -> list[str]:
+    """The row as text and markdown show it: every cell visible()."""
+    return [visible(cell) for cell in _raw_cells(row, names)]
+
+
+def _raw_cells(row: Row, names: tuple[str, ...]) -> list[str]:
     if row.error:
         return [row.reference, "FAILED: " + row.error] + [""] * (len(names) - 2)
     cells = [row.reference, row.digest[:19], _mb(row.compressed), _mb(row.file_bytes),
@@ -154,15 +168,13 @@ def render_text(result) -> str:
     return "\n".join(out + [""] + summary_lines(result)) + "\n"
 
 
-def _md(cell: str) -> str:
-    return cell.replace("|", "\\|")
 
 
 def render_markdown(result) -> str:
     names = columns(result)
     out = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     for row in worst_first(result.rows):
-        out.append("| " + " | ".join(_md(c) for c in _cells(row, names)) + " |")
+        out.append("| " + " | ".join(map(md_text, _cells(row, names))) + " |")
     return "\n".join(out + [""] + [f"- {line}" for line in summary_lines(result)]) + "\n"
 
 
@@ -179,13 +191,28 @@ def render_json(result) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
+#: a cell starting with one of these is a formula to a spreadsheet (or starts one after a
+#: tab or carriage return): OWASP "CSV Injection"
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object) -> object:
+    """A string cell visible() and, if a spreadsheet would run it, prefixed with ``'``;
+    numbers as they are."""
+    if not isinstance(value, str):
+        return value
+    shown = visible(value)
+    return "'" + shown if value.startswith(_FORMULA) else shown
+
+
 def render_csv(result) -> str:
     buf = io.StringIO()
     names = list(asdict(Row("")))
     writer = csv.DictWriter(buf, fieldnames=names, lineterminator="\n")
     writer.writeheader()
     for row in worst_first(result.rows):
-        writer.writerow({**asdict(row), "rules_failed": " ".join(row.rules_failed)})
+        cells = {**asdict(row), "rules_failed": " ".join(row.rules_failed)}
+        writer.writerow({key: _csv_cell(value) for key, value in cells.items()})
     return buf.getvalue()
 
 

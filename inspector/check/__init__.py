@@ -14,7 +14,6 @@ be opened), 2 a usage or rules-file error (the message names the file, line and 
 from __future__ import annotations
 
 import argparse
-import sys
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
@@ -36,12 +35,12 @@ def run(args: argparse.Namespace, options) -> int:
     from inspector.check.config import load
     from inspector.check.evaluate import evaluate
     from inspector.cli import _analyze, _open_output
-    from inspector.errors import RulesError
+    from inspector.errors import RulesError, print_line
 
     try:
         rules = load(args.rules)
     except RulesError as exc:
-        print(f"inspector: {exc}", file=sys.stderr)
+        print_line(str(exc))
         return EXIT_USAGE
     memo = LayerMemo()
     results = []

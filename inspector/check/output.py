@@ -1,11 +1,17 @@
 """Verdicts → text (people), JSON (``inspector.check/v1``), JUnit XML (CI test reporters:
-one test case per rule per image) and SARIF 2.1.0 (code-scanning dashboards)."""
+one test case per rule per image) and SARIF 2.1.0 (code-scanning dashboards).
+
+References, messages and offending paths carry strings from images: text and JUnit (read
+by people in CI logs; XML 1.0 cannot even hold a control character) show them through
+``visible()``, line by line in text and value by value in JUnit; JSON and SARIF keep them
+raw, ASCII-escaped (a byte that was not UTF-8 stays a ``\\udcXX`` escape, not a crash)."""
 
 from __future__ import annotations
 
 import json
 
 from inspector.check.evaluate import Verdict
+from inspector.visible import visible
 
 SCHEMA = "inspector.check/v1"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -21,7 +27,7 @@ def summary(verdicts: list[Verdict]) -> dict[str, int]:
 
 def render_text(images: list[tuple[str, list[Verdict]]], source: str) -> str:
     lines = []
-    width = max((len(v.rule) for _, vs in images for v in vs), default=10)
+    width = max((len(visible(v.rule)) for _, vs in images for v in vs), default=10)
     for reference, verdicts in images:
         lines.append(reference)
         if not verdicts:
@@ -36,7 +42,7 @@ def render_text(images: list[tuple[str, list[Verdict]]], source: str) -> str:
     verdict = "FAIL" if counts["fail"] else "PASS"
     lines.append(f"result: {verdict} ({counts['fail']} failed, {counts['warn']} warned, "
                  f"{counts['pass']} passed; rules: {source})")
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(visible, lines)) + "\n"  # each line holds its strings whole
 
 
 def render_json(images: list[tuple[str, list[Verdict]]], source: str) -> str:
@@ -44,7 +50,7 @@ def render_json(images: list[tuple[str, list[Verdict]]], source: str) -> str:
     doc = {"schema": SCHEMA, "rules": source, "passed": counts["fail"] == 0, "counts": counts,
            "images": [{"reference": ref, "passed": all(v.status != "fail" for v in vs),
                        "verdicts": [v.as_json() for v in vs]} for ref, vs in images]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(doc, indent=2, ensure_ascii=True) + "\n"
 
 
 def render_junit(images: list[tuple[str, list[Verdict]]]) -> str:
@@ -57,14 +63,16 @@ def render_junit(images: list[tuple[str, list[Verdict]]]) -> str:
     total = failures = 0
     for reference, verdicts in images:
         fails = sum(v.status == "fail" for v in verdicts)
-        suite = ET.SubElement(root, "testsuite", name=reference, tests=str(len(verdicts)),
+        ref = visible(reference)
+        suite = ET.SubElement(root, "testsuite", name=ref, tests=str(len(verdicts)),
                               failures=str(fails), errors="0", skipped="0")
         total, failures = total + len(verdicts), failures + fails
         for v in verdicts:
-            case = ET.SubElement(suite, "testcase", name=v.rule, classname=f"inspector.check.{reference}")
-            body = "\n".join([v.message, *v.offending])
+            rule, message = visible(v.rule), visible(v.message)
+            case = ET.SubElement(suite, "testcase", name=rule, classname=f"inspector.check.{ref}")
+            body = "\n".join([message, *map(visible, v.offending)])
             if v.status == "fail":
-                ET.SubElement(case, "failure", message=v.message, type=v.rule).text = body
+                ET.SubElement(case, "failure", message=message, type=rule).text = body
             elif v.status == "warn":
                 ET.SubElement(case, "system-out").text = "warning: " + body
     root.set("tests", str(total))
@@ -95,4 +103,4 @@ def render_sarif(images: list[tuple[str, list[Verdict]]], source: str) -> str:
         "tool": {"driver": {"name": "inspector", "rules": [
             {"id": r, "shortDescription": {"text": r.replace("_", " ")}} for r in rules]}},
         "properties": {"rules": source}, "results": results}]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(doc, indent=2, ensure_ascii=True) + "\n"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from inspector.options import Options
 
@@ -22,6 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, options: Options, analyze, open_output) -> int:
     """``analyze(reference, options, memo)`` and ``open_output(path)`` come from the CLI."""
     from inspector.analysis import LayerMemo
+    from inspector.errors import print_line
     from inspector.fit import fit
     from inspector.fit.bases import SAMPLE_BASES
     from inspector.fit.render import render
@@ -45,5 +45,5 @@ def run(args: argparse.Namespace, options: Options, analyze, open_output) -> int
         if close:
             out.close()
     for w in result.warnings:
-        print(f"inspector: warning: {w}", file=sys.stderr)
+        print_line(f"warning: {w}")
     return 0

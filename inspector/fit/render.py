@@ -1,4 +1,10 @@
-"""The fit verdict as text, markdown or JSON, and the Dockerfile fragment it suggests."""
+"""The fit verdict as text, markdown or JSON, and the Dockerfile fragment it suggests.
+
+Paths, names, the reference and the config's Env come from the image: every line of the
+text and markdown reports goes through ``visible()`` (the one escaping rule) as it is
+joined (``_lines``), markdown's own escaping after our ``- `` / ``## `` prefix; the
+Dockerfile's lines are visible() too, so a newline in an Env value cannot add an
+instruction. JSON keeps the raw strings (the ``dockerfile`` field is the escaped text)."""
 
 from __future__ import annotations
 
@@ -8,7 +14,10 @@ from inspector.errors import InspectorError
 from inspector.fit.bases import LANGUAGE_IMAGES, from_ref
 from inspector.fit.model import COPY, FITS, FitResult
 from inspector.reference import split_transport
+from inspector.report.markdown import fence
+from inspector.report.markdown import text as md_text
 from inspector.report.sizes import human
+from inspector.visible import visible
 
 #: rows of a list shown before "… and N more"
 LIST_MAX = 12
@@ -44,7 +53,7 @@ def dockerfile(r: FitResult) -> str:
         lines.append(f"ENTRYPOINT {json.dumps(entry)}")
     if cmd:
         lines.append(f"CMD {json.dumps(cmd)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(visible, lines)) + "\n"
 
 
 def _published(reference: str) -> str:
@@ -66,8 +75,8 @@ def render(r: FitResult, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(r.as_json(), indent=2) + "\n"
     md = fmt == "markdown"
-    out: list[str] = []
-    h = (lambda t: out.append(f"\n## {t}\n")) if md else (lambda t: out.append(f"\n{t}"))
+    out: list[str] = []  # one line each (a value's own line break is escaped in _lines)
+    h = (lambda t: out.extend(("", f"## {t}", ""))) if md else (lambda t: out.extend(("", t)))
     item = "- " if md else "  "
     out.append(f"# Fit: {r.reference}" if md else f"fit: {r.reference}")
     h("The application")
@@ -105,16 +114,32 @@ def render(r: FitResult, fmt: str) -> str:
         out.append(line + f"; base {human(c.base_bytes)}")
     out.append(f"{item}(distroless also publishes language images: "
                + ", ".join(LANGUAGE_IMAGES.values()) + "; pass one with --base)")
-    _chosen(r, out, item, h, md)
-    return "\n".join(out) + "\n"
+    body = _chosen(r, out, item, h, md)
+    return "\n".join(_lines(out, md) + body) + "\n"
 
 
-def _chosen(r: FitResult, out: list[str], item: str, h, md: bool) -> None:
+def _lines(out: list[str], md: bool) -> list[str]:
+    """The report's lines shown visibly; in markdown the text after a list or heading
+    marker escaped as markdown text."""
+    if not md:
+        return [visible(line) for line in out]
+    shown = []
+    for line in out:
+        marker, space, rest = line.partition(" ")
+        if space and marker in ("-", "#", "##"):
+            shown.append(f"{marker} {md_text(rest)}")
+        else:
+            shown.append(md_text(line))
+    return shown
+
+
+def _chosen(r: FitResult, out: list[str], item: str, h, md: bool) -> list[str]:
+    """Appends the verdict to ``out``; returns the Dockerfile's lines (already shown)."""
     c, s = r.chosen, r.savings
     if c is None or s is None:
         h("Verdict")
         out.append(f"{item}no candidate base fits: see what each is missing above")
-        return
+        return []
     h(f"Smallest base that fits: {c.label}" + ("" if c.verdict == FITS else " (with copies)"))
     out.append(f"{item}result: {s.result_files:,} files, {human(s.result_bytes)} "
                f"(base {human(c.base_bytes)} + the application {human(r.app_bytes)}"
@@ -128,9 +153,8 @@ def _chosen(r: FitResult, out: list[str], item: str, h, md: bool) -> None:
         out.append(f"{item}gone: " + ", ".join(f"{name} ({files:,} files, {human(size)})"
                                                 for name, files, size in s.categories_gone))
     h("Dockerfile (a starting point)")
-    fence = "```" if md else ""
-    if md:
-        out.append(f"{fence}dockerfile")
-    out.extend(("" if md else "    ") + line for line in r.dockerfile.rstrip("\n").splitlines())
-    if md:
-        out.append(fence)
+    lines = [visible(line) for line in r.dockerfile.rstrip("\n").splitlines()]
+    if not md:
+        return ["    " + line for line in lines]
+    ticks = fence("\n".join(lines))
+    return [f"{ticks}dockerfile", *lines, ticks]

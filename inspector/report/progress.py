@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from inspector.index.progress import LayerProgress
+from inspector.visible import visible
 
 
 def _mb(n: int) -> str:
@@ -22,7 +23,7 @@ class StderrProgress:
     def __init__(self, label: str, total_layers: int, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty()
-        self.label = label
+        self.label = visible(label)  # a reference, maybe from a list file
         self.total_layers = total_layers
         self.layers: dict[tuple[object, int], LayerProgress] = {}  # (image key, layer index)
         self.lock = threading.Lock()

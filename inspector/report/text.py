@@ -1,6 +1,11 @@
 """The plain-text compare report: aligned columns, human sizes, bars; ANSI colour only
 when asked (the CLI asks when stdout is a terminal and ``NO_COLOR`` is unset). It formats
-the rows of ``inspector.report.sections``."""
+the rows of ``inspector.report.sections``.
+
+Every string of a section (span, title, paragraph, list item: paths, package names, labels
+from references) goes through ``visible()`` as ``_Out`` takes it, before padding and colour,
+so a control character from an image is shown as ``\\xNN`` and only our own colour codes
+reach the terminal."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from inspector.report.sections import (
     Table,
     sections,
 )
+from inspector.visible import visible
 
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 #: one colour per image column (cycled)
@@ -43,13 +49,14 @@ class _Out:
         if isinstance(cell, ListCell):
             text = f"{len(cell.items):,}"
             return text, text
-        plain = "".join(span.text for span in cell)
+        texts = [visible(span.text) for span in cell]
+        plain = "".join(texts)
         styled = []
-        for span in cell:
+        for span, text in zip(cell, texts, strict=True):
             code = {"dim": DIM, "label": BOLD}.get(span.style, "")
             if span.image >= 0:
                 code += _color(span.image)
-            styled.append(self.style(span.text, code))
+            styled.append(self.style(text, code))
         return plain, "".join(styled)
 
     def line(self, text: str = "") -> None:
@@ -58,8 +65,9 @@ class _Out:
     def title(self, section: Section) -> None:
         if self.lines and self.lines[-1]:
             self.line()
-        title = section.title.upper() if section.level <= 2 else section.title
-        self.line(self.style(title + (f"  ({section.note})" if section.note else ""), BOLD))
+        title = visible(section.title.upper() if section.level <= 2 else section.title)
+        note = f"  ({visible(section.note)})" if section.note else ""
+        self.line(self.style(title + note, BOLD))
 
     def table(self, rows: Sequence[Sequence[Cell | ListCell]], right: Sequence[bool],
               indent: int = 2) -> None:
@@ -76,7 +84,7 @@ class _Out:
 
     def wrapped(self, words: list[str], indent: int) -> None:
         line = ""
-        for word in words:
+        for word in map(visible, words):
             if line and len(line) + 2 + len(word) > WRAP - indent:
                 self.line(" " * indent + line + ",")
                 line = word
@@ -112,10 +120,10 @@ def _block(out: _Out, block: Block) -> None:
         out.line("  " + out.cell(block.lead)[1])
         out.wrapped([out.cell(w)[0] for w in block.words], indent=4)
     elif isinstance(block, Para):
-        out.line("  " + block.text)
+        out.line("  " + visible(block.text))
     elif isinstance(block, Bullets):
         for line in block.lines:
-            out.line("  " + line)
+            out.line("  " + visible(line))
     else:
         raise TypeError(f"not a report block: {block!r}")
 
@@ -123,7 +131,7 @@ def _block(out: _Out, block: Block) -> None:
 def render_text(result: CompareResult, *, files: bool = False, sort: str = "size",
                 color: bool = False) -> str:
     out = _Out(color)
-    out.line(out.style(" vs ".join(result.labels), BOLD))
+    out.line(out.style(" vs ".join(map(visible, result.labels)), BOLD))
     for section in sections(result, files=files, sort=sort):
         out.title(section)
         for block in section.blocks:

@@ -52,6 +52,7 @@ from inspector.sources import engine_record
 from inspector.sources.archive import TarStore
 from inspector.sources.base import Image, Layer
 from inspector.sources.docker_archive import open_docker_store
+from inspector.visible import visible
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +304,7 @@ class _SpoolProgress:
     def __init__(self, label: str, total: int, *, enabled: bool, stream=None) -> None:
         self.stream = stream or sys.stderr
         self.enabled = enabled and self.stream.isatty()
-        self.label, self.total, self.done, self.last = label, total, 0, 0.0
+        self.label, self.total, self.done, self.last = visible(label), total, 0, 0.0
 
     def add(self, n: int) -> None:
         self.done += n
