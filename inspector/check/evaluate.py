@@ -20,8 +20,6 @@ from inspector.check.config import Rule, RuleSet
 
 #: offending paths a verdict lists (the count is always whole)
 SHOWN = 10
-#: user names that are root by name alone (a numeric uid is checked as a number)
-ROOT_NAMES = ("", "root")
 
 
 @dataclass
@@ -71,20 +69,12 @@ def glob_regex(patterns: list[str]) -> re.Pattern[str]:
 
 
 def _user_is_root(analysis: Analysis) -> tuple[str, bool]:
-    """(the configured ``User``, whether it runs as uid 0): empty, ``root``, ``0``, and a
-    name that ``/etc/passwd`` maps to uid 0."""
-    user = ((analysis.config.get("config") or {}).get("User") or "").strip()
-    name = user.split(":", 1)[0]
-    if name in ROOT_NAMES:
-        return user or "(unset: root)", True
-    if name.isdigit():
-        return user, int(name) == 0
-    passwd = analysis.fs.captured("/etc/passwd") or b""
-    for line in passwd.decode("utf-8", "surrogateescape").splitlines():
-        fields = line.split(":")
-        if len(fields) > 2 and fields[0] == name:
-            return user, fields[2] == "0"
-    return user, False
+    """(the configured ``User``, whether it runs as uid 0): the compare report's rule
+    (``compare.security.runs_as``)."""
+    from inspector.compare.security import runs_as
+
+    who = runs_as(analysis)
+    return who.user or "(unset: root)", who.root
 
 
 def _dive_figures(analysis: Analysis) -> tuple[float, int, float]:

@@ -30,6 +30,8 @@ from inspector.compare.model import (
     PackageDiff,
     PackageRef,
     PairVerdict,
+    RunsAs,
+    Security,
     SharedLayer,
     VersionChange,
 )
@@ -39,7 +41,7 @@ from inspector.options import Options
 __all__ = [
     "CHANGE_REASONS", "FINDINGS", "CategoryCell", "CategoryRow", "CompareResult", "FileChange",
     "FileDiff", "FileRef", "ImageSummary", "LayerSummary", "PackageDiff", "PackageRef",
-    "PairVerdict", "SharedLayer", "VersionChange", "compare_analyses", "compare_references", "labels_for",
+    "PairVerdict", "RunsAs", "Security", "SharedLayer", "VersionChange", "compare_analyses", "compare_references", "labels_for",
     "short_label",
 ]
 
@@ -64,6 +66,7 @@ def compare_analyses(analyses: Sequence[Analysis], labels: Sequence[str] | None 
         findings=diff.findings(analyses),
         shared_layers=shared,
         pairs=diff.pairs(tables),
+        security=diff.security(analyses),
     )
 
 

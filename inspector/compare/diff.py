@@ -20,9 +20,11 @@ from inspector.compare.model import (
     PackageDiff,
     PackageRef,
     PairVerdict,
+    Security,
     SharedLayer,
     VersionChange,
 )
+from inspector.compare.security import executables, interpreters, runs_as
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES
 from inspector.index.hardlinks import counted
 from inspector.index.merge import IMPLIED_ROW, MergedFS
@@ -227,3 +229,11 @@ def findings(analyses: Sequence[Analysis]) -> dict[str, list[list[str]]]:
     per_image = [a.classification.findings.as_json() for a in analyses]
     names += sorted({k for f in per_image for k in f} - set(names))
     return {name: [sorted(f.get(name, [])) for f in per_image] for name in names}
+
+
+def security(analyses: Sequence[Analysis]) -> Security:
+    """Who each image runs as, its executables and interpreters (``compare.security``)."""
+    programs = [executables(a.fs) for a in analyses]
+    return Security(runs_as=[runs_as(a) for a in analyses], executables=programs,
+                    interpreters=[interpreters(a, p) for a, p in zip(analyses, programs,
+                                                                      strict=True)])

@@ -187,6 +187,32 @@ FINDINGS = ("setuid", "setgid", "world_writable", "login_users")
 
 
 @dataclass
+class RunsAs:
+    """The user an image's processes start as (its config's ``User``)."""
+
+    user: str  # as configured; "" when unset (which is root)
+    root: bool  # it means uid 0
+
+    def describe(self) -> str:
+        """``root (User unset)``, ``nonroot``, ``0 (root)``."""
+        if not self.user:
+            return "root (User unset)"
+        return f"{self.user} (root)" if self.root else self.user
+
+
+@dataclass
+class Security:
+    """What a reviewer asks beside the findings, per image in image order (the findings
+    themselves are ``CompareResult.findings``; shared layers ``shared_layers``)."""
+
+    runs_as: list[RunsAs]
+    #: regular files (and hardlinks) with an execute bit, sorted
+    executables: list[list[str]]
+    #: the executables in the interpreter category (python, perl, node …)
+    interpreters: list[list[str]]
+
+
+@dataclass
 class CompareResult:
     images: list[ImageSummary]
     categories: list[CategoryRow]
@@ -197,6 +223,8 @@ class CompareResult:
     shared_layers: list[SharedLayer]
     #: image i (1..N-1) against the first image, in image order (none for one image)
     pairs: list[PairVerdict] = field(default_factory=list)
+    #: who each image runs as, its executables and interpreters
+    security: Security | None = None
 
     @property
     def labels(self) -> list[str]:

@@ -78,6 +78,11 @@ def to_json(result: CompareResult, *, files: bool = False, sort: str = "size") -
         },
         "files": doc_files,
         "findings": result.findings,
+        "security": None if result.security is None else {
+            "runs_as": [{"user": r.user, "root": r.root} for r in result.security.runs_as],
+            "executables": [len(p) for p in result.security.executables],
+            "interpreters": result.security.interpreters,
+        },
         "shared_layers": [{"diff_id": s.diff_id, "images": s.images,
                            "compressed_size": s.compressed_size,
                            "uncompressed_size": s.uncompressed_size}

@@ -258,10 +258,30 @@ def _findings(result: CompareResult) -> Section:
          for name, per_image in result.findings.items()])])
 
 
+def _security(result: CompareResult) -> list[Section]:
+    """Who each image runs as, how many executables and which interpreters it ships, and
+    how many of its layers another image shares."""
+    sec = result.security
+    if sec is None:
+        return []
+    n = len(result.images)
+    shared = [sum(1 for la in im.layers if la.shared_with) for im in result.images]
+    rows: list[list[Cell | ListCell]] = [
+        [c("runs as"), *[c(r.describe(), "strong" if r.root else "") for r in sec.runs_as]],
+        [c("executables"), *[c(f"{len(p):,}") for p in sec.executables]],
+        [c("interpreters"), *[ListCell(p, i) for i, p in enumerate(sec.interpreters)]],
+        [c("shared layers"), *[c(f"{k} of {len(im.layers)}") for k, im in
+                               zip(shared, result.images, strict=True)]]]
+    if n == 1:
+        rows.pop()
+    return [Section("Security", note="beside the findings: the user, programs, layers",
+                    blocks=[Table([Col(c("")), *_heads(result.labels)], rows)])]
+
+
 def sections(result: CompareResult, *, files: bool = False, sort: str = "size") -> list[Section]:
     """The report, in order. ``files`` adds the path lists (in ``sort`` order)."""
     return [
         _sizes(result.images, result.labels), *_layers(result), *_categories(result),
         _packages(result), *_files(result, files, sort), *_efficiency(result, files),
-        _findings(result),
+        _findings(result), *_security(result),
     ]

@@ -15,6 +15,8 @@ from inspector.tui.screens.inspect import InspectScreen
 from inspector.tui.widgets.prompt import HelpScreen
 
 DEMO = ("sample:debian-12-slim", "sample:distroless-static")
+#: the exit status after Ctrl+C (128 + SIGINT, as shells report an interrupt)
+INTERRUPTED = 130
 
 
 class InspectorApp(App[int]):
@@ -42,6 +44,10 @@ class InspectorApp(App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_interrupt(self) -> None:
+        """Ctrl+C: quit with the status of an interrupted program (128 + SIGINT)."""
+        self.exit(return_code=INTERRUPTED)
 
     def on_unmount(self) -> None:
         for analysis in self.analyses.values():

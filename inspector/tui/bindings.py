@@ -1,8 +1,9 @@
 """Every key binding, as data: an id, the keys, the action and a description. The footer,
 the help screen (``?``) and the tests read these tables; keys follow dive where its users
 expect them (Tab switches pane, Ctrl+F filter, Space collapse, Ctrl+Space collapse all,
-Ctrl+L/Ctrl+A layer changes, Ctrl+U/Ctrl+R/Ctrl+M hide unmodified/removed/modified,
-Ctrl+O sort, Ctrl+B attributes, q and Ctrl+C quit) and Textual's conventions elsewhere."""
+Ctrl+L/Ctrl+A layer changes, Ctrl+U/Ctrl+R hide unmodified/removed, Ctrl+O sort, Ctrl+B
+attributes, q and Ctrl+C quit) and Textual's conventions elsewhere. dive's Ctrl+M is not
+bound: terminals send Enter for it (the palette and ``:modified`` hide modified entries)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from textual.binding import Binding
 APP = [
     Binding("q", "quit", "Quit", id="app.quit"),
     Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
+    Binding("ctrl+c", "interrupt", "Quit (exit status 130)", id="app.interrupt", show=False),
     Binding("tab", "focus_next", "Next pane", id="app.next_pane", show=False),
     Binding("shift+tab", "focus_previous", "Previous pane", id="app.previous_pane", show=False),
 ]
+
+#: shown first in the footer, so a narrow terminal cuts the screen's keys, not these
+FOOTER_FIRST = ("app.help", "app.quit")
 
 #: number keys → tabs (the tab bar itself takes no focus: Tab moves between panes); the
 #: help shows them as one row
@@ -21,15 +26,26 @@ TAB_KEYS = [Binding(str(n), f"tab({n})", f"Tab {n}", id=f"screen.tab{n}", show=F
             for n in range(1, 10)]
 
 SCREEN = [
-    # the screen's own ctrl+c copies a selection; dive users expect it to quit
-    Binding("ctrl+c", "app.quit", "Quit", id="screen.quit", show=False),
+    # the screen's own ctrl+c copies a selection; dive users expect it to quit, with the
+    # status of an interrupt (130), as a shell reports it
+    Binding("ctrl+c", "app.interrupt", "Quit (exit status 130)", id="screen.quit", show=False),
     Binding("escape", "cancel_load", "Cancel loading", id="screen.cancel", show=False),
     Binding("ctrl+l", "layer_changes(True)", "This layer's changes (inspect)",
             id="inspect.layer_only", show=False),
     Binding("ctrl+a", "layer_changes(False)", "Whole filesystem (inspect)",
             id="inspect.aggregated", show=False),
+    # the tree's keys work from any pane: they move to the tree first (typed text must not
+    # fall through as commands when another pane has the focus)
+    Binding("ctrl+f", "files('filter')", "Filter the file tree", id="screen.filter", show=False),
+    Binding("slash", "files('search')", "Search the file tree", id="screen.search", show=False,
+            key_display="/"),
     Binding("a", "add_image", "Add image", id="compare.add"),
     Binding("x", "remove_image", "Remove image", id="compare.remove", show=False),
+]
+
+#: the compare screen's own keys
+COMPARE = [
+    Binding("i", "toggle_intro", "Show/hide the intro", id="compare.intro", show=False),
 ]
 
 FILE_VIEW = [
@@ -56,8 +72,6 @@ FILE_VIEW = [
             id="files.toggle_unmodified", show=False),
     Binding("ctrl+r", "toggle_mark('removed')", "Hide/show removed", id="files.toggle_removed",
             show=False),
-    Binding("ctrl+m", "toggle_mark('modified')", "Hide/show modified",
-            id="files.toggle_modified", show=False),
 ]
 
 #: (title, bindings) for the help screen
@@ -71,12 +85,13 @@ HELP_NOTES = """\
 Tabs: 1, 2, 3… switch tabs (or click them, or Ctrl+P "Go to tab"); Tab / Shift+Tab move
 between panes. Enter (or a click) on a category or package row opens the Files tab
 filtered to its files.
-Filter (Ctrl+F): a glob such as *.so* or /usr/bin/*, or re:REGEX; add :added :modified
-:removed (or :only :changed :missing in compare) to keep only those changes, and
-category:NAME or package:NAME (e.g. category:shell /usr/bin/*) for a category's or a
-package's files. Terms combine (all must hold). Empty clears.
-Ctrl+U / Ctrl+R / Ctrl+M hide or show unmodified / removed / modified entries, as in dive
-(Ctrl+M is Enter in most terminals; use :modified in the filter there).
+Filter (Ctrl+F, from any pane): a glob such as *.so* or /usr/bin/*, or re:REGEX; add
+:added :modified :removed (or :only :changed :missing in compare) to keep only those
+changes, and category:NAME, package:NAME or finding:NAME (setuid, world_writable,
+executables, interpreters; e.g. category:shell /usr/bin/*) for a set of files. Terms
+combine (all must hold). Empty clears.
+Ctrl+U / Ctrl+R hide or show unmodified / removed entries, as in dive (dive's Ctrl+M is
+Enter in terminals: hide modified entries from the palette, Ctrl+P, or filter :modified).
 View (v): a file's text, or hex for binary; on a symlink, f follows it. In compare, the
 path in every image side by side ("absent" where an image lacks it).
 Search (/): jumps to the next path containing the text (or matching a glob); n / N repeat.
@@ -85,7 +100,12 @@ colour (green added, yellow modified, red removed). Ctrl+L shows only that layer
 Ctrl+A the whole filesystem again. Layers are numbered 1..N, base first; with the layers
 pane focused, the details pane shows the layer: digest, diff_id, sizes, full command and
 the files it added, modified and removed.
-Compare: one column per image, one row per path across all of them; green is only in that
-image, yellow differs from the first image, red is in the first image but missing here,
-dim is a path only other images have. The cursor's row is followed in every column.
+Compare: one column per image, one row per path across all of them. Marks are against the
+first image: green is not in it, yellow differs from it, red is in it but missing here;
+in the first image's own column green is in no other image; dim is a path only other
+images have. Tab moves to the next image's column (the status line names it). On the
+Overview, Enter on "leaves out" lists what that image lacks (:missing in its column), on
+"adds" what it adds (:only), on a security row its files (finding:setuid, world_writable,
+executables, interpreters), the users, /etc/passwd or the layers; i shows or hides the
+intro. Ctrl+L / Ctrl+A / Ctrl+B are inspect's (one image's layers and attributes).
 dive users: Ctrl+C quits, Ctrl+Space collapses all, Ctrl+L / Ctrl+A layer changes."""

@@ -12,6 +12,8 @@ COMMANDS = [
     ("Search the file tree", "jump to the next matching path", "focused.search"),
     ("View the highlighted file", "v: in every image, side by side, in compare", "focused.view"),
     ("Sort the file tree by name / size", "toggle", "focused.sort"),
+    ("Hide/show modified entries", "dive's Ctrl+M (Enter in terminals)",
+     "focused.toggle_mark('modified')"),
     ("Collapse all directories", "file tree", "focused.collapse_all"),
     ("Expand all directories", "file tree", "focused.expand_all"),
     ("Show only this layer's changes", "inspect screen (Ctrl+L)", "layer_changes(True)"),

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from inspector.analysis import Analysis
 from inspector.classify import CATEGORY_ORDER
+from inspector.compare.security import SECURITY_SETS, security_sets
 from inspector.index.entries import DIR
 from inspector.index.tree import ADDED, MODIFIED, REMOVED, DirTree
 from inspector.tui.widgets.file_rows import ABSENT
@@ -21,11 +22,20 @@ def category_name(name: str) -> str:
 
 
 def resolver(analyses: Sequence[Analysis]) -> Callable[[str, str], frozenset[str]]:
-    """``resolve(kind, name)``: the paths of category or package ``name`` in any of
-    ``analyses`` (a union, so compare shows where each image has or lacks them).
+    """``resolve(kind, name)``: the paths of category, package or finding ``name`` in any
+    of ``analyses`` (a union, so compare shows where each image has or lacks them).
     ValueError names the valid choices when ``name`` is unknown."""
+    sets: list[dict[str, list[str]]] = []  # per analysis, computed on first use
 
     def resolve(kind: str, name: str) -> frozenset[str]:
+        if kind == "finding":
+            want = category_name(name)
+            want = "setuid" if want == "setgid" else want  # one set: setuid or setgid
+            if want not in SECURITY_SETS:
+                raise ValueError(f"no finding {name!r}; findings: {', '.join(SECURITY_SETS)}")
+            if not sets:
+                sets.extend(security_sets(a) for a in analyses)
+            return frozenset(p for s in sets for p in s[want])
         if kind == "category":
             want = category_name(name)
             if want not in CATEGORY_ORDER:

@@ -154,7 +154,7 @@ async def test_demo_intro_follows_the_columns_and_bare_sample_names(options):
     app = InspectorApp([], options, demo=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        intro = str(app.screen.query_one("#demo-intro").render())
+        intro = str(app.screen.query_one("#intro").render())
         assert "distroless-static" in intro and "distroless-base" not in intro
         await pilot.press("a")
         await pilot.pause()
@@ -162,5 +162,5 @@ async def test_demo_intro_follows_the_columns_and_bare_sample_names(options):
         await pilot.press(*"distroless-base", "enter")  # a bare sample name
         await settle(pilot)
         assert app.screen.references[-1] == "sample:distroless-base"
-        intro = str(app.screen.query_one("#demo-intro").render())
+        intro = str(app.screen.query_one("#intro").render())
         assert "Column 3: distroless-base" in intro

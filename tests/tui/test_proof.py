@@ -239,7 +239,7 @@ async def test_demo_category_row_opens_its_files_in_every_column(options):
         assert app.screen.query_one(TabbedContent).active == "tab-files" and left.has_focus
         assert left.filter_text == "category:shell"
         status = str(app.screen.query_one("#compare-status").render())
-        assert "filter: category:shell" in status and "led by debian-12-slim" in status
+        assert "filter: category:shell" in status and "in debian-12-slim's column" in status
         categories = app.screen.query_one(CompareView).analyses[0].classification.categories
         leaves = [p for p in left.model.rows if not left.model.tree.is_dir(p)]
         assert "/usr/bin/bash" in leaves and len(leaves) >= 50

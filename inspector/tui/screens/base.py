@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import threading
 
-from textual import on
+from textual import events, on
+from textual.binding import ActiveBinding
 from textual.containers import ScrollableContainer
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
-from textual.widgets import Input, TabbedContent, TabPane, Tabs
+from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
 
 from inspector.analysis import Analysis
+from inspector.tui.bindings import FOOTER_FIRST
 from inspector.tui.loader import fresh_options, load_blocking
 from inspector.tui.messages import AnalysisFailed, AnalysisReady, LoadProgress
 from inspector.tui.state import inspector_app
@@ -51,6 +53,32 @@ def focus_in(pane: TabPane, retries: int = 3) -> None:
         pane.call_after_refresh(focus_in, pane, retries - 1)
 
 
+#: below this many cells (width, height) the screens say the terminal is too small
+MIN_SIZE = (60, 16)
+
+
+def too_small(width: int, height: int) -> str:
+    """The hint for a terminal under ``MIN_SIZE`` ("" when it is big enough)."""
+    if width >= MIN_SIZE[0] and height >= MIN_SIZE[1]:
+        return ""
+    return (f"terminal too small ({width}x{height}): make it at least "
+            f"{MIN_SIZE[0]}x{MIN_SIZE[1]} (80x24 shows every pane)")
+
+
+class TooSmall(Static):
+    """One line over the screen while the terminal is under ``MIN_SIZE``."""
+
+    DEFAULT_CSS = "TooSmall { height: auto; background: $error; color: $text; }"
+
+    def on_mount(self) -> None:
+        self.follow(self.app.size.width, self.app.size.height)
+
+    def follow(self, width: int, height: int) -> None:
+        hint = too_small(width, height)
+        self.update(hint)
+        self.display = bool(hint)
+
+
 class LoadingScreen(Screen):
     """A screen that loads images: one ``load`` worker per image (group ``load``), per-layer
     progress into its ``LoadingPanel``, Esc cancels every load in flight. Analyses are kept
@@ -59,6 +87,18 @@ class LoadingScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.pending: dict[str, threading.Event] = {}
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's, with ``FOOTER_FIRST`` (help, quit) first: the footer shows them in
+        this order, and a narrow terminal cuts its end."""
+        bindings = super().active_bindings
+        first = {k: b for k, b in bindings.items() if b.binding.id in FOOTER_FIRST}
+        return {**first, **{k: b for k, b in bindings.items() if k not in first}}
+
+    def on_resize(self, event: events.Resize) -> None:
+        for hint in self.query(TooSmall):
+            hint.follow(event.size.width, event.size.height)
 
     def analysis_for(self, reference: str) -> Analysis | None:
         return inspector_app(self).analyses.get(reference)
@@ -89,6 +129,21 @@ class LoadingScreen(Screen):
         if focused is not None and event.pane not in focused.ancestors:
             self.set_focus(None)
         focus_in(event.pane)
+
+    async def action_files(self, action: str) -> None:
+        """A file-tree key pressed in another pane: show the tree, focus it, act there."""
+        views = list(self.query(FileView).results())
+        if not views:
+            self.notify("the file tree is not loaded yet", severity="warning", timeout=2)
+            return
+        view = views[0]
+        for pane in view.ancestors:
+            if isinstance(pane, TabPane) and pane.id:
+                for tabbed in self.query(TabbedContent).results():
+                    tabbed.active = pane.id
+                break
+        self.set_focus(view)
+        await view.run_action(action)
 
     def action_cancel_load(self) -> None:
         if not self.pending:

@@ -13,13 +13,27 @@ from textual.lazy import Lazy
 from textual.widgets import DataTable, Footer, Label, Static, TabbedContent, TabPane
 
 from inspector.analysis import Analysis
-from inspector.compare import CompareResult, compare_analyses
+from inspector.compare import compare_analyses
 from inspector.content import link_target, view_text
 from inspector.index.tree import TreeRows
-from inspector.tui.bindings import SCREEN, TAB_KEYS
-from inspector.tui.format import bar, human
+from inspector.tui.bindings import COMPARE, SCREEN, TAB_KEYS
+from inspector.tui.format import human
 from inspector.tui.paths import column_trees, resolver
-from inspector.tui.screens.base import LoadingScreen, tab_bars_unfocusable
+from inspector.tui.screens.base import LoadingScreen, TooSmall, tab_bars_unfocusable
+from inspector.tui.screens.overview import (
+    bar_width,
+    intro_text,
+    layers_text,
+    overview_rows,
+    runs_as_text,
+    verdict_text,
+)
+from inspector.tui.widgets.columns import (
+    TOKENS_AGAINST_FIRST,
+    Column,
+    OverviewTable,
+    legend_text,
+)
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.fit import FIT_DEMO, FitDemoAction
 from inspector.tui.widgets.loading import LoadingPanel
@@ -27,123 +41,17 @@ from inspector.tui.widgets.panes import Line
 from inspector.tui.widgets.prompt import (
     ContentScreen,
     PromptScreen,
-    image_prompt,
-    image_reference,
+    ask_image,
 )
 from inspector.tui.widgets.tabs import ClickToOpen
-
-BAR_WIDTH = 14
-
-def demo_text(labels: list[str]) -> str:
-    """The demo's explanation, naming the columns actually shown (after ``a``/``x`` too);
-    short, so the category rows still show at 80x24."""
-    if len(labels) == 2:
-        cols = f"Left: [b]{labels[0]}[/b]. Right: [b]{labels[1]}[/b]."
-    else:
-        cols = " ".join(f"Column {n}: [b]{label}[/b]." for n, label in enumerate(labels, 1))
-    question = (f"What does {', '.join(labels[1:])} leave out of {labels[0]}?"
-                if len(labels) > 1 else f"What is in {labels[0]}?")
-    return (f"[b]{question}[/b] {cols} Each row is a category of files, its bar the bytes "
-            "on one scale, so \"present here, absent there\" shows at a glance: no shell, "
-            "no package manager, no core utilities leaves nothing for an attacker to run. "
-            "[b]↑↓ Enter[/b] open a category's files; [b]1[/b] Overview [b]2[/b] Packages "
-            "[b]3[/b] Files ([b]v[/b] views a file in every image); [b]a[/b] adds an image, "
-            "[b]?[/b] every key.")
-
-
-def bar_width(screen_width: int, images: int) -> int:
-    """Cells of a category bar so that every column fits (``BAR_WIDTH`` when there is room;
-    a cell's text after the bar takes about 16 cells, the row names about 20)."""
-    return max(3, min(BAR_WIDTH, (screen_width - 20) // max(1, images) - 18))
-
-
-def overview_rows(result: CompareResult,
-                  width: int = BAR_WIDTH) -> list[tuple[str, list[str | Text]]]:
-    """(row key, cells) of the overview: sizes, then one row per category (key
-    ``cat:NAME``) with a bar of its bytes on one scale across the images."""
-    ims = result.images
-    rows: list[tuple[str, list[str | Text]]] = [
-        ("compressed", [human(i.compressed_size) for i in ims]),
-        ("uncompressed", [human(i.uncompressed_size) for i in ims]),
-        ("files", [f"{i.files:,} · {human(i.file_bytes)}" for i in ims]),
-        ("packages", [f"{i.packages:,}" for i in ims]),
-        ("layers", [str(len(i.layers)) for i in ims]),
-    ]
-    scale = max((c.bytes for row in result.categories for c in row.per_image), default=0)
-    for row in result.categories:
-        cells: list[str | Text] = []
-        for c in row.per_image:
-            if not c.files:
-                cells.append(Text("absent", style="dim red" if row.differs else "dim"))
-                continue
-            t = Text(bar(c.bytes, scale, width).ljust(width), style="cyan")
-            t.append(f" {c.files:,} · {human(c.bytes)}")
-            cells.append(t)
-        rows.append((f"cat:{row.name}", cells))
-    return rows
-
-
-def verdict_text(result: CompareResult) -> Text:
-    """Each image against the first, pairwise (the compare model's ``pairs`` when it has
-    them), then the category verdicts."""
-    text = Text()
-    labels = result.labels
-    pairs = getattr(result, "pairs", None)
-    if pairs:
-        for pair in pairs:
-            text.append(pair.sentence(labels) + "\n")
-    elif len(labels) == 2:
-        files = result.files
-        gone = files.only_in[0]
-        text.append(labels[1], style="bold")
-        text.append(f" leaves out {len(gone):,} files ({human(sum(f.size for f in gone))}) "
-                    f"of {labels[0]} and adds {len(files.only_in[1]):,} of its own.\n")
-        text.append(f"{files.common:,} files identical, {len(files.changed):,} differ.\n")
-    for line in result.verdicts:
-        text.append(f"• {line}\n")
-    return text
-
-
-class OverviewTable(ClickToOpen):
-    """The overview rows. The table is as tall as its rows inside a scroll (with the intro
-    and the verdict), so Home/End/PgUp/PgDn move the cursor, and the view follows it."""
-
-    PAGE = 8
-    #: True until the user first presses a key or clicks here. DataTable scrolls its cursor
-    #: into view whenever the cursor moves, and the opening's move to the first category can
-    #: run before the table is laid out (size 0x0): it then scrolled the rows by the cursor's
-    #: row, and the first picture depended on timing. The opening cursor row is always in
-    #: view, so nothing scrolls the table until the user acts.
-    opening = True
-
-    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
-        if not self.opening:
-            super()._scroll_cursor_into_view(animate)
-
-    def on_key(self) -> None:
-        self.opening = False  # before the binding's action moves the cursor
-
-    def on_mouse_down(self) -> None:
-        self.opening = False
-
-    def action_scroll_home(self) -> None:
-        self.move_cursor(row=0)
-
-    def action_scroll_end(self) -> None:
-        self.move_cursor(row=self.row_count - 1)
-
-    def action_page_down(self) -> None:
-        self.move_cursor(row=min(self.row_count - 1, self.cursor_row + self.PAGE))
-
-    def action_page_up(self) -> None:
-        self.move_cursor(row=max(0, self.cursor_row - self.PAGE))
+from inspector.visible import visible
 
 
 class CompareView(Vertical):
     DEFAULT_CSS = """
     CompareView { height: 1fr; }
     CompareView TabbedContent, CompareView ContentSwitcher { height: 1fr; }
-    CompareView #demo-intro { border: round $accent; padding: 0 1; margin-bottom: 1; }
+    CompareView #intro { border: round $accent; padding: 0 1; margin-bottom: 1; }
     CompareView #file-columns { height: 1fr; }
     CompareView .column { width: 1fr; height: 1fr; }
     CompareView .column Label { width: 1fr; height: 1; background: $boost; text-style: bold; }
@@ -153,46 +61,44 @@ class CompareView(Vertical):
     CompareView #packages-diff { height: 1fr; }
     """
 
-    def __init__(self, analyses: list[Analysis], demo: bool) -> None:
+    def __init__(self, analyses: list[Analysis], demo: bool, intro: bool = True) -> None:
         super().__init__()
         self.analyses = analyses
         self.demo = demo
+        self.intro = intro  # the intro box shows (``i`` toggles it)
         self.result = compare_analyses(analyses)
         self.package_keys: dict[str, str] = {}  # packages-diff row key → package name
         self._opening_row: int | None = None  # see on_mount
 
     def compose(self) -> ComposeResult:
-        labels = self.result.labels
+        labels = [visible(label) for label in self.result.labels]
         with TabbedContent(id="tabs"):
             with TabPane("Overview", id="tab-overview"), VerticalScroll(id="overview-scroll"):
-                if self.demo:
-                    yield Static(demo_text(labels), id="demo-intro")
+                intro = Static(intro_text(self.result.labels), id="intro")
+                intro.display = self.intro
+                yield intro
                 yield OverviewTable(id="overview", cursor_type="row", zebra_stripes=False)
                 yield Static(verdict_text(self.result), id="verdict")
             with TabPane("Packages", id="tab-packages"):
                 yield Lazy(ClickToOpen(id="packages-diff", cursor_type="row"))
             with TabPane("Files", id="tab-files"):
-                yield Static(" + only here   ~ differs from the first image   "
-                             "- in the first image, missing here   dim: only in others",
-                             id="legend")
+                yield Static(legend_text(self.result.labels, 0), id="legend")
                 yield Line(id="compare-status")
                 with Horizontal(id="file-columns"):
                     for i, label in enumerate(labels):
                         with Vertical(classes="column"):
-                            yield Label(f" {label}")
-                            yield FileView(id=f"files-{i}")
+                            yield Label(Text(f" {label}"))
+                            yield Column(id=f"files-{i}")
 
     def on_mount(self) -> None:
         table = self.query_one("#overview", DataTable)
         table.add_column("", key="row")
         for label in self.result.labels:
-            table.add_column(label)
+            table.add_column(Text(visible(label)))
         width = bar_width(self.app.size.width, len(self.analyses))
-        for key, cells in overview_rows(self.result, width):
-            name = key.removeprefix("cat:")
-            bold = key.startswith("cat:") and any(
-                r.differs for r in self.result.categories if r.name == name)
-            table.add_row(Text(name, style="bold" if bold else ""), *cells, key=key)
+        rows = overview_rows(self.result, width)
+        for row in rows:
+            table.add_row(row.name, *row.cells, key=row.key)
         resolve = resolver(self.analyses)
         for i, tree in enumerate(column_trees(self.analyses)):
             view = self.query_one(f"#files-{i}", FileView)
@@ -202,8 +108,7 @@ class CompareView(Vertical):
         # the table takes the keys and scrolls its container (the verdict below it too);
         # the cursor starts on the first category, so Enter lists its files at once
         self.query_one("#overview-scroll").can_focus = False
-        first = next((n for n, (key, _) in enumerate(overview_rows(self.result))
-                      if key.startswith("cat:")), 0)
+        first = next((n for n, row in enumerate(rows) if row.key.startswith("cat:")), 0)
         table.focus()  # arrows, PgDn and Enter work at once (nothing had focus)
         scroll = self.query_one("#overview-scroll", VerticalScroll)
 
@@ -245,9 +150,28 @@ class CompareView(Vertical):
 
     @on(DataTable.RowSelected, "#overview")
     def _overview_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row opens its evidence: a category's files, what an image leaves out
+        of the first (``:missing`` in its column) or adds (``:only``), a security set's
+        files, /etc/passwd, the users and commands, the layers."""
         key = str(event.row_key.value)
-        if key.startswith("cat:"):
-            self.show_files(f"category:{key.removeprefix('cat:')}")
+        kind, _, name = key.partition(":")
+        if kind == "cat":
+            self.show_files(f"category:{name}")
+        elif kind in ("out", "add"):
+            self.show_files(":missing" if kind == "out" else ":only", leader=int(name))
+            self.query_one(f"#files-{name}", FileView).action_expand_all()  # every path
+        elif key in ("sec:setuid", "sec:world_writable", "sec:executables", "sec:interpreters"):
+            self.show_files(f"finding:{name}")
+        elif key == "sec:login_users":
+            self.show_files("/etc/passwd")
+            self.view_everywhere("/etc/passwd")
+        elif key == "sec:runs_as":
+            self.app.push_screen(ContentScreen(
+                "who each image runs as", columns=runs_as_text(
+                    self.result, [a.config for a in self.analyses])))
+        elif key == "sec:shared_layers":
+            self.app.push_screen(ContentScreen("layers, base first (shared ones named)",
+                                               columns=layers_text(self.result)))
 
     @on(DataTable.RowSelected, "#packages-diff")
     def _package_selected(self, event: DataTable.RowSelected) -> None:
@@ -255,10 +179,11 @@ class CompareView(Vertical):
         if name:
             self.show_files(f"package:{name}")
 
-    def show_files(self, term: str) -> None:
-        """The Files tab filtered by ``term`` in every column (the first leads)."""
+    def show_files(self, term: str, leader: int = 0) -> None:
+        """The Files tab filtered by ``term`` in every column (column ``leader`` leads:
+        its marks are the filter's)."""
         self.query_one(TabbedContent).active = "tab-files"
-        view = self.query_one("#files-0", FileView)
+        view = self.query_one(f"#files-{leader}", FileView)
         view.focus()
         if view.apply_filter(term):
             view.move_cursor(0, force=True)
@@ -312,25 +237,39 @@ class CompareView(Vertical):
             self.update_status(event.widget)
 
     def update_status(self, leader: FileView) -> None:
-        """What the columns show: the leading column, the filter, the sort, the rows."""
+        """What the columns show: whose column the cursor is in and what its marks are
+        against, the filter, the sort, the rows."""
         m = leader.model
         if m is None:
             return
         n = int(str(leader.id).removeprefix("files-"))
-        parts = [f"led by {self.result.labels[n]}", f"sort: {m.sort}"]
+        labels = [visible(label) for label in self.result.labels]
+        self.query_one("#legend", Static).update(legend_text(self.result.labels, n))
+        parts = [f"in {labels[n]}'s column"]
         if leader.filter_text:
-            parts.append(f"filter: {leader.filter_text}")
+            parts.append(f"filter: {visible(leader.filter_text)}")
         if leader.hidden_marks:
             parts.append("hidden: " + " ".join(sorted(k or "unmodified"
                                                       for k in leader.hidden_marks)))
-        parts.append(f"row {leader.cursor + 1:,}/{len(m.rows):,}")
-        self.query_one("#compare-status", Line).update(" " + " · ".join(parts))
+        parts.append(f"sort: {m.sort}")
+        parts.append(f"row {leader.cursor + 1:,}/{len(m.rows):,}" if m.rows else "no rows")
+        against = set(TOKENS_AGAINST_FIRST) & set(leader.filter_text.lower().split())
+        if n == 0 and against and not m.rows and len(labels) > 1:
+            # the first image's column has nothing "missing" or "changed": its marks are
+            # what the others are measured against
+            parts.append(f"{' '.join(sorted(against))} is against {labels[0]}: Tab to "
+                         f"{labels[1]}'s column, or Enter on the Overview's \"leaves out\"")
+        self.query_one("#compare-status", Line).update(Text(" " + " · ".join(parts)))
 
     # ---- v: the path in every image ---------------------------------------------------
     @on(FileView.ViewRequested)
     def _view(self, event: FileView.ViewRequested) -> None:
-        self.notify(f"reading {event.path} in {len(self.analyses)} images…", timeout=2)
-        self.read_all(event.path)
+        self.view_everywhere(event.path)
+
+    def view_everywhere(self, path: str) -> None:
+        self.notify(f"reading {visible(path)} in {len(self.analyses)} images…", timeout=2,
+                    markup=False)
+        self.read_all(path)
 
     @work(thread=True, group="content", exit_on_error=False)
     def read_all(self, path: str) -> None:
@@ -353,14 +292,19 @@ class CompareView(Vertical):
 
 
 class CompareScreen(FitDemoAction, LoadingScreen):
-    BINDINGS = [*SCREEN, *TAB_KEYS, FIT_DEMO]
+    BINDINGS = [*SCREEN, *TAB_KEYS, *COMPARE, FIT_DEMO]
+
+    #: the intro box shows below this height only when asked for (``i``)
+    INTRO_MIN_HEIGHT = 20
 
     def __init__(self, references: list[str], demo: bool = False) -> None:
         super().__init__()
         self.references = list(references)
         self.demo = demo
+        self.intro: bool | None = None  # None: shown when the terminal has room
 
     def compose(self) -> ComposeResult:
+        yield TooSmall(id="too-small")
         yield Static(Text(" vs ".join(self.references), style="bold"), id="title")
         yield LoadingPanel(self.references, id="loading")
         yield Footer()
@@ -389,7 +333,15 @@ class CompareScreen(FitDemoAction, LoadingScreen):
         if not analyses:
             return
         self.query_one(LoadingPanel).display = False
-        await self.mount(CompareView(analyses, self.demo), before=self.query_one(Footer))
+        intro = self.intro if self.intro is not None else (
+            self.app.size.height >= self.INTRO_MIN_HEIGHT)
+        await self.mount(CompareView(analyses, self.demo, intro), before=self.query_one(Footer))
+
+    def action_toggle_intro(self) -> None:
+        for box in self.query("#intro"):
+            self.intro = not box.display
+            box.display = self.intro
+
 
     def loaded(self, reference: str) -> None:
         if not self.pending:
@@ -402,11 +354,15 @@ class CompareScreen(FitDemoAction, LoadingScreen):
             self.show_comparison()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "layer_changes":
-            return False
         if action == "remove_image":
             return len(self.references) > 1
         return True
+
+    def action_layer_changes(self, only: bool) -> None:
+        """Ctrl+L / Ctrl+A are inspect's: say so rather than do nothing."""
+        self.notify(f"{'Ctrl+L' if only else 'Ctrl+A'} shows one image's layers in inspect "
+                    "(inspector IMAGE); here, Enter on the Overview's \"shared layers\" "
+                    "lists each image's layers", severity="warning", timeout=6)
 
     def _show_loading(self, references: list[str]) -> None:
         panel = self.query_one(LoadingPanel)
@@ -414,15 +370,14 @@ class CompareScreen(FitDemoAction, LoadingScreen):
         panel.display = True
 
     def action_add_image(self) -> None:
-        def add(answer: str | None) -> None:
-            ref = image_reference(answer or "")
-            if ref and ref not in self.references:
+        def add(ref: str) -> None:
+            if ref not in self.references:
                 self.references.append(ref)
                 if self.analysis_for(ref) is None:
                     self._show_loading([ref])
                 self.refresh_view()
 
-        self.app.push_screen(image_prompt("Add an image"), add)
+        ask_image(self.app, "Add an image", add)
 
     def action_remove_image(self) -> None:
         def remove(answer: str | None) -> None:

@@ -23,12 +23,12 @@ from inspector.tui.bindings import SCREEN, TAB_KEYS
 from inspector.tui.format import human
 from inspector.tui.messages import DrillDown
 from inspector.tui.paths import resolver
-from inspector.tui.screens.base import LoadingScreen, tab_bars_unfocusable
+from inspector.tui.screens.base import LoadingScreen, TooSmall, tab_bars_unfocusable
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.fit import FitPane
 from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.panes import Details, LayersTable, Line
-from inspector.tui.widgets.prompt import ContentScreen, image_prompt, image_reference
+from inspector.tui.widgets.prompt import ContentScreen, ask_image
 from inspector.tui.widgets.tabs import CategoriesPane, ConfigPane, EfficiencyPane, PackagesPane
 
 ALL_MARKS = frozenset({ADDED, MODIFIED, REMOVED})
@@ -273,6 +273,7 @@ class InspectScreen(LoadingScreen):
         self.reference = reference
 
     def compose(self) -> ComposeResult:
+        yield TooSmall(id="too-small")
         yield Static(Text(self.reference, style="bold"), id="title")
         yield LoadingPanel([self.reference], id="loading")
         yield Footer()
@@ -302,11 +303,9 @@ class InspectScreen(LoadingScreen):
             view.set_layer_only(only)
 
     def action_add_image(self) -> None:
-        def compare(answer: str | None) -> None:
-            ref = image_reference(answer or "")
-            if ref:
-                from inspector.tui.screens.compare import CompareScreen
+        def compare(ref: str) -> None:
+            from inspector.tui.screens.compare import CompareScreen
 
-                self.app.switch_screen(CompareScreen([self.reference, ref]))
+            self.app.switch_screen(CompareScreen([self.reference, ref]))
 
-        self.app.push_screen(image_prompt("Compare with an image"), compare)
+        ask_image(self.app, "Compare with an image", compare)

@@ -32,8 +32,9 @@ MARK_TOKENS = {"added": ADDED, "only": ADDED, "modified": MODIFIED, "changed": M
                "removed": REMOVED, "missing": REMOVED}
 
 
-#: filter terms naming a set of paths (``category:shell``, ``package:bash``)
-SET_TERMS = ("category", "package")
+#: filter terms naming a set of paths (``category:shell``, ``package:bash``,
+#: ``finding:setuid``)
+SET_TERMS = ("category", "package", "finding")
 #: resolves a set term to its paths (raises ValueError for an unknown name)
 Resolver = Callable[[str, str], frozenset[str]]
 

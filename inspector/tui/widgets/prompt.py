@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+import difflib
+from collections.abc import Callable
+
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static, TextArea
+
+from inspector.visible import visible
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -46,12 +51,47 @@ def _sample_names() -> list[str]:
         return []
 
 
-def image_prompt(title: str) -> PromptScreen:
+def image_prompt(title: str, initial: str = "", id: str = "add-prompt") -> PromptScreen:
     """Ask for an image, listing the bundled samples (a bare name is enough)."""
     names = _sample_names()
     hint = f" — or a bundled sample: {', '.join(names)}" if names else ""
     return PromptScreen(f"{title}: a reference (oci:DIR, docker-archive:FILE, NAME:TAG){hint}",
-                        id="add-prompt")
+                        initial, id=id)
+
+
+#: how alike a bare name and a sample's name must be to suggest the sample (difflib ratio)
+NEAR_SAMPLE = 0.75
+
+
+def near_sample(answer: str) -> str | None:
+    """The bundled sample a bare name was probably meant to be (``distroless-statc`` →
+    ``distroless-static``); None for a sample's own name, a reference with a transport,
+    registry or tag, or nothing close."""
+    names = _sample_names()
+    if not answer or answer in names or any(c in answer for c in ":/@"):
+        return None
+    close = difflib.get_close_matches(answer, names, n=1, cutoff=NEAR_SAMPLE)
+    return close[0] if close else None
+
+
+def ask_image(app: App, title: str, take: Callable[[str], None]) -> None:
+    """Prompt for an image and call ``take(reference)`` with the answer; a bare name close
+    to a sample's asks again ("did you mean …?", the sample filled in) instead of going to
+    a registry that has no such name."""
+
+    def answered(answer: str | None) -> None:
+        guess = near_sample(answer or "")
+        if guess is not None:
+            # a new id: the answered prompt is still on the stack while this runs
+            app.push_screen(image_prompt(f"{visible(answer)} is not a sample: did you mean "
+                                         f"{guess}? Enter takes it. {title}", guess,
+                                         id="near-prompt"), answered)
+            return
+        ref = image_reference(answer or "")
+        if ref:
+            take(ref)
+
+    app.push_screen(image_prompt(title), answered)
 
 
 def image_reference(answer: str) -> str:
