@@ -293,7 +293,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if "Content-Length" not in resp.headers:
             self.send_header("Content-Length", str(len(body)))
         if head_pause is not None:
-            return self._trickle_head(head_pause)
+            return self._trickle_head(head_pause, b"" if method == "HEAD" else body)
         self.end_headers()
         if method == "HEAD":
             return
@@ -331,9 +331,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             pass
         return True
 
-    def _trickle_head(self, pause: float) -> None:
-        """Send the buffered status line and headers one byte every ``pause`` seconds
-        (then no body: the client is expected to give up first)."""
+    def _trickle_head(self, pause: float, body: bytes) -> None:
+        """Send the buffered status line and headers one byte every ``pause`` seconds,
+        then ``body`` at once (if the client is still there)."""
         head = b"".join(self._headers_buffer) + b"\r\n"
         self._headers_buffer = []
         self.close_connection = True
@@ -344,6 +344,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                     break
                 self.wfile.write(head[i:i + 1])
                 self.wfile.flush()
+            else:
+                self.wfile.write(body)
         except OSError:  # the client gave up: that is the point
             pass
 

@@ -32,11 +32,12 @@ from inspector.sources.registry.auth import (
     parse_token_response,
     pick_challenge,
 )
-from inspector.sources.registry.pace import read_body
+from inspector.sources.registry.pace import paced_session, read_body
 from inspector.sources.registry.reference import RegistryRef, is_loopback_host
 
 #: requests has no timeout by default: connect and read (idle) timeouts are both
-#: ``Options.timeout`` (``--timeout``); bodies also keep a minimum rate (``pace``)
+#: ``Options.timeout`` (``--timeout``); a response head must be complete within it and
+#: bodies keep a minimum rate (``pace``)
 #: attempts for 5xx/408/connection errors; backoff doubles from BACKOFF_SECONDS
 MAX_ATTEMPTS = 4
 BACKOFF_SECONDS = 0.5
@@ -104,7 +105,7 @@ class RegistryClient:
     def session(self) -> requests.Session:
         s = getattr(self._local, "session", None)
         if s is None:
-            s = self.session_factory()
+            s = paced_session(self.session_factory())
             s.headers["User-Agent"] = USER_AGENT
             self._local.session = s
         return s
@@ -138,14 +139,16 @@ class RegistryClient:
         for scheme in schemes:
             base = f"{scheme}://{self.ref.host}"
             try:
-                resp = self._send("GET", base + "/v2/", headers={}, auth=None, stream=False)
+                # streamed, so that its body is read under the pace rule
+                resp = self._send("GET", base + "/v2/", headers={}, auth=None, stream=True)
             except TransportError as exc:
                 first_error = first_error or exc
                 continue
             status = resp.status_code
             if status == 401:
                 self._challenge = pick_challenge(self._www_authenticate(resp))
-            resp.close()
+            with resp:
+                _drain(resp, self.options.timeout)
             if status not in (200, 401) and first_error is not None:
                 raise first_error  # e.g. http to a TLS port: "400 client sent HTTP to HTTPS"
             return base
@@ -360,6 +363,15 @@ class RegistryClient:
         return self.session.get(realm, params=params,
                                 auth=(creds.username or "<token>", creds.identity_token),
                                 timeout=self.timeout, verify=self.verify, allow_redirects=False, stream=True)
+
+
+def _drain(resp: requests.Response, window: float) -> None:
+    """Read a small body to its end (closing a socket with unread bytes resets the
+    connection); one too big, slow or broken is left to the close."""
+    try:
+        read_body(resp, MAX_ERROR_BODY, window=window, what="the answer to /v2/")
+    except TransportError:
+        pass
 
 
 class _NoAuth(requests.auth.AuthBase):
