@@ -1,8 +1,10 @@
-"""``inspector fit IMAGE [--base REF …] [--entrypoint PATH] [--format …] [-o FILE]``."""
+"""``inspector fit IMAGE [--base REF …] [--entrypoint PATH] [--format …] [-o FILE]
+[--build oci:DIR[:TAG] | docker-archive:FILE[:NAME:TAG]]``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from inspector.options import Options
 
@@ -16,6 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the program to judge, instead of the config's Entrypoint + Cmd")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--build", metavar="DEST",
+                   help="write the fitted image: oci:DIR[:TAG] or docker-archive:FILE[:NAME:TAG] "
+                        "(the chosen base's layers + one layer of the application)")
 
 
 def run(args: argparse.Namespace, options: Options, analyze, open_output) -> int:
@@ -25,7 +30,12 @@ def run(args: argparse.Namespace, options: Options, analyze, open_output) -> int
     from inspector.fit import fit
     from inspector.fit.bases import SAMPLE_BASES
     from inspector.fit.render import render
+    from inspector.visible import visible
 
+    if args.build:
+        from inspector.fit.build import parse_target
+
+        parse_target(args.build)  # a bad destination fails before any work
     memo = LayerMemo()
     refs = list(dict.fromkeys([*SAMPLE_BASES, *args.base]))
     analyses = []
@@ -35,6 +45,14 @@ def run(args: argparse.Namespace, options: Options, analyze, open_output) -> int
         for ref in refs:
             analyses.append(analyze(ref, options, memo))
         result = fit(current, analyses[1:], entrypoint=args.entrypoint)
+        built = None
+        if args.build:
+            from inspector.fit.build import build
+
+            chosen = result.chosen
+            base = next((a for a in analyses[1:] if chosen and a.reference == chosen.reference),
+                        current)
+            built = build(current, base, result, args.build)
     finally:
         for a in analyses:
             a.image.close()
@@ -46,4 +64,8 @@ def run(args: argparse.Namespace, options: Options, analyze, open_output) -> int
             out.close()
     for w in result.warnings:
         print_line(f"warning: {w}")
+    if built is not None and not options.quiet:
+        print(visible(f"built {built.target} ({built.digest}): {built.layers} layers, the "
+                      f"application layer {built.app_files} files; compare: inspector compare "
+                      f"{args.image} {built.target}"), file=sys.stderr)
     return 0

@@ -44,16 +44,22 @@ def dockerfile(r: FitResult) -> str:
         lines.append(f"WORKDIR {r.workdir}")
     if c.nonroot:
         lines.append("USER nonroot")
-    entry, cmd = r.entrypoint, r.cmd
-    shell = r.language == "shell" or any(i.rsplit("/", 1)[-1] == "env" for i in r.interpreters)
-    if shell and r.final_argv:
-        # the base has no shell and no env: run what they ran, directly
-        entry, cmd = r.final_argv, []
+    entry, cmd = entry_and_cmd(r)
     if entry:
         lines.append(f"ENTRYPOINT {json.dumps(entry)}")
     if cmd:
         lines.append(f"CMD {json.dumps(cmd)}")
     return "\n".join(map(visible, lines)) + "\n"
+
+
+def entry_and_cmd(r: FitResult) -> tuple[list[str], list[str]]:
+    """ENTRYPOINT and CMD of the new image: the original's, or, when a shell or ``env``
+    started the program (the base has neither), what they ran, directly."""
+    entry, cmd = r.entrypoint, r.cmd
+    shell = r.language == "shell" or any(i.rsplit("/", 1)[-1] == "env" for i in r.interpreters)
+    if shell and r.final_argv:
+        entry, cmd = r.final_argv, []
+    return entry, cmd
 
 
 def _published(reference: str) -> str:
