@@ -34,14 +34,23 @@ def headline(pane: FitPane) -> str:
     return str(pane.query_one("#fit-headline").render())
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 @sync
-async def test_demo_key_opens_the_fit_of_hello_debian_on_distroless_static(options):
+async def test_f_fits_the_image_on_screen_and_offers_the_demo_app(options, size):
     app = InspectorApp([], options, demo=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
         await pilot.press("f")
         await fit_settled(pilot)
         assert isinstance(app.screen, FitScreen)
+        pane = app.screen.query_one(FitPane)
+        assert pane.reference == "sample:debian-12-slim"  # what is shown, not hello-debian
+        assert "no verdict" in headline(pane) or "No candidate base fits" in headline(pane)
+        offer = str(app.screen.query_one("#fit-offer").render())
+        assert 'debian-12-slim runs ["bash"]: no distroless base can run that.' in offer
+        assert "d fits the demo app instead: hello-debian" in offer
+        await pilot.press("d")
+        await fit_settled(pilot)
         pane = app.screen.query_one(FitPane)
         assert (pane.reference, pane.bases) == ("sample:hello-debian", ("sample:distroless-static",))
         assert "Smallest base that fits: distroless-static" in pane.text

@@ -35,7 +35,7 @@ from inspector.tui.widgets.columns import (
     legend_text,
 )
 from inspector.tui.widgets.file_view import FileView
-from inspector.tui.widgets.fit import FIT_DEMO, FitDemoAction
+from inspector.tui.widgets.fit import FIT_DEMO
 from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.panes import Line
 from inspector.tui.widgets.prompt import (
@@ -291,7 +291,7 @@ class CompareView(Vertical):
         self.app.push_screen(ContentScreen(path, columns=columns, follow=follow), followed)
 
 
-class CompareScreen(FitDemoAction, LoadingScreen):
+class CompareScreen(LoadingScreen):
     BINDINGS = [*SCREEN, *TAB_KEYS, *COMPARE, FIT_DEMO]
 
     #: the intro box shows below this height only when asked for (``i``)
@@ -357,6 +357,13 @@ class CompareScreen(FitDemoAction, LoadingScreen):
         if action == "remove_image":
             return len(self.references) > 1
         return True
+
+    def action_fit_demo(self) -> None:
+        """``f``: the fit of the first image on screen, the demo app offered beside it."""
+        from inspector.tui.screens.fit_shown import ShownFitScreen
+
+        label = next((v.result.labels[0] for v in self.query(CompareView)), self.references[0])
+        self.app.push_screen(ShownFitScreen(self.references[0], label))
 
     def action_layer_changes(self, only: bool) -> None:
         """Ctrl+L / Ctrl+A are inspect's: say so rather than do nothing."""
