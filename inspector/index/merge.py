@@ -76,8 +76,13 @@ class MergedFS:
 
     def ref(self, path: str) -> tuple[int, int]:
         """``(layer, row)`` of ``path`` (``row`` is ``IMPLIED_ROW`` for an implied
-        directory); ``KeyError`` when absent."""
-        packed = self.entries[path]
+        directory, and for ``/``: the root is no entry, but it is a directory wherever a
+        symlink to it is followed); ``KeyError`` when absent."""
+        packed = self.entries.get(path)
+        if packed is None:
+            if path == "/":
+                return 0, IMPLIED_ROW
+            raise KeyError(path)
         return packed >> 32, packed & 0xFFFFFFFF
 
     def find(self, path: str) -> tuple[int, int] | None:
