@@ -8,7 +8,7 @@ APT_TOOLS := umoci skopeo docker-registry podman tmux debootstrap rpm golang-go 
 # the command each package provides (to check before installing)
 TOOL_CMDS := umoci skopeo docker-registry podman tmux debootstrap rpmbuild go sqlite3 g++ chromium zsh fish
 
-.PHONY: demo test venv tools bench lint clean
+.PHONY: demo test venv tools bench lint sanitize clean
 
 # editable_mode=compat: a plain path entry (.pth) instead of setuptools' import-hook
 # finder, which costs ~30 ms at every interpreter start. The install also builds the tar
@@ -19,7 +19,9 @@ $(VENV)/.installed: pyproject.toml setup.py inspector/index/_tarscan.c
 	$(PIP) install -q -e '.[test,serve,cluster]' --config-settings editable_mode=compat
 	touch $@
 
+# pip -q hides setup.py's warning when the accelerator does not build: say it here
 venv: $(VENV)/.installed
+	@$(PY) -c 'from inspector.index import tarscan; tarscan.available() or print("make venv: accelerator: " + tarscan.status() + "; the pure-Python loops do its work (slower)")'
 
 tools:
 	@missing=""; set -- $(APT_TOOLS); for c in $(TOOL_CMDS); do \
@@ -39,6 +41,11 @@ test: venv tools
 
 bench: venv
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# the accelerator built with AddressSanitizer + UBSan in a temporary copy of the tree, then
+# its contract and property tests and tests/hostile/ (.ci/sanitize; about 4 minutes)
+sanitize: venv
+	.ci/sanitize $(PY)
 
 lint: venv
 	$(VENV)/bin/ruff check .
