@@ -6,7 +6,7 @@ the layer tasks' indexes), then one report (``report.py``). An engine runs the g
 
     inline   in this process, one task after another (tests, ``--workers 1``)
     local    a process pool sized to the machine (the default: no setup)
-    dask     an existing Dask distributed cluster (``--scheduler ADDRESS``)
+    dask     an existing Dask distributed cluster (``--scheduler ADDRESS``; ``cluster.py``)
 
 The three give identical rows; they differ only in where the tasks run. Inputs
 (``inputs.py``): references, ``--from FILE``, or a registry's ``/v2/_catalog``.

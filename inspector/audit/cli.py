@@ -22,6 +22,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on an existing Dask distributed cluster (pip install "
                         "'inspector[cluster]'); workers need inspector installed")
+    p.add_argument("--cluster-timeout", type=_positive_seconds, default=60.0,
+                   metavar="SECONDS",
+                   help="with --scheduler: how long to wait for the scheduler to answer, and "
+                        "for a live worker whenever there is none (default 60)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="local processes (default: one per CPU; 1 runs in this process)")
     p.add_argument("--rules", metavar="FILE",
@@ -31,6 +35,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also work out the smallest distroless base each application runs on")
     p.add_argument("--format", choices=("text", "markdown", "json", "csv"), default="text")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
+    return value
 
 
 class _Progress:
@@ -102,7 +116,7 @@ def run(args: argparse.Namespace, options: Options) -> int:
             result = audit(refs, options, engine="dask" if args.scheduler else
                            ("inline" if args.workers == 1 else "local"),
                            workers=args.workers, scheduler=args.scheduler, progress=progress,
-                           rules=args.rules, fit=args.fit)
+                           rules=args.rules, fit=args.fit, cluster_timeout=args.cluster_timeout)
         except ImportError as exc:
             raise InspectorError("--scheduler needs Dask distributed",
                                  hint="pip install 'inspector[cluster]'") from exc

@@ -297,59 +297,13 @@ def _result(future, failed: Callable[[str], Any]) -> Any:
         return failed(f"internal error: {type(exc).__name__}: {exc} (please report this)")
 
 
-def run_dask(plan: Plan, spec: dict, scheduler: str, progress: Progress | None = None,
-             extras: dict | None = None) -> tuple[list[Row], dict[str, tuple]]:
-    """Run the graph on a Dask distributed cluster. Dask moves the layer indexes between
-    workers and re-runs the tasks of a worker that dies."""
-    from distributed import Client, as_completed
-
-    from inspector.errors import InspectorError as _Err
-
-    try:
-        client = Client(scheduler, timeout=30, set_as_default=False)
-    except OSError as exc:
-        raise _Err(f"cannot reach the Dask scheduler at {scheduler}: {exc}",
-                   hint="check --scheduler ADDRESS (e.g. tcp://host:8786)") from exc
-    with client:
-        layer_futures = {
-            diff_id: client.submit(layer_task, pinned, position, diff_id, spec,
-                                   key=f"audit-layer-{diff_id}", pure=False, retries=2)
-            for diff_id, (pinned, position) in plan.sources.items()}
-        stat_futures = {client.submit(stats, f, key=f"audit-stats-{d}", pure=False): d
-                        for d, f in layer_futures.items()}
-        image_futures = {}
-        rows: dict[int, Row] = {}
-        for i, p in enumerate(plan.images):
-            if p.error is not None:
-                rows[i] = Row(p.reference, error=p.error)
-                continue
-            deps = [layer_futures[la.diff_id] for la in p.layers]
-            image_futures[client.submit(image_task, p.reference, p.pinned, spec, extras or {},
-                                        *deps,
-                                        key=f"audit-image-{i}-{p.manifest_digest}",
-                                        pure=False, retries=2)] = i
-        layer_stats: dict[str, tuple] = {}
-        n_layers, n_images = len(layer_futures), len(plan.images)
-        for future in as_completed([*stat_futures, *image_futures], loop=client.loop):
-            if future in stat_futures:
-                d = stat_futures[future]
-                layer_stats[d] = _result(future, lambda message: (False, 0, message))
-                if progress:
-                    progress("layer", len(layer_stats), n_layers)
-            else:
-                i = image_futures[future]
-                rows[i] = _result(future, _failed_row(plan.images[i].reference))
-                if progress:
-                    progress("image", len(rows), n_images)
-    return [rows[i] for i in range(len(plan.images))], layer_stats
-
-
 def audit(references: Sequence[str], options: Options | None = None, *,
           engine: str = "local", workers: int | None = None, scheduler: str | None = None,
           progress: Progress | None = None, rules: str | None = None,
-          fit: bool = False) -> AuditResult:
+          fit: bool = False, cluster_timeout: float = 60.0) -> AuditResult:
     """Audit ``references``; ``engine`` is ``inline``, ``local`` or ``dask`` (with
-    ``scheduler``). Each row says which ``inspector check`` rules fail (``rules``: a
+    ``scheduler``; ``cluster_timeout``: seconds to wait for it to answer, and for a live
+    worker whenever there is none, see ``cluster.run_dask``). Each row says which ``inspector check`` rules fail (``rules``: a
     rules file, ``None`` for the defaults) and, with ``fit``, the smallest distroless base
     the application runs on. Rows come back in the order of ``references``."""
     from inspector.check.config import load
@@ -362,7 +316,10 @@ def audit(references: Sequence[str], options: Options | None = None, *,
     if engine == "dask":
         if not scheduler:
             raise ValueError("the dask engine needs a scheduler address")
-        rows, layer_stats = run_dask(plan, spec, scheduler, progress, extras)
+        from inspector.audit.cluster import run_dask
+
+        rows, layer_stats = run_dask(plan, spec, scheduler, progress, extras,
+                                     patience=cluster_timeout)
     else:
         executor = InlineExecutor() if engine == "inline" else local_executor(workers)
         with executor:

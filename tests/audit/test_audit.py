@@ -265,14 +265,6 @@ def test_formats_render_the_same_rows(inline_result):
     assert [line.split()[0] for line in text.splitlines()[1:len(refs) + 1]] == refs
 
 
-def test_unreachable_scheduler_is_one_line(tmp_path):
-    _distributed()
-    done = _cli("audit", "sample:distroless-static", "--scheduler", "tcp://127.0.0.1:1",
-                cache=tmp_path / "cache")
-    assert done.returncode == 1
-    assert "Dask scheduler" in done.stderr and "Traceback" not in done.stderr
-
-
 def test_audit_of_samples_matches_their_sharing(tmp_path):
     refs = ["sample:distroless-static", "sample:distroless-base", "sample:distroless-cc"]
     result = audit(refs, _options(tmp_path), engine="inline")
