@@ -10,7 +10,7 @@ from inspector.sources.samples import list_samples, open_sample, sample_names
 
 EXPECTED = {"debian-12-slim", "distroless-static", "distroless-base", "distroless-cc",
             "distroless-static-debug", "hello-debian", "hello-distroless", "hello-c-debian",
-            "hello-cpp-debian"}
+            "hello-cpp-debian", "distroless-python3", "hello-python-debian"}
 
 
 def test_every_sample_is_listed_with_a_description():

@@ -17,8 +17,9 @@ import posixpath
 
 from inspector.analysis import Analysis
 from inspector.catalog.fspath import MAX_HOPS, Resolver
+from inspector.fit import pymods
 from inspector.fit.app import app_files, package_runtime
-from inspector.fit.bases import LANGUAGE_IMAGES, Needs, choose, evaluate, savings
+from inspector.fit.bases import LANGUAGE_IMAGES, LANGUAGE_SAMPLES, Needs, choose, evaluate, savings
 from inspector.fit.closure import closure
 from inspector.fit.elf import ElfError, parse_elf
 from inspector.fit.entry import EntryResolver, FitError, config_argv, env_of
@@ -85,6 +86,25 @@ def _runs(fs, current: Analysis, program) -> set[str]:
     return {p for p in paths if fs.kind(p) != DIR}
 
 
+def _python_imports(fs, reader: FileReader, app: list[str], program, cwd: str
+                    ) -> dict[str, list[str]]:
+    """What the application's Python files import, less its own modules (``pymods``): the
+    scripts first, then its other ``.py`` files, up to ``pymods.SOURCE_BUDGET`` bytes."""
+    wanted, total = [], 0
+    for path in [*program.scripts, *(p for p in app if p.endswith(".py"))]:
+        if path in wanted or path not in fs.entries or fs.kind(path) != FILE:
+            continue
+        size = fs.size(path)
+        if size > pymods.SOURCE_MAX or total + size > pymods.SOURCE_BUDGET:
+            continue
+        total += size
+        wanted.append(path)
+    sources = {p: d for p, d in reader.read_many(wanted).items() if d is not None}
+    roots = {posixpath.dirname(s) for s in program.scripts} | {cwd}
+    own = pymods.app_modules(app, roots)
+    return {m: users for m, users in pymods.imports(sources).items() if m not in own}
+
+
 def _links(fs, path: str) -> list[str]:
     """The symlinks ``path`` goes through as a last component (at most ``MAX_HOPS``)."""
     out: list[str] = []
@@ -125,7 +145,10 @@ def fit(current: Analysis, bases: list[Analysis], entrypoint: str | None = None,
     sp = search_path(fs, resolver, elf.machine, elf.bits, elf.interpreter, env, read_text)
     found = closure(program.path, elf, sp, file_exists(fs, resolver), reader, cwd)
     app = app_files(fs, current.catalog, _runs(fs, current, program))
-    needs = Needs(program, elf, found, set(app.paths), app.bytes, current)
+    language = program.language
+    bases = [b for b in bases if LANGUAGE_SAMPLES.get(b.reference, language) == language]
+    imports = _python_imports(fs, reader, app.paths, program, cwd) if language == "python" else {}
+    needs = Needs(program, elf, found, set(app.paths), app.bytes, current, imports)
     candidates = [evaluate(b, needs) for b in bases]
     chosen = choose(candidates)
     saved = None
@@ -136,7 +159,6 @@ def fit(current: Analysis, bases: list[Analysis], entrypoint: str | None = None,
                        fs.size(lib.real) if lib.real in fs.entries else 0, lib.needed_by)
             for lib in found.all_objects()]
     findings = list(program.findings)
-    language = program.language
     if language in LANGUAGE_IMAGES:
         findings.append(f"a {language} application: distroless has a {language} image, "
                         f"{LANGUAGE_IMAGES[language]} (try --base {LANGUAGE_IMAGES[language]})")

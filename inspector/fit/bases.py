@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from inspector.analysis import Analysis
 from inspector.catalog.fspath import Resolver
+from inspector.fit import pymods
 from inspector.fit.closure import Closure
 from inspector.fit.elf import ElfError, ElfInfo, parse_elf
 from inspector.fit.entry import DEFAULT_PATH, Program, env_of, language_of
@@ -22,13 +23,17 @@ from inspector.fit.ldso import Requester, file_exists, find, search_path
 from inspector.fit.model import COPY, FITS, NO, Candidate, Savings
 from inspector.index.entries import DIR
 
-#: the bundled distroless samples tried by default, smallest first
-SAMPLE_BASES = ("sample:distroless-static", "sample:distroless-base", "sample:distroless-cc")
+#: the bundled distroless samples tried by default, smallest first (a language image only
+#: for an application in that language: ``LANGUAGE_SAMPLES``)
+SAMPLE_BASES = ("sample:distroless-static", "sample:distroless-base", "sample:distroless-cc",
+                "sample:distroless-python3")
+LANGUAGE_SAMPLES = {"sample:distroless-python3": "python"}
 #: what a Dockerfile says for a bundled sample
 PUBLISHED = {"distroless-static": "gcr.io/distroless/static-debian12",
              "distroless-base": "gcr.io/distroless/base-debian12",
              "distroless-cc": "gcr.io/distroless/cc-debian12",
              "distroless-static-debug": "gcr.io/distroless/static-debian12:debug",
+             "distroless-python3": "gcr.io/distroless/python3-debian12",
              "debian-12-slim": "debian:12-slim"}
 #: the distroless image for a script's language (named in the report; pass it as --base)
 LANGUAGE_IMAGES = {"python": "gcr.io/distroless/python3-debian12",
@@ -51,6 +56,8 @@ class Needs:
     app: set[str]  # the application's own paths (copied along)
     app_bytes: int  # their regular files' bytes
     analysis: Analysis  # the current image
+    #: a Python application's imports not among its own modules: module → importing files
+    imports: dict[str, list[str]] = field(default_factory=dict)
 
 
 def label_of(reference: str) -> str:
@@ -82,7 +89,9 @@ def evaluate(base: Analysis, needs: Needs) -> Candidate:
     if arch and arch != needs.elf.machine:
         cand.missing.append(f"architecture {needs.elf.machine} (the base is {arch})")
     elif needs.program.interpreter_needed:
-        _interpreter(needs.program.interpreter_needed, base, resolver, cand)
+        real = _interpreter(needs.program.interpreter_needed, base, resolver, cand)
+        if real and needs.imports:
+            _python_modules(base, real, needs, cand)
     else:
         _libraries(base, needs, exists, cand)
     copyable = all(m.startswith("lib:") for m in cand.missing)
@@ -95,8 +104,9 @@ def evaluate(base: Analysis, needs: Needs) -> Candidate:
     return cand
 
 
-def _interpreter(name: str, base: Analysis, resolver: Resolver, cand: Candidate) -> None:
-    """A script's interpreter: the path it names, or its name on the base's PATH."""
+def _interpreter(name: str, base: Analysis, resolver: Resolver, cand: Candidate) -> str | None:
+    """A script's interpreter: the path it names, or its name on the base's PATH (its real
+    path when found)."""
     env = env_of(base.config)
     tries = [name] if name.startswith("/") else []
     tries += [posixpath.join(d, posixpath.basename(name))
@@ -104,9 +114,23 @@ def _interpreter(name: str, base: Analysis, resolver: Resolver, cand: Candidate)
     for path in tries:
         real = resolver.resolve(path)
         if real and base.fs.kind(real) != DIR and base.fs.mode(real) & 0o111:
-            return
+            return real
     what = "shell" if language_of(name) == "shell" else "interpreter"
     cand.missing.append(f"{what} {name}")
+    return None
+
+
+def _python_modules(base: Analysis, interpreter: str, needs: Needs, cand: Candidate) -> None:
+    """The modules the application imports that the base's Python does not have."""
+    version = pymods.version_of(interpreter)
+    if version is None:
+        return
+    elf = ImageFiles(base.image, base.fs).read_many([interpreter]).get(interpreter)
+    have = pymods.base_modules(base.fs, version, elf)
+    for name in sorted(set(needs.imports) - have):
+        users = needs.imports[name]
+        cand.missing.append(f"python module {name} (imported by {users[0]}"
+                            + (f" and {len(users) - 1} more" if len(users) > 1 else "") + ")")
 
 
 def _libraries(base: Analysis, needs: Needs, exists, cand: Candidate) -> None:

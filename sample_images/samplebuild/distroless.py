@@ -188,3 +188,22 @@ HANDMADE = [
     ("nsswitch", nsswitch_layer, "distroless //static:nsswitch  /etc/nsswitch.conf"),
     ("os_release", os_release_layer, "distroless //common:os_release_debian12  /usr/lib/os-release"),
 ]
+
+
+# python3-debian12 (python3/config.bzl upstream: cc + 24 packages). Here the interpreter and
+# the *minimal* standard library only: Debian's python3.11-minimal + libpython3.11-minimal
+# and the libraries they load (libexpat1, zlib1g); libssl3 comes with base. No shell, no pip,
+# no libpython3.11-stdlib (so no json, http, sqlite3…: fit reports an app that imports them).
+PYTHON_PACKAGES = ["libexpat1", "zlib1g", "libpython3.11-minimal", "python3.11-minimal"]
+PYTHON_CONFIG = {"Env": [f"PATH={PATH}", f"SSL_CERT_FILE={SSL_CERT_FILE}", "LANG=C.UTF-8"],
+                 "Entrypoint": ["/usr/bin/python3.11"], "User": "0", "WorkingDir": "/"}
+
+
+def python_links_layer() -> LayerBuilder:
+    """Upstream's symlink layer: /usr/bin/python and /usr/bin/python3 → /usr/bin/python3.11."""
+    layer = LayerBuilder()
+    layer.dir("usr")
+    layer.dir("usr/bin")
+    for name in ("python", "python3"):
+        layer.symlink(f"usr/bin/{name}", "/usr/bin/python3.11")
+    return layer

@@ -67,3 +67,54 @@ def native_layer(lang: str, binary: bytes, mtime: int) -> LayerBuilder:
     layer.dir("app", mtime=mtime)
     layer.file(NATIVE[lang][2], binary, mode=0o755, mtime=mtime)
     return layer
+
+
+PYTHON_APP = SOURCE_DIR / "main.py"
+#: debian-12-slim's top-level symlinks into /usr
+MERGED = ("bin", "sbin", "lib", "lib64")
+#: what slim's /etc/dpkg/dpkg.cfg.d/docker keeps dpkg from unpacking (copyright files stay)
+SLIM_EXCLUDES = ("usr/share/doc/", "usr/share/man/", "usr/share/groff/", "usr/share/info/",
+                 "usr/share/lintian/", "usr/share/linda/", "usr/share/locale/")
+
+
+def python_runtime_layer(status: bytes, debs, mtime: int) -> LayerBuilder:
+    """``apt-get install --no-install-recommends python3.11-minimal`` on debian-12-slim, as its
+    result looks: the packages' files (minus slim's dpkg excludes), dpkg's status with their
+    stanzas added, their ``info/NAME.list``/``.md5sums``, and python3-minimal's
+    ``/usr/bin/python3`` link (the ``python3`` name every Dockerfile uses)."""
+    from .oci import norm_name
+
+    layer = LayerBuilder()
+    stanzas = []
+    for deb in debs:
+        listed = ["/."]
+        for info, data in deb.members:
+            name = norm_name(info.name)
+            if not name or (name.startswith(SLIM_EXCLUDES) and not name.endswith("/copyright")):
+                continue
+            listed.append("/" + name)
+            top, _, rest = name.partition("/")
+            if top in MERGED:  # merged /usr: dpkg writes through the /lib -> usr/lib link
+                if not rest:
+                    continue
+                info.name = f"usr/{name}"
+            layer.add(info, data)
+        layer.file(f"var/lib/dpkg/info/{deb.name}.list", ("\n".join(listed) + "\n").encode(),
+                   mtime=mtime)
+        if deb.md5sums is not None:
+            layer.file(f"var/lib/dpkg/info/{deb.name}.md5sums", deb.md5sums, mtime=mtime)
+        control = deb.control.decode()
+        head, _, rest = control.partition("\n")
+        stanzas.append(f"{head}\nStatus: install ok installed\n{rest}".rstrip("\n") + "\n")
+    layer.file("var/lib/dpkg/status", status.rstrip(b"\n") + b"\n\n"
+               + "\n".join(stanzas).encode(), mtime=mtime)
+    layer.symlink("usr/bin/python3", "python3.11", mtime=mtime)
+    layer.add_parents(mtime=mtime)
+    return layer
+
+
+def python_app_layer(mtime: int) -> LayerBuilder:
+    layer = LayerBuilder()
+    layer.dir("app", mtime=mtime)
+    layer.file("app/main.py", PYTHON_APP.read_bytes(), mtime=mtime)
+    return layer

@@ -7,7 +7,10 @@ shared layers are the same blobs in the layout.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
+import io
+import tarfile
 import shutil
 import time
 import urllib.parse
@@ -18,8 +21,10 @@ from .oci import Layer, Layout
 
 ORDER = ["debian-12-slim", "distroless-static", "distroless-base", "distroless-cc",
          "distroless-static-debug", "hello-debian", "hello-distroless", "hello-c-debian",
-         "hello-cpp-debian"]
-BASE_OF = {"hello-c-debian": "debian-12-slim", "hello-cpp-debian": "debian-12-slim","distroless-base": "distroless-static", "distroless-cc": "distroless-base",
+         "hello-cpp-debian", "distroless-python3", "hello-python-debian"]
+BASE_OF = {"hello-c-debian": "debian-12-slim", "hello-cpp-debian": "debian-12-slim",
+           "distroless-python3": "distroless-cc", "hello-python-debian": "debian-12-slim",
+           "distroless-base": "distroless-static", "distroless-cc": "distroless-base",
            "distroless-static-debug": "distroless-static", "hello-debian": "debian-12-slim",
            "hello-distroless": "distroless-static"}
 DESCRIPTIONS = {
@@ -38,9 +43,15 @@ DESCRIPTIONS = {
     "hello-c-debian": "fit demo: /app/hello-c, a glibc-dynamic C server on debian-12-slim "
                       "(fits distroless-base, not static)",
     "hello-cpp-debian": "fit demo: /app/hello-cpp, a C++ server on debian-12-slim (needs distroless-cc)",
+    "distroless-python3": "gcr.io/distroless/python3-debian12 rebuilt (minimal): cc + Debian's "
+                          "python3.11-minimal interpreter and minimal standard library; no shell, no pip",
+    "hello-python-debian": "fit demo: /app/main.py, a Python HTTP server on debian-12-slim + "
+                           "python3.11-minimal, started as python3 /app/main.py",
 }
+#: what ``apt-get install --no-install-recommends python3.11-minimal`` adds to debian-12-slim
+PYTHON_DEBIAN_PACKAGES = ["libexpat1", "libssl3", "libpython3.11-minimal", "python3.11-minimal"]
 DISTROLESS_DEBS = (distroless.STATIC_PACKAGES + distroless.DERIVED_PACKAGES + distroless.BASE_PACKAGES
-                   + distroless.CC_PACKAGES + distroless.DEBUG_PACKAGES)
+                   + distroless.CC_PACKAGES + distroless.DEBUG_PACKAGES + distroless.PYTHON_PACKAGES)
 ANN = "io.inspector.sample."
 
 
@@ -169,6 +180,31 @@ class Builder:
 
     def _hello_cpp_debian(self) -> Built:
         return self._native("cpp")
+
+    def _distroless_python3(self) -> Built:
+        built = self._packages(self.base("distroless-cc"), distroless.PYTHON_PACKAGES,
+                               distroless.PYTHON_CONFIG)
+        built.layers.append(self.layout.write_layer(
+            distroless.python_links_layer(),
+            "distroless python3 symlinks: /usr/bin/python, /usr/bin/python3 -> /usr/bin/python3.11"))
+        return built
+
+    def _hello_python_debian(self) -> Built:
+        base = self.base("debian-12-slim")
+        with tarfile.open(fileobj=io.BytesIO(gzip.decompress(self.layout.blob(base.layers[0].digest)))) as tar:
+            status = tar.extractfile("var/lib/dpkg/status").read()
+        pkgs = [self.deb(n) for n in PYTHON_DEBIAN_PACKAGES]
+        runtime = self.layout.write_layer(
+            hello.python_runtime_layer(status, pkgs, self.epoch),
+            "RUN apt-get install --no-install-recommends python3.11-minimal  # emulated from the pinned "
+            ".debs: " + ", ".join(f"{d.name}={d.version}" for d in pkgs))
+        app = self.layout.write_layer(hello.python_app_layer(self.epoch), "COPY main.py /app/main.py")
+        config = {"Env": base.config.get("Env", []), "Entrypoint": ["python3"], "Cmd": ["/app/main.py"],
+                  "ExposedPorts": {"8080/tcp": {}}}
+        ann = dict(base.annotations)
+        for deb in pkgs:
+            ann.update(_deb_ann(deb))
+        return Built(base.layers + [runtime, app], config, ann)
 
     def _debian_12_slim(self) -> Built:
         work = self.cache_dir / "work"

@@ -78,6 +78,7 @@ SAMPLES = [
     ("hello-debian", "distroless-static", ["/app/hello"], 8080, "hello from"),
     ("hello-c-debian", "distroless-base", ["/app/hello-c"], 8080, "hello from"),
     ("hello-cpp-debian", "distroless-cc", ["/app/hello-cpp"], 8080, "C++"),
+    ("hello-python-debian", "distroless-python3", ["python3", "/app/main.py"], 8080, "Python"),
 ]
 
 
@@ -89,14 +90,25 @@ def test_built_sample_starts_and_answers(capsys, cache, tmp_path, sample, base, 
     r = fit_build(capsys, cache, f"sample:{sample}", f"oci:{layout}:fitted")
     assert r["chosen"]["label"] == base
     config = image_config(layout, "fitted")["config"]
-    assert config["Entrypoint"] == argv and config["User"] == "nonroot"
+    assert config["Entrypoint"] + config.get("Cmd", []) == argv and config["User"] == "nonroot"
     rootfs = unpack(layout, "fitted", tmp_path / "bundle")
     assert not (rootfs / "bin/sh").exists()
-    status, output = start(rootfs, config["Entrypoint"], port)
+    status, output = start(rootfs, config["Entrypoint"] + config.get("Cmd", []), port)
     assert status == 0 and "200 OK" in output and answer in output, output
     before, after = compare_bytes(capsys, cache, f"sample:{sample}", f"oci:{layout}:fitted")
     assert (before, after) == (r["savings"]["current_bytes"], r["savings"]["result_bytes"])
     assert after < before
+
+
+def test_the_python_app_imports_and_prints_on_distroless_python3(capsys, cache, tmp_path):
+    layout = tmp_path / "out"
+    fit_build(capsys, cache, "sample:hello-python-debian", f"oci:{layout}:py")
+    rootfs = unpack(layout, "py", tmp_path / "bundle")
+    config = image_config(layout, "py")["config"]
+    status, output = start(rootfs, config["Entrypoint"] + config["Cmd"] + ["--check"])
+    assert status == 0 and output.startswith("hello-python: ok (Python 3.11"), output
+    # no shell, no pip, as in the published image
+    assert not any((rootfs / p).exists() for p in ("bin/sh", "usr/bin/sh", "usr/bin/pip3"))
 
 
 @pytest.fixture(scope="module")
