@@ -10,11 +10,25 @@ purls follow the purl spec and match syft's (the tests compare them):
 ``pkg:apk/alpine/…?arch=…&distro=alpine-3.20.1&upstream=ORIGIN``,
 ``pkg:rpm/ID/NAME@VERSION-RELEASE?arch=…&epoch=E&distro=…``, ``pkg:pypi/NAME`` (PEP 503
 normalised), ``pkg:npm/%40scope/name``, ``pkg:golang/MODULE`` (``stdlib`` without the
-``go`` prefix), ``pkg:generic/busybox`` for binaries found from their bytes.
+``go`` prefix), ``pkg:generic/busybox`` for binaries found from their bytes; no purl
+when the fields make none (an empty name).
+
+Every SBOM is valid whatever the image's strings (``tests/sbom/test_sbom_strings.py``):
+
+* A UTF-8 JSON document cannot carry a lone surrogate, so a byte that was not UTF-8 (the
+  catalogers keep it as a ``surrogateescape`` surrogate) is written as the four characters
+  ``\\xNN`` and any other lone surrogate as ``\\uNNNN`` — the forms ``inspector.visible``
+  shows (``text``). This is applied to every package field and owned path before anything
+  else, so a purl's version is its component's version (``\\`` percent-encoded there).
+  Everything else (controls, bidi marks, any printable text) is kept: JSON escapes it.
+* CycloneDX 1.6 caps a ``version`` at 1,024 characters: a longer one (which no package
+  manager writes) is cut, marked with its full length, and kept whole in the property
+  ``inspector:package:version`` (``cyclonedx.py``). SPDX 2.3 and purls have no cap.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -22,8 +36,10 @@ from packageurl import PackageURL
 
 from inspector.analysis import Analysis
 from inspector.catalog import Package
+from inspector.visible import visible
 
 OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 TOOL_NAME = "inspector"
 
 
@@ -41,10 +57,26 @@ class OSInfo:
         return f"{self.id}-{self.version_id}" if self.version_id else self.id
 
 
+def text(value: str) -> str:
+    """``value`` as a UTF-8 document can carry it: lone surrogates (bytes that were not
+    UTF-8, or a ``\\ud800`` from JSON) as ``inspector.visible`` shows them, ``\\xNN`` or
+    ``\\uNNNN``; everything else unchanged."""
+    if _SURROGATE.search(value) is None:
+        return value
+    return _SURROGATE.sub(lambda m: visible(m.group()), value)
+
+
+def _clean(p: Package) -> Package:
+    """``p`` with every string field through ``text``."""
+    return dataclasses.replace(
+        p, name=text(p.name), version=text(p.version), arch=p.arch and text(p.arch),
+        source_path=text(p.source_path), upstream=p.upstream and text(p.upstream))
+
+
 @dataclass
 class SbomPackage:
     package: Package
-    purl: PackageURL
+    purl: PackageURL | None  # None: the fields make no valid purl (an empty name)
     ref: str  # unique within the document
     files: list[str] = field(default_factory=list)  # paths it owns, sorted
     layer_digest: str | None = None
@@ -86,8 +118,16 @@ def _pep503(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def purl(p: Package, os: OSInfo) -> PackageURL:
-    """The package URL of ``p`` in an image whose OS is ``os``."""
+def purl(p: Package, os: OSInfo) -> PackageURL | None:
+    """The package URL of ``p`` in an image whose OS is ``os``; None when its fields make
+    no valid purl (packageurl refuses an empty name)."""
+    try:
+        return _purl(p, os)
+    except ValueError:
+        return None
+
+
+def _purl(p: Package, os: OSInfo) -> PackageURL:
     q: dict[str, str] = {}
     if p.type in ("deb", "apk", "rpm"):
         if p.arch:
@@ -126,19 +166,20 @@ def describe(analysis: Analysis) -> Description:
     os = image_os(analysis)
     owned: dict[int, list[str]] = {}
     for path, index in analysis.catalog.owners.items():
-        owned.setdefault(index, []).append(path)
+        owned.setdefault(index, []).append(text(path))
     packages = []
     seen: dict[str, int] = {}
-    for i, p in enumerate(analysis.catalog.packages):
+    for i, found in enumerate(analysis.catalog.packages):
+        p = _clean(found)
         url = purl(p, os)
-        text = url.to_string()
-        n = seen[text] = seen.get(text, 0) + 1
+        ref = url.to_string() if url is not None else f"{p.type}:{p.name}"
+        n = seen[ref] = seen.get(ref, 0) + 1
         layer = image.layers[p.layer] if p.layer is not None and p.layer < len(image.layers) else None
         packages.append(SbomPackage(
-            p, url, text if n == 1 else f"{text}#{n}", sorted(owned.get(i, [])),
+            p, url, ref if n == 1 else f"{ref}#{n}", sorted(owned.get(i, [])),
             layer.digest if layer else None, layer.diff_id if layer else None))
-    return Description(image.reference, image.manifest_digest or "", image.config_digest,
-                       image.platform or "", os, packages)
+    return Description(text(image.reference), text(image.manifest_digest or ""),
+                       text(image.config_digest), text(image.platform or ""), os, packages)
 
 
 #: ``inspector export --format`` values this package writes

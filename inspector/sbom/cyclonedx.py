@@ -5,7 +5,9 @@ The image is ``metadata.component`` (type ``container``, version = manifest dige
 is a component of type ``operating-system``; each package a ``library`` (``application``
 for a binary found from its bytes) with its purl, the files it owns as
 ``evidence.occurrences`` and, as properties, its type, where it was read from and the layer
-that introduced it (``inspector:layer:digest`` / ``:diff_id`` / ``:index``).
+that introduced it (``inspector:layer:digest`` / ``:diff_id`` / ``:index``). A version past
+the schema's 1,024 characters is cut (``_version``) and kept whole in the property
+``inspector:package:version``; strings arrive UTF-8-safe from ``describe`` (``sbom.text``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,24 @@ from cyclonedx.output.json import JsonV1Dot6
 from inspector import __version__
 from inspector.sbom import TOOL_NAME, Description, SbomPackage
 
+#: CycloneDX 1.6's ``version`` maxLength (the library warns past it and the schema refuses)
+MAX_VERSION = 1024
+
+
+def _version(version: str | None) -> str | None:
+    """``version`` if the schema takes it, else its start and ``…[N chars]``, N its length."""
+    if not version or len(version) <= MAX_VERSION:
+        return version or None
+    mark = f"…[{len(version)} chars]"
+    return version[:MAX_VERSION - len(mark)] + mark
+
 
 def _component(sp: SbomPackage) -> Component:
     p = sp.package
     props = [Property(name="inspector:package:type", value=p.type),
              Property(name="inspector:package:source_path", value=p.source_path)]
+    if p.version and _version(p.version) != p.version:
+        props.append(Property(name="inspector:package:version", value=p.version))
     if p.arch:
         props.append(Property(name="inspector:package:arch", value=p.arch))
     if p.layer is not None:
@@ -36,13 +51,13 @@ def _component(sp: SbomPackage) -> Component:
     if sp.files:
         evidence = ComponentEvidence(occurrences=[Occurrence(location=f) for f in sp.files])
     kind = ComponentType.APPLICATION if p.type == "binary" else ComponentType.LIBRARY
-    return Component(type=kind, name=p.name, version=p.version or None, purl=sp.purl,
+    return Component(type=kind, name=p.name, version=_version(p.version), purl=sp.purl,
                      bom_ref=sp.ref, properties=props, evidence=evidence)
 
 
 def build(d: Description) -> Bom:
     image = Component(
-        type=ComponentType.CONTAINER, name=d.reference, version=d.manifest_digest or None,
+        type=ComponentType.CONTAINER, name=d.reference, version=_version(d.manifest_digest),
         bom_ref="image",
         properties=[Property(name="inspector:image:manifest_digest", value=d.manifest_digest),
                     Property(name="inspector:image:config_digest", value=d.config_digest),
@@ -54,7 +69,7 @@ def build(d: Description) -> Bom:
     components = [_component(sp) for sp in d.packages]
     if d.os.id:
         os_component = Component(type=ComponentType.OPERATING_SYSTEM, name=d.os.id,
-                                 version=d.os.version_id or None,
+                                 version=_version(d.os.version_id),
                                  description=d.os.pretty_name or None, bom_ref="os")
         components.insert(0, os_component)
     for component in components:

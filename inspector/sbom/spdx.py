@@ -47,10 +47,11 @@ def _package(sp: SbomPackage, spdx_id: str) -> dict:
         "filesAnalyzed": False, "licenseConcluded": NOASSERTION,
         "licenseDeclared": NOASSERTION, "copyrightText": NOASSERTION, "sourceInfo": where,
         "primaryPackagePurpose": "APPLICATION" if p.type == "binary" else "LIBRARY",
-        "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
-                          "referenceLocator": sp.purl.to_string()}],
         "comment": f"owns {len(sp.files)} file(s) in the image",
     }
+    if sp.purl is not None:
+        out["externalRefs"] = [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                                "referenceLocator": sp.purl.to_string()}]
     if p.version:
         out["versionInfo"] = p.version
     return out
