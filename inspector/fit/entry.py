@@ -12,13 +12,13 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from inspector.catalog.fspath import MAX_HOPS, Resolver
+from inspector.catalog.fspath import LOOP, MAX_HOPS, Resolver
 from inspector.errors import InspectorError
 from inspector.fit.elf import is_elf
 from inspector.fit.files import FileReader
 from inspector.fit.langargs import runs_of
-from inspector.index.entries import DIR, SYMLINK
-from inspector.index.merge import IMPLIED_ROW, MergedFS
+from inspector.index.entries import DIR
+from inspector.index.merge import MergedFS
 
 #: Docker's PATH when the config sets none
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -138,8 +138,9 @@ class EntryResolver:
                            hint="check Entrypoint/Cmd or give --entrypoint PATH")
         path, how = hit
         program.chain.append(Step(path, f"{note} ({how})" if how != "path" else note))
-        real = self.resolver.resolve(path)
-        if real is None and self._loops(path):
+        found = self.resolver.lookup(path)
+        real = found.path
+        if found.error == LOOP:
             raise FitError(f"{self.what}: the entrypoint {path}: symlink loop (more than "
                            f"{MAX_HOPS} links followed)", hint="check Entrypoint/Cmd or give "
                            "--entrypoint PATH")
@@ -217,38 +218,6 @@ class EntryResolver:
                                         "not in the image")
         elif kind in ("module", "class"):
             program.chain.append(Step(what, f"{posixpath.basename(path)} runs the {kind}"))
-
-    def _loops(self, path: str) -> bool:
-        """Whether resolving ``path`` runs into more than ``MAX_HOPS`` symlinks (a loop such
-        as ``c -> c/c``) rather than a missing name: what the kernel calls ``ELOOP``."""
-        parts = [p for p in path.split("/") if p]
-        done, hops = "", 0
-        while parts:
-            part = parts.pop(0)
-            if part == ".":
-                continue
-            if part == "..":
-                done = done.rsplit("/", 1)[0]
-                continue
-            here = done + "/" + part
-            at = self.fs.find(here)
-            if at is None or at[1] == IMPLIED_ROW:
-                if here not in self.fs.entries:
-                    return False
-                done = here
-                continue
-            index, row = self.fs.layers[at[0]], at[1]
-            target = index.targets.get(row) if index.kinds[row] == SYMLINK else None
-            if target is None:
-                done = here
-                continue
-            hops += 1
-            if hops > MAX_HOPS:
-                return True
-            parts = [p for p in target.split("/") if p] + parts
-            if target.startswith("/"):
-                done = ""
-        return False
 
     def _shell(self, argv: list[str], program: Program, path: str, real: str, depth: int) -> None:
         if not program.interpreters or program.interpreters[-1][0] != path:

@@ -186,18 +186,14 @@ def test_with_copies_either_way_cc_is_chosen_over_base_plus_libstdcxx(capsys, ca
     assert r["chosen"]["copy"] == [[f"/{LIBS}/libfoo.so.1"] * 2]
 
 
-#: ``c -> c/c`` recursed in catalog/fspath.py (issue 23 item 2) before fit even started
-NEEDS_ITERATIVE_RESOLVER = pytest.mark.xfail(
-    reason="catalog/fspath.py resolution made iterative by issue 23's links work", strict=False)
-
 HOSTILE = [
-    pytest.param("a symlink loop on the entrypoint", {"app/x": Entry("symlink", target="x/x")},
-                 {"Entrypoint": ["/app/x"]}, "symlink loop", marks=NEEDS_ITERATIVE_RESOLVER),
+    ("a symlink loop on the entrypoint", {"app/x": Entry("symlink", target="x/x")},
+     {"Entrypoint": ["/app/x"]}, "symlink loop"),
     ("two links pointing at each other", {"app/a": Entry("symlink", target="b"),
                                           "app/b": Entry("symlink", target="a")},
      {"Entrypoint": ["/app/a"]}, "symlink loop"),
-    pytest.param("a loop in a directory of the path", {"d": Entry("symlink", target="d/d")},
-                 {"Entrypoint": ["/d/x"]}, "symlink loop", marks=NEEDS_ITERATIVE_RESOLVER),
+    ("a loop in a directory of the path", {"d": Entry("symlink", target="d/d")},
+     {"Entrypoint": ["/d/x"]}, "symlink loop"),
     ("a 400 kB #! line", {"app/x": _exe(b"#!/" + b"a/" * 200_000 + b"\n")},
      {"Entrypoint": ["/app/x"]}, "#! line is longer than 256 bytes"),
     ("a 400 kB #! line without a newline", {"app/x": _exe(b"#!/usr/bin/" + b"x" * 400_000)},
@@ -208,7 +204,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize(("name", "files", "config", "expected"), HOSTILE,
-                         ids=[h.values[0] if hasattr(h, "values") else h[0] for h in HOSTILE])
+                         ids=[h[0] for h in HOSTILE])
 def test_hostile_entrypoints_are_one_line(capsys, cache, tmp_path, name, files, config, expected):
     code = main(["fit", _image(tmp_path, files, config), *cache])
     out, err = capsys.readouterr()
