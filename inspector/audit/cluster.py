@@ -43,9 +43,12 @@ def run_dask(plan: Plan, spec: dict, scheduler: str, progress: Progress | None =
 
     try:
         client = Client(scheduler, timeout=patience, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
+    except ValueError as exc:  # no port, an unknown scheme …
+        raise ClusterError(f"--scheduler {scheduler!r} is not a Dask scheduler address: {exc}",
+                           hint="e.g. tcp://host:8786") from exc
+    except (OSError, TimeoutError) as exc:  # Dask's message repeats the address and time
         raise ClusterError(f"cannot reach the Dask scheduler at {scheduler} within "
-                           f"{patience:g} s: {exc}",
+                           f"{patience:g} s",
                            hint="check --scheduler ADDRESS (e.g. tcp://host:8786), or raise "
                                 "--cluster-timeout") from exc
     with client:

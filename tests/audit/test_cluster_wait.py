@@ -67,24 +67,32 @@ def _last_worker_dies(distributed, tmp_path, run):
     return done
 
 
-def _unreachable(distributed, tmp_path, run):
-    return run("tcp://127.0.0.1:1")
+def _address(address: str):
+    def setup(distributed, tmp_path, run):
+        return run(address)
+    return setup
 
 
-WAITS = [  # (name, how the cluster is set up around the run, what the line says)
-    ("no worker connected", _no_worker, "no worker connected"),
-    ("the last worker dies mid-audit", _last_worker_dies, "its last worker left"),
-    ("unreachable scheduler", _unreachable, "cannot reach the Dask scheduler"),
+WAITS = [  # (name, how the cluster is set up around the run, what the line says, the
+    #          option it points to)
+    ("no worker connected", _no_worker, "no worker connected", "--cluster-timeout"),
+    ("the last worker dies mid-audit", _last_worker_dies, "its last worker left",
+     "--cluster-timeout"),
+    ("unreachable scheduler", _address("tcp://127.0.0.1:1"), "cannot reach the Dask scheduler",
+     "--cluster-timeout"),
+    ("no port", _address("nonsense"), "not a Dask scheduler address", "--scheduler"),
+    ("unknown scheme", _address("foo://127.0.0.1:1"), "not a Dask scheduler address",
+     "--scheduler"),
 ]
 
 
-@pytest.mark.parametrize("name, setup, says", WAITS, ids=[w[0] for w in WAITS])
-def test_no_live_worker_is_one_line(tmp_path, name, setup, says):
+@pytest.mark.parametrize("name, setup, says, option", WAITS, ids=[w[0] for w in WAITS])
+def test_no_live_worker_is_one_line(tmp_path, name, setup, says, option):
     distributed = _distributed()
     done = setup(distributed, tmp_path, lambda address: _audit(address, tmp_path))
     assert done.returncode == 1, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and says in lines[0] and "--cluster-timeout" in lines[0], lines
+    assert len(lines) == 1 and says in lines[0] and option in lines[0], lines
     assert "please report this" not in done.stderr
 
 
