@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import inspector.analysis as analysis_mod  # noqa: E402
-from inspector.catalog import Catalog, catalog_image  # noqa: E402
+from inspector.catalog.builder import Catalog, catalog_image  # noqa: E402
 from inspector.classify import Classification, classify_image, default_rules  # noqa: E402
 from inspector.cli import main as cli_main  # noqa: E402
 from inspector.options import Options  # noqa: E402

@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(args.root))
-    from inspector.catalog import Catalog
+    from inspector.catalog.builder import Catalog
     from inspector.classify import classify_image, default_rules
     from inspector.index.entries import DIR, FILE, LayerIndex
     from inspector.index.merge import merge

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from inspector.catalog import Catalog, catalog_image
+from inspector.catalog.builder import Catalog, catalog_image
 from inspector.classify import Classification, classify_image
 from inspector.errors import Cancelled, IntegrityError, LayerError
 from inspector.index.cache import IndexCache

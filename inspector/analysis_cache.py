@@ -18,7 +18,7 @@ from itertools import compress, repeat
 from pathlib import Path
 
 from inspector.cache import CacheDir
-from inspector.catalog import Catalog, Package
+from inspector.catalog.builder import Catalog, Package
 from inspector.classify import NO_CODE, CategoryTotal, Classification, Findings
 from inspector.index.efficiency import Efficiency
 from inspector.index.merge import MergedFS

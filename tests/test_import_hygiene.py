@@ -1,11 +1,16 @@
-"""Only ``inspector/tui/`` may import textual or rich: the headless core stays headless.
-
-Each module is imported in a fresh interpreter, then ``sys.modules`` is checked."""
+"""Import hygiene. Only ``inspector/tui/`` may import textual or rich: the headless core
+stays headless (each module is imported in a fresh interpreter, then ``sys.modules`` is
+checked). The import graph of ``inspector/`` (imports inside functions too) has no circle
+through the modules of ``NO_CIRCLES``, and follows the architecture page's "may import"
+table, written down here as ``MAY_IMPORT``."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -54,3 +59,175 @@ def test_no_textual_or_rich_outside_tui(name):
                           cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "{}", f"{name} imports {proc.stdout.strip()}"
+
+
+# --- the import graph: every import of inspector/, those inside functions included ------
+
+def _module_files() -> dict[str, Path]:
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def _type_checking_only(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imported(tree: ast.AST, known: dict[str, Path]) -> Iterator[str]:
+    """The inspector modules a file imports, at any depth (function bodies too); an ``if
+    TYPE_CHECKING:`` block is left out (it never runs). ``from pkg import name`` counts
+    as importing ``pkg.name`` when that is a module."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _type_checking_only(child):
+                todo.extend(child.orelse)
+                continue
+            if isinstance(child, ast.Import):
+                yield from (alias.name for alias in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.module and not child.level:
+                for alias in child.names:
+                    full = f"{child.module}.{alias.name}"
+                    yield full if full in known else child.module
+            todo.append(child)
+
+
+@lru_cache(maxsize=1)
+def import_graph() -> dict[str, frozenset[str]]:
+    """module → the inspector modules it imports (file to file)."""
+    known = _module_files()
+    return {name: frozenset(m for m in _imported(ast.parse(path.read_text()), known)
+                            if m in known and m != name)
+            for name, path in known.items()}
+
+
+def circles(graph: dict[str, frozenset[str]]) -> list[set[str]]:
+    """The strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, edges = work[-1]
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted(graph[nxt]))))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.add(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(component)
+    return found
+
+
+def covers(pattern: str, module: str) -> bool:
+    """``inspector.index`` covers the package and every module under it."""
+    return module == pattern or module.startswith(pattern + ".")
+
+
+#: groups of modules that must sit on no import circle (issue 29 item 1): (name, modules)
+NO_CIRCLES = [
+    ("index and catalog", ["inspector.index.capture", "inspector.index.tarscan", "inspector.index.merge",
+                           "inspector.index.layerstep", "inspector.catalog"]),
+]
+
+#: the architecture page's "may import" table as data: (modules, what they may import of
+#: inspector). A name covers a package and everything under it; a module's own package
+#: is not implied (list it). ``()`` is the standard library only.
+MAY_IMPORT = [
+    ("inspector.visible", ()),
+    ("inspector.codehash", ()),
+    ("inspector.errors", ("inspector.visible",)),
+    ("inspector.reference", ("inspector.errors",)),
+    ("inspector.oci", ("inspector.oci", "inspector.errors")),
+    ("inspector.catalog.reads", ()),
+    ("inspector.catalog.registry", ("inspector.catalog.reads",)),
+    ("inspector.catalog", ("inspector.catalog", "inspector.index")),
+    ("inspector.index", ("inspector.index", "inspector.sources.base", "inspector.sources.streams",
+                         "inspector.catalog.reads", "inspector.catalog.registry", "inspector.cache",
+                         "inspector.codehash", "inspector.errors")),
+    ("inspector.sources.daemon", ("inspector.sources", "inspector.oci", "inspector.errors",
+                                  "inspector.options", "inspector.cache", "inspector.visible")),
+]
+
+
+def test_the_graph_sees_imports_inside_functions():
+    graph = import_graph()
+    assert "inspector.cli" in graph["inspector.__main__"]
+    assert "inspector.analysis" in graph["inspector.cli"]  # imported inside a function
+
+
+@pytest.mark.parametrize(("name", "modules"), NO_CIRCLES, ids=[n for n, _ in NO_CIRCLES])
+def test_no_import_circle(name, modules):
+    graph = import_graph()
+    assert all(any(covers(m, g) for g in graph) for m in modules), "a listed module is gone"
+    for circle in circles(graph):
+        inside = sorted(c for c in circle if any(covers(m, c) for m in modules))
+        assert not inside, f"{name}: {', '.join(inside)} on the circle {sorted(circle)}"
+
+
+@pytest.mark.parametrize(("importers", "allowed"), MAY_IMPORT, ids=[r[0] for r in MAY_IMPORT])
+def test_may_import(importers, allowed):
+    graph = import_graph()
+    broken = []
+    for module, targets in sorted(graph.items()):
+        rule = max((r for r in MAY_IMPORT if covers(r[0], module)), key=lambda r: len(r[0]), default=None)
+        if rule is None or rule[0] != importers:
+            continue  # a more specific row rules this module
+        broken += [f"{module} → {t}" for t in sorted(targets) if not any(covers(a, t) for a in allowed)]
+    assert not broken, "; ".join(broken)
+
+
+def test_circles_finds_a_circle():
+    graph = {"a": frozenset({"b"}), "b": frozenset({"c"}), "c": frozenset({"a"}), "d": frozenset({"a"})}
+    assert circles(graph) == [{"a", "b", "c"}]
+    assert circles({"a": frozenset({"b"}), "b": frozenset()}) == []
+
+
+#: (module, what importing it must not load): the walker's capture table is built without
+#: the catalogers, the merge or the layer step (measured in a fresh interpreter)
+LIGHT_IMPORTS = [
+    ("inspector.index.capture", ("inspector.catalog.builder", "inspector.catalog.dpkg",
+                                 "inspector.catalog.fspath", "inspector.index.merge",
+                                 "inspector.index.layerstep")),
+    ("inspector.index.tarscan", ("inspector.catalog.builder", "inspector.index.merge")),
+]
+
+
+@pytest.mark.parametrize(("name", "unwanted"), LIGHT_IMPORTS, ids=[n for n, _ in LIGHT_IMPORTS])
+def test_importing_does_not_load(name, unwanted):
+    code = f"import sys, {name}; print(sorted(m for m in {unwanted!r} if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]", f"import {name} loads {proc.stdout.strip()}"

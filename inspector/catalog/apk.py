@@ -5,12 +5,9 @@ a directory, ``R`` a file in the last ``F`` directory (apk ``database.c``; syft
 
 from __future__ import annotations
 
-from inspector.catalog import Builder, Package, names_note
-from inspector.catalog.reads import MIB, exact
+from inspector.catalog.builder import Builder, Package, names_note
+from inspector.catalog.registry import APK_DATABASES as DATABASES
 from inspector.index.merge import MergedFS
-
-DATABASES = ("/lib/apk/db/installed", "/usr/lib/apk/db/installed")
-READS = tuple(exact(db, 32 * MIB) for db in DATABASES)
 
 
 def parse_installed(text: str) -> tuple[list[tuple[dict[str, str], list[str]]], list[str]]:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import re
 
-from inspector.catalog import Builder, Package
-from inspector.catalog.reads import MIB, suffix
+from inspector.catalog.builder import Builder, Package
 from inspector.index.entries import HARDLINK, SYMLINK
 from inspector.index.merge import IMPLIED_ROW, MergedFS
 
 #: a static busybox is 1-2.5 MB; the version string sits in its read-only data
-READS = (suffix("/busybox", 4 * MIB, "/busybox/busybox"),)
 VERSION = re.compile(rb"BusyBox\s+v(\d+\.\d+\.\d+)")
 
 

@@ -11,18 +11,11 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from inspector.catalog import Builder, Package, names_note
-from inspector.catalog.reads import MIB, exact, prefix
+from inspector.catalog.builder import Builder, Package, names_note
+from inspector.catalog.registry import DPKG_INFO as INFO
+from inspector.catalog.registry import DPKG_STATUS as STATUS
+from inspector.catalog.registry import DPKG_STATUS_D as STATUS_D
 from inspector.index.merge import MergedFS
-
-STATUS = "/var/lib/dpkg/status"
-INFO = "/var/lib/dpkg/info/"
-STATUS_D = "/var/lib/dpkg/status.d/"
-READS = (
-    exact(STATUS, 32 * MIB),
-    prefix(STATUS_D, 4 * MIB, STATUS_D + "base-files"),
-    prefix(INFO, 4 * MIB, INFO + "bash.list", only=(".list", ".md5sums")),
-)
 
 
 def parse_control(text: str) -> tuple[list[dict[str, str]], list[str]]:

@@ -15,12 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from inspector.catalog import Builder, Package
+from inspector.catalog.builder import Builder, Package
 from inspector.index.merge import MergedFS
-
-#: the build info is not a captured file: the walker scans every large ELF for ``MAGIC``
-#: (``capture.GO_BUILDINFO_BYTES``)
-READS = ()
 
 MAGIC = b"\xff Go buildinf:"
 HEADER = 32

@@ -6,12 +6,8 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 
-from inspector.catalog import Builder, Package
-from inspector.catalog.reads import MIB, Read
+from inspector.catalog.builder import Builder, Package
 from inspector.index.merge import MergedFS
-
-#: ``node_modules/**/package.json`` (and the top-level app's package.json)
-READS = (Read("npm", "package.json", 1 * MIB, "/app/node_modules/@scope/name/package.json"),)
 
 
 def _package_dir(path: str) -> str | None:

@@ -7,21 +7,8 @@ from __future__ import annotations
 import csv
 import posixpath
 
-from inspector.catalog import Builder, Package
-from inspector.catalog.reads import KIB, MIB, suffix
+from inspector.catalog.builder import Builder, Package
 from inspector.index.merge import MergedFS
-
-_SITE = "/usr/lib/python3/dist-packages/demo-1.0"
-READS = (
-    suffix(".dist-info/METADATA", 1 * MIB, _SITE + ".dist-info/METADATA"),
-    suffix(".dist-info/RECORD", 8 * MIB, _SITE + ".dist-info/RECORD"),
-    suffix(".dist-info/INSTALLER", 4 * KIB, _SITE + ".dist-info/INSTALLER"),
-    suffix(".egg-info/PKG-INFO", 1 * MIB, _SITE + ".egg-info/PKG-INFO"),
-    suffix(".egg-info/installed-files.txt", 8 * MIB, _SITE + ".egg-info/installed-files.txt"),
-    suffix(".egg-info/SOURCES.txt", 8 * MIB, _SITE + ".egg-info/SOURCES.txt"),
-    # a single-file egg-info is PKG-INFO itself
-    suffix(".egg-info", 1 * MIB, "/usr/lib/python3/dist-packages/single-2.0.egg-info"),
-)
 
 
 def parse_metadata(data: bytes) -> dict[str, str]:

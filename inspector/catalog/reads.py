@@ -1,9 +1,10 @@
 """What a cataloger reads: the files whose content the indexer must capture for it.
 
-Each cataloger declares ``READS`` next to its parser (as syft puts the glob next to the
-parser); ``index/capture.py`` builds the one capture table from them, and the walker's
-pre-filter from that table — so the paths a cataloger reads and the paths captured cannot
-disagree (``tests/catalog/test_reads.py`` walks a real tar of every example path).
+Each cataloger's row in ``registry.py`` lists its reads (the paths its module parses are
+named there once); ``index/capture.py`` builds the one capture table from them, and the
+walker's pre-filter from that table — so the paths a cataloger reads and the paths
+captured cannot disagree (``tests/catalog/test_reads.py`` walks a real tar of every
+example path).
 
 This module imports nothing of the project, so a cataloger's table costs no import.
 """

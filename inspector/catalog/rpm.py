@@ -9,15 +9,10 @@ import os
 import struct
 import tempfile
 
-from inspector.catalog import Builder, Package, names_note
-from inspector.catalog.reads import KIB, MIB, exact
+from inspector.catalog.builder import Builder, Package, names_note
+from inspector.catalog.registry import RPM_OTHER as OTHER
+from inspector.catalog.registry import RPM_SQLITE as SQLITE
 from inspector.index.merge import MergedFS
-
-SQLITE = ("/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite")
-OTHER = ("/var/lib/rpm/Packages", "/var/lib/rpm/Packages.db",
-         "/usr/lib/sysimage/rpm/Packages", "/usr/lib/sysimage/rpm/Packages.db")
-#: Berkeley DB and ndb: only the header, to name the format
-READS = (*(exact(db, 128 * MIB) for db in SQLITE), *(exact(db, 4 * KIB) for db in OTHER))
 
 NAME, VERSION, RELEASE, EPOCH, SIZE, ARCH = 1000, 1001, 1002, 1003, 1009, 1022
 OLDFILENAMES, DIRINDEXES, BASENAMES, DIRNAMES = 1027, 1116, 1117, 1118

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inspector.catalog import Catalog
+from inspector.catalog.builder import Catalog
 from inspector.catalog.fspath import Resolver
 from inspector.index.entries import DIR, FILE, SYMLINK
 from inspector.index.merge import MergedFS

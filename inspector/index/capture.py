@@ -4,16 +4,17 @@ Later steps (package catalogers, findings, the OS name) need a few files' bytes;
 them during the one streaming pass means no layer is ever read twice. Each rule has a size
 cap: a larger file is not captured (and the consumer reports that, never guesses).
 
-The rules are not listed here: each cataloger declares what it reads (``READS`` next to its
-parser, ``inspector/catalog/reads.py``); this module joins them with the few files other
-steps read (``OTHER_READS``) into one table, and derives the walker's pre-filter from it.
+The rules are not listed here: each cataloger's row in ``inspector/catalog/registry.py``
+says what it reads (``catalog/reads.py``: the rule type); this module joins them with the
+few files other steps read (``OTHER_READS``) into one table, and derives the walker's
+pre-filter from it. The registry imports nothing of the index, so neither does this
+module reach the catalogers or the merge.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from inspector.catalog.reads import KIB, MIB, Read, exact
+from inspector.catalog.registry import CATALOGERS
 
 #: files read by steps other than the catalogers: findings (login users, shells), OS name
 OTHER_READS = (
@@ -35,13 +36,8 @@ GO_BUILDINFO_BYTES = 64 * KIB
 
 
 def all_reads() -> tuple[Read, ...]:
-    """Every cataloger's ``READS`` (registry order), then ``OTHER_READS``."""
-    from inspector.catalog import CATALOGERS
-
-    rules: list[Read] = []
-    for name in CATALOGERS:
-        rules.extend(import_module(f"inspector.catalog.{name}").READS)
-    return (*rules, *OTHER_READS)
+    """Every cataloger's reads (registry order), then ``OTHER_READS``."""
+    return (*(rule for cataloger in CATALOGERS for rule in cataloger.reads), *OTHER_READS)
 
 
 READS = all_reads()

@@ -92,7 +92,7 @@ class _LayerRun:
         producer = threading.Thread(target=self.produce, name=f"layer-{self.progress.index}",
                                     daemon=True)
         producer.start()
-        # the walker's modules (tarwalk → capture → the catalogers' READS, ~10 ms of
+        # the walker's modules (tarwalk → capture → the catalogers' registry, a few ms of
         # imports on the first layer) load while the producer reads and hashes
         from inspector.index.tarwalk import walk_tar
 

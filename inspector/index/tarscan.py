@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from types import ModuleType
 
+from inspector.index import capture
 from inspector.index.entries import LayerIndex
 
 #: the interface this module was written for (``ABI`` in ``_tarscan.c``): a build that says
@@ -48,11 +49,8 @@ _tarscan, UNAVAILABLE = _load()
 
 @lru_cache(maxsize=1)
 def _bases() -> tuple[bytes, ...]:
-    """The capture pre-filter's basenames, as the C side compares them (name bytes). Read
-    on first use: ``capture`` pulls in every cataloger's ``READS``, which a warm run that
-    only merges and sums never needs."""
-    from inspector.index import capture
-
+    """The capture pre-filter's basenames, as the C side compares them (name bytes),
+    computed on first use."""
     return tuple(sorted(b.encode("utf-8", "surrogateescape") for b in capture.BASENAMES))
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from packageurl import PackageURL
 
 from inspector.analysis import Analysis
-from inspector.catalog import Package
+from inspector.catalog.builder import Package
 from inspector.visible import visible
 
 OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.catalog import catalog_image
+from inspector.catalog.builder import catalog_image
 from inspector.catalog.dpkg import parse_control
 from inspector.index import capture
 from inspector.index.merge import merge

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.catalog import catalog_image
+from inspector.catalog.builder import catalog_image
 from inspector.catalog.golang import parse_buildinfo
 from tests.builders import Entry
 from tests.catalog.fsbuild import build_fs, index_tar, require_tool

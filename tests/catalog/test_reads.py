@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from inspector.catalog import CATALOGERS, catalog_image
+from inspector.catalog.builder import Builder, catalog_image
 from inspector.catalog.golang import ldflags_version
+from inspector.catalog.registry import CATALOGERS
 from inspector.index import capture
 from tests.builders import Entry
 from tests.catalog.fsbuild import build_fs, layer_index
 from tests.catalog.samples import analysis
 from tests.tools import require_tool
 
-RULES = [(name, rule) for name in CATALOGERS for rule in import_module(f"inspector.catalog.{name}").READS]
+RULES = [(c.module, rule) for c in CATALOGERS for rule in c.reads]
 RULES += [("other", rule) for rule in capture.OTHER_READS]
 
 
@@ -33,9 +34,32 @@ def test_every_path_a_cataloger_reads_is_captured_by_the_walker(name, rule):
 
 def test_registry_lists_every_cataloger_module():
     here = Path(import_module("inspector.catalog").__file__).parent
-    helpers = {"__init__", "fspath", "reads"}
+    helpers = {"__init__", "builder", "fspath", "reads", "registry"}
     modules = {p.stem for p in here.glob("*.py")} - helpers
-    assert modules == set(CATALOGERS)
+    assert modules == {c.module for c in CATALOGERS}
+
+
+#: one filesystem with something for most catalogers (rpm needs a real rpmdb, go a real
+#: binary: ``test_rpm.py``, ``test_real_go_build_devel_version_from_ldflags``)
+EVERY_KIND = {
+    "var/lib/dpkg/status": b"Package: base-files\nStatus: install ok installed\nVersion: 12.4\n"
+                           b"Architecture: amd64\n",
+    "lib/apk/db/installed": b"P:musl\nV:1.2.5-r0\nA:x86_64\n\n",
+    "usr/lib/python3/dist-packages/demo-1.0.dist-info/METADATA": b"Name: demo\nVersion: 1.0\n",
+    "app/node_modules/left-pad/package.json": b'{"name": "left-pad", "version": "1.3.0"}',
+    "busybox/busybox": Entry("file", data=b"\x7fELF" + b"\0" * 100 + b"BusyBox v1.36.1 (x)", mode=0o755),
+}
+
+
+def test_each_cataloger_lists_the_type_its_registry_row_names():
+    fs = build_fs(EVERY_KIND)
+    seen = set()
+    for cataloger in CATALOGERS:
+        out = Builder(fs)
+        import_module(f"inspector.catalog.{cataloger.module}").catalog(fs, out)
+        assert {p.type for p in out.catalog.packages} <= {cataloger.type}, cataloger.module
+        seen.update(p.type for p in out.catalog.packages)
+    assert seen == {"deb", "apk", "python", "npm", "binary"}
 
 
 APK_DB = b"P:musl\nV:1.2.5-r0\nA:x86_64\nF:lib\nR:ld-musl-x86_64.so.1\n\nP:busybox\nV:1.36.1-r29\nF:bin\nR:busybox\n"

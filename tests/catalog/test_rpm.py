@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.catalog import catalog_image
+from inspector.catalog.builder import catalog_image
 from tests.builders import Entry
 from tests.catalog.fsbuild import build_fs, require_tool
 

@@ -4,7 +4,7 @@ reads the diff of this file when the rules change."""
 
 from __future__ import annotations
 
-from inspector.catalog import Catalog
+from inspector.catalog.builder import Catalog
 from inspector.classify import Classification
 from inspector.index.merge import MergedFS
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.catalog import catalog_image
+from inspector.catalog.builder import catalog_image
 from inspector.classify import CATEGORY_ORDER, Findings, classify_image
 from inspector.classify.rules import load_rules
 from tests.builders import Entry

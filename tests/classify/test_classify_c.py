@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspector.catalog import Catalog, Package
+from inspector.catalog.builder import Catalog, Package
 from inspector.classify import classify_image, default_rules
 from inspector.index import tarscan
 from inspector.index.entries import CHAR, DIR, FILE, HARDLINK, SYMLINK, LayerIndex

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.catalog import catalog_image
+from inspector.catalog.builder import catalog_image
 from inspector.classify import classify_image
 from inspector.index.merge import merge
 from inspector.sources.samples import sample_names

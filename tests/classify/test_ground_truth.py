@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.catalog import catalog_image
+from inspector.catalog.builder import catalog_image
 from inspector.classify import CATEGORY_ORDER, classify_image
 from inspector.index.merge import merge
 from tests.catalog.fsbuild import debootstrap_root, tar_directory_index

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.catalog import catalog_image
+from inspector.catalog.builder import catalog_image
 from inspector.classify import CATEGORY_ORDER, FALLBACK, classify_image
 from inspector.classify.rules import load_rules
 from inspector.errors import InspectorError

@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from inspector.analysis import analyze
-from inspector.catalog import Catalog, Package
+from inspector.catalog.builder import Catalog, Package
 from inspector.classify import CATEGORY_ORDER, CategoryTotal, Classification, Findings
 from inspector.compare import compare_analyses, compare_references
 from inspector.sources.resolve import open_image

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.catalog import catalog_image
+from inspector.catalog.builder import catalog_image
 from inspector.fit.app import app_files
 from tests.builders import Entry
 from tests.catalog.fsbuild import build_fs

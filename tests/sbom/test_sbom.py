@@ -16,7 +16,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 from packageurl import PackageURL
 
 from inspector.analysis import analyze
-from inspector.catalog import Package
+from inspector.catalog.builder import Package
 from inspector.options import Options
 from inspector.sbom import OSInfo, describe, parse_os_release, purl
 from inspector.sources.resolve import open_image
