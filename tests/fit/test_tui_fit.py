@@ -88,3 +88,51 @@ async def test_an_image_without_a_program_shows_why_and_the_app_stays_up(options
         assert "has no Entrypoint or Cmd" in pane.text
         assert "no verdict" in headline(pane)
         assert app.is_running
+
+
+@sync
+async def test_b_builds_the_fitted_image_and_shows_before_and_after(options, tmp_path,
+                                                                   monkeypatch):
+    """The Fit tab's ``b``: an OCI layout in the working directory, a toast naming it, and
+    the numbers line measured on the image written (equal to what fit predicted)."""
+    from inspector.sources.base import validate_image
+    from inspector.sources.resolve import open_image
+
+    monkeypatch.chdir(tmp_path)
+    app = InspectorApp(["sample:hello-c-debian"], options)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#tabs").active = "tab-fit"
+        await fit_settled(pilot)
+        pane = app.screen.query_one(FitPane)
+        before = str(pane.query_one("#fit-numbers").render())
+        assert before.startswith("before ") and "→ after" in before and "b builds it" in before
+        await pilot.press("b")
+        await fit_settled(pilot)
+        layout = tmp_path / "fit-hello-c-debian"
+        assert pane.built.startswith(f"built oci:{layout}:latest")
+        toasts = [str(n.message) for n in app._notifications]
+        assert any(t.startswith(f"built oci:{layout}:latest") for t in toasts), toasts
+        after = str(pane.query_one("#fit-numbers").render())
+        s = pane.done.result.savings
+        assert f"→ built {s.result_files:,} files" in after, after
+    with open_image(f"oci:{layout}:latest", options) as image:
+        validate_image(image)
+        assert image.config["config"]["Entrypoint"] == ["/app/hello-c"]
+
+
+@sync
+async def test_b_without_a_verdict_says_so(options, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_oci_layout(tmp_path / "img", [ImageSpec([make_layer({"etc/motd": b"hi\n"})],
+                                                  ref_name="v1")])
+    app = InspectorApp([f"oci:{tmp_path / 'img'}:v1"], options)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#tabs").active = "tab-fit"
+        await fit_settled(pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        toasts = [str(n.message) for n in app._notifications]
+        assert any("nothing to build" in t for t in toasts), toasts
+        assert not any(p.name.startswith("fit-") for p in tmp_path.iterdir())
