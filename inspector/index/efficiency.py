@@ -14,8 +14,9 @@ dive (``dive/filetree/efficiency.go``, ``dive/image/analysis.go``; anchors.md §
 Ours, ``reclaimable_bytes`` = Σ_layers bytes of regular files in the layer tar
                               − bytes of regular files in the merged filesystem,
 i.e. exactly what squashing the image into one layer would drop: overwritten copies and
-deleted files. Hardlinks count 0 (their data is counted once, at the file:
-``inspector.index.hardlinks``).
+deleted files. Hardlinks count 0 in the tars and their data once in the filesystem (at the
+file, or at a surviving link when the file's path is gone: ``inspector.index.hardlinks``);
+the tars' side and dive's figures read the layers' own headers (``MergedFS.tar_layers``).
 
 The inefficient files, as dive's ``--json`` ``inefficientFiles``: per path written by 2+
 layers, its copies, the layers (0-based positions, base first) and its wasted bytes (dive's
@@ -72,7 +73,7 @@ def _leaves(fs: MergedFS, li: int) -> dict[str, int]:
     in one layer is one node): path → size; directories are not leaves (an empty
     directory is, but adds 0 bytes and so changes no figure); whiteouts map onto the path
     they delete, with the bytes of a deleted directory's subtree, 0 for a file."""
-    index = fs.layers[li]
+    index = fs.tar_layers[li]
     kinds, paths = index.kinds, index.paths
     leaves = dict(zip(paths, index.sizes, strict=True))  # sizes are 0 for everything but files
     # the last entry of a name decides what it is (only differs with duplicate names)
@@ -92,7 +93,7 @@ def _leaves(fs: MergedFS, li: int) -> dict[str, int]:
 def efficiency(fs: MergedFS, *, top: int = 200) -> Efficiency:
     """See the module docstring. Only paths written by 2+ layers are visited one by one;
     for the rest, min = cumulative, so they enter both sums as their size."""
-    layer_file_bytes = sum(sum(index.sizes) for index in fs.layers)
+    layer_file_bytes = sum(sum(index.sizes) for index in fs.tar_layers)
     reclaimable = max(0, layer_file_bytes - fs.file_bytes)
     if len(fs.layers) <= 1:  # one tree: every path has one copy (score 1, nothing wasted)
         return Efficiency(score=1.0, wasted_bytes=0, reclaimable_bytes=reclaimable)

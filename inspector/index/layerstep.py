@@ -77,7 +77,8 @@ class LayerStep:
         self.lookup = _Sorted(self.state)
         # what this layer's whiteouts removed, for its own hardlinks: in tar order a link
         # written before the whiteout still reaches the lower file (Docker, umoci)
-        self.shadow: dict[str, tuple[int, int]] | None = {} if HARDLINK in index.kinds else None
+        self.shadow: dict[str, tuple[int, int | None]] | None = \
+            {} if HARDLINK in index.kinds else None
         self.collecting = True  # only whiteouts feed the shadow: replacements happen in order
 
     def run(self) -> None:
@@ -93,7 +94,8 @@ class LayerStep:
         """Remove ``path``'s descendants (and ``path`` unless ``keep_root``); bytes of the
         regular files removed."""
         state, layers, stats = self.state, self.fs.layers, self.stats
-        link_sizes, shadow = self.fs.link_sizes, self.shadow if self.collecting else None
+        link_sizes, inodes = self.fs.link_sizes, self.fs.inodes
+        shadow = self.shadow if self.collecting else None
         victims = self.lookup.descendants(path)
         if not keep_root and path in state:
             victims.append(path)
@@ -107,9 +109,10 @@ class LayerStep:
                 owner = layers[packed >> 32]
                 if owner.kinds[row] == FILE:
                     nbytes += owner.sizes[row]
-            link_size = link_sizes.pop(victim, 0)
+            link_sizes.pop(victim, None)
+            inode = inodes.pop(victim, None)
             if shadow is not None:
-                shadow[victim] = (packed, link_size)
+                shadow[victim] = (packed, inode)
             stats.removed += 1
         stats.removed_bytes += nbytes
         return nbytes
@@ -133,7 +136,7 @@ class LayerStep:
     def add_entries(self) -> bytearray:
         """The layer's entries in tar order (the hot loop); a change code per row."""
         index, state, layers, stats = self.index, self.state, self.fs.layers, self.stats
-        link_sizes = self.fs.link_sizes
+        link_sizes, inodes = self.fs.link_sizes, self.fs.inodes
         kinds, sizes, modes, uids, gids = index.kinds, index.sizes, index.modes, index.uids, index.gids
         targets = index.targets
         changes = bytearray(len(index.paths))
@@ -177,10 +180,11 @@ class LayerStep:
                     stats.added_bytes += sizes[row]
             state[path] = base | row
             if kind == HARDLINK:
-                link_sizes[path] = _link_size(targets.get(row) or "", state, layers, link_sizes,
-                                              self.shadow)
+                inode = _inode(targets.get(row) or "", state, layers, inodes, self.shadow)
+                _link(path, inode, layers, link_sizes, inodes)
             elif old is not None:
                 link_sizes.pop(path, None)
+                inodes.pop(path, None)
         if aufs:
             _drop_aufs_meta(state, self.li, index, changes, stats)
         return changes
@@ -224,19 +228,19 @@ def merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
     else:  # the usual case: adopt the dict rather than copy a million items into another
         fs.entries = placed
     stats = LayerStats(added=len(placed), added_bytes=sum(index.sizes))
-    link_sizes = fs.link_sizes
     if HARDLINK in kinds:
-        targets, sizes = index.targets, index.sizes
+        targets, layers = index.targets, [index]
+        link_sizes, inodes = fs.link_sizes, fs.inodes
         for row in (r for r in range(n) if kinds[r] == HARDLINK):
             target = placed.get(targets.get(row) or "")
             # tar order: a link written before its target is dangling (0 bytes)
-            if target is None or target == IMPLIED_ROW or target > row:
-                link_sizes[paths[row]] = 0
-            elif kinds[target] == FILE:
-                link_sizes[paths[row]] = sizes[target]
+            if target is None or target == IMPLIED_ROW or target > row or kinds[target] == DIR:
+                inode = None
+            elif kinds[target] == HARDLINK:
+                inode = inodes.get(paths[target])
             else:
-                link_sizes[paths[row]] = link_sizes.get(paths[target], 0) \
-                    if kinds[target] == HARDLINK else 0
+                inode = target  # layer 0: packed == row
+            _link(paths[row], inode, layers, link_sizes, inodes)
     fs.stats.append(stats)
     fs.changes.append(bytearray(n))  # all ADDED
     fs.removed.append({})
@@ -305,25 +309,35 @@ def _ensure_parents(parent: str, state: dict[str, int], layers: list[LayerIndex]
     return sum(map(len, missing))
 
 
-def _link_size(target: str, state: dict[str, int], layers: list[LayerIndex],
-               link_sizes: dict[str, int],
-               shadow: dict[str, tuple[int, int]] | None = None) -> int:
+def _inode(target: str, state: dict[str, int], layers: list[LayerIndex], inodes: dict[str, int],
+           shadow: dict[str, tuple[int, int | None]] | None = None) -> int | None:
+    """The row (packed) a hardlink to ``target`` shares its inode with, as the state stands
+    at the link: ``target``'s own row, or the row ``target`` (itself a hardlink) shares;
+    ``None`` when dangling (absent, a directory)."""
     packed = state.get(target)
     if packed is None:
-        if shadow and target in shadow:  # whited out by this very layer: still linkable
-            packed, link_size = shadow[target]
-            row = packed & 0xFFFFFFFF
-            if row != IMPLIED_ROW and layers[packed >> 32].kinds[row] == HARDLINK:
-                return link_size
-        else:
-            return 0  # dangling hardlink
+        if not shadow or target not in shadow:
+            return None  # dangling hardlink
+        packed, inode = shadow[target]  # whited out by this very layer: still linkable
+        row = packed & 0xFFFFFFFF
+        if row != IMPLIED_ROW and layers[packed >> 32].kinds[row] == HARDLINK:
+            return inode
     row = packed & 0xFFFFFFFF
     if row == IMPLIED_ROW:
-        return 0
-    index = layers[packed >> 32]
-    kind = index.kinds[row]
-    if kind == FILE:
-        return index.sizes[row]
+        return None
+    kind = layers[packed >> 32].kinds[row]
     if kind == HARDLINK:
-        return link_sizes.get(target, 0)
-    return 0
+        return inodes.get(target)
+    return None if kind == DIR else packed
+
+
+def _link(path: str, inode: int | None, layers: list[LayerIndex], link_sizes: dict[str, int],
+          inodes: dict[str, int]) -> None:
+    """Record hardlink ``path`` as sharing ``inode`` (its shown size: the file's)."""
+    if inode is None:
+        link_sizes[path] = 0
+        inodes.pop(path, None)
+        return
+    index, row = layers[inode >> 32], inode & 0xFFFFFFFF
+    link_sizes[path] = index.sizes[row] if index.kinds[row] == FILE else 0
+    inodes[path] = inode

@@ -14,6 +14,9 @@ Semantics (OCI image-spec layer.md; ggcr ``mutate.Extract``; umoci ``tar_extract
   the layer that needed them.
 - Hardlinks resolve against the state as of their own position: a hardlink whose target is
   later whited out still holds the data (its size is the target's at link time).
+- After the last layer, every hardlink takes its inode's mode, owner and kind, and a
+  group whose regular file is gone counts its bytes at one of its links
+  (``hardlinks.settle``: the rule, and why ``layers`` may then hold private copies).
 
 Walking base-first (rather than ggcr's top-down) gives the per-layer added / modified /
 removed counts and "the filesystem as of layer N" (``merge(layers[:N+1])``) from the same
@@ -30,6 +33,7 @@ from operator import and_, rshift
 
 from inspector.index import tarscan
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES, LayerIndex
+from inspector.index.hardlinks import settle
 from inspector.index.layerstep import (
     IMPLIED_MODE,
     IMPLIED_ROW,
@@ -63,9 +67,19 @@ class MergedFS:
     removed: list[dict[str, tuple[int, bool]]] = field(default_factory=list)
     #: hardlink path → size of the data it links to
     link_sizes: dict[str, int] = field(default_factory=dict)
+    #: hardlink path → ``layer << 32 | row`` of the entry whose inode it shares (dangling
+    #: hardlinks are absent)
+    inodes: dict[str, int] = field(default_factory=dict)
+    #: the layers as merged (their tar headers); ``layers`` holds private copies of those
+    #: whose hardlink rows ``hardlinks.settle`` rewrote (dive's figures read these)
+    tar_layers: list[LayerIndex] = field(default_factory=list)
     _sorted: list[str] | None = None
     _sorted_packed: array | None = None
     _file_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.tar_layers:
+            self.tar_layers = list(self.layers)
 
     # ---- per-path accessors ------------------------------------------------------
     def __contains__(self, path: str) -> bool:
@@ -195,11 +209,11 @@ class MergedFS:
         layer, row = packed >> 32, packed & 0xFFFFFFFF
         if row == IMPLIED_ROW:
             return None
-        index = self.layers[layer]
-        if index.kinds[row] == HARDLINK:
-            target = index.targets.get(row)
-            return index.captured.get(target) if target else None
-        return index.captured.get(path)
+        inode = self.inodes.get(path)
+        if inode is not None:  # a hardlink: the content captured where its inode was written
+            index, row = self.layers[inode >> 32], inode & 0xFFFFFFFF
+            return index.captured.get(index.paths[row])
+        return self.layers[layer].captured.get(path)
 
     def captured_paths(self) -> list[str]:
         """Paths present in the merged filesystem whose content was captured."""
@@ -280,9 +294,10 @@ class MergedFS:
 def merge(layers: list[LayerIndex]) -> MergedFS:
     """Merge ``layers`` (base first) into a ``MergedFS``: one step per layer, each applied
     to the state the layers below it left (as ggcr's ``extract``/``extractLayer``)."""
-    fs = MergedFS(layers=list(layers))
+    fs = MergedFS(layers=list(layers), tar_layers=list(layers))
     for li, index in enumerate(layers):
         if li == 0 and merge_base_layer(fs, index):
             continue
         LayerStep(fs, li, index).run()
+    settle(fs)
     return fs

@@ -17,12 +17,22 @@ import pytest
 from inspector import cli
 from inspector.catalog import fspath
 from inspector.catalog.fspath import LOOP, MISSING, NOT_DIR, TOO_LONG, Lookup, Resolver
+from inspector.index import tarscan
 from inspector.index.merge import merge
 from tests.builders import Entry, ImageSpec, make_layer, make_tar, write_oci_layout
 from tests.index.helpers import walk_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 DEEP = "/".join(["x"] * 100_000)  # 200 kB: one PAX linkpath
+
+
+def accelerator(monkeypatch, pure: str) -> None:
+    """In this process, the C loops on (``"0"``) or the Python references (``"1"``, as
+    ``INSPECTOR_PURE=1`` gives a fresh process)."""
+    monkeypatch.setenv("INSPECTOR_PURE", pure)
+    if pure == "1":
+        for name in ("prefix_sums", "render_rows", "json_strings", "parents", "classify_rows"):
+            monkeypatch.setattr(tarscan, name, None)
 
 
 def L(target: str) -> Entry:
@@ -133,7 +143,7 @@ def images(tmp_path_factory) -> dict[str, str]:
 @pytest.mark.parametrize("image", [i[0] for i in IMAGES])
 def test_every_command_analyses_the_image(images, capsys, monkeypatch, tmp_path, image,
                                           command, argv, pure):
-    monkeypatch.setenv("INSPECTOR_PURE", pure)
+    accelerator(monkeypatch, pure)
     capsys.readouterr()
     code = cli.main([a.format(ref=images[image]) for a in argv] + ["--no-cache"])
     out, err = capsys.readouterr()

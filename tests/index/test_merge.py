@@ -121,9 +121,10 @@ HARDLINKS = [
      "/h", ("hardlink", 10, "/a")),
     ("across-layers", [L({"a": b"0123456789"}), L({"h": Entry("hardlink", target="./a")})],
      "/h", ("hardlink", 10, "/a")),
-    ("target-whited-out-later-keeps-size",
+    # the file's path gone later: the data lives on in the link, which is now the file
+    ("target-whited-out-later-link-is-the-file",
      [L({"a": b"0123456789"}), L({"h": Entry("hardlink", target="a")}), L(whiteouts=["a"])],
-     "/h", ("hardlink", 10, "/a")),
+     "/h", ("file", 10, None)),
     ("chain", [L({"a": b"0123", "h1": Entry("hardlink", target="a"),
                   "h2": Entry("hardlink", target="h1")})],
      "/h2", ("hardlink", 4, "/h1")),
@@ -135,10 +136,14 @@ HARDLINKS = [
     # the link precedes the whiteout in the tar: Docker and umoci link to the lower file first
     ("target-whited-out-by-the-same-layer",
      [L({"a": b"0123456789"}), L({"h": Entry("hardlink", target="a")}, whiteouts=["a"])],
-     "/h", ("hardlink", 10, "/a")),
-    ("target-overwritten-later-keeps-old-size",
+     "/h", ("file", 10, None)),
+    ("target-overwritten-later-link-holds-the-old-data",
      [L({"a": b"0123456789", "h": Entry("hardlink", target="a")}), L({"a": b"x"})],
-     "/h", ("hardlink", 10, "/a")),
+     "/h", ("file", 10, None)),
+    ("two-links-target-gone-first-in-path-order-is-the-file",
+     [L({"a": b"0123", "z": Entry("hardlink", target="a"), "m": Entry("hardlink", target="a")}),
+      L(whiteouts=["a"])],
+     "/z", ("hardlink", 4, "/m")),
 ]
 
 

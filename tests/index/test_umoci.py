@@ -103,8 +103,9 @@ def random_image(seed: int, nlayers: int = 5) -> list[bytes]:
                 if not sources:
                     continue
                 source = rng.choice(sources)
-                mode, uid, gid = attrs[source]  # as tar writers do: the inode's attributes
-                files[path] = Entry("hardlink", target=source, mode=mode, uid=uid, gid=gid)
+                # the header's own attributes are not the inode's (umoci ignores them)
+                files[path] = Entry("hardlink", target=source, mode=rng.choice(MODES),
+                                    uid=rng.choice(IDS), gid=rng.choice(IDS))
                 model[path] = "link"
             elif op < 0.50:
                 files[path] = Entry("fifo", mode=0o644)
