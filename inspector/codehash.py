@@ -23,8 +23,8 @@ ACCEL_CODE = ("index/_tarscan.c", "index/tarscan.py")
 INDEX_CODE = ("index/tarwalk.py", "index/tarfields.py", "index/capture.py",
               "index/entries.py", "index/cache.py", "catalog", *ACCEL_CODE)
 #: what packages, categories, findings and efficiency depend on (besides the index)
-ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/layerstep.py", "index/efficiency.py",
-                 "analysis_cache.py", *ACCEL_CODE)
+ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/layerstep.py",
+                 "index/hardlinks.py", "index/efficiency.py", "analysis_cache.py", *ACCEL_CODE)
 #: what the rendered export rows depend on
 EXPORT_CODE = ("report/export.py", "report/export_cache.py", *ACCEL_CODE)
 
