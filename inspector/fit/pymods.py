@@ -21,7 +21,7 @@ from inspector.index.entries import DIR
 #: bytes of the application's Python sources read at most (the rest is not checked)
 SOURCE_BUDGET = 64 << 20
 #: one source file read at most (a larger one is skipped)
-SOURCE_MAX = 4 << 20
+SOURCE_MAX = 1 << 20
 #: always there: the interpreter cannot start without them
 CORE = frozenset(("sys", "builtins", "marshal", "_imp", "_warnings", "_io", "_thread",
                   "_frozen_importlib", "_frozen_importlib_external", "_weakref", "posix"))
