@@ -120,7 +120,7 @@ def view_text(image: Image, fs: MergedFS, path: str) -> str:
     if fs.size(path) == 0 and kind != FILE:
         return f"{fs.kind_name(path)} (no content)"
     try:
-        data, truncated = read_member(image, fs.layer_of(path), path)
+        data, truncated = read_member(image, *fs.source(path))
     except InspectorError as exc:
         return f"cannot read: {exc}"
     return render_content(data, truncated)

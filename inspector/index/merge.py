@@ -195,6 +195,15 @@ class MergedFS:
         layer, row = self.ref(path)
         return None if row == IMPLIED_ROW else self.layers[layer].targets.get(row)
 
+    def source(self, path: str) -> tuple[int, str]:
+        """Where ``path``'s bytes were written: ``(layer, member name)`` — a hardlink's are
+        where its inode was (a lower layer, or a path since removed), anything else's at
+        ``path`` in the layer that put it there."""
+        inode = self.inodes.get(path)
+        if inode is not None:
+            return inode >> 32, self.tar_layers[inode >> 32].paths[inode & 0xFFFFFFFF]
+        return self.layer_of(path), path
+
     def head(self, path: str) -> bytes | None:
         """First bytes of an executable regular file (ELF/shebang), if kept."""
         layer, row = self.ref(path)

@@ -23,7 +23,11 @@ from pathlib import Path
 import pytest
 
 from inspector import cli
+from inspector.analysis import analyze
+from inspector.content import render_content, view_text
 from inspector.index.merge import merge
+from inspector.options import Options
+from inspector.sources.resolve import open_image
 from tests.builders import Entry, ImageSpec, make_layer, make_tar, write_oci_layout
 from tests.hostile.test_links import accelerator
 from tests.index.helpers import walk_bytes
@@ -180,3 +184,19 @@ def test_merged_rows(case, layers, path, expected):
     # the layer indexes themselves (cached, shared between images) are never rewritten
     assert [bytes(ix.modes) for ix in indexes] == before
     assert fs.tar_layers == indexes
+
+
+#: (case, path): a link whose file's path is gone shows the data umoci unpacked there
+VIEWED = [("target-removed-later", "/h"), ("target-replaced-later", "/h"),
+          ("two-links-target-removed", "/z"), ("chain-target-and-first-link-removed", "/h2"),
+          ("header-0644-to-4755-upper-layer", "/opt/su")]
+
+
+@pytest.mark.parametrize("case,path", VIEWED, ids=[v[0] for v in VIEWED])
+def test_viewer_reads_the_inodes_data(unpacked, tmp_path, case, path):
+    ref = unpacked[case][0]
+    options = Options(no_cache=True)
+    image = open_image(ref, options)
+    fs = analyze(image, options).fs
+    rootfs = Path(ref[len("oci:"):-len(":t")]).parent / "bundle" / "rootfs"
+    assert view_text(image, fs, path) == render_content((rootfs / path[1:]).read_bytes(), False)

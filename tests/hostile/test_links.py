@@ -20,6 +20,8 @@ from inspector.catalog.fspath import LOOP, MISSING, NOT_DIR, TOO_LONG, Lookup, R
 from inspector.index import tarscan
 from inspector.index.merge import merge
 from tests.builders import Entry, ImageSpec, make_layer, make_tar, write_oci_layout
+from tests.hostile.clirun import assert_one_line_error, export
+from tests.hostile.tarbytes import archive, gnu_long, member, pax
 from tests.index.helpers import walk_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,3 +176,27 @@ def test_a_100k_component_target_costs_linear_memory(tmp_path):
 def test_budget_constants_are_the_kernels_and_bounded():
     assert fspath.MAX_HOPS == 40
     assert fspath.WORK_BUDGET <= 1 << 24
+
+
+#: a symlink target travels in the same extended headers as a long name, under the same
+#: cap (``tarfields.MAX_EXT_HEADER``): past it the layer is refused with one line, as a
+#: name of that length is — (name, layer tar, words the line names)
+OVERLONG = 2 << 20
+TARGET_BUDGET = [
+    ("pax-linkpath-2MiB", archive(pax({"linkpath": "x" * OVERLONG}),
+                                  member("l", typeflag=b"2"), member("ok", b"1")),
+     ["PAX header", "too large"]),
+    ("gnu-long-link-2MiB", archive(gnu_long(b"x" * OVERLONG, typeflag=b"K"),
+                                   member("l", typeflag=b"2"), member("ok", b"1")),
+     ["GNU long", "too large"]),
+    ("pax-path-2MiB-for-comparison", archive(pax({"path": "x" * OVERLONG}),
+                                             member("l", b"1")),
+     ["PAX header", "too large"]),
+]
+
+
+@pytest.mark.parametrize("case,tar,words", TARGET_BUDGET, ids=[t[0] for t in TARGET_BUDGET])
+def test_link_targets_have_the_names_budget(tmp_path, capsys, case, tar, words):
+    write_oci_layout(tmp_path / "oci", [ImageSpec([tar], ref_name="t")])
+    run = export(capsys, f"oci:{tmp_path / 'oci'}:t", tmp_path / "cache")
+    assert_one_line_error(run, "layer 1", *words)
