@@ -200,3 +200,29 @@ def test_viewer_reads_the_inodes_data(unpacked, tmp_path, case, path):
     fs = analyze(image, options).fs
     rootfs = Path(ref[len("oci:"):-len(":t")]).parent / "bundle" / "rootfs"
     assert view_text(image, fs, path) == render_content((rootfs / path[1:]).read_bytes(), False)
+
+
+@pytest.mark.parametrize("case,path", VIEWED[:2], ids=[v[0] for v in VIEWED[:2]])
+def test_tui_viewer_reads_the_inodes_data(unpacked, tmp_path, case, path):
+    """``v`` on the link in the TUI shows the bytes umoci unpacked at it."""
+    from inspector.tui.app import InspectorApp
+    from inspector.tui.widgets.file_view import FileView
+    from inspector.tui.widgets.prompt import ContentScreen
+    from tests.tui.helpers import settle, sync
+
+    ref = unpacked[case][0]
+    rootfs = Path(ref[len("oci:"):-len(":t")]).parent / "bundle" / "rootfs"
+    want = render_content((rootfs / path[1:]).read_bytes(), False)
+
+    @sync
+    async def run() -> None:
+        app = InspectorApp([ref], Options(cache_dir=tmp_path / "cache"))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert app.screen.query_one("#files", FileView).go_to(path)
+            await pilot.press("v")
+            await settle(pilot)
+            assert isinstance(app.screen, ContentScreen)
+            assert app.screen.text == want
+
+    run()

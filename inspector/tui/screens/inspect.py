@@ -240,7 +240,7 @@ class InspectView(Vertical):
             self.notify(f"{path} is a {fs.kind_name(path)}", severity="warning")
         else:
             self.notify(f"reading {path}…", timeout=2)
-            self.read_content(fs.layer_of(path), path)
+            self.read_content(*fs.source(path), path)  # a hardlink: where its inode was written
 
     def follow_link(self, view: FileView, target: str) -> None:
         """Put the cursor on a symlink's target and view it (or say it is missing)."""
@@ -250,9 +250,9 @@ class InspectView(Vertical):
             self.notify(f"{target}: not in this image (a dangling link)", severity="warning")
 
     @work(thread=True, group="content", exit_on_error=False)
-    def read_content(self, layer: int, path: str) -> None:
+    def read_content(self, layer: int, member: str, path: str) -> None:
         try:
-            data, truncated = read_member(self.analysis.image, layer, path)
+            data, truncated = read_member(self.analysis.image, layer, member)
         except InspectorError as exc:
             self.post_message(ContentReady(path, ""))
             self.app.call_from_thread(self.notify, str(exc), severity="error")
