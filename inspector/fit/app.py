@@ -117,9 +117,18 @@ def package_runtime(fs: MergedFS, catalog: Catalog, paths: list[str]) -> set[str
     wanted = {catalog.owners[p] for p in paths if catalog.owners.get(p) in os_types}
     out = {p for p in paths if p in fs.entries and fs.kind(p) != DIR}
     if wanted:
-        out.update(path for path, i in catalog.owners.items()
-                   if i in wanted and path in fs.entries and fs.kind(path) != DIR
-                   and not path.startswith(NOT_RUNTIME_PREFIXES))
+        resolver = Resolver(fs)
+        for path, i in catalog.owners.items():
+            if i not in wanted or path not in fs.entries or path.startswith(NOT_RUNTIME_PREFIXES):
+                continue
+            kind = fs.kind(path)
+            if kind == DIR:
+                continue
+            if kind == SYMLINK:  # merged /usr's /lib -> usr/lib is "owned" too: not a file
+                real = resolver.resolve(path)
+                if real is not None and fs.kind(real) == DIR:
+                    continue
+            out.add(path)
     return out
 
 

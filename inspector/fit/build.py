@@ -122,7 +122,8 @@ def app_layer(current: Analysis, base: Analysis, result: FitResult) -> tuple[byt
                                "(not readable, or larger than 256 MiB)")
             info.type, info.size = tarfile.REGTYPE, len(data)
             members[name] = (info, data)
-        elif kind == SYMLINK:
+        elif kind == SYMLINK and in_base.directory("/" + name) != "/" + name:
+            # (never over a directory of the base: /lib -> usr/lib would hide its /lib)
             info.type, info.linkname = tarfile.SYMTYPE, fs.target(src) or ""
             members[name] = (info, None)
     files = len(members)

@@ -153,20 +153,33 @@ def debfat(tmp_path_factory) -> str:
     return f"oci:{layout}:curl"
 
 
+OS_PROGRAMS = [
+    # (program, chosen base, argv after it, what its output starts with, exit status)
+    ("/usr/bin/curl", "distroless-base", ["--version"], "curl ", 0),
+    # apt needs libstdc++ (cc); it starts and prints its version, then misses dpkg's
+    # cputable (dpkg's file, not apt's): exit 100
+    ("/usr/bin/apt", "distroless-cc", ["--version"], "apt 2.", 100),
+]
+
+
+@pytest.mark.parametrize(("program", "base", "args", "starts", "status"), OS_PROGRAMS,
+                         ids=[p[0] for p in OS_PROGRAMS])
 def test_an_os_package_program_is_built_with_its_libraries_and_runs(capsys, cache, tmp_path,
-                                                                    debfat):
-    """curl from a Debian image: the program, its package's files and its 20-odd libraries
-    on distroless-base; ``curl --version`` runs in the result."""
+                                                                    debfat, program, base, args,
+                                                                    starts, status):
+    """A Debian package's program as the entrypoint: the program, its package's run-time
+    files and the libraries the base lacks, on the base it needs; it runs in the result."""
     layout = tmp_path / "out"
-    r = fit_build(capsys, cache, debfat, f"oci:{layout}:curl")
-    assert r["chosen"]["label"] == "distroless-base"
-    assert "/usr/bin/curl" in r["app_files"]
-    assert r["chosen"]["copy"]  # libcurl and friends
-    rootfs = unpack(layout, "curl", tmp_path / "bundle")
-    config = image_config(layout, "curl")["config"]
-    status, output = start(rootfs, config["Entrypoint"] + config["Cmd"])
-    assert status == 0 and output.startswith("curl "), output
-    _, after = compare_bytes(capsys, cache, debfat, f"oci:{layout}:curl")
+    r = fit_build(capsys, cache, debfat, f"oci:{layout}:os", "--entrypoint", program)
+    assert r["chosen"]["label"] == base
+    assert program in r["app_files"]
+    assert r["chosen"]["copy"]  # libcurl, libapt-pkg and friends
+    rootfs = unpack(layout, "os", tmp_path / "bundle")
+    # the image's merged-/usr /lib -> usr/lib link (listed by apt) did not hide the base's /lib
+    assert (rootfs / "lib").is_dir() and not (rootfs / "lib").is_symlink()
+    got, output = start(rootfs, [program, *args])
+    assert got == status and output.startswith(starts), output
+    _, after = compare_bytes(capsys, cache, debfat, f"oci:{layout}:os")
     assert after == r["savings"]["result_bytes"]
 
 

@@ -89,7 +89,10 @@ def test_an_os_owned_entrypoint_through_alternatives_keeps_its_links(capsys, cac
     files = {"usr/bin/mawk": _exe(STATIC), "usr/share/mawk/data": b"d",
              "etc/alternatives/awk": Entry("symlink", target="/usr/bin/mawk"),
              "usr/bin/awk": Entry("symlink", target="/etc/alternatives/awk"),
-             **_dpkg({"mawk": ["usr/bin/mawk", "usr/share/mawk/data"]})}
+             "usr/lib/mawk/x": b"x",
+             # merged /usr: the package lists /lib, which is the image's link to usr/lib
+             "lib": Entry("symlink", target="usr/lib"),
+             **_dpkg({"mawk": ["usr/bin/mawk", "usr/share/mawk/data", "lib"]})}
     r = fit_json(capsys, cache, _image(tmp_path, files, {"Entrypoint": ["awk"],
                                                          "Env": ["PATH=/usr/bin"]}))
     assert r["app_files"] == ["/etc/alternatives/awk", "/usr/bin/awk", "/usr/bin/mawk",
