@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from inspector.cache import usable_dir
 from inspector.catalog.builder import Catalog, catalog_image
 from inspector.classify import Classification, classify_image
 from inspector.errors import Cancelled, IntegrityError, LayerError
@@ -20,6 +21,7 @@ from inspector.index.efficiency import Efficiency, efficiency
 from inspector.index.entries import LayerIndex
 from inspector.index.merge import MergedFS, merge
 from inspector.options import Options
+from inspector.sources import resolve
 from inspector.sources.base import Image
 
 if TYPE_CHECKING:
@@ -40,6 +42,16 @@ ProgressCallback = Callable[["LayerProgress"], None]
 _switch_lock = threading.Lock()
 _switch_users = 0
 _switch_saved = 0.005
+
+
+def open_image(reference: str, options: Options | None = None) -> Image:
+    """``sources.resolve.open_image`` as the pipeline opens an image: a source that can skip
+    work when every layer's index is cached (the daemon source: no ``docker save``) is
+    told which are, by a predicate over diff_ids (sources never import the index)."""
+    options = options or Options()
+    root = usable_dir(options)
+    indexed = IndexCache(root).has if root is not None else None
+    return resolve.open_image(reference, options, indexed=indexed)
 
 
 def index_layer(layer, **kwargs) -> LayerIndex:
@@ -152,7 +164,7 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
                  memo: LayerMemo | None = None) -> tuple[list[LayerIndex], int]:
     """Index every layer of ``image`` (base first), using the on-disk cache unless
     ``options.no_cache``. Returns the indexes and how many came from the cache."""
-    root = options.usable_cache_dir()
+    root = usable_dir(options)
     cache = None if root is None else IndexCache(root)
     cancel = options.cancel
     hits = [0]
@@ -226,7 +238,7 @@ def analyze(image: Image, options: Options | None = None, *,
     fs = merge(layers)
     diff_ids = [index.diff_id for index in layers]
     store = None
-    root = options.usable_cache_dir()
+    root = usable_dir(options)
     if root is not None and all(diff_ids):
         from inspector.analysis_cache import AnalysisCache
 

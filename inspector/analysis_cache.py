@@ -18,24 +18,20 @@ from itertools import compress, repeat
 from pathlib import Path
 
 from inspector.cache import CacheDir
+from inspector.cache_kinds import KINDS
 from inspector.catalog.builder import Catalog, Package
 from inspector.classify import NO_CODE, CategoryTotal, Classification, Findings
 from inspector.index.efficiency import Efficiency
 from inspector.index.merge import MergedFS
 
-VERSION = 2
-MAGIC = b"INSPANL2"
+#: format version and magic: the registry's ``analysis`` row (``cache_kinds``)
+VERSION = KINDS["analysis"].version
+MAGIC = KINDS["analysis"].magic
 
 
 def analysis_key(diff_ids: list[str]) -> str:
     """The full key of an image's analysis: its diff_id chain, base first."""
     return "layers:" + ",".join(diff_ids)
-
-
-def code_parts() -> tuple[str, ...]:
-    from inspector.codehash import ANALYSIS_CODE, INDEX_CODE
-
-    return INDEX_CODE + ANALYSIS_CODE
 
 
 def encode(fs: MergedFS, catalog: Catalog, cls: Classification,
@@ -109,7 +105,7 @@ def _per_category(paths: list[str], cats: bytes, names: list) -> list[tuple[str,
 
 class AnalysisCache:
     def __init__(self, root: Path) -> None:
-        self.store = CacheDir(Path(root), "analysis", VERSION, MAGIC, code_parts(), ".bin")
+        self.store = CacheDir.of(Path(root), "analysis")
 
     def get(self, diff_ids: list[str], fs: MergedFS):
         key = analysis_key(diff_ids)

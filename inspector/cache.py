@@ -1,6 +1,7 @@
 """The one on-disk cache: one directory convention, one atomic write, one framed format.
 
-Layout under the cache root (``Options.resolved_cache_dir()``)::
+Layout under the cache root (``Options.resolved_cache_dir()``; every kind is a row of
+``cache_kinds.KINDS``)::
 
     <root>/<kind>/v<N>-<code>/<name><suffix>   framed entries: index, analysis, export, daemon
     <root>/blobs/<algo>/<hex>                  registry blobs, content-addressed (their name
@@ -51,12 +52,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-#: prefix of every temporary file the cache writes (the sweep's pattern)
-TMP_PREFIX = ".tmp-"
-#: the directory of spools (decompressed archives, docker saves)
-SPOOL_DIR = "tmp"
+from inspector import cache_admin
+from inspector.cache_kinds import KINDS, TMP_PREFIX
+from inspector.cache_kinds import SPOOL_DIR as SPOOL_DIR  # the spools' directory, for their users
+
+if TYPE_CHECKING:
+    from inspector.options import Options
+
 #: the frame's footer: header length, body length, then the CRC32 of all after the magic
 _LENGTHS = struct.Struct("<IQ")
 _CRC = struct.Struct("<I")
@@ -124,10 +128,17 @@ def usable(root: Path) -> bool:
             disable(root, exc)
             return False
         _started.add(key)
-    from inspector import cache_admin
-
     cache_admin.start(root)
     return True
+
+
+def usable_dir(options: Options) -> Path | None:
+    """The cache root of ``options`` when caching is on and the directory can be used
+    (else ``None``, after one warning line: the run goes on without the cache)."""
+    if options.no_cache:
+        return None
+    root = options.resolved_cache_dir()
+    return root if usable(root) else None
 
 
 def entry_name(key: str) -> str:
@@ -293,6 +304,12 @@ class CacheDir:
         self.root, self.kind, self.version, self.magic = root, kind, version, magic
         self.code, self.suffix = code, suffix
 
+    @classmethod
+    def of(cls, root: Path, kind: str) -> CacheDir:
+        """The registered kind ``kind`` (``cache_kinds.KINDS``) under ``root``."""
+        k = KINDS[kind]
+        return cls(Path(root), k.name, k.version, k.magic, k.code, k.suffix)
+
     @cached_property
     def code_digest(self) -> str:
         from inspector.codehash import source_digest
@@ -363,8 +380,6 @@ class CacheDir:
         except OSError as exc:
             disable(root, exc)
             return
-        from inspector import cache_admin
-
         cache_admin.added(root, entry.length)  # the cap holds between start-up checks too
 
     def write(self, key: str, header: dict, sections: Iterable[bytes]) -> None:

@@ -8,8 +8,10 @@ process has added more than ``RECHECK`` bytes (or a quarter of the cap) since.
 Eviction removes the least recently used entries of the big kinds first (blobs and
 stale spools, then rendered exports, then analyses and engine records) and the small
 per-layer indexes last, since they are what makes a reopen instant at ~1 kB per thousand
-files. A file some process holds a lock on (a reader's shared ``flock``, a writer's or a
-spool's exclusive one) is never removed.
+files: the order is each kind's ``evict`` in the registry (``cache_kinds.KINDS``), which
+also says which directory of a framed kind this code reads. A file some process holds a
+lock on (a reader's shared ``flock``, a writer's or a spool's exclusive one) is never
+removed. This module imports the registry and ``options`` only, none of the caches' users.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import threading
 import time
 from pathlib import Path
 
-from inspector.cache import SPOOL_DIR, TMP_PREFIX
+from inspector.cache_kinds import KINDS as REGISTRY
+from inspector.cache_kinds import TMP_PREFIX
+from inspector.options import CACHE_CAPS
 
 #: default size cap of a cache root, bytes (5 GiB)
 DEFAULT_MAX = 5 << 30
@@ -35,24 +39,23 @@ CHECK_INTERVAL = 600
 #: the file under a cache root whose mtime says when its last full check ran; it holds
 #: the bytes the cache held after it and the cap it was checked against
 STAMP = ".checked"
-#: eviction order: the big kinds first, the per-layer indexes last
-TIERS = (("tmp", "blobs"), ("export",), ("daemon", "analysis"), ("index",))
+#: eviction order: the big kinds first, the per-layer indexes last (registry ``evict``)
+TIERS = tuple(tuple(k.name for k in REGISTRY.values() if k.evict == level)
+              for level in sorted({k.evict for k in REGISTRY.values()}))
 KINDS = tuple(k for tier in TIERS for k in tier)
 #: kinds stored as ``inspector.cache`` framed entries (versioned directories)
-FRAMED = ("export", "daemon", "analysis", "index")
+FRAMED = tuple(k.name for k in REGISTRY.values() if k.framed)
 
-_caps: dict[str, int] = {}
 _added: dict[str, int] = {}
 _lock = threading.Lock()
 _evict_lock = threading.Lock()
 
 
-def set_cap(root: Path, max_bytes: int | None) -> None:
-    _caps[str(root)] = DEFAULT_MAX if max_bytes is None else max_bytes
-
-
 def cap(root: Path) -> int:
-    return _caps.get(str(root), DEFAULT_MAX)
+    """The size cap of ``root``: what ``Options.resolved_cache_dir`` resolved it with in
+    this process, else ``DEFAULT_MAX``."""
+    limit = CACHE_CAPS.get(str(root))
+    return DEFAULT_MAX if limit is None else limit
 
 
 class Entry:
@@ -88,7 +91,7 @@ def _scan(directory: str, kind: str, out: list[Entry]) -> None:
         it = os.scandir(directory)
     except OSError:
         return
-    spools = kind == SPOOL_DIR
+    spools = REGISTRY[kind].temp
     with it:
         for d in it:
             try:
@@ -146,14 +149,7 @@ def sweep(root: Path, *, now: float | None = None, age: float = STALE_AGE,
 def current_dirs(root: Path) -> set[Path]:
     """The directories of framed entries that this code reads; entries elsewhere under
     those kinds were written by another version and are never read again."""
-    from inspector.analysis_cache import AnalysisCache
-    from inspector.cache import CacheDir
-    from inspector.index.cache import IndexCache
-    from inspector.report.export_cache import _store as export_store
-    from inspector.sources import engine_record
-
-    return {IndexCache(root).dir, AnalysisCache(root).store.dir, export_store(root).dir,
-            CacheDir(root, "daemon", engine_record.VERSION, engine_record.MAGIC).dir}
+    return {kind.dir(root) for kind in REGISTRY.values() if kind.framed}
 
 
 def evict(root: Path, max_bytes: int, *, older_than: float | None = None,

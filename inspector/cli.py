@@ -245,8 +245,7 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
 def _analyze(reference: str, options: Options, memo=None, shared_bar=None):
     """Open and analyse one image, drawing progress on stderr (one line; ``shared_bar``
     when several images load at once)."""
-    from inspector.analysis import analyze
-    from inspector.sources.resolve import open_image
+    from inspector.analysis import analyze, open_image
 
     image = open_image(_apply_source(reference, options.engine), options)
     try:
@@ -289,6 +288,7 @@ def _open_output(path: str | None):
 
 
 def _export(args: argparse.Namespace, options: Options) -> int:
+    from inspector.cache import usable_dir
     from inspector.outfile import output
     from inspector.report.export import write_export
 
@@ -298,7 +298,7 @@ def _export(args: argparse.Namespace, options: Options) -> int:
             for warning in analysis.warnings:  # skipped members: one line below
                 print_line(f"warning: {warning}")
             write_export(analysis, out,
-                         cache_dir=options.usable_cache_dir(), format=args.format)
+                         cache_dir=usable_dir(options), format=args.format)
         finally:
             analysis.image.close()
     if analysis.unsafe:

@@ -1,4 +1,7 @@
-"""Options common to every command (see the architecture page: image reference forms)."""
+"""Options common to every command (see the architecture page: image reference forms).
+
+This module imports no cache code: where the cache is usable is ``cache.usable_dir``, and
+the size cap of a root reaches ``cache_admin`` through ``CACHE_CAPS``."""
 
 from __future__ import annotations
 
@@ -7,6 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspector.oci.platform import DEFAULT_PLATFORM, Platform
+
+#: the size cap (bytes; None: the default) each cache root was resolved with in this
+#: process, read by ``cache_admin.cap``: the first user of a root may be a spool or the
+#: blob cache, which only see its path
+CACHE_CAPS: dict[str, int | None] = {}
 
 
 @dataclass
@@ -31,33 +39,12 @@ class Options:
     cancel: threading.Event = field(default_factory=threading.Event)
 
     def resolved_cache_dir(self) -> Path:
+        """The cache root (``cache_dir``, else the user cache directory), its cap noted."""
         if self.cache_dir:
             root = Path(self.cache_dir)
         else:
             import platformdirs
 
             root = Path(platformdirs.user_cache_dir("inspector"))
-        from inspector import cache_admin
-
-        cache_admin.set_cap(root, self.cache_max)
+        CACHE_CAPS[str(root)] = self.cache_max
         return root
-
-    def usable_cache_dir(self) -> Path | None:
-        """The cache root when caching is on and the directory can be used (else ``None``,
-        after one warning line: the run goes on without the cache)."""
-        if self.no_cache:
-            return None
-        from inspector import cache
-
-        root = self.resolved_cache_dir()
-        return root if cache.usable(root) else None
-
-    def has_index(self, diff_id: str) -> bool:
-        """Whether the layer index of ``diff_id`` is cached (the predicate sources use to
-        skip work, e.g. a ``docker save``, without importing the indexer)."""
-        root = self.usable_cache_dir()
-        if root is None or not diff_id:
-            return False
-        from inspector.index.cache import IndexCache
-
-        return IndexCache(root).has(diff_id)

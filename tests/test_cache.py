@@ -357,3 +357,20 @@ def test_prune_and_clear_drop_the_stamp(tmp_path):
     cache_admin.start(tmp_path)
     cache_admin.clear(tmp_path)
     assert not (tmp_path / cache_admin.STAMP).exists()
+
+
+def test_the_registry_names_the_directory_each_cache_writes(tmp_path):
+    """``cache_admin`` keeps what the registry says this code reads: that must be where
+    each framed kind's own module writes (a kind module that built its directory itself
+    would have its entries pruned as another version's)."""
+    from inspector.analysis_cache import AnalysisCache
+    from inspector.index.cache import IndexCache
+    from inspector.options import Options
+    from inspector.report.export_cache import _store
+    from inspector.sources.engine_record import records
+
+    engine = records(Options(cache_dir=tmp_path))
+    assert engine is not None
+    written = {IndexCache(tmp_path).dir, AnalysisCache(tmp_path).store.dir, _store(tmp_path).dir, engine.dir}
+    assert written == cache_admin.current_dirs(tmp_path)
+    assert sorted(d.parent.name for d in written) == sorted(cache_admin.FRAMED)

@@ -157,8 +157,12 @@ def covers(pattern: str, module: str) -> bool:
 
 #: groups of modules that must sit on no import circle (issue 29 item 1): (name, modules)
 NO_CIRCLES = [
-    ("index and catalog", ["inspector.index.capture", "inspector.index.tarscan", "inspector.index.merge",
-                           "inspector.index.layerstep", "inspector.catalog"]),
+    ("the caches", ["inspector.cache", "inspector.cache_kinds", "inspector.cache_admin",
+                    "inspector.cache_cli", "inspector.options", "inspector.analysis",
+                    "inspector.analysis_cache", "inspector.index.cache",
+                    "inspector.report.export_cache", "inspector.sources.engine_record",
+                    "inspector.sources.daemon", "inspector.sources.registry.blobcache"]),
+    ("index and catalog", ["inspector.index", "inspector.catalog"]),
 ]
 
 #: the architecture page's "may import" table as data: (modules, what they may import of
@@ -169,13 +173,18 @@ MAY_IMPORT = [
     ("inspector.codehash", ()),
     ("inspector.errors", ("inspector.visible",)),
     ("inspector.reference", ("inspector.errors",)),
+    ("inspector.options", ("inspector.oci.platform",)),
     ("inspector.oci", ("inspector.oci", "inspector.errors")),
     ("inspector.catalog.reads", ()),
     ("inspector.catalog.registry", ("inspector.catalog.reads",)),
     ("inspector.catalog", ("inspector.catalog", "inspector.index")),
+    ("inspector.cache_kinds", ("inspector.codehash",)),
+    ("inspector.cache_admin", ("inspector.cache_kinds", "inspector.options")),
+    ("inspector.cache", ("inspector.cache_admin", "inspector.cache_kinds", "inspector.codehash",
+                         "inspector.errors", "inspector.options")),
     ("inspector.index", ("inspector.index", "inspector.sources.base", "inspector.sources.streams",
                          "inspector.catalog.reads", "inspector.catalog.registry", "inspector.cache",
-                         "inspector.codehash", "inspector.errors")),
+                         "inspector.cache_kinds", "inspector.codehash", "inspector.errors")),
     ("inspector.sources.daemon", ("inspector.sources", "inspector.oci", "inspector.errors",
                                   "inspector.options", "inspector.cache", "inspector.visible")),
 ]

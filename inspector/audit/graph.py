@@ -97,7 +97,7 @@ def _options(spec: dict) -> Options:
 
 # -- planning -----------------------------------------------------------------------------
 def _plan_one(reference: str, options: Options) -> Planned:
-    from inspector.sources.resolve import open_image
+    from inspector.analysis import open_image
 
     try:
         image = open_image(reference, options)
@@ -129,9 +129,9 @@ def plan_images(references: Sequence[str], options: Options) -> Plan:
 # -- the tasks ----------------------------------------------------------------------------
 def layer_task(pinned: str, position: int, diff_id: str, spec: dict) -> LayerOutcome:
     """Index layer ``position`` of ``pinned`` (or read its cached index)."""
+    from inspector.analysis import open_image
     from inspector.index.cache import IndexCache
     from inspector.index.indexer import index_layer
-    from inspector.sources.resolve import open_image
 
     options = _options(spec)
     cache = None if options.no_cache else IndexCache(options.resolved_cache_dir())
@@ -158,9 +158,8 @@ def image_task(reference: str, pinned: str, spec: dict, extras: dict,
     """Analyse one image from its layers' indexes; its row (or why it has none).
     ``extras``: ``rules`` (a rules file for the check, ``None`` for the defaults) and
     ``fit`` (work out the smallest distroless base)."""
-    from inspector.analysis import LayerMemo, analyze
+    from inspector.analysis import LayerMemo, analyze, open_image
     from inspector.check.config import load
-    from inspector.sources.resolve import open_image
 
     failed = [o.error for o in outcomes if o.error]
     if failed:
@@ -191,9 +190,8 @@ def image_task(reference: str, pinned: str, spec: dict, extras: dict,
 
 def _fit_bases(options: Options, memo) -> list:
     """The candidate bases of ``inspector fit`` (the bundled distroless samples)."""
-    from inspector.analysis import analyze
+    from inspector.analysis import analyze, open_image
     from inspector.fit.bases import SAMPLE_BASES
-    from inspector.sources.resolve import open_image
 
     bases = []
     try:

@@ -71,8 +71,7 @@ def compare_analyses(analyses: Sequence[Analysis], labels: Sequence[str] | None 
 
 
 def _default_analyze(reference: str, options: Options, memo: LayerMemo) -> Analysis:
-    from inspector.analysis import analyze
-    from inspector.sources.resolve import open_image
+    from inspector.analysis import analyze, open_image
 
     image = open_image(reference, options)
     try:

@@ -16,10 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from inspector.cache import CacheDir, frame, unframe
+from inspector.cache_kinds import KINDS
 from inspector.index.entries import LayerIndex
 
-CACHE_VERSION = 2
-MAGIC = b"INSPIDX2"
+#: format version and magic: the registry's ``index`` row (``cache_kinds``)
+CACHE_VERSION = KINDS["index"].version
+MAGIC = KINDS["index"].magic
 _ENC = ("utf-8", "surrogateescape")
 
 
@@ -163,10 +165,8 @@ class IndexCache:
     for a missing, corrupt or foreign entry (and removes the file)."""
 
     def __init__(self, root: Path) -> None:
-        from inspector.codehash import INDEX_CODE
-
         # the walker's code is part of the key: a fixed bug must not be served from disk
-        self.store = CacheDir(Path(root), "index", CACHE_VERSION, MAGIC, INDEX_CODE, ".idx")
+        self.store = CacheDir.of(Path(root), "index")
 
     @property
     def dir(self) -> Path:

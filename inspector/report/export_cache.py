@@ -17,20 +17,19 @@ from typing import IO, TextIO, cast
 import zstandard
 
 from inspector.analysis import Analysis
-from inspector.analysis_cache import analysis_key, code_parts
+from inspector.analysis_cache import analysis_key
 from inspector.cache import CacheDir
+from inspector.cache_kinds import KINDS
 
-VERSION = 2
-MAGIC = b"INSPEXP2"
+#: format version: the registry's ``export`` row (``cache_kinds``)
+VERSION = KINDS["export"].version
 LEVEL = 3
 #: bytes decompressed and written per step of a warm copy
 SLICE = 1 << 20
 
 
 def _store(cache_dir: Path) -> CacheDir:
-    from inspector.codehash import EXPORT_CODE
-
-    return CacheDir(Path(cache_dir), "export", VERSION, MAGIC, code_parts() + EXPORT_CODE, ".json.zst")
+    return CacheDir.of(Path(cache_dir), "export")
 
 
 class _Tee:

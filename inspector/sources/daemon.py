@@ -25,8 +25,8 @@ config bytes, layer descriptors) is kept as an engine record (``sources.engine_r
 keyed by the engine's image Id. The Id is content-addressed (the config digest for podman and Docker's
 graph-driver store, the manifest/index digest for the containerd store), so the same Id
 means the same bytes. A second open whose Id has a skeleton that agrees with
-``RootFS.Layers``, and whose every diff_id is in the layer-index cache (asked through
-``Options.has_index``: sources do not import the indexer), calls only
+``RootFS.Layers``, and whose every diff_id is in the layer-index cache (the caller's
+``indexed`` predicate, ``analysis.open_image``'s: sources do not import the index), calls only
 ``inspect_image``: no ``docker save``. Its layers' openers run ``docker save`` lazily (once)
 if anything ever asks for layer bytes (say a cache entry turned out corrupt), so the
 image is always complete.
@@ -40,6 +40,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -182,15 +183,18 @@ def inspect(client, engine: Engine, name: str, *, reference: str) -> dict:
         raise engine_error(exc, engine) from exc
 
 
-def open_daemon(name: str, options: Options, *, reference: str) -> Image:
+def open_daemon(name: str, options: Options, *, reference: str,
+                indexed: Callable[[str], bool] | None = None) -> Image:
     """The image ``name`` (``NAME[:TAG]``, ``NAME@DIGEST`` or an image ID) from the local
     engine. Layers are base-first; ``Image.close`` removes the spooled save and closes the
-    connection."""
+    connection. ``indexed(diff_id)``: whether a layer's index is cached (without it, or
+    when one is not, the image is read with ``docker save``)."""
     engine = locate_engine(options)
     client = connect(engine)
     try:
         info = inspect(client, engine, name, reference=reference)
-        image = _warm(client, engine, name, info, options, reference=reference)
+        image = None if indexed is None else _warm(client, engine, name, info, options, indexed,
+                                                   reference=reference)
         if image is None:
             image = _save(client, engine, name, info, options, reference=reference)
             engine_record.store(options, info, image)
@@ -323,11 +327,12 @@ class _SpoolProgress:
 
 # --- warm: the skeleton of a previous save --------------------------------------------------
 
-def _warm(client, engine: Engine, name: str, info: dict, options: Options, *, reference: str) -> Image | None:
+def _warm(client, engine: Engine, name: str, info: dict, options: Options,
+          indexed: Callable[[str], bool], *, reference: str) -> Image | None:
     record = engine_record.load(options, info)
     if record is None:
         return None
-    if not all(options.has_index(la["diff_id"]) for la in record["layers"]):
+    if not all(la["diff_id"] and indexed(la["diff_id"]) for la in record["layers"]):
         return None
     lazy = _LazySave(client, engine, name, info, options, reference)
     layers = [Layer(digest=la["digest"], diff_id=la["diff_id"], media_type=la["media_type"],

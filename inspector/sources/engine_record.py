@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import json
 
+from inspector import cache
 from inspector.cache import CacheDir
 from inspector.options import Options
 from inspector.sources.base import Image, sha256_digest
 
-VERSION = 2
-MAGIC = b"INSPSKL2"
-
 
 def records(options: Options) -> CacheDir | None:
     """The records' cache directory; ``None`` without a usable cache."""
-    root = options.usable_cache_dir()
-    return None if root is None else CacheDir(root, "daemon", VERSION, MAGIC, suffix=".skel")
+    root = cache.usable_dir(options)
+    return None if root is None else CacheDir.of(root, "daemon")
 
 
 def store(options: Options, info: dict, image: Image) -> None:

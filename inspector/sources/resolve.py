@@ -3,6 +3,8 @@ from an index with ``oci.platform.choose_manifest``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from inspector.errors import InvalidReference, PlatformNotFound
 from inspector.oci.platform import Platform, compatible
 from inspector.options import Options
@@ -10,14 +12,17 @@ from inspector.reference import split_path_tag, split_transport
 from inspector.sources.base import Image
 
 
-def open_image(reference: str, options: Options | None = None) -> Image:
+def open_image(reference: str, options: Options | None = None, *,
+               indexed: Callable[[str], bool] | None = None) -> Image:
     """Open ``reference`` (any form in ``inspector.reference``) as a single-platform image.
 
     Nothing is read beyond manifests and config here: layers are opened lazily. With
     ``options.platform_required`` (``--platform`` given), an image for another platform is
-    ``PlatformNotFound`` even when the reference names a single-platform image (skopeo)."""
+    ``PlatformNotFound`` even when the reference names a single-platform image (skopeo).
+    ``indexed(diff_id)`` says whether a layer's index is cached (``analysis.open_image``
+    passes it): the daemon source then skips ``docker save`` when every layer is."""
     options = options or Options()
-    image = _open(reference, options)
+    image = _open(reference, options, indexed)
     if options.platform_required:
         try:
             _check_platform(image, options.platform)
@@ -39,7 +44,7 @@ def _check_platform(image: Image, wanted: Platform) -> None:
             where=image.reference)
 
 
-def _open(reference: str, options: Options) -> Image:
+def _open(reference: str, options: Options, indexed: Callable[[str], bool] | None) -> Image:
     t = split_transport(reference)
     if t.transport == "oci":
         from inspector.sources.oci_layout import open_oci
@@ -67,7 +72,7 @@ def _open(reference: str, options: Options) -> Image:
     if t.transport == "docker-daemon":
         from inspector.sources.daemon import open_daemon
 
-        return open_daemon(t.rest, options, reference=reference)
+        return open_daemon(t.rest, options, reference=reference, indexed=indexed)
     if t.transport == "registry":
         from inspector.sources.registry import open_registry
 

@@ -15,11 +15,10 @@ from collections.abc import Callable
 
 from textual.message import Message
 
-from inspector.analysis import Analysis, LayerMemo, analyze
+from inspector.analysis import Analysis, LayerMemo, analyze, open_image
 from inspector.errors import Cancelled, InspectorError
 from inspector.index.progress import LayerProgress
 from inspector.options import Options
-from inspector.sources.resolve import open_image
 from inspector.tui.messages import AnalysisFailed, AnalysisReady, LayerState, LoadProgress
 
 #: seconds between progress messages for one image

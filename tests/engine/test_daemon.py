@@ -14,12 +14,11 @@ from pathlib import Path
 import docker
 import pytest
 
-from inspector.analysis import analyze
+from inspector.analysis import analyze, open_image
 from inspector.errors import EngineError, ImageNotFound
 from inspector.options import Options
 from inspector.report.export import write_export
 from inspector.sources.base import validate_image
-from inspector.sources.resolve import open_image
 from tests.builders import Entry, ImageSpec, make_layer, write_docker_archive, write_oci_layout
 from tests.tools import require_tool
 

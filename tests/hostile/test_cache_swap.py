@@ -135,6 +135,6 @@ def test_an_engine_record_copied_over_another_is_rejected(tmp_path, images):
 
 
 def test_the_daemon_source_does_not_import_the_index_cache():
-    """Sources know nothing of the indexer: the warm path asks ``Options.has_index``."""
+    """Sources know nothing of the indexer: the warm path asks the caller's ``indexed`` predicate."""
     for name in ("daemon.py", "engine_record.py"):
         assert "inspector.index" not in (ROOT / "inspector" / "sources" / name).read_text()

@@ -114,7 +114,7 @@ class FitPane(VerticalScroll):
             self.focus()  # b reaches the pane
 
     def _analysis(self, reference: str) -> Analysis:
-        from inspector.sources.resolve import open_image
+        from inspector.analysis import open_image
 
         app = inspector_app(self)
         known = app.analyses.get(reference)

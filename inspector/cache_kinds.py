@@ -1,0 +1,65 @@
+"""Every kind of file under a cache root, as data: the registry ``cache`` and
+``cache_admin`` both read.
+
+A framed kind (``inspector.cache.CacheDir.of(root, name)``) lives in
+``<root>/<name>/v<version>-<code digest>/``: its row names the format version, the magic
+its frames start with, the sources its entries are computed by (``codehash`` parts: the
+directory changes when they do) and the file suffix. ``blobs`` (content-addressed
+registry blobs) and ``tmp`` (spools) are not framed. ``evict`` is the eviction priority:
+over the cap, lower numbers go first (the big kinds), the per-layer indexes last.
+
+The registry is data rather than something each consumer registers when imported: a
+prune must know every kind's current directory (anything else under that kind is another
+version's, never read again) in a process that never imported the consumer, without
+importing it. Adding a kind is one row here; its module asks ``CacheDir.of`` for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+from inspector.codehash import ANALYSIS_CODE, EXPORT_CODE, INDEX_CODE, source_digest
+
+#: prefix of every temporary file the cache writes (the sweep's pattern)
+TMP_PREFIX = ".tmp-"
+#: the directory of spools (decompressed archives, docker saves)
+SPOOL_DIR = "tmp"
+
+
+class Kind(NamedTuple):
+    name: str  # the directory under the cache root
+    evict: int  # eviction priority: lower goes first when the cache is over its cap
+    version: int = 0  # format version of a framed kind (0: not framed)
+    magic: bytes = b""  # the first bytes of each framed entry
+    code: tuple[str, ...] = ()  # ``codehash`` parts the entries are computed by
+    suffix: str = ""  # file name suffix of an entry
+    temp: bool = False  # every file is a spool (swept once stale)
+
+    @property
+    def framed(self) -> bool:
+        return self.version > 0
+
+    @property
+    def code_digest(self) -> str:
+        return source_digest(self.code) if self.code else "0"
+
+    def dir(self, root: Path | str) -> Path:
+        """Where this code reads and writes the kind's entries."""
+        return Path(root) / self.name / f"v{self.version}-{self.code_digest}"
+
+
+_ANALYSIS = (*INDEX_CODE, *ANALYSIS_CODE)
+#: the one registry, in eviction order
+KINDS: dict[str, Kind] = {k.name: k for k in (
+    Kind(SPOOL_DIR, 0, temp=True),
+    Kind("blobs", 0),
+    # rendered export files arrays (``report.export_cache``), by diff_id chain
+    Kind("export", 1, 2, b"INSPEXP2", (*_ANALYSIS, *EXPORT_CODE), ".json.zst"),
+    # what an engine's ``docker save`` said, by image Id (``sources.engine_record``)
+    Kind("daemon", 2, 2, b"INSPSKL2", (), ".skel"),
+    # catalog, categories, efficiency, by diff_id chain (``analysis_cache``)
+    Kind("analysis", 2, 2, b"INSPANL2", _ANALYSIS, ".bin"),
+    # one layer index per diff_id (``index.cache``): what makes a reopen instant
+    Kind("index", 3, 2, b"INSPIDX2", INDEX_CODE, ".idx"),
+)}
