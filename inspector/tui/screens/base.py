@@ -20,6 +20,7 @@ from inspector.tui.messages import AnalysisFailed, AnalysisReady, LoadProgress
 from inspector.tui.state import inspector_app
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.loading import LoadingPanel
+from inspector.visible import visible
 
 
 def tab_bars_unfocusable(node: DOMNode) -> None:
@@ -168,7 +169,8 @@ class LoadingScreen(Screen):
         self.pending.pop(message.reference, None)
         for panel in self.query(LoadingPanel):
             panel.set_error(message.reference, message.error)
-        self.notify(message.error, title="Cancelled" if message.cancelled else "Error",
+        self.notify(visible(message.error), title="Cancelled" if message.cancelled else "Error",
+                    markup=False,
                     severity="warning" if message.cancelled else "error", timeout=10)
         self.failed(message.reference)
 

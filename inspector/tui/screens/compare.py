@@ -14,8 +14,9 @@ from textual.widgets import DataTable, Footer, Label, Static, TabbedContent, Tab
 
 from inspector.analysis import Analysis
 from inspector.compare import compare_analyses
-from inspector.content import link_target, view_text
+from inspector.content import link_target
 from inspector.index.tree import TreeRows
+from inspector.tui.binary import file_content
 from inspector.tui.bindings import COMPARE, SCREEN, TAB_KEYS
 from inspector.tui.format import human
 from inspector.tui.paths import column_trees, resolver
@@ -44,6 +45,7 @@ from inspector.tui.widgets.prompt import (
     ask_image,
 )
 from inspector.tui.widgets.tabs import ClickToOpen
+from inspector.tui.widgets.viewer import Content
 from inspector.visible import visible
 
 
@@ -200,19 +202,21 @@ class CompareView(Vertical):
         labels = self.result.labels
         pk = self.result.packages
 
-        def add(name: str, cells: list[str], where: str) -> None:
+        def add(name: str, cells: list[Text], where: str) -> None:
             key = f"p{len(self.package_keys)}"
             self.package_keys[key] = name
-            table.add_row(name, *cells, where, key=key)
+            table.add_row(Text(visible(name)), *cells, Text(where), key=key)
 
-        table.add_columns("package", *(f"{label} (version · size)" for label in labels),
+        labels = [visible(label) for label in labels]
+        table.add_columns("package", *(Text(f"{label} (version · size)") for label in labels),
                           "where")
-        def cell(version: str | None, size: int | None) -> str:
-            return "—" if version is None else f"{version} · {human(size)}"
+
+        def cell(version: str | None, size: int | None) -> Text:
+            return Text("—" if version is None else f"{visible(version)} · {human(size)}")
 
         for i, only in enumerate(pk.only_in):
             for p in only:
-                add(p.name, [cell(p.version, p.size) if j == i else "—"
+                add(p.name, [cell(p.version, p.size) if j == i else Text("—")
                              for j in range(len(labels))], f"only {labels[i]}")
         for change in pk.version_changed:
             add(change.name, [cell(v, n) for v, n in zip(change.versions, change.sizes,
@@ -273,13 +277,14 @@ class CompareView(Vertical):
 
     @work(thread=True, group="content", exit_on_error=False)
     def read_all(self, path: str) -> None:
-        columns = [(label, view_text(a.image, a.fs, path))
-                   for label, a in zip(self.result.labels, self.analyses, strict=True)]
+        columns: list[tuple[str, Content]] = [
+            (label, file_content(a.image, a.fs, path))
+            for label, a in zip(self.result.labels, self.analyses, strict=True)]
         targets = {t for a in self.analyses if (t := link_target(a.fs, path))}
         follow = targets.pop() if len(targets) == 1 else None
         self.app.call_from_thread(self.show_columns, path, columns, follow)
 
-    def show_columns(self, path: str, columns: list[tuple[str, str]],
+    def show_columns(self, path: str, columns: list[tuple[str, Content]],
                      follow: str | None) -> None:
         def followed(target: str | None) -> None:
             if target is not None:
@@ -305,7 +310,7 @@ class CompareScreen(LoadingScreen):
 
     def compose(self) -> ComposeResult:
         yield TooSmall(id="too-small")
-        yield Static(Text(" vs ".join(self.references), style="bold"), id="title")
+        yield Static(Text(" vs ".join(map(visible, self.references)), style="bold"), id="title")
         yield LoadingPanel(self.references, id="loading")
         yield Footer()
 
@@ -326,9 +331,10 @@ class CompareScreen(LoadingScreen):
     async def _rebuild(self) -> None:
         analyses = [a for r in self.references if (a := self.analysis_for(r)) is not None]
         self.references = [a.reference for a in analyses]
+        shown = [visible(r) for r in self.references]
         self.query_one("#title", Static).update(Text(
-            "compare: " + " vs ".join(self.references) if len(analyses) > 1 else
-            (self.references[0] if analyses else "nothing to compare"), style="bold"))
+            "compare: " + " vs ".join(shown) if len(analyses) > 1 else
+            (shown[0] if analyses else "nothing to compare"), style="bold"))
         await self.query(CompareView).remove()
         if not analyses:
             return
@@ -394,11 +400,12 @@ class CompareScreen(LoadingScreen):
             target = refs[int(answer) - 1] if answer.isdigit() and 0 < int(answer) <= len(refs) \
                 else answer if answer in refs else None
             if target is None:
-                self.notify(f"no image {answer!r} in the comparison", severity="warning")
+                self.notify(f"no image {visible(answer)!r} in the comparison",
+                            severity="warning", markup=False)
                 return
             refs.remove(target)
             self.show_comparison()
 
-        listing = ", ".join(f"{i}={r}" for i, r in enumerate(self.references, start=1))
+        listing = ", ".join(f"{i}={visible(r)}" for i, r in enumerate(self.references, start=1))
         self.app.push_screen(PromptScreen(f"Remove which image? {listing}", id="remove-prompt"),
                              remove)

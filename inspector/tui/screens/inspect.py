@@ -15,10 +15,11 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from inspector.analysis import Analysis
-from inspector.content import data_path, link_target, read_member, render_content
+from inspector.content import data_path, link_target
 from inspector.errors import InspectorError
 from inspector.index.entries import DIR, SYMLINK
 from inspector.index.tree import ADDED, MODIFIED, REMOVED, DirTree, TreeRows, layer_marks
+from inspector.tui.binary import Blob, read_blob
 from inspector.tui.bindings import SCREEN, TAB_KEYS
 from inspector.tui.format import human
 from inspector.tui.messages import DrillDown
@@ -30,6 +31,7 @@ from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.panes import Details, LayersTable, Line
 from inspector.tui.widgets.prompt import ContentScreen, ask_image
 from inspector.tui.widgets.tabs import CategoriesPane, ConfigPane, EfficiencyPane, PackagesPane
+from inspector.visible import visible
 
 ALL_MARKS = frozenset({ADDED, MODIFIED, REMOVED})
 
@@ -37,7 +39,7 @@ ALL_MARKS = frozenset({ADDED, MODIFIED, REMOVED})
 def title_text(a: Analysis) -> Text:
     n = len(a.layers)
     return Text.assemble(
-        (a.reference, "bold"), f"  {a.image.platform} · ",
+        (visible(a.reference), "bold"), f"  {visible(a.image.platform)} · ",
         f"{human(a.compressed_size)} compressed · {human(a.uncompressed_size)} uncompressed · ",
         f"{len(a.fs):,} entries · {n} layer{'s' if n != 1 else ''}")
 
@@ -53,7 +55,7 @@ class TreeReady(Message):
 @dataclass
 class ContentReady(Message):
     path: str
-    text: str
+    blob: Blob | None  # None: the read failed (already said)
 
 
 class InspectView(Vertical):
@@ -219,13 +221,13 @@ class InspectView(Vertical):
     def _view(self, event: FileView.ViewRequested) -> None:
         tree = self.rows.tree if self.rows else None
         if tree is None or tree.is_ghost(event.path):
-            self.notify("removed in this layer: nothing to show", severity="warning")
+            self.say("removed in this layer: nothing to show", severity="warning")
             return
         fs = tree.fs
         path = data_path(fs, event.path)  # a hardlink's data lives at its target
         kind = fs.kind(path) if path in fs else DIR
         if kind == DIR:
-            self.notify(f"{path} is a directory", severity="warning")
+            self.say(f"{visible(path)} is a directory", severity="warning")
         elif kind == SYMLINK:
             target = link_target(fs, path)
 
@@ -237,32 +239,37 @@ class InspectView(Vertical):
                 ContentScreen(path, f"symbolic link → {fs.target(path)}\n\n"
                                     f"f follows it to {target}", follow=target), followed)
         elif fs.size(path) == 0 and kind != 0:
-            self.notify(f"{path} is a {fs.kind_name(path)}", severity="warning")
+            self.say(f"{visible(path)} is a {fs.kind_name(path)}", severity="warning")
         else:
-            self.notify(f"reading {path}…", timeout=2)
+            self.say(f"reading {visible(path)}…", timeout=2)
             self.read_content(*fs.source(path), path)  # a hardlink: where its inode was written
+
+    def say(self, message: str, **kwargs) -> None:
+        """A toast whose text may hold an image's paths: never read as markup."""
+        self.notify(message, markup=False, **kwargs)
 
     def follow_link(self, view: FileView, target: str) -> None:
         """Put the cursor on a symlink's target and view it (or say it is missing)."""
         if view.go_to(target):
             view.action_view()
         else:
-            self.notify(f"{target}: not in this image (a dangling link)", severity="warning")
+            self.say(f"{visible(target)}: not in this image (a dangling link)",
+                     severity="warning")
 
     @work(thread=True, group="content", exit_on_error=False)
     def read_content(self, layer: int, member: str, path: str) -> None:
         try:
-            data, truncated = read_member(self.analysis.image, layer, member)
+            blob = read_blob(self.analysis.image, layer, member)
         except InspectorError as exc:
-            self.post_message(ContentReady(path, ""))
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.post_message(ContentReady(path, None))
+            self.app.call_from_thread(self.say, visible(exc), severity="error")
             return
-        self.post_message(ContentReady(path, render_content(data, truncated)))
+        self.post_message(ContentReady(path, blob))
 
     @on(ContentReady)
     def _content(self, message: ContentReady) -> None:
-        if message.text:
-            self.app.push_screen(ContentScreen(message.path, message.text))
+        if message.blob is not None:
+            self.app.push_screen(ContentScreen(message.path, message.blob))
 
 
 class InspectScreen(LoadingScreen):
@@ -274,7 +281,7 @@ class InspectScreen(LoadingScreen):
 
     def compose(self) -> ComposeResult:
         yield TooSmall(id="too-small")
-        yield Static(Text(self.reference, style="bold"), id="title")
+        yield Static(Text(visible(self.reference), style="bold"), id="title")
         yield LoadingPanel([self.reference], id="loading")
         yield Footer()
 

@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from inspector.tui.format import bar, human
 from inspector.tui.messages import LayerState
+from inspector.visible import visible
 
 BAR = 16
 
@@ -45,9 +46,9 @@ class LoadingPanel(Static):
         grid = Table.grid(padding=(0, 1))
         grid.add_column()
         for ref, (stage, layers) in self.states.items():
-            title = Text.assemble((ref, "bold"), "  ")
+            title = Text.assemble((visible(ref), "bold"), "  ")
             if ref in self.errors:
-                title.append(self.errors[ref], style="red")
+                title.append(visible(self.errors[ref]), style="red")
             else:
                 done = sum(1 for s in layers if s.state in ("done", "cached"))
                 title.append(f"{stage} · {done}/{len(layers)} layers" if layers else stage,

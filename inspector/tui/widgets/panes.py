@@ -12,7 +12,9 @@ from textual.widgets.data_table import ColumnKey
 
 from inspector.analysis import Analysis
 from inspector.index.tree import DirTree
-from inspector.tui.format import human, is_special, mode_string, one_line, short_size
+from inspector.tui.format import human, is_special, mode_string, short_size
+from inspector.tui.shown import line
+from inspector.visible import visible
 
 
 def history_rows(analysis: Analysis) -> list[tuple[int | None, str]]:
@@ -60,13 +62,13 @@ class LayersTable(DataTable):
         width = MIN_COMMAND_CELLS
         last_key = None
         for n, (layer, text) in enumerate(history_rows(a)):
-            cmd = one_line(text, 10_000)
+            cmd = line(text, 10_000)
             if layer is None:
                 dim = "dim italic"
                 key = f"E{n}"
                 self.commands[key] = cmd
                 self.add_row(Text("·", dim), "", "", "",
-                             Text(one_line(cmd or "(empty layer)", width), dim), key=key)
+                             Text(line(cmd or "(empty layer)", width), dim), key=key)
                 continue
             st = a.fs.stats[layer]
             changes = f"{st.added} {st.modified} {st.removed}"
@@ -74,7 +76,7 @@ class LayersTable(DataTable):
             self.commands[last_key] = cmd
             self.add_row(str(layer + 1), short_size(a.image.layers[layer].compressed_size),
                          short_size(a.layers[layer].uncompressed_size), changes,
-                         one_line(cmd, width), key=last_key)
+                         Text(line(cmd, width)), key=last_key)
         self._cmd_width = width
         self.call_after_refresh(self.fit_commands)
         if last_key is not None:
@@ -98,9 +100,8 @@ class LayersTable(DataTable):
         column = self.columns[ColumnKey("cmd")]
         column.auto_width, column.width = False, width  # shrinks too, unlike auto widths
         for key, cmd in self.commands.items():
-            cell = one_line(cmd or ("(empty layer)" if key.startswith("E") else ""), width)
-            self.update_cell(key, "cmd", Text(cell, "dim italic") if key.startswith("E")
-                             else cell)
+            cell = line(cmd or ("(empty layer)" if key.startswith("E") else ""), width)
+            self.update_cell(key, "cmd", Text(cell, "dim italic" if key.startswith("E") else ""))
         self._require_update_dimensions = True
         self.refresh()
 
@@ -142,7 +143,7 @@ class Details(Line):
             return
         # one Text of label/value lines: a rich Table.grid measures every cell on every
         # render, and this repaints on every cursor move
-        rows: list[tuple[str, str | Text]] = [("path", Text(path, style="bold"))]
+        rows: list[tuple[str, str | Text]] = [("path", Text(visible(path), style="bold"))]
         mark = tree.marks.get(path)
         if tree.is_ghost(path):
             rows.append(("state", Text(f"{mark or 'removed'}", style="red")))
@@ -163,9 +164,9 @@ class Details(Line):
         rows.append(("owner", f"{uid}:{gid}"))
         target = fs.target(path)
         if target is not None:
-            rows.append(("target", target))
+            rows.append(("target", visible(target)))
         rows.append(("layer", str(fs.layer_of(path) + 1)))
-        rows.append(("package", analysis.catalog.owner_name(path) or "—"))
+        rows.append(("package", visible(analysis.catalog.owner_name(path) or "—")))
         rows.append(("category", analysis.classification.category_of(path) or "—"))
         self.set_rows(rows)
 
@@ -175,20 +176,20 @@ class Details(Line):
         self.shown = None
         if layer is None:
             self.set_rows([("layer", Text("empty (metadata only)", style="dim")),
-                           ("command", command or "—")])
+                           ("command", visible(command or "—"))])
             return
         blob = analysis.image.layers[layer]
         st = analysis.fs.stats[layer]
         self.set_rows([
             ("layer", Text(f"{layer + 1} of {len(analysis.layers)}", style="bold")),
-            ("digest", blob.digest),
-            ("diff_id", blob.diff_id),
+            ("digest", visible(blob.digest)),
+            ("diff_id", visible(blob.diff_id)),
             ("blob", f"{human(blob.compressed_size)} compressed"),
             ("tar", f"{human(analysis.layers[layer].uncompressed_size)} uncompressed"),
             ("files", Text.assemble((f"+{st.added} added", "green"), "  ",
                                     (f"~{st.modified} modified", "yellow"), "  ",
                                     (f"-{st.removed} removed", "red"))),
-            ("command", command or "—"),
+            ("command", visible(command or "—")),
         ])
 
     #: label/value rows on display, laid out in render() where the width is known

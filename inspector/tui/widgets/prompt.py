@@ -1,17 +1,23 @@
-"""Small modal screens: a one-line prompt, the help screen, a file's content."""
+"""Small modal screens: a one-line prompt and the help screen (a file's content:
+``widgets/viewer.py``, re-exported here)."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static, TextArea
+from textual.widgets import Input, Label, Static
 
+from inspector.tui.widgets.viewer import ContentScreen
 from inspector.visible import visible
+
+__all__ = ["ContentScreen", "HelpScreen", "PromptScreen", "ask_image", "image_prompt",
+           "image_reference", "near_sample"]
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -32,7 +38,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text)
+            yield Label(Text(self.title_text))  # may hold a path or a typed name: no markup
             yield Input(self.initial, id="prompt-input", select_on_focus=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -114,7 +120,6 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         from rich.table import Table
-        from rich.text import Text
 
         from inspector.tui.bindings import HELP_NOTES, TABLES
 
@@ -130,53 +135,3 @@ class HelpScreen(ModalScreen[None]):
                                   b.description)
                 yield Static(table)
             yield Static(Text(HELP_NOTES), id="help-notes")
-
-
-class ContentScreen(ModalScreen[str | None]):
-    """A file's content (text, or a hex dump for binary), read-only; with ``columns``, the
-    same path in several images side by side. ``follow``: a symlink's resolved target,
-    which ``f`` answers with (the caller opens it)."""
-
-    BINDINGS = [Binding("escape,q,v", "dismiss_none", "Close", id="content.close"),
-                Binding("f", "follow", "Follow link", id="content.follow")]
-    DEFAULT_CSS = """
-    ContentScreen { align: center middle; }
-    ContentScreen > Vertical { width: 95%; height: 95%; border: round $primary; background: $panel; }
-    ContentScreen #content-title { width: 1fr; background: $boost; }
-    ContentScreen Horizontal { height: 1fr; }
-    ContentScreen .content-column { width: 1fr; height: 1fr; }
-    ContentScreen .content-column Label { width: 1fr; text-style: bold; }
-    ContentScreen TextArea { height: 1fr; }
-    """
-
-    def __init__(self, title: str, text: str = "", *,
-                 columns: list[tuple[str, str]] | None = None, follow: str | None = None) -> None:
-        super().__init__()
-        self.title_text = title
-        self.columns = columns or [("", text)]
-        self.text = self.columns[0][1]
-        self.follow = follow
-
-    def compose(self) -> ComposeResult:
-        from textual.containers import Horizontal
-
-        hint = "q / Esc close" + (f" · f follow the link to {self.follow}" if self.follow else "")
-        with Vertical():
-            yield Label(f"{self.title_text}   ({hint})", id="content-title")
-            with Horizontal():
-                for i, (label, text) in enumerate(self.columns):
-                    with Vertical(classes="content-column"):
-                        if label:
-                            yield Label(label)
-                        yield TextArea(text, read_only=True, soft_wrap=False,
-                                       show_line_numbers=len(self.columns) == 1,
-                                       id="content-text" if i == 0 else f"content-text-{i}")
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return self.follow is not None if action == "follow" else True
-
-    def action_follow(self) -> None:
-        self.dismiss(self.follow)
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)

@@ -13,9 +13,11 @@ from textual.widgets import DataTable, Input, Static
 
 from inspector.analysis import Analysis
 from inspector.classify import CATEGORY_ORDER
-from inspector.tui.format import bar, human, one_line
+from inspector.tui.format import bar, human
 from inspector.tui.messages import DrillDown
+from inspector.tui.shown import line, shown
 from inspector.tui.widgets.panes import history_rows
+from inspector.visible import visible
 
 BAR_WIDTH = 24
 PACKAGE_COLUMNS = ("type", "name", "version", "size", "layer")
@@ -65,7 +67,8 @@ class PackagesPane(Vertical):
                "version": lambda p: p.version, "size": lambda p: (-(p.size or 0), p.name),
                "layer": lambda p: (p.layer if p.layer is not None else -1, p.name)}[self.sort_column]
         for n, p in enumerate(sorted(pkgs, key=key)):
-            table.add_row(p.type, p.name, p.version, Text(human(p.size), justify="right"),
+            table.add_row(shown(p.type), shown(p.name), shown(p.version),
+                          Text(human(p.size), justify="right"),
                           "" if p.layer is None else str(p.layer + 1), key=f"{n}:{p.name}")
         if not pkgs:
             table.add_row("", Text("no packages found" if not text else "no match", style="dim"),
@@ -124,7 +127,7 @@ def findings_text(analysis: Analysis) -> Text:
         text.append(f"\n{name}: ", style="bold")
         text.append(f"{len(items)}\n" if items else "none\n", style="red" if items else "dim")
         for item in items[:50]:
-            text.append(f"  {item}\n")
+            text.append(f"  {visible(item)}\n")
         if len(items) > 50:
             text.append(f"  … {len(items) - 50} more\n", style="dim")
     return text
@@ -151,24 +154,26 @@ def config_text(analysis: Analysis) -> Table:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     image = analysis.image
-    grid.add_row("reference", image.reference)
-    grid.add_row("platform", image.platform)
-    grid.add_row("manifest", image.manifest_digest)
-    grid.add_row("user", cfg.get("User") or "(root)")
-    grid.add_row("workdir", cfg.get("WorkingDir") or "/")
-    grid.add_row("entrypoint", json.dumps(cfg.get("Entrypoint")))
-    grid.add_row("cmd", json.dumps(cfg.get("Cmd")))
-    grid.add_row("env", "\n".join(cfg.get("Env") or []) or "—")
+    # a rich grid reads str cells as markup: every value is a Text, escaped line by line
+    grid.add_row("reference", shown(image.reference))
+    grid.add_row("platform", shown(image.platform))
+    grid.add_row("manifest", shown(image.manifest_digest))
+    grid.add_row("user", shown(cfg.get("User") or "(root)"))
+    grid.add_row("workdir", shown(cfg.get("WorkingDir") or "/"))
+    grid.add_row("entrypoint", Text(json.dumps(cfg.get("Entrypoint"))))  # JSON escapes
+    grid.add_row("cmd", Text(json.dumps(cfg.get("Cmd"))))
+    grid.add_row("env", Text("\n".join(map(visible, cfg.get("Env") or [])) or "—"))
     labels = cfg.get("Labels") or {}
-    grid.add_row("labels", "\n".join(f"{k}={v}" for k, v in sorted(labels.items())) or "—")
+    grid.add_row("labels", Text("\n".join(visible(f"{k}={v}") for k, v in sorted(labels.items()))
+                                or "—"))
     history = Text()
     for layer, text in history_rows(analysis):
         style = "dim italic" if layer is None else ""
         history.append(f"{'·' if layer is None else layer + 1:>3} ", style="dim")
-        history.append(one_line(text, 400) + "\n", style=style)
+        history.append(line(text, 400) + "\n", style=style)
     grid.add_row("history", history)
     if analysis.notices:
-        grid.add_row("warnings", Text("\n".join(analysis.notices), style="yellow"))
+        grid.add_row("warnings", Text("\n".join(map(visible, analysis.notices)), style="yellow"))
     return grid
 
 
@@ -203,6 +208,6 @@ class EfficiencyPane(Vertical):
         table = self.query_one(DataTable)
         table.add_columns("copies", "total", "path")
         for path, copies, total in self.analysis.efficiency.inefficient:
-            table.add_row(str(copies), Text(human(total), justify="right"), path)
+            table.add_row(str(copies), Text(human(total), justify="right"), shown(path))
         if not self.analysis.efficiency.inefficient:
             table.add_row("", "", Text("no file is written by more than one layer", style="dim"))
