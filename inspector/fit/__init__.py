@@ -160,8 +160,11 @@ def fit(current: Analysis, bases: list[Analysis], entrypoint: str | None = None,
             for lib in found.all_objects()]
     findings = list(program.findings)
     if language in LANGUAGE_IMAGES:
+        bundled = [ref for ref, lang in LANGUAGE_SAMPLES.items() if lang == language]
+        how = (f"its bundled stand-in {bundled[0]} is a candidate" if bundled
+               else f"try --base {LANGUAGE_IMAGES[language]}")
         findings.append(f"a {language} application: distroless has a {language} image, "
-                        f"{LANGUAGE_IMAGES[language]} (try --base {LANGUAGE_IMAGES[language]})")
+                        f"{LANGUAGE_IMAGES[language]} ({how})")
     result = FitResult(
         reference=what, argv=program.argv, chain=[(s.path, s.note) for s in program.chain],
         program=program.path, kind=elf.kind, machine=elf.machine, interpreter=elf.interpreter,
