@@ -231,3 +231,12 @@ def test_bad_destinations_are_one_line(capsys, cache, tmp_path, name, dest, expe
     out, err = capsys.readouterr()
     assert code == 1 and expected in err and err.count("\n") == 1, err
     assert (tmp_path / "notlayout").exists() and (tmp_path / "file").read_text() == "x"
+
+
+def test_nothing_fits_nothing_is_built(capsys, cache, tmp_path):
+    """debian-12-slim runs bash: no distroless base has a shell, so there is no image to
+    write, and the destination is left alone."""
+    code = main(["fit", "sample:debian-12-slim", "--build", f"oci:{tmp_path / 'out'}", *cache])
+    out, err = capsys.readouterr()
+    assert code == 1 and "no candidate base fits, so there is nothing to build" in err, err
+    assert err.count("\n") == 1 and not (tmp_path / "out").exists()
