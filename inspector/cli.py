@@ -105,6 +105,14 @@ def _apply_source(reference: str, engine: str | None) -> str:
     return "docker-archive:" + reference
 
 
+def _vulns_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--vulns", action="append", metavar="FILE",
+                   help="a grype, trivy or CycloneDX JSON report of the image (one per "
+                        "image, in image order): counts by severity beside the contents")
+    p.add_argument("--vulns-any-image", action="store_true",
+                   help="overlay a --vulns report even when it names another image")
+
+
 def build_parser(command: str | None) -> argparse.ArgumentParser:
     if command == "export":
         p = _Parser(prog="inspector export",
@@ -114,6 +122,7 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
                        help="json: the whole index (inspector.export/v1); cyclonedx (1.6 "
                             "JSON) or spdx-json (2.3): an SBOM")
         p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+        _vulns_args(p)
     elif command == "compare":
         p = _Parser(prog="inspector compare",
                                     description="Compare images side by side, headless.")
@@ -123,6 +132,7 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         p.add_argument("--files", action="store_true", help="list the differing files")
         p.add_argument("--sort", choices=("path", "size"), default="size",
                        help="order of --files lists (default: size)")
+        _vulns_args(p)
     elif command == "fit":
         from inspector.fit.cli import add_arguments
 
@@ -266,16 +276,21 @@ def _analyze(reference: str, options: Options, memo=None, shared_bar=None):
         raise
 
 
-def _analyze_many(references: list[str], options: Options):
-    """The ``analyze`` function for ``compare_references``: one progress line for all."""
+def _analyze_many(references: list[str], options: Options, keep: dict | None = None):
+    """The ``analyze`` function for ``compare_references``: one progress line for all.
+    ``keep`` (reference → ``Analysis``) receives the analyses too (``--vulns``)."""
     from inspector.compare import compare_references
     from inspector.report.progress import StderrProgress
 
+    def one(ref, opts, memo):
+        analysis = _analyze(ref, opts, memo, shared_bar=bar)
+        if keep is not None:
+            keep[ref] = analysis
+        return analysis
+
     bar = StderrProgress(f"{len(references)} images", 0)
     try:
-        return compare_references(
-            references, options,
-            analyze=lambda ref, opts, memo: _analyze(ref, opts, memo, shared_bar=bar))
+        return compare_references(references, options, analyze=one)
     finally:
         bar.finish()
 
@@ -291,14 +306,20 @@ def _export(args: argparse.Namespace, options: Options) -> int:
     from inspector.cache import usable_dir
     from inspector.outfile import output
     from inspector.report.export import write_export
+    from inspector.vulns import load_reports, overlay
 
+    reports = load_reports(args.vulns, 1, "export")
+    if reports and args.format != "json":
+        raise InspectorError("export: --vulns goes with --format json (an SBOM lists "
+                             "packages; the scanner's report is its own document)")
     with output(args.output, [args.image]) as out:
         analysis = _analyze(args.image, options)
         try:
             for warning in analysis.warnings:  # skipped members: one line below
                 print_line(f"warning: {warning}")
-            write_export(analysis, out,
-                         cache_dir=usable_dir(options), format=args.format)
+            vulns = reports and overlay(reports[0], analysis, any_image=args.vulns_any_image)
+            write_export(analysis, out, cache_dir=usable_dir(options), format=args.format,
+                         vulns=vulns or None)
         finally:
             analysis.image.close()
     if analysis.unsafe:
@@ -317,8 +338,14 @@ def _compare(args: argparse.Namespace, options: Options) -> int:
 
     if len(args.images) < 2:
         raise InspectorError("compare needs at least two images")
+    from inspector.vulns import attach, load_reports
+
+    reports = load_reports(args.vulns, len(args.images), "compare")
     with output(args.output, args.images) as out:
-        result = _analyze_many(args.images, options)
+        kept: dict = {}
+        result = _analyze_many(args.images, options, kept if reports else None)
+        if reports:
+            attach(result, [kept[ref] for ref in args.images], reports, args.vulns_any_image)
         color = out is sys.stdout and out.isatty() and "NO_COLOR" not in os.environ
         out.write(render(result, args.format, files=args.files, sort=args.sort, color=color))
     return 0

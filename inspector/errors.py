@@ -23,6 +23,8 @@
     │                            entries: those are discarded and rebuilt)
     ├── OutputError              the report cannot be written (``-o``)
     ├── RulesError               a ``check`` rules file is unreadable or wrong (exit 2)
+    ├── ReportError              a scanner report (``--vulns``) is unreadable, malformed or
+    │                            about another image
     └── Cancelled                the user cancelled a long operation
 
 Messages say what failed, where (image, layer, URL, path) and what to do. Errors also
@@ -132,6 +134,12 @@ class OutputError(InspectorError):
 class RulesError(InspectorError):
     """A ``check`` rules file cannot be read or has a wrong key or value (names the file,
     line and key); ``inspector check`` exits 2, as for a usage error."""
+
+
+class ReportError(InspectorError):
+    """A scanner report given with ``--vulns`` cannot be read, is not a grype, trivy or
+    CycloneDX document, has a field of the wrong shape (``field``) or describes another
+    image than the one analysed."""
 
 
 class Cancelled(InspectorError):

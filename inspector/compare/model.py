@@ -11,10 +11,13 @@ first); reports print them 1-based ("layer 1..N").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from inspector.index.efficiency import Efficiency
 from inspector.report.sizes import count, human
+
+if TYPE_CHECKING:
+    from inspector.vulns import Overlay, PairVulns
 
 
 @dataclass
@@ -225,6 +228,10 @@ class CompareResult:
     pairs: list[PairVerdict] = field(default_factory=list)
     #: who each image runs as, its executables and interpreters
     security: Security | None = None
+    #: the scanner reports laid over each image (``--vulns``; ``inspector.vulns``), and
+    #: per pair (as ``pairs``) what image i drops and adds against the first; None without
+    vulns: list[Overlay] | None = None
+    vuln_pairs: list[PairVulns | None] = field(default_factory=list)
 
     @property
     def labels(self) -> list[str]:

@@ -40,7 +40,7 @@ def to_json(result: CompareResult, *, files: bool = False, sort: str = "size") -
             {"path": c.path, "reasons": list(c.reasons),
              "per_image": [_file_json(r) for r in c.per_image]}
             for c in sorted_changes(fd.changed, sort)]
-    return {
+    doc = {
         "schema": SCHEMA,
         "images": [{
             "reference": im.reference, "manifest_digest": im.manifest_digest,
@@ -88,6 +88,23 @@ def to_json(result: CompareResult, *, files: bool = False, sort: str = "size") -
                            "uncompressed_size": s.uncompressed_size}
                           for s in result.shared_layers],
     }
+    if result.vulns is not None:
+        _add_vulns(doc, result)
+    return doc
+
+
+def _add_vulns(doc: dict, result: CompareResult) -> None:
+    """``--vulns``: ``vulnerabilities`` per image, ``vulns_dropped``/``vulns_added`` (and
+    their sentence) per pair; absent without scanner reports."""
+    from inspector.vulns import image_json, pair_json
+
+    for image, ov in zip(doc["images"], result.vulns or [], strict=True):
+        image["vulnerabilities"] = image_json(ov)
+    for pair, vp in zip(doc["pairs"], result.vuln_pairs, strict=True):
+        if vp is not None:
+            pair["vulns_dropped"] = pair_json(vp, "dropped")
+            pair["vulns_added"] = pair_json(vp, "added")
+            pair["vulns_sentence"] = vp.sentence(result.labels)
 
 
 def render(result: CompareResult, fmt: str = "text", *, files: bool = False,

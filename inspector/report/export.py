@@ -247,16 +247,21 @@ def write_json(value: object, write) -> None:
 
 
 def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = None,
-                 format: str = "json") -> None:
+                 format: str = "json", vulns=None) -> None:
     """The whole export document; ``files`` comes right after ``size``, as in the contract.
     With ``cache_dir``, the rendered files array is cached (``export_cache``). The SBOM
-    formats (``cyclonedx``, ``spdx-json``) are written by ``inspector.sbom``."""
+    formats (``cyclonedx``, ``spdx-json``) are written by ``inspector.sbom``. ``vulns``
+    (an ``inspector.vulns.Overlay``, ``--vulns``) adds ``vulnerabilities`` at the end."""
     if format != "json":
         from inspector.sbom import render
 
         out.write(render(analysis, format))
         return
     head = header(analysis)
+    if vulns is not None:
+        from inspector.vulns import export_json
+
+        head["vulnerabilities"] = export_json(vulns)
     keys = list(head)
     out.write("{\n")
     for key in keys[: keys.index("layers") + 1]:

@@ -172,6 +172,54 @@ def _packages(result: CompareResult) -> Section:
     return Section("Packages", blocks=blocks)
 
 
+#: packages listed per image under the vulnerability table (most findings first)
+VULN_PACKAGES = 10
+_FIX_WORDS = {"fixed": "fixed", "not-fixed": "not fixed", "wont-fix": "won't fix",
+              "unknown": "unknown"}
+
+
+def _row(name: str, numbers: list[int]) -> list[Cell | ListCell]:
+    return [c(name), *[c(f"{n:,}") for n in numbers]]
+
+
+def _vulns(result: CompareResult) -> list[Section]:
+    """The scanner reports given with ``--vulns``: who scanned and when, counts by
+    severity and fix state, each pair's drops and adds, the most affected packages."""
+    if result.vulns is None:
+        return []
+    from inspector.vulns import FIX_STATES, SEVERITIES
+
+    ovs, labels = result.vulns, result.labels
+    rows: list[list[Cell | ListCell]] = [
+        [c("scanner"), *[c(f"{o.scanner.name} {o.scanner.version}".strip()) for o in ovs]],
+        [c("database built"), *[c(o.scanner.db_built) if o.scanner.db_built
+                                else c("not recorded", "dim") for o in ovs]],
+        [c("scanned"), *[c(o.scanner.scanned) if o.scanner.scanned else c("not recorded", "dim")
+                         for o in ovs]],
+        [c("vulnerabilities"), *[c(f"{o.counts.total:,}", "strong") for o in ovs]],
+        *[_row(name, [o.counts.by_severity[name] for o in ovs]) for name in SEVERITIES],
+        *[_row("fix: " + _FIX_WORDS[name], [o.counts.by_fix_state[name] for o in ovs])
+          for name in FIX_STATES],
+        [c("on no package"), *[c(f"{o.unmatched:,}") for o in ovs]],
+        [c("layer differs from scanner's"), *[c(f"{o.layer_disagreements:,}") for o in ovs]],
+    ]
+    blocks: list[Block] = [Table([Col(c("")), *_heads(labels)], rows)]
+    lines = [p.sentence(labels) for p in result.vuln_pairs if p is not None]
+    if lines:
+        blocks.append(Bullets(lines))
+    for i, o in enumerate(ovs):
+        per = o.by_package()
+        if not per:
+            continue
+        top = sorted(per.items(), key=lambda kv: (-len(kv[1]), o.package_names.get(kv[0], "")))
+        lead = (Span("most affected packages in "), Span(labels[i], "strong", i),
+                Span(f" ({len(per):,})"))
+        blocks.append(Items(lead, [(Span(o.package_names.get(k, "?"), "code"),
+                                    Span(f" {len(v)}")) for k, v in top[:VULN_PACKAGES]]))
+    return [Section("Vulnerabilities", note="from the scanner reports given (--vulns), "
+                    "as of their database; not a live scan", blocks=blocks)]
+
+
 def sorted_refs(refs: list[FileRef], sort: str) -> list[FileRef]:
     if sort == "size":
         return sorted(refs, key=lambda r: (-r.size, r.path))
@@ -282,6 +330,6 @@ def sections(result: CompareResult, *, files: bool = False, sort: str = "size") 
     """The report, in order. ``files`` adds the path lists (in ``sort`` order)."""
     return [
         _sizes(result.images, result.labels), *_layers(result), *_categories(result),
-        _packages(result), *_files(result, files, sort), *_efficiency(result, files),
+        _packages(result), *_vulns(result), *_files(result, files, sort), *_efficiency(result, files),
         _findings(result), *_security(result),
     ]
