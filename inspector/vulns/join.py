@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 
 from inspector.analysis import Analysis
-from inspector.catalog import Package
+from inspector.catalog.builder import Package
 from inspector.errors import ReportError
 from inspector.vulns.model import Counts, Finding, Identity, Landed, Overlay, PackageRef, Report
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.catalog import Package
+from inspector.catalog.builder import Package
 from inspector.vulns.formats import parse_purl
 from inspector.vulns.join import Joiner
 from inspector.vulns.model import PackageRef
