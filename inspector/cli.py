@@ -146,6 +146,7 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         p = _Parser(prog="inspector check",
                                     description="Gate images on content rules (exit 1 on failure).")
         check.add_arguments(p)
+        _vulns_args(p)
     elif command == "samples":
         p = _Parser(prog="inspector samples",
                                     description="List the bundled sample images.")

@@ -42,12 +42,21 @@ def run(args: argparse.Namespace, options) -> int:
     except RulesError as exc:
         print_line(str(exc))
         return EXIT_USAGE
+    from inspector.vulns import load_reports, overlay
+
+    reports = load_reports(getattr(args, "vulns", None), len(args.images), "check")
+    if reports is None and any(r.key == "max_vulns" for r in rules.rules):
+        print_line(f"{rules.source}: rule max_vulns needs a scanner report per image "
+                   "(--vulns FILE, in image order)")
+        return EXIT_USAGE
     memo = LayerMemo()
     results = []
-    for reference in args.images:
+    for i, reference in enumerate(args.images):
         analysis = _analyze(reference, options, memo)
         try:
-            results.append((reference, evaluate(analysis, rules)))
+            vulns = reports and overlay(reports[i], analysis,
+                                        any_image=getattr(args, "vulns_any_image", False))
+            results.append((reference, evaluate(analysis, rules, vulns or None)))
         finally:
             analysis.image.close()
     render = {"text": lambda: output.render_text(results, rules.source),

@@ -30,6 +30,7 @@ OUR_KEYS = {
     "max_size": "bytes", "max_files_size": "bytes", "max_files": "count",
     "forbid_setuid": "flag", "forbid_world_writable": "flag", "forbid_login_users": "flag",
     "require_nonroot_user": "flag",
+    "max_vulns": "severities",  # {critical = 0, high = 5}: needs --vulns (inspector.vulns)
 }
 RULE_ORDER = (*OUR_KEYS, *DIVE_KEYS)
 #: the rules when no file is given: no shell, no package manager, no risky modes, and
@@ -132,6 +133,8 @@ def _our_rule(key: str, raw: object, where: _Where,
         if raw is not True:
             raise where.error(key, f"expected true or false, got {raw!r}")
         return Rule(key, True, "true")
+    if kind == "severities":
+        return _severities_rule(key, raw, where)
     if kind == "names":
         if not isinstance(raw, list) or not all(isinstance(v, str) and v for v in raw):
             raise where.error(key, f"expected a list of strings, got {raw!r}")
@@ -152,6 +155,22 @@ def _our_rule(key: str, raw: object, where: _Where,
     if value < 0:
         raise where.error(key, f"must not be negative: {raw!r}")
     return Rule(key, value, str(raw))
+
+
+def _severities_rule(key: str, raw: object, where: _Where) -> Rule:
+    """``{critical = 0, high = 5}``: at most that many findings of each severity named
+    (each severity on its own), from the scanner report given with ``--vulns``."""
+    from inspector.vulns.model import SEVERITIES
+
+    if not isinstance(raw, dict) or not raw:
+        raise where.error(key, f"expected a table of severity limits, e.g. "
+                               f"{{critical = 0, high = 5}}, got {raw!r}")
+    for name, limit in raw.items():
+        if name not in SEVERITIES:
+            raise where.error(key, f"unknown severity {name!r} (known: {', '.join(SEVERITIES)})")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise where.error(key, f"{name}: expected a count (0 or more), got {limit!r}")
+    return Rule(key, dict(raw), ", ".join(f"{k}={v}" for k, v in raw.items()))
 
 
 def known_categories(names: list[str] | None = None) -> set[str]:

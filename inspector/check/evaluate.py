@@ -88,9 +88,27 @@ def _dive_figures(analysis: Analysis) -> tuple[float, int, float]:
     return eff.score, eff.wasted_bytes, percent
 
 
-def _measure(rule: Rule, a: Analysis) -> tuple[bool, object, str, list[str]]:
-    """(failed, measured, message, offending paths) for one rule."""
+def _vulns(rule: Rule, vulns) -> tuple[bool, object, str, list[str]]:
+    """``max_vulns``: the report's findings per severity named, against the limits; the
+    scanner and its database time in the message (the counts are the report's)."""
+    if vulns is None:
+        return True, None, "no scanner report for this image (give --vulns FILE)", []
+    limits: dict = rule.value  # type: ignore[assignment]
+    counts = vulns.counts.by_severity
+    over = {name for name, limit in limits.items() if counts[name] > limit}
+    what = ", ".join(f"{name} {counts[name]} (max {limit})" for name, limit in limits.items())
+    found = [f"{x.finding.id} ({x.finding.severity}) in {vulns.name_of(x)}"
+             for x in vulns.landed if x.finding.severity in over]
+    return (bool(over), {name: counts[name] for name in limits},
+            f"vulnerabilities: {what}; {vulns.scanner.describe()}", found)
+
+
+def _measure(rule: Rule, a: Analysis, vulns=None) -> tuple[bool, object, str, list[str]]:
+    """(failed, measured, message, offending paths) for one rule; ``vulns`` is the image's
+    ``inspector.vulns.Overlay`` (``--vulns``), for ``max_vulns``."""
     key = rule.key
+    if key == "max_vulns":
+        return _vulns(rule, vulns)
     findings = a.classification.findings
     if key == "forbid_categories":
         totals = a.classification.totals
@@ -136,11 +154,11 @@ def _measure(rule: Rule, a: Analysis) -> tuple[bool, object, str, list[str]]:
     return percent > value, ratio, f"user wasted ratio {ratio:.4f} (highest {value})", top
 
 
-def evaluate(analysis: Analysis, rules: RuleSet) -> list[Verdict]:
-    """One verdict per rule, in the rule set's order."""
+def evaluate(analysis: Analysis, rules: RuleSet, vulns=None) -> list[Verdict]:
+    """One verdict per rule, in the rule set's order (``vulns``: see ``_measure``)."""
     out = []
     for rule in rules.rules:
-        failed, measured, message, offending = _measure(rule, analysis)
+        failed, measured, message, offending = _measure(rule, analysis, vulns)
         status = "pass" if not failed else ("warn" if rule.warn_only else "fail")
         out.append(Verdict(analysis.reference, rule.key, status, measured, rule.config, message,
                            offending[:SHOWN] if failed else [], len(offending) if failed else 0))
