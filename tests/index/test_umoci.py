@@ -183,6 +183,10 @@ def test_export_matches_umoci_unpack(tmp_path, seed):
     assert not diff, f"export vs umoci rootfs differ at {len(diff)} paths: " + \
         "; ".join(f"{p}: {a} != {b}" for p, (a, b) in sorted(diff.items())[:10])
     assert len(got) > 20
+    # bytes: each inode of the rootfs once (a hardlink group whose file's path a later
+    # layer removed or replaced still holds its data)
+    distinct = {inodes[p]: size for p, (kind, size, *_) in expected.items() if kind == "file"}
+    assert doc["size"]["files"] == sum(distinct.values())
     # a hardlink is the same inode as its target when the target is a file from a lower
     # layer (one rewritten in the link's own layer may come after it in the tar)
     by_path = {f["path"]: f for f in doc["files"]}
