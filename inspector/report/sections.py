@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from inspector.compare.model import CompareResult, FileChange, FileRef, ImageSummary
 from inspector.report.sizes import bar, count, human
+
+if TYPE_CHECKING:
+    from inspector.vulns import Overlay
 
 #: characters of a layer's created_by kept in the layer table (the rest: an ellipsis)
 CREATED_BY_CHARS = 60
@@ -182,6 +185,15 @@ def _row(name: str, numbers: list[int]) -> list[Cell | ListCell]:
     return [c(name), *[c(f"{n:,}") for n in numbers]]
 
 
+def _by_layer(o: Overlay) -> str:
+    """``1: 16, 3: 1`` — findings per layer that installed their package (layers 1..N)."""
+    per: dict[int, int] = {}
+    for item in o.landed:
+        if item.layer is not None:
+            per[item.layer] = per.get(item.layer, 0) + 1
+    return ", ".join(f"{layer + 1}: {n:,}" for layer, n in sorted(per.items())) or "—"
+
+
 def _vulns(result: CompareResult) -> list[Section]:
     """The scanner reports given with ``--vulns``: who scanned and when, counts by
     severity and fix state, each pair's drops and adds, the most affected packages."""
@@ -200,6 +212,7 @@ def _vulns(result: CompareResult) -> list[Section]:
         *[_row(name, [o.counts.by_severity[name] for o in ovs]) for name in SEVERITIES],
         *[_row("fix: " + _FIX_WORDS[name], [o.counts.by_fix_state[name] for o in ovs])
           for name in FIX_STATES],
+        [c("by layer"), *[c(_by_layer(o)) if o.landed else c("—", "dim") for o in ovs]],
         [c("on no package"), *[c(f"{o.unmatched:,}") for o in ovs]],
         [c("layer differs from scanner's"), *[c(f"{o.layer_disagreements:,}") for o in ovs]],
     ]

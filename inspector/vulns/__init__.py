@@ -104,9 +104,11 @@ def pair_vulns(overlays: Sequence[Overlay | None]) -> list[PairVulns | None]:
 def image_json(ov: Overlay) -> dict:
     """``vulnerabilities`` of an image in ``inspector.compare/v1``."""
     per_pkg: Counter[str] = Counter(ov.name_of(item) for item in ov.landed if item.matched)
+    per_layer: Counter[int] = Counter(item.layer for item in ov.landed if item.layer is not None)
     return {"scanner": ov.scanner.as_json(), **ov.counts.as_json(),
             "unmatched": ov.unmatched, "layer_disagreements": ov.layer_disagreements,
-            "packages": dict(per_pkg.most_common())}
+            "packages": dict(per_pkg.most_common()),
+            "layers": [per_layer[i] for i in range(ov.layer_count)]}
 
 
 def pair_json(p: PairVulns, which: str) -> dict:

@@ -183,4 +183,4 @@ def overlay(report: Report, analysis: Analysis, *, any_image: bool = False) -> O
         landed.append(Landed(finding, hits, layer, category[hits[0]] if hits else None,
                              theirs if theirs != layer else None))
     return Overlay(report.scanner, landed, counts, unmatched, disagree,
-                   {i: packages[i].name for i in wanted})
+                   {i: packages[i].name for i in wanted}, len(analysis.image.layers))

@@ -155,6 +155,7 @@ class Overlay:
     layer_disagreements: int
     #: package names by catalog index (for reports, without the analysis)
     package_names: dict[int, str] = field(default_factory=dict)
+    layer_count: int = 0  # the image's layers
 
     def by_package(self) -> dict[int, list[Landed]]:
         """Catalog index → its findings, in report order."""

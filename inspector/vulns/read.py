@@ -14,9 +14,9 @@ from typing import Any
 
 from inspector.errors import ReportError
 
-#: the largest report read (a trivy report of a large image with every description is
-#: tens of MB; JSON parsing needs several times the file in memory)
-MAX_BYTES = 256 * 1000 * 1000
+#: the largest report read: a grype or trivy report of a large image, every description
+#: included, is a few tens of MB, and parsing JSON takes several times the file in memory
+MAX_BYTES = 64 * 1000 * 1000
 HINT = "give a grype -o json, trivy --format json or CycloneDX JSON report"
 
 

@@ -5,6 +5,7 @@ are counted here from the report files themselves."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -119,6 +120,9 @@ def test_compare_text_and_markdown_say_it(run):
         assert sentence in r.out
         assert "grype 0.61.1" in r.out and "2023-05-17T01:32:43Z" in r.out  # the provenance
         assert "trivy dev" in r.out
+        # every debian finding is in the sample's one layer (layers are 1..N in text)
+        assert f"by layer | 1: {total} |" in r.out if fmt == "markdown" else \
+            re.search(rf"by layer +1: {total} ", r.out)
 
 
 def test_compare_refuses_a_swapped_report(run):
@@ -160,3 +164,47 @@ def test_export_refuses_another_image_unless_told(run):
     vulns = json.loads(r.out)["vulnerabilities"]
     assert vulns["totals"]["unmatched"] == len(doc("grype-debian-12-slim.json")["matches"])
     assert len(vulns["unmatched"]) == vulns["totals"]["unmatched"]
+
+
+def _static_trivy_with(tmp_path, samples, pkg: str, layer: int) -> str:
+    """The distroless-static trivy report with one finding on ``pkg``, placed by the
+    scanner in layer ``layer`` (0-based)."""
+    a = samples["distroless-static"]
+    [p] = [p for p in a.catalog.packages if p.name == pkg]
+    raw = doc("trivy-distroless-static.json")
+    template = doc("trivy-distroless-base.json")["Results"][0]["Vulnerabilities"][0]
+    v = dict(template, PkgName=p.name, InstalledVersion=p.version, PkgID=f"{p.name}@{p.version}",
+             PkgIdentifier={"PURL": f"pkg:deb/debian/{p.name}@{p.version}?arch={p.arch}"},
+             Layer={"DiffID": a.image.layers[layer].diff_id})
+    raw["Results"][0]["Vulnerabilities"] = [v]
+    path = tmp_path / "static.trivy.json"
+    path.write_text(json.dumps(raw))
+    return str(path)
+
+
+def test_layer_is_inspectors_the_scanners_a_cross_check(tmp_path, samples):
+    """tzdata is installed by a later layer of distroless-static: the finding lands there
+    whatever layer the scanner names; a different one is counted."""
+    a = samples["distroless-static"]
+    [tz] = [p for p in a.catalog.packages if p.name == "tzdata"]
+    assert tz.layer and tz.layer > 0
+    agree = overlay(load_report(_static_trivy_with(tmp_path, samples, "tzdata", tz.layer)), a)
+    assert (agree.landed[0].layer, agree.layer_disagreements) == (tz.layer, 0)
+    assert agree.landed[0].scanner_layer is None
+    differ = overlay(load_report(_static_trivy_with(tmp_path, samples, "tzdata", 0)), a)
+    assert (differ.landed[0].layer, differ.layer_disagreements) == (tz.layer, 1)
+    assert differ.landed[0].scanner_layer == 0
+
+
+def test_compare_json_counts_per_layer(run, tmp_path, samples):
+    a = samples["distroless-static"]
+    [tz] = [p for p in a.catalog.packages if p.name == "tzdata"]
+    r = run("compare", SLIM, STATIC, "--vulns", SLIM_GRYPE, "--vulns",
+            _static_trivy_with(tmp_path, samples, "tzdata", 0), "--format", "json")
+    assert r.code == 0, r.err
+    static = json.loads(r.out)["images"][1]["vulnerabilities"]
+    assert len(static["layers"]) == len(a.image.layers)
+    assert static["layers"][tz.layer] == 1 and sum(static["layers"]) == 1
+    assert static["layer_disagreements"] == 1
+    [pair] = json.loads(r.out)["pairs"]
+    assert pair["vulns_added"]["total"] == 1 and pair["vulns_added"]["packages"] == ["tzdata"]
