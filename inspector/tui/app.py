@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from textual.app import App
 
 from inspector.analysis import Analysis, LayerMemo
 from inspector.options import Options
-from inspector.tui.bindings import APP
+from inspector.tui.bindings import APP, INTERRUPT
 from inspector.tui.commands import InspectorCommands
 from inspector.tui.screens.compare import CompareScreen
 from inspector.tui.screens.inspect import InspectScreen
@@ -22,7 +23,7 @@ INTERRUPTED = 130
 class InspectorApp(App[int]):
     TITLE = "inspector"
     CSS_PATH = Path(__file__).with_name("app.tcss")
-    BINDINGS = [*APP]  # a display: typed as Textual's list[BindingType]
+    BINDINGS = [*APP, INTERRUPT]  # a display: typed as Textual's list[BindingType]
     COMMANDS = App.COMMANDS | {InspectorCommands}
 
     def __init__(self, images: list[str], options: Options | None = None,
@@ -44,6 +45,40 @@ class InspectorApp(App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def save_text(self, name: str, content: str, what: str,
+                  mime_type: str = "text/markdown") -> Path | None:
+        """Save ``content`` as ``name`` where it can be found (``export.save_dir``) and say
+        where in a toast; in a browser, offer it as a download. The path, or None."""
+        from inspector.tui.export import save_dir, write
+
+        if self.is_web:
+            self.deliver_text(io.StringIO(content), save_filename=name, mime_type=mime_type)
+            self.notify(f"{what}: offered as a download ({name})", markup=False)
+            return None
+        try:
+            path = write(save_dir(self.options), name, content)
+        except OSError as exc:
+            self.notify(f"{what} not saved: {exc.strerror or exc} ({name})", severity="error",
+                        markup=False, timeout=10)
+            return None
+        self.notify(f"{what} saved: {path}", markup=False, timeout=10)
+        return path
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's Screenshot: an SVG in the working directory (else the cache
+        directory), its path in a toast — not Textual's ``~/Downloads``, which may not
+        exist."""
+        if self.is_web:
+            return super().deliver_screenshot(filename, path, time_format)
+        from inspector.tui.export import file_name
+
+        labels = getattr(self.screen, "references", None) or ["screen"]
+        self.save_text(filename or file_name([str(label).rsplit(":", 1)[-1] for label in labels],
+                                             "screenshot", ".svg"),
+                       self.export_screenshot(), "screenshot", "image/svg+xml")
+        return None
 
     def action_interrupt(self) -> None:
         """Ctrl+C: quit with the status of an interrupted program (128 + SIGINT)."""

@@ -12,10 +12,13 @@ from textual.binding import Binding
 APP = [
     Binding("q", "quit", "Quit", id="app.quit"),
     Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
-    Binding("ctrl+c", "interrupt", "Quit (exit status 130)", id="app.interrupt", show=False),
     Binding("tab", "focus_next", "Next pane", id="app.next_pane", show=False),
     Binding("shift+tab", "focus_previous", "Previous pane", id="app.previous_pane", show=False),
 ]
+
+#: the app's own Ctrl+C (modal screens); the screens bind it too, so the help lists it once
+INTERRUPT = Binding("ctrl+c", "interrupt", "Quit (exit status 130)", id="app.interrupt",
+                    show=False)
 
 #: shown first in the footer, so a narrow terminal cuts the screen's keys, not these
 FOOTER_FIRST = ("app.help", "app.quit")
@@ -39,6 +42,7 @@ SCREEN = [
     Binding("ctrl+f", "files('filter')", "Filter the file tree", id="screen.filter", show=False),
     Binding("slash", "files('search')", "Search the file tree", id="screen.search", show=False,
             key_display="/"),
+    Binding("w", "write_markdown", "Save the tab as markdown", id="screen.write", show=False),
     Binding("a", "add_image", "Add image", id="compare.add"),
     Binding("x", "remove_image", "Remove image", id="compare.remove", show=False),
 ]
@@ -79,6 +83,7 @@ TABLES = [("Everywhere", APP),
           ("Screens (inspect and compare)",
            [Binding("1", "tab(1)", "Switch to tab 1, 2, 3… (also Ctrl+P: Go to tab)",
                     key_display="1 … 9"), *SCREEN]),
+          ("Compare", COMPARE),
           ("File tree", FILE_VIEW)]
 
 HELP_NOTES = """\
@@ -108,4 +113,8 @@ Overview, Enter on "leaves out" lists what that image lacks (:missing in its col
 "adds" what it adds (:only), on a security row its files (finding:setuid, world_writable,
 executables, interpreters), the users, /etc/passwd or the layers; i shows or hides the
 intro. Ctrl+L / Ctrl+A / Ctrl+B are inspect's (one image's layers and attributes).
-dive users: Ctrl+C quits, Ctrl+Space collapses all, Ctrl+L / Ctrl+A layer changes."""
+Save: w writes the tab on screen as markdown (the compare or image report; in Files, the
+rows shown) and the palette's Screenshot an SVG, both to the working directory (the cache
+directory if it is not writable); a toast says where.
+dive users: Ctrl+C quits (status 130), Ctrl+Space collapses all, Ctrl+L / Ctrl+A layer
+changes."""

@@ -146,6 +146,22 @@ class LoadingScreen(Screen):
         self.set_focus(view)
         await view.run_action(action)
 
+    def markdown(self) -> tuple[list[str], str, str] | None:
+        """(labels, what, markdown) of the tab on screen, None while loading (override)."""
+        return None
+
+    def action_write_markdown(self) -> None:
+        """``w``: the tab on screen as markdown, saved where it can be found."""
+        from inspector.tui.export import file_name
+
+        made = self.markdown()
+        if made is None:
+            self.notify("nothing to save yet", severity="warning", timeout=2)
+            return
+        labels, what, content = made
+        inspector_app(self).save_text(file_name(labels, what, ".md"), content,
+                                      f"{what} (markdown)")
+
     def action_cancel_load(self) -> None:
         if not self.pending:
             return

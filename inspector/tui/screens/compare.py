@@ -371,6 +371,22 @@ class CompareScreen(LoadingScreen):
         label = next((v.result.labels[0] for v in self.query(CompareView)), self.references[0])
         self.app.push_screen(ShownFitScreen(self.references[0], label))
 
+    def markdown(self) -> tuple[list[str], str, str] | None:
+        """The Overview and Packages tabs: the compare report; Files: its rows."""
+        from inspector.tui.export import files_markdown, report_markdown
+
+        view = next(iter(self.query(CompareView)), None)
+        if view is None:
+            return None
+        labels = view.result.labels
+        if view.query_one(TabbedContent).active != "tab-files":
+            return labels, "report", report_markdown(view.result)
+        columns = list(view.query(Column))
+        leader = next((c for c in columns if c.has_focus), columns[0])
+        models = [c.model for c in columns if c.model is not None]
+        title = " vs ".join(labels) + " — files"
+        return labels, "files", files_markdown(title, leader.filter_text, labels, models)
+
     def action_layer_changes(self, only: bool) -> None:
         """Ctrl+L / Ctrl+A are inspect's: say so rather than do nothing."""
         self.notify(f"{'Ctrl+L' if only else 'Ctrl+A'} shows one image's layers in inspect "

@@ -305,6 +305,20 @@ class InspectScreen(LoadingScreen):
             return bool(self.query(InspectView))
         return True
 
+    def markdown(self) -> tuple[list[str], str, str] | None:
+        """The Files tab: the rows shown; any other tab: the image's report."""
+        from inspector.tui.export import files_markdown, single_markdown
+
+        view = next(iter(self.query(InspectView)), None)
+        if view is None:
+            return None
+        label = view.analysis.reference.rsplit("/", 1)[-1]
+        if view.query_one(TabbedContent).active == "tab-files" and view.rows is not None:
+            files = view.query_one(FileView)
+            return [label], "files", files_markdown(f"{label} — files", files.filter_text,
+                                                   [label], [view.rows])
+        return [label], "report", single_markdown(view.analysis)
+
     def action_layer_changes(self, only: bool) -> None:
         for view in self.query(InspectView):
             view.set_layer_only(only)
