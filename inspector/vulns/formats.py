@@ -117,7 +117,9 @@ def grype(doc: dict, path: str) -> Report:
     if d.text(source, "type", "source") == "image":
         target = d.obj(source, "target", "source")
         layers = d.each_obj(d.items(target, "layers", "source.target"), "source.target.layers")
-        identity.diff_ids = [d.text(layer, "digest", at, required=True) for at, layer in layers]
+        # null when grype scanned an SBOM (syft decodes only the image's name and digest)
+        identity.diff_ids = [d.text(layer, "digest", at, required=True)
+                             for at, layer in layers] or None
         identity.manifest_digests = _digests([d.text(target, "manifestDigest", "source.target")])
         identity.config_digests = _digests([d.text(target, "imageID", "source.target")])
         identity.manifest_digests |= _digests(d.strings(

@@ -14,6 +14,7 @@ from pathlib import Path
 from inspector.vulns import load_report, overlay
 from tests.hostile.clirun import assert_one_line_error
 from tests.tools import require_tool
+from tests.vulns.conftest import FIXTURES
 
 STATIC = "sample:distroless-static"
 SYFT = Path(sys.executable).parent / "syft"  # installed into the venv beside python
@@ -79,3 +80,23 @@ def test_through_syft_convert(run, tmp_path, samples):
     ov = overlay(load_report(str(converted)), samples["distroless-static"])
     assert ov.unmatched == 0
     assert {ov.name_of(x): x.finding.severity for x in ov.landed} == FINDINGS
+
+
+def test_grype_on_our_sbom(run, tmp_path, samples):
+    """``grype sbom:OUR.cdx.json`` describes the image as syft decodes our SBOM (name and
+    manifest digest, no layers): that source, taken from syft itself, is accepted for the
+    image and refused for another."""
+    syft = str(SYFT) if SYFT.exists() else require_tool("syft")
+    ours = tmp_path / "ours.cdx.json"
+    ours.write_text(json.dumps(_sbom(run, tmp_path)))
+    env = {**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"}
+    decoded = json.loads(subprocess.run(
+        [syft, "convert", str(ours), "-o", "syft-json"], check=True, capture_output=True,
+        env=env, timeout=120).stdout)
+    report = json.loads((FIXTURES / "grype-distroless-static.json").read_text())
+    report["source"] = {"type": decoded["source"]["type"], "target": decoded["source"]["metadata"]}
+    path = tmp_path / "grype.json"
+    path.write_text(json.dumps(report))
+    assert overlay(load_report(str(path)), samples["distroless-static"]).counts.total == 0
+    r = run("export", "sample:debian-12-slim", "--vulns", str(path))
+    assert_one_line_error(r, str(path))
