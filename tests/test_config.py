@@ -168,15 +168,45 @@ def test_commands_write_nothing_to_the_user_cache_unless_meant(tmp_path):
     assert list((xdg / "inspector" / "index").rglob("*.idx"))  # the default cache is XDG's
 
 
-def test_test_built_roots_stay_out_of_the_user_cache():
-    """The catalog tests' debootstrap roots go to an ignored folder of the repository."""
+def test_test_built_roots_stay_out_of_the_user_cache_and_the_clone():
+    """The debootstrap roots the tests build live outside inspector's own cache (a prune
+    never sees them) and outside the repository (a clean clone, as CI runs, keeps them)."""
     import platformdirs
 
     from tests.catalog.fsbuild import TEST_ROOTS
 
     if os.environ.get("INSPECTOR_TEST_ROOTS"):
         pytest.skip("moved on purpose by INSPECTOR_TEST_ROOTS")
-    assert not TEST_ROOTS.is_relative_to(platformdirs.user_cache_dir("inspector"))
-    assert TEST_ROOTS.is_relative_to(ROOT)
-    ignored = subprocess.run(["git", "check-ignore", "-q", str(TEST_ROOTS / "x")], cwd=ROOT)
-    assert ignored.returncode == 0
+    for cache in (Path.home() / ".cache" / "inspector", Path(platformdirs.user_cache_dir("inspector"))):
+        assert not TEST_ROOTS.is_relative_to(cache)
+    assert not TEST_ROOTS.is_relative_to(ROOT)
+
+
+#: (name, what changes in the inputs): each must give another root, never the cached one
+ROOT_INPUT_CHANGES = [
+    ("recipe", {"recipe": 99}),
+    ("suite", {"suite": "trixie"}),
+    ("extra packages", {"include": ["curl"]}),
+    ("mirror", {"mirror": "http://mirror.example/debian"}),
+    ("debootstrap version", {"debootstrap": "0.0.1"}),
+    ("architecture", {"arch": "arm64"}),
+]
+
+
+@pytest.mark.parametrize(("name", "change"), ROOT_INPUT_CHANGES, ids=[c[0] for c in ROOT_INPUT_CHANGES])
+def test_a_test_root_is_keyed_by_its_inputs(name, change):
+    from tests.catalog.fsbuild import root_inputs, root_key
+
+    inputs = root_inputs()
+    assert root_key(inputs) == root_key(root_inputs())
+    assert root_key({**inputs, **change}) != root_key(inputs)
+
+
+def test_the_tests_default_cache_is_not_the_users():
+    """tests/conftest.py: a bare ``Options()`` (and a CLI run without ``--cache-dir``)
+    writes into a directory of the test session, never the developer's cache."""
+    from inspector.options import Options
+
+    root = Options().resolved_cache_dir()
+    assert not root.is_relative_to(Path.home() / ".cache")
+    assert root.is_relative_to(Path(os.environ["XDG_CACHE_HOME"]))

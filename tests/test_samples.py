@@ -266,8 +266,8 @@ def test_hello_images_share_one_application_layer():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_inspector_opens_and_validates_every_sample(name):
-    oci_layout = pytest.importorskip("inspector.sources.oci_layout")
     from inspector.options import Options
+    from inspector.sources import oci_layout
     from inspector.sources.base import validate_image
 
     with oci_layout.open_oci(str(LAYOUT), name, Options(), reference=f"oci:{LAYOUT}:{name}") as image:

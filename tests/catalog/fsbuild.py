@@ -1,11 +1,14 @@
 """Build a ``MergedFS`` in code (layers as ``{path: bytes | Entry}``, whiteouts), through
-the real tar walker and merge — no image needed; plus real-tool gating and the cached
-debootstrap root shared by the dpkg and classify tests."""
+the real tar walker and merge — no image needed; plus real-tool gating and the debootstrap
+roots the dpkg, classify and fit tests share, cached across runs."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -21,10 +24,15 @@ from tests.tools import require_tool  # noqa: E402,F401
 
 CHUNK = 1 << 20
 SUITE = "bookworm"
-#: where test-built root filesystems are kept between runs: an ignored folder of the
-#: repository (never the user's cache; ``INSPECTOR_TEST_ROOTS`` moves it)
+MIRROR = "http://deb.debian.org/debian"
+#: how a root is built, beyond what ``root_key`` reads from its inputs: bump it when the
+#: build steps below change, and every cached root is rebuilt
+RECIPE = 1
+#: where test-built root filesystems are kept between runs, so a clean clone on the same
+#: machine (CI) does not build them again: outside the repository and outside inspector's
+#: own cache (``INSPECTOR_TEST_ROOTS`` moves it)
 TEST_ROOTS = Path(os.environ.get("INSPECTOR_TEST_ROOTS")
-                  or Path(__file__).resolve().parents[2] / ".test-cache" / "test-roots")
+                  or Path.home() / ".cache" / "inspector-tests" / "roots")
 
 
 def index_tar(stream: io.BufferedIOBase, what: str = "test layer") -> LayerIndex:
@@ -57,19 +65,44 @@ def tar_directory_index(root: Path) -> LayerIndex:
     return index_tar(buf, what=str(root))
 
 
-def debootstrap_root() -> Path:
-    """A real ``debootstrap --variant=minbase bookworm`` root, built once and kept under
-    ``TEST_ROOTS`` (~35–60 s the first time)."""
+def _version(package: str) -> str:
+    try:
+        done = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package],
+                              capture_output=True, text=True, timeout=60)
+    except OSError:
+        return "unknown"
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+
+def root_inputs(include: tuple[str, ...] = ()) -> dict:
+    """Everything a debootstrap root is built from (the cache key): the suite, variant,
+    extra packages, mirror, the debootstrap that builds it, the machine's architecture."""
+    arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
+    return {"recipe": RECIPE, "suite": SUITE, "variant": "minbase", "include": sorted(include),
+            "mirror": MIRROR, "debootstrap": _version("debootstrap"), "arch": arch or "unknown"}
+
+
+def root_key(inputs: dict) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def debootstrap_root(include: tuple[str, ...] = ()) -> Path:
+    """A real ``debootstrap --variant=minbase [--include=…] bookworm`` root, built once per
+    set of inputs (``root_inputs``) and kept under ``TEST_ROOTS`` across runs (~35–80 s to
+    build). A root built from other inputs is removed once the new one is in place; a
+    missing or half-written one is simply built (the build renames into place when done)."""
     require_tool("debootstrap")
-    cache = TEST_ROOTS
-    root = cache / f"debootstrap-{SUITE}-minbase"
+    inputs = root_inputs(include)
+    stem = "-".join(["debootstrap", SUITE, "minbase", *include])
+    root = TEST_ROOTS / f"{stem}-{root_key(inputs)}"
     if (root / "var/lib/dpkg/status").is_file():
         return root
-    cache.mkdir(parents=True, exist_ok=True)
-    work = cache / f"{root.name}.tmp-{os.getpid()}"
+    TEST_ROOTS.mkdir(parents=True, exist_ok=True)
+    work = TEST_ROOTS / f".{root.name}.tmp-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
-    proc = subprocess.run(["debootstrap", "--variant=minbase", SUITE, str(work),
-                           "http://deb.debian.org/debian"], capture_output=True, text=True)
+    argv = ["debootstrap", "--variant=minbase", *([f"--include={','.join(include)}"] if include else []),
+            SUITE, str(work), MIRROR]
+    proc = subprocess.run(argv, capture_output=True, text=True)
     if proc.returncode != 0:
         shutil.rmtree(work, ignore_errors=True)
         pytest.fail(f"debootstrap failed: {proc.stderr[-2000:] or proc.stdout[-2000:]}")
@@ -78,4 +111,10 @@ def debootstrap_root() -> Path:
         os.rename(work, root)
     except OSError:  # another run finished first
         shutil.rmtree(work, ignore_errors=True)
+    (TEST_ROOTS / f"{root.name}.json").write_text(json.dumps(inputs, indent=1) + "\n")
+    same_stem = re.compile(re.escape(stem) + "-[0-9a-f]{16}")
+    for old in TEST_ROOTS.iterdir():  # built from other inputs: never read again
+        if same_stem.fullmatch(old.name) and old.name != root.name and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+            old.with_name(old.name + ".json").unlink(missing_ok=True)
     return root

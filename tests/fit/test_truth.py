@@ -19,11 +19,9 @@ from inspector.fit.entry import EntryResolver
 from inspector.fit.files import DirectoryFiles
 from inspector.fit.ldso import file_exists, search_path
 from inspector.index.merge import merge
-from inspector.options import Options
-from tests.catalog.fsbuild import tar_directory_index
+from tests.catalog.fsbuild import TEST_ROOTS, debootstrap_root, tar_directory_index
 from tests.tools import require_tool
 
-SUITE = "bookworm"
 #: per process: two runs sharing the cached root do not clash
 WORK = f"opt/fittest-{os.getpid()}"
 CPP = '#include <iostream>\nint main() { std::cout << "hi" << std::endl; }\n'
@@ -33,26 +31,9 @@ GO = 'package main\n\nimport "os"\n\nfunc main() { os.Exit(0) }\n'
 
 
 def fit_root() -> Path:
-    """``debootstrap --variant=minbase --include=curl,python3 bookworm``, built once, cached."""
-    require_tool("debootstrap")
-    cache = Options().resolved_cache_dir() / "test-roots"
-    root = cache / f"debootstrap-{SUITE}-minbase-curl-python3"
-    if (root / "usr/bin/curl").is_file() and (root / "usr/bin/python3").exists():
-        return root
-    cache.mkdir(parents=True, exist_ok=True)
-    work = cache / f"{root.name}.tmp-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
-    proc = subprocess.run(["debootstrap", "--variant=minbase", "--include=curl,python3", SUITE,
-                           str(work), "http://deb.debian.org/debian"], capture_output=True, text=True)
-    if proc.returncode != 0:
-        shutil.rmtree(work, ignore_errors=True)
-        pytest.fail(f"debootstrap failed: {proc.stderr[-2000:] or proc.stdout[-2000:]}")
-    shutil.rmtree(work / "var/cache/apt/archives", ignore_errors=True)
-    try:
-        os.rename(work, root)
-    except OSError:
-        shutil.rmtree(work, ignore_errors=True)
-    return root
+    """``debootstrap --variant=minbase --include=curl,python3 bookworm``, cached across runs
+    (``tests.catalog.fsbuild.debootstrap_root``)."""
+    return debootstrap_root(include=("curl", "python3"))
 
 
 def _cc(compiler: str, *args: str, cwd: Path) -> None:
@@ -84,8 +65,10 @@ def _build_programs(dest: Path) -> None:
     shutil.rmtree(dest / "gone")
     (src / "main.go").write_text(GO)
     (src / "go.mod").write_text("module fittest\n\ngo 1.19\n")
-    env = dict(os.environ, CGO_ENABLED="0", GOCACHE=str(src / "gocache"), GOPATH=str(src / "gopath"),
-               GOFLAGS="-mod=mod")
+    # Go's build cache is content-addressed: kept with the roots, the standard library is
+    # compiled once per machine, not on every run
+    env = dict(os.environ, CGO_ENABLED="0", GOCACHE=str(TEST_ROOTS.parent / "go-build"),
+               GOPATH=str(src / "gopath"), GOFLAGS="-mod=mod")
     subprocess.run(["go", "build", "-o", "../bin/gostatic", "."], cwd=src, env=env, check=True,
                    capture_output=True)
     shutil.rmtree(src)
