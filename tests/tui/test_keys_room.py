@@ -165,3 +165,20 @@ async def test_ctrl_c_exits_130(options, keys):
         await pilot.press(*keys)
         await pilot.pause()
     assert app.return_code == (130 if keys == ("ctrl+c",) else 0)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+@sync
+async def test_footer_hints_while_the_app_is_blurred(options, size):
+    """A browser page blurs the app before its first key (textual-serve sends AppBlur):
+    the footer must still show the screen's keys, before any key is pressed."""
+    from textual import events
+
+    app = InspectorApp(PAIR, options)
+    async with app.run_test(size=size) as pilot:
+        app.post_message(events.AppBlur())
+        await settle(pilot)
+        assert not app.app_focus  # nothing pressed yet
+        footer = app.screen.query_one(Footer)
+        described = [getattr(k, "description", "") for k in footer.children]
+        assert "Quit" in described and "Show its files" in described

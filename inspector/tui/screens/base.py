@@ -11,7 +11,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
-from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, Tabs
 
 from inspector.analysis import Analysis
 from inspector.tui.bindings import FOOTER_FIRST
@@ -64,6 +64,17 @@ def too_small(width: int, height: int) -> str:
         return ""
     return (f"terminal too small ({width}x{height}): make it at least "
             f"{MIN_SIZE[0]}x{MIN_SIZE[1]} (80x24 shows every pane)")
+
+
+class KeysFooter(Footer):
+    """Textual's footer, drawn while the app is blurred too: a browser page (``inspector
+    serve``) blurs the app before its first key, and the stock footer then skipped every
+    update, so the hints stayed blank until a key was pressed."""
+
+    def bindings_changed(self, screen: Screen) -> None:
+        self._bindings_ready = True
+        if self.is_attached and screen is self.screen:
+            self.call_after_refresh(self.recompose)
 
 
 class TooSmall(Static):

@@ -20,7 +20,12 @@ from inspector.tui.binary import file_content
 from inspector.tui.bindings import COMPARE, SCREEN, TAB_KEYS
 from inspector.tui.format import human
 from inspector.tui.paths import column_trees, resolver
-from inspector.tui.screens.base import LoadingScreen, TooSmall, tab_bars_unfocusable
+from inspector.tui.screens.base import (
+    KeysFooter,
+    LoadingScreen,
+    TooSmall,
+    tab_bars_unfocusable,
+)
 from inspector.tui.screens.overview import (
     bar_width,
     intro_text,
@@ -312,7 +317,7 @@ class CompareScreen(LoadingScreen):
         yield TooSmall(id="too-small")
         yield Static(Text(" vs ".join(map(visible, self.references)), style="bold"), id="title")
         yield LoadingPanel(self.references, id="loading")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.refresh_view()

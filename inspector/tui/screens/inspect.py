@@ -24,7 +24,12 @@ from inspector.tui.bindings import SCREEN, TAB_KEYS
 from inspector.tui.format import human
 from inspector.tui.messages import DrillDown
 from inspector.tui.paths import resolver
-from inspector.tui.screens.base import LoadingScreen, TooSmall, tab_bars_unfocusable
+from inspector.tui.screens.base import (
+    KeysFooter,
+    LoadingScreen,
+    TooSmall,
+    tab_bars_unfocusable,
+)
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.fit import FitPane
 from inspector.tui.widgets.loading import LoadingPanel
@@ -283,7 +288,7 @@ class InspectScreen(LoadingScreen):
         yield TooSmall(id="too-small")
         yield Static(Text(visible(self.reference), style="bold"), id="title")
         yield LoadingPanel([self.reference], id="loading")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         if self.analysis_for(self.reference) is not None:
