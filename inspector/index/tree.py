@@ -8,6 +8,8 @@ shown in red). Cumulative directory sizes are computed lazily, once.
 sort order, the filter, and ``rows``/``depths`` — the flattened visible rows in tree order.
 Expanding splices a directory's sorted children into ``rows`` (O(children)); collapsing
 deletes a contiguous slice. A view renders ``rows[top:top + height]`` and nothing else.
+Under a filter, a directory's size is the total of what the filter shows below it (as
+dive's), not of everything below it.
 
 Headless: no textual here; the TUI's file view and the tests both drive this.
 """
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 
 from inspector.index.entries import DIR
 from inspector.index.merge import IMPLIED_ROW, MergedFS
-from inspector.index.subtrees import Children, Sums, SumView
+from inspector.index.subtrees import Children, KeptSums, Sums, SumView
 
 #: change marks (a superset of merge's ADDED/MODIFIED codes, plus REMOVED for ghosts)
 ADDED, MODIFIED, REMOVED = "added", "modified", "removed"
@@ -178,9 +180,35 @@ class TreeRows:
         self.expanded: set[str] = set()
         self.keep: set[str] | None = None
         self.rows: list[str] = []
+        #: each row's depth; always typecode "I" (``expand`` splices such arrays in)
         self.depths = array("I")
         self._sorted: dict[str, list[str]] = {}
+        self._shown: KeptSums | None = None  # directory totals under ``keep``, on first use
         self.rebuild()
+
+    def size(self, path: str) -> int:
+        """Bytes as shown: a file's size; a directory's total of the regular files the
+        filter keeps below it (all of them when nothing is filtered)."""
+        keep = self.keep
+        if keep is None or not self.tree.is_dir(path):
+            return self.tree.size(path)
+        shown = self._shown
+        if shown is None or shown.keep is not keep:
+            shown = self._shown = KeptSums(self.tree.sums(), keep)
+        return shown.of(path)[0]
+
+    def follow(self, leader: TreeRows) -> bool:
+        """Show ``leader``'s rows: its filter, sort, order and expanded directories
+        (compare's columns are trees over the same union of paths, so the leader's rows are
+        valid here). Sizes stay this tree's own. False when nothing differed."""
+        if (self.filter is leader.filter and self.sort == leader.sort
+                and len(self.rows) == len(leader.rows) and self.expanded == leader.expanded):
+            return False
+        self.filter, self.keep, self.sort = leader.filter, leader.keep, leader.sort
+        self._sorted = leader._sorted  # the leader's order, so a size sort lines up too
+        self.expanded = set(leader.expanded)
+        self.rows, self.depths = list(leader.rows), array("I", leader.depths)
+        return True
 
     # ---- ordering and filtering --------------------------------------------------
     def ordered(self, path: str, kids: list[str] | None = None) -> list[str]:
@@ -191,7 +219,7 @@ class TreeRows:
         if kids is None:
             kids = self.tree._kids(path, self.keep)
         if self.sort == "size":
-            size = self.tree.size
+            size = self.size
             out = sorted(kids, key=lambda p: (-size(p), p))
         else:
             out = sorted(kids)

@@ -1,5 +1,6 @@
 """Small formatting helpers shared by the widgets (pure functions, no textual). Human
-sizes and bars come from ``inspector.report.sizes``, so the TUI and the reports agree."""
+sizes and bars come from ``inspector.report.sizes``, so the TUI and the reports agree:
+the same bytes are the same number and unit on every tab and in every report."""
 
 from __future__ import annotations
 
@@ -8,24 +9,10 @@ import stat
 from inspector.report import sizes
 from inspector.report.sizes import bar
 
-__all__ = ["bar", "human", "is_special", "mode_string", "one_line", "short_size"]
+__all__ = ["SIZE_WIDTH", "bar", "human", "is_special", "mode_string", "one_line"]
 
-#: units of ``short_size`` (one letter: the tree's size column is 6 cells)
-UNITS = ("K", "M", "G", "T")
-
-
-def short_size(n: int) -> str:
-    """At most 6 characters, decimal units: ``512B``, ``1.4K``, ``23.5M``, ``1.2G``."""
-    if n < 1000:
-        return f"{n}B"
-    value = float(n)
-    for unit in UNITS:
-        value /= 1000
-        if value < 99.95:
-            return f"{value:.1f}{unit}"
-        if value < 999.5 or unit == UNITS[-1]:
-            return f"{value:.0f}{unit}"
-    raise AssertionError("unreachable")
+#: cells of a size column: ``human``'s widest common form, ``999.9 kB``
+SIZE_WIDTH = 8
 
 
 def human(n: int | None) -> str:

@@ -148,3 +148,54 @@ def test_ghost_whose_parents_are_gone():
     rows.expand_all()
     assert ["/gone", "/gone/deep", "/gone/deep/file"] == [r for r in rows.rows if r.startswith("/gone")]
     assert tree.is_dir("/gone") and not tree.is_dir("/gone/deep/file")
+
+
+FILTERED_SIZE_CASES = [
+    # (name, filter, directory, bytes shown below it): BASE's sizes, see the top
+    ("nothing filtered: everything", TreeFilter(), "/etc", 10 + 7),
+    ("a glob: only the match", TreeFilter("passwd"), "/etc", 10),
+    ("a glob deeper down", TreeFilter("*.crt"), "/etc", 7),
+    ("the same at every level", TreeFilter("*.crt"), "/etc/ssl/certs", 7),
+    ("a set of paths (category:, package:)", TreeFilter(only=frozenset({"/bin/sh"})), "/bin", 100),
+    ("paths not in this filesystem count nothing",
+     TreeFilter(only=frozenset({"/bin/ls", "/bin/gone", "/nowhere/x"})), "/bin", 50),
+    ("a directory matching by its own name shows nothing", TreeFilter("doc"), "/usr", 0),
+    ("a kept directory with no kept file below", TreeFilter(only=frozenset({"/usr/share/doc"})),
+     "/usr", 0),
+    ("a regex", TreeFilter("sh$|ls$", regex=True), "/bin", 150),
+]
+
+
+@pytest.mark.parametrize("flt,path,expected", [c[1:] for c in FILTERED_SIZE_CASES],
+                         ids=[c[0] for c in FILTERED_SIZE_CASES])
+def test_directory_sizes_are_what_the_filter_shows(fs, flt, path, expected):
+    rows = TreeRows(DirTree(fs))
+    rows.set_filter(flt)
+    assert rows.size(path) == expected
+    assert rows.size("/bin/sh") == 100  # a file is its own size, filtered or not
+    rows.set_filter(TreeFilter())
+    assert rows.size(path) == rows.tree.size(path)
+
+
+def test_size_sort_follows_the_filter(fs):
+    rows = TreeRows(DirTree(fs), sort="size")
+    assert rows.rows[0] == "/usr"  # 1000 bytes
+    # /usr is kept (a directory below it is) but shows no bytes: it sorts last now
+    rows.set_filter(TreeFilter(only=frozenset({"/bin/sh", "/etc/passwd", "/usr/share/doc/a"})))
+    rows.collapse_all()
+    assert rows.rows == ["/bin", "/etc", "/usr"]
+    assert [rows.size(p) for p in rows.rows] == [100, 10, 0]
+
+
+def test_a_follower_takes_the_leaders_rows_and_can_expand_them(fs):
+    """Compare's columns (review B1): a follower copies the leader's rows, then leads
+    itself; its depths must stay splice-compatible and its sizes its own."""
+    leader, follower = TreeRows(DirTree(fs)), TreeRows(DirTree(merge([BASE, TOP])))
+    leader.expand(leader.rows.index("/etc"))
+    leader.set_filter(TreeFilter("passwd"))
+    assert follower.follow(leader) and not follower.follow(leader)  # nothing new the 2nd time
+    assert follower.rows == leader.rows and follower.depths.typecode == "I"
+    assert follower.size("/etc") == 12 and leader.size("/etc") == 10  # TOP's passwd
+    row = follower.rows.index("/etc")
+    assert follower.collapse(row) == 1 and follower.expand(row) == 1
+    assert follower.rows == leader.rows

@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inspector.index import subtrees
 from inspector.index.entries import DIR, FILE, HARDLINK, SYMLINK, LayerIndex
 from inspector.index.merge import merge
+from inspector.index.subtrees import KeptSums
 from inspector.index.tree import DirTree, layer_marks
 from tests.tui.reference_tree import children_and_totals
 
@@ -75,3 +77,34 @@ EDGES = [
 def test_edge_cases_match_the_reference(name, members, ghosts):
     fs = merge([_index(members, [], [])])
     _check(fs, ghosts, {})
+
+
+@settings(max_examples=200, deadline=None)
+@given(layers=st.lists(layer_spec, min_size=1, max_size=3),
+       kept=st.sets(st.sampled_from([*NAMES, "/not/here", "/a/gone"])),
+       sparse=st.sampled_from([1, 10_000]))
+def test_kept_sums_are_a_recount_of_the_kept_entries(layers, kept, sparse, monkeypatch_sparse):
+    """What a filter shows below each directory: ``KeptSums`` by bisection (few kept) and
+    by one pass (many kept) against a recount over the kept entries."""
+    fs = merge([_index(*spec) for spec in layers])
+    tree = DirTree(fs)
+    monkeypatch_sparse(sparse)
+    shown = KeptSums(tree.sums(), frozenset(kept))
+    for d in ["/", *(p for p in fs.entries if p in tree.children)]:
+        below = [p for p in kept if p in fs.entries and p.startswith("/" if d == "/" else d + "/")]
+        want_bytes = sum(fs.size(p) for p in below if fs.kind(p) == FILE)
+        want_count = sum(1 for p in below if fs.kind(p) != DIR)
+        assert shown.of(d) == (want_bytes, want_count), d
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_sparse():
+    """Sets ``subtrees.SPARSE`` for one example (hypothesis and function fixtures do not
+    mix); restored after the module."""
+    old = subtrees.SPARSE
+
+    def set_sparse(value: int) -> None:
+        subtrees.SPARSE = value
+
+    yield set_sparse
+    subtrees.SPARSE = old

@@ -220,7 +220,10 @@ class InspectView(Vertical):
     def _cursor(self, event: FileView.CursorMoved) -> None:
         tree = self.rows.tree if self.rows else None
         self.query_one(Details).show(self.analysis, tree, event.path)
-        self.update_status()
+
+    @on(FileView.ViewChanged)
+    def _rows_changed(self, event: FileView.ViewChanged) -> None:
+        self.update_status()  # every change of rows (a Space too), not only cursor moves
 
     @on(FileView.ViewRequested)
     def _view(self, event: FileView.ViewRequested) -> None:
@@ -332,6 +335,7 @@ class InspectScreen(LoadingScreen):
         def compare(ref: str) -> None:
             from inspector.tui.screens.compare import CompareScreen
 
-            self.app.switch_screen(CompareScreen([self.reference, ref]))
+            # pushed: Textual cannot switch away from the default screen (IndexError)
+            self.app.push_screen(CompareScreen([self.reference, ref]))
 
         ask_image(self.app, "Compare with an image", compare)

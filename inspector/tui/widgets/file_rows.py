@@ -18,7 +18,8 @@ from inspector.index.tree import (
     compile_search,
     name_of,
 )
-from inspector.tui.format import is_special, mode_string, short_size
+from inspector.tui.format import SIZE_WIDTH, human, is_special, mode_string
+from inspector.visible import visible
 
 #: narrower than this, the mode/owner columns are hidden
 ATTRS_MIN_WIDTH = 64
@@ -83,8 +84,10 @@ def name_segments(name: str, term: str, style: Style, match: Style) -> list[Segm
 def render_row(m: TreeRows, path: str, depth: int, is_cursor: bool, width: int,
                show_attrs: bool, style: Callable[[str], Style], search: str = "") -> Strip:
     """One tree row of exactly ``width`` cells: change mark, mode and owner (when
-    ``show_attrs`` and wide enough), size or directory total, indented name, symlink
-    target. ``style(name)`` gives the component style (``dim``, ``dir``, ``cursor``…)."""
+    ``show_attrs`` and wide enough), size or directory total (of what the filter shows, in
+    the reports' units), indented name, symlink target. Names and targets come from the
+    image: shown through ``visible`` (a name cannot drive the terminal).
+    ``style(name)`` gives the component style (``dim``, ``dir``, ``cursor``…)."""
     tree = m.tree
     base = style("base")
     mark = tree.marks.get(path)
@@ -104,19 +107,19 @@ def render_row(m: TreeRows, path: str, depth: int, is_cursor: bool, width: int,
                                 style("special") if is_special(mode) else
                                 style("dim")))
             segs.append(Segment(f" {f'{uid}:{gid}':<10} ", style("dim")))
-    size = "" if ghost and not is_dir else short_size(tree.size(path))
-    segs.append(Segment(f"{size:>6}  ", style("dim") if is_dir else base))
+    size = "" if ghost and not is_dir else human(m.size(path))
+    segs.append(Segment(f"{size:>{SIZE_WIDTH}}  ", style("dim") if is_dir else base))
     glyph = ("▾ " if path in m.expanded else "▸ ") if is_dir else "  "
     segs.append(Segment("  " * depth + glyph, style("dim")))
     name_style = mark_style if mark else (style("dir") if is_dir else base)
-    segs.extend(name_segments(name_of(path), search, name_style, style("match")))
+    segs.extend(name_segments(visible(name_of(path)), search, name_style, style("match")))
     if is_dir:
         segs.append(Segment("/", name_style))
     if not ghost:  # a symlink shown as a directory (compare: other images' paths below
         # it, e.g. debian's /bin → usr/bin beside distroless's /bin/) still says where to
         target = tree.fs.target(path)
         if target is not None:
-            segs.append(Segment(f" → {target}", style("link")))
+            segs.append(Segment(f" → {visible(target)}", style("link")))
     # every cell gets the base background first (no notch in the terminal's colour), then
     # the cursor bar goes *over* the segments' own styles: applied under them, as
     # ``apply_style`` does, their backgrounds would hide it

@@ -12,7 +12,6 @@ moving our own offset only repaints this widget.
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -171,12 +170,9 @@ class FileView(FilterActions, Widget, can_focus=True):
         m, lm = self.model, leader.model
         if m is None or lm is None:
             return
-        if (m.filter is not lm.filter or m.sort != lm.sort or len(m.rows) != len(lm.rows)
-                or m.expanded != lm.expanded):  # a cursor move alone copies nothing
-            m.filter, m.keep, m.sort = lm.filter, lm.keep, lm.sort
-            m._sorted = lm._sorted  # the leader's order, so a size sort lines up too
-            m.expanded = set(lm.expanded)
-            m.rows, m.depths = list(lm.rows), array("H", lm.depths)
+        keep = m.keep
+        if m.follow(lm) and m.keep is not keep:  # a cursor move alone copies nothing
+            self._changed()  # another filter: other directory totals in the same rows
         self.filter_text, self.hidden_marks = leader.filter_text, set(leader.hidden_marks)
         if self.search_term != leader.search_term:
             self.search_term = leader.search_term

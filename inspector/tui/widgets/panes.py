@@ -12,7 +12,7 @@ from textual.widgets.data_table import ColumnKey
 
 from inspector.analysis import Analysis
 from inspector.index.tree import DirTree
-from inspector.tui.format import human, is_special, mode_string, short_size
+from inspector.tui.format import human, is_special, mode_string
 from inspector.tui.shown import line
 from inspector.visible import visible
 
@@ -74,8 +74,8 @@ class LayersTable(DataTable):
             changes = f"{st.added} {st.modified} {st.removed}"
             last_key = f"L{layer}"
             self.commands[last_key] = cmd
-            self.add_row(str(layer + 1), short_size(a.image.layers[layer].compressed_size),
-                         short_size(a.layers[layer].uncompressed_size), changes,
+            self.add_row(str(layer + 1), human(a.image.layers[layer].compressed_size),
+                         human(a.layers[layer].uncompressed_size), changes,
                          Text(line(cmd, width)), key=last_key)
         self._cmd_width = width
         self.call_after_refresh(self.fit_commands)
