@@ -241,7 +241,7 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
         return _tui(images, options)
     except InspectorError as exc:
         print_line(str(exc))
-        return 1
+        return exc.exit_code  # 2 for the user's own files and values (InputError)
     except KeyboardInterrupt:
         print_line("interrupted")
         return 130

@@ -10,7 +10,9 @@ built-in default. The file is flat TOML::
     ca_cert   = "/etc/ssl/corp.pem" # INSPECTOR_CA_CERT      --ca-cert
     rules     = "~/rules.toml"      # INSPECTOR_RULES        the default rules file of `check`
 
-An unknown key or a value of the wrong kind is one error line naming the file and the key.
+An unknown key or a value of the wrong kind is one error line naming the file and the key
+(exit 2). The file is read as ``inspector.userfile`` reads every file a user names: a
+regular file only, at most 64 kB, UTF-8.
 """
 
 from __future__ import annotations
@@ -23,47 +25,72 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import InspectorError
+from inspector.errors import InputError, InspectorError
+from inspector.visible import visible
 
+#: the largest config.toml read (bytes): it holds five short settings
+MAX_CONFIG_BYTES = 64 * 1024
+#: the largest size a setting takes (bytes)
+MAX_SIZE = 2 ** 63 - 1
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
 _AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-class ConfigError(InspectorError):
-    """A setting in the config file or the environment cannot be used."""
+class ConfigError(InputError):
+    """A setting in the config file or the environment cannot be used (exit 2)."""
 
 
 def parse_size(text: str | int) -> int:
     """``"5G"``, ``"512MiB"``, ``"1.5g"``, ``"0"`` → bytes. K/M/G/T are powers of 1024
     (what ``du -h`` and ``docker`` print); ``ValueError`` for anything else."""
-    if isinstance(text, int) and not isinstance(text, bool) and text >= 0:
+    if isinstance(text, int) and not isinstance(text, bool) and 0 <= text <= MAX_SIZE:
         return text
-    m = _SIZE.match(str(text))
+    m = _SIZE.match(text) if isinstance(text, str) else None
     if not m:
-        raise ValueError(f"not a size: {text!r} (e.g. 5G, 500M, 1073741824)")
-    return int(float(m.group(1)) * 1024 ** " kmgtp".index(m.group(2).lower() or " "))
+        raise ValueError(f"not a size: {_short(text)} (e.g. 5G, 500M, 1073741824)")
+    value = float(m.group(1)) * 1024 ** " kmgtp".index(m.group(2).lower() or " ")
+    if not value <= MAX_SIZE:  # inf from a 400-digit number, too
+        raise ValueError(f"too large: {_short(text)} (at most {MAX_SIZE} bytes)")
+    return int(value)
+
+
+def _short(value: Any) -> str:
+    """A wrong value for an error line: at most ~60 characters, control characters visible."""
+    import reprlib
+
+    shown = reprlib.Repr()
+    shown.maxstring = shown.maxother = shown.maxlong = 60
+    shown.maxlist = shown.maxdict = 4
+    shown.maxlevel = 2
+    return visible(shown.repr(value))
 
 
 def parse_age(text: str) -> float:
     """``"30d"``, ``"12h"``, ``"45m"``, ``"90s"``, ``"2w"`` → seconds."""
     m = _AGE.match(str(text))
-    if not m:
-        raise ValueError(f"not an age: {text!r} (e.g. 30d, 12h, 45m)")
-    return float(m.group(1)) * _AGE_UNITS[m.group(2).lower()]
+    value = float(m.group(1)) * _AGE_UNITS[m.group(2).lower()] if m else -1.0
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"not an age: {_short(text)} (e.g. 30d, 12h, 45m)")
+    return value
 
 
 def _path(value: Any) -> Path:
     if not isinstance(value, str) or not value:
-        raise ValueError(f"not a path: {value!r}")
-    return Path(value).expanduser()
+        raise ValueError(f"not a path: {_short(value)}")
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # ~nouser, or ~ with no home directory
+        head = value.split("/", 1)[0]
+        raise ValueError(f"cannot expand {_short(head)[1:-1]} in {_short(value)}: "
+                         + ("no such user" if head != "~" else "no home directory")) from None
 
 
 def _platform(value: Any) -> str:
     from inspector.oci.platform import Platform
 
     if not isinstance(value, str):
-        raise ValueError(f"not a platform: {value!r}")
+        raise ValueError(f"not a platform: {_short(value)}")
     Platform.parse(value)  # raises on nonsense
     return value
 
@@ -85,41 +112,55 @@ def config_file(environ: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "inspector" / "config.toml"
 
 
-def _read_file(path: Path) -> dict:
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:  # the usual case: no config file, and no TOML parser to import
-        return {}
-    except OSError as exc:
-        raise ConfigError(f"config {path}: cannot read it ({exc.strerror})") from exc
+def _read_file(path: Path) -> tuple[dict, str]:
+    """The parsed file and its text (``{}`` and ``""`` when there is none)."""
+    if not os.path.lexists(path):  # the usual case: no config file, no TOML parser to import
+        return {}, ""
     import tomllib  # ~7 ms: only when there is a file to parse
 
+    from inspector import userfile
+
+    text = userfile.read_text(path, "config", limit=MAX_CONFIG_BYTES, error=ConfigError)
     try:
-        with f:
-            return tomllib.load(f)
-    except OSError as exc:
-        raise ConfigError(f"config {path}: cannot read it ({exc.strerror})") from exc
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {path}: not valid TOML ({exc})",
                           hint="fix the file or remove it") from exc
+    except (RecursionError, ValueError) as exc:  # nesting past the stack, 4300+ digits
+        if isinstance(exc, RecursionError):
+            line = userfile.deep_line(text)
+            reason = f"nested more than {userfile.MAX_DEPTH} levels deep"
+        else:
+            line = userfile.long_number_line(text)
+            reason = "a number with more than 4300 digits"
+        key = userfile.key_at(text, line) if line else None
+        at = (f"line {line}: " if line else "") + (f"{visible(key)}: " if key else "")
+        raise ConfigError(f"config {path}: {at}not valid TOML: {reason}",
+                          hint="fix the file or remove it") from None
 
 
 def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The settings from the environment over the file (flags are applied by ``apply``)."""
     environ = os.environ if environ is None else environ
     path = config_file(environ)
-    raw = _read_file(path)
+    raw, text = _read_file(path)
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in SETTINGS:
-            raise ConfigError(f"config {path}: unknown key {key!r}",
+            raise ConfigError(f"config {path}: {_line(text, key)}unknown key {_short(key)}",
                               hint="known keys: " + ", ".join(SETTINGS))
-        out[key] = _parse(key, value, f"config {path}: {key}")
+        out[key] = _parse(key, value, f"config {path}: {_line(text, key)}{key}")
     for key in SETTINGS:
         name = "INSPECTOR_" + key.upper()
         if environ.get(name):
             out[key] = _parse(key, environ[name], name)
     return out
+
+
+def _line(text: str, key: str) -> str:
+    """``"line N: "`` for ``key`` in the config file's text, or ``""``."""
+    m = re.search(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*=", text, re.M)
+    return f"line {text.count(chr(10), 0, m.start()) + 1}: " if m else ""
 
 
 def _parse(key: str, value: Any, where: str) -> Any:

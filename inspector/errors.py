@@ -22,7 +22,9 @@
     ├── CacheError               the on-disk cache cannot be used (never raised for corrupt
     │                            entries: those are discarded and rebuilt)
     ├── OutputError              the report cannot be written (``-o``)
-    ├── RulesError               a ``check`` rules file is unreadable or wrong (exit 2)
+    ├── InputError               a file or value the user gave cannot be used (exit 2)
+    │   ├── RulesError           a ``check`` rules file is unreadable or wrong
+    │   └── ConfigError          ``config.toml`` or an ``INSPECTOR_*`` variable (config.py)
     ├── ReportError              a scanner report (``--vulns``) is unreadable, malformed or
     │                            about another image
     └── Cancelled                the user cancelled a long operation
@@ -38,6 +40,9 @@ from __future__ import annotations
 
 class InspectorError(Exception):
     """Base of every expected failure. ``str()`` is a one-line, user-facing message."""
+
+    #: the CLI's exit status for this error (2: the user's own input, as a usage error)
+    exit_code = 1
 
     def __init__(self, message: str, *, hint: str | None = None, where: str | None = None,
                  field: str | None = None, status: int | None = None) -> None:
@@ -131,7 +136,15 @@ class OutputError(InspectorError):
     pass
 
 
-class RulesError(InspectorError):
+class InputError(InspectorError):
+    """A file or value the user gave (rules file, ``config.toml``, ``audit --from`` list, a
+    glob) cannot be used; the message names the file, line and key. Exit 2, as for a
+    usage error."""
+
+    exit_code = 2
+
+
+class RulesError(InputError):
     """A ``check`` rules file cannot be read or has a wrong key or value (names the file,
     line and key); ``inspector check`` exits 2, as for a usage error."""
 

@@ -114,10 +114,10 @@ def test_a_malformed_variable_is_named(tmp_path):
         config.apply(_args(), _env(tmp_path, None, INSPECTOR_CACHE_MAX="huge"))
 
 
-def test_cli_malformed_config_is_one_line_exit_1(tmp_path):
+def test_cli_malformed_config_is_one_line_exit_2(tmp_path):
     env = {**os.environ, **_env(tmp_path, 'cache_max = "lots"\n')}
     proc = run("export", "sample:distroless-static", "--no-cache", env=env)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # the user's own file: a usage error
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and "cache_max" in lines[0] and "config.toml" in lines[0], proc.stderr
 

@@ -4,13 +4,12 @@ paginated with ``Link: <…>; rel="next"``, registry.md §3.4), with the pull cr
 
 from __future__ import annotations
 
-import fnmatch
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from inspector.errors import InspectorError
+from inspector.errors import InputError, InspectorError
 from inspector.options import Options
 
 #: entries asked for per catalog/tags page (the registry may return fewer)
@@ -24,15 +23,17 @@ MAX_STALE_PAGES = 10
 MAX_PAGE_BYTES = 8 << 20
 BROKEN_PAGING = ("the registry's pagination is broken; pass image references or "
                  "--from FILE instead")
+#: the largest ``--from`` list read (bytes): ~300k references of 100 characters
+MAX_LIST_BYTES = 32 << 20
 
 
 def read_list(path: str) -> list[str]:
-    """References in ``path``, one per line; blank lines and ``#`` comments skipped."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InspectorError(f"cannot read the image list {path}: "
-                             f"{getattr(exc, 'strerror', None) or exc}") from exc
+    """References in ``path``, one per line; blank lines and ``#`` comments skipped. The
+    file is a regular file of at most ``MAX_LIST_BYTES``, UTF-8 (a leading byte-order mark
+    is dropped); anything else is an ``InputError`` (exit 2) naming the file and line."""
+    from inspector.userfile import read_text
+
+    text = read_text(path, "the image list", limit=MAX_LIST_BYTES)
     refs = []
     for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
@@ -141,6 +142,7 @@ def list_catalog(target: str, options: Options, tags: str = "latest") -> Catalog
     if not domain:
         raise InspectorError(f"--catalog needs REGISTRY[/PREFIX], not {target!r}")
     parse_reference(f"{domain}/probe")  # the same validation as a pull reference
+    match = tag_matcher(tags)  # a bad glob fails before any request
     catalog = _client(domain, "catalog", options, "registry:catalog:*")
     try:
         repos = _pages(catalog, f"/v2/_catalog?n={PAGE_SIZE}", "repositories",
@@ -158,14 +160,22 @@ def list_catalog(target: str, options: Options, tags: str = "latest") -> Catalog
         client = _client(domain, repo, options, f"repository:{repo}:pull")
         names = _pages(client, f"/v2/{repo}/tags/list?n={PAGE_SIZE}", "tags",
                        f"the tags of {repo}")
-        chosen = [t for t in names if _matches(t, tags)]
+        chosen = [t for t in names if match(t)]
         if not chosen:
             listing.without_tags.append(repo)
         listing.references += [f"{domain}/{repo}:{t}" for t in sorted(chosen)]
     return listing
 
 
-def _matches(tag: str, pattern: str) -> bool:
+def tag_matcher(pattern: str) -> Callable[[str], bool]:
+    """``--tags``: ``all``, or a glob (fnmatch's syntax, matched in linear time; ``latest``
+    matches only itself). ``InputError`` (exit 2) for a glob that cannot be compiled."""
+    from inspector.globmatch import GlobError, compile_glob
+
     if pattern == "all":
-        return True
-    return fnmatch.fnmatchcase(tag, pattern)  # "latest" matches only itself
+        return lambda tag: True
+    try:
+        return compile_glob(pattern).match
+    except GlobError as exc:
+        raise InputError(f"--tags {pattern!r}: {exc}") from None
+

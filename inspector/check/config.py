@@ -10,13 +10,18 @@ A ``.dive-ci`` runs dive's three rules, with dive's defaults for the keys it omi
 
 from __future__ import annotations
 
+import math
 import re
+import reprlib
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from inspector import userfile
 from inspector.errors import RulesError
+from inspector.globmatch import GlobError, GlobSet
+from inspector.visible import visible
 
 #: dive's CI rule keys (camelCase, as ``.dive-ci`` spells them) → its snake-case spelling
 DIVE_KEYS = {"lowestEfficiency": "lowest-efficiency", "highestWastedBytes": "highest-wasted-bytes",
@@ -54,6 +59,13 @@ for _i, _p in enumerate("kmgtpe", 1):
     _UNITS.update({_p: 1000 ** _i, _p + "b": 1000 ** _i, _p + "i": 1024 ** _i, _p + "ib": 1024 ** _i})
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([a-z]*)\s*$")
 _OFF = ("", "disabled", "off", "false")
+#: the largest size or count a rule takes (a signed 64-bit integer, as dive's)
+MAX_NUMBER = 2 ** 63 - 1
+#: how much of a wrong value an error line shows
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 60
+_SHORT.maxlist = _SHORT.maxdict = 4
+_SHORT.maxlevel = 2
 
 
 @dataclass
@@ -88,8 +100,21 @@ def parse_bytes(text: str) -> int:
     """``"20MB"`` → 20000000, ``"1.5 GiB"`` → 1610612736 (go-humanize's units)."""
     m = _SIZE.match(text.lower())
     if not m or m.group(2) not in _UNITS:
-        raise ValueError(f"not a size: {text!r} (e.g. 50MB, 48MiB, 1000000)")
-    return int(float(m.group(1)) * _UNITS[m.group(2)])
+        raise ValueError(f"not a size: {_show(text)} (e.g. 50MB, 48MiB, 1000000)")
+    value = float(m.group(1)) * _UNITS[m.group(2)]
+    if not math.isfinite(value) or value > MAX_NUMBER:
+        raise ValueError(f"too large: {_show(text)} (at most {MAX_NUMBER} bytes)")
+    return int(value)
+
+
+def _clip(text: str, most: int = 120) -> str:
+    """Text from the file for an error line: at most ``most`` characters, visible."""
+    return visible(text if len(text) <= most else text[:most] + "…")
+
+
+def _show(value: object) -> str:
+    """A wrong value for an error line: short, and with control characters visible."""
+    return visible(_SHORT.repr(value))
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -102,25 +127,43 @@ class _Where:
     def __init__(self, path: str, text: str) -> None:
         self.path, self.text = path, text
 
-    def error(self, key: str, message: str) -> RulesError:
-        line = _line_of(self.text, key)
+    def error(self, key: str, message: str, line: int | None = None) -> RulesError:
+        line = line or _line_of(self.text, key)
         at = f"line {line}: " if line else ""
-        return RulesError(f"{self.path}: {at}{key}: {message}",
+        shown = _clip(key, 60)
+        return RulesError(f"{self.path}: {at}{shown}: {message}", where=self.path, field=key,
                           hint="see inspector/check/rules.example.toml")
+
+    def unparsable(self, exc: BaseException, what: str) -> RulesError:
+        """The parser gave up without a line of its own: nesting past Python's stack, or a
+        number past Python's digit limit. Find the line and key ourselves."""
+        if isinstance(exc, RecursionError):
+            line = userfile.deep_line(self.text)
+            reason = f"nested more than {userfile.MAX_DEPTH} levels deep"
+        else:
+            line = userfile.long_number_line(self.text)
+            reason = "a number with more than 4300 digits"
+        key = userfile.key_at(self.text, line) if line else None
+        if key is None:
+            at = f"line {line}: " if line else ""
+            return RulesError(f"{self.path}: {at}not valid {what}: {reason}", where=self.path)
+        return self.error(key, f"not valid {what}: {reason}", line)
 
 
 def dive_rule(key: str, raw: object, where: _Where) -> Rule | None:
     """One of dive's rules from its configured value, parsed as dive does (``None`` when
     disabled: ``""``, ``disabled``, ``off``, ``false``)."""
+    if not isinstance(raw, str | int | float):  # a list or table (str() of one can be huge)
+        raise where.error(key, f"expected a number, got {_show(raw)}")
     text = str(raw).lower() if isinstance(raw, bool) else str(raw)
     if text.strip().lower() in _OFF:
         return None
     try:
         value: float | int = parse_bytes(text) if key == "highestWastedBytes" else float(text)
     except ValueError as exc:
-        raise where.error(key, f"invalid value {text!r}: {exc}") from None
-    if key != "highestWastedBytes" and not 0 <= value <= 1:
-        raise where.error(key, f"outside the allowed range (0-1): {text}")
+        raise where.error(key, f"invalid value {_show(text)}: {exc}") from None
+    if key != "highestWastedBytes" and not 0 <= value <= 1:  # NaN too
+        raise where.error(key, f"outside the allowed range (0-1): {_show(text)}")
     return Rule(key, value, text)
 
 
@@ -131,29 +174,34 @@ def _our_rule(key: str, raw: object, where: _Where,
         return None
     if kind == "flag":
         if raw is not True:
-            raise where.error(key, f"expected true or false, got {raw!r}")
+            raise where.error(key, f"expected true or false, got {_show(raw)}")
         return Rule(key, True, "true")
     if kind == "severities":
         return _severities_rule(key, raw, where)
     if kind == "names":
         if not isinstance(raw, list) or not all(isinstance(v, str) and v for v in raw):
-            raise where.error(key, f"expected a list of strings, got {raw!r}")
+            raise where.error(key, f"expected a list of strings, got {_show(raw)}")
         if key == "forbid_categories":
             known = categories(raw)
             unknown = sorted(set(raw) - known)
             if unknown:
-                raise where.error(key, f"unknown categories {', '.join(unknown)} "
+                raise where.error(key, f"unknown categories {_clip(', '.join(unknown))} "
                                        f"(known: {', '.join(sorted(known))})")
+        else:  # path or package globs: compiled now, so a bad one fails before any work
+            try:
+                GlobSet(raw, pathname=key == "forbid_paths")
+            except GlobError as exc:
+                raise where.error(key, f"bad glob: {visible(exc)}") from None
         return Rule(key, list(raw), ", ".join(raw))
     if isinstance(raw, bool) or not isinstance(raw, int | str):
         raise where.error(key, f"expected a number{' or a size' if kind == 'bytes' else ''}, "
-                               f"got {raw!r}")
+                               f"got {_show(raw)}")
+    if isinstance(raw, int) and raw < 0 or isinstance(raw, str) and raw.strip().startswith("-"):
+        raise where.error(key, f"must not be negative: {_show(raw)}")
     try:
-        value = parse_bytes(str(raw)) if kind == "bytes" else int(str(raw))
+        value = parse_bytes(str(raw)) if kind == "bytes" else _count(raw)
     except ValueError as exc:
         raise where.error(key, str(exc)) from None
-    if value < 0:
-        raise where.error(key, f"must not be negative: {raw!r}")
     return Rule(key, value, str(raw))
 
 
@@ -164,13 +212,28 @@ def _severities_rule(key: str, raw: object, where: _Where) -> Rule:
 
     if not isinstance(raw, dict) or not raw:
         raise where.error(key, f"expected a table of severity limits, e.g. "
-                               f"{{critical = 0, high = 5}}, got {raw!r}")
+                               f"{{critical = 0, high = 5}}, got {_show(raw)}")
     for name, limit in raw.items():
         if name not in SEVERITIES:
-            raise where.error(key, f"unknown severity {name!r} (known: {', '.join(SEVERITIES)})")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise where.error(key, f"{name}: expected a count (0 or more), got {limit!r}")
+            raise where.error(key, f"unknown severity {_show(name)} "
+                                   f"(known: {', '.join(SEVERITIES)})")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_NUMBER:
+            raise where.error(key, f"{name}: expected a count (0 to {MAX_NUMBER}), "
+                                   f"got {_show(limit)}")
     return Rule(key, dict(raw), ", ".join(f"{k}={v}" for k, v in raw.items()))
+
+
+def _count(raw: int | str) -> int:
+    """A whole number of files, 0..MAX_NUMBER (a long digit string is refused before
+    ``int()``, which would raise past 4300 digits)."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not re.fullmatch(r"[0-9]+", text):
+            raise ValueError(f"not a whole number: {_show(raw)}")
+        raw = int(text) if len(text) <= 20 else MAX_NUMBER + 1
+    if raw > MAX_NUMBER:
+        raise ValueError(f"too large (at most {MAX_NUMBER})")
+    return raw
 
 
 def known_categories(names: list[str] | None = None) -> set[str]:
@@ -189,7 +252,9 @@ def parse_toml(text: str, path: str = "rules") -> RuleSet:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"{path}: not valid TOML: {exc}") from None
+        raise RulesError(f"{path}: not valid TOML: {exc}", where=path) from None
+    except (RecursionError, ValueError) as exc:
+        raise where.unparsable(exc, "TOML") from None
     for key in doc:
         if key not in ("rules", "warn_only"):
             raise where.error(key, "unknown top-level key (expected [rules] and warn_only)")
@@ -198,7 +263,7 @@ def parse_toml(text: str, path: str = "rules") -> RuleSet:
         raise where.error("rules", "expected a [rules] table")
     warn = doc.get("warn_only", [])
     if not isinstance(warn, list) or not all(isinstance(k, str) for k in warn):
-        raise where.error("warn_only", f"expected a list of rule keys, got {warn!r}")
+        raise where.error("warn_only", f"expected a list of rule keys, got {_show(warn)}")
     snake = {v: k for k, v in DIVE_KEYS.items()}
     table = {snake.get(k, k): v for k, v in table.items()}
     for key in table:
@@ -206,7 +271,8 @@ def parse_toml(text: str, path: str = "rules") -> RuleSet:
             raise where.error(key, f"unknown rule (known: {', '.join(RULE_ORDER)})")
     for key in warn:
         if key not in RULE_ORDER:
-            raise where.error("warn_only", f"unknown rule {key!r} (known: {', '.join(RULE_ORDER)})")
+            raise where.error("warn_only", f"unknown rule {_show(key)} "
+                                           f"(known: {', '.join(RULE_ORDER)})")
     rules = []
     for key in RULE_ORDER:
         if key not in table:
@@ -221,14 +287,26 @@ def parse_toml(text: str, path: str = "rules") -> RuleSet:
 
 def parse_dive_ci(text: str, path: str = ".dive-ci") -> RuleSet:
     """dive's ``.dive-ci``: YAML with a ``rules:`` mapping; other keys are ignored, as dive
-    ignores them."""
+    ignores them. Anchors and aliases are refused: a 1 kB "billion laughs" file expands
+    to gigabytes, and dive's file never needs them."""
     import yaml
 
-    try:
-        doc = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    from inspector.check.yamlsafe import AliasFound, load_yaml
+
     where = _Where(path, text)
+    try:
+        doc = load_yaml(text) or {}
+    except AliasFound as exc:
+        key = userfile.key_at(text, exc.line) or "rules"
+        raise where.error(key, "YAML anchors and aliases are not allowed (dive's .dive-ci "
+                               "never needs them)", exc.line) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise RulesError(f"{path}: {at}not valid YAML: {visible(problem)}", where=path) from None
+    except (RecursionError, ValueError) as exc:
+        raise where.unparsable(exc, "YAML") from None
     table = doc.get("rules") if isinstance(doc, dict) else None
     if table is None:
         table = {}
@@ -254,10 +332,7 @@ def load(path: str | None) -> RuleSet:
         rules = parse_toml(DEFAULT_TOML, "defaults")
         rules.source = "defaults"
         return rules
-    file = Path(path)
-    try:
-        text = file.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(f"cannot read the rules file {path}: "
-                         f"{getattr(exc, 'strerror', None) or exc}") from None
-    return parse_dive_ci(text, path) if is_dive_ci(file, text) else parse_toml(text, path)
+    text = userfile.read_text(path, "the rules file", error=RulesError)
+    file = userfile.expand(path, "the rules file", RulesError)
+    shown = visible(str(path))
+    return parse_dive_ci(text, shown) if is_dive_ci(file, text) else parse_toml(text, shown)

@@ -10,13 +10,12 @@ but the first.
 
 from __future__ import annotations
 
-import fnmatch
 import math
-import re
 from dataclasses import dataclass, field
 
 from inspector.analysis import Analysis
 from inspector.check.config import Rule, RuleSet
+from inspector.globmatch import GlobSet
 
 #: offending paths a verdict lists (the count is always whole)
 SHOWN = 10
@@ -40,32 +39,11 @@ class Verdict:
                 "offending_count": self.offending_count}
 
 
-def glob_regex(patterns: list[str]) -> re.Pattern[str]:
-    """One regex for path globs: ``*`` and ``?`` stay within a path segment, ``**`` spans
-    segments, ``[…]`` is a class; a pattern not starting with ``/`` matches at any depth."""
-    parts = []
-    for pattern in patterns:
-        out = "" if pattern.startswith("/") else "(?:.*/)?"
-        i = 0
-        while i < len(pattern):
-            c = pattern[i]
-            if pattern.startswith("**", i):
-                out += ".*"
-                i += 2
-                continue
-            if c == "*":
-                out += "[^/]*"
-            elif c == "?":
-                out += "[^/]"
-            elif c == "[" and "]" in pattern[i + 1:]:
-                end = pattern.index("]", i + 1)
-                out += "[" + pattern[i + 1:end].replace("!", "^", 1) + "]"
-                i = end
-            else:
-                out += re.escape(c)
-            i += 1
-        parts.append(out)
-    return re.compile("(?:" + "|".join(parts) + ")/?\\Z")
+def path_globs(patterns: list[str]) -> GlobSet:
+    """The matcher of ``forbid_paths``: ``*``, ``?`` and ``[…]`` stay within a path segment,
+    ``**`` spans segments; a pattern not starting with ``/`` matches at any depth. Linear
+    in the path (``inspector.globmatch``): no pattern can make it backtrack."""
+    return GlobSet(patterns, pathname=True, anywhere=True)
 
 
 def _user_is_root(analysis: Analysis) -> tuple[str, bool]:
@@ -118,11 +96,11 @@ def _measure(rule: Rule, a: Analysis, vulns=None) -> tuple[bool, object, str, li
         what = ", ".join(f"{c} {t.files}" for c, t in hits)
         return bool(n), n, f"{n} file(s) in forbidden categories" + (f": {what}" if what else ""), paths
     if key == "forbid_paths":
-        match = glob_regex(rule.names).match
-        paths = [p for p in a.fs.sorted_paths() if match(p)]
+        paths = path_globs(rule.names).filter_paths(a.fs.sorted_paths())
         return bool(paths), len(paths), f"{len(paths)} path(s) match a forbidden glob", paths
     if key == "forbid_packages":
-        pkgs = [p for p in a.catalog.packages if any(fnmatch.fnmatchcase(p.name, g) for g in rule.names)]
+        globs = GlobSet(rule.names)  # fnmatch's syntax, without its backtracking
+        pkgs = [p for p in a.catalog.packages if globs.match(p.name)]
         shown = [f"{p.name} {p.version} ({p.type})" for p in pkgs]
         return bool(pkgs), len(pkgs), f"{len(pkgs)} forbidden package(s)", shown
     if key in ("max_size", "max_files_size", "max_files"):

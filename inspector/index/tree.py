@@ -16,12 +16,14 @@ Headless: no textual here; the TUI's file view and the tests both drive this.
 
 from __future__ import annotations
 
-import fnmatch
 import re
+import warnings
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
+from inspector.globmatch import GlobError, compile_glob
 from inspector.index.entries import DIR
 from inspector.index.merge import IMPLIED_ROW, MergedFS
 from inspector.index.subtrees import Children, KeptSums, Sums, SumView
@@ -151,21 +153,28 @@ class TreeFilter:
         if not self.pattern:
             return lambda path: True
         if self.regex:
-            return re.compile(self.pattern).search  # type: ignore[return-value]
-        rx = re.compile(fnmatch.translate(self.pattern))
+            with warnings.catch_warnings():  # "possible nested set" must not reach stderr
+                warnings.simplefilter("ignore", FutureWarning)
+                return re.compile(self.pattern).search  # type: ignore[return-value]
+        # fnmatch's syntax in linear time (globmatch): no glob can make the filter hang
+        glob = compile_glob(self.pattern)
         if "/" in self.pattern:
-            return rx.match  # type: ignore[return-value]
-        return lambda path: rx.match(name_of(path)) is not None
+            return glob.match
+        return lambda path: glob.match(name_of(path))
 
 
+@lru_cache(maxsize=16)  # each drawn row asks again (file_rows.name_segments)
 def compile_search(term: str) -> Callable[[str], bool]:
-    """Jump-to search: a glob when the term has wildcards, else a case-insensitive
-    substring of the path."""
-    if any(c in term for c in "*?["):
-        rx = re.compile(fnmatch.translate(term), re.IGNORECASE)
+    """Jump-to search: a glob when the term has wildcards (and is a glob: ``[z-a]`` is
+    searched as text), else a case-insensitive substring of the path."""
+    try:
+        glob = compile_glob(term, ignorecase=True) if any(c in term for c in "*?[") else None
+    except GlobError:
+        glob = None
+    if glob is not None:
         if "/" in term:
-            return lambda path: rx.match(path) is not None
-        return lambda path: rx.match(name_of(path)) is not None
+            return glob.match
+        return lambda path: glob.match(name_of(path))
     low = term.lower()
     return lambda path: low in path.lower()
 

@@ -220,19 +220,19 @@ def test_catalog_refused_says_so(tmp_path):
     assert len(lines) == 1 and "refuses to list its repositories" in lines[0], done.stderr
 
 
-BAD_LISTS = [
-    ("empty", "# nothing here\n\n", "nothing to audit"),
-    ("missing-file", None, "cannot read the image list"),
+BAD_LISTS = [  # (name, text, message, exit code: 2 for a list file that cannot be read)
+    ("empty", "# nothing here\n\n", "nothing to audit", 1),
+    ("missing-file", None, "cannot read the image list", 2),
 ]
 
 
-@pytest.mark.parametrize("name, text, message", BAD_LISTS, ids=[b[0] for b in BAD_LISTS])
-def test_bad_image_lists(tmp_path, name, text, message):
+@pytest.mark.parametrize("name, text, message, code", BAD_LISTS, ids=[b[0] for b in BAD_LISTS])
+def test_bad_image_lists(tmp_path, name, text, message, code):
     path = tmp_path / "list.txt"
     if text is not None:
         path.write_text(text)
     done = _cli("audit", "--from", str(path), cache=tmp_path / "cache")
-    assert done.returncode == 1
+    assert done.returncode == code
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 

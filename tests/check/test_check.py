@@ -14,7 +14,7 @@ import pytest
 
 from inspector.analysis import analyze
 from inspector.check.config import parse_toml
-from inspector.check.evaluate import evaluate, glob_regex
+from inspector.check.evaluate import evaluate, path_globs
 from inspector.options import Options
 from inspector.sources.resolve import open_image
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
@@ -126,7 +126,7 @@ GLOBS = [
 
 @pytest.mark.parametrize(("name", "globs", "path", "matches"), GLOBS, ids=[c[0] for c in GLOBS])
 def test_path_globs(name, globs, path, matches):
-    assert bool(glob_regex(globs).match(path)) is matches
+    assert path_globs(globs).match(path) is matches
 
 
 def check(*args: str, cache: Path) -> subprocess.CompletedProcess:

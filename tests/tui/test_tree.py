@@ -13,6 +13,7 @@ from inspector.index.tree import (
     DirTree,
     TreeFilter,
     TreeRows,
+    compile_search,
     layer_marks,
 )
 from tests.tui.helpers import layer
@@ -86,9 +87,14 @@ FILTER_CASES = [
      ["/etc", "/etc/passwd", "/usr", "/usr/share", "/usr/share/doc", "/usr/share/doc/a",
       "/usr/share/doc/a/copyright"]),
     ("no match", TreeFilter("nothing-like-this"), []),
+    ("bracket first is literal: ] or p", TreeFilter("[]p]asswd"), ["/etc", "/etc/passwd"]),
+    ("nested set: [ or p, no FutureWarning", TreeFilter("[[p]asswd"), ["/etc", "/etc/passwd"]),
+    ("regex nested set, no FutureWarning", TreeFilter("[[]s", regex=True), []),
+    ("class", TreeFilter("[lm]s"), ["/bin", "/bin/ls"]),
 ]
 
 
+@pytest.mark.filterwarnings("error")  # a warning would be printed over the TUI
 @pytest.mark.parametrize("flt,expected", [c[1:] for c in FILTER_CASES],
                          ids=[c[0] for c in FILTER_CASES])
 def test_filters(fs, flt, expected):
@@ -199,3 +205,11 @@ def test_a_follower_takes_the_leaders_rows_and_can_expand_them(fs):
     row = follower.rows.index("/etc")
     assert follower.collapse(row) == 1 and follower.expand(row) == 1
     assert follower.rows == leader.rows
+
+
+def test_unusable_globs_in_the_filter_and_the_search(fs):
+    rows = TreeRows(DirTree(fs))
+    with pytest.raises(ValueError, match="z-a"):  # the filter prompt shows it, keeps the old one
+        rows.set_filter(TreeFilter("[z-a]"))
+    assert compile_search("[z-a]")("/x/[Z-A]")  # the search takes it as text instead
+    assert rows.search("**a" * 30 + "**b", None) is None  # no backtracking
