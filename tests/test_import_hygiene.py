@@ -184,6 +184,8 @@ NO_CIRCLES = [
 MAY_IMPORT = [
     ("inspector.visible", ()),
     ("inspector.codehash", ()),
+    ("inspector.globmatch", ()),
+    ("inspector.userfile", ("inspector.errors",)),
     ("inspector.errors", ("inspector.visible",)),
     ("inspector.reference", ("inspector.errors",)),
     ("inspector.options", ("inspector.oci.platform",)),
@@ -197,7 +199,8 @@ MAY_IMPORT = [
                          "inspector.errors", "inspector.options")),
     ("inspector.index", ("inspector.index", "inspector.sources.base", "inspector.sources.streams",
                          "inspector.catalog.reads", "inspector.catalog.registry", "inspector.cache",
-                         "inspector.cache_kinds", "inspector.codehash", "inspector.errors")),
+                         "inspector.cache_kinds", "inspector.codehash", "inspector.errors",
+                         "inspector.globmatch")),
     ("inspector.sources.daemon", ("inspector.sources", "inspector.oci", "inspector.errors",
                                   "inspector.options", "inspector.cache", "inspector.visible")),
 ]
