@@ -40,6 +40,11 @@
  * it whenever an entry point's arguments or results change. */
 #define ABI 2
 #define BLOCK 512
+/* the merged filesystem's packed entry, ``layer << SHIFT | row`` (inspector/index/packed.py
+   defines it; the module exports these two and tarscan.py does not use a build whose
+   figures differ from packed.py's) */
+#define SHIFT 32
+#define MASK 0xFFFFFFFFu
 /* a buffer whose items the loops read as uint64_t/int64_t/uint32_t must be aligned to
  * them (a memoryview slice may not be); an empty one may point anywhere */
 #define MISALIGNED(view, size) ((view).len && (uintptr_t)(view).buf % (size))
@@ -450,10 +455,10 @@ static PyTypeObject ScannerType = {
 
 /* ---- prefix sums over the merged filesystem (the TUI tree's directory totals) ---- */
 
-#define IMPLIED 0xFFFFFFFFu
+#define IMPLIED MASK
 
 /* prefix_sums(packed, kinds, sizes, is_file, not_dir, out_bytes, out_counts) ->
-   (bytes, count): for each packed ``layer << 32 | row`` (IMPLIED rows are directories),
+   (bytes, count): for each packed ``layer << SHIFT | row`` (IMPLIED rows are directories),
    add the row's size when ``is_file[kind]`` and one when ``not_dir[kind]``; out_*[i + 1]
    is the total of the first i + 1 entries (out_*[0] = 0), and the totals of all are
    returned. kinds/sizes: per layer, a byte column and an int64 column; the outputs are
@@ -515,7 +520,7 @@ static PyObject *prefix_sums(PyObject *mod, PyObject *const *args, Py_ssize_t na
         out_b[0] = out_c[0] = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         uint64_t p = packed[i];
-        uint64_t li = p >> 32, row = p & 0xFFFFFFFFu;
+        uint64_t li = p >> SHIFT, row = p & MASK;
         if (row != IMPLIED) {
             if (li >= (uint64_t)nl || row >= (uint64_t)kb[li].len || row >= (uint64_t)(sb[li].len / 8)) {
                 bad = i;
@@ -757,7 +762,7 @@ static PyObject *render_rows(PyObject *mod, PyObject *const *args, Py_ssize_t na
     }
     const uint64_t *packed = pk.buf;
     for (Py_ssize_t i = 0; i < n; i++) {
-        uint64_t li = packed[i] >> 32, row = packed[i] & 0xFFFFFFFFu;
+        uint64_t li = packed[i] >> SHIFT, row = packed[i] & MASK;
         if (PyList_GET_SIZE(paths) != n) {
             PyErr_SetString(PyExc_RuntimeError, "render_rows: paths changed size during the call");
             goto done;
@@ -1108,7 +1113,7 @@ static PyObject *classify_rows(PyObject *mod, PyObject *const *args, Py_ssize_t 
         Py_CLEAR(path); /* the previous entry's (its last ones are released at done) */
         Py_CLEAR(rowkey);
         Py_CLEAR(base);
-        uint64_t li = packed[i] >> 32, row = packed[i] & 0xFFFFFFFFu;
+        uint64_t li = packed[i] >> SHIFT, row = packed[i] & MASK;
         if (row == IMPLIED)
             continue;
         if (li >= (uint64_t)nl || row >= (uint64_t)cb[3 * li].len) {
@@ -1312,12 +1317,22 @@ static struct PyModuleDef module = {
     "export's rows (see inspector/index/tarscan.py).", -1, module_methods,
 };
 
+/* ``m.name = v`` (a Python int) */
+static int add_unsigned(PyObject *m, const char *name, unsigned long v) {
+    PyObject *o = PyLong_FromUnsignedLong(v);
+    int r = o ? PyModule_AddObjectRef(m, name, o) : -1;
+    Py_XDECREF(o);
+    return r;
+}
+
 PyMODINIT_FUNC PyInit__tarscan(void) {
     if (PyType_Ready(&ScannerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m && (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0
-              || PyModule_AddIntConstant(m, "ABI", ABI) < 0))
+              || PyModule_AddIntConstant(m, "ABI", ABI) < 0
+              || PyModule_AddIntConstant(m, "SHIFT", SHIFT) < 0
+              || add_unsigned(m, "MASK", MASK) < 0))
         Py_CLEAR(m);
     return m;
 }

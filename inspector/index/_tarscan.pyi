@@ -2,6 +2,9 @@
 from array import array
 
 ABI: int
+#: the packed entry this build decodes (``inspector/index/packed.py``)
+SHIFT: int
+MASK: int
 
 class Scanner:
     why: str

@@ -40,11 +40,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from inspector.index.entries import FILE, HARDLINK, SYMLINK, LayerIndex
+from inspector.index.packed import MASK, SHIFT
 
 if TYPE_CHECKING:
     from inspector.index.merge import MergedFS
 
-_ROW = 0xFFFFFFFF
 
 
 def counted(kind: int, size: int) -> int:
@@ -65,12 +65,12 @@ def settle(fs: MergedFS) -> None:
     groups: dict[int, list[str]] = {}
     for path, inode in fs.inodes.items():
         packed = entries.get(path)
-        if packed is not None and packed & _ROW != _ROW \
-                and layers[packed >> 32].kinds[packed & _ROW] == HARDLINK:
+        if packed is not None and packed & MASK != MASK \
+                and layers[packed >> SHIFT].kinds[packed & MASK] == HARDLINK:
             groups.setdefault(inode, []).append(path)
     owned: dict[int, LayerIndex] = {}
     for inode, paths in groups.items():
-        src, row = fs.tar_layers[inode >> 32], inode & _ROW
+        src, row = fs.tar_layers[inode >> SHIFT], inode & MASK
         kind = src.kinds[row]
         carrier = None
         if kind == FILE and entries.get(src.paths[row]) != inode:  # the file's path is gone
@@ -78,7 +78,7 @@ def settle(fs: MergedFS) -> None:
             carrier = paths[0]
         for path in paths:
             packed = entries[path]
-            li, lrow = packed >> 32, packed & _ROW
+            li, lrow = packed >> SHIFT, packed & MASK
             index = layers[li]
             want: tuple[int, int, str | None, bytes | None]
             if path == carrier:

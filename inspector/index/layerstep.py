@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from inspector.errors import TarError
 from inspector.index import tarscan
 from inspector.index.entries import DIR, FILE, HARDLINK, LayerIndex
+from inspector.index.packed import IMPLIED_ROW, MASK, SHIFT
 
 if TYPE_CHECKING:
     from inspector.index.merge import MergedFS
 
-IMPLIED_ROW = 0xFFFFFFFF
 IMPLIED_MODE = 0o755
 #: characters of implied directory paths one layer may create. Each missing ancestor of a
 #: member is a full path string, so a hostile layer of very deep names would otherwise
@@ -104,9 +104,9 @@ class LayerStep:
             packed = state.pop(victim, None)
             if packed is None:
                 continue
-            row = packed & 0xFFFFFFFF
+            row = packed & MASK
             if row != IMPLIED_ROW:
-                owner = layers[packed >> 32]
+                owner = layers[packed >> SHIFT]
                 if owner.kinds[row] == FILE:
                     nbytes += owner.sizes[row]
             link_sizes.pop(victim, None)
@@ -127,8 +127,8 @@ class LayerStep:
         for path in self.index.whiteouts:
             packed = state.get(path)
             if packed is not None:
-                row = packed & 0xFFFFFFFF
-                is_dir = row == IMPLIED_ROW or layers[packed >> 32].kinds[row] == DIR
+                row = packed & MASK
+                is_dir = row == IMPLIED_ROW or layers[packed >> SHIFT].kinds[row] == DIR
                 removed[path] = (self.remove_subtree(path, keep_root=False), is_dir)
         if removed:
             self.lookup.keys = None
@@ -140,7 +140,7 @@ class LayerStep:
         kinds, sizes, modes, uids, gids = index.kinds, index.sizes, index.modes, index.uids, index.gids
         targets = index.targets
         changes = bytearray(len(index.paths))
-        base = self.li << 32
+        base = self.li << SHIFT
         parent_ok: set[str] = set()  # parents verified as directories in this layer
         implied = 0  # characters of implied directory paths created (IMPLIED_BUDGET)
         aufs = False  # AUFS link-target files (/.wh..wh.plnk/…) were seen in this layer
@@ -154,8 +154,8 @@ class LayerStep:
                 parent_ok.add(parent)
                 aufs = aufs or parent.startswith(_AUFS_META)
             if old is not None:
-                orow = old & 0xFFFFFFFF
-                okind = DIR if orow == IMPLIED_ROW else layers[old >> 32].kinds[orow]
+                orow = old & MASK
+                okind = DIR if orow == IMPLIED_ROW else layers[old >> SHIFT].kinds[orow]
                 if okind == DIR and kind != DIR:
                     self.remove_subtree(path, keep_root=True)
                     self.lookup.keys = None
@@ -163,7 +163,7 @@ class LayerStep:
                 if orow == IMPLIED_ROW:
                     same = kind == DIR and modes[row] == IMPLIED_MODE
                 else:
-                    o = layers[old >> 32]
+                    o = layers[old >> SHIFT]
                     same = (kind == okind == DIR and o.modes[orow] == modes[row]
                             and o.uids[orow] == uids[row] and o.gids[orow] == gids[row])
                 if same:
@@ -254,8 +254,8 @@ def _drop_aufs_meta(state: dict[str, int], li: int, index: LayerIndex, changes: 
     filesystem, uncounted. Hardlinks to them keep their resolved size."""
     for path in [p for p in state if p.startswith(_AUFS_META)]:
         packed = state.pop(path)
-        row = packed & 0xFFFFFFFF
-        if packed >> 32 == li:
+        row = packed & MASK
+        if packed >> SHIFT == li:
             if row == IMPLIED_ROW:
                 stats.added -= 1
             elif changes[row] == ADDED:
@@ -268,9 +268,9 @@ def _clear_root(state: dict[str, int], layers: list[LayerIndex], stats: LayerSta
     """An opaque marker on ``/`` itself: everything below goes."""
     nbytes = 0
     for packed in state.values():
-        row = packed & 0xFFFFFFFF
-        if row != IMPLIED_ROW and layers[packed >> 32].kinds[row] == FILE:
-            nbytes += layers[packed >> 32].sizes[row]
+        row = packed & MASK
+        if row != IMPLIED_ROW and layers[packed >> SHIFT].kinds[row] == FILE:
+            nbytes += layers[packed >> SHIFT].sizes[row]
     stats.removed += len(state)
     stats.removed_bytes += nbytes
     state.clear()
@@ -292,11 +292,11 @@ def _ensure_parents(parent: str, state: dict[str, int], layers: list[LayerIndex]
     while p and p != "/":
         spent += len(p)
         if spent > IMPLIED_BUDGET:
-            raise _too_deep(base >> 32)
+            raise _too_deep(base >> SHIFT)
         packed = state.get(p)
         if packed is not None:
-            row = packed & 0xFFFFFFFF
-            if row == IMPLIED_ROW or layers[packed >> 32].kinds[row] == DIR:
+            row = packed & MASK
+            if row == IMPLIED_ROW or layers[packed >> SHIFT].kinds[row] == DIR:
                 break
             missing.append(p)  # a non-directory in the way: replaced by a directory
         else:
@@ -319,13 +319,13 @@ def _inode(target: str, state: dict[str, int], layers: list[LayerIndex], inodes:
         if not shadow or target not in shadow:
             return None  # dangling hardlink
         packed, inode = shadow[target]  # whited out by this very layer: still linkable
-        row = packed & 0xFFFFFFFF
-        if row != IMPLIED_ROW and layers[packed >> 32].kinds[row] == HARDLINK:
+        row = packed & MASK
+        if row != IMPLIED_ROW and layers[packed >> SHIFT].kinds[row] == HARDLINK:
             return inode
-    row = packed & 0xFFFFFFFF
+    row = packed & MASK
     if row == IMPLIED_ROW:
         return None
-    kind = layers[packed >> 32].kinds[row]
+    kind = layers[packed >> SHIFT].kinds[row]
     if kind == HARDLINK:
         return inodes.get(target)
     return None if kind == DIR else packed
@@ -338,6 +338,6 @@ def _link(path: str, inode: int | None, layers: list[LayerIndex], link_sizes: di
         link_sizes[path] = 0
         inodes.pop(path, None)
         return
-    index, row = layers[inode >> 32], inode & 0xFFFFFFFF
+    index, row = layers[inode >> SHIFT], inode & MASK
     link_sizes[path] = index.sizes[row] if index.kinds[row] == FILE else 0
     inodes[path] = inode

@@ -36,25 +36,26 @@ from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES, LayerIndex
 from inspector.index.hardlinks import settle
 from inspector.index.layerstep import (
     IMPLIED_MODE,
-    IMPLIED_ROW,
     LayerStats,
     LayerStep,
     merge_base_layer,
 )
+from inspector.index.packed import IMPLIED_ROW, MASK, SHIFT, pack, unpack
 
 __all__ = ["IMPLIED_MODE", "IMPLIED_ROW", "LayerStats", "MergedFS", "merge"]
 
-#: ``entries`` values are ``layer << 32 | row``: only ``MergedFS`` and the merge that
-#: builds it (``layerstep``) encode or decode them; everyone else uses the accessors (one
-#: C loop, ``_tarscan.prefix_sums``, reads ``sorted_packed()`` and decodes it itself)
-_SHIFT, _MASK = repeat(32), repeat(0xFFFFFFFF)
+#: ``entries`` values are ``packed.pack(layer, row)``: only ``MergedFS`` and the merge that
+#: builds it (``layerstep``, ``hardlinks``) encode or decode them, with ``packed``'s names;
+#: everyone else uses the accessors (the C loops that read ``sorted_packed()`` decode it
+#: with the ``SHIFT``/``MASK`` that ``tarscan`` checks against ``packed``'s)
+_SHIFT, _MASK = repeat(SHIFT), repeat(MASK)
 #: kind → 1 for a regular file (hardlinks count 0 bytes)
 _IS_FILE = bytes(k == FILE for k in range(256))
 
 
 @dataclass
 class MergedFS:
-    """The merged filesystem. ``entries`` maps a path to ``layer << 32 | row`` (row
+    """The merged filesystem. ``entries`` maps a path to ``layer << SHIFT | row`` (row
     ``IMPLIED_ROW`` for an implied directory); ``layers`` are the inputs, base first."""
 
     layers: list[LayerIndex]
@@ -67,7 +68,7 @@ class MergedFS:
     removed: list[dict[str, tuple[int, bool]]] = field(default_factory=list)
     #: hardlink path → size of the data it links to
     link_sizes: dict[str, int] = field(default_factory=dict)
-    #: hardlink path → ``layer << 32 | row`` of the entry whose inode it shares (dangling
+    #: hardlink path → ``layer << SHIFT | row`` of the entry whose inode it shares (dangling
     #: hardlinks are absent)
     inodes: dict[str, int] = field(default_factory=dict)
     #: the layers as merged (their tar headers); ``layers`` holds private copies of those
@@ -97,16 +98,16 @@ class MergedFS:
             if path == "/":
                 return 0, IMPLIED_ROW
             raise KeyError(path)
-        return packed >> 32, packed & 0xFFFFFFFF
+        return unpack(packed)
 
     def find(self, path: str) -> tuple[int, int] | None:
         """``ref(path)``, or ``None`` when ``path`` is not in the filesystem."""
         packed = self.entries.get(path)
-        return None if packed is None else (packed >> 32, packed & 0xFFFFFFFF)
+        return None if packed is None else unpack(packed)
 
     def is_at(self, path: str, layer: int, row: int) -> bool:
         """Whether ``path`` is in the filesystem as row ``row`` of layer ``layer``."""
-        return self.entries.get(path) == (layer << 32 | row)
+        return self.entries.get(path) == pack(layer, row)
 
     # ---- bulk accessors: the decoding runs in C (``map``), no Python call per entry ----
     def located(self, paths: Iterable[str] | None = None) -> Iterator[tuple[str, int, int]]:
@@ -145,7 +146,7 @@ class MergedFS:
         return list(map(rshift, packed, _SHIFT)), list(map(and_, packed, _MASK))
 
     def sorted_packed(self) -> array:
-        """The packed ``layer << 32 | row`` of every sorted path (an ``array("Q")``; for
+        """The packed ``layer << SHIFT | row`` of every sorted path (an ``array("Q")``; for
         loops in C that decode it themselves)."""
         if self._sorted_packed is None:
             self._sort()
@@ -161,7 +162,7 @@ class MergedFS:
             for start in range(0, len(paths), step))
 
     def layer_of(self, path: str) -> int:
-        return self.entries[path] >> 32
+        return self.entries[path] >> SHIFT
 
     def kind(self, path: str) -> int:
         layer, row = self.ref(path)
@@ -201,7 +202,7 @@ class MergedFS:
         ``path`` in the layer that put it there."""
         inode = self.inodes.get(path)
         if inode is not None:
-            return inode >> 32, self.tar_layers[inode >> 32].paths[inode & 0xFFFFFFFF]
+            return inode >> SHIFT, self.tar_layers[inode >> SHIFT].paths[inode & MASK]
         return self.layer_of(path), path
 
     def head(self, path: str) -> bytes | None:
@@ -215,12 +216,12 @@ class MergedFS:
         packed = self.entries.get(path)
         if packed is None:
             return None
-        layer, row = packed >> 32, packed & 0xFFFFFFFF
+        layer, row = unpack(packed)
         if row == IMPLIED_ROW:
             return None
         inode = self.inodes.get(path)
         if inode is not None:  # a hardlink: the content captured where its inode was written
-            index, row = self.layers[inode >> 32], inode & 0xFFFFFFFF
+            index, row = self.layers[inode >> SHIFT], inode & MASK
             return index.captured.get(index.paths[row])
         return self.layers[layer].captured.get(path)
 
@@ -230,7 +231,7 @@ class MergedFS:
         for i, index in enumerate(self.layers):
             for path in index.captured:
                 packed = self.entries.get(path)
-                if packed is not None and packed >> 32 == i:
+                if packed is not None and packed >> SHIFT == i:
                     out.append(path)
         return sorted(out)
 
@@ -239,7 +240,7 @@ class MergedFS:
         for i, index in enumerate(self.layers):
             for path, data in index.go_buildinfo.items():
                 packed = self.entries.get(path)
-                if packed is not None and packed >> 32 == i:
+                if packed is not None and packed >> SHIFT == i:
                     out[path] = data
         return out
 
@@ -283,9 +284,9 @@ class MergedFS:
         total = 0
         layers = self.layers
         for packed in self.entries.values():
-            row = packed & 0xFFFFFFFF
+            row = packed & MASK
             if row != IMPLIED_ROW:
-                index = layers[packed >> 32]
+                index = layers[packed >> SHIFT]
                 if index.kinds[row] == FILE:
                     total += index.sizes[row]
         return total
@@ -294,8 +295,8 @@ class MergedFS:
         n = 0
         layers = self.layers
         for packed in self.entries.values():
-            row = packed & 0xFFFFFFFF
-            k = DIR if row == IMPLIED_ROW else layers[packed >> 32].kinds[row]
+            row = packed & MASK
+            k = DIR if row == IMPLIED_ROW else layers[packed >> SHIFT].kinds[row]
             n += k == kind
         return n
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from types import ModuleType
 
-from inspector.index import capture
+from inspector.index import capture, packed
 from inspector.index.entries import LayerIndex
 
 #: the interface this module was written for (``ABI`` in ``_tarscan.c``): a build that says
@@ -30,8 +30,9 @@ ABI = 2
 
 def _load() -> tuple[ModuleType | None, str | None]:
     """``(module, None)``, or ``(None, why)`` when the accelerator cannot be used: not built
-    (no C compiler at install time), failing to load, or built for another ``ABI``. The
-    pure-Python loops then do it all, silently (``inspector --version`` says why)."""
+    (no C compiler at install time), failing to load, built for another ``ABI`` or another
+    packed entry (``packed.SHIFT``/``MASK``). The pure-Python loops then do it all,
+    silently (``inspector --version`` says why)."""
     try:
         module = importlib.import_module("inspector.index._tarscan")
     except ImportError as exc:
@@ -41,7 +42,19 @@ def _load() -> tuple[ModuleType | None, str | None]:
     built = getattr(module, "ABI", None)
     if built != ABI:
         return None, f"a stale build (ABI {built}, this code needs {ABI}): rebuild it (make venv)"
-    return module, None
+    why = _packing(module)
+    return (None, why) if why else (module, None)
+
+
+def _packing(module: ModuleType) -> str | None:
+    """Why ``module`` cannot decode ``MergedFS``'s packed entries, or None: the ``SHIFT``
+    and ``MASK`` it was compiled with must be ``packed``'s."""
+    ours = (packed.SHIFT, packed.MASK)
+    built = (getattr(module, "SHIFT", None), getattr(module, "MASK", None))
+    if built != ours:
+        return (f"built for another packed entry (SHIFT, MASK {built}, packed.py says {ours}): "
+                "rebuild it (make venv)")
+    return None
 
 
 _tarscan, UNAVAILABLE = _load()

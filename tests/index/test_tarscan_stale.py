@@ -3,7 +3,8 @@ import error, no warning, the same output, and ``inspector --version`` says why 
 
 Each case runs the CLI on a copy of the package whose accelerator is altered as an
 editable install leaves it: built from an older ``_tarscan.c`` (another ``ABI``, or none),
-not built at all, or a file that does not load."""
+for another packed entry (``packed.py``'s ``SHIFT``), not built at all, or a file that does
+not load."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def _another_abi(index: Path) -> None:
     loader.write_text(text.replace(f"\nABI = {tarscan.ABI}\n", f"\nABI = {tarscan.ABI + 1}\n"))
 
 
+def _another_packing(index: Path) -> None:
+    """The Python side's packed entry widened (``packed.SHIFT``), the C built for 32 bits."""
+    module = index / "packed.py"
+    text = module.read_text()
+    assert "\nSHIFT = 32\n" in text
+    module.write_text(text.replace("\nSHIFT = 32\n", "\nSHIFT = 40\n"))
+
+
 def _before_the_abi(index: Path) -> None:
     """A module with some of the loops and no ``ABI`` (what a build of last month exports)."""
     for so in _so(index):
@@ -52,6 +61,9 @@ def _not_loadable(index: Path) -> None:
 CASES = [
     ("built for another ABI", _another_abi,
      f"accelerator: off (a stale build (ABI {tarscan.ABI}, this code needs {tarscan.ABI + 1})"),
+    ("built for another packed entry", _another_packing,
+     "accelerator: off (built for another packed entry (SHIFT, MASK (32, 4294967295), "
+     "packed.py says (40, 1099511627775))"),
     ("built before the ABI existed", _before_the_abi,
      f"accelerator: off (a stale build (ABI None, this code needs {tarscan.ABI})"),
     ("not built", _not_built, "accelerator: off (not built"),
