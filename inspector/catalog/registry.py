@@ -13,15 +13,18 @@ of every example path and checks that every cataloger module has a row.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from inspector.catalog.reads import KIB, MIB, Read, exact, prefix, suffix
 
 
-class Cataloger(NamedTuple):
-    module: str  # inspector.catalog.<module>
-    type: str  # Package.type of what it lists
-    reads: tuple[Read, ...]
+class Cataloger:
+    """One row (a plain class: a named tuple costs every process ~0.5 ms to create)."""
+
+    __slots__ = ("module", "type", "reads")
+
+    def __init__(self, module: str, type: str, reads: tuple[Read, ...]) -> None:
+        self.module = module  # inspector.catalog.<module>
+        self.type = type  # Package.type of what it lists
+        self.reads = reads
 
 
 #: dpkg: the status file, the distroless per-package status files, the file lists
