@@ -36,8 +36,11 @@ __all__ = ["GlobError", "GlobSet", "compile_glob", "MAX_PATTERN"]
 
 #: longest glob accepted (characters): bounds the per-character cost of a hostile rules file
 MAX_PATTERN = 4096
-#: memoised DFA transitions kept at most (cleared, not grown, past this: memory stays bounded)
+#: memoised DFA states and characters kept at most (cleared, not grown, past this: memory
+#: stays bounded and the cost per character stays O(len(pattern) / 64))
 _MAX_MEMO = 65536
+#: DFA states kept at most (each has one dict of transitions)
+_MAX_STATES = 4096
 
 _LIT, _ANY, _CLASS, _STAR, _DSTAR, _END = range(6)
 
@@ -126,7 +129,11 @@ class GlobSet:
         self._accept = sum(1 << i for i, (kind, _) in enumerate(tokens) if kind == _END)
         self._start = self._close(start)
         self._masks: dict[str, tuple[int, int]] = {}
-        self._memo: dict[tuple[int, str], int] = {}
+        # the lazily built DFA: state id → its NFA state set, its transitions (char → id)
+        self._ids: dict[int, int] = {}
+        self._sets: list[int] = []
+        self._trans: list[dict[str, int]] = []  # -1: dead, the subject cannot match
+        self._resets = 0
 
     def _close(self, state: int) -> int:
         # a star may match nothing: its state also stands at the next token (runs of stars
@@ -168,23 +175,38 @@ class GlobSet:
             nxt |= self._floating
         return self._close(nxt)
 
+    def _id(self, state: int) -> int:
+        """The DFA state id of an NFA state set (a new one, or after a reset)."""
+        sid = self._ids.get(state)
+        if sid is None:
+            if len(self._sets) >= _MAX_STATES:  # bounded memory: start the memo afresh
+                self._ids.clear()
+                self._sets.clear()
+                self._trans.clear()
+                self._resets += 1
+            sid = self._ids[state] = len(self._sets)
+            self._sets.append(state)
+            self._trans.append({})
+        return sid
+
     def run(self, text: str, state: int | None = None) -> int:
         """The live states after reading ``text`` from ``state`` (the start by default);
         feed the result back to continue (a directory's state serves all its files)."""
-        memo = self._memo
-        state = self._start if state is None else state
+        sets, trans = self._sets, self._trans
+        sid = self._id(self._start if state is None else state)
         for c in text:
-            key = (state, c)
-            nxt = memo.get(key)
+            nxt = trans[sid].get(c)
             if nxt is None:
-                nxt = self._step(state, c)
-                if len(memo) >= _MAX_MEMO:
-                    memo.clear()
-                memo[key] = nxt
-            state = nxt
-            if not state and not self._floating:
+                bits = self._step(sets[sid], c)
+                resets = self._resets
+                # no live state, and none can come back (only "/" restarts a floating glob)
+                nxt = -1 if not bits and not self._floating else self._id(bits)
+                if resets == self._resets and len(trans[sid]) < _MAX_MEMO:
+                    trans[sid][c] = nxt
+            if nxt < 0:
                 return 0
-        return state
+            sid = nxt
+        return sets[sid]
 
     def accepts(self, state: int) -> bool:
         return bool(state & self._accept)
@@ -196,20 +218,36 @@ class GlobSet:
     __call__ = match
 
     def filter_paths(self, paths: Iterable[str]) -> list[str]:
-        """The paths one of the globs matches; each directory's prefix is read once."""
-        dirs: dict[str, int] = {}
+        """The paths one of the globs matches. A directory's state is computed once, from
+        its parent's (so each path costs about the length of its last component)."""
+        dirs: dict[str, int] = {"": self._start}
+        accept, floating, run = self._accept, self._floating, self.run
         out = []
         for path in paths:
             cut = path.rfind("/") + 1
             head = path[:cut]
             state = dirs.get(head)
             if state is None:
-                if len(dirs) >= _MAX_MEMO:
-                    dirs.clear()
-                state = dirs[head] = self.run(head)
-            if self.run(path[cut:], state) & self._accept:
+                state = self._dir_state(head, dirs)
+            if (state or floating) and run(path[cut:], state) & accept:
                 out.append(path)
         return out
+
+    def _dir_state(self, head: str, dirs: dict[str, int]) -> int:
+        """The state after ``head`` (ending in "/"), from the nearest known ancestor's."""
+        missing = []
+        parent = head
+        while parent not in dirs:
+            missing.append(parent)
+            parent = parent[:parent.rstrip("/").rfind("/") + 1] if parent.rstrip("/") else ""
+        state = dirs[parent]
+        if len(dirs) + len(missing) > _MAX_MEMO * 4:  # bounded memory
+            dirs.clear()
+            dirs[""] = self._start
+        for child in reversed(missing):
+            state = dirs[child] = self.run(child[len(parent):], state)
+            parent = child
+        return state
 
 
 def compile_glob(pattern: str, *, pathname: bool = False, anywhere: bool = False,

@@ -154,3 +154,21 @@ def test_pathological_globs_take_linear_time():
     proc = subprocess.run([sys.executable, "-c", PATHOLOGICAL], capture_output=True, text=True,
                           cwd=ROOT, timeout=120, env={"PYTHONPATH": str(ROOT)})
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_the_memo_stays_bounded_and_right(monkeypatch):
+    """Past ``_MAX_STATES`` DFA states the memo starts afresh: answers do not change."""
+    import inspector.globmatch as globmatch
+
+    monkeypatch.setattr(globmatch, "_MAX_STATES", 8)
+    rng = random.Random(3)
+    for _ in range(2_000):
+        glob = "".join(rng.choice("ab*?[]!") for _ in range(rng.randint(0, 9)))
+        try:
+            matcher = compile_glob(glob)
+        except GlobError:
+            continue
+        for _ in range(5):
+            subject = "".join(rng.choice("ab]") for _ in range(rng.randint(0, 12)))
+            assert matcher.match(subject) is fnmatch.fnmatchcase(subject, glob), (glob, subject)
+        assert len(matcher._sets) <= 8
