@@ -5,21 +5,28 @@ A bare ``Options()`` and a CLI run without ``--cache-dir`` use the user cache di
 analysis entries into the developer's cache nor be answered from what an older build left
 there, so ``XDG_CACHE_HOME`` points at a directory of this session (subprocesses inherit
 it). What is worth keeping across runs says so itself: the debootstrap roots live in
-``tests.catalog.fsbuild.TEST_ROOTS``, keyed by their inputs."""
+``tests.catalog.fsbuild.TEST_ROOTS``, keyed by their inputs; the sample builder's .deb
+downloads (sha256-verified, ``sample_images/samplebuild/debs.py``) stay in the cache they
+were read from before (``INSPECTOR_SAMPLES_CACHE``), so a rebuild test downloads nothing
+twice."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(scope="session", autouse=True)
 def default_cache_in_a_temp_dir(tmp_path_factory):
-    saved = os.environ.get("XDG_CACHE_HOME")
+    saved = {name: os.environ.get(name) for name in ("XDG_CACHE_HOME", "INSPECTOR_SAMPLES_CACHE")}
+    user_cache = Path(saved["XDG_CACHE_HOME"] or Path.home() / ".cache")
+    os.environ.setdefault("INSPECTOR_SAMPLES_CACHE", str(user_cache / "inspector-samples"))
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
     yield
-    if saved is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = saved
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
