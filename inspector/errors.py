@@ -24,8 +24,8 @@
     ├── OutputError              the report cannot be written (``-o``)
     ├── InputError               a file or value the user gave cannot be used (exit 2)
     │   ├── RulesError           a ``check`` rules file is unreadable or wrong
-    │   └── ConfigError          ``config.toml`` or an ``INSPECTOR_*`` variable (config.py)
-    ├── ReportError              a scanner report (``--vulns``) is unreadable, malformed or
+    │   ├── ConfigError          ``config.toml`` or an ``INSPECTOR_*`` variable (config.py)
+    │   └── ReportError          a scanner report (``--vulns``) is unreadable, malformed or
     │                            about another image
     └── Cancelled                the user cancelled a long operation
 
@@ -149,7 +149,7 @@ class RulesError(InputError):
     line and key); ``inspector check`` exits 2, as for a usage error."""
 
 
-class ReportError(InspectorError):
+class ReportError(InputError):
     """A scanner report given with ``--vulns`` cannot be read, is not a grype, trivy or
     CycloneDX document, has a field of the wrong shape (``field``) or describes another
     image than the one analysed."""

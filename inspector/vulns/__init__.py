@@ -38,9 +38,9 @@ __all__ = ["FIX_STATES", "SEVERITIES", "Counts", "Landed", "Overlay", "PairVulns
 def load_report(path: str) -> Report:
     """Read and parse one report (``ReportError``, one line, on anything wrong)."""
     from inspector.vulns.formats import PARSERS
-    from inspector.vulns.read import HINT, detect, load_json, read_bytes
+    from inspector.vulns.read import HINT, detect, load_json, read_report_text
 
-    doc = load_json(path, read_bytes(path))
+    doc = load_json(path, read_report_text(path))
     fmt = detect(doc)
     if fmt is None:
         raise ReportError(f"{path}: not a scanner report: no grype matches/descriptor, trivy "

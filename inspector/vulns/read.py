@@ -1,5 +1,5 @@
-"""Reading a scanner report safely: a size cap, strict UTF-8 JSON, nesting bounded (the
-parser's own recursion limit), the
+"""Reading a scanner report safely: ``inspector.userfile`` (a regular file, a size cap,
+strict UTF-8), JSON with nesting bounded (the parser's own recursion limit), the
 format told by content, and a typed accessor whose errors name the file and the field.
 
 Every failure is one ``ReportError`` line: ``FILE: FIELD: what is wrong (what to do)``.
@@ -8,8 +8,6 @@ Every failure is one ``ReportError`` line: ``FILE: FIELD: what is wrong (what to
 from __future__ import annotations
 
 import json
-import os
-import stat
 from typing import Any
 
 from inspector.errors import ReportError
@@ -20,48 +18,21 @@ MAX_BYTES = 64 * 1000 * 1000
 HINT = "give a grype -o json, trivy --format json or CycloneDX JSON report"
 
 
-def read_bytes(path: str, limit: int | None = None) -> bytes:
-    """The file's bytes; a directory, a device, a FIFO or a file past ``limit`` bytes
-    (default ``MAX_BYTES``) is refused (at most ``limit + 1`` bytes are read)."""
-    limit = MAX_BYTES if limit is None else limit
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read the scanner report: {exc.strerror}",
-                          where=path) from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ReportError(f"{path}: not a regular file (a scanner report is a JSON "
-                              "file)", where=path)
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        data = b"".join(chunks)
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read the scanner report: {exc.strerror}",
-                          where=path) from None
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise ReportError(f"{path}: larger than {limit:,} bytes, the most a scanner report "
-                          "may be", where=path)
-    return data
+def read_report_text(path: str, limit: int | None = None) -> str:
+    """The report's text through the safe user-file reader (``inspector.userfile``: a
+    regular file only, ``O_NONBLOCK`` so a FIFO cannot block, at most ``limit`` bytes,
+    default ``MAX_BYTES``, strict UTF-8 with a BOM dropped, no NUL byte)."""
+    from inspector.userfile import read_text
+
+    return read_text(path, "scanner report", limit=MAX_BYTES if limit is None else limit,
+                     error=ReportError)
 
 
 def _constant(name: str) -> float:
     raise ValueError(f"{name} is not JSON")
 
 
-def load_json(path: str, data: bytes) -> Any:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ReportError(f"{path}: not UTF-8 at byte {exc.start} ({HINT})",
-                          where=path) from None
+def load_json(path: str, text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_constant)
     except RecursionError:  # the C parser's own bound on nesting (about 1,000 deep)

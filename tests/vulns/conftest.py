@@ -13,6 +13,22 @@ from inspector.analysis import analyze, open_image
 from inspector.options import Options
 from tests.hostile.clirun import Run
 
+#: a scanner report that cannot be used is the user's file: exit 2 (``InputError``)
+REPORT_EXIT = 2
+
+
+def assert_report_error(run: Run, *naming: str) -> str:
+    """Exit 2, one ``inspector: …`` line naming each of ``naming``, no traceback, never
+    the last-resort handler. Returns the line."""
+    assert "Traceback" not in run.err and "please report this" not in run.err, run.err
+    assert run.code == REPORT_EXIT, run
+    assert len(run.lines) == 1, run.lines
+    line = run.lines[0]
+    assert line.startswith("inspector: "), line
+    for word in naming:
+        assert word in line, (word, line)
+    return line
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -12,8 +12,7 @@ import pytest
 from inspector.errors import ReportError
 from inspector.vulns import load_report
 from inspector.vulns import read as vread
-from tests.hostile.clirun import assert_one_line_error
-from tests.vulns.conftest import doc
+from tests.vulns.conftest import assert_report_error, doc
 
 
 def _grype(edit) -> bytes:
@@ -50,6 +49,8 @@ HOSTILE = [  # (name, file bytes, the field the error names (None: the file only
     ("truncated", _grype(lambda d: None)[:-40], None),
     ("not UTF-8", b'{"matches": [], "descriptor": {"name": "\xff"}}', None),
     ("NaN", b'{"matches": [], "descriptor": {"x": NaN}}', None),
+    ("a NUL byte", b'{"matches": [], "descriptor": {"name": "\0"}}', None),
+    ("UTF-16", '{"matches": [], "descriptor": {}}'.encode("utf-16"), None),
     ("nested a million deep", b"[" * 1_000_000 + b"]" * 1_000_000, None),
     ("an object of no known format", b'{"artifacts": []}', None),
     ("a top-level list", b"[1, 2]", None),
@@ -95,7 +96,7 @@ def test_hostile_report(tmp_path, name, data, field):
     with pytest.raises(ReportError) as err:
         load_report(str(path))
     line = str(err.value)
-    assert "\n" not in line and line.startswith(str(path))
+    assert "\n" not in line and str(path) in line
     assert err.value.field == field
     if field:
         assert field in line
@@ -106,14 +107,14 @@ def test_hostile_reports_through_the_cli(run, tmp_path):
         path = tmp_path / f"{len(data)}.json"
         path.write_bytes(data)
         r = run("export", "sample:distroless-static", "--vulns", str(path))
-        assert_one_line_error(r, str(path), *([field] if field else []))
+        assert_report_error(r, str(path), *([field] if field else []))
 
 
 def test_too_large(tmp_path, monkeypatch):
     path = tmp_path / "big.json"
     path.write_bytes(b" " * 2000 + b'{"matches": [], "descriptor": {}}')
     monkeypatch.setattr(vread, "MAX_BYTES", 1000)
-    with pytest.raises(ReportError, match="larger than 1,000 bytes"):
+    with pytest.raises(ReportError, match="larger than the 1,000 bytes"):
         load_report(str(path))
 
 

@@ -12,8 +12,7 @@ import pytest
 
 from inspector.errors import ReportError
 from inspector.vulns import load_report, overlay, package_files
-from tests.hostile.clirun import assert_one_line_error
-from tests.vulns.conftest import doc, fixture
+from tests.vulns.conftest import assert_report_error, doc, fixture
 
 SLIM, STATIC = "sample:debian-12-slim", "sample:distroless-static"
 SLIM_GRYPE = fixture("grype-debian-12-slim.json")
@@ -128,13 +127,13 @@ def test_compare_text_and_markdown_say_it(run):
 def test_compare_refuses_a_swapped_report(run):
     r = run("compare", SLIM, STATIC, "--vulns", fixture("trivy-distroless-static.json"),
             "--vulns", SLIM_GRYPE)
-    line = assert_one_line_error(r, "trivy-distroless-static.json")
+    line = assert_report_error(r, "trivy-distroless-static.json")
     assert "--vulns-any-image" in line
 
 
 def test_compare_needs_one_report_per_image(run):
     r = run("compare", SLIM, STATIC, "--vulns", SLIM_GRYPE)
-    assert_one_line_error(r, "--vulns")
+    assert_report_error(r, "--vulns")
 
 
 def test_compare_without_vulns_has_no_vulnerability_fields(run):
@@ -158,7 +157,7 @@ def test_export_lists_ids_per_package(run):
 
 def test_export_refuses_another_image_unless_told(run):
     r = run("export", STATIC, "--vulns", SLIM_GRYPE)
-    assert_one_line_error(r, "grype-debian-12-slim.json")
+    assert_report_error(r, "grype-debian-12-slim.json")
     r = run("export", STATIC, "--vulns", SLIM_GRYPE, "--vulns-any-image")
     assert r.code == 0, r.err
     vulns = json.loads(r.out)["vulnerabilities"]

@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 from inspector.vulns import load_report, overlay
-from tests.hostile.clirun import assert_one_line_error
 from tests.tools import require_tool
-from tests.vulns.conftest import FIXTURES
+from tests.vulns.conftest import FIXTURES, assert_report_error
 
 STATIC = "sample:distroless-static"
 SYFT = Path(sys.executable).parent / "syft"  # installed into the venv beside python
@@ -58,7 +57,7 @@ def test_own_sbom_of_another_image_refused(run, tmp_path):
     path = tmp_path / "scanned.cdx.json"
     path.write_text(json.dumps(sbom))
     r = run("export", "sample:debian-12-slim", "--vulns", str(path))
-    assert_one_line_error(r, str(path))
+    assert_report_error(r, str(path))
 
 
 def test_through_syft_convert(run, tmp_path, samples):
@@ -72,7 +71,7 @@ def test_through_syft_convert(run, tmp_path, samples):
     doc = json.loads(converted.read_text())
     # syft keeps the packages and the image, drops the vulnerabilities: not a report
     r = run("export", STATIC, "--vulns", str(converted))
-    assert_one_line_error(r, "vulnerabilities")
+    assert_report_error(r, "vulnerabilities")
     # scanned again (the array added to syft's document): joins by syft's purls, whose
     # bom-refs are syft's own
     assert all(c["bom-ref"] != c.get("purl") for c in doc["components"] if c.get("purl"))
@@ -99,4 +98,4 @@ def test_grype_on_our_sbom(run, tmp_path, samples):
     path.write_text(json.dumps(report))
     assert overlay(load_report(str(path)), samples["distroless-static"]).counts.total == 0
     r = run("export", "sample:debian-12-slim", "--vulns", str(path))
-    assert_one_line_error(r, str(path))
+    assert_report_error(r, str(path))
