@@ -12,6 +12,8 @@ import pytest
 from inspector.errors import ReportError
 from inspector.vulns import load_report
 from inspector.vulns import read as vread
+from tests.hostile.strings import HOSTILE as HOSTILE_STRINGS
+from tests.hostile.strings import assert_inert, ids
 from tests.vulns.conftest import assert_report_error, doc
 
 
@@ -140,14 +142,22 @@ def test_fifo_does_not_hang(tmp_path):
         load_report(str(fifo))
 
 
-def test_hostile_strings_are_shown_visibly(run, tmp_path):
-    """A package name with a terminal escape reaches the text report as ``\\x1b``."""
+@pytest.mark.parametrize("h", HOSTILE_STRINGS, ids=ids())
+def test_hostile_strings_are_shown_visibly(tmp_path, samples, h):
+    """A report's strings (scanner version, database time) reach the compare text as
+    ``visible`` shows them, and the markdown with nothing a terminal obeys."""
+    from inspector.compare import compare_analyses
+    from inspector.report.compare import render
+    from inspector.vulns import attach
+
     d = doc("grype-debian-12-slim.json")
-    d["matches"][0]["vulnerability"]["id"] = "CVE-1"
-    d["descriptor"]["version"] = "\x1b]0;owned\x07"
+    d["descriptor"]["version"] = h.raw
+    d["descriptor"]["db"]["built"] = h.raw
     path = tmp_path / "r.json"
     path.write_text(json.dumps(d))
-    r = run("compare", "sample:debian-12-slim", "sample:distroless-static", "--vulns",
-            str(path), "--vulns", "tests/vulns/fixtures/grype-distroless-static.json")
-    assert r.code == 0, r.err
-    assert "\x1b]" not in r.out and "\\x1b]0;owned\\x07" in r.out
+    analyses = [samples["debian-12-slim"], samples["distroless-static"]]
+    result = compare_analyses(analyses)
+    attach(result, analyses, [load_report(str(path)),
+                              load_report("tests/vulns/fixtures/grype-distroless-static.json")])
+    assert_inert(render(result, "text"), h.shown)
+    assert_inert(render(result, "markdown"))
