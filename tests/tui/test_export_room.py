@@ -19,7 +19,20 @@ PAIR = ["sample:debian-12-slim", "sample:distroless-static"]
 
 
 def toasts(app) -> str:
-    return "\n".join(n.message for n in app._notifications)
+    """Every toast so far (recorded: a toast expires, and the app forgets it)."""
+    return "\n".join(app.toasts_seen)
+
+
+def recording(app):
+    app.toasts_seen = []
+    notify = app.notify
+
+    def recorded(message, *args, **kwargs):
+        app.toasts_seen.append(message)
+        return notify(message, *args, **kwargs)
+
+    app.notify = recorded
+    return app
 
 
 def saved(directory, suffix: str) -> list:
@@ -30,7 +43,7 @@ def saved(directory, suffix: str) -> list:
 @sync
 async def test_w_writes_the_tab_on_screen(options, size, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = InspectorApp(PAIR, options)
+    app = recording(InspectorApp(PAIR, options))
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         await pilot.press("w")  # the Overview: the compare report
@@ -55,7 +68,7 @@ async def test_w_writes_the_tab_on_screen(options, size, tmp_path, monkeypatch):
 @sync
 async def test_screenshot_goes_where_it_can_be_found(options, size, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = InspectorApp(["sample:distroless-static"], options)
+    app = recording(InspectorApp(["sample:distroless-static"], options))
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         app.deliver_screenshot()  # what the palette's "Screenshot" runs
@@ -76,7 +89,7 @@ async def test_without_a_working_directory_the_cache_dir_is_used(options, tmp_pa
     gone.mkdir()
     monkeypatch.chdir(gone)
     os.rmdir(gone)
-    app = InspectorApp(["sample:distroless-static"], options)
+    app = recording(InspectorApp(["sample:distroless-static"], options))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         app.deliver_screenshot()

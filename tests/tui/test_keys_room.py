@@ -25,7 +25,21 @@ def size_id(size):
 
 
 def messages(app) -> str:
-    return "\n".join(n.message for n in app._notifications)
+    """Every toast so far (recorded: a toast expires, and the app forgets it)."""
+    return "\n".join(app.toasts_seen)
+
+
+def recording(app):
+    """``app`` with every toast it is asked for kept in ``app.toasts_seen``."""
+    app.toasts_seen = []
+    notify = app.notify
+
+    def recorded(message, *args, **kwargs):
+        app.toasts_seen.append(message)
+        return notify(message, *args, **kwargs)
+
+    app.notify = recorded
+    return app
 
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
@@ -53,7 +67,7 @@ async def test_tree_keys_work_from_the_layers_pane(options, size):
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
 @sync
 async def test_inspect_keys_in_compare_say_so(options, size):
-    app = InspectorApp(PAIR, options)
+    app = recording(InspectorApp(PAIR, options))
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+l")
@@ -103,7 +117,7 @@ def test_near_sample(name, typed, expected):
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
 @sync
 async def test_add_dialog_suggests_the_nearest_sample(options, size):
-    app = InspectorApp(PAIR, options)
+    app = recording(InspectorApp(PAIR, options))
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         await pilot.press("a", *"distroless-bse", "enter")
