@@ -3,8 +3,8 @@
     inspector                          the demo: bundled samples side by side (TUI)
     inspector IMAGE                    inspect one image (TUI)
     inspector A B [C …]                compare images side by side (TUI)
-    inspector export IMAGE --format json [-o FILE]
-    inspector compare A B [C …] --format text|markdown|json [-o FILE] [--files]
+    inspector export IMAGE --format json|cyclonedx|spdx-json|html [-o FILE]
+    inspector compare A B [C …] --format text|markdown|json|html [-o FILE] [--files]
     inspector fit IMAGE [--base REF …]  which distroless base the application would run on
     inspector check IMAGE [IMAGE …] [--rules FILE] [--format text|json|sarif] [--junit FILE]
     inspector samples                  list the bundled sample images
@@ -118,16 +118,18 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         p = _Parser(prog="inspector export",
                                     description="Write the whole index of an image.")
         p.add_argument("image")
-        p.add_argument("--format", choices=("json", "cyclonedx", "spdx-json"), default="json",
+        p.add_argument("--format", choices=("json", "cyclonedx", "spdx-json", "html"),
+                       default="json",
                        help="json: the whole index (inspector.export/v1); cyclonedx (1.6 "
-                            "JSON) or spdx-json (2.3): an SBOM")
+                            "JSON) or spdx-json (2.3): an SBOM; html: one self-contained "
+                            "page to hand out")
         p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
         _vulns_args(p)
     elif command == "compare":
         p = _Parser(prog="inspector compare",
                                     description="Compare images side by side, headless.")
         p.add_argument("images", nargs="+", metavar="IMAGE")
-        p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+        p.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text")
         p.add_argument("-o", "--output", metavar="FILE")
         p.add_argument("--files", action="store_true", help="list the differing files")
         p.add_argument("--sort", choices=("path", "size"), default="size",
@@ -310,8 +312,8 @@ def _export(args: argparse.Namespace, options: Options) -> int:
     from inspector.vulns import load_reports, overlay
 
     reports = load_reports(args.vulns, 1, "export")
-    if reports and args.format != "json":
-        raise InspectorError("export: --vulns goes with --format json (an SBOM lists "
+    if reports and args.format not in ("json", "html"):
+        raise InspectorError("export: --vulns goes with --format json or html (an SBOM lists "
                              "packages; the scanner's report is its own document)")
     with output(args.output, [args.image]) as out:
         analysis = _analyze(args.image, options)
@@ -319,8 +321,14 @@ def _export(args: argparse.Namespace, options: Options) -> int:
             for warning in analysis.warnings:  # skipped members: one line below
                 print_line(f"warning: {warning}")
             vulns = reports and overlay(reports[0], analysis, any_image=args.vulns_any_image)
-            write_export(analysis, out, cache_dir=usable_dir(options), format=args.format,
-                         vulns=vulns or None)
+            if args.format == "html":
+                from inspector.report.html import command_line, render_export
+
+                out.write(render_export(analysis, vulns=vulns or None,
+                                        command=command_line("export", args)))
+            else:
+                write_export(analysis, out, cache_dir=usable_dir(options),
+                             format=args.format, vulns=vulns or None)
         finally:
             analysis.image.close()
     if analysis.unsafe:
@@ -344,11 +352,20 @@ def _compare(args: argparse.Namespace, options: Options) -> int:
     reports = load_reports(args.vulns, len(args.images), "compare")
     with output(args.output, args.images) as out:
         kept: dict = {}
-        result = _analyze_many(args.images, options, kept if reports else None)
+        html = args.format == "html"
+        result = _analyze_many(args.images, options, kept if reports or html else None)
         if reports:
             attach(result, [kept[ref] for ref in args.images], reports, args.vulns_any_image)
         color = out is sys.stdout and out.isatty() and "NO_COLOR" not in os.environ
-        out.write(render(result, args.format, files=args.files, sort=args.sort, color=color))
+        if html:
+            from inspector.report.html import command_line
+
+            out.write(render(result, "html", files=args.files, sort=args.sort,
+                             analyses=[kept[ref] for ref in args.images],
+                             command=command_line("compare", args)))
+        else:
+            out.write(render(result, args.format, files=args.files, sort=args.sort,
+                             color=color))
     return 0
 
 

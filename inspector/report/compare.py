@@ -15,7 +15,7 @@ from inspector.compare.model import CompareResult, FileRef
 from inspector.report.sections import sorted_changes, sorted_refs
 
 SCHEMA = "inspector.compare/v1"
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown", "json", "html")
 SORTS = ("size", "path")
 
 
@@ -108,9 +108,10 @@ def _add_vulns(doc: dict, result: CompareResult) -> None:
 
 
 def render(result: CompareResult, fmt: str = "text", *, files: bool = False,
-           sort: str = "size", color: bool = False) -> str:
+           sort: str = "size", color: bool = False, analyses=None, command: str = "") -> str:
     """The report as one string ending in a newline. ``color`` (ANSI) applies to text
-    only; the CLI sets it when stdout is a terminal and ``NO_COLOR`` is unset."""
+    only; the CLI sets it when stdout is a terminal and ``NO_COLOR`` is unset. ``html``
+    needs the ``analyses`` (in image order; treemaps) and shows ``command`` in its footer."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
     if fmt == "json":
@@ -120,6 +121,12 @@ def render(result: CompareResult, fmt: str = "text", *, files: bool = False,
         from inspector.report.markdown import render_markdown
 
         return render_markdown(result, files=files, sort=sort)
+    if fmt == "html":
+        from inspector.report.html import render_compare
+
+        if analyses is None:
+            raise ValueError("the html format needs the analyses of the compared images")
+        return render_compare(result, analyses, files=files, sort=sort, command=command)
     if fmt == "text":
         from inspector.report.text import render_text
 

@@ -1,0 +1,287 @@
+"""``--format html``: one self-contained file to hand out (issue 27).
+
+    render_compare(result, analyses, files=False, sort="size", command="") -> str
+    render_export(analysis, command="", vulns=None) -> str
+    read_embedded(text) -> dict      the embedded document back, as the JSON format writes it
+
+The page is one file: inline CSS and JS (``html_assets/``, package data), SVG drawn by the
+JS, no request of any kind (a Content-Security-Policy says so to the browser too). It
+embeds two JSON blocks:
+
+- ``#inspector-document``: the ``inspector.compare/v1`` document exactly as
+  ``compare --format json`` (same ``--files``/``--sort``) writes it, or for ``export`` the
+  ``inspector.export/v1`` document without its ``files`` array (the treemap below carries
+  the filesystem, aggregated; ``export --format json`` has every row). Above
+  ``INLINE_LIMIT`` bytes it is stored gzip+base64 (``data-encoding``); the page inflates it
+  with ``DecompressionStream`` and ``read_embedded`` does the same in Python.
+- ``#inspector-view``: what only the page needs — per image a treemap tree (files under
+  ``1/TREEMAP_NODES`` of the image's bytes aggregated per directory), the category, layer
+  and package names it codes, and the executables each image leaves out of the first.
+
+Every string from an image goes through ``visible()`` and ``html.escape`` in the static
+HTML; the JSON blocks escape ``<``, ``>`` and ``&`` (and, being ASCII, U+2028/U+2029), so a
+file named ``</script>`` stays data. The JS shows strings with ``textContent`` only.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import html as _html
+import json
+import os
+import time
+from collections.abc import Sequence
+from importlib import resources
+
+from inspector import __version__
+from inspector.analysis import Analysis
+from inspector.classify import CATEGORY_ORDER
+from inspector.compare.model import CompareResult
+from inspector.index.entries import FILE
+from inspector.index.merge import IMPLIED_ROW
+from inspector.report import html_sections as sections
+
+#: leaves per image treemap, about: files below ``1/TREEMAP_NODES`` of the image's bytes
+#: are drawn as one "N small files" rectangle per directory (keeps the file and the draw
+#: small on a 150k-file image)
+TREEMAP_NODES = 1200
+#: an embedded document larger than this (bytes of JSON) is stored gzip+base64
+INLINE_LIMIT = 1 << 20
+#: strip-list rows shown per pair (the rest are counted)
+STRIP_ROWS = 2000
+#: categories listed first in the strip list: what an attacker would reach for
+STRIP_FIRST = ("shell", "package_manager")
+DOC_ID, VIEW_ID = "inspector-document", "inspector-view"
+
+
+def esc(text: object) -> str:
+    """An image-derived string as HTML text: ``visible()`` then entity-escaped."""
+    from inspector.visible import visible
+
+    return _html.escape(visible(text), quote=True)
+
+
+def script_json(value: object) -> str:
+    """JSON that is inert inside ``<script>``: ASCII (so U+2028/9 are escaped) with ``<``,
+    ``>`` and ``&`` as ``\\u00XX`` (they only occur inside strings)."""
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _embed_document(doc: dict) -> str:
+    text = script_json(doc)
+    if len(text) <= INLINE_LIMIT:
+        return f'<script type="application/json" id="{DOC_ID}">{text}</script>'
+    packed = base64.b64encode(gzip.compress(text.encode("ascii"), 6, mtime=0)).decode("ascii")
+    return (f'<script type="application/json" id="{DOC_ID}" data-encoding="gzip+base64">'
+            f'"{packed}"</script>')
+
+
+def read_embedded(text: str, block: str = DOC_ID) -> dict:
+    """The JSON embedded in a report (``DOC_ID``: the compare/export document;
+    ``VIEW_ID``: the page's own data). ``ValueError`` when the block is missing."""
+    start = text.find(f'id="{block}"')
+    if start < 0:
+        raise ValueError(f"no {block} block in this HTML")
+    head_end = text.index(">", start)
+    body = text[head_end + 1: text.index("</script>", head_end)]
+    if "gzip+base64" in text[start:head_end]:
+        body = gzip.decompress(base64.b64decode(json.loads(body))).decode("ascii")
+    return json.loads(body)
+
+
+# ---- the page's data ------------------------------------------------------------------
+class _Names:
+    """Strings coded as small integers in the view (a category, a package)."""
+
+    def __init__(self, first: Sequence[str] = ()) -> None:
+        self.names: list[str] = list(first)
+        self.code = {n: i for i, n in enumerate(self.names)}
+
+    def __call__(self, name: str | None) -> int:
+        if name is None:
+            return -1
+        i = self.code.get(name)
+        if i is None:
+            i = self.code[name] = len(self.names)
+            self.names.append(name)
+        return i
+
+
+def treemap(analysis: Analysis, cats: _Names, pkgs: _Names, nodes: int = TREEMAP_NODES) -> list:
+    """The merged filesystem's regular files as a tree of ``[name, bytes, children]``
+    (a directory) and ``[name, bytes, category, layer, package, count]`` (a file, count 0;
+    or ``count`` small files aggregated, coded by their largest). Codes index ``cats`` and
+    ``pkgs`` (-1: none); layers are 0-based. Children largest first; empty files left out."""
+    fs = analysis.fs
+    paths = fs.sorted_paths()
+    codes, code_names = analysis.classification.column(paths)
+    layer_col, row_col = fs.sorted_columns()
+    kinds = [index.kinds for index in fs.layers]
+    sizes = [index.sizes for index in fs.layers]
+    owners, packages = analysis.catalog.owners, analysis.catalog.packages
+    threshold = max(1, fs.file_bytes // max(1, nodes))
+    # directory → [own small bytes, small count, largest small (size, i), big file indexes]
+    dirs: dict[str, list] = {}
+    for i, (path, li, row) in enumerate(zip(paths, layer_col, row_col, strict=True)):
+        if row == IMPLIED_ROW or kinds[li][row] != FILE:
+            continue
+        size = sizes[li][row]
+        if not size:
+            continue
+        cell = dirs.get(d := path.rpartition("/")[0])
+        if cell is None:
+            cell = dirs[d] = [0, 0, (0, -1), []]
+        if size >= threshold:
+            cell[3].append(i)
+        else:
+            cell[0] += size
+            cell[1] += 1
+            if size > cell[2][0]:
+                cell[2] = (size, i)
+    # subtree totals: bytes, files, largest file (size, i); the children of each directory
+    total: dict[str, list] = {}
+    children: dict[str, set[str]] = {}
+    for d, (small, count, big, bigs) in dirs.items():
+        own = [small + sum(sizes[layer_col[i]][row_col[i]] for i in bigs), count + len(bigs),
+               max([big, *((sizes[layer_col[i]][row_col[i]], i) for i in bigs)])]
+        node = d
+        while True:
+            acc = total.setdefault(node, [0, 0, (0, -1)])
+            acc[0] += own[0]
+            acc[1] += own[1]
+            acc[2] = max(acc[2], own[2])
+            if not node:
+                break
+            parent = node.rpartition("/")[0]
+            children.setdefault(parent, set()).add(node)
+            node = parent
+
+    def leaf(name: str, size: int, i: int, count: int) -> list:
+        code = codes[i]
+        owner = owners.get(paths[i])
+        return [name, size, cats(code_names[code] if code < len(code_names) else None),
+                layer_col[i], pkgs(None if owner is None else packages[owner].name), count]
+
+    def build(d: str) -> list:
+        small, count, big, bigs = dirs.get(d, (0, 0, (0, -1), []))
+        kids = []
+        for sub in children.get(d, ()):
+            t = total[sub]
+            if t[0] >= threshold:
+                kids.append(build(sub))
+            else:  # a small directory joins the small files
+                small, count, big = small + t[0], count + t[1], max(big, t[2])
+        for i in bigs:
+            kids.append(leaf(paths[i].rpartition("/")[2], sizes[layer_col[i]][row_col[i]], i, 0))
+        if count:
+            kids.append(leaf(f"{count:,} small files", small, big[1], count))
+        kids.sort(key=lambda k: -k[1])
+        return [d.rpartition("/")[2] or "/", total.get(d, [0])[0], kids]
+
+    return build("") if total else ["/", 0, []]
+
+
+def strip_rows(analysis: Analysis, executables: list[str], other: Analysis) -> tuple[list, int]:
+    """The executables of ``analysis`` whose path ``other`` lacks: ``[path, bytes,
+    category, package]`` rows, shells and package managers first, then by category order
+    and bytes; at most ``STRIP_ROWS`` (and how many there are)."""
+    fs, cls, cat = analysis.fs, analysis.classification, analysis.catalog
+    rank = {c: i for i, c in enumerate(dict.fromkeys(STRIP_FIRST + CATEGORY_ORDER))}
+    rows = [(p, fs.size(p), cls.category_of(p), cat.owner_name(p))
+            for p in executables if p not in other.fs]
+    rows.sort(key=lambda r: (rank.get(r[2] or "", len(rank)), -r[1], r[0]))
+    return [list(r) for r in rows[:STRIP_ROWS]], len(rows)
+
+
+def view(result: CompareResult, analyses: Sequence[Analysis]) -> dict:
+    cats, pkgs = _Names(CATEGORY_ORDER), _Names()
+    trees = [treemap(a, cats, pkgs) for a in analyses]
+    execs = result.security.executables if result.security else [[] for _ in analyses]
+    strips = []
+    for j in range(1, len(analyses)):
+        rows, count = strip_rows(analyses[0], execs[0], analyses[j])
+        strips.append({"image": j, "rows": rows, "count": count})
+    return {"labels": result.labels, "categories": cats.names, "packages": pkgs.names,
+            "layers": [len(a.layers) for a in analyses], "treemaps": trees,
+            "threshold": TREEMAP_NODES, "strips": strips}
+
+
+# ---- the page ---------------------------------------------------------------------------
+def _asset(name: str) -> str:
+    return resources.files("inspector.report").joinpath("html_assets", name).read_text("utf-8")
+
+
+def generated_at() -> str:
+    """UTC now, or ``SOURCE_DATE_EPOCH``'s time (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    stamp = int(epoch) if epoch.isdigit() else time.time()
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(stamp))
+
+
+def page(title: str, body: str, doc: dict, data: dict) -> str:
+    csp = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+           "img-src data:; connect-src data:")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<meta name="generator" content="inspector {esc(__version__)}">\n'
+            f"<title>{title}</title>\n<style>{_asset('report.css')}</style>\n</head>\n"
+            f"<body>\n{body}\n{_embed_document(doc)}\n"
+            f'<script type="application/json" id="{VIEW_ID}">{script_json(data)}</script>\n'
+            f"<script>{_asset('report.js')}</script>\n</body></html>\n")
+
+
+def render_compare(result: CompareResult, analyses: Sequence[Analysis], *,
+                   files: bool = False, sort: str = "size", command: str = "") -> str:
+    """The compare report as one HTML page (``analyses`` in ``result``'s image order)."""
+    from inspector.report.compare import to_json
+
+    if len(analyses) != len(result.images):
+        raise ValueError("render_compare needs one analysis per compared image")
+    doc = to_json(result, files=files, sort=sort)
+    title = "inspector: " + esc(" vs ".join(result.labels))
+    body = sections.body(result, analyses, doc, command=command, stamp=generated_at())
+    return page(title, body, doc, view(result, analyses))
+
+
+def render_export(analysis: Analysis, *, command: str = "", vulns=None) -> str:
+    """One image's report; the embedded document is ``inspector.export/v1`` without
+    ``files`` (``vulns``: an ``inspector.vulns.Overlay`` adds ``vulnerabilities``)."""
+    from inspector.compare import compare_analyses
+    from inspector.report.export import header
+
+    result = compare_analyses([analysis])
+    doc = header(analysis)
+    if vulns is not None:
+        from inspector.vulns import export_json
+
+        doc["vulnerabilities"] = export_json(vulns)
+        result.vulns = [vulns]
+    title = "inspector: " + esc(result.labels[0])
+    body = sections.body(result, [analysis], doc, command=command, stamp=generated_at())
+    return page(title, body, doc, view(result, [analysis]))
+
+
+def command_line(command: str, args) -> str:
+    """The ``inspector`` command line that writes this report again (from the parsed
+    arguments: what was given, in a canonical order)."""
+    import shlex
+
+    images = getattr(args, "images", None) or [args.image]
+    argv = ["inspector", command, *images, "--format", "html"]
+    if getattr(args, "files", False):
+        argv.append("--files")
+    if getattr(args, "sort", "size") != "size":
+        argv += ["--sort", args.sort]
+    for report in getattr(args, "vulns", None) or []:
+        argv += ["--vulns", report]
+    if getattr(args, "vulns_any_image", False):
+        argv.append("--vulns-any-image")
+    for flag in ("platform", "source"):
+        if getattr(args, flag, None):
+            argv += [f"--{flag}", getattr(args, flag)]
+    if getattr(args, "output", None):
+        argv += ["-o", args.output]
+    return shlex.join(argv)
