@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Collection, Iterator
-from itertools import accumulate, compress
+from collections.abc import Collection, Iterable, Iterator
+from itertools import accumulate, compress, islice
 from operator import getitem, mul, sub
 
 from inspector.index import tarscan
@@ -114,6 +114,7 @@ class Sums:
 
     def __init__(self, fs: MergedFS) -> None:
         self.paths = fs.sorted_paths()
+        self._own: tuple[array | list[int], array | list[int]] | None = None
         n = len(self.paths)
         self.bytes: array | list[int]
         if tarscan.prefix_sums is not None and tarscan.native(fs.layers):  # C, no GIL held
@@ -155,6 +156,14 @@ class Sums:
         start, end = subtree_range(self.paths, path)
         return self.bytes[end] - self.bytes[start], self.counts[end] - self.counts[start]
 
+    def own(self) -> tuple[array | list[int], array | list[int]]:
+        """Each entry's own ``(bytes, entries)`` figures in path order (differences of
+        neighbouring prefix sums), built on first use: what ``KeptSums`` picks from."""
+        if self._own is None:
+            self._own = (_column(map(sub, islice(self.bytes, 1, None), self.bytes)),
+                         _column(map(sub, islice(self.counts, 1, None), self.counts)))
+        return self._own
+
 
 class SumView:
     """``Sums`` as a read-only mapping of one of its figures (``totals()``'s contract)."""
@@ -172,22 +181,25 @@ class SumView:
 class KeptSums:
     """``Sums`` counting only the entries in ``keep`` (paths; those not in the filesystem,
     such as a view's removed paths, count nothing): what a filtered view shows below each
-    directory. Built in O(kept × log n) for a few kept entries, O(n) passes in C for many."""
+    directory. Built in O(kept × log n) for a few kept entries, else in a few O(n) passes of
+    C iterators (``compress``/``accumulate`` over ``Sums.own``)."""
 
     def __init__(self, sums: Sums, keep: Collection[str]) -> None:
         self.keep = keep
         paths = self.paths = sums.paths
         n = len(paths)
+        own_bytes, own_counts = sums.own()
         if len(keep) * SPARSE < n:
             at = sorted(i for p in keep if (i := bisect_left(paths, p)) < n and paths[i] == p)
+            kept_bytes: Iterable[int] = map(own_bytes.__getitem__, at)
+            kept_counts: Iterable[int] = map(own_counts.__getitem__, at)
         else:
-            at = list(compress(range(n), map(keep.__contains__, paths)))
-        after = [i + 1 for i in at]
+            shown = bytes(map(keep.__contains__, paths))
+            at = list(compress(range(n), shown))
+            kept_bytes, kept_counts = compress(own_bytes, shown), compress(own_counts, shown)
         self.at = at
-        self.bytes = _running(map(sub, map(sums.bytes.__getitem__, after),
-                                  map(sums.bytes.__getitem__, at)))
-        self.counts = _running(map(sub, map(sums.counts.__getitem__, after),
-                                   map(sums.counts.__getitem__, at)))
+        self.bytes = _column(accumulate(kept_bytes, initial=0))
+        self.counts = _column(accumulate(kept_counts, initial=0))
 
     def of(self, path: str) -> tuple[int, int]:
         """``(bytes, entries)`` of the kept entries below ``path``."""
@@ -198,11 +210,11 @@ class KeptSums:
         return self.bytes[j] - self.bytes[i], self.counts[j] - self.counts[i]
 
 
-def _running(values: Iterator[int]) -> array | list[int]:
-    """Prefix sums from 0, as int64 when they fit (sparse files may each claim 2**63 - 1
-    bytes: then Python ints)."""
-    running = list(accumulate(values, initial=0))
+def _column(values: Iterable[int]) -> array | list[int]:
+    """``values`` as int64 when they fit (sums of sparse files, which may each claim
+    2**63 - 1 bytes, do not: then Python ints)."""
+    out = list(values)
     try:
-        return array("q", running)
+        return array("q", out)
     except OverflowError:
-        return running
+        return out

@@ -213,3 +213,15 @@ def test_unusable_globs_in_the_filter_and_the_search(fs):
         rows.set_filter(TreeFilter("[z-a]"))
     assert compile_search("[z-a]")("/x/[Z-A]")  # the search takes it as text instead
     assert rows.search("**a" * 30 + "**b", None) is None  # no backtracking
+
+
+@pytest.mark.parametrize("keep", [["/a", "/d/b", "/d/c"], ["/d/b"]], ids=["many", "few"])
+def test_filtered_totals_past_int64_are_exact(keep):
+    """Sparse files may each claim 2**63 - 1 bytes: the shown totals stay exact."""
+    big = 2**63 - 1
+    fs = merge([layer([("/a", "file", big), ("/d", "dir", 0), ("/d/b", "file", big),
+                       ("/d/c", "file", 7)] + [(f"/z{i:03d}", "file", 1) for i in range(40)])])
+    rows = TreeRows(DirTree(fs))
+    rows.set_filter(TreeFilter(only=frozenset(keep)))
+    want = sum(big if p != "/d/c" else 7 for p in keep if p.startswith("/d/"))
+    assert rows.size("/d") == want
