@@ -49,8 +49,11 @@ def open_image(reference: str, options: Options | None = None) -> Image:
     work when every layer's index is cached (the daemon source: no ``docker save``) is
     told which are, by a predicate over diff_ids (sources never import the index)."""
     options = options or Options()
-    root = usable_dir(options)
-    indexed = IndexCache(root).has if root is not None else None
+
+    def indexed(diff_id: str) -> bool:  # the cache is looked at only when a source asks
+        root = usable_dir(options)
+        return root is not None and IndexCache(root).has(diff_id)
+
     return resolve.open_image(reference, options, indexed=indexed)
 
 

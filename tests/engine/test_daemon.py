@@ -122,6 +122,19 @@ def test_warm_cache_does_not_call_docker_save(loaded, engine_env, options, save_
     assert warm == cold  # byte-exact config and manifest: same digests, same everything
 
 
+def test_the_warm_path_is_the_callers_predicate(loaded, engine_env, options, save_calls):
+    """Sources do not import the index: without the ``indexed`` predicate that
+    ``analysis.open_image`` passes, a warm record is not trusted and the image is saved."""
+    from inspector.sources import resolve
+
+    ref = "docker-daemon:localhost/inspector-test/whiteouts:v1"
+    export(ref, options)
+    with resolve.open_image(ref, options) as image:
+        assert len(save_calls) == 2 and image.layers
+    with resolve.open_image(ref, options, indexed=lambda diff_id: True) as image:
+        assert len(save_calls) == 2  # the predicate says every layer is cached
+
+
 def test_warm_open_with_a_lost_index_entry_saves_after_all(loaded, engine_env, options, save_calls):
     ref = "docker-daemon:localhost/inspector-test/whiteouts:v1"
     cold = export(ref, options)
