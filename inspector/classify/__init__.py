@@ -12,7 +12,6 @@ Symlinks and hardlinks count 0 bytes, so the categories' bytes add up to ``fs.fi
 
 from __future__ import annotations
 
-from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -21,10 +20,17 @@ from itertools import compress
 from typing import overload
 
 from inspector.catalog.fspath import Resolver
-from inspector.classify.rules import NO_RULE, PACKAGE_SYSTEMS, Rules, load_rules
-from inspector.index import tarscan
+from inspector.classify.rows import (
+    FALLBACK,
+    OWNED_FALLBACK,
+    SHELL,
+    row_rules,
+    tally_rows,
+    tally_rows_c,
+)
+from inspector.classify.rules import NO_RULE, Rules, load_rules
 from inspector.index.entries import DIR, FILE, HARDLINK, SYMLINK
-from inspector.index.merge import IMPLIED_ROW, MergedFS
+from inspector.index.merge import MergedFS
 
 #: the category contract (export, compare, TUI order): what distroless strips leads
 CATEGORY_ORDER = (
@@ -33,10 +39,6 @@ CATEGORY_ORDER = (
     "shared_library", "certificates", "timezone_data", "configuration", "system",
     "application",
 )
-FALLBACK = "application"
-#: where an OS package's file no rule names goes (ownership first: never ``application``)
-OWNED_FALLBACK = "system"
-BUSYBOX = "busybox"
 #: basenames remembered between calls (per rules) before the memo is cleared
 NAME_CACHE_MAX = 1 << 18
 #: mode bits
@@ -168,19 +170,6 @@ def default_rules() -> Rules:
     return load_rules()
 
 
-def _is_program(head: bytes | None) -> bool:
-    return head is not None and (head.startswith(b"\x7fELF") or head.startswith(b"#!"))
-
-
-def _owned_categories(catalog, rules: Rules) -> list[str | None]:
-    """Per catalog package: ``None`` for a language package (python, npm, go), else the
-    OS package's table category, ``""`` when the table does not list it."""
-    if catalog is None:
-        return []
-    return [None if p.type not in PACKAGE_SYSTEMS else rules.package_category(p.type, p.name) or ""
-            for p in catalog.packages]
-
-
 def classify_image(fs: MergedFS, catalog=None, rules: Rules | None = None) -> Classification:
     """Categories, per-category totals (in ``CATEGORY_ORDER``) and findings for ``fs``.
     ``catalog`` gives each file's owning package (its evidence next to the path); without
@@ -209,16 +198,17 @@ def categorize(fs: MergedFS, catalog, rules: Rules) -> Classification:
     """The category of every non-directory entry (as a column over ``fs.sorted_paths()``)
     and the per-category totals; no findings yet. The per-entry loop runs in C when the
     accelerator is built (``_tarscan.classify_rows``: the same decisions, the same rule
-    tables and memos), else in Python (``_categorize_rows``, the reference)."""
+    tables and memos), else in Python (``rows.tally_rows``, the reference)."""
     by_name, by_command = rules.name_cache, rules.command_cache
     if len(by_name) > NAME_CACHE_MAX or len(by_command) > NAME_CACHE_MAX:
         by_name.clear()
         by_command.clear()
     paths = fs.sorted_paths()
+    loop = row_rules(rules, catalog)
     state = _State(paths, rules)
-    if not _categorize_rows_c(fs, catalog, rules, state):
+    if not tally_rows_c(fs, loop, state.codes, state.code_of, state.totals, state.pending):
         state = _State(paths, rules)  # (a declined C pass may have filled some of it)
-        _categorize_rows(fs, catalog, rules, state)
+        tally_rows(fs, loop, state.codes, state.code_of, state.totals, state.pending)
     cls = Classification(totals=state.totals, codes=state.codes, names=state.code_of.names,
                          paths=paths)
     if state.pending:
@@ -233,107 +223,11 @@ class _State:
     def __init__(self, paths: list[str], rules: Rules) -> None:
         self.codes = bytearray(b"\xff" * len(paths))  # NO_CODE
         self.code_of = _Codes()
-        self.code_of["shell"]  # code 0, as both loops number them
+        self.code_of[SHELL]  # code 0, as both loops number them
         self.totals = {name: CategoryTotal() for name in CATEGORY_ORDER}
         for name in (*rules.categories, *rules.package_categories):
             self.totals.setdefault(name, CategoryTotal())
         self.pending: list[tuple[int, str, bool]] = []
-
-
-def _categorize_rows_c(fs: MergedFS, catalog, rules: Rules, state: _State) -> bool:
-    """The loop in C; False when it is not available (or declines: a category's bytes
-    past a signed 64-bit integer), and the Python loop is to run instead."""
-    if tarscan.classify_rows is None or not tarscan.native(fs.layers):
-        return False
-    layers = fs.layers
-    files, nbytes = array("q", bytes(8 * 256)), array("q", bytes(8 * 256))
-    per_code: list[list[str]] = [[] for _ in range(256)]
-    done = tarscan.classify_rows(
-        fs.sorted_paths(), fs.sorted_packed(), [ix.kinds for ix in layers],
-        [ix.sizes for ix in layers], [ix.modes for ix in layers],
-        [ix.targets for ix in layers], [ix.heads for ix in layers], rules.dir_rule,
-        rules.bin_dirs, rules.paths.exact, rules.name_cache, rules.names.match,
-        rules.command_cache, rules.commands.match, catalog.owners if catalog is not None else {},
-        _owned_categories(catalog, rules), list(rules.categories), rules.content_end, NO_RULE,
-        state.code_of, state.codes, files, nbytes, per_code, state.pending)
-    if not done:
-        return False
-    for code, name in enumerate(state.code_of.names):
-        total = state.totals[name]
-        total.files, total.bytes, total.paths = files[code], nbytes[code], per_code[code]
-    return True
-
-
-def _categorize_rows(fs: MergedFS, catalog, rules: Rules, state: _State) -> None:
-    """The per-entry loop in Python (the reference for ``classify_rows``)."""
-    names, content_end = rules.categories, rules.content_end
-    codes, code_of, totals, pending_links = state.codes, state.code_of, state.totals, state.pending
-    layers = fs.layers
-    owner_of = catalog.owners.get if catalog is not None else {}.get
-    owned = _owned_categories(catalog, rules)
-    dir_rule, paths_exact = rules.dir_rule, rules.paths.exact
-    names_match, commands_match, bin_dirs = rules.names.match, rules.commands.match, rules.bin_dirs
-    by_name, by_command = rules.name_cache, rules.command_cache
-    shell, shell_code = totals["shell"], code_of["shell"]
-
-    last_parent, parent_rule, parent_bin = None, NO_RULE, False
-    for i, (path, li, row) in enumerate(fs.located_sorted()):
-        if row == IMPLIED_ROW:
-            continue
-        index = layers[li]
-        kind = index.kinds[row]
-        if kind == DIR:
-            continue
-        if kind == SYMLINK or kind == HARDLINK:
-            target = index.targets.get(row) or ""
-            if target.rstrip("/").rpartition("/")[2] == BUSYBOX:
-                codes[i] = shell_code
-                shell.files += 1
-                shell.paths.append(path)
-                continue
-        parent, _, base = path.rpartition("/")
-        parent = parent or "/"
-        if parent != last_parent:  # sorted paths: siblings come together
-            last_parent, parent_rule, parent_bin = parent, dir_rule(parent), parent in bin_dirs
-        best = parent_rule
-        rule = paths_exact.get(path, NO_RULE)
-        if rule < best:
-            best = rule
-        named = by_name.get(base)
-        if named is None:
-            named = by_name[base] = names_match(base)
-        if named < best:
-            best = named
-        executable = parent_bin or (kind == FILE and index.modes[row] & 0o111
-                                    and _is_program(index.heads.get(row)))
-        if executable:
-            command = by_command.get(base)
-            if command is None:
-                command = by_command[base] = commands_match(base)
-            if command < best:
-                best = command
-        if best < content_end:  # generic content: the path decides, whoever ships it
-            name = names[best]
-        else:
-            owner = owner_of(path)
-            table = owned[owner] if owner is not None else None
-            if table and executable:  # a well-known OS package's executable
-                name = table
-            elif best != NO_RULE:
-                name = names[best]
-                if name == FALLBACK and table is not None:
-                    name = OWNED_FALLBACK
-            elif kind == SYMLINK:
-                pending_links.append((i, path, table is not None))
-                continue
-            else:
-                name = FALLBACK if table is None else OWNED_FALLBACK
-        codes[i] = code_of[name]
-        total = totals[name]
-        total.files += 1
-        if kind == FILE:
-            total.bytes += index.sizes[row]
-        total.paths.append(path)
 
 
 def find_findings(fs: MergedFS, cls: Classification) -> Findings:
@@ -410,7 +304,7 @@ def login_users(fs: MergedFS, cls: Classification) -> list[str]:
         if not shell.startswith("/"):
             continue
         real = resolver.resolve(shell)
-        if real is not None and (cls.category_of(real) == "shell"
-                                 or cls.category_of(shell) == "shell"):
+        if real is not None and (cls.category_of(real) == SHELL
+                                 or cls.category_of(shell) == SHELL):
             out.append(f"{parts[0]}:{shell}")
     return out

@@ -38,7 +38,7 @@
 /* The interface's version: tarscan.py uses the module only if its ABI equals the one it was
  * written for (a stale build left by an editable install degrades to the pure loops). Bump
  * it whenever an entry point's arguments or results change. */
-#define ABI 2
+#define ABI 3
 #define BLOCK 512
 /* the merged filesystem's packed entry, ``layer << SHIFT | row`` (inspector/index/packed.py
    defines it; the module exports these two and tarscan.py does not use a build whose
@@ -689,6 +689,163 @@ static int text_json(Text *t, PyObject *s) {
 
 #define N_COLS 5 /* kinds, sizes, modes, uids, gids */
 
+/* One render_rows call's state. A dict lookup may run Python (a key's __hash__ or
+   __eq__), which may change the arguments: the per-layer lists are copied into tuples,
+   each row's path is held while it is used, and the per-row lists are checked for their
+   length on each row. */
+typedef struct {
+    PyObject *paths, *columns, *link_sizes, *owners, *cats, *kind_texts; /* borrowed args */
+    PyObject *targets, *tails; /* our tuples */
+    PyObject *path;            /* the row's */
+    long implied_mode;
+    Py_ssize_t n, nl, got;
+    Py_buffer pk, *cb; /* cb: per layer N_COLS buffers */
+    Text t;
+} Render;
+
+/* what one row shows (``target`` borrowed from the targets' tuple) */
+typedef struct {
+    unsigned kind;
+    long long size;
+    unsigned long mode, uid, gid;
+    PyObject *target;
+} Shown;
+
+static int rr_error(PyObject *type, const char *what) {
+    PyErr_Format(type, "render_rows: %s", what);
+    return -1;
+}
+
+/* the arguments checked, the per-layer lists copied, every buffer held */
+static int rr_hold(Render *r, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 10 || !PyList_Check(args[0]) || !PyList_Check(args[2]) || !PyList_Check(args[3])
+        || !PyDict_Check(args[4]) || !PyList_Check(args[5]) || !PyList_Check(args[6])
+        || !PyList_Check(args[7]) || !PyTuple_Check(args[8]) || !PyLong_Check(args[9]))
+        return rr_error(PyExc_TypeError, "(paths: list, packed, columns: list, targets: list, "
+                        "link_sizes: dict, layer_tails: list, owners: list, cats: list, "
+                        "kind_texts: tuple, implied_mode: int)");
+    r->paths = args[0], r->columns = args[2], r->link_sizes = args[4];
+    r->owners = args[6], r->cats = args[7], r->kind_texts = args[8];
+    r->implied_mode = PyLong_AsLong(args[9]);
+    if (r->implied_mode == -1 && PyErr_Occurred())
+        return -1;
+    r->n = PyList_GET_SIZE(r->paths), r->nl = PyList_GET_SIZE(r->columns);
+    if (PyList_GET_SIZE(r->owners) != r->n || PyList_GET_SIZE(r->cats) != r->n
+        || PyList_GET_SIZE(args[3]) != r->nl || PyList_GET_SIZE(args[5]) != r->nl)
+        return rr_error(PyExc_ValueError, "the lists differ in length");
+    if (!(r->targets = PyList_AsTuple(args[3])) || !(r->tails = PyList_AsTuple(args[5])))
+        return -1;
+    if (!(r->cb = PyMem_Calloc(r->nl * N_COLS + 1, sizeof(Py_buffer)))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (PyObject_GetBuffer(args[1], &r->pk, PyBUF_SIMPLE) < 0)
+        return -1;
+    if (r->pk.len != r->n * 8 || MISALIGNED(r->pk, 8))
+        return rr_error(PyExc_ValueError, "packed does not match paths (or is not aligned)");
+    static const Py_ssize_t item[N_COLS] = {1, 8, 4, 4, 4};
+    for (Py_ssize_t li = 0; li < r->nl; li++) {
+        PyObject *cols = PyList_GET_ITEM(r->columns, li);
+        if (!PyTuple_Check(cols) || PyTuple_GET_SIZE(cols) != N_COLS
+            || !PyDict_Check(PyTuple_GET_ITEM(r->targets, li)))
+            return rr_error(PyExc_TypeError, "a layer's columns are not a 5-tuple");
+        for (int c = 0; c < N_COLS; c++) {
+            Py_buffer *b = &r->cb[r->got];
+            if (PyObject_GetBuffer(PyTuple_GET_ITEM(cols, c), b, PyBUF_SIMPLE) < 0)
+                return -1;
+            r->got++;
+            if (b->len % item[c] || b->len / item[c] != r->cb[li * N_COLS].len
+                || MISALIGNED(*b, item[c]))
+                return rr_error(PyExc_ValueError,
+                                "a layer's columns differ in length or are not aligned");
+        }
+    }
+    return 0;
+}
+
+static void rr_release(Render *r) {
+    for (Py_ssize_t i = 0; i < r->got; i++)
+        PyBuffer_Release(&r->cb[i]);
+    PyMem_Free(r->cb);
+    PyMem_Free(r->t.buf);
+    if (r->pk.obj)
+        PyBuffer_Release(&r->pk);
+    Py_XDECREF(r->path);
+    Py_XDECREF(r->targets);
+    Py_XDECREF(r->tails);
+}
+
+/* a hardlink's shown size: the linked file's (``link_sizes[path]``, 0 when absent) */
+static int rr_link_size(Render *r, long long *size) {
+    PyObject *linked = PyDict_GetItemWithError(r->link_sizes, r->path);
+    if (!linked)
+        return PyErr_Occurred() ? -1 : 0;
+    if (!PyLong_Check(linked))
+        return rr_error(PyExc_TypeError, "a link size is not an int");
+    *size = PyLong_AsLongLong(linked);
+    return *size == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* what row ``row`` of layer ``li`` shows (an implied directory for IMPLIED) */
+static int rr_shown(Render *r, Py_ssize_t i, uint64_t li, uint64_t row, Shown *s) {
+    Py_buffer *c = &r->cb[li * N_COLS];
+    *s = (Shown){.kind = 5 /* DIR */, .mode = (unsigned long)r->implied_mode};
+    if (row == IMPLIED)
+        return 0;
+    if (row >= (uint64_t)c[0].len) {
+        PyErr_Format(PyExc_IndexError, "render_rows: entry %zd points past its layer", i);
+        return -1;
+    }
+    s->kind = ((const unsigned char *)c[0].buf)[row];
+    s->mode = ((const uint32_t *)c[2].buf)[row];
+    s->uid = ((const uint32_t *)c[3].buf)[row];
+    s->gid = ((const uint32_t *)c[4].buf)[row];
+    if (s->kind == 0) { /* FILE */
+        s->size = ((const int64_t *)c[1].buf)[row];
+        return 0;
+    }
+    if (s->kind == 1 && rr_link_size(r, &s->size) < 0) /* HARDLINK */
+        return -1;
+    PyObject *key = PyLong_FromUnsignedLongLong(row);
+    if (!key)
+        return -1;
+    s->target = PyDict_GetItemWithError(PyTuple_GET_ITEM(r->targets, li), key);
+    Py_DECREF(key);
+    return s->target || !PyErr_Occurred() ? 0 : -1;
+}
+
+/* row ``i``'s JSON object, after the separator when it is not the first */
+static int rr_write(Render *r, Py_ssize_t i, uint64_t li, const Shown *s) {
+    static const char sep[] = ",\n  {\"path\": ";
+    Text *t = &r->t;
+    /* the lookups before may have run Python: owners and cats are read after them */
+    if (PyList_GET_SIZE(r->owners) != r->n || PyList_GET_SIZE(r->cats) != r->n)
+        return rr_error(PyExc_RuntimeError, "a list changed size during the call");
+    if (s->kind >= (unsigned)PyTuple_GET_SIZE(r->kind_texts)) {
+        PyErr_Format(PyExc_ValueError, "render_rows: entry %zd has kind %u", i, s->kind);
+        return -1;
+    }
+    if ((i && text_add(t, sep, sizeof sep - 1) < 0)
+        || text_json(t, r->path) < 0
+        || text_str(t, PyTuple_GET_ITEM(r->kind_texts, s->kind)) < 0
+        || text_int(t, s->size) < 0
+        || text_add(t, ", \"mode\": \"", 11) < 0
+        || text_mode(t, s->mode & 07777) < 0
+        || text_add(t, "\", \"uid\": ", 10) < 0
+        || text_uint(t, s->uid) < 0
+        || text_add(t, ", \"gid\": ", 9) < 0
+        || text_uint(t, s->gid) < 0
+        || text_add(t, ", \"target\": ", 12) < 0
+        || (s->target ? text_json(t, s->target) : text_add(t, "null", 4)) < 0
+        || text_str(t, PyTuple_GET_ITEM(r->tails, li)) < 0
+        || text_str(t, PyList_GET_ITEM(r->owners, i)) < 0
+        || text_add(t, ", \"category\": ", 14) < 0
+        || text_str(t, PyList_GET_ITEM(r->cats, i)) < 0
+        || text_add(t, "}", 1) < 0)
+        return -1;
+    return 0;
+}
+
 /* render_rows(paths, packed, columns, targets, link_sizes, layer_tails, owners, cats,
                kind_texts, implied_mode) -> str
 
@@ -699,164 +856,32 @@ static int text_json(Text *t, PyObject *s) {
    kind the text from ``, "type": `` to ``"size": ``. Names are escaped as
    ``json.encoder.encode_basestring_ascii`` does (``text_json``). */
 static PyObject *render_rows(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 10 || !PyList_Check(args[0]) || !PyList_Check(args[2]) || !PyList_Check(args[3])
-        || !PyDict_Check(args[4]) || !PyList_Check(args[5]) || !PyList_Check(args[6])
-        || !PyList_Check(args[7]) || !PyTuple_Check(args[8]) || !PyLong_Check(args[9])) {
-        PyErr_SetString(PyExc_TypeError, "render_rows(paths: list, packed, columns: list, "
-                        "targets: list, link_sizes: dict, layer_tails: list, owners: list, "
-                        "cats: list, kind_texts: tuple, implied_mode: int)");
-        return NULL;
-    }
-    PyObject *paths = args[0], *columns = args[2], *targets = args[3], *link_sizes = args[4];
-    PyObject *tails = args[5], *owners = args[6], *cats = args[7], *kind_texts = args[8];
-    long implied_mode = PyLong_AsLong(args[9]);
-    if (implied_mode == -1 && PyErr_Occurred())
-        return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(paths), nl = PyList_GET_SIZE(columns);
-    if (PyList_GET_SIZE(owners) != n || PyList_GET_SIZE(cats) != n
-        || PyList_GET_SIZE(targets) != nl || PyList_GET_SIZE(tails) != nl) {
-        PyErr_SetString(PyExc_ValueError, "render_rows: the lists differ in length");
-        return NULL;
-    }
-    /* a dict lookup may run Python (a key's __hash__ or __eq__), which may change the
-       arguments: the per-layer lists are copied into tuples, each row's path is held while
-       it is used, and the per-row lists are checked for their length on each row */
-    Py_buffer pk = {0};
-    Py_buffer *cb = PyMem_Calloc(nl * N_COLS + 1, sizeof(Py_buffer));
-    Py_ssize_t got = 0;
-    Text t = {0};
-    PyObject *result = NULL, *path = NULL;
-    static const char sep[] = ",\n  {\"path\": ";
-    targets = PyList_AsTuple(args[3]);  /* our own references from here on */
-    tails = targets ? PyList_AsTuple(args[5]) : NULL;
-    if (!targets || !tails)
+    Render r = {0};
+    PyObject *result = NULL;
+    if (rr_hold(&r, args, nargs) < 0)
         goto done;
-    if (!cb) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (PyObject_GetBuffer(args[1], &pk, PyBUF_SIMPLE) < 0)
-        goto done;
-    if (pk.len != n * 8 || MISALIGNED(pk, 8)) {
-        PyErr_SetString(PyExc_ValueError, "render_rows: packed does not match paths (or is not aligned)");
-        goto done;
-    }
-    static const Py_ssize_t item[N_COLS] = {1, 8, 4, 4, 4};
-    for (Py_ssize_t li = 0; li < nl; li++) {
-        PyObject *cols = PyList_GET_ITEM(columns, li);
-        if (!PyTuple_Check(cols) || PyTuple_GET_SIZE(cols) != N_COLS
-            || !PyDict_Check(PyTuple_GET_ITEM(targets, li))) {
-            PyErr_SetString(PyExc_TypeError, "render_rows: a layer's columns are not a 5-tuple");
-            goto done;
-        }
-        for (int c = 0; c < N_COLS; c++, got++) {
-            if (PyObject_GetBuffer(PyTuple_GET_ITEM(cols, c), &cb[got], PyBUF_SIMPLE) < 0)
-                goto done;
-            if (cb[got].len % item[c] || cb[got].len / item[c] != cb[li * N_COLS].len
-                || MISALIGNED(cb[got], item[c])) {
-                got++;
-                PyErr_SetString(PyExc_ValueError, "render_rows: a layer's columns differ in length or are not aligned");
-                goto done;
-            }
-        }
-    }
-    const uint64_t *packed = pk.buf;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    const uint64_t *packed = r.pk.buf;
+    for (Py_ssize_t i = 0; i < r.n; i++) {
         uint64_t li = packed[i] >> SHIFT, row = packed[i] & MASK;
-        if (PyList_GET_SIZE(paths) != n) {
+        if (PyList_GET_SIZE(r.paths) != r.n) {
             PyErr_SetString(PyExc_RuntimeError, "render_rows: paths changed size during the call");
             goto done;
         }
-        Py_XSETREF(path, Py_NewRef(PyList_GET_ITEM(paths, i)));
-        if (li >= (uint64_t)nl) {
+        Py_XSETREF(r.path, Py_NewRef(PyList_GET_ITEM(r.paths, i)));
+        if (li >= (uint64_t)r.nl) {
             PyErr_Format(PyExc_IndexError, "render_rows: entry %zd names layer %llu of %zd", i,
-                         (unsigned long long)li, nl);
+                         (unsigned long long)li, r.nl);
             goto done;
         }
-        Py_buffer *c = &cb[li * N_COLS];
-        unsigned kind;
-        long long size = 0;
-        unsigned long mode, uid = 0, gid = 0;
-        PyObject *target = NULL;
-        if (row == IMPLIED) {
-            kind = 5; /* DIR */
-            mode = (unsigned long)implied_mode;
-        } else {
-            if (row >= (uint64_t)c[0].len) {
-                PyErr_Format(PyExc_IndexError, "render_rows: entry %zd points past its layer", i);
-                goto done;
-            }
-            kind = ((const unsigned char *)c[0].buf)[row];
-            mode = ((const uint32_t *)c[2].buf)[row];
-            uid = ((const uint32_t *)c[3].buf)[row];
-            gid = ((const uint32_t *)c[4].buf)[row];
-            if (kind == 0) { /* FILE */
-                size = ((const int64_t *)c[1].buf)[row];
-            } else {
-                if (kind == 1) { /* HARDLINK: the linked file's size */
-                    PyObject *linked = PyDict_GetItemWithError(link_sizes, path);
-                    if (!linked && PyErr_Occurred())
-                        goto done;
-                    if (linked && !PyLong_Check(linked)) {
-                        PyErr_SetString(PyExc_TypeError, "render_rows: a link size is not an int");
-                        goto done;
-                    }
-                    if (linked) {
-                        size = PyLong_AsLongLong(linked);
-                        if (size == -1 && PyErr_Occurred())
-                            goto done;
-                    }
-                }
-                PyObject *key = PyLong_FromUnsignedLongLong(row);
-                if (!key)
-                    goto done;
-                target = PyDict_GetItemWithError(PyTuple_GET_ITEM(targets, li), key);
-                Py_DECREF(key);
-                if (!target && PyErr_Occurred())
-                    goto done;
-            }
-        }
-        /* the lookups above may have run Python: owners and cats are read after them */
-        if (PyList_GET_SIZE(owners) != n || PyList_GET_SIZE(cats) != n) {
-            PyErr_SetString(PyExc_RuntimeError, "render_rows: a list changed size during the call");
-            goto done;
-        }
-        if (kind >= (unsigned)PyTuple_GET_SIZE(kind_texts)) {
-            PyErr_Format(PyExc_ValueError, "render_rows: entry %zd has kind %u", i, kind);
-            goto done;
-        }
-        if ((i && text_add(&t, sep, sizeof sep - 1) < 0)
-            || text_json(&t, path) < 0
-            || text_str(&t, PyTuple_GET_ITEM(kind_texts, kind)) < 0
-            || text_int(&t, size) < 0
-            || text_add(&t, ", \"mode\": \"", 11) < 0
-            || text_mode(&t, mode & 07777) < 0
-            || text_add(&t, "\", \"uid\": ", 10) < 0
-            || text_uint(&t, uid) < 0
-            || text_add(&t, ", \"gid\": ", 9) < 0
-            || text_uint(&t, gid) < 0
-            || text_add(&t, ", \"target\": ", 12) < 0
-            || (target ? text_json(&t, target) : text_add(&t, "null", 4)) < 0
-            || text_str(&t, PyTuple_GET_ITEM(tails, li)) < 0
-            || text_str(&t, PyList_GET_ITEM(owners, i)) < 0
-            || text_add(&t, ", \"category\": ", 14) < 0
-            || text_str(&t, PyList_GET_ITEM(cats, i)) < 0
-            || text_add(&t, "}", 1) < 0)
+        Shown s;
+        if (rr_shown(&r, i, li, row, &s) < 0 || rr_write(&r, i, li, &s) < 0)
             goto done;
     }
-    result = PyUnicode_New(t.len, 127);
+    result = PyUnicode_New(r.t.len, 127);
     if (result)
-        memcpy(PyUnicode_1BYTE_DATA(result), t.buf ? t.buf : "", t.len);
+        memcpy(PyUnicode_1BYTE_DATA(result), r.t.buf ? r.t.buf : "", r.t.len);
 done:
-    for (Py_ssize_t i = 0; i < got; i++)
-        PyBuffer_Release(&cb[i]);
-    PyMem_Free(cb);
-    PyMem_Free(t.buf);
-    if (pk.obj)
-        PyBuffer_Release(&pk);
-    Py_XDECREF(path);
-    Py_XDECREF(targets);
-    Py_XDECREF(tails);
+    rr_release(&r);
     return result;
 }
 
@@ -974,22 +999,16 @@ static int cached_rule(PyObject *cache, PyObject *fill, PyObject *key, long *out
     return r;
 }
 
-/* ``target.rstrip("/").rpartition("/")[2] == "busybox"`` */
-static int is_busybox(PyObject *target) {
+/* ``target.rstrip("/").rpartition("/")[2] == name`` (``name`` a str) */
+static int is_busybox(PyObject *target, PyObject *name) {
     if (!target || !PyUnicode_Check(target))
         return 0;
-    Py_ssize_t end = PyUnicode_GET_LENGTH(target);
+    Py_ssize_t end = PyUnicode_GET_LENGTH(target), n = PyUnicode_GET_LENGTH(name);
     while (end > 0 && PyUnicode_READ_CHAR(target, end - 1) == '/')
         end--;
-    if (end < 7)
+    if (end < n || (end > n && PyUnicode_READ_CHAR(target, end - n - 1) != '/'))
         return 0;
-    if (end > 7 && PyUnicode_READ_CHAR(target, end - 8) != '/')
-        return 0;
-    static const char busybox[] = "busybox";
-    for (int k = 0; k < 7; k++)
-        if (PyUnicode_READ_CHAR(target, end - 7 + k) != (Py_UCS4)busybox[k])
-            return 0;
-    return 1;
+    return PyUnicode_Tailmatch(target, name, end - n, end, 1) == 1;
 }
 
 /* ``head is not None and head.startswith((b"\x7fELF", b"#!"))`` */
@@ -1001,304 +1020,390 @@ static int is_program(PyObject *head) {
     return (n >= 4 && memcmp(h, "\x7f" "ELF", 4) == 0) || (n >= 2 && h[0] == '#' && h[1] == '!');
 }
 
-enum { C_PATHS, C_PACKED, C_KINDS, C_SIZES, C_MODES, C_TARGETS, C_HEADS, C_DIR_RULE, C_BIN_DIRS,
-       C_EXACT, C_BY_NAME, C_NAMES_MATCH, C_BY_COMMAND, C_COMMANDS_MATCH, C_OWNERS, C_OWNED,
-       C_RULE_NAMES, C_CONTENT_END, C_NO_RULE, C_CODE_OF, C_CODES, C_FILES, C_BYTES, C_PER_CODE, C_PENDING,
-       C_ARGS };
+/* The loop's three arguments, tuples in this order (classify/rows.py's ``Columns``,
+   ``RowRules`` and ``Tally``, which say what each item is). */
+enum { COL_PATHS, COL_PACKED, COL_KINDS, COL_SIZES, COL_MODES, COL_TARGETS, COL_HEADS,
+       COL_INODES, COL_N };
+enum { R_DIR_RULE, R_BIN_DIRS, R_EXACT, R_BY_NAME, R_NAMES_MATCH, R_BY_COMMAND,
+       R_COMMANDS_MATCH, R_NAMES, R_CONTENT_END, R_NO_RULE, R_OWNERS, R_OWNED, R_BUSYBOX,
+       R_SHELL, R_FALLBACK, R_OWNED_FALLBACK, R_N };
+enum { OUT_CODE_OF, OUT_CODES, OUT_FILES, OUT_BYTES, OUT_PER_CODE, OUT_PENDING, OUT_N };
+/* the copied sequences (strong references, fixed length): the per-layer columns, per_code */
+enum { K_KINDS, K_SIZES, K_MODES, K_TARGETS, K_HEADS, K_PER_CODE, K_N };
 
-/* classify_rows(...) -> True, or False when a figure would not fit (bytes past int64: the
-   caller then runs its Python loop). Arguments in the order above; see classify.py. The
-   rule tables are the Python ones (their caches are filled as the Python loop fills
-   them); ``codes`` (bytearray), ``files``/``bytes`` (array('q') of 256) and ``per_code``
-   (256 lists of paths) are filled in; ``pending`` gets ``(i, path, owned)`` for the
-   symlinks no rule names. */
-static PyObject *classify_rows(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != C_ARGS || !PyList_Check(args[C_PATHS]) || !PyList_Check(args[C_KINDS])
-        || !PyList_Check(args[C_SIZES]) || !PyList_Check(args[C_MODES])
-        || !PyList_Check(args[C_TARGETS]) || !PyList_Check(args[C_HEADS])
-        || !PyAnySet_Check(args[C_BIN_DIRS]) || !PyDict_Check(args[C_EXACT])
-        || !PyDict_Check(args[C_BY_NAME]) || !PyDict_Check(args[C_BY_COMMAND])
-        || !PyDict_Check(args[C_OWNERS]) || !PyList_Check(args[C_OWNED])
-        || !PyList_Check(args[C_RULE_NAMES]) || !PyDict_Check(args[C_CODE_OF])
-        || !PyByteArray_Check(args[C_CODES]) || !PyList_Check(args[C_PER_CODE])
-        || PyList_GET_SIZE(args[C_PER_CODE]) != 256 || !PyList_Check(args[C_PENDING])) {
-        PyErr_SetString(PyExc_TypeError, "classify_rows: arguments of the wrong types");
-        return NULL;
+/* One call's state. The loop calls back into Python (dir_rule, the match functions,
+   code_of's __missing__, a table's truth, a rule name's ==), which may change any list it
+   was given. So, as _json.c holds its sequence across callbacks: the argument tuples'
+   items are borrowed (a tuple cannot change), the lists among them are copied into tuples
+   (``k``); ``codes`` and every column are held as buffer exports (a bytearray or array
+   cannot be resized while exported); ``paths`` is checked for its length on each entry
+   and the entry's path held while it is used. */
+typedef struct {
+    PyObject *col[COL_N], *rule[R_N], *out[OUT_N]; /* borrowed from the argument tuples */
+    PyObject *k[K_N];
+    long content_end, no_rule;
+    Py_ssize_t n, nl;
+    Py_buffer pk, fb, bb, cv, *cb; /* cb: per layer kinds, sizes, modes */
+    Py_ssize_t got;                /* buffers of cb held */
+    PyObject *last_parent;         /* the parent memo (sorted paths: siblings together) */
+    long parent_rule;
+    int parent_bin;
+    PyObject *path, *rowkey, *base; /* the entry's own references */
+} Classifier;
+
+#define CL_KIND(c, li, row) (((const unsigned char *)(c)->cb[3 * (li)].buf)[row])
+#define CL_SIZE(c, li, row) (((const int64_t *)(c)->cb[3 * (li) + 1].buf)[row])
+#define CL_MODE(c, li, row) (((const uint32_t *)(c)->cb[3 * (li) + 2].buf)[row])
+
+static int cl_type_error(const char *what) {
+    PyErr_Format(PyExc_TypeError, "classify_rows: %s", what);
+    return -1;
+}
+
+/* the three tuples' items into ``c`` (borrowed), their types checked */
+static int cl_unpack(Classifier *c, PyObject *const *args, Py_ssize_t nargs) {
+    static const Py_ssize_t sizes[3] = {COL_N, R_N, OUT_N};
+    PyObject **into[3] = {c->col, c->rule, c->out};
+    if (nargs != 3)
+        return cl_type_error("takes (columns, rules, tally)");
+    for (int a = 0; a < 3; a++) {
+        if (!PyTuple_Check(args[a]) || PyTuple_GET_SIZE(args[a]) != sizes[a])
+            return cl_type_error("columns, rules and tally are tuples of their sizes");
+        for (Py_ssize_t k = 0; k < sizes[a]; k++)
+            into[a][k] = PyTuple_GET_ITEM(args[a], k);
     }
-    /* The loop calls back into Python (dir_rule, the match functions, code_of's
-       __missing__, a table's truth, a rule name's ==), which may change any argument. So,
-       as _json.c holds its sequence across callbacks: the small lists are copied into
-       tuples (strong references, fixed length); ``codes`` and every column are held as
-       buffer exports (a bytearray or array cannot be resized while exported); ``paths`` is
-       checked for its length on each entry and the entry's path held while it is used. */
-    PyObject *paths = args[C_PATHS], *bin_dirs = args[C_BIN_DIRS], *exact = args[C_EXACT];
-    PyObject *dir_rule = args[C_DIR_RULE], *by_name = args[C_BY_NAME], *names_match = args[C_NAMES_MATCH];
-    PyObject *by_command = args[C_BY_COMMAND], *commands_match = args[C_COMMANDS_MATCH];
-    PyObject *owners = args[C_OWNERS], *code_of = args[C_CODE_OF], *pending = args[C_PENDING];
-    long content_end = PyLong_AsLong(args[C_CONTENT_END]), no_rule = PyLong_AsLong(args[C_NO_RULE]);
-    if ((content_end == -1 || no_rule == -1) && PyErr_Occurred())
-        return NULL;
-    enum { T_KINDS, T_SIZES, T_MODES, T_TARGETS, T_HEADS, T_OWNED, T_NAMES, T_PER_CODE, T_N };
-    static const int copied[T_N] = {C_KINDS, C_SIZES, C_MODES, C_TARGETS, C_HEADS, C_OWNED,
-                                    C_RULE_NAMES, C_PER_CODE};
-    PyObject *t[T_N] = {NULL};
-    Py_buffer pk = {0}, fb = {0}, bb = {0}, cv = {0};
-    Py_buffer *cb = NULL;
-    Py_ssize_t got = 0;
-    PyObject *result = NULL, *last_parent = NULL, *shell = NULL, *fallback = NULL, *owned_fallback = NULL;
-    PyObject *path = NULL, *rowkey = NULL, *base = NULL; /* the entry's own references */
-    for (int k = 0; k < T_N; k++)
-        if (!(t[k] = PyList_AsTuple(args[copied[k]])))
-            goto done;
-    Py_ssize_t n = PyList_GET_SIZE(paths), nl = PyTuple_GET_SIZE(t[T_KINDS]);
-    Py_ssize_t n_names = PyTuple_GET_SIZE(t[T_NAMES]), n_owned = PyTuple_GET_SIZE(t[T_OWNED]);
-    if (PyTuple_GET_SIZE(t[T_SIZES]) != nl || PyTuple_GET_SIZE(t[T_MODES]) != nl
-        || PyTuple_GET_SIZE(t[T_TARGETS]) != nl || PyTuple_GET_SIZE(t[T_HEADS]) != nl
-        || PyTuple_GET_SIZE(t[T_PER_CODE]) != 256) {
-        PyErr_SetString(PyExc_ValueError, "classify_rows: the columns differ in length");
-        goto done;
+    PyObject **col = c->col, **rule = c->rule, **out = c->out;
+    if (!PyList_Check(col[COL_PATHS]) || !PyDict_Check(col[COL_INODES])
+        || !PyAnySet_Check(rule[R_BIN_DIRS]) || !PyDict_Check(rule[R_EXACT])
+        || !PyDict_Check(rule[R_BY_NAME]) || !PyDict_Check(rule[R_BY_COMMAND])
+        || !PyTuple_Check(rule[R_NAMES]) || !PyDict_Check(rule[R_OWNERS])
+        || !PyTuple_Check(rule[R_OWNED]) || !PyUnicode_Check(rule[R_BUSYBOX])
+        || !PyDict_Check(out[OUT_CODE_OF]) || !PyByteArray_Check(out[OUT_CODES])
+        || !PyList_Check(out[OUT_PENDING]))
+        return cl_type_error("arguments of the wrong types");
+    c->content_end = PyLong_AsLong(rule[R_CONTENT_END]);
+    c->no_rule = PyLong_AsLong(rule[R_NO_RULE]);
+    if ((c->content_end == -1 || c->no_rule == -1) && PyErr_Occurred())
+        return -1;
+    static const int copied[K_N] = {COL_KINDS, COL_SIZES, COL_MODES, COL_TARGETS, COL_HEADS, -1};
+    for (int k = 0; k < K_N; k++) {
+        PyObject *seq = copied[k] < 0 ? out[OUT_PER_CODE] : col[copied[k]];
+        if (!PyList_Check(seq) && !PyTuple_Check(seq))
+            return cl_type_error("the columns and per_code are lists");
+        if (!(c->k[k] = PySequence_Tuple(seq)))
+            return -1;
     }
-    if (!(cb = PyMem_Calloc(3 * nl + 1, sizeof(Py_buffer)))) {
+    c->n = PyList_GET_SIZE(col[COL_PATHS]);
+    c->nl = PyTuple_GET_SIZE(c->k[K_KINDS]);
+    for (int k = K_SIZES; k <= K_HEADS; k++)
+        if (PyTuple_GET_SIZE(c->k[k]) != c->nl) {
+            PyErr_SetString(PyExc_ValueError, "classify_rows: the columns differ in length");
+            return -1;
+        }
+    if (PyTuple_GET_SIZE(c->k[K_PER_CODE]) != 256)
+        return cl_type_error("per_code holds 256 lists");
+    for (int code = 0; code < 256; code++)
+        if (!PyList_Check(PyTuple_GET_ITEM(c->k[K_PER_CODE], code)))
+            return cl_type_error("per_code holds 256 lists");
+    return 0;
+}
+
+static int cl_value_error(const char *what) {
+    PyErr_Format(PyExc_ValueError, "classify_rows: %s", what);
+    return -1;
+}
+
+/* every buffer held as an export, sizes and alignment checked */
+static int cl_hold(Classifier *c) {
+    if (!(c->cb = PyMem_Calloc(3 * c->nl + 1, sizeof(Py_buffer)))) {
         PyErr_NoMemory();
-        goto done;
+        return -1;
     }
-    if (PyObject_GetBuffer(args[C_CODES], &cv, PyBUF_WRITABLE) < 0
-        || PyObject_GetBuffer(args[C_PACKED], &pk, PyBUF_SIMPLE) < 0
-        || PyObject_GetBuffer(args[C_FILES], &fb, PyBUF_WRITABLE) < 0
-        || PyObject_GetBuffer(args[C_BYTES], &bb, PyBUF_WRITABLE) < 0)
-        goto done;
-    if (cv.len != n || pk.len != n * 8 || fb.len != 256 * 8 || bb.len != 256 * 8) {
-        PyErr_SetString(PyExc_ValueError, "classify_rows: buffer sizes do not fit");
-        goto done;
-    }
+    if (PyObject_GetBuffer(c->out[OUT_CODES], &c->cv, PyBUF_WRITABLE) < 0
+        || PyObject_GetBuffer(c->col[COL_PACKED], &c->pk, PyBUF_SIMPLE) < 0
+        || PyObject_GetBuffer(c->out[OUT_FILES], &c->fb, PyBUF_WRITABLE) < 0
+        || PyObject_GetBuffer(c->out[OUT_BYTES], &c->bb, PyBUF_WRITABLE) < 0)
+        return -1;
+    if (c->cv.len != c->n || c->pk.len != c->n * 8 || c->fb.len != 256 * 8 || c->bb.len != 256 * 8)
+        return cl_value_error("buffer sizes do not fit");
+    if (MISALIGNED(c->pk, 8) || MISALIGNED(c->fb, 8) || MISALIGNED(c->bb, 8))
+        return cl_value_error("a 64-bit buffer is not aligned");
     static const Py_ssize_t item[3] = {1, 8, 4};
-    for (Py_ssize_t li = 0; li < nl; li++) {
-        PyObject *cols[3] = {PyTuple_GET_ITEM(t[T_KINDS], li), PyTuple_GET_ITEM(t[T_SIZES], li),
-                             PyTuple_GET_ITEM(t[T_MODES], li)};
-        if (!PyDict_Check(PyTuple_GET_ITEM(t[T_TARGETS], li)) || !PyDict_Check(PyTuple_GET_ITEM(t[T_HEADS], li))) {
-            PyErr_SetString(PyExc_TypeError, "classify_rows: targets and heads are dicts");
-            goto done;
-        }
-        for (int c = 0; c < 3; c++, got++) {
-            if (PyObject_GetBuffer(cols[c], &cb[got], PyBUF_SIMPLE) < 0)
-                goto done;
-            if (cb[got].len % item[c] || cb[got].len / item[c] != cb[3 * li].len
-                || MISALIGNED(cb[got], item[c])) {
-                got++;
-                PyErr_SetString(PyExc_ValueError, "classify_rows: a layer's columns differ in length or are not aligned");
-                goto done;
-            }
+    for (Py_ssize_t li = 0; li < c->nl; li++) {
+        if (!PyDict_Check(PyTuple_GET_ITEM(c->k[K_TARGETS], li))
+            || !PyDict_Check(PyTuple_GET_ITEM(c->k[K_HEADS], li)))
+            return cl_type_error("targets and heads are dicts");
+        for (int k = 0; k < 3; k++) {
+            Py_buffer *b = &c->cb[c->got];
+            if (PyObject_GetBuffer(PyTuple_GET_ITEM(c->k[K_KINDS + k], li), b, PyBUF_SIMPLE) < 0)
+                return -1;
+            c->got++;
+            if (b->len % item[k] || b->len / item[k] != c->cb[3 * li].len || MISALIGNED(*b, item[k]))
+                return cl_value_error("a layer's columns differ in length or are not aligned");
         }
     }
-    for (int c = 0; c < 256; c++)
-        if (!PyList_Check(PyTuple_GET_ITEM(t[T_PER_CODE], c))) {
-            PyErr_SetString(PyExc_TypeError, "classify_rows: per_code holds lists");
-            goto done;
-        }
-    if (MISALIGNED(pk, 8) || MISALIGNED(fb, 8) || MISALIGNED(bb, 8)) {
-        PyErr_SetString(PyExc_ValueError, "classify_rows: a 64-bit buffer is not aligned");
-        goto done;
+    return 0;
+}
+
+static void cl_release(Classifier *c) {
+    Py_XDECREF(c->path);
+    Py_XDECREF(c->rowkey);
+    Py_XDECREF(c->base);
+    Py_XDECREF(c->last_parent);
+    for (Py_ssize_t k = 0; k < c->got; k++)
+        PyBuffer_Release(&c->cb[k]);
+    PyMem_Free(c->cb);
+    Py_buffer *held[4] = {&c->cv, &c->pk, &c->fb, &c->bb};
+    for (int k = 0; k < 4; k++)
+        if (held[k]->obj)
+            PyBuffer_Release(held[k]);
+    for (int k = 0; k < K_N; k++)
+        Py_XDECREF(c->k[k]);
+}
+
+/* the rule (and bin-ness) of the entry's parent, ``path[:cut]`` ("/" for ""), memoised for
+   a run of siblings */
+static int cl_parent(Classifier *c, PyObject *path, Py_ssize_t cut) {
+    Py_ssize_t plen = cut < 0 ? 0 : cut;
+    PyObject *last = c->last_parent;
+    if (last) {
+        if (plen == 0 ? PyUnicode_GET_LENGTH(last) == 1 && PyUnicode_READ_CHAR(last, 0) == '/'
+                      : PyUnicode_GET_LENGTH(last) == plen
+                        && PyUnicode_KIND(last) == PyUnicode_KIND(path)
+                        && memcmp(PyUnicode_DATA(last), PyUnicode_DATA(path),
+                                  plen * PyUnicode_KIND(path)) == 0)
+            return 0;
     }
-    shell = PyUnicode_FromString("shell");
-    fallback = PyUnicode_FromString("application");
-    owned_fallback = PyUnicode_FromString("system");
-    if (!shell || !fallback || !owned_fallback)
+    PyObject *parent = plen ? PyUnicode_Substring(path, 0, plen) : PyUnicode_FromString("/");
+    if (!parent)
+        return -1;
+    Py_XSETREF(c->last_parent, parent);
+    int in_bin = PySet_Contains(c->rule[R_BIN_DIRS], parent);
+    if (in_bin < 0 || call_rule(c->rule[R_DIR_RULE], parent, &c->parent_rule) < 0)
+        return -1;
+    c->parent_bin = in_bin;
+    return 0;
+}
+
+/* ``heads[layer].get(row)`` of the entry's bytes (borrowed: the heads dicts are held by
+   the copied tuple): a regular file's own, a hardlink's at its inode (``inodes[path]``) */
+static int cl_head(Classifier *c, unsigned kind, uint64_t li, uint64_t row, PyObject **head) {
+    *head = NULL;
+    if (kind == 1) { /* HARDLINK */
+        PyObject *inode = PyDict_GetItemWithError(c->col[COL_INODES], c->path);
+        if (!inode)
+            return PyErr_Occurred() ? -1 : 0; /* dangling */
+        uint64_t at = PyLong_AsUnsignedLongLong(inode);
+        if (at == (uint64_t)-1 && PyErr_Occurred())
+            return -1;
+        li = at >> SHIFT;
+        row = at & MASK;
+        if (li >= (uint64_t)c->nl) {
+            PyErr_SetString(PyExc_IndexError, "classify_rows: an inode past the layers");
+            return -1;
+        }
+    }
+    PyObject *key = PyLong_FromUnsignedLongLong(row);
+    if (!key)
+        return -1;
+    *head = PyDict_GetItemWithError(PyTuple_GET_ITEM(c->k[K_HEADS], li), key);
+    Py_DECREF(key);
+    return *head || !PyErr_Occurred() ? 0 : -1;
+}
+
+/* the lowest rule that names the entry (its parent's, its path's, its basename's, and its
+   command's if it is executable), and whether it is */
+static int cl_rule(Classifier *c, unsigned kind, uint64_t li, uint64_t row, long *best,
+                   int *executable) {
+    PyObject *path = c->path;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(path);
+    Py_ssize_t cut = PyUnicode_FindChar(path, '/', 0, len, -1);
+    if (cut == -2 || cl_parent(c, path, cut) < 0)
+        return -1;
+    long rule;
+    *best = c->parent_rule;
+    PyObject *hit = PyDict_GetItemWithError(c->rule[R_EXACT], path);
+    if (!hit && PyErr_Occurred())
+        return -1;
+    if (hit) {
+        if (as_rule(hit, &rule) < 0)
+            return -1;
+        if (rule < *best)
+            *best = rule;
+    }
+    c->base = PyUnicode_Substring(path, cut + 1, len);
+    if (!c->base || cached_rule(c->rule[R_BY_NAME], c->rule[R_NAMES_MATCH], c->base, &rule) < 0)
+        return -1;
+    if (rule < *best)
+        *best = rule;
+    *executable = c->parent_bin;
+    if (!*executable && (kind == 0 || kind == 1) && (CL_MODE(c, li, row) & 0111)) {
+        PyObject *head;
+        if (cl_head(c, kind, li, row, &head) < 0)
+            return -1;
+        *executable = is_program(head);
+    }
+    if (*executable) {
+        if (cached_rule(c->rule[R_BY_COMMAND], c->rule[R_COMMANDS_MATCH], c->base, &rule) < 0)
+            return -1;
+        if (rule < *best)
+            *best = rule;
+    }
+    return 0;
+}
+
+/* ``rule_names[rule]`` (borrowed from the rules' tuple) */
+static PyObject *cl_name(Classifier *c, long rule) {
+    if (rule < 0 || rule >= PyTuple_GET_SIZE(c->rule[R_NAMES])) {
+        PyErr_SetString(PyExc_IndexError, "classify_rows: a rule past the rule names");
+        return NULL;
+    }
+    return PyTuple_GET_ITEM(c->rule[R_NAMES], rule);
+}
+
+/* past the generic content: the owning package's table, the rule, the fallbacks; 1 for a
+   symlink no rule names (``pending`` gets ``(i, path, owned)``) */
+static int cl_owned(Classifier *c, Py_ssize_t i, unsigned kind, long best, int executable,
+                    PyObject **name) {
+    /* ``table`` as in Python: None (no owner, or a language package's), "" (an OS package
+       the table does not list) or the table's category */
+    PyObject *owner = PyDict_GetItemWithError(c->rule[R_OWNERS], c->path), *table = NULL;
+    if (!owner && PyErr_Occurred())
+        return -1;
+    if (owner) {
+        Py_ssize_t o = PyLong_AsSsize_t(owner);
+        if (o == -1 && PyErr_Occurred())
+            return -1;
+        if (o < 0 || o >= PyTuple_GET_SIZE(c->rule[R_OWNED])) {
+            PyErr_SetString(PyExc_IndexError, "classify_rows: an owner past the packages");
+            return -1;
+        }
+        table = PyTuple_GET_ITEM(c->rule[R_OWNED], o);
+        if (table == Py_None)
+            table = NULL;
+    }
+    int has_table = table != NULL, truthy = 0;
+    if (has_table && (truthy = PyObject_IsTrue(table)) < 0)
+        return -1;
+    if (truthy && executable) {
+        *name = table;
+    } else if (best != c->no_rule) {
+        if (!(*name = cl_name(c, best)))
+            return -1;
+        if (has_table) { /* ``name == fallback``, for a name of any type */
+            int eq = PyObject_RichCompareBool(*name, c->rule[R_FALLBACK], Py_EQ);
+            if (eq < 0)
+                return -1;
+            if (eq)
+                *name = c->rule[R_OWNED_FALLBACK];
+        }
+    } else if (kind == 2) { /* SYMLINK: its target's category, later */
+        PyObject *entry = Py_BuildValue("(nOO)", i, c->path, has_table ? Py_True : Py_False);
+        int r = entry ? PyList_Append(c->out[OUT_PENDING], entry) : -1;
+        Py_XDECREF(entry);
+        return r < 0 ? -1 : 1;
+    } else {
+        *name = has_table ? c->rule[R_OWNED_FALLBACK] : c->rule[R_FALLBACK];
+    }
+    return 0;
+}
+
+/* the entry's category name (borrowed) into ``name``: 0, or 1 when it waits for its
+   target (a symlink), -1 on an error */
+static int cl_decide(Classifier *c, Py_ssize_t i, unsigned kind, uint64_t li, uint64_t row,
+                     PyObject **name) {
+    if (kind == 2 || kind == 1) { /* SYMLINK, HARDLINK: busybox's applets are the shell */
+        if (!(c->rowkey = PyLong_FromUnsignedLongLong(row)))
+            return -1;
+        PyObject *target = PyDict_GetItemWithError(PyTuple_GET_ITEM(c->k[K_TARGETS], li),
+                                                   c->rowkey);
+        if (!target && PyErr_Occurred())
+            return -1;
+        if (is_busybox(target, c->rule[R_BUSYBOX])) {
+            *name = c->rule[R_SHELL];
+            return 0;
+        }
+    }
+    long best;
+    int executable;
+    if (cl_rule(c, kind, li, row, &best, &executable) < 0)
+        return -1;
+    if (best < c->content_end) /* generic content: the path decides, whoever ships it */
+        return (*name = cl_name(c, best)) ? 0 : -1;
+    return cl_owned(c, i, kind, best, executable, name);
+}
+
+/* entry ``i`` counted under ``name``: 0, or 1 when its bytes would not fit (the caller
+   then runs its Python loop), -1 on an error */
+static int cl_tally(Classifier *c, Py_ssize_t i, unsigned kind, uint64_t li, uint64_t row,
+                    PyObject *name) {
+    long code;
+    if (item_rule(c->out[OUT_CODE_OF], name, &code) < 0)
+        return -1;
+    if (code < 0 || code > 254)
+        return cl_value_error("a category code out of range");
+    int64_t *files = c->fb.buf, *bytes = c->bb.buf;
+    ((unsigned char *)c->cv.buf)[i] = (unsigned char)code;
+    files[code]++;
+    if (kind == 0 && __builtin_add_overflow(bytes[code], CL_SIZE(c, li, row), &bytes[code]))
+        return 1;
+    return PyList_Append(PyTuple_GET_ITEM(c->k[K_PER_CODE], code), c->path) < 0 ? -1 : 0;
+}
+
+/* classify_rows(columns, rules, tally) -> True, or False when a figure would not fit
+   (bytes past int64: the caller then runs its Python loop). The rule tables are the
+   Python ones (their memos are filled as the Python loop fills them); the tally's
+   ``codes``, ``files``/``bytes`` (array('q') of 256), ``per_code`` and ``pending`` are
+   filled in. See classify/rows.py, the reference. */
+static PyObject *classify_rows(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    Classifier c = {0};
+    PyObject *result = NULL;
+    if (cl_unpack(&c, args, nargs) < 0 || cl_hold(&c) < 0)
         goto done;
-    unsigned char *codes = cv.buf;
-    const uint64_t *packed = pk.buf;
-    int64_t *files = fb.buf, *bytes = bb.buf;
-    long parent_rule = 0;
-    int parent_bin = 0, overflow = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_CLEAR(path); /* the previous entry's (its last ones are released at done) */
-        Py_CLEAR(rowkey);
-        Py_CLEAR(base);
+    const uint64_t *packed = c.pk.buf;
+    PyObject *paths = c.col[COL_PATHS];
+    int overflow = 0;
+    for (Py_ssize_t i = 0; i < c.n && !overflow; i++) {
+        Py_CLEAR(c.path); /* the previous entry's (its last ones are released at done) */
+        Py_CLEAR(c.rowkey);
+        Py_CLEAR(c.base);
         uint64_t li = packed[i] >> SHIFT, row = packed[i] & MASK;
         if (row == IMPLIED)
             continue;
-        if (li >= (uint64_t)nl || row >= (uint64_t)cb[3 * li].len) {
+        if (li >= (uint64_t)c.nl || row >= (uint64_t)c.cb[3 * li].len) {
             PyErr_Format(PyExc_IndexError, "classify_rows: entry %zd points past its layer", i);
             goto done;
         }
-        unsigned kind = ((const unsigned char *)cb[3 * li].buf)[row];
+        unsigned kind = CL_KIND(&c, li, row);
         if (kind == 5) /* DIR */
             continue;
-        if (PyList_GET_SIZE(paths) != n) {
+        if (PyList_GET_SIZE(paths) != c.n) {
             PyErr_SetString(PyExc_RuntimeError, "classify_rows: paths changed size during the call");
             goto done;
         }
-        path = Py_NewRef(PyList_GET_ITEM(paths, i));
-        if (!PyUnicode_Check(path)) {
+        c.path = Py_NewRef(PyList_GET_ITEM(paths, i));
+        if (!PyUnicode_Check(c.path)) {
             PyErr_SetString(PyExc_TypeError, "classify_rows: a path is not a str");
             goto done;
         }
-        PyObject *name = NULL; /* borrowed: from the rule names' or the owned tuple, or ours */
-        if (kind == 2 || kind == 1) { /* SYMLINK, HARDLINK */
-            if (!(rowkey = PyLong_FromUnsignedLongLong(row)))
-                goto done;
-            PyObject *target = PyDict_GetItemWithError(PyTuple_GET_ITEM(t[T_TARGETS], li), rowkey);
-            if (!target && PyErr_Occurred())
-                goto done;
-            if (is_busybox(target))
-                name = shell;
-        }
-        long best = 0;
-        int executable = 0;
-        if (!name) {
-            Py_ssize_t len = PyUnicode_GET_LENGTH(path);
-            Py_ssize_t cut = PyUnicode_FindChar(path, '/', 0, len, -1);
-            if (cut == -2)
-                goto done;
-            Py_ssize_t plen = cut < 0 ? 0 : cut; /* parent "" is "/" */
-            int same = last_parent != NULL;
-            if (same) {
-                if (plen == 0)
-                    same = PyUnicode_GET_LENGTH(last_parent) == 1
-                           && PyUnicode_READ_CHAR(last_parent, 0) == '/';
-                else
-                    same = PyUnicode_GET_LENGTH(last_parent) == plen
-                           && PyUnicode_KIND(last_parent) == PyUnicode_KIND(path)
-                           && memcmp(PyUnicode_DATA(last_parent), PyUnicode_DATA(path),
-                                     plen * PyUnicode_KIND(path)) == 0;
-            }
-            if (!same) {
-                PyObject *parent = plen ? PyUnicode_Substring(path, 0, plen) : PyUnicode_FromString("/");
-                if (!parent)
-                    goto done;
-                Py_XSETREF(last_parent, parent);
-                int in_bin = PySet_Contains(bin_dirs, parent);
-                if (in_bin < 0 || call_rule(dir_rule, parent, &parent_rule) < 0)
-                    goto done;
-                parent_bin = in_bin;
-            }
-            best = parent_rule;
-            long rule;
-            PyObject *hit = PyDict_GetItemWithError(exact, path);
-            if (!hit && PyErr_Occurred())
-                goto done;
-            if (hit) {
-                if (as_rule(hit, &rule) < 0)
-                    goto done;
-                if (rule < best)
-                    best = rule;
-            }
-            base = PyUnicode_Substring(path, cut + 1, len);
-            if (!base || cached_rule(by_name, names_match, base, &rule) < 0)
-                goto done;
-            if (rule < best)
-                best = rule;
-            executable = parent_bin;
-            if (!executable && kind == 0 && (((const uint32_t *)cb[3 * li + 2].buf)[row] & 0111)) {
-                if (!rowkey && !(rowkey = PyLong_FromUnsignedLongLong(row)))
-                    goto done;
-                PyObject *head = PyDict_GetItemWithError(PyTuple_GET_ITEM(t[T_HEADS], li), rowkey);
-                if (!head && PyErr_Occurred())
-                    goto done;
-                executable = is_program(head);
-            }
-            if (executable) {
-                if (cached_rule(by_command, commands_match, base, &rule) < 0)
-                    goto done;
-                if (rule < best)
-                    best = rule;
-            }
-            if (best < content_end) {
-                if (best < 0 || best >= n_names) {
-                    PyErr_SetString(PyExc_IndexError, "classify_rows: a rule past the rule names");
-                    goto done;
-                }
-                name = PyTuple_GET_ITEM(t[T_NAMES], best);
-            } else {
-                /* ``table`` as in Python: None (no owner, or a language package's), "" (an
-                   OS package the table does not list) or the table's category */
-                PyObject *owner = PyDict_GetItemWithError(owners, path);
-                PyObject *table = NULL;
-                if (!owner && PyErr_Occurred())
-                    goto done;
-                if (owner) {
-                    Py_ssize_t o = PyLong_AsSsize_t(owner);
-                    if (o == -1 && PyErr_Occurred())
-                        goto done;
-                    if (o < 0 || o >= n_owned) {
-                        PyErr_SetString(PyExc_IndexError, "classify_rows: an owner past the packages");
-                        goto done;
-                    }
-                    table = PyTuple_GET_ITEM(t[T_OWNED], o);
-                    if (table == Py_None)
-                        table = NULL;
-                }
-                int has_table = table != NULL, truthy = 0;
-                if (has_table && (truthy = PyObject_IsTrue(table)) < 0)
-                    goto done;
-                if (truthy && executable) {
-                    name = table;
-                } else if (best != no_rule) {
-                    if (best < 0 || best >= n_names) {
-                        PyErr_SetString(PyExc_IndexError, "classify_rows: a rule past the rule names");
-                        goto done;
-                    }
-                    name = PyTuple_GET_ITEM(t[T_NAMES], best);
-                    if (has_table) { /* ``name == FALLBACK``, for a name of any type */
-                        int eq = PyObject_RichCompareBool(name, fallback, Py_EQ);
-                        if (eq < 0)
-                            goto done;
-                        if (eq)
-                            name = owned_fallback;
-                    }
-                } else if (kind == 2) { /* SYMLINK: its target's category, later */
-                    PyObject *entry = Py_BuildValue("(nOO)", i, path, has_table ? Py_True : Py_False);
-                    if (!entry || PyList_Append(pending, entry) < 0) {
-                        Py_XDECREF(entry);
-                        goto done;
-                    }
-                    Py_DECREF(entry);
-                    continue;
-                } else {
-                    name = has_table ? owned_fallback : fallback;
-                }
-            }
-        }
-        long code;
-        if (item_rule(code_of, name, &code) < 0)
+        PyObject *name = NULL;
+        int decided = cl_decide(&c, i, kind, li, row, &name);
+        if (decided < 0)
             goto done;
-        if (code < 0 || code > 254) {
-            PyErr_SetString(PyExc_ValueError, "classify_rows: a category code out of range");
-            goto done;
-        }
-        codes[i] = (unsigned char)code;
-        files[code]++;
-        if (kind == 0 && __builtin_add_overflow(bytes[code], ((const int64_t *)cb[3 * li + 1].buf)[row],
-                                                &bytes[code])) {
-            overflow = 1;
-            break;
-        }
-        if (PyList_Append(PyTuple_GET_ITEM(t[T_PER_CODE], code), path) < 0)
+        if (decided == 1)
+            continue;
+        if ((overflow = cl_tally(&c, i, kind, li, row, name)) < 0)
             goto done;
     }
     result = Py_NewRef(overflow ? Py_False : Py_True);
 done:
-    Py_XDECREF(path);
-    Py_XDECREF(rowkey);
-    Py_XDECREF(base);
-    for (Py_ssize_t k = 0; k < got; k++)
-        PyBuffer_Release(&cb[k]);
-    PyMem_Free(cb);
-    if (cv.obj) PyBuffer_Release(&cv);
-    if (pk.obj) PyBuffer_Release(&pk);
-    if (fb.obj) PyBuffer_Release(&fb);
-    if (bb.obj) PyBuffer_Release(&bb);
-    for (int k = 0; k < T_N; k++)
-        Py_XDECREF(t[k]);
-    Py_XDECREF(last_parent);
-    Py_XDECREF(shell);
-    Py_XDECREF(fallback);
-    Py_XDECREF(owned_fallback);
+    cl_release(&c);
     return result;
 }
 
 static PyMethodDef module_methods[] = {
     {"classify_rows", (PyCFunction)(void (*)(void))classify_rows, METH_FASTCALL,
-     "classify_rows(...) -> the classifier's per-entry loop (see classify.categorize)"},
+     "classify_rows(columns, rules, tally) -> the classifier's per-entry loop (see classify.rows)"},
     {"parents", (PyCFunction)parents, METH_O,
      "parents(paths) -> {p.rpartition('/')[0] for p in paths}"},
     {"json_strings", (PyCFunction)(void (*)(void))json_strings, METH_FASTCALL,

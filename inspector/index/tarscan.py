@@ -7,7 +7,7 @@ or ``INSPECTOR_PURE=1`` asks for the pure-Python loop (tests and benchmarks comp
 ``prefix_sums`` is the TUI tree's directory totals in one C pass (``subtrees.Sums``);
 ``render_rows`` writes the export's files array and ``json_strings`` its long lists of
 paths (``report.export``); ``parents`` is the merge's set of parent directories;
-``classify_rows`` is the classifier's per-entry loop (``classify.categorize``).
+``classify_rows`` is the classifier's per-entry loop (``classify.rows``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from inspector.index.entries import LayerIndex
 #: the interface this module was written for (``ABI`` in ``_tarscan.c``): a build that says
 #: otherwise is a stale one (an editable install whose ``.so`` predates the source) and is
 #: not used
-ABI = 2
+ABI = 3
 
 
 def _load() -> tuple[ModuleType | None, str | None]:
@@ -85,7 +85,8 @@ render_rows: Callable[..., str] | None = _loop("render_rows")
 json_strings: Callable[[list[str], int, int], str] | None = _loop("json_strings")
 #: ``{p.rpartition("/")[0] for p in paths}`` in C (the merge's parent set), or None
 parents: Callable[[list[str]], set[str]] | None = _loop("parents")
-#: the classifier's per-entry loop in C (``classify.categorize``), or None
+#: the classifier's per-entry loop in C (``classify.rows``), or None
+#: (typed where it is called: ``classify.rows.tally_rows_c``, as ``_tarscan.pyi`` says)
 classify_rows: Callable[..., bool] | None = _loop("classify_rows")
 
 

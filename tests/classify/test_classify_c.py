@@ -1,5 +1,5 @@
 """The classifier's per-entry loop in C (``_tarscan.classify_rows``) decides exactly as the
-Python loop (``classify._categorize_rows``), with the real rules: on random multi-layer
+Python loop (``classify.rows.tally_rows``), with the real rules: on random multi-layer
 filesystems built from paths the rules care about (shells, package managers, docs,
 libraries, certificates, bin directories, busybox links, scripts and ELF heads), with a
 catalog owning some of them (OS and language packages, listed and unlisted)."""
@@ -29,7 +29,9 @@ DIRS = ["/usr/bin", "/bin", "/usr/sbin", "/usr/share/doc/bash", "/usr/lib/x86_64
 BASES = ["bash", "sh", "busybox", "ls", "apt", "dpkg", "python3", "gcc", "libc.so.6", "README",
          "copyright", "x.h", "app", "curl", "Paris", "ca.pem", "config.yaml", "é", "\udcff", "man"]
 TARGETS = ["/bin/busybox", "busybox", "busybox/", "/usr/bin/bash", "../lib", "/usr/share/doc",
-           "nowhere", "/usr/local/man", "/etc/ssl/certs/ca.pem", "/bin"]
+           "nowhere", "/usr/local/man", "/etc/ssl/certs/ca.pem", "/bin",
+           # files outside the bin directories (a hardlink to one is decided as the file)
+           "/opt/app/python3", "/app/curl", "/usr/lib/x86_64-linux-gnu/gcc", "/etc/apt"]
 HEADS = [None, b"\x7fELF\x02\x01", b"#!/bin/sh\n", b"MZ", b""]
 PACKAGES = [Package("deb", "bash", "5"), Package("deb", "coreutils", "9"),
             Package("deb", "dpkg", "1"), Package("deb", "not-in-the-table", "1"),

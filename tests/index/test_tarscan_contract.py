@@ -52,17 +52,19 @@ def classify(**change):
     A.clear()
     A.update(paths=[fresh(f"/d{i // 8}/f{i}") for i in range(N)], packed=array("Q", range(N)),
              kinds=[bytearray(N)], sizes=[array("q", [1] * N)], modes=[array("I", [0o644] * N)],
-             targets=[{}], heads=[{}], dir_rule=lambda parent: 1, bin_dirs=set(), exact={},
-             by_name={}, names_match=lambda base: 1, by_command={},
-             commands_match=lambda base: 1, owners={}, owned=[],
-             rule_names=[fresh("application"), fresh("docs")], content_end=0, no_rule=99,
+             targets=[{}], heads=[{}], inodes={}, dir_rule=lambda parent: 1, bin_dirs=set(),
+             exact={}, by_name={}, names_match=lambda base: 1, by_command={},
+             commands_match=lambda base: 1, rule_names=(fresh("application"), fresh("docs")),
+             content_end=0, no_rule=99, owners={}, owned=(), busybox=fresh("busybox"),
+             shell=fresh("shell"), fallback=fresh("application"), owned_fallback=fresh("system"),
              code_of=Codes(), codes=bytearray(b"\\xff" * N), files=array("q", bytes(2048)),
              bytes=array("q", bytes(2048)), per_code=[[] for _ in range(256)], pending=[])
     A.update(change)
-    return T.classify_rows(*A.values())
+    v = list(A.values())  # classify.rows' Columns, RowRules and Tally, as plain tuples
+    return T.classify_rows(tuple(v[:8]), tuple(v[8:24]), tuple(v[24:]))
 
 def owned_by(table):  # every path owned by package 0, whose category table is ``table``
-    return {"owners": {p: 0 for p in (f"/d{i // 8}/f{i}" for i in range(N))}, "owned": [table]}
+    return {"owners": {p: 0 for p in (f"/d{i // 8}/f{i}" for i in range(N))}, "owned": (table,)}
 
 def render(**change):
     A.clear()
@@ -89,15 +91,25 @@ CASES = [
      "RuntimeError"),
     ("dir_rule grows codes", "classify(dir_rule=lambda p: A['codes'].extend(bytes(1 << 16)) or 1)",
      "BufferError"),
-    ("names_match empties the rule names",
-     "classify(names_match=lambda b: A['rule_names'].clear() or 1)", "True"),
+    ("names_match empties the layers' columns",
+     "classify(names_match=lambda b: [A[k].clear() for k in ('kinds', 'sizes', 'heads')] and 1)",
+     "True"),
+    ("a list where the rule names' tuple goes", "classify(rule_names=['application', 'docs'])",
+     "TypeError"),
+    ("the old 26 arguments", "T.classify_rows(*range(26))", "TypeError"),
+    ("a hardlink's inode past the layers", "classify(kinds=[bytearray([1] * N)], "
+     "modes=[array('I', [0o755] * N)], inodes={f'/d{i // 8}/f{i}': 5 << 32 for i in range(N)})",
+     "IndexError"),
+    ("a hardlink's inode that is not an int", "classify(kinds=[bytearray([1] * N)], "
+     "modes=[array('I', [0o755] * N)], inodes={f'/d{i // 8}/f{i}': 'x' for i in range(N)})",
+     "TypeError"),
     ("code_of empties per_code", "classify(code_of=type('C', (Codes,), {'__missing__': "
      "lambda s, k: A['per_code'].clear() or Codes.__missing__(s, k)})())", "True"),
-    ("a rule name that is not a str", "classify(rule_names=['application', 7], **owned_by(''))",
+    ("a rule name that is not a str", "classify(rule_names=('application', 7), **owned_by(''))",
      "True"),
     ("a rule name whose == raises",
-     "classify(rule_names=['application', type('E', (), {'__eq__': lambda s, o: (_ for _ in ())"
-     ".throw(Boom()), '__hash__': lambda s: 1})()], **owned_by(''))", "Boom"),
+     "classify(rule_names=('application', type('E', (), {'__eq__': lambda s, o: (_ for _ in ())"
+     ".throw(Boom()), '__hash__': lambda s: 1})()), **owned_by(''))", "Boom"),
     ("a table whose truth raises",
      "classify(**owned_by(type('B', (), {'__bool__': lambda s: (_ for _ in ()).throw(Boom())})()))",
      "Boom"),
