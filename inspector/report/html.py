@@ -73,7 +73,7 @@ def _embed_document(doc: dict) -> str:
     text = script_json(doc)
     if len(text) <= INLINE_LIMIT:
         return f'<script type="application/json" id="{DOC_ID}">{text}</script>'
-    packed = base64.b64encode(gzip.compress(text.encode("ascii"), 6, mtime=0)).decode("ascii")
+    packed = base64.b64encode(gzip.compress(text.encode("ascii"), 1, mtime=0)).decode("ascii")
     return (f'<script type="application/json" id="{DOC_ID}" data-encoding="gzip+base64">'
             f'"{packed}"</script>')
 
@@ -124,15 +124,17 @@ def treemap(analysis: Analysis, cats: _Names, pkgs: _Names, nodes: int = TREEMAP
     threshold = max(1, fs.file_bytes // max(1, nodes))
     # directory → [own small bytes, small count, largest small (size, i), big file indexes]
     dirs: dict[str, list] = {}
+    last, cell = None, []
     for i, (path, li, row) in enumerate(zip(paths, layer_col, row_col, strict=True)):
         if row == IMPLIED_ROW or kinds[li][row] != FILE:
             continue
         size = sizes[li][row]
         if not size:
             continue
-        cell = dirs.get(d := path.rpartition("/")[0])
-        if cell is None:
-            cell = dirs[d] = [0, 0, (0, -1), []]
+        d = path[:path.rfind("/")]
+        if d != last:  # sorted paths: a directory's files mostly come in a run
+            cell = dirs.get(d) or dirs.setdefault(d, [0, 0, (0, -1), []])
+            last = d
         if size >= threshold:
             cell[3].append(i)
         else:
@@ -249,10 +251,9 @@ def render_compare(result: CompareResult, analyses: Sequence[Analysis], *,
 def render_export(analysis: Analysis, *, command: str = "", vulns=None) -> str:
     """One image's report; the embedded document is ``inspector.export/v1`` without
     ``files`` (``vulns``: an ``inspector.vulns.Overlay`` adds ``vulnerabilities``)."""
-    from inspector.compare import compare_analyses
     from inspector.report.export import header
 
-    result = compare_analyses([analysis])
+    result = _one_image(analysis)
     doc = header(analysis)
     if vulns is not None:
         from inspector.vulns import export_json
@@ -262,6 +263,21 @@ def render_export(analysis: Analysis, *, command: str = "", vulns=None) -> str:
     title = "inspector: " + esc(result.labels[0])
     body = sections.body(result, [analysis], doc, command=command, stamp=generated_at())
     return page(title, body, doc, view(result, [analysis]))
+
+
+def _one_image(analysis: Analysis) -> CompareResult:
+    """``compare_analyses([analysis])`` without the file diff (one image has nothing to
+    diff; on 150k files it would be most of the time)."""
+    from inspector.compare import diff, labels_for
+    from inspector.compare.model import FileDiff
+
+    labels = labels_for([analysis.reference])
+    images, shared = diff.summarize([analysis], labels)
+    return CompareResult(
+        images=images, categories=diff.categories([analysis], labels),
+        packages=diff.packages([analysis]), files=FileDiff([[]], [], 0),
+        findings=diff.findings([analysis]), shared_layers=shared,
+        security=diff.security([analysis]))
 
 
 def command_line(command: str, args) -> str:

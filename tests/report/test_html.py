@@ -168,3 +168,22 @@ def test_footer_reproduces_the_command(tmp_path, capsys, monkeypatch):
     assert "1970-01-01 00:00:00 UTC" in page
     assert f"inspector compare {PAIR[0]} {PAIR[1]} --format html --sort path " in page
     assert f" -o {out}</code>" in page
+
+
+def test_vulnerability_counts_come_from_the_scanner_reports(tmp_path, capsys):
+    from tests.vulns.conftest import fixture
+
+    reports = ["--vulns", fixture("grype-debian-12-slim.json"),
+               "--vulns", fixture("grype-distroless-static.json")]
+    cache = ["--cache-dir", str(tmp_path / "c"), "-q"]
+    page = run(capsys, "compare", *PAIR, "--format", "html", *reports, *cache)
+    doc = html.read_embedded(page)
+    section = page[page.index('<section id="vulns">'):]
+    section = section[: section.index("</section>")]
+    for image in doc["images"]:
+        v = image["vulnerabilities"]
+        cells = [v["total"], *(v[s] for s in ("critical", "high", "medium", "low"))]
+        assert "".join(f'<td><span class="num">{n:,}</span></td>' for n in cells) in section
+    assert html.esc(doc["pairs"][0]["vulns_sentence"]) in page
+    without = run(capsys, "compare", *PAIR, "--format", "html", *cache)
+    assert 'id="vulns"' not in without
