@@ -43,6 +43,7 @@ SCREEN = [
     Binding("slash", "files('search')", "Search the file tree", id="screen.search", show=False,
             key_display="/"),
     Binding("w", "write_markdown", "Save the tab as markdown", id="screen.write", show=False),
+    Binding("W", "write_html", "Save the report as HTML", id="screen.write_html", show=False),
     Binding("a", "add_image", "Add image", id="compare.add"),
     Binding("x", "remove_image", "Remove image", id="compare.remove", show=False),
 ]
@@ -114,7 +115,8 @@ Overview, Enter on "leaves out" lists what that image lacks (:missing in its col
 executables, interpreters), the users, /etc/passwd or the layers; i shows or hides the
 intro. Ctrl+L / Ctrl+A / Ctrl+B are inspect's (one image's layers and attributes).
 Save: w writes the tab on screen as markdown (the compare or image report; in Files, the
-rows shown) and the palette's Screenshot an SVG, both to the working directory (the cache
+rows shown), W the report as one HTML page (treemaps, category bars, strip list) and the
+palette's Screenshot an SVG, both to the working directory (the cache
 directory if it is not writable); a toast says where.
 dive users: Ctrl+C quits (status 130), Ctrl+Space collapses all, Ctrl+L / Ctrl+A layer
 changes."""

@@ -19,6 +19,7 @@ COMMANDS = [
     ("Show only this layer's changes", "inspect screen (Ctrl+L)", "layer_changes(True)"),
     ("Show the whole filesystem", "inspect screen (Ctrl+A)", "layer_changes(False)"),
     ("Save the tab on screen as markdown", "w: to the working directory", "write_markdown"),
+    ("Save the report as HTML", "W: one page to hand out", "write_html"),
     ("Cancel loading", "Esc", "cancel_load"),
     ("Help: every key", "?", "app.help"),
     ("Quit", "q or Ctrl+C", "app.quit"),

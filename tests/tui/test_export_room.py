@@ -96,3 +96,35 @@ async def test_without_a_working_directory_the_cache_dir_is_used(options, tmp_pa
         await pilot.pause()
         [svg] = saved(options.resolved_cache_dir(), ".svg")
         assert f"screenshot saved: {svg}" in toasts(app)
+
+
+@sync
+async def test_shift_w_writes_the_html_report(options, tmp_path, monkeypatch):
+    from inspector.report.compare import to_json
+    from inspector.report.html import read_embedded
+
+    monkeypatch.chdir(tmp_path)
+    app = recording(InspectorApp(PAIR, options))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("W")
+        await pilot.pause()
+        [page] = saved(tmp_path, ".html")
+        assert f"saved: {page}" in toasts(app)
+        result = app.screen.query_one(CompareView).result
+        assert read_embedded(page.read_text()) == to_json(result)
+
+
+@sync
+async def test_shift_w_on_one_image_writes_its_export_page(options, tmp_path, monkeypatch):
+    from inspector.report.html import read_embedded
+
+    monkeypatch.chdir(tmp_path)
+    app = recording(InspectorApp(["sample:distroless-static"], options))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("W")
+        await pilot.pause()
+        [page] = saved(tmp_path, ".html")
+        doc = read_embedded(page.read_text())
+        assert doc["schema"] == "inspector.export/v1" and "files" not in doc

@@ -37,8 +37,9 @@ DEFAULT_KEYS = 300
 SEED = int(os.environ.get("INSPECTOR_RANDOM_SEED", "24"))
 SIZES = [(80, 24), (160, 48)]
 #: keys that quit the app, run arbitrary commands, or write outside the test (the fit
-#: screen's ``b`` builds an image in the working directory); see the module docstring
-EXCLUDED = {"q", "ctrl+c", "ctrl+q", "ctrl+p", "b"}
+#: screen's ``b`` builds an image in the working directory, ``W`` an HTML report there);
+#: see the module docstring
+EXCLUDED = {"q", "ctrl+c", "ctrl+q", "ctrl+p", "b", "W"}
 #: keys every screen's widgets take without a binding table of ours (tables, tabs, inputs)
 WIDGET_KEYS = ["up", "down", "left", "right", "pageup", "pagedown", "home", "end", "enter",
                "escape", "tab", "shift+tab", "space", "backspace"]

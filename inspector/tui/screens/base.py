@@ -173,6 +173,22 @@ class LoadingScreen(Screen):
         inspector_app(self).save_text(file_name(labels, what, ".md"), content,
                                       f"{what} (markdown)")
 
+    def html(self) -> tuple[list[str], str] | None:
+        """(labels, HTML report) of the images on screen, None while loading (override)."""
+        return None
+
+    def action_write_html(self) -> None:
+        """``W``: the report as one HTML page (``inspector.report.html``)."""
+        from inspector.tui.export import file_name
+
+        made = self.html()
+        if made is None:
+            self.notify("nothing to save yet", severity="warning", timeout=2)
+            return
+        labels, content = made
+        inspector_app(self).save_text(file_name(labels, "report", ".html"), content,
+                                      "report (HTML)", mime_type="text/html")
+
     def action_cancel_load(self) -> None:
         if not self.pending:
             return

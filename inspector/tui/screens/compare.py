@@ -392,6 +392,14 @@ class CompareScreen(LoadingScreen):
         title = " vs ".join(labels) + " — files"
         return labels, "files", files_markdown(title, leader.filter_text, labels, models)
 
+    def html(self) -> tuple[list[str], str] | None:
+        from inspector.report.html import render_compare
+
+        view = next(iter(self.query(CompareView)), None)
+        if view is None:
+            return None
+        return view.result.labels, render_compare(view.result, view.analyses)
+
     def action_layer_changes(self, only: bool) -> None:
         """Ctrl+L / Ctrl+A are inspect's: say so rather than do nothing."""
         self.notify(f"{'Ctrl+L' if only else 'Ctrl+A'} shows one image's layers in inspect "

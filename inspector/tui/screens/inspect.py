@@ -327,6 +327,14 @@ class InspectScreen(LoadingScreen):
                                                    [label], [view.rows])
         return [label], "report", single_markdown(view.analysis)
 
+    def html(self) -> tuple[list[str], str] | None:
+        from inspector.report.html import render_export
+
+        view = next(iter(self.query(InspectView)), None)
+        if view is None:
+            return None
+        return [view.analysis.reference.rsplit("/", 1)[-1]], render_export(view.analysis)
+
     def action_layer_changes(self, only: bool) -> None:
         for view in self.query(InspectView):
             view.set_layer_only(only)
