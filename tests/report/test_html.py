@@ -98,9 +98,10 @@ def test_hostile_names_stay_data(tmp_path, capsys):
     # the break-out as a directory chain: "/" is a separator in a tar name
     files["srv/</script><script>alert(1)</script>"] = b"payload"
     files["etc/passwd"] = b"root:x:0:0:\x1b]0;pwned\x07:/root:/bin/sh\n"
-    a = _oci(tmp_path, "hostile", files)
+    a = _oci(tmp_path, "hostile<b>bold</b>&amp;", files)  # the label comes from here
     b = _oci(tmp_path, "plain", {"etc/hostname": b"x\n"})
     page = run(capsys, "compare", a, b, "--format", "html", "--no-cache", "-q")
+    assert "<b>bold" not in page and "&lt;b&gt;bold&lt;/b&gt;&amp;amp;" in page
     # our three script blocks and nothing else; no raw control or bidi character anywhere
     assert len(re.findall(r"<script", page, re.I)) == 3
     assert len(re.findall(r"</script", page, re.I)) == 3

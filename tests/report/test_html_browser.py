@@ -175,3 +175,20 @@ def test_a_script_in_a_file_name_runs_nothing(tmp_path, page):
     assert tip.splitlines()[0] == "/srv/" + BREAKOUT
     assert "5.0 kB (5,000 bytes)" in tip and "layer: 1" in tip and "package: —" in tip
     assert page.value("document.scripts.length") == 3
+
+
+def test_it_prints(tmp_path, page):
+    import base64
+
+    report = _write(tmp_path, "r.html", "compare", *PAIRS[0])
+    page.load(report, width=WIDTH)
+    assert page.value("[...document.querySelectorAll('details')].some(d => !d.open)")
+    pdf = base64.b64decode(page.call("Page.printToPDF")["data"])
+    assert pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page") > 3
+    # printing opens every folded table; the controls are left out of the paper
+    assert page.value("[...document.querySelectorAll('details')].every(d => d.open)")
+    page.call("Emulation.setEmulatedMedia", media="print")
+    try:
+        assert page.value("getComputedStyle(document.querySelector('.toggles')).display") == "none"
+    finally:
+        page.call("Emulation.setEmulatedMedia", media="")
