@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
+from collections.abc import Callable, Sequence
 
-SHELLS = ("bash", "zsh", "fish")
+#: the CLI's parser of a command (``None``: the root), e.g. ``cli.build_parser``
+ParserOf = Callable[[str | None], argparse.ArgumentParser]
+
 #: reference prefixes whose rest is a local path
 PATH_TRANSPORTS = ("oci:", "oci-archive:", "docker-archive:")
 TRANSPORTS = (*PATH_TRANSPORTS, "docker-daemon:")
@@ -96,10 +98,6 @@ end
 """
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("shell", choices=SHELLS)
-
-
 #: a sample name the scripts may hold: the names come from the samples' index.json and go
 #: into shell code unquoted, so anything else (a quote, ``$(…)``, a control character) is left out
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
@@ -111,54 +109,46 @@ def _sample_names() -> list[str]:
     return [f"sample:{s.name}" for s in list_samples() if _SAFE_NAME.fullmatch(s.name)]
 
 
-def _words() -> dict:
-    from inspector.cli import COMMANDS
-
+def _words(commands: Sequence[str]) -> dict:
     return {"samples": " ".join(_sample_names()), "transports": " ".join(TRANSPORTS),
-            "commands": " ".join(COMMANDS)}
+            "commands": " ".join(commands)}
 
 
-def image_completer() -> dict:
-    words = _words()
+def image_completer(commands: Sequence[str]) -> dict:
+    words = _words(commands)
     return {
         "bash": "_inspector_images", "zsh": "_inspector_images", "fish": "(__inspector_images)",
         "preamble": {"bash": _BASH % words, "zsh": _ZSH % words, "fish": _FISH % words},
     }
 
 
-def completion_parser() -> argparse.ArgumentParser:
+def completion_parser(parser: ParserOf, commands: Sequence[str]) -> argparse.ArgumentParser:
     """One parser with every command as a subparser (the CLI dispatches by hand, so shtab
     needs this assembled view); IMAGE positionals get the image completer."""
-    from inspector import cli
-
-    root = cli.build_parser(None)
-    images = image_completer()
+    root = parser(None)
+    images = image_completer(commands)
     FILES = {"bash": "_shtab_compgen_files", "zsh": "_files",  # noqa: N806 - a constant
              "fish": "(__fish_complete_path (commandline -ct))"}
     sub = root.add_subparsers(dest="command", metavar="COMMAND")
-    for name in cli.COMMANDS:
-        child = cli.build_parser(name)
+    for name in commands:
+        child = parser(name)
         sub.add_parser(name, parents=[child], add_help=False, help=child.description)
-    for parser in [root, *sub.choices.values()]:
-        for action in parser._actions:
+    for each in [root, *sub.choices.values()]:
+        for action in each._actions:
             if action.metavar == "IMAGE" or action.dest == "image":
                 action.complete = images  # type: ignore[attr-defined]
-                if parser is root:  # zsh and fish offer the commands themselves
+                if each is root:  # zsh and fish offer the commands themselves
                     action.complete = {**images, "bash": "_inspector_root_images"}  # type: ignore[attr-defined]
             elif action.metavar in ("FILE", "DIR"):
                 action.complete = FILES  # type: ignore[attr-defined]
     return root
 
 
-def script(shell: str) -> str:
+def script(shell: str, parser: ParserOf, commands: Sequence[str]) -> str:
+    """The completion script for ``shell`` of the commands ``parser`` builds."""
     import shtab
 
-    text = shtab.complete(completion_parser(), shell=shell)
+    text = shtab.complete(completion_parser(parser, commands), shell=shell)
     if shell == "bash":
-        text += _BASH_WRAPPER % _words()
+        text += _BASH_WRAPPER % _words(commands)
     return text
-
-
-def run(args: argparse.Namespace) -> int:
-    sys.stdout.write(script(args.shell))
-    return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from inspector import cli
+from inspector.commands.context import open_output
 from inspector.errors import OutputError
 from tests.builders import ImageSpec, make_layer, write_docker_archive, write_oci_layout
 from tests.hostile.clirun import Run, assert_one_line_error, export
@@ -145,14 +146,14 @@ def test_compare_output_naming_an_input_is_refused(tmp_path, capsys, layout):
 
 
 def test_open_output_for_write_then_close_callers(tmp_path):
-    """``cli._open_output`` (write, then close) keeps the same promise as ``with output``."""
+    """``open_output`` (write, then close; the commands' ``ctx.open_output``) keeps the same promise as ``with output``."""
     report = tmp_path / "report.txt"
-    out, close = cli._open_output(str(report))
+    out, close = open_output(str(report))
     out.write("complete\n")
     assert not report.exists(), "nothing in place before close"
     out.close()
     assert close and report.read_text() == "complete\n"
-    full, _ = cli._open_output("/dev/full")
+    full, _ = open_output("/dev/full")
     with pytest.raises(OutputError):
         full.write("x" * 100_000)
         full.close()

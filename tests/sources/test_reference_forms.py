@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 
 from inspector import cli
+from inspector.commands import COMMANDS
+from inspector.commands.context import apply_source
 from inspector.errors import InvalidReference, PlatformNotFound
 from inspector.oci.platform import Platform
 from inspector.options import Options
@@ -50,7 +52,7 @@ SOURCE = [  # (name, reference, --source, what it becomes)
 
 @pytest.mark.parametrize("name,reference,engine,result", SOURCE, ids=[s[0] for s in SOURCE])
 def test_dive_source_reroutes_only_bare_names(name, reference, engine, result):
-    assert cli._apply_source(reference, engine) == result
+    assert apply_source(reference, engine) == result
 
 
 @pytest.mark.parametrize("reference", ["oci-dir:", ""])
@@ -98,10 +100,10 @@ def test_platform_mismatch_from_the_cli_is_one_line(tmp_path, capsys, arm64_layo
 def test_a_bug_is_one_line_asking_for_a_report(tmp_path, capsys, monkeypatch):
     """The last-resort boundary: exit 2, one line, no traceback (no hostile input reaches
     it: tests/hostile asserts that)."""
-    def broken(args, options):
+    def broken(args, ctx):
         raise KeyError("a bug")
 
-    monkeypatch.setattr(cli, "_export", broken)
+    monkeypatch.setattr(COMMANDS["export"], "run", broken)
     code = cli.main(["export", "sample:debian-12-slim", "-q", "--cache-dir", str(tmp_path / "c")])
     err = capsys.readouterr().err
     assert code == 2

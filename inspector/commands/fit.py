@@ -6,7 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inspector.options import Options
+from inspector.commands.context import Context
+
+DESCRIPTION = ("Which distroless base would this image's application run on, and what would "
+               "it save.")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,8 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(the chosen base's layers + one layer of the application)")
 
 
-def run(args: argparse.Namespace, options: Options, analyze, open_output) -> int:
-    """``analyze(reference, options, memo)`` and ``open_output(path)`` come from the CLI."""
+def run(args: argparse.Namespace, ctx: Context) -> int:
     from inspector.analysis import LayerMemo
     from inspector.errors import print_line
     from inspector.fit import fit
@@ -40,10 +42,10 @@ def run(args: argparse.Namespace, options: Options, analyze, open_output) -> int
     refs = list(dict.fromkeys([*SAMPLE_BASES, *args.base]))
     analyses = []
     try:
-        current = analyze(args.image, options, memo)
+        current = ctx.analyze(args.image, memo)
         analyses.append(current)
         for ref in refs:
-            analyses.append(analyze(ref, options, memo))
+            analyses.append(ctx.analyze(ref, memo))
         result = fit(current, analyses[1:], entrypoint=args.entrypoint)
         built = None
         if args.build:
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace, options: Options, analyze, open_output) -> int
     finally:
         for a in analyses:
             a.image.close()
-    out, close = open_output(args.output)
+    out, close = ctx.open_output(args.output)
     try:
         out.write(render(result, args.format))
     finally:
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace, options: Options, analyze, open_output) -> int
             out.close()
     for w in result.warnings:
         print_line(f"warning: {w}")
-    if built is not None and not options.quiet:
+    if built is not None and not ctx.options.quiet:
         print(visible(f"built {built.target} ({built.digest}): {built.layers} layers, the "
                       f"application layer {built.app_files} files; compare: inspector compare "
                       f"{args.image} {built.target}"), file=sys.stderr)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inspector import cache_admin
+from inspector.commands.context import Context
 from inspector.config import parse_age, size_arg
 from inspector.errors import InspectorError
 from inspector.options import Options
 
+DESCRIPTION = "Show or trim the cache."
 ACTIONS = ("info", "prune", "clear")
 
 
@@ -46,6 +47,8 @@ def human(size: int) -> str:
 
 
 def info(options: Options, out=sys.stdout) -> None:
+    from inspector import cache_admin
+
     root = options.resolved_cache_dir()
     found = cache_admin.entries(root) if root.is_dir() else []
     out.write(f"cache  {root}\n")
@@ -58,7 +61,10 @@ def info(options: Options, out=sys.stdout) -> None:
     out.write(f"{'total':<10}{len(found):>9}{human(sum(e.size for e in found)):>13}\n")
 
 
-def run(args: argparse.Namespace, options: Options) -> int:
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from inspector import cache_admin
+
+    options = ctx.options
     root = options.resolved_cache_dir()
     if args.action == "info":
         info(options)

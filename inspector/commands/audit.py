@@ -1,4 +1,5 @@
-"""``inspector audit``: arguments and the run (the CLI's dispatcher calls ``run``)."""
+"""``inspector audit [IMAGE …] [--from FILE] [--catalog REGISTRY[/PREFIX]]``: a fleet's
+shells, package managers and sizes (``inspector/audit``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ import sys
 import threading
 import time
 
+from inspector.commands.context import Context
 from inspector.errors import InspectorError, print_line
 from inspector.options import Options
+
+DESCRIPTION = ("Audit a fleet: every image's shells, package managers and sizes, each shared "
+               "layer read once.")
+BATCH = True
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -91,8 +97,9 @@ def references(args: argparse.Namespace, options: Options) -> list[str]:
     return list(dict.fromkeys(refs))  # first occurrence of each, in order
 
 
-def run(args: argparse.Namespace, options: Options) -> int:
+def run(args: argparse.Namespace, ctx: Context) -> int:
     """Exit 0 when every image was audited, 1 when any failed (its row says why)."""
+    options = ctx.options
     from inspector.audit import audit, render
     from inspector.check.config import load
     from inspector.errors import RulesError
