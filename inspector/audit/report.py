@@ -84,14 +84,13 @@ def _row(reference: str, analysis) -> Row:
 
     head = header(analysis)
     categories = head["categories"]
-    findings = head["findings"]
     return Row(
         reference=reference, digest=head["manifest_digest"],
         compressed=head["size"]["compressed"], file_bytes=head["size"]["files"],
         files=sum(c["files"] for c in categories.values()),
         packages=len(head["packages"]),
         **{name: categories.get(name, {}).get("files", 0) for name in WATCHED},
-        setuid=len(findings.get("setuid", [])),
+        setuid=len(analysis.classification.findings.setuid),
         efficiency=head["efficiency"]["score"], layers=len(head["layers"]),
     )
 

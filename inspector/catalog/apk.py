@@ -5,9 +5,20 @@ a directory, ``R`` a file in the last ``F`` directory (apk ``database.c``; syft
 
 from __future__ import annotations
 
-from inspector.catalog.builder import Builder, Package, names_note
+from inspector.catalog.builder import (
+    Builder,
+    OSInfo,
+    Package,
+    Purl,
+    names_note,
+    os_qualifiers,
+    type_of,
+)
 from inspector.catalog.registry import APK_DATABASES as DATABASES
 from inspector.index.merge import MergedFS
+
+#: the package type this cataloger reports (its row in ``registry.CATALOGERS``)
+TYPE = type_of(__name__)
 
 
 def parse_installed(text: str) -> tuple[list[tuple[dict[str, str], list[str]]], list[str]]:
@@ -57,9 +68,17 @@ def catalog(fs: MergedFS, out: Builder) -> None:
         records, problems = parse_installed(data.decode("utf-8", "surrogateescape"))
         layer = out.layer(db)
         for fields, files in records:
-            out.add(Package(type="apk", name=fields["P"], version=fields["V"],
+            out.add(Package(type=TYPE, name=fields["P"], version=fields["V"],
                             arch=fields.get("A") or None, layer=layer, source_path=db,
                             upstream=fields.get("o") or None), files)
         if problems:
             out.warn(f"{db}: malformed ({'; '.join(problems[:3])}); "
                      f"{names_note([f['P'] for f, _ in records])}")
+
+
+def purl(p: Package, os: OSInfo) -> Purl:
+    """``pkg:apk/alpine/NAME@VERSION?arch=…&distro=alpine-3.20.1&upstream=ORIGIN``."""
+    q = os_qualifiers(p, os)
+    if p.upstream:
+        q["upstream"] = p.upstream
+    return Purl("apk", os.id or "alpine", p.name, p.version, q)

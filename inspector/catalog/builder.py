@@ -1,6 +1,7 @@
-"""What catalogers produce and write into: ``Package``, ``Catalog``, ``Builder``; and
+"""What catalogers produce and write into: ``Package``, ``Catalog``, ``Builder``;
 ``catalog_image(fs)``, which runs every cataloger of ``registry.CATALOGERS`` over a merged
-filesystem. A database that cannot be read whole gives a warning naming the file and what
+filesystem; and ``purl(p, os)``, a package's URL fields from the cataloger that reports its
+type (each cataloger module's own ``purl``, as syft keeps ``packageURL`` per cataloger). A database that cannot be read whole gives a warning naming the file and what
 could still be read, never an exception.
 """
 
@@ -9,11 +10,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import import_module
+from typing import Literal, NamedTuple, get_args
 
+from inspector.catalog import registry
 from inspector.catalog.fspath import Resolver
-from inspector.catalog.registry import CATALOGERS
+from inspector.catalog.registry import CATALOGERS, module_of
 from inspector.index.entries import DIR, FILE
 from inspector.index.merge import IMPLIED_ROW, MergedFS
+
+#: ``Package.type``: the types the rows of ``registry.CATALOGERS`` report, as a type
+#: (``tests/catalog/test_purl.py`` checks they are the same set)
+PackageType = Literal["deb", "apk", "rpm", "python", "npm", "go", "binary"]
+_TYPES: dict[str, PackageType] = {t: t for t in get_args(PackageType)}
+
+
+def type_of(module: str) -> PackageType:
+    """The package type cataloger ``module`` reports (its registry row); a row whose type
+    is not in ``PackageType`` fails here, when its module is imported."""
+    return _TYPES[registry.type_of(module)]
+
 
 #: how many package names a warning lists before "…"
 WARN_NAMES = 20
@@ -21,7 +36,7 @@ WARN_NAMES = 20
 
 @dataclass
 class Package:
-    type: str  # deb|apk|rpm|python|npm|go|binary
+    type: PackageType  # which cataloger found it (registry.CATALOGERS)
     name: str
     version: str
     arch: str | None = None
@@ -134,3 +149,49 @@ def catalog_image(fs: MergedFS) -> Catalog:
         except Exception as exc:  # noqa: BLE001 - a cataloger bug must not lose the image
             out.warn(f"{cataloger.module} cataloger failed: {type(exc).__name__}: {exc}")
     return out.catalog
+
+
+@dataclass
+class OSInfo:
+    """The image's OS as ``/etc/os-release`` names it (``sbom.image_os``)."""
+
+    id: str = ""
+    version_id: str = ""
+    pretty_name: str = ""
+
+    @property
+    def distro(self) -> str | None:
+        """purl's ``distro`` qualifier: ``debian-12`` (``ID-VERSION_ID``)."""
+        if not self.id:
+            return None
+        return f"{self.id}-{self.version_id}" if self.version_id else self.id
+
+
+class Purl(NamedTuple):
+    """A package URL's fields (``packageurl.PackageURL``'s arguments, which validate them)."""
+
+    type: str
+    namespace: str | None
+    name: str
+    version: str | None
+    qualifiers: dict[str, str]
+
+
+def os_qualifiers(p: Package, os: OSInfo) -> dict[str, str]:
+    """``arch`` and ``distro``: the qualifiers an OS package's purl starts from."""
+    q: dict[str, str] = {}
+    if p.arch:
+        q["arch"] = p.arch
+    if os.distro:
+        q["distro"] = os.distro
+    return q
+
+
+def purl(p: Package, os: OSInfo) -> Purl:
+    """The package URL fields of ``p`` in an image whose OS is ``os``, from the cataloger
+    that reports ``p.type``; ``pkg:generic`` for a type no cataloger reports."""
+    module = module_of(p.type)
+    if module is None:
+        return Purl("generic", None, p.name, p.version or None, {})
+    found: Purl = import_module(module).purl(p, os)
+    return found

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 
-from inspector.catalog.builder import Builder, Package
+from inspector.catalog.builder import Builder, OSInfo, Package, Purl, type_of
 from inspector.index.entries import HARDLINK, SYMLINK
 from inspector.index.merge import IMPLIED_ROW, MergedFS
+
+#: the package type this cataloger reports (its row in ``registry.CATALOGERS``)
+TYPE = type_of(__name__)
 
 #: a static busybox is 1-2.5 MB; the version string sits in its read-only data
 VERSION = re.compile(rb"BusyBox\s+v(\d+\.\d+\.\d+)")
@@ -40,6 +43,11 @@ def catalog(fs: MergedFS, out: Builder) -> None:
         match = VERSION.search(fs.captured(path) or b"")
         if match is None:
             continue
-        out.add(Package(type="binary", name="busybox", version=match.group(1).decode(),
+        out.add(Package(type=TYPE, name="busybox", version=match.group(1).decode(),
                         layer=out.layer(path), source_path=path),
                 [path, *applet_links(fs, out, path)])
+
+
+def purl(p: Package, os: OSInfo) -> Purl:
+    """``pkg:generic/busybox@VERSION``: a binary found from its bytes."""
+    return Purl("generic", None, p.name, p.version or None, {})

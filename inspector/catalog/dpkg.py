@@ -11,11 +11,22 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from inspector.catalog.builder import Builder, Package, names_note
+from inspector.catalog.builder import (
+    Builder,
+    OSInfo,
+    Package,
+    Purl,
+    names_note,
+    os_qualifiers,
+    type_of,
+)
 from inspector.catalog.registry import DPKG_INFO as INFO
 from inspector.catalog.registry import DPKG_STATUS as STATUS
 from inspector.catalog.registry import DPKG_STATUS_D as STATUS_D
 from inspector.index.merge import MergedFS
+
+#: the package type this cataloger reports (its row in ``registry.CATALOGERS``)
+TYPE = type_of(__name__)
 
 
 def parse_control(text: str) -> tuple[list[dict[str, str]], list[str]]:
@@ -90,7 +101,7 @@ def _children(fs: MergedFS, prefix: str) -> list[str]:
 
 
 def _package(stanza: dict[str, str], source: str, layer: int | None) -> Package:
-    return Package(type="deb", name=stanza["Package"], version=stanza["Version"],
+    return Package(type=TYPE, name=stanza["Package"], version=stanza["Version"],
                    arch=stanza.get("Architecture") or None, layer=layer, source_path=source,
                    upstream=stanza.get("Source") or None)
 
@@ -166,3 +177,12 @@ def _catalog_status_d(fs: MergedFS, out: Builder) -> None:
         names.append(stanza["Package"])
     if bad:
         out.warn(f"{STATUS_D}: malformed entries ({'; '.join(bad[:3])}); {names_note(names)}")
+
+
+def purl(p: Package, os: OSInfo) -> Purl:
+    """``pkg:deb/debian/NAME@VERSION?arch=ARCH&distro=debian-12&upstream=SOURCE[@SRCVERSION]``."""
+    q = os_qualifiers(p, os)
+    if p.upstream:  # "glibc (2.36-9)" → glibc@2.36-9 (syft: source@source-version)
+        src, _, rest = p.upstream.partition(" ")
+        q["upstream"] = f"{src}@{rest.strip('() ')}" if rest.strip("() ") else src
+    return Purl("deb", os.id or "debian", p.name, p.version, q)

@@ -15,8 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from inspector.catalog.builder import Builder, Package
+from inspector.catalog.builder import Builder, OSInfo, Package, Purl, type_of
 from inspector.index.merge import MergedFS
+
+#: the package type this cataloger reports (its row in ``registry.CATALOGERS``)
+TYPE = type_of(__name__)
 
 MAGIC = b"\xff Go buildinf:"
 HEADER = 32
@@ -120,10 +123,19 @@ def catalog(fs: MergedFS, out: Builder) -> None:
         main_name, main_version = info.main or (info.path or path, DEVEL)
         if main_version == DEVEL:
             main_version = ldflags_version(info.settings.get("-ldflags", "")) or DEVEL
-        out.add(Package(type="go", name=main_name, version=main_version, layer=layer,
+        out.add(Package(type=TYPE, name=main_name, version=main_version, layer=layer,
                         source_path=path), [path])
         for name, version in info.deps:
-            out.add(Package(type="go", name=name, version=version, layer=layer,
+            out.add(Package(type=TYPE, name=name, version=version, layer=layer,
                             source_path=path), None)
-        out.add(Package(type="go", name="stdlib", version=info.go_version, layer=layer,
+        out.add(Package(type=TYPE, name="stdlib", version=info.go_version, layer=layer,
                         source_path=path), None)
+
+
+def purl(p: Package, os: OSInfo) -> Purl:
+    """``pkg:golang/MODULE@VERSION``; the toolchain is ``pkg:golang/stdlib@1.22.5`` (no
+    ``go`` prefix, as syft writes it)."""
+    if p.name == "stdlib":
+        return Purl("golang", None, "stdlib", p.version.removeprefix("go"), {})
+    namespace, _, name = p.name.rpartition("/")
+    return Purl("golang", namespace or None, name, p.version, {})

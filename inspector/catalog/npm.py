@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 
-from inspector.catalog.builder import Builder, Package
+from inspector.catalog.builder import Builder, OSInfo, Package, Purl, type_of
 from inspector.index.merge import MergedFS
+
+#: the package type this cataloger reports (its row in ``registry.CATALOGERS``)
+TYPE = type_of(__name__)
 
 
 def _package_dir(path: str) -> str | None:
@@ -47,6 +50,12 @@ def catalog(fs: MergedFS, out: Builder) -> None:
                 files.append(paths[i])
             i += 1
         version = doc.get("version")
-        out.add(Package(type="npm", name=doc["name"],
+        out.add(Package(type=TYPE, name=doc["name"],
                         version=version if isinstance(version, str) else "",
                         layer=out.layer(path), source_path=path), files)
+
+
+def purl(p: Package, os: OSInfo) -> Purl:
+    """``pkg:npm/%40scope/name@VERSION`` (the scope is the namespace)."""
+    scope, _, name = p.name.rpartition("/")
+    return Purl("npm", scope or None, name, p.version or None, {})

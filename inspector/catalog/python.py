@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import csv
 import posixpath
+import re
 
-from inspector.catalog.builder import Builder, Package
+from inspector.catalog.builder import Builder, OSInfo, Package, Purl, type_of
 from inspector.index.merge import MergedFS
+
+#: the package type this cataloger reports (its row in ``registry.CATALOGERS``)
+TYPE = type_of(__name__)
 
 
 def parse_metadata(data: bytes) -> dict[str, str]:
@@ -60,5 +64,10 @@ def catalog(fs: MergedFS, out: Builder) -> None:
         if not fields.get("Name") or "Version" not in fields:
             out.warn(f"{path}: no Name/Version in the metadata; distribution skipped")
             continue
-        out.add(Package(type="python", name=fields["Name"], version=fields["Version"],
+        out.add(Package(type=TYPE, name=fields["Name"], version=fields["Version"],
                         layer=out.layer(path), source_path=path), files)
+
+
+def purl(p: Package, os: OSInfo) -> Purl:
+    """``pkg:pypi/NAME@VERSION``, the name PEP 503 normalised."""
+    return Purl("pypi", None, re.sub(r"[-_.]+", "-", p.name).lower(), p.version, {})

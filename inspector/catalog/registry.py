@@ -1,9 +1,11 @@
 """The catalogers, in the order they run, and what each reads.
 
 One row per cataloger: its module (``inspector.catalog.<module>``, whose
-``catalog(fs, out)`` lists the packages), the package type it reports, and ``reads``: the
-files whose content the indexer must capture for it (``catalog/reads.py``). The paths a
-cataloger parses are named here once and imported by its module.
+``catalog(fs, out)`` lists the packages and ``purl(p, os)`` names one), the package type it
+reports (the one spelling: the module takes it as ``TYPE = builder.type_of(__name__)``, and
+``builder.PackageType`` is the ``Literal`` of these), and ``reads``: the files whose content
+the indexer must capture for it (``catalog/reads.py``). The paths a cataloger parses are
+named here once and imported by its module.
 
 This module imports nothing that imports ``inspector.index``: the walker's capture table
 (``index/capture.py``) is built from these rows while the catalogers themselves (which
@@ -67,3 +69,15 @@ CATALOGERS = (
     Cataloger("golang", "go", ()),
     Cataloger("busybox", "binary", (suffix("/busybox", 4 * MIB, "/busybox/busybox"),)),
 )
+
+
+def type_of(module: str) -> str:
+    """The package type cataloger ``module`` reports (``inspector.catalog.dpkg`` or ``dpkg``)."""
+    name = module.rpartition(".")[2]
+    return next(c.type for c in CATALOGERS if c.module == name)
+
+
+def module_of(package_type: str) -> str | None:
+    """The cataloger module (``inspector.catalog.<module>``) that reports ``package_type``."""
+    return next((f"inspector.catalog.{c.module}" for c in CATALOGERS if c.type == package_type),
+                None)

@@ -9,10 +9,21 @@ import os
 import struct
 import tempfile
 
-from inspector.catalog.builder import Builder, Package, names_note
+from inspector.catalog.builder import (
+    Builder,
+    OSInfo,
+    Package,
+    Purl,
+    names_note,
+    os_qualifiers,
+    type_of,
+)
 from inspector.catalog.registry import RPM_OTHER as OTHER
 from inspector.catalog.registry import RPM_SQLITE as SQLITE
 from inspector.index.merge import MergedFS
+
+#: the package type this cataloger reports (its row in ``registry.CATALOGERS``)
+TYPE = type_of(__name__)
 
 NAME, VERSION, RELEASE, EPOCH, SIZE, ARCH = 1000, 1001, 1002, 1003, 1009, 1022
 OLDFILENAMES, DIRINDEXES, BASENAMES, DIRNAMES = 1027, 1116, 1117, 1118
@@ -127,7 +138,7 @@ def catalog(fs: MergedFS, out: Builder) -> None:
             if isinstance(epoch, list) and epoch:
                 version = f"{epoch[0]}:{version}"
             arch = h.get(ARCH)
-            out.add(Package(type="rpm", name=name, version=version,
+            out.add(Package(type=TYPE, name=name, version=version,
                             arch=arch if isinstance(arch, str) else None, layer=layer,
                             source_path=db), header_files(h))
             names.append(name)
@@ -137,3 +148,12 @@ def catalog(fs: MergedFS, out: Builder) -> None:
         if db in fs.entries and fs.kind_name(db) == "file" and fs.size(db) > 0:
             out.warn(f"{db}: unsupported rpmdb format (Berkeley DB or ndb); its packages "
                      f"are not listed")
+
+
+def purl(p: Package, os: OSInfo) -> Purl:
+    """``pkg:rpm/ID/NAME@VERSION-RELEASE?arch=…&epoch=E&distro=…``."""
+    q = os_qualifiers(p, os)
+    epoch, sep, version = p.version.partition(":")
+    if sep and epoch.isdigit():
+        q["epoch"] = epoch
+    return Purl("rpm", os.id or None, p.name, version if sep else p.version, q)

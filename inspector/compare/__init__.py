@@ -18,7 +18,6 @@ from inspector.compare import diff
 from inspector.compare.labels import labels_for, short_label
 from inspector.compare.model import (
     CHANGE_REASONS,
-    FINDINGS,
     CategoryCell,
     CategoryRow,
     CompareResult,
@@ -39,7 +38,7 @@ from inspector.errors import Cancelled
 from inspector.options import Options
 
 __all__ = [
-    "CHANGE_REASONS", "FINDINGS", "CategoryCell", "CategoryRow", "CompareResult", "FileChange",
+    "CHANGE_REASONS", "CategoryCell", "CategoryRow", "CompareResult", "FileChange",
     "FileDiff", "FileRef", "ImageSummary", "LayerSummary", "PackageDiff", "PackageRef",
     "PairVerdict", "RunsAs", "Security", "SharedLayer", "VersionChange", "compare_analyses", "compare_references", "labels_for",
     "short_label",

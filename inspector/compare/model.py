@@ -185,10 +185,6 @@ class PairVerdict:
                 f"{self.identical:,} identical, {self.changed:,} differ.")
 
 
-#: finding names, in report order
-FINDINGS = ("setuid", "setgid", "world_writable", "login_users")
-
-
 @dataclass
 class RunsAs:
     """The user an image's processes start as (its config's ``User``)."""

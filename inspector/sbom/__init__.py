@@ -5,7 +5,9 @@ digest, platform), the OS (``/etc/os-release``), and per package its purl, the f
 and the layer that introduced it (digest and diff_id); ``cyclonedx.py`` writes CycloneDX 1.6
 JSON with cyclonedx-python-lib, ``spdx.py`` SPDX 2.3 JSON.
 
-purls follow the purl spec and match syft's (the tests compare them):
+purls follow the purl spec and match syft's (the tests compare them); each cataloger
+spells its own (``purl(p, os)`` in ``catalog/<module>.py``, found through
+``catalog.builder.purl``):
 ``pkg:deb/debian/NAME@VERSION?arch=ARCH&distro=debian-12&upstream=SOURCE[@SRCVERSION]``,
 ``pkg:apk/alpine/…?arch=…&distro=alpine-3.20.1&upstream=ORIGIN``,
 ``pkg:rpm/ID/NAME@VERSION-RELEASE?arch=…&epoch=E&distro=…``, ``pkg:pypi/NAME`` (PEP 503
@@ -35,26 +37,13 @@ from dataclasses import dataclass, field
 from packageurl import PackageURL
 
 from inspector.analysis import Analysis
-from inspector.catalog.builder import Package
+from inspector.catalog.builder import OSInfo, Package
+from inspector.catalog.builder import purl as purl_fields
 from inspector.visible import visible
 
 OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 TOOL_NAME = "inspector"
-
-
-@dataclass
-class OSInfo:
-    id: str = ""
-    version_id: str = ""
-    pretty_name: str = ""
-
-    @property
-    def distro(self) -> str | None:
-        """purl's ``distro`` qualifier: ``debian-12`` (``ID-VERSION_ID``)."""
-        if not self.id:
-            return None
-        return f"{self.id}-{self.version_id}" if self.version_id else self.id
 
 
 def text(value: str) -> str:
@@ -114,51 +103,13 @@ def image_os(analysis: Analysis) -> OSInfo:
     return OSInfo()
 
 
-def _pep503(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def purl(p: Package, os: OSInfo) -> PackageURL | None:
     """The package URL of ``p`` in an image whose OS is ``os``; None when its fields make
     no valid purl (packageurl refuses an empty name)."""
     try:
-        return _purl(p, os)
+        return PackageURL(*purl_fields(p, os))
     except ValueError:
         return None
-
-
-def _purl(p: Package, os: OSInfo) -> PackageURL:
-    q: dict[str, str] = {}
-    if p.type in ("deb", "apk", "rpm"):
-        if p.arch:
-            q["arch"] = p.arch
-        if os.distro:
-            q["distro"] = os.distro
-    if p.type == "deb":
-        if p.upstream:  # "glibc (2.36-9)" → glibc@2.36-9 (syft: source@source-version)
-            src, _, rest = p.upstream.partition(" ")
-            q["upstream"] = f"{src}@{rest.strip('() ')}" if rest.strip("() ") else src
-        return PackageURL("deb", os.id or "debian", p.name, p.version, q)
-    if p.type == "apk":
-        if p.upstream:
-            q["upstream"] = p.upstream
-        return PackageURL("apk", os.id or "alpine", p.name, p.version, q)
-    if p.type == "rpm":
-        epoch, sep, version = p.version.partition(":")
-        if sep and epoch.isdigit():
-            q["epoch"] = epoch
-        return PackageURL("rpm", os.id or None, p.name, version if sep else p.version, q)
-    if p.type == "python":
-        return PackageURL("pypi", None, _pep503(p.name), p.version)
-    if p.type == "npm":
-        scope, _, name = p.name.rpartition("/")
-        return PackageURL("npm", scope or None, name, p.version or None)
-    if p.type == "go":
-        if p.name == "stdlib":
-            return PackageURL("golang", None, "stdlib", p.version.removeprefix("go"))
-        namespace, _, name = p.name.rpartition("/")
-        return PackageURL("golang", namespace or None, name, p.version)
-    return PackageURL("generic", None, p.name, p.version or None)
 
 
 def describe(analysis: Analysis) -> Description:
