@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from inspector.cache import usable_dir
 from inspector.catalog.builder import Catalog, catalog_image
 from inspector.classify import Classification, classify_image
-from inspector.errors import Cancelled, IntegrityError, LayerError
+from inspector.errors import Cancelled, FormatError, IntegrityError, LayerError
 from inspector.index.cache import IndexCache
 from inspector.index.efficiency import Efficiency, efficiency
 from inspector.index.entries import LayerIndex
@@ -164,9 +164,12 @@ class Analysis:
 
 
 def index_layers(image: Image, options: Options, *, progress: ProgressCallback | None = None,
-                 memo: LayerMemo | None = None) -> tuple[list[LayerIndex], int]:
+                 memo: LayerMemo | None = None,
+                 notices: list[str] | None = None) -> tuple[list[LayerIndex], int]:
     """Index every layer of ``image`` (base first), using the on-disk cache unless
-    ``options.no_cache``. Returns the indexes and how many came from the cache."""
+    ``options.no_cache``. Returns the indexes and how many came from the cache. A layer
+    with a table of contents (``Layer.toc``) is indexed from it unless ``options.full``;
+    when the TOC cannot be used, one line goes to ``notices`` and the layer is pulled."""
     root = usable_dir(options)
     cache = None if root is None else IndexCache(root)
     cancel = options.cancel
@@ -175,10 +178,13 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
     def one(position: int) -> LayerIndex:
         layer = image.layers[position]
 
+        toc = None if options.full else layer.toc
+        key = f"toc:{toc.digest}" if toc is not None and toc.digest else layer.diff_id
+
         def build() -> LayerIndex:
             if cancel.is_set():
                 raise Cancelled()
-            cached = cache.get(layer.diff_id) if cache else None
+            cached = cache.get(key) if cache else None
             if cached is not None:
                 hits[0] += 1
                 if progress:
@@ -190,6 +196,11 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
                     progress(p)
                 return cached
             what = f"{image.reference}: layer {position + 1} ({layer.digest[:19]})"
+            built = _from_toc(layer, toc, position, what, progress, notices) if toc else None
+            if built is not None:
+                if cache:
+                    cache.put(built)
+                return built
             try:
                 built = index_layer(layer, position=position, on_progress=progress, cancel=cancel,
                                     what=what)
@@ -203,8 +214,8 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
                 cache.put(built)
             return built
 
-        if memo is not None and layer.diff_id:
-            return memo.get_or_build(layer.diff_id, build)
+        if memo is not None and key:
+            return memo.get_or_build(key, build)
         return build()
 
     n = len(image.layers)
@@ -233,13 +244,35 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
             return [f.result() for f in futures], hits[0]
 
 
+def _from_toc(layer, toc, position: int, what: str, progress: ProgressCallback | None,
+              notices: list[str] | None) -> LayerIndex | None:
+    """``layer``'s index from its table of contents; None (and a notice) when the TOC
+    cannot be used: the caller pulls the layer whole."""
+    from inspector.index.from_toc import index_from_toc
+
+    try:
+        built = index_from_toc(layer, toc, what=what)
+    except FormatError as exc:  # TocError: malformed, failed digest, Range refused
+        if notices is not None:
+            notices.append(f"{exc}; reading the whole layer instead")
+        return None
+    if progress:
+        from inspector.index.progress import LayerProgress
+
+        progress(LayerProgress(position, layer.digest, layer.compressed_size,
+                               compressed_done=toc.fetched, uncompressed_done=built.uncompressed_size,
+                               state="done"))
+    return built
+
+
 def analyze(image: Image, options: Options | None = None, *,
             progress: ProgressCallback | None = None, memo: LayerMemo | None = None) -> Analysis:
     """Everything the reports and the TUI show about ``image``."""
     options = options or Options()
-    layers, hits = index_layers(image, options, progress=progress, memo=memo)
+    notices: list[str] = []
+    layers, hits = index_layers(image, options, progress=progress, memo=memo, notices=notices)
     fs = merge(layers)
-    diff_ids = [index.diff_id for index in layers]
+    diff_ids = [index.cache_key for index in layers]  # toc:… for TOC-built layers
     store = None
     root = usable_dir(options)
     if root is not None and all(diff_ids):
@@ -255,7 +288,7 @@ def analyze(image: Image, options: Options | None = None, *,
         eff = efficiency(fs)
         if store:
             store.put(diff_ids, fs, catalog, classification, eff)
-    warnings = list(catalog.warnings)
+    warnings = [*notices, *catalog.warnings]
     unsafe = [f"layer {i + 1}: {name!r} ({reason})"
               for i, index in enumerate(layers) for name, reason in index.flagged]
     return Analysis(

@@ -36,6 +36,9 @@ class Options:
     #: registry network timeout in seconds (connect, and idle while reading); blob bodies
     #: must also keep up a minimum rate (``sources.registry.client``)
     timeout: float = 30.0
+    #: ``--full``: pull every layer whole (verifying its diff_id) even when a table of
+    #: contents could list it (``index.from_toc``)
+    full: bool = False
     cancel: threading.Event = field(default_factory=threading.Event)
 
     def resolved_cache_dir(self) -> Path:

@@ -14,7 +14,7 @@ from inspector.analysis_cache import analysis_key
 from inspector.report import export_cache
 
 DIFF_IDS = ["sha256:" + "1" * 64, "sha256:" + "2" * 64]
-ANALYSIS = SimpleNamespace(layers=[SimpleNamespace(diff_id=d) for d in DIFF_IDS])
+ANALYSIS = SimpleNamespace(layers=[SimpleNamespace(diff_id=d, cache_key=d) for d in DIFF_IDS])
 #: more than two warm slices of text, in rows as the renderer writes them
 ROWS = [f'{{"path": "/d{i // 1000:04d}/f{i:06d}", "size": {i}}}' for i in range(120_000)]
 TEXT = "[" + ",\n".join(ROWS) + "]"
@@ -110,6 +110,6 @@ def test_without_a_cache_dir_or_with_a_layer_without_diff_id_it_only_renders(tmp
     _reset()
     out = Recorder()
     export_cache.write_files_cached(ANALYSIS, out, None, render)
-    no_id = SimpleNamespace(layers=[SimpleNamespace(diff_id="")])
+    no_id = SimpleNamespace(layers=[SimpleNamespace(diff_id="", cache_key="")])
     export_cache.write_files_cached(no_id, out, tmp_path, render)
     assert out.text == TEXT * 2 and render.calls == 2 and _files(tmp_path) == []

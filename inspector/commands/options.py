@@ -32,6 +32,9 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     g.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     g.add_argument("--timeout", type=_seconds, default=30.0, metavar="SECONDS",
                    help="registry connect and idle-read timeout (default 30)")
+    g.add_argument("--full", action="store_true",
+                   help="pull every layer whole and verify its diff_id, even when a table of "
+                        "contents (zstd:chunked) could list it with a few Range requests")
 
 
 def _seconds(text: str) -> float:
@@ -56,6 +59,7 @@ def options_of(args: argparse.Namespace) -> Options:
         ca_cert=args.ca_cert, anonymous=args.anonymous, cache_dir=args.cache_dir,
         no_cache=args.no_cache, quiet=args.quiet, engine=args.source, cache_max=args.cache_max,
         platform_required=args.platform is not None, timeout=args.timeout,
+        full=getattr(args, "full", False),
     )
 
 

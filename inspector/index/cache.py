@@ -1,4 +1,6 @@
-"""On-disk cache of layer indexes, keyed by diff_id (shared layers are indexed once).
+"""On-disk cache of layer indexes, keyed by diff_id (shared layers are indexed once), or
+for an index built from a layer's table of contents by ``toc:<TOC digest>`` (its diff_id
+was never verified, so it must not answer for one).
 
 One framed entry per layer (``inspector.cache``: magic, key, code digest, lengths, CRC),
 ``<root>/index/v<N>-<code>/<algo>-<hex>.idx``. The header carries the scalars, whiteouts,
@@ -74,6 +76,7 @@ def encode_to(index: LayerIndex, write: Callable[[bytes | memoryview], object]) 
     heads_meta, captured_meta, gobi_meta = metas
     return {
         "version": CACHE_VERSION, "diff_id": index.diff_id, "digest": index.digest,
+        "toc_digest": index.toc_digest,
         "compressed_size": index.compressed_size,
         "uncompressed_size": index.uncompressed_size,
         "count": len(index.paths),
@@ -96,7 +99,7 @@ def encode(index: LayerIndex) -> tuple[dict, list[bytes]]:
 def dumps(index: LayerIndex, code: str = "") -> bytes:
     """A whole framed entry (for tests and tools; ``IndexCache.put`` writes the same)."""
     header, sections = encode(index)
-    full = {**header, "key": index.diff_id, "code": code, "byteorder": sys.byteorder}
+    full = {**header, "key": index.cache_key, "code": code, "byteorder": sys.byteorder}
     return b"".join(frame(MAGIC, full, sections))
 
 
@@ -110,7 +113,9 @@ def decode(header: dict, body: memoryview) -> LayerIndex | None:
     """The index of an entry's parts; ``None`` if they are inconsistent. Sections are
     read from views of ``body``: each column is copied once, into its final form."""
     try:
-        if header.get("version") != CACHE_VERSION or header.get("key") != header.get("diff_id"):
+        toc = header.get("toc_digest", "")
+        if header.get("version") != CACHE_VERSION or not isinstance(toc, str) or \
+                header.get("key") != (f"toc:{toc}" if toc else header.get("diff_id")):
             return None
         pos = 0
         parts = []
@@ -128,7 +133,7 @@ def decode(header: dict, body: memoryview) -> LayerIndex | None:
             return None
         index = LayerIndex(diff_id=header["diff_id"], digest=header["digest"],
                            compressed_size=header["compressed_size"],
-                           uncompressed_size=header["uncompressed_size"])
+                           uncompressed_size=header["uncompressed_size"], toc_digest=toc)
         index.paths = str(paths_b, *_ENC).split("\0") if count else []
         index.kinds = bytearray(kinds)
         for name, raw in (("sizes", sizes_b), ("modes", modes_b), ("uids", uids_b), ("gids", gids_b)):
@@ -176,20 +181,22 @@ class IndexCache:
         """Whether an entry exists, without reading it (a corrupt one is found by ``get``)."""
         return self.store.has(diff_id)
 
-    def get(self, diff_id: str) -> LayerIndex | None:
-        if not diff_id:
+    def get(self, key: str) -> LayerIndex | None:
+        """The index stored under ``key``: a diff_id, or ``toc:<digest>`` for one built
+        from a layer's table of contents (``LayerIndex.cache_key``)."""
+        if not key:
             return None
-        got = self.store.read(diff_id)
+        got = self.store.read(key)
         index = decode(*got) if got is not None else None
-        if got is not None and (index is None or index.diff_id != diff_id):
-            self.store.discard(diff_id)
+        if got is not None and (index is None or index.cache_key != key):
+            self.store.discard(key)
             return None
         return index
 
     def put(self, index: LayerIndex) -> None:
         """Store ``index``, streamed: its columns are written from their own buffers."""
-        if not index.diff_id:
+        if not index.cache_key:
             return
-        with self.store.writer(index.diff_id) as entry:
+        with self.store.writer(index.cache_key) as entry:
             if entry is not None:
                 entry.header.update(encode_to(index, entry.write))

@@ -41,6 +41,22 @@ class LayerIndex:
     go_buildinfo: dict[str, bytes] = field(default_factory=dict)
     #: members that were skipped, with the reason (``..`` components, absolute escapes…)
     flagged: list[tuple[str, str]] = field(default_factory=list)
+    #: set when the index was built from the layer's table of contents (``from_toc``):
+    #: the TOC's digest. The diff_id was then not verified (only the whole blob can be).
+    toc_digest: str = ""
+
+    @property
+    def verified(self) -> str:
+        """What vouches for this index: ``"diff_id"`` (the whole tar was hashed) or
+        ``"toc"`` (the TOC's digest; the blob was never read whole)."""
+        return "toc" if self.toc_digest else "diff_id"
+
+    @property
+    def cache_key(self) -> str:
+        """The key caches file this index (and the analyses built on it) under: the
+        diff_id, or for a TOC-built index ``toc:<TOC digest>`` — never a diff_id that was
+        not verified."""
+        return f"toc:{self.toc_digest}" if self.toc_digest else self.diff_id
 
     def __len__(self) -> int:
         return len(self.paths)

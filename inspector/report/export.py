@@ -48,6 +48,8 @@ def header(analysis: Analysis) -> dict:
             # regular files' bytes: a hardlink adds 0 (inspector.index.hardlinks)
             "added_bytes": stats.added_bytes, "modified_bytes": stats.modified_bytes,
             "removed_bytes": stats.removed_bytes,
+            # "toc": listed from the layer's table of contents, diff_id not verified
+            "verified": index.verified,
         })
     cls = analysis.classification
     return {

@@ -85,7 +85,7 @@ def write_files_cached(analysis: Analysis, out: TextIO, cache_dir: Path | None,
     by ``render(analysis, out)`` and stored. Neither way holds the whole array: a cached
     one is decompressed a slice at a time, a rendered one goes to ``out`` and, through a
     zstd stream, to the cache entry as it is rendered."""
-    diff_ids = [index.diff_id for index in analysis.layers]
+    diff_ids = [index.cache_key for index in analysis.layers]  # toc:… when TOC-built
     if cache_dir is None or not all(diff_ids):
         render(analysis, out)
         return

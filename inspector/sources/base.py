@@ -15,7 +15,7 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from inspector.errors import DigestMismatch, FormatError, SizeMismatch
 from inspector.sources.streams import open_decompressed, verifying
@@ -39,6 +39,9 @@ class Layer:
     #: after a failed read: whether a cached copy of the blob was damaged and is now gone
     #: (then one more read goes to the source); ``None`` for sources without a blob cache
     recheck: Callable[[], bool] | None = None
+    #: the layer's table of contents, when its source can read one without the blob
+    #: (``sources.registry.toc.RemoteToc``; ``inspector.index.from_toc`` reads it)
+    toc: Any = None
 
     def open_compressed(self) -> BinaryIO:
         return self.opener()

@@ -27,6 +27,7 @@ from inspector.sources.registry.blobs import open_blob, read_small_blob
 from inspector.sources.registry.client import RegistryClient, error_codes
 from inspector.sources.registry.pace import read_body
 from inspector.sources.registry.reference import RegistryRef
+from inspector.sources.registry.toc import remote_toc
 
 #: the CNCF registry refuses larger manifests (registry.md §3.4)
 MAX_MANIFEST = 4 << 20
@@ -171,6 +172,9 @@ def _layer(client: RegistryClient, cache: BlobCache, desc: dict, diff_id: str, w
     def opener():
         return open_blob(client, cache, digest, size, what=what)
 
-    return Layer(digest=digest, diff_id=diff_id, media_type=desc.get("mediaType", ""),
+    media_type = desc.get("mediaType", "")
+    return Layer(digest=digest, diff_id=diff_id, media_type=media_type,
                  compressed_size=size, opener=opener, urls=tuple(desc.get("urls") or ()),
-                 recheck=lambda: cache.recheck(digest))
+                 recheck=lambda: cache.recheck(digest),
+                 toc=remote_toc(client, digest, size, media_type, desc.get("annotations") or {},
+                                what=what))

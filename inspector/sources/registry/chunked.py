@@ -1,0 +1,217 @@
+"""The zstd:chunked layer format (containers/storage ``pkg/chunked``): where a layer's table
+of contents is, and what a decompressed TOC may hold.
+
+A zstd:chunked blob is ordinary zstd frames (one per file, or per chunk of a large file),
+then zstd skippable frames holding the zstd-compressed TOC JSON, the tar-split (newer
+writers) and a footer. The TOC's place and digest are announced by the layer annotations
+(two key families: ``io.containers.zstd-chunked.*`` by older writers such as skopeo 1.9,
+``io.github.containers.zstd-chunked.*`` since containers/storage ``f98fa3967``) and by the
+footer (40 bytes + magic ``GnUlInUx``, or 64 bytes + magic ``GNUlInUx``). The annotation is
+preferred: it costs no request, and only it carries the TOC's checksum (the sha256 of the
+*compressed* TOC) — without a checksum the TOC is not used.
+
+Everything here is hostile input: sizes are bounded, every field's type and range is
+checked, and a violation is one ``TocError`` line (the caller falls back to the full pull).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from dataclasses import dataclass
+
+from inspector.errors import FormatError
+
+#: containers/storage's own bound on a TOC (``maxTocSize``, compression_linux.go)
+MAX_TOC = 150 << 20
+#: entries one TOC may list
+MAX_ENTRIES = 4_000_000
+MAX_NAME = 4096
+KEY_FAMILIES = ("io.github.containers.zstd-chunked.", "io.containers.zstd-chunked.")
+CHECKSUM, POSITION = "manifest-checksum", "manifest-position"
+ZSTD_MEDIA = ("application/vnd.oci.image.layer.v1.tar+zstd",)
+SKIPPABLE_MAGIC = b"\x50\x2a\x4d\x18"
+FOOTER_MAGICS = {b"GnUlInUx": 40, b"GNUlInUx": 64}
+#: bytes a footer read asks for: the skippable frame's header + the longest footer
+TAIL = 8 + 64
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_POSITION = re.compile(r"^(\d{1,15}):(\d{1,15}):(\d{1,15}):(\d{1,3})$")
+TYPES = ("reg", "dir", "symlink", "hardlink", "char", "block", "fifo", "chunk")
+
+
+class TocError(FormatError):
+    """A TOC that cannot be used (malformed, too large, failed its digest)."""
+
+
+@dataclass(frozen=True)
+class TocPlace:
+    """Where a layer's compressed TOC is and what it must hash to."""
+
+    checksum: str  # sha256 of the compressed TOC (the annotation)
+    offset: int | None = None  # None: read the footer to learn it
+    length: int = 0
+    uncompressed: int = 0
+
+
+def announced(media_type: str, annotations: dict, blob_size: int, what: str) -> TocPlace | None:
+    """The TOC a zstd:chunked layer's annotations announce; None when the layer is not
+    one (or carries no checksum: an unverifiable TOC is never used)."""
+    if media_type not in ZSTD_MEDIA or not isinstance(annotations, dict):
+        return None
+    for family in KEY_FAMILIES:
+        checksum = annotations.get(family + CHECKSUM)
+        if checksum is None:
+            continue
+        if not isinstance(checksum, str) or not _DIGEST.match(checksum):
+            raise TocError(f"{what}: zstd:chunked TOC checksum annotation is not a sha256 digest")
+        position = annotations.get(family + POSITION)
+        if not isinstance(position, str):
+            return TocPlace(checksum)  # the footer says where
+        m = _POSITION.match(position)
+        if not m:
+            raise TocError(f"{what}: zstd:chunked manifest-position {position[:80]!r} is malformed")
+        offset, length, uncompressed, kind = map(int, m.groups())
+        return _checked(TocPlace(checksum, offset, length, uncompressed), kind, blob_size, what)
+    return None
+
+
+def from_footer(place: TocPlace, tail: bytes, blob_size: int, what: str) -> TocPlace:
+    """``place`` completed from the blob's last bytes (either footer format)."""
+    for magic, size in FOOTER_MAGICS.items():
+        if tail.endswith(magic) and len(tail) >= size + 8:
+            frame = tail[-(size + 8):]
+            if frame[:4] != SKIPPABLE_MAGIC:
+                break
+            offset, length, uncompressed, kind = struct.unpack_from("<4Q", frame, 8)
+            return _checked(TocPlace(place.checksum, offset, length, uncompressed), kind,
+                            blob_size, what)
+    raise TocError(f"{what}: no zstd:chunked footer at the end of the blob")
+
+
+def _checked(place: TocPlace, kind: int, blob_size: int, what: str) -> TocPlace:
+    offset, length = place.offset or 0, place.length
+    if kind != 1:
+        raise TocError(f"{what}: zstd:chunked TOC type {kind} is not 1 (CRFS)")
+    if not 0 < length <= MAX_TOC or not 0 < place.uncompressed <= MAX_TOC:
+        raise TocError(f"{what}: zstd:chunked TOC size out of bounds (at most {MAX_TOC} bytes)")
+    if offset + length > blob_size:
+        raise TocError(f"{what}: zstd:chunked TOC at {offset}+{length} lies past the "
+                       f"{blob_size}-byte blob")
+    return place
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One zstd frame of a file: compressed ``start..end``, ``size`` bytes inflated."""
+
+    start: int
+    end: int
+    size: int
+    digest: str
+
+
+@dataclass
+class TocEntry:
+    type: str
+    name: str
+    link: str = ""
+    mode: int = 0
+    uid: int = 0
+    gid: int = 0
+    size: int = 0
+    digest: str = ""  # sha256 of the whole content (regular files)
+    chunks: list[Chunk] | None = None  # the file's frames in order (regular files)
+
+
+def parse_toc(data: bytes, blob_size: int, what: str) -> list[TocEntry]:
+    """The entries of a decompressed TOC JSON, in its order, chunks folded into their
+    file. Raises ``TocError`` (one line) on any malformed shape."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise TocError(f"{what}: zstd:chunked TOC is not JSON ({str(exc)[:80]})") from None
+    if not isinstance(doc, dict) or doc.get("version") != 1:
+        raise TocError(f"{what}: zstd:chunked TOC is not a version 1 TOC object")
+    raw = doc.get("entries")
+    if not isinstance(raw, list) or len(raw) > MAX_ENTRIES:
+        raise TocError(f"{what}: zstd:chunked TOC has no entries list (or more than "
+                       f"{MAX_ENTRIES})")
+    entries: list[TocEntry] = []
+    by_name: dict[str, TocEntry] = {}
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise TocError(f"{what}: zstd:chunked TOC entry {i} is not an object")
+        entry = _entry(item, i, blob_size, what)
+        if entry.type == "chunk":
+            owner = by_name.get(entry.name)
+            if owner is None or owner.chunks is None:
+                raise TocError(f"{what}: zstd:chunked TOC entry {i}: chunk of unknown file")
+            owner.chunks.append(_chunk(item, i, blob_size, what))
+            continue
+        entries.append(entry)
+        if entry.type == "reg":
+            by_name[entry.name] = entry
+    for entry in entries:
+        if entry.chunks:
+            _close_chunks(entry, blob_size, what)
+    return entries
+
+
+def _entry(item: dict, i: int, blob_size: int, what: str) -> TocEntry:
+    kind, name = item.get("type"), item.get("name")
+    if kind not in TYPES or not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
+        raise TocError(f"{what}: zstd:chunked TOC entry {i}: bad type or name")
+    link = item.get("linkName", "")
+    ints = [item.get(k, 0) for k in ("mode", "uid", "gid", "size")]
+    if not isinstance(link, str) or len(link) > MAX_NAME or not all(
+            type(v) is int and 0 <= v < (1 << 62) for v in ints):
+        raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): bad field")
+    mode, uid, gid, size = ints
+    if mode > 0o7777 or uid >= 1 << 32 or gid >= 1 << 32:
+        raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): mode or owner "
+                       "out of range")
+    digest = item.get("digest", "")
+    if digest and (not isinstance(digest, str) or not _DIGEST.match(digest)):
+        raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): bad digest")
+    xattrs = item.get("xattrs")
+    if xattrs is not None and not isinstance(xattrs, dict):
+        raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): bad xattrs")
+    entry = TocEntry(kind, name, link, mode, uid, gid, size if kind == "reg" else 0, digest)
+    if kind == "reg" and size:
+        if not digest:
+            raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): file "
+                           "without a digest")
+        entry.chunks = [_chunk(item, i, blob_size, what)]
+    elif kind == "reg":
+        entry.chunks = []
+    return entry
+
+
+def _chunk(item: dict, i: int, blob_size: int, what: str) -> Chunk:
+    start, end = item.get("offset"), item.get("endOffset", 0)
+    size, offset = item.get("chunkSize", 0), item.get("chunkOffset", 0)
+    digest = item.get("chunkDigest", "")
+    if not all(type(v) is int and 0 <= v <= blob_size for v in (start, end)) or not all(
+            type(v) is int and 0 <= v < (1 << 62) for v in (size, offset)) or (
+            digest and (not isinstance(digest, str) or not _DIGEST.match(digest))):
+        raise TocError(f"{what}: zstd:chunked TOC entry {i}: bad chunk position")
+    return Chunk(int(start or 0), end, size, digest)  # ends and sizes fixed up in _close_chunks
+
+
+def _close_chunks(entry: TocEntry, blob_size: int, what: str) -> None:
+    """Give each frame its end (the next frame's start; the last: the file's
+    ``endOffset``) and its inflated size, and check they tile the file."""
+    chunks = entry.chunks or []
+    fixed, done = [], 0
+    for n, chunk in enumerate(chunks):
+        last = n + 1 == len(chunks)
+        end = chunks[0].end if last else chunks[n + 1].start
+        size = entry.size - done if last else chunk.size
+        if not chunk.start < end <= blob_size or size <= 0 or (
+                last and len(chunks) > 1 and chunk.size and chunk.size != size):
+            raise TocError(f"{what}: zstd:chunked TOC: {entry.name[:80]!r} has chunks out "
+                           "of order, out of bounds or not adding up to its size")
+        fixed.append(Chunk(chunk.start, end, size, chunk.digest))
+        done += size
+    entry.chunks = fixed

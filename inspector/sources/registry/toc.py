@@ -1,0 +1,221 @@
+"""A registry layer's table of contents, read with HTTP Range requests (zstd:chunked).
+
+``RemoteToc`` is what a registry ``Layer`` carries in ``toc`` when its annotations announce
+a zstd:chunked TOC. ``inspector.index.from_toc`` builds the layer's index from it with:
+
+- ``entries()``: one ranged GET of the compressed TOC (two when only the footer says where
+  it is), verified against the annotation's checksum, inflated within its announced size,
+  its shape validated (``chunked.parse_toc``);
+- ``read_files(wanted)``: the content of a few files (package databases, executables'
+  first chunk), each fetched as the byte ranges of its zstd frames — many ranges in one
+  request (``multipart/byteranges``), near ones merged — inflated and verified against
+  the file's digest (whole files) or its first chunk's digest.
+
+A registry that answers a Range with ``200`` (the whole blob), a TOC that fails its digest
+or is malformed raise ``TocError``: the caller then falls back to the full streamed pull.
+``fetched``/``requests`` count what was transferred (the benchmark and the loading screen).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import threading
+
+from inspector.sources.registry.chunked import (
+    TAIL,
+    Chunk,
+    TocEntry,
+    TocError,
+    TocPlace,
+    announced,
+    from_footer,
+    parse_toc,
+)
+from inspector.sources.registry.client import RegistryClient
+from inspector.sources.registry.pace import read_body
+
+#: ranges asked for in one request (the header stays far below servers' limits)
+RANGES_PER_REQUEST = 64
+#: ranges closer than this are merged into one (the gap is fetched and dropped)
+MERGE_GAP = 4096
+_CONTENT_RANGE = re.compile(rb"bytes (\d+)-(\d+)/(\d+|\*)", re.I)
+
+
+def remote_toc(client: RegistryClient, digest: str, size: int, media_type: str,
+               annotations: dict, *, what: str) -> RemoteToc | BrokenToc | None:
+    """The TOC a layer descriptor announces (None: none); a malformed announcement is a
+    ``BrokenToc``, which fails when read, so the indexer falls back with a notice."""
+    try:
+        place = announced(media_type, annotations, size, what)
+    except TocError as exc:
+        return BrokenToc(exc)
+    return RemoteToc(client, digest, size, place, what=what) if place else None
+
+
+class BrokenToc:
+    """A TOC announcement that cannot be used: ``entries`` raises why."""
+
+    digest = ""
+    fetched = requests = 0
+
+    def __init__(self, error: TocError) -> None:
+        self.error = error
+
+    def entries(self) -> list[TocEntry]:
+        raise self.error
+
+    def read_files(self, wanted: list) -> list[bytes]:
+        raise self.error
+
+
+class RemoteToc:
+    def __init__(self, client: RegistryClient, digest: str, size: int, place: TocPlace, *,
+                 what: str) -> None:
+        self.client, self.blob, self.size, self.place, self.what = client, digest, size, place, what
+        self.fetched = 0  # bytes received
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    @property
+    def digest(self) -> str:
+        """The TOC's digest (the checksum of the compressed TOC): the cache key."""
+        return self.place.checksum
+
+    # -- the TOC ----------------------------------------------------------------------
+    def entries(self) -> list[TocEntry]:
+        place = self.place
+        if place.offset is None:
+            start = max(0, self.size - TAIL)
+            place = self.place = from_footer(place, self.ranges([(start, self.size)])[0],
+                                             self.size, self.what)
+        assert place.offset is not None
+        compressed = self.ranges([(place.offset, place.offset + place.length)])[0]
+        got = "sha256:" + hashlib.sha256(compressed).hexdigest()
+        if got != place.checksum:
+            raise TocError(f"{self.what}: zstd:chunked TOC hashes to {got[:19]}…, the "
+                           f"annotation says {place.checksum[:19]}…")
+        data = inflate(compressed, place.uncompressed, self.what, "TOC")
+        return parse_toc(data, self.size, self.what)
+
+    # -- file contents ----------------------------------------------------------------
+    def read_files(self, wanted: list[tuple[TocEntry, bool]]) -> list[bytes]:
+        """Each entry's content (``True``: the whole file, checked against its digest) or
+        its first chunk (``False``: checked against the chunk digest when it has one)."""
+        frames: list[list[Chunk]] = []
+        for entry, whole in wanted:
+            chunks = entry.chunks or []
+            frames.append(chunks if whole else chunks[:1])
+        flat = sorted({(c.start, c.end) for chunks in frames for c in chunks})
+        got = dict(zip(flat, self.ranges(flat), strict=True))
+        out = []
+        for (entry, whole), chunks in zip(wanted, frames, strict=True):
+            parts = []
+            for c in chunks:
+                data = inflate(got[(c.start, c.end)], c.size, self.what, repr(entry.name[:80]))
+                if len(data) != c.size or (c.digest and _sha(data) != c.digest):
+                    raise TocError(f"{self.what}: a chunk of {entry.name[:80]!r} does not match "
+                                   "its TOC digest")
+                parts.append(data)
+            data = b"".join(parts)
+            if whole and entry.digest and _sha(data) != entry.digest:
+                raise TocError(f"{self.what}: {entry.name[:80]!r} does not match its TOC digest")
+            out.append(data)
+        return out
+
+    # -- ranged GETs --------------------------------------------------------------------
+    def ranges(self, wanted: list[tuple[int, int]]) -> list[bytes]:
+        """The bytes of each ``(start, end)`` (end exclusive), near ones fetched together."""
+        merged: list[list[int]] = []
+        for start, end in sorted(set(wanted)):
+            if not 0 <= start < end <= self.size:
+                raise TocError(f"{self.what}: range {start}-{end} outside the blob")
+            if merged and start <= merged[-1][1] + MERGE_GAP:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        spans: dict[tuple[int, int], bytes] = {}
+        for i in range(0, len(merged), RANGES_PER_REQUEST):
+            batch = [(s, e) for s, e in merged[i:i + RANGES_PER_REQUEST]]
+            spans.update(self._get(batch))
+        out = []
+        for start, end in wanted:
+            for (s, e), data in spans.items():
+                if s <= start and end <= e:
+                    out.append(data[start - s:end - s])
+                    break
+        return out
+
+    def _get(self, batch: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        header = "bytes=" + ",".join(f"{s}-{e - 1}" for s, e in batch)
+        limit = sum(e - s for s, e in batch) + 1024 * len(batch) + 4096
+        resp = self.client.request("GET", self.client.url(f"blobs/{self.blob}"),
+                                   headers={"Range": header, "Accept-Encoding": "identity"},
+                                   stream=True, what=self.what)
+        with resp:
+            if resp.status_code != 206:
+                raise TocError(f"{self.what}: the registry answered HTTP {resp.status_code} to a "
+                               "Range request (ranges not supported)")
+            body = read_body(resp, limit, window=self.client.options.timeout, what=self.what)
+            ctype = resp.headers.get("Content-Type", "")
+            crange = resp.headers.get("Content-Range", "")
+        with self._lock:
+            self.fetched += len(body)
+            self.requests += 1
+        if len(body) > limit:
+            raise TocError(f"{self.what}: the registry sent more than the ranges asked for")
+        if ctype.lower().startswith("multipart/byteranges"):
+            parts = _multipart(body, ctype, self.what)
+        else:
+            parts = [(crange.encode(), body)]
+        got: dict[tuple[int, int], bytes] = {}
+        for crange_b, data in parts:
+            m = _CONTENT_RANGE.search(crange_b)
+            if not m or int(m.group(2)) - int(m.group(1)) + 1 != len(data):
+                raise TocError(f"{self.what}: the registry's ranged answer is malformed")
+            got[(int(m.group(1)), int(m.group(2)) + 1)] = data
+        if set(got) != set(batch):
+            raise TocError(f"{self.what}: the registry answered other ranges than asked for")
+        return got
+
+
+def _multipart(body: bytes, ctype: str, what: str) -> list[tuple[bytes, bytes]]:
+    m = re.search(r'boundary="?([^";]+)"?', ctype)
+    if not m:
+        raise TocError(f"{what}: multipart answer without a boundary")
+    delim = b"--" + m.group(1).encode()
+    parts = []
+    for piece in body.split(delim)[1:]:
+        if piece.startswith(b"--"):
+            break
+        head, sep, data = piece.partition(b"\r\n\r\n")
+        if not sep or not data.endswith(b"\r\n"):
+            raise TocError(f"{what}: malformed multipart answer")
+        crange = next((line for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-range:")), b"")
+        parts.append((crange, data[:-2]))
+    return parts
+
+
+def inflate(data: bytes, size: int, what: str, name: str) -> bytes:
+    """``data`` (one or more zstd frames) inflated, refusing more than ``size`` bytes."""
+    import zstandard
+
+    try:
+        reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data),
+                                                             read_across_frames=True)
+        out = reader.read(size + 1)
+        rest = out
+        while rest and len(out) <= size:
+            rest = reader.read(size + 1 - len(out))
+            out += rest
+    except zstandard.ZstdError as exc:
+        raise TocError(f"{what}: zstd:chunked {name} does not inflate ({exc})") from None
+    if len(out) > size:
+        raise TocError(f"{what}: zstd:chunked {name} inflates past its announced {size} bytes")
+    return out
+
+
+def _sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
