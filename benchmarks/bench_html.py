@@ -90,8 +90,14 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="work directory to keep (150k image, reports)")
     args = ap.parse_args()
-    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-html-"))
-    work.mkdir(parents=True, exist_ok=True)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        return run(args.keep, args.repeat)
+    with tempfile.TemporaryDirectory(prefix="bench-html-") as work:
+        return run(Path(work), args.repeat)
+
+
+def run(work: Path, repeat: int) -> int:
     cache = work / "cache"
     layout = work / "150k"
     if not layout.exists():
@@ -112,11 +118,11 @@ def main() -> int:
             subprocess.run([sys.executable, "-m", "inspector", *argv, "--format", fmt, "-o",
                             str(out), *flags], check=True, env={**os.environ,
                                                                 "PYTHONPATH": str(ROOT)})
-        t_json = cli_seconds([*argv, "--format", "json", "-o", str(json_out), *flags], args.repeat)
-        t_html = cli_seconds([*argv, "--format", "html", "-o", str(html_out), *flags], args.repeat)
+        t_json = cli_seconds([*argv, "--format", "json", "-o", str(json_out), *flags], repeat)
+        t_html = cli_seconds([*argv, "--format", "html", "-o", str(html_out), *flags], repeat)
         render_ratio = ""
         if argv[0] == "compare":
-            r_json, r_html = render_seconds(argv[1:], cache, args.repeat)
+            r_json, r_html = render_seconds(argv[1:], cache, repeat)
             render_ratio = f"{r_html:.2f}/{r_json:.2f} s"
         wall, mark = draw_seconds(html_out)
         size = html_out.stat().st_size

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import heapq
 import html as _html
 import json
 import os
@@ -110,10 +111,14 @@ class _Names:
 
 
 def treemap(analysis: Analysis, cats: _Names, pkgs: _Names, nodes: int = TREEMAP_NODES) -> list:
-    """The merged filesystem's regular files as a tree of ``[name, bytes, children]``
-    (a directory) and ``[name, bytes, category, layer, package, count]`` (a file, count 0;
-    or ``count`` small files aggregated, coded by their largest). Codes index ``cats`` and
-    ``pkgs`` (-1: none); layers are 0-based. Children largest first; empty files left out."""
+    """The merged filesystem's regular files as a tree of at most ``nodes`` + 1 nodes:
+    ``[name, bytes, children]`` (a directory drawn with its contents) and ``[name, bytes,
+    category, layer, package, count]`` (a file, count 0; or ``count`` files drawn as one:
+    a directory not opened, a directory's small files, or what did not fit). Directories
+    are opened largest first while the budget lasts; in each, files under
+    ``1/nodes`` of the image's bytes are one "N small files" rectangle. Codes index
+    ``cats`` and ``pkgs`` (-1: none), a rectangle of many files is coded by its largest;
+    layers are 0-based. Children largest first; empty files are left out."""
     fs = analysis.fs
     paths = fs.sorted_paths()
     codes, code_names = analysis.classification.column(paths)
@@ -122,7 +127,7 @@ def treemap(analysis: Analysis, cats: _Names, pkgs: _Names, nodes: int = TREEMAP
     sizes = [index.sizes for index in fs.layers]
     owners, packages = analysis.catalog.owners, analysis.catalog.packages
     threshold = max(1, fs.file_bytes // max(1, nodes))
-    # directory → [own small bytes, small count, largest small (size, i), big file indexes]
+    # directory → [own small bytes, small count, largest small (size, i), big (size, i)s]
     dirs: dict[str, list] = {}
     last, cell = None, []
     for i, (path, li, row) in enumerate(zip(paths, layer_col, row_col, strict=True)):
@@ -136,18 +141,17 @@ def treemap(analysis: Analysis, cats: _Names, pkgs: _Names, nodes: int = TREEMAP
             cell = dirs.get(d) or dirs.setdefault(d, [0, 0, (0, -1), []])
             last = d
         if size >= threshold:
-            cell[3].append(i)
+            cell[3].append((size, i))
         else:
             cell[0] += size
             cell[1] += 1
             if size > cell[2][0]:
                 cell[2] = (size, i)
-    # subtree totals: bytes, files, largest file (size, i); the children of each directory
+    # subtree totals [bytes, files, largest (size, i)] and each directory's subdirectories
     total: dict[str, list] = {}
     children: dict[str, set[str]] = {}
     for d, (small, count, big, bigs) in dirs.items():
-        own = [small + sum(sizes[layer_col[i]][row_col[i]] for i in bigs), count + len(bigs),
-               max([big, *((sizes[layer_col[i]][row_col[i]], i) for i in bigs)])]
+        own = (small + sum(b[0] for b in bigs), count + len(bigs), max([big, *bigs]))
         node = d
         while True:
             acc = total.setdefault(node, [0, 0, (0, -1)])
@@ -159,6 +163,8 @@ def treemap(analysis: Analysis, cats: _Names, pkgs: _Names, nodes: int = TREEMAP
             parent = node.rpartition("/")[0]
             children.setdefault(parent, set()).add(node)
             node = parent
+    if not total:
+        return ["/", 0, []]
 
     def leaf(name: str, size: int, i: int, count: int) -> list:
         code = codes[i]
@@ -166,23 +172,50 @@ def treemap(analysis: Analysis, cats: _Names, pkgs: _Names, nodes: int = TREEMAP
         return [name, size, cats(code_names[code] if code < len(code_names) else None),
                 layer_col[i], pkgs(None if owner is None else packages[owner].name), count]
 
-    def build(d: str) -> list:
+    def opened(d: str, room: int) -> tuple[list, list[tuple[str, list]]]:
+        """``d``'s children in at most ``room`` nodes, and its subdirectories among them."""
         small, count, big, bigs = dirs.get(d, (0, 0, (0, -1), []))
-        kids = []
-        for sub in children.get(d, ()):
-            t = total[sub]
-            if t[0] >= threshold:
-                kids.append(build(sub))
-            else:  # a small directory joins the small files
-                small, count, big = small + t[0], count + t[1], max(big, t[2])
-        for i in bigs:
-            kids.append(leaf(paths[i].rpartition("/")[2], sizes[layer_col[i]][row_col[i]], i, 0))
-        if count:
-            kids.append(leaf(f"{count:,} small files", small, big[1], count))
+        items = sorted([(total[s][0], s) for s in children.get(d, ())]
+                       + [(b[0], b[1]) for b in bigs], key=lambda x: (-x[0], str(x[1])))
+        folded = 0
+        if len(items) + (count > 0) > room:  # the rest fold into one rectangle
+            keep = max(0, room - 1)
+            for size, x in items[keep:]:
+                sub = total[x] if isinstance(x, str) else (size, 1, (size, x))
+                small, count, big = small + sub[0], count + sub[1], max(big, sub[2])
+            folded, items = len(items) - keep, items[:keep]
+        kids, subdirs = [], []
+        for size, x in items:
+            if isinstance(x, str):
+                t = total[x]
+                kid = leaf(x.rpartition("/")[2], size, t[2][1], t[1])
+                subdirs.append((x, kid))
+            else:
+                kid = leaf(paths[x].rpartition("/")[2], size, x, 0)
+            kids.append(kid)
+        if count == 1 and not folded:
+            kids.append(leaf(paths[big[1]].rpartition("/")[2], small, big[1], 0))
+        elif count:
+            kids.append(leaf(f"{folded:,} more ({count:,} files)" if folded
+                             else f"{count:,} small files", small, big[1], count))
         kids.sort(key=lambda k: -k[1])
-        return [d.rpartition("/")[2] or "/", total.get(d, [0])[0], kids]
+        return kids, subdirs
 
-    return build("") if total else ["/", 0, []]
+    root: list = ["/", total[""][0], []]
+    used, heap = 0, [(-total[""][0], "", root)]
+    while heap:
+        _, d, node = heapq.heappop(heap)
+        room = nodes - used
+        if room < 2:
+            break
+        if d and d not in children and not dirs[d][3]:
+            continue  # only small files: opened, it would show one rectangle all the same
+        kids, subdirs = opened(d, room)
+        used += len(kids)
+        node[:] = [node[0], total[d][0], kids]
+        for sub, kid in subdirs:
+            heapq.heappush(heap, (-total[sub][0], sub, kid))
+    return root
 
 
 def strip_rows(analysis: Analysis, executables: list[str], other: Analysis) -> tuple[list, int]:
@@ -207,7 +240,7 @@ def view(result: CompareResult, analyses: Sequence[Analysis]) -> dict:
         strips.append({"image": j, "rows": rows, "count": count})
     return {"labels": result.labels, "categories": cats.names, "packages": pkgs.names,
             "layers": [len(a.layers) for a in analyses], "treemaps": trees,
-            "threshold": TREEMAP_NODES, "strips": strips}
+            "treemap_nodes": TREEMAP_NODES, "strips": strips}
 
 
 # ---- the page ---------------------------------------------------------------------------

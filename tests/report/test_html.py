@@ -123,12 +123,19 @@ def _paths(node: list, prefix: str = "") -> set[str]:
 AGGREGATION = [
     ("one big file, many small", {"a/big": 10_000, **{f"a/s{i}": 10 for i in range(50)}},
      10, [("big", 10_000, 0), ("50 small files", 500, 50)]),
-    ("a small directory joins its parent's small files",
+    ("a directory of small files stays one rectangle",
      {"a/big": 10_000, "a/d/x": 30, "a/d/y": 20, "a/z": 5}, 10,
-     [("big", 10_000, 0), ("3 small files", 55, 3)]),
+     [("big", 10_000, 0), ("z", 5, 0), ("d", 50, 2)]),
+    ("directories are opened while the budget lasts",
+     {"a/big": 10_000, "a/d/x": 3_000, "a/d/y": 20, "a/z": 5}, 10,
+     [("big", 10_000, 0), ("z", 5, 0), ("x", 3_000, 0), ("y", 20, 0)]),
     ("everything shown when the threshold is 1 byte", {"a/x": 5, "b/y": 7}, 10**9,
      [("y", 7, 0), ("x", 5, 0)]),
     ("empty files are not drawn", {"a/x": 0, "a/y": 9}, 10, [("y", 9, 0)]),
+    ("more directories than the budget: the largest, then one for the rest",
+     {f"d{i}/f": (i + 1) * 100 for i in range(30)}, 10,
+     [*((f"d{i}", (i + 1) * 100, 1) for i in range(21, 30)),
+      ("21 more (21 files)", 100 * sum(range(1, 22)), 21)]),
 ]
 
 
@@ -148,7 +155,9 @@ def test_treemap_of_a_150k_style_directory_stays_small(tmp_path):
     analysis = _analysis(_oci(tmp_path, "many", files))
     tree = html.treemap(analysis, html._Names(), html._Names(), nodes=100)
     assert tree[1] == sum(map(len, files.values()))
-    assert _nodes(tree) < 400 < len(files)
+    assert _nodes(tree) <= 101 and sum(leaf[1] for leaf in _leaves(tree)) == tree[1]
+    app = next(k for k in tree[2] if k[0] == "app")  # the structure is kept: app/pkgN
+    assert sorted(k[0] for k in app[2]) == sorted(f"pkg{d}" for d in range(60))
 
 
 def test_strip_rows_put_shells_and_package_managers_first(tmp_path, capsys):

@@ -202,7 +202,7 @@
       if (i === undefined) { tip.hidden = true; return; }
       const d = drawn[img], n = d.nodes[+i], lines = [vis(pathOf(d, +i)), human(n[1]) + " (" + n[1].toLocaleString("en") + " bytes)"];
       if (!Array.isArray(n[2])) {
-        if (n[5]) lines.push(n[5].toLocaleString("en") + " files below " + human(Math.ceil(tree_total(img) / view.threshold)) + " each; the largest:");
+        if (n[5]) lines.push(n[5].toLocaleString("en") + " files drawn as one; coloured by the largest:");
         lines.push("category: " + vis(n[2] < 0 ? "—" : view.categories[n[2]]),
           "package: " + vis(n[4] < 0 ? "—" : view.packages[n[4]]), "layer: " + (n[3] + 1));
       }
@@ -213,7 +213,6 @@
     });
     svg.addEventListener("mouseleave", () => { tip.hidden = true; });
   });
-  function tree_total(img) { return view.treemaps[img][1]; }
 
   let width = innerWidth;
   addEventListener("resize", () => {
