@@ -202,17 +202,18 @@ def treemap(analysis: Analysis, cats: _Names, pkgs: _Names, nodes: int = TREEMAP
         return kids, subdirs
 
     root: list = ["/", total[""][0], []]
-    used, heap = 0, [(-total[""][0], "", root)]
+    used = 0
+    heap: list[tuple[int, str, list]] = [(-total[""][0], "", root)]
     while heap:
-        _, d, node = heapq.heappop(heap)
+        _, where, shown = heapq.heappop(heap)
         room = nodes - used
         if room < 2:
             break
-        if d and d not in children and not dirs[d][3]:
+        if where and where not in children and not dirs[where][3]:
             continue  # only small files: opened, it would show one rectangle all the same
-        kids, subdirs = opened(d, room)
+        kids, subdirs = opened(where, room)
         used += len(kids)
-        node[:] = [node[0], total[d][0], kids]
+        shown[:] = [shown[0], total[where][0], kids]
         for sub, kid in subdirs:
             heapq.heappush(heap, (-total[sub][0], sub, kid))
     return root
