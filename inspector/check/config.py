@@ -19,25 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspector import userfile
+from inspector.check.rules import RULES
 from inspector.errors import RulesError
 from inspector.globmatch import GlobError, GlobSet
 from inspector.visible import visible
 
-#: dive's CI rule keys (camelCase, as ``.dive-ci`` spells them) → its snake-case spelling
-DIVE_KEYS = {"lowestEfficiency": "lowest-efficiency", "highestWastedBytes": "highest-wasted-bytes",
-             "highestUserWastedPercent": "highest-user-wasted-percent"}
-#: dive ``options/ci_rules.go`` ``DefaultCIRules``
-DIVE_DEFAULTS = {"lowestEfficiency": "0.9", "highestWastedBytes": "disabled",
-                 "highestUserWastedPercent": "0.1"}
-#: rule key → the kind of value it takes
-OUR_KEYS = {
-    "forbid_categories": "names", "forbid_paths": "names", "forbid_packages": "names",
-    "max_size": "bytes", "max_files_size": "bytes", "max_files": "count",
-    "forbid_setuid": "flag", "forbid_world_writable": "flag", "forbid_login_users": "flag",
-    "require_nonroot_user": "flag",
-    "max_vulns": "severities",  # {critical = 0, high = 5}: needs --vulns (inspector.vulns)
-}
-RULE_ORDER = (*OUR_KEYS, *DIVE_KEYS)
+#: the rule keys, in report order (the table of ``rules.py``; read again on every parse)
+RULE_ORDER = tuple(RULES)
+
+
+def _dive_keys() -> dict[str, str]:
+    """dive's CI rule keys (camelCase, as ``.dive-ci`` spells them) → its snake-case spelling."""
+    return {key: r.dive.spelling for key, r in RULES.items() if r.dive is not None}
 #: the rules when no file is given: no shell, no package manager, no risky modes, and
 #: dive's defaults; a root user only warns (most distroless tags run as root)
 DEFAULT_TOML = """\
@@ -159,17 +152,18 @@ def dive_rule(key: str, raw: object, where: _Where) -> Rule | None:
     if text.strip().lower() in _OFF:
         return None
     try:
-        value: float | int = parse_bytes(text) if key == "highestWastedBytes" else float(text)
+        in_bytes = RULES[key].kind == "dive_bytes"
+        value: float | int = parse_bytes(text) if in_bytes else float(text)
     except ValueError as exc:
         raise where.error(key, f"invalid value {_show(text)}: {exc}") from None
-    if key != "highestWastedBytes" and not 0 <= value <= 1:  # NaN too
+    if not in_bytes and not 0 <= value <= 1:  # NaN too
         raise where.error(key, f"outside the allowed range (0-1): {_show(text)}")
     return Rule(key, value, text)
 
 
 def _our_rule(key: str, raw: object, where: _Where,
               categories: Callable[[list[str]], set[str]]) -> Rule | None:
-    kind = OUR_KEYS[key]
+    kind = RULES[key].kind
     if raw is False or (isinstance(raw, str) and raw.strip().lower() in _OFF):
         return None
     if kind == "flag":
@@ -178,10 +172,10 @@ def _our_rule(key: str, raw: object, where: _Where,
         return Rule(key, True, "true")
     if kind == "severities":
         return _severities_rule(key, raw, where)
-    if kind == "names":
+    if kind in ("categories", "path_globs", "name_globs"):
         if not isinstance(raw, list) or not all(isinstance(v, str) and v for v in raw):
             raise where.error(key, f"expected a list of strings, got {_show(raw)}")
-        if key == "forbid_categories":
+        if kind == "categories":
             known = categories(raw)
             unknown = sorted(set(raw) - known)
             if unknown:
@@ -189,7 +183,7 @@ def _our_rule(key: str, raw: object, where: _Where,
                                        f"(known: {', '.join(sorted(known))})")
         else:  # path or package globs: compiled now, so a bad one fails before any work
             try:
-                GlobSet(raw, pathname=key == "forbid_paths")
+                GlobSet(raw, pathname=kind == "path_globs")
             except GlobError as exc:
                 raise where.error(key, f"bad glob: {visible(exc)}") from None
         return Rule(key, list(raw), ", ".join(raw))
@@ -264,20 +258,20 @@ def parse_toml(text: str, path: str = "rules") -> RuleSet:
     warn = doc.get("warn_only", [])
     if not isinstance(warn, list) or not all(isinstance(k, str) for k in warn):
         raise where.error("warn_only", f"expected a list of rule keys, got {_show(warn)}")
-    snake = {v: k for k, v in DIVE_KEYS.items()}
+    snake = {v: k for k, v in _dive_keys().items()}
     table = {snake.get(k, k): v for k, v in table.items()}
     for key in table:
-        if key not in RULE_ORDER:
-            raise where.error(key, f"unknown rule (known: {', '.join(RULE_ORDER)})")
+        if key not in RULES:
+            raise where.error(key, f"unknown rule (known: {', '.join(RULES)})")
     for key in warn:
-        if key not in RULE_ORDER:
+        if key not in RULES:
             raise where.error("warn_only", f"unknown rule {_show(key)} "
-                                           f"(known: {', '.join(RULE_ORDER)})")
+                                           f"(known: {', '.join(RULES)})")
     rules = []
-    for key in RULE_ORDER:
+    for key, definition in RULES.items():
         if key not in table:
             continue
-        rule = (dive_rule(key, table[key], where) if key in DIVE_KEYS
+        rule = (dive_rule(key, table[key], where) if definition.dive is not None
                 else _our_rule(key, table[key], where, known_categories))
         if rule is not None:
             rule.warn_only = key in warn
@@ -312,11 +306,12 @@ def parse_dive_ci(text: str, path: str = ".dive-ci") -> RuleSet:
         table = {}
     if not isinstance(table, dict):
         raise where.error("rules", "expected a mapping of dive rules")
-    values = dict(DIVE_DEFAULTS)
-    for key in DIVE_KEYS:
+    values: dict[str, object] = {key: r.dive.default for key, r in RULES.items()
+                                 if r.dive is not None}  # dive's DefaultCIRules
+    for key in values:
         if table.get(key) is not None:
             values[key] = table[key]
-    rules = [dive_rule(key, values[key], where) for key in DIVE_KEYS]
+    rules = [dive_rule(key, value, where) for key, value in values.items()]
     return RuleSet([r for r in rules if r is not None], path)
 
 
