@@ -60,6 +60,22 @@ class _Hasher:
             self.thread.join()
 
 
+#: tar's record size: writers pad the archive to a multiple of it
+TAR_RECORD = 10240
+
+
+def _record_padded(hasher: _Hasher, size: int, got: str) -> str:
+    """The diff_id of the tar as its writer padded it. zstd:chunked writers (skopeo 1.9's
+    containers/storage) drop the zero padding after the end-of-archive marker, so the
+    config's diff_id is that of the tar padded to a whole record: hash those zeros too."""
+    pad = -size % TAR_RECORD
+    if not pad:
+        return got
+    padded = hasher.hash.copy()
+    padded.update(bytes(pad))
+    return "sha256:" + padded.hexdigest()
+
+
 def index_layer(layer: Layer, *, position: int = 0,
                 on_progress: Callable[[LayerProgress], None] | None = None,
                 cancel: threading.Event | None = None, what: str | None = None) -> LayerIndex:
@@ -189,6 +205,8 @@ class _LayerRun:
                 got = raw.digest
             else:
                 got = "sha256:" + hasher.finish()
+                if got != self.layer.diff_id and self.layer.media_type.endswith("+zstd"):
+                    got = _record_padded(hasher, self.tar_size, got)
         finally:
             if hasher is not None:
                 hasher.stop()

@@ -205,6 +205,8 @@ class Faults:
     status_always: list[tuple[str, int]] = field(default_factory=list)
     redirect_blobs_to: str | None = None  # base URL that serves the same blobs
     ignore_range: bool = False
+    #: blob digests whose *ranged* answers (206) have one byte flipped
+    corrupt_ranges: set[str] = field(default_factory=set)
     redirect_loop: set[str] = field(default_factory=set)  # path parts answered 302 → themselves
     #: path parts whose answer is headers then this many body bytes, then silence (until
     #: the client hangs up or the proxy is reset)
@@ -281,6 +283,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                               None)
             if digest in faults.corrupt_blob and body and resp.status in (200, 206):
                 body = bytes([body[0] ^ 0xFF]) + body[1:]
+            if digest in faults.corrupt_ranges and body and resp.status == 206:
+                body = body[:-3] + bytes([body[-3] ^ 0xFF]) + body[-2:]
             if digest in faults.cut_blob and resp.status == 200 and method == "GET":
                 cut = faults.cut_blob.pop(digest)
         self.send_response(resp.status)

@@ -97,3 +97,70 @@ def test_toc_export_equals_full_pull(toc_images, tmp_path, name):
     if name == "debian":
         assert len(toc["packages"]) > 50
 
+
+
+@pytest.fixture
+def via_proxy(proxy, toc_images):
+    """``name:kind`` → the same image's reference through the fault proxy."""
+    return lambda key: toc_images[key].replace(toc_images[key].split("/")[0], proxy.host)
+
+
+def _requests(proxy, digest: str) -> list[dict]:
+    return proxy.requests_to(f"/blobs/{digest}")
+
+
+def test_toc_lists_a_layer_with_few_ranged_requests(proxy, via_proxy, tmp_path):
+    ref = via_proxy("debian:zc")
+    image = open_registry(ref, Options(cache_dir=tmp_path), reference=ref)
+    analyze(image, Options(cache_dir=tmp_path))
+    layer = image.layers[0]
+    sent = _requests(proxy, layer.digest)
+    assert sent and all("Range" in r["headers"] for r in sent)
+    assert layer.toc.requests == len(sent) <= 12
+    assert layer.toc.fetched < layer.compressed_size * 0.10
+    # warm: the index comes from the cache, keyed by the TOC digest: no blob request
+    proxy.reset()
+    again = open_registry(ref, Options(cache_dir=tmp_path), reference=ref)
+    assert analyze(again, Options(cache_dir=tmp_path)).cached_layers == 1
+    assert _requests(proxy, layer.digest) == []
+
+
+FALLBACKS = [
+    # (name, fault, words of the one notice)
+    ("registry ignores Range", lambda f, d: setattr(f, "ignore_range", True), "HTTP 200"),
+    ("TOC fails its digest", lambda f, d: f.corrupt_ranges.add(d), "hashes to"),
+]
+
+
+@pytest.mark.parametrize("name,fault,words", FALLBACKS, ids=[f[0] for f in FALLBACKS])
+def test_unusable_toc_falls_back_to_the_full_pull_with_one_notice(
+        proxy, via_proxy, toc_images, tmp_path, name, fault, words):
+    full, _ = export(toc_images["mixed:gzip"], Options(cache_dir=tmp_path / "a"))
+    ref = via_proxy("mixed:zc")
+    image = open_registry(ref, Options(no_cache=True), reference=ref)
+    for layer in image.layers:
+        fault(proxy.faults, layer.digest)
+    doc, notices = export(ref, Options(cache_dir=tmp_path / "b"))
+    assert len(notices) == len(image.layers)
+    assert all(words in n and "reading the whole layer instead" in n for n in notices)
+    assert {la["verified"] for la in doc["layers"]} == {"diff_id"}
+    assert comparable(doc) == comparable(full)
+
+
+def test_full_option_pulls_whole_layers_and_verifies_them(proxy, via_proxy, tmp_path):
+    ref = via_proxy("mixed:zc")
+    doc, notices = export(ref, Options(cache_dir=tmp_path, full=True))
+    assert notices == []
+    assert {la["verified"] for la in doc["layers"]} == {"diff_id"}
+    assert all("Range" not in r["headers"] for r in proxy.requests_to("/blobs/"))
+
+
+def test_cli_full_flag_reaches_the_options():
+    import argparse
+
+    from inspector.commands.options import add_common, options_of
+
+    parser = argparse.ArgumentParser()
+    add_common(parser)
+    assert options_of(parser.parse_args(["--full"])).full is True
+    assert options_of(parser.parse_args([])).full is False

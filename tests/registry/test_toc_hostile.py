@@ -1,0 +1,130 @@
+"""Hostile and malformed zstd:chunked announcements, footers and TOCs: each is one
+``TocError`` line (the indexer then falls back to the full pull), never a traceback."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+
+from inspector.sources.registry.chunked import (
+    TocError,
+    TocPlace,
+    announced,
+    from_footer,
+    parse_toc,
+)
+from inspector.sources.registry.toc import inflate
+
+ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
+SUM = "sha256:" + "a" * 64
+OLD, NEW = "io.containers.zstd-chunked.", "io.github.containers.zstd-chunked."
+
+ANNOUNCED = [
+    # (name, media type, annotations, expected place or error words)
+    ("old keys", ZSTD, {OLD + "manifest-checksum": SUM, OLD + "manifest-position": "10:20:30:1"},
+     TocPlace(SUM, 10, 20, 30)),
+    ("new keys", ZSTD, {NEW + "manifest-checksum": SUM, NEW + "manifest-position": "5:6:7:1"},
+     TocPlace(SUM, 5, 6, 7)),
+    ("checksum only: the footer says where", ZSTD, {NEW + "manifest-checksum": SUM},
+     TocPlace(SUM)),
+    ("gzip layer", "application/vnd.oci.image.layer.v1.tar+gzip",
+     {OLD + "manifest-checksum": SUM, OLD + "manifest-position": "1:2:3:1"}, None),
+    ("no checksum: unverifiable", ZSTD, {OLD + "manifest-position": "1:2:3:1"}, None),
+    ("bad checksum", ZSTD, {OLD + "manifest-checksum": "md5:00"}, "not a sha256"),
+    ("malformed position", ZSTD, {OLD + "manifest-checksum": SUM,
+                                  OLD + "manifest-position": "1:2:3"}, "malformed"),
+    ("type 2", ZSTD, {OLD + "manifest-checksum": SUM, OLD + "manifest-position": "1:2:3:2"},
+     "not 1"),
+    ("past the blob", ZSTD, {OLD + "manifest-checksum": SUM,
+                             OLD + "manifest-position": "990:20:30:1"}, "past the"),
+    ("huge TOC", ZSTD, {OLD + "manifest-checksum": SUM,
+                        OLD + "manifest-position": f"0:10:{1 << 40}:1"}, "out of bounds"),
+]
+
+
+@pytest.mark.parametrize("name,media,annotations,expected", ANNOUNCED,
+                         ids=[a[0] for a in ANNOUNCED])
+def test_announced(name, media, annotations, expected):
+    if isinstance(expected, str):
+        with pytest.raises(TocError, match=expected) as info:
+            announced(media, annotations, 1000, "layer")
+        assert "\n" not in str(info.value)
+    else:
+        assert announced(media, annotations, 1000, "layer") == expected
+
+
+def _footer(magic: bytes, *fields: int) -> bytes:
+    body = struct.pack(f"<{len(fields)}Q", *fields) + magic
+    return b"\x50\x2a\x4d\x18" + struct.pack("<I", len(body)) + body
+
+
+FOOTERS = [
+    ("40-byte GnUlInUx", b"x" * 30 + _footer(b"GnUlInUx", 10, 20, 30, 1), TocPlace(SUM, 10, 20, 30)),
+    ("64-byte GNUlInUx", _footer(b"GNUlInUx", 11, 21, 31, 1, 50, 5, 9), TocPlace(SUM, 11, 21, 31)),
+    ("no magic", b"\0" * 72, "no zstd:chunked footer"),
+    ("not a skippable frame", b"\1" * 8 + _footer(b"GnUlInUx", 10, 20, 30, 1)[8:],
+     "no zstd:chunked footer"),
+    ("offset past the blob", _footer(b"GnUlInUx", 995, 20, 30, 1), "past the"),
+]
+
+
+@pytest.mark.parametrize("name,tail,expected", FOOTERS, ids=[f[0] for f in FOOTERS])
+def test_footer(name, tail, expected):
+    if isinstance(expected, str):
+        with pytest.raises(TocError, match=expected):
+            from_footer(TocPlace(SUM), tail, 1000, "layer")
+    else:
+        assert from_footer(TocPlace(SUM), tail, 1000, "layer") == expected
+
+
+def _toc(*entries: dict, version=1) -> bytes:
+    return json.dumps({"version": version, "entries": list(entries)}).encode()
+
+
+REG = {"type": "reg", "name": "a", "size": 5, "digest": SUM, "offset": 0, "endOffset": 10}
+TOCS = [
+    ("not JSON", b"{", "not JSON"),
+    ("deep nesting", b"[" * 100000 + b"]" * 100000, "not"),
+    ("version 2", _toc(version=2), "version 1"),
+    ("entries not a list", json.dumps({"version": 1, "entries": {}}).encode(), "no entries"),
+    ("entry not an object", _toc(5), "not an object"),
+    ("unknown type", _toc({"type": "socket", "name": "x"}), "bad type"),
+    ("empty name", _toc({"type": "dir", "name": ""}), "bad type or name"),
+    ("negative mode", _toc({"type": "dir", "name": "d", "mode": -1}), "bad field"),
+    ("float uid", _toc({"type": "dir", "name": "d", "uid": 1.5}), "bad field"),
+    ("uid past 32 bits", _toc({"type": "dir", "name": "d", "uid": 1 << 40}), "out of range"),
+    ("file without digest", _toc({**REG, "digest": ""}), "without a digest"),
+    ("offset past the blob", _toc({**REG, "offset": 5000, "endOffset": 6000}), "chunk position"),
+    ("end before start", _toc({**REG, "offset": 50, "endOffset": 10}), "out of order"),
+    ("orphan chunk", _toc({"type": "chunk", "name": "zz", "offset": 1}), "unknown file"),
+    ("chunks not adding up", _toc({**REG, "chunkSize": 2},
+                                  {"type": "chunk", "name": "a", "offset": 5, "chunkSize": 9,
+                                   "chunkOffset": 2}), "adding up"),
+    ("bad xattrs", _toc({"type": "dir", "name": "d", "xattrs": []}), "bad xattrs"),
+]
+
+
+@pytest.mark.parametrize("name,data,words", TOCS, ids=[t[0] for t in TOCS])
+def test_malformed_toc_is_one_line(name, data, words):
+    with pytest.raises(TocError, match=words) as info:
+        parse_toc(data, 1000, "layer")
+    assert "\n" not in str(info.value)
+
+
+def test_good_toc_folds_chunks_into_their_file():
+    entries = parse_toc(_toc({**REG, "size": 9, "chunkSize": 4, "endOffset": 30},
+                             {"type": "chunk", "name": "a", "offset": 12, "chunkSize": 5,
+                              "chunkOffset": 4}), 1000, "layer")
+    assert [(c.start, c.end, c.size) for c in entries[0].chunks] == [(0, 12, 4), (12, 30, 5)]
+
+
+def test_inflate_refuses_more_than_announced():
+    import zstandard
+
+    bomb = zstandard.ZstdCompressor().compress(bytes(1 << 20))
+    with pytest.raises(TocError, match="past its announced"):
+        inflate(bomb, 1000, "layer", "TOC")
+    with pytest.raises(TocError, match="does not inflate"):
+        inflate(b"garbage!", 1000, "layer", "TOC")
