@@ -178,6 +178,7 @@ NO_CIRCLES = [
     ("index and catalog", ["inspector.index", "inspector.catalog"]),
     ("the CLI and its commands", ["inspector.cli", "inspector.commands", "inspector.check",
                                   "inspector.completion", "inspector.fit"]),
+    ("the SBOM writers", ["inspector.sbom"]),
 ]
 
 #: the architecture page's "may import" table as data: (modules, what they may import of

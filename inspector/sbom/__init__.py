@@ -32,18 +32,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
 
 from packageurl import PackageURL
 
 from inspector.analysis import Analysis
 from inspector.catalog.builder import OSInfo, Package
 from inspector.catalog.builder import purl as purl_fields
+from inspector.sbom.model import TOOL_NAME, Description, SbomPackage
+
+__all__ = ["FORMATS", "OS_RELEASE", "TOOL_NAME", "Description", "OSInfo", "SbomPackage",
+           "describe", "image_os", "parse_os_release", "purl", "render", "text"]
 from inspector.visible import visible
 
 OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-TOOL_NAME = "inspector"
 
 
 def text(value: str) -> str:
@@ -60,26 +62,6 @@ def _clean(p: Package) -> Package:
     return dataclasses.replace(
         p, name=text(p.name), version=text(p.version), arch=p.arch and text(p.arch),
         source_path=text(p.source_path), upstream=p.upstream and text(p.upstream))
-
-
-@dataclass
-class SbomPackage:
-    package: Package
-    purl: PackageURL | None  # None: the fields make no valid purl (an empty name)
-    ref: str  # unique within the document
-    files: list[str] = field(default_factory=list)  # paths it owns, sorted
-    layer_digest: str | None = None
-    layer_diff_id: str | None = None
-
-
-@dataclass
-class Description:
-    reference: str
-    manifest_digest: str
-    config_digest: str
-    platform: str
-    os: OSInfo
-    packages: list[SbomPackage]
 
 
 def parse_os_release(data: bytes | None) -> OSInfo:

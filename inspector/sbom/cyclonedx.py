@@ -19,7 +19,7 @@ from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
 from cyclonedx.output.json import JsonV1Dot6
 
 from inspector import __version__
-from inspector.sbom import TOOL_NAME, Description, SbomPackage
+from inspector.sbom.model import TOOL_NAME, Description, SbomPackage
 
 #: CycloneDX 1.6's ``version`` maxLength (the library warns past it and the schema refuses)
 MAX_VERSION = 1024

@@ -19,7 +19,7 @@ import time
 import uuid
 
 from inspector import __version__
-from inspector.sbom import TOOL_NAME, Description, SbomPackage
+from inspector.sbom.model import TOOL_NAME, Description, SbomPackage
 
 NOASSERTION = "NOASSERTION"
 NAMESPACE = "https://spdx.org/spdxdocs/inspector/"
