@@ -164,3 +164,19 @@ def test_cli_full_flag_reaches_the_options():
     add_common(parser)
     assert options_of(parser.parse_args(["--full"])).full is True
     assert options_of(parser.parse_args([])).full is False
+
+
+def test_cache_keys_toc_indexes_by_the_toc_digest_never_the_diff_id(toc_images, tmp_path):
+    options = Options(cache_dir=tmp_path)
+    zc = open_registry(toc_images["mixed:zc"], options, reference="zc")
+    listed = analyze(zc, options)
+    assert [ix.cache_key for ix in listed.layers] == [f"toc:{la.toc.digest}" for la in zc.layers]
+    # the same diff_ids pushed gzip: indexed from the blob, not served the TOC's index
+    gz = open_registry(toc_images["mixed:gzip"], options, reference="gz")
+    assert [la.diff_id for la in gz.layers] == [la.diff_id for la in zc.layers]
+    pulled = analyze(gz, options)
+    assert pulled.cached_layers == 0 and {ix.verified for ix in pulled.layers} == {"diff_id"}
+    # and the other way round: the verified index does not answer for the TOC
+    again = analyze(open_registry(toc_images["mixed:zc"], options, reference="zc"), options)
+    assert again.cached_layers == len(zc.layers)
+    assert {ix.verified for ix in again.layers} == {"toc"}
