@@ -115,84 +115,79 @@ class Pending(NamedTuple):
     owned: bool  # an OS package owns the link
 
 
-class Decider:
-    """The per-entry decision (the reference for ``_tarscan.c``'s ``cl_decide``): evidence
-    in order — busybox links, generic content by path, the owning OS package's table for
-    its executables, path rules, the fallbacks (see ``classify``)."""
+def decider(fs: MergedFS, rules: RowRules) -> Callable[[str, int, LayerIndex, int], str | Pending]:
+    """The per-entry decision (the reference for ``_tarscan.c``'s ``cl_decide``):
+    ``decide(path, kind, index, row)`` is the entry's category name, or a ``Pending`` for
+    a symlink no rule names. Evidence in order — busybox links, generic content by path,
+    the owning OS package's table for its executables, path rules, the fallbacks (see
+    ``classify``). A closure over the rules' items: the loop calls it once per entry."""
+    (dir_rule, bin_dirs, exact, by_name, names_match, by_command, commands_match, rule_names,
+     content_end, no_rule, owners, owned, busybox, shell, fallback, owned_fallback) = rules
+    layers, inodes = fs.layers, fs.inodes
+    last_parent: str | None = None  # sorted paths: siblings come together
+    parent_rule, parent_bin = no_rule, False
 
-    def __init__(self, fs: MergedFS, rules: RowRules) -> None:
-        self.rules, self.layers, self.inodes = rules, fs.layers, fs.inodes
-        self.last_parent: str | None = None  # sorted paths: siblings come together
-        self.parent_rule, self.parent_bin = rules.no_rule, False
-
-    def __call__(self, path: str, kind: int, index: LayerIndex, row: int) -> str | Pending:
-        rules = self.rules
-        if kind == SYMLINK or kind == HARDLINK:
-            target = index.targets.get(row) or ""
-            if target.rstrip("/").rpartition("/")[2] == rules.busybox:
-                return rules.shell
-        best, executable = self._rule(path, kind, index, row)
-        if best < rules.content_end:  # generic content: the path decides, whoever ships it
-            return rules.rule_names[best]
-        return self._owned(path, kind, best, executable)
-
-    def _rule(self, path: str, kind: int, index: LayerIndex, row: int) -> tuple[int, bool]:
-        """The lowest rule that names the entry, and whether it is executable."""
-        rules = self.rules
-        parent, _, base = path.rpartition("/")
-        parent = parent or "/"
-        if parent != self.last_parent:
-            self.last_parent = parent
-            self.parent_rule, self.parent_bin = rules.dir_rule(parent), parent in rules.bin_dirs
-        best = self.parent_rule
-        rule = rules.exact.get(path, NO_RULE)
-        if rule < best:
-            best = rule
-        rule = rules.name_cache.get(base)  # type: ignore[assignment]
-        if rule is None:
-            rule = rules.name_cache[base] = rules.names_match(base)
-        if rule < best:
-            best = rule
-        executable = self.parent_bin or ((kind == FILE or kind == HARDLINK)
-                                         and bool(index.modes[row] & 0o111)
-                                         and _is_program(self._head(path, kind, index, row)))
-        if executable:
-            command = rules.command_cache.get(base)
-            if command is None:
-                command = rules.command_cache[base] = rules.commands_match(base)
-            if command < best:
-                best = command
-        return best, executable
-
-    def _head(self, path: str, kind: int, index: LayerIndex, row: int) -> bytes | None:
+    def head(path: str, kind: int, index: LayerIndex, row: int) -> bytes | None:
         """The entry's first bytes: a hardlink's are its inode's."""
         if kind == HARDLINK:
-            inode = self.inodes.get(path)
+            inode = inodes.get(path)
             if inode is None:
                 return None  # dangling
-            index, row = self.layers[inode >> SHIFT], inode & MASK
+            index, row = layers[inode >> SHIFT], inode & MASK
         return index.heads.get(row)
 
-    def _owned(self, path: str, kind: int, best: int, executable: bool) -> str | Pending:
+    def by_owner(path: str, kind: int, best: int, executable: int) -> str | Pending:
         """Past the generic content: the owner's table, the rule, the fallbacks."""
-        rules = self.rules
-        owner = rules.owners.get(path)
-        table = rules.owned[owner] if owner is not None else None
+        owner = owners.get(path)
+        table = owned[owner] if owner is not None else None
         if table and executable:  # a well-known OS package's executable
             return table
-        if best != rules.no_rule:
-            name = rules.rule_names[best]
-            return rules.owned_fallback if name == rules.fallback and table is not None else name
+        if best != no_rule:
+            name = rule_names[best]
+            return owned_fallback if name == fallback and table is not None else name
         if kind == SYMLINK:
             return Pending(table is not None)
-        return rules.fallback if table is None else rules.owned_fallback
+        return fallback if table is None else owned_fallback
+
+    def decide(path: str, kind: int, index: LayerIndex, row: int) -> str | Pending:
+        nonlocal last_parent, parent_rule, parent_bin
+        if kind == SYMLINK or kind == HARDLINK:
+            target = index.targets.get(row) or ""
+            if target.rstrip("/").rpartition("/")[2] == busybox:
+                return shell
+        parent, _, base = path.rpartition("/")
+        parent = parent or "/"
+        if parent != last_parent:
+            last_parent, parent_rule, parent_bin = parent, dir_rule(parent), parent in bin_dirs
+        best = parent_rule
+        rule = exact.get(path, no_rule)
+        if rule < best:
+            best = rule
+        named = by_name.get(base)
+        if named is None:
+            named = by_name[base] = names_match(base)
+        if named < best:
+            best = named
+        executable = parent_bin or ((kind == FILE or kind == HARDLINK) and index.modes[row] & 0o111
+                                    and _is_program(head(path, kind, index, row)))
+        if executable:
+            command = by_command.get(base)
+            if command is None:
+                command = by_command[base] = commands_match(base)
+            if command < best:
+                best = command
+        if best < content_end:  # generic content: the path decides, whoever ships it
+            return rule_names[best]
+        return by_owner(path, kind, best, executable)
+
+    return decide
 
 
 def tally_rows(fs: MergedFS, rules: RowRules, codes: bytearray, code_of: dict[str, int],
                totals: dict, pending: list[tuple[int, str, bool]]) -> None:
     """The per-entry loop in Python (the reference for ``classify_rows``): each entry's
     decision, counted under its category (``totals``: name → ``CategoryTotal``)."""
-    decide = Decider(fs, rules)
+    decide = decider(fs, rules)
     layers = fs.layers
     for i, (path, li, row) in enumerate(fs.located_sorted()):
         if row == IMPLIED_ROW:
