@@ -5,11 +5,14 @@ explanation."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.lazy import Lazy
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static, TabbedContent, TabPane
 
 from inspector.analysis import Analysis
@@ -52,6 +55,17 @@ from inspector.tui.widgets.prompt import (
 from inspector.tui.widgets.tabs import ClickToOpen
 from inspector.tui.widgets.viewer import Content
 from inspector.visible import visible
+
+
+@dataclass
+class ColumnsRead(Message):
+    """A path read in every image (by the ``read_all`` worker), for the side-by-side view:
+    ``columns`` is (image label, content) per image, ``follow`` the one symlink target
+    they share (else None)."""
+
+    path: str
+    columns: list[tuple[str, Content]]
+    follow: str | None
 
 
 class CompareView(Vertical):
@@ -287,10 +301,10 @@ class CompareView(Vertical):
             for label, a in zip(self.result.labels, self.analyses, strict=True)]
         targets = {t for a in self.analyses if (t := link_target(a.fs, path))}
         follow = targets.pop() if len(targets) == 1 else None
-        self.app.call_from_thread(self.show_columns, path, columns, follow)
+        self.post_message(ColumnsRead(path, columns, follow))
 
-    def show_columns(self, path: str, columns: list[tuple[str, Content]],
-                     follow: str | None) -> None:
+    @on(ColumnsRead)
+    def show_columns(self, message: ColumnsRead) -> None:
         def followed(target: str | None) -> None:
             if target is not None:
                 view = self.query_one("#files-0", FileView)
@@ -298,7 +312,8 @@ class CompareView(Vertical):
                 view.go_to(target)
                 self.read_all(target)
 
-        self.app.push_screen(ContentScreen(path, columns=columns, follow=follow), followed)
+        self.app.push_screen(ContentScreen(message.path, columns=message.columns,
+                                           follow=message.follow), followed)
 
 
 class CompareScreen(LoadingScreen):

@@ -59,8 +59,12 @@ class TreeReady(Message):
 
 @dataclass
 class ContentReady(Message):
+    """A file's bytes are read (by the ``read_content`` worker), or the read failed: then
+    ``blob`` is None and ``error`` the one-line reason, shown in a toast."""
+
     path: str
-    blob: Blob | None  # None: the read failed (already said)
+    blob: Blob | None
+    error: str = ""
 
 
 class InspectView(Vertical):
@@ -269,8 +273,7 @@ class InspectView(Vertical):
         try:
             blob = read_blob(self.analysis.image, layer, member)
         except InspectorError as exc:
-            self.post_message(ContentReady(path, None))
-            self.app.call_from_thread(self.say, visible(exc), severity="error")
+            self.post_message(ContentReady(path, None, visible(exc)))
             return
         self.post_message(ContentReady(path, blob))
 
@@ -278,6 +281,8 @@ class InspectView(Vertical):
     def _content(self, message: ContentReady) -> None:
         if message.blob is not None:
             self.app.push_screen(ContentScreen(message.path, message.blob))
+        elif message.error:
+            self.say(message.error, severity="error")
 
 
 class InspectScreen(LoadingScreen):

@@ -51,6 +51,15 @@ class FitDone(Message):
 
 
 @dataclass
+class FitAnalysed(Message, bubble=False):
+    """The fit's worker analysed an image the app did not hold yet: the pane files it in
+    the app's analyses (on the app's thread; a screen may have loaded it meanwhile)."""
+
+    reference: str
+    analysis: Analysis
+
+
+@dataclass
 class BuildDone(Message):
     ok: bool
     message: str  # the toast: where it went, or why not
@@ -100,6 +109,7 @@ class FitPane(VerticalScroll):
         self.text = ""  # the report once computed (tests read it)
         self.done: FitDone | None = None  # the verdict and what a build needs
         self.built = ""  # the last build's destination
+        self.spare: list[Analysis] = []  # our analyses of images a screen loaded too
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Fit: which distroless base would this run on? (computing…)"),
@@ -126,10 +136,18 @@ class FitPane(VerticalScroll):
         except BaseException:
             image.close()
             raise
-        kept = app.call_from_thread(app.analyses.setdefault, reference, analysis)
-        if kept is not analysis:  # loaded meanwhile by a screen: use that one, close ours
+        self.post_message(FitAnalysed(reference, analysis))
+        return analysis
+
+    @on(FitAnalysed)
+    def _analysed(self, message: FitAnalysed) -> None:
+        kept = inspector_app(self).analyses.setdefault(message.reference, message.analysis)
+        if kept is not message.analysis:  # loaded meanwhile by a screen: ours is spare
+            self.spare.append(message.analysis)
+
+    def on_unmount(self) -> None:
+        for analysis in self.spare:  # the worker may have used it until now
             analysis.image.close()
-        return kept
 
     @work(thread=True, exclusive=True, group="fit", exit_on_error=False)
     def compute(self) -> None:
