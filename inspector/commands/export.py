@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from inspector.commands.context import Context
-from inspector.commands.options import add_vulns
+from inspector.commands.options import add_base, add_vulns
 
 DESCRIPTION = "Write the whole index of an image."
 BATCH = True  # a short run over large, acyclic data: the CLI turns the cyclic GC off
@@ -20,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "page to hand out")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     add_vulns(p)
+    add_base(p)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -39,6 +40,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             for warning in analysis.warnings:  # skipped members: one line below
                 print_line(f"warning: {warning}")
             vulns = reports and overlay(reports[0], analysis, any_image=args.vulns_any_image)
+            base = None
+            if args.base_image:
+                from inspector.provenance import given_base
+
+                base = given_base(analysis, args.base_image, ctx.options)
             if args.format == "html":
                 from inspector.report.html import command_line, render_export
 
@@ -46,7 +52,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                                         command=command_line("export", args)))
             else:
                 write_export(analysis, out, cache_dir=usable_dir(ctx.options),
-                             format=args.format, vulns=vulns or None)
+                             format=args.format, vulns=vulns or None, base=base)
         finally:
             analysis.image.close()
     if analysis.unsafe:

@@ -69,3 +69,10 @@ def add_vulns(p: argparse.ArgumentParser) -> None:
                         "image, in image order): counts by severity beside the contents")
     p.add_argument("--vulns-any-image", action="store_true",
                    help="overlay a --vulns report even when it names another image")
+
+
+def add_base(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--base-image", metavar="REF",
+                   help="the image this one was built FROM (its layers must be the first "
+                        "ones): every figure is split into base and own; default: detected "
+                        "from the images compared or the bundled samples")

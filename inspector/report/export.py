@@ -32,7 +32,9 @@ def mode_string(mode: int) -> str:
     return format(mode & 0o7777, "04o")
 
 
-def header(analysis: Analysis) -> dict:
+def header(analysis: Analysis, split=None) -> dict:
+    """The document but ``files``; with ``split`` (``provenance.Split``) the ``base``
+    object, and each package's provenance (``added_in``, ``modified_in``, …)."""
     image = analysis.image
     fs = analysis.fs
     created_by = analysis.created_by
@@ -63,11 +65,22 @@ def header(analysis: Analysis) -> dict:
                  "uncompressed": analysis.uncompressed_size,
                  "files": fs.file_bytes},
         "layers": layers,
-        "packages": [p.as_json() for p in analysis.catalog.packages],
+        "packages": _packages(analysis, split is not None),
         "categories": {name: total.as_json() for name, total in cls.totals.items()},
         "findings": cls.findings.as_json(),
         "efficiency": analysis.efficiency.as_json(),
+        **({"base": split.as_json()} if split is not None else {}),
     }
+
+
+def _packages(analysis: Analysis, provenance: bool) -> list[dict]:
+    rows = [p.as_json() for p in analysis.catalog.packages]
+    if provenance:
+        from inspector.provenance import package_provenance
+
+        for row, prov in zip(rows, package_provenance(analysis), strict=True):
+            row.update(prov.as_json())
+    return rows
 
 
 def _null(value: str | None) -> str:
@@ -249,17 +262,23 @@ def write_json(value: object, write) -> None:
 
 
 def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = None,
-                 format: str = "json", vulns=None) -> None:
+                 format: str = "json", vulns=None, base=None, detect: bool = True) -> None:
     """The whole export document; ``files`` comes right after ``size``, as in the contract.
     With ``cache_dir``, the rendered files array is cached (``export_cache``). The SBOM
     formats (``cyclonedx``, ``spdx-json``) are written by ``inspector.sbom``. ``vulns``
-    (an ``inspector.vulns.Overlay``, ``--vulns``) adds ``vulnerabilities`` at the end."""
+    (an ``inspector.vulns.Overlay``, ``--vulns``) adds ``vulnerabilities`` at the end.
+    ``base`` (``provenance.Base``, ``--base-image``), else one detected unless not
+    ``detect``, splits the figures into base and own (``base``)."""
     if format != "json":
         from inspector.sbom import render
 
         out.write(render(analysis, format))
         return
-    head = header(analysis)
+    from inspector.provenance import detect_base, split
+
+    if base is None and detect:
+        base = detect_base(analysis)
+    head = header(analysis, split(analysis, base, vulns))
     if vulns is not None:
         from inspector.vulns import export_json
 

@@ -1,0 +1,318 @@
+"""Base vs own, and package provenance (issue 26).
+
+**The base.** An image's first ``n`` layers are its base when another image's diff_ids
+start it: ``--base-image REF`` (``given``; refused in one line when REF's layers are not
+a prefix), else the longest diff_id prefix shared with another image being compared
+(``compared``; shorter than the image itself), else the longest bundled sample whose
+layers are a proper prefix (``sample``). No base: every figure is own.
+
+**The split.** A path is own when its final content comes from a layer ``>= n`` (the
+merge's owning layer: ``MergedFS``); a package is own when the layer that added it
+(``Package.layer``) is ``>= n``; a finding (setuid, …) follows its path, a login user
+``/etc/passwd``; a vulnerability follows the layer it landed on. Waste: the base's is
+the efficiency of the base layers merged alone, the own part is what the own layers add
+to it (total − base), for dive's ``wasted_bytes`` and our ``reclaimable_bytes``.
+Base + own = the image's figure, for every number (``tests/provenance``).
+
+**Package provenance.** ``added_in``: the layer that added the package (its record's
+layer); ``modified_in``: the last layer that wrote any of its present files;
+``removed_in``: the last later layer whose whiteouts removed some of its files (found by
+cataloguing the filesystem just below each layer that whites anything out, so the
+package's full file list is known there); ``hidden``: the database still lists it but
+none of its files are left. 0-based layer positions, base first.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from inspector.errors import InspectorError
+from inspector.index.entries import DIR, FILE
+from inspector.index.merge import IMPLIED_ROW, MergedFS
+
+if TYPE_CHECKING:
+    from inspector.analysis import Analysis
+    from inspector.options import Options
+
+HOWS = ("given", "compared", "sample")
+
+
+class BaseImageError(InspectorError):
+    """``--base-image`` names an image whose layers do not start the analysed one."""
+
+
+@dataclass(frozen=True)
+class Base:
+    reference: str
+    digest: str  # the base image's manifest digest
+    how: str  # one of HOWS
+    layers: int  # how many of the image's first layers are the base's
+
+    def as_json(self) -> dict:
+        return {"reference": self.reference, "digest": self.digest, "how": self.how,
+                "layers": self.layers}
+
+
+def diff_ids(analysis: Analysis) -> list[str]:
+    return [layer.diff_id for layer in analysis.image.layers]
+
+
+def shared_prefix(a: Sequence[str], b: Sequence[str]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def given_base(analysis: Analysis, reference: str, options: Options) -> Base:
+    """``--base-image REF``: REF's layers must be the first layers of the image."""
+    from inspector.analysis import open_image
+
+    image = open_image(reference, options)
+    try:
+        ids = [layer.diff_id for layer in image.layers]
+        digest = image.manifest_digest
+    finally:
+        image.close()
+    mine = diff_ids(analysis)
+    n = shared_prefix(ids, mine)
+    if n != len(ids) or not ids:
+        where = (f"it has {len(ids)} layers, the image {len(mine)}" if len(ids) > len(mine)
+                 else f"its layer {n + 1} differs from the image's")
+        raise BaseImageError(
+            f"--base-image {reference}: not a base of {analysis.reference} ({where}); "
+            "give the image it was built FROM, or leave --base-image out to detect it")
+    return Base(reference, digest, "given", n)
+
+
+def detect_base(analysis: Analysis, others: Sequence[Analysis] = ()) -> Base | None:
+    """The longest diff_id prefix shared with one of ``others`` (shorter than the image),
+    else the longest bundled sample that is a proper prefix; None when neither."""
+    mine = diff_ids(analysis)
+    best: Base | None = None
+    for other in others:
+        if other is analysis:
+            continue
+        n = shared_prefix(diff_ids(other), mine)
+        if 0 < n < len(mine) and (best is None or n > best.layers):
+            best = Base(other.reference, other.image.manifest_digest, "compared", n)
+    if best is not None:
+        return best
+    return _sample_base(mine)
+
+
+def _sample_base(mine: list[str]) -> Base | None:
+    from inspector.errors import ImageNotFound
+    from inspector.options import Options
+    from inspector.sources.oci_layout import open_oci
+    from inspector.sources.samples import layout_dir, sample_names
+
+    try:
+        names = sample_names()
+    except ImageNotFound:
+        return None
+    best: Base | None = None
+    for name in names:
+        image = open_oci(str(layout_dir()), name, Options(), reference=f"sample:{name}")
+        try:
+            ids = [layer.diff_id for layer in image.layers]
+            digest = image.manifest_digest
+        finally:
+            image.close()
+        if 0 < len(ids) < len(mine) and ids == mine[:len(ids)] and (
+                best is None or len(ids) > best.layers):
+            best = Base(f"sample:{name}", digest, "sample", len(ids))
+    return best
+
+
+def find_base(analysis: Analysis, options: Options, given: str | None = None,
+              others: Sequence[Analysis] = ()) -> Base | None:
+    if given:
+        return given_base(analysis, given, options)
+    return detect_base(analysis, others)
+
+
+# ---- the split --------------------------------------------------------------------------
+
+@dataclass
+class Side:
+    """The figures of one side (base or own)."""
+
+    files: int = 0
+    bytes: int = 0
+    packages: int = 0
+    package_bytes: int = 0
+    categories: dict[str, dict[str, int]] = field(default_factory=dict)
+    findings: dict[str, int] = field(default_factory=dict)
+    wasted_bytes: int = 0
+    reclaimable_bytes: int = 0
+    vulnerabilities: dict | None = None
+
+    def as_json(self) -> dict:
+        out = {"files": self.files, "bytes": self.bytes, "packages": self.packages,
+               "package_bytes": self.package_bytes, "categories": self.categories,
+               "findings": self.findings, "wasted_bytes": self.wasted_bytes,
+               "reclaimable_bytes": self.reclaimable_bytes}
+        if self.vulnerabilities is not None:
+            out["vulnerabilities"] = self.vulnerabilities
+        return out
+
+
+@dataclass
+class Split:
+    base: Base | None
+    own: Side
+    base_side: Side
+
+    def as_json(self) -> dict:
+        """``base`` in ``inspector.export/v1`` (and per image in ``inspector.compare/v1``)."""
+        head = self.base.as_json() if self.base else {
+            "reference": None, "digest": None, "how": None, "layers": 0}
+        return {**head, "own": self.own.as_json(), "base": self.base_side.as_json()}
+
+
+def own_paths(fs: MergedFS, n: int) -> list[str]:
+    """The non-directory paths whose final content comes from a layer ``>= n``, sorted."""
+    paths = fs.sorted_paths()
+    lis, rows = fs.sorted_columns(0, len(paths))
+    layers = fs.layers
+    return [p for p, li, row in zip(paths, lis, rows, strict=True)
+            if li >= n and row != IMPLIED_ROW and layers[li].kinds[row] != DIR]
+
+
+def split(analysis: Analysis, base: Base | None, vulns=None) -> Split:
+    n = base.layers if base else 0
+    own, side = Side(), Side()
+    sides = (side, own)
+    fs = analysis.fs
+    paths = fs.sorted_paths()
+    lis, rows = fs.sorted_columns(0, len(paths))
+    codes, names = analysis.classification.column(paths)
+    layers = fs.layers
+    for s in sides:
+        s.categories = {name: {"files": 0, "bytes": 0}
+                        for name in analysis.classification.totals}
+    for li, row, code in zip(lis, rows, codes, strict=True):
+        if row == IMPLIED_ROW:
+            continue
+        kind = layers[li].kinds[row]
+        if kind == DIR:
+            continue
+        s = sides[li >= n]
+        size = layers[li].sizes[row] if kind == FILE else 0
+        s.files += 1
+        s.bytes += size
+        if code != 255:
+            cat = s.categories.setdefault(names[code], {"files": 0, "bytes": 0})
+            cat["files"] += 1
+            cat["bytes"] += size
+    for p in analysis.catalog.packages:
+        s = sides[p.layer is not None and p.layer >= n]
+        s.packages += 1
+        s.package_bytes += p.size or 0
+    passwd = fs.find("/etc/passwd")
+    for name, items in analysis.classification.findings.items():
+        for s in sides:
+            s.findings[name] = 0
+        for item in items:
+            at = passwd if name == "login_users" else fs.find(item)
+            sides[at is not None and at[0] >= n].findings[name] += 1
+    eff = analysis.efficiency
+    if n:
+        from inspector.index.efficiency import efficiency
+
+        below = efficiency(analysis.fs_at(n - 1), top=0)
+        side.wasted_bytes, side.reclaimable_bytes = below.wasted_bytes, below.reclaimable_bytes
+    own.wasted_bytes = eff.wasted_bytes - side.wasted_bytes
+    own.reclaimable_bytes = eff.reclaimable_bytes - side.reclaimable_bytes
+    if vulns is not None:
+        from inspector.vulns.model import Counts
+
+        counts = (Counts(), Counts())
+        for item in vulns.landed:  # unmatched findings land on neither side
+            if item.layer is not None:
+                counts[item.layer >= n].add(item.finding)
+        for s, c in zip(sides, counts, strict=True):
+            s.vulnerabilities = c.as_json()
+    return Split(base, own, side)
+
+
+# ---- package provenance -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Provenance:
+    added_in: int | None
+    modified_in: int | None
+    removed_in: int | None
+    hidden: bool
+    removed_files: int = 0
+
+    def as_json(self) -> dict:
+        return {"added_in": self.added_in, "modified_in": self.modified_in,
+                "removed_in": self.removed_in, "hidden": self.hidden,
+                "removed_files": self.removed_files}
+
+
+def _key(p) -> tuple:
+    return (p.type, p.name, p.version, p.arch, p.source_path)
+
+
+def _removed_prefixes(removed: dict[str, tuple[int, bool]]) -> tuple[set[str], list[str]]:
+    """A layer's whiteouts as exact paths and directory prefixes (``DIR/``)."""
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    for path, (_nbytes, is_dir) in removed.items():
+        if path.endswith("/*"):  # opaque marker: everything below DIR
+            prefixes.append(path[:-1])
+            continue
+        exact.add(path)
+        if is_dir:
+            prefixes.append(path.rstrip("/") + "/")
+    return exact, prefixes
+
+
+def package_provenance(analysis: Analysis) -> list[Provenance]:
+    """One ``Provenance`` per package of ``analysis.catalog``, in its order."""
+    from inspector.catalog.builder import catalog_image
+
+    fs = analysis.fs
+    packages = analysis.catalog.packages
+    modified: list[int | None] = [p.layer for p in packages]
+    for path, idx in analysis.catalog.owners.items():
+        at = fs.find(path)
+        if at is not None and (modified[idx] is None or at[0] > modified[idx]):  # type: ignore[operator]
+            modified[idx] = at[0]
+    index = {_key(p): i for i, p in enumerate(packages)}
+    removed_in: list[int | None] = [None] * len(packages)
+    removed_files = [0] * len(packages)
+    first = min((p.layer for p in packages if p.layer is not None), default=None)
+    for li in range(1, len(fs.layers)):
+        whiteouts = fs.removed[li] if li < len(fs.removed) else {}
+        if not whiteouts or first is None or first >= li:
+            continue
+        exact, prefixes = _removed_prefixes(whiteouts)
+        below = catalog_image(analysis.fs_at(li - 1))
+        owned = sorted(below.owners)
+        hit: dict[int, int] = {}
+        for path in exact:
+            if path in below.owners:
+                hit[below.owners[path]] = hit.get(below.owners[path], 0) + 1
+        for prefix in prefixes:
+            for path in owned[bisect_left(owned, prefix):]:
+                if not path.startswith(prefix):
+                    break
+                if path not in exact:
+                    hit[below.owners[path]] = hit.get(below.owners[path], 0) + 1
+        for j, count in hit.items():
+            i = index.get(_key(below.packages[j]))
+            if i is not None:
+                removed_in[i] = li
+                removed_files[i] += count
+    return [Provenance(p.layer, modified[i], removed_in[i],
+                       removed_in[i] is not None and not p.files, removed_files[i])
+            for i, p in enumerate(packages)]
