@@ -92,7 +92,7 @@ TOCS = [
     ("entry not an object", _toc(5), "not an object"),
     ("unknown type", _toc({"type": "socket", "name": "x"}), "bad type"),
     ("empty name", _toc({"type": "dir", "name": ""}), "bad type or name"),
-    ("negative mode", _toc({"type": "dir", "name": "d", "mode": -1}), "bad field"),
+    ("negative mode", _toc({"type": "dir", "name": "d", "mode": -1}), "out of range"),
     ("float uid", _toc({"type": "dir", "name": "d", "uid": 1.5}), "bad field"),
     ("uid past 32 bits", _toc({"type": "dir", "name": "d", "uid": 1 << 40}), "out of range"),
     ("file without digest", _toc({**REG, "digest": ""}), "without a digest"),

@@ -63,7 +63,7 @@ def announced(media_type: str, annotations: dict, blob_size: int, what: str) -> 
         checksum = annotations.get(family + CHECKSUM)
         if checksum is None:
             continue
-        if not isinstance(checksum, str) or not _DIGEST.match(checksum):
+        if not _is_digest(checksum):
             raise TocError(f"{what}: zstd:chunked TOC checksum annotation is not a sha256 digest")
         position = annotations.get(family + POSITION)
         if not isinstance(position, str):
@@ -163,16 +163,17 @@ def _entry(item: dict, i: int, blob_size: int, what: str) -> TocEntry:
     if kind not in TYPES or not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
         raise TocError(f"{what}: zstd:chunked TOC entry {i}: bad type or name")
     link = item.get("linkName", "")
-    ints = [item.get(k, 0) for k in ("mode", "uid", "gid", "size")]
-    if not isinstance(link, str) or len(link) > MAX_NAME or not all(
-            type(v) is int and 0 <= v < (1 << 62) for v in ints):
+    get = item.get
+    mode, uid, gid, size = get("mode", 0), get("uid", 0), get("gid", 0), get("size", 0)
+    if type(link) is not str or len(link) > MAX_NAME or type(mode) is not int or \
+            type(uid) is not int or type(gid) is not int or type(size) is not int or \
+            size < 0 or size >= 1 << 62:
         raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): bad field")
-    mode, uid, gid, size = ints
-    if mode > 0o7777 or uid >= 1 << 32 or gid >= 1 << 32:
+    if not 0 <= mode <= 0o7777 or not 0 <= uid < 1 << 32 or not 0 <= gid < 1 << 32:
         raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): mode or owner "
                        "out of range")
-    digest = item.get("digest", "")
-    if digest and (not isinstance(digest, str) or not _DIGEST.match(digest)):
+    digest = get("digest", "")
+    if digest and not _is_digest(digest):
         raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): bad digest")
     xattrs = item.get("xattrs")
     if xattrs is not None and not isinstance(xattrs, dict):
@@ -189,14 +190,20 @@ def _entry(item: dict, i: int, blob_size: int, what: str) -> TocEntry:
 
 
 def _chunk(item: dict, i: int, blob_size: int, what: str) -> Chunk:
-    start, end = item.get("offset"), item.get("endOffset", 0)
-    size, offset = item.get("chunkSize", 0), item.get("chunkOffset", 0)
-    digest = item.get("chunkDigest", "")
-    if not all(type(v) is int and 0 <= v <= blob_size for v in (start, end)) or not all(
-            type(v) is int and 0 <= v < (1 << 62) for v in (size, offset)) or (
-            digest and (not isinstance(digest, str) or not _DIGEST.match(digest))):
+    get = item.get
+    start, end, size = get("offset"), get("endOffset", 0), get("chunkSize", 0)
+    digest = get("chunkDigest", "")
+    if type(start) is not int or type(end) is not int or type(size) is not int or \
+            not 0 <= start <= blob_size or not 0 <= end <= blob_size or \
+            not 0 <= size < 1 << 62 or (digest and not _is_digest(digest)):
         raise TocError(f"{what}: zstd:chunked TOC entry {i}: bad chunk position")
     return Chunk(int(start or 0), end, size, digest)  # ends and sizes fixed up in _close_chunks
+
+
+def _is_digest(value: object) -> bool:
+    """A ``sha256:`` + 64 lowercase hex digest (cheap checks first: thousands per TOC)."""
+    return type(value) is str and len(value) == 71 and value.startswith("sha256:") and \
+        _DIGEST.match(value) is not None
 
 
 def _close_chunks(entry: TocEntry, blob_size: int, what: str) -> None:
