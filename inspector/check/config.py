@@ -67,6 +67,8 @@ class Rule:
     value: object  # list[str] | int | float | bool, parsed
     config: str  # the value as configured, for the report
     warn_only: bool = False
+    #: "image" (every layer) or "own" (only the layers above the base: ``scope.py``)
+    scope: str = "image"
 
     @property
     def names(self) -> list[str]:
@@ -271,12 +273,35 @@ def parse_toml(text: str, path: str = "rules") -> RuleSet:
     for key, definition in RULES.items():
         if key not in table:
             continue
-        rule = (dive_rule(key, table[key], where) if definition.dive is not None
-                else _our_rule(key, table[key], where, known_categories))
+        raw, scope = _scoped(key, table[key], where)
+        rule = (dive_rule(key, raw, where) if definition.dive is not None
+                else _our_rule(key, raw, where, known_categories))
         if rule is not None:
             rule.warn_only = key in warn
+            rule.scope = scope
             rules.append(rule)
     return RuleSet(rules, path)
+
+
+def _scoped(key: str, raw: object, where: _Where) -> tuple[object, str]:
+    """A rule written ``{value = …, scope = "own"}`` → ``(value, scope)``; any other
+    value is itself, with scope ``"image"``."""
+    if not isinstance(raw, dict) or "scope" not in raw:
+        return raw, "image"
+    from inspector.check.scope import SCOPES
+
+    scope = raw["scope"]
+    if scope not in SCOPES:
+        raise where.error(key, f"scope must be one of {', '.join(SCOPES)}, got {_show(scope)}")
+    extra = sorted(set(raw) - {"scope", "value"})
+    if "value" not in raw or extra:
+        raise where.error(key, 'with a scope, write {value = …, scope = "own"}'
+                               + (f" (unknown keys: {_clip(', '.join(extra))})" if extra else ""))
+    if scope == "own" and not RULES[key].scoped:
+        scoped = ", ".join(k for k, r in RULES.items() if r.scoped)
+        raise where.error(key, f'takes no scope = "own" (its figure is not per layer; '
+                               f"rules that do: {scoped})")
+    return raw["value"], scope
 
 
 def parse_dive_ci(text: str, path: str = ".dive-ci") -> RuleSet:

@@ -27,21 +27,39 @@ class Verdict:
     message: str
     offending: list[str] = field(default_factory=list)  # the first SHOWN
     offending_count: int = 0
+    scope: str = "image"  # or "own": only the layers above the base (check/scope.py)
 
     def as_json(self) -> dict:
         return {"image": self.image, "rule": self.rule, "status": self.status,
                 "measured": self.measured, "threshold": self.threshold,
                 "message": self.message, "offending": self.offending,
-                "offending_count": self.offending_count}
+                "offending_count": self.offending_count, "scope": self.scope}
 
 
-def evaluate(analysis: Analysis, rules: RuleSet, vulns=None) -> list[Verdict]:
+def evaluate(analysis: Analysis, rules: RuleSet, vulns=None, *, base=None,
+             detect: bool = True) -> list[Verdict]:
     """One verdict per rule, in the rule set's order (``vulns``: the image's
-    ``inspector.vulns.Overlay``, for ``max_vulns``)."""
+    ``inspector.vulns.Overlay``, for ``max_vulns``). A rule with ``scope = "own"``
+    measures the layers above ``base`` (``provenance.Base``), else above the base detected
+    (``provenance.detect_base``) unless not ``detect``."""
     out = []
+    own: tuple | None = None
     for rule in rules.rules:
-        failed, measured, message, offending = measure(rule, analysis, vulns)
+        subject, overlay, where = analysis, vulns, ""
+        if rule.scope == "own":
+            if own is None:
+                from inspector.check.scope import own_view, own_vulns
+                from inspector.provenance import detect_base
+
+                found = base if base is not None or not detect else detect_base(analysis)
+                view = own_view(analysis, found)
+                own = (view, own_vulns(vulns, found))
+            subject, overlay = own
+            where = f" ({own[0].describe()})"
+        failed, measured, message, offending = measure(rule, subject, overlay)
+        message += where
         status = "pass" if not failed else ("warn" if rule.warn_only else "fail")
         out.append(Verdict(analysis.reference, rule.key, status, measured, rule.config, message,
-                           offending[:SHOWN] if failed else [], len(offending) if failed else 0))
+                           offending[:SHOWN] if failed else [], len(offending) if failed else 0,
+                           rule.scope))
     return out

@@ -9,6 +9,9 @@ to a ``RuleDef``:
   ``ratio`` and ``dive_bytes``, where ``disabled``/``off`` turn the rule off);
 - ``measure``: ``(rule, analysis, vulns) -> Measured`` (``measures.py``: failed, figure,
   message, offending paths);
+- ``scoped``: whether the rule takes ``scope = "own"`` (``scope.py``: it then measures
+  only the image's own layers, above its base); not for the config's user nor dive's
+  three rules, whose figures are not per layer;
 - ``dive``: for dive's own rules, the snake-case spelling (``lowest-efficiency``) a TOML
   file may use, and the key's default in dive's ``DefaultCIRules`` (a ``.dive-ci`` runs
   exactly these, its values over the defaults).
@@ -35,6 +38,7 @@ class RuleDef(NamedTuple):
     kind: str
     measure: Callable[..., m.Measured]  # (Rule, Analysis, vulns: Overlay | None)
     dive: Dive | None = None
+    scoped: bool = True
 
 
 RULES: dict[str, RuleDef] = {
@@ -47,14 +51,16 @@ RULES: dict[str, RuleDef] = {
     "forbid_setuid": RuleDef("flag", m.forbid_setuid),
     "forbid_world_writable": RuleDef("flag", m.forbid_world_writable),
     "forbid_login_users": RuleDef("flag", m.forbid_login_users),
-    "require_nonroot_user": RuleDef("flag", m.require_nonroot_user),
+    "require_nonroot_user": RuleDef("flag", m.require_nonroot_user, scoped=False),
     # {critical = 0, high = 5}: needs --vulns (inspector.vulns)
     "max_vulns": RuleDef("severities", m.max_vulns),
-    "lowestEfficiency": RuleDef("ratio", m.lowest_efficiency, Dive("lowest-efficiency", "0.9")),
+    "lowestEfficiency": RuleDef("ratio", m.lowest_efficiency, Dive("lowest-efficiency", "0.9"),
+                                  scoped=False),
     "highestWastedBytes": RuleDef("dive_bytes", m.highest_wasted_bytes,
-                                  Dive("highest-wasted-bytes", "disabled")),
+                                  Dive("highest-wasted-bytes", "disabled"), scoped=False),
     "highestUserWastedPercent": RuleDef("ratio", m.highest_user_wasted_percent,
-                                        Dive("highest-user-wasted-percent", "0.1")),
+                                        Dive("highest-user-wasted-percent", "0.1"),
+                                        scoped=False),
 }
 
 

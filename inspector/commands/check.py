@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from inspector.commands.context import Context
-from inspector.commands.options import add_vulns
+from inspector.commands.options import add_base, add_vulns
 
 DESCRIPTION = "Gate images on content rules (exit 1 on failure)."
 BATCH = True
@@ -27,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     p.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
     add_vulns(p)
+    add_base(p)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -55,7 +56,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         try:
             vulns = reports and overlay(reports[i], analysis,
                                         any_image=args.vulns_any_image)
-            results.append((reference, evaluate(analysis, rules, vulns or None)))
+            base = None
+            if args.base_image:
+                from inspector.provenance import given_base
+
+                base = given_base(analysis, args.base_image, ctx.options)
+            results.append((reference, evaluate(analysis, rules, vulns or None, base=base)))
         finally:
             analysis.image.close()
     render = {"text": lambda: output.render_text(results, rules.source),
