@@ -192,3 +192,18 @@ def test_it_prints(tmp_path, page):
         assert page.value("getComputedStyle(document.querySelector('.toggles')).display") == "none"
     finally:
         page.call("Emulation.setEmulatedMedia", media="")
+
+
+def test_a_gzipped_document_is_inflated_in_the_page(tmp_path, page, monkeypatch):
+    monkeypatch.setattr(html, "INLINE_LIMIT", 1000)
+    report = _write(tmp_path, "z.html", "compare", *PAIRS[0])
+    text = report.read_text()
+    assert 'data-encoding="gzip+base64"' in text
+    doc = html.read_embedded(text)
+    page.load(report, width=WIDTH)
+    assert page.requests == [report.resolve().as_uri()] and page.errors == []
+    row = next(r for r in doc["categories"] if r["name"] == "shell")
+    page.value("document.querySelector('button.bar[data-cat=\"shell\"][data-image=\"0\"]').click()")
+    page.until("!document.getElementById('filelist').hidden")
+    listed = page.value("[...document.querySelectorAll('#filelist li')].map(li => li.textContent)")
+    assert listed == row["per_image"][0]["paths"][:500] and listed
