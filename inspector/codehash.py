@@ -22,6 +22,7 @@ ACCEL_CODE = ("index/_tarscan.c", "index/tarscan.py")
 #: what a layer index depends on (the capture table is read from the catalogers)
 INDEX_CODE = ("index/tarwalk.py", "index/tarfields.py", "index/capture.py", "index/from_toc.py",
               "sources/registry/chunked.py", "sources/registry/toc.py",
+              "sources/registry/estargz.py",
               "index/entries.py", "index/cache.py", "catalog", *ACCEL_CODE)
 #: what packages, categories, findings and efficiency depend on (besides the index)
 ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/layerstep.py",

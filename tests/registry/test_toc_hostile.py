@@ -128,3 +128,53 @@ def test_inflate_refuses_more_than_announced():
         inflate(bomb, 1000, "layer", "TOC")
     with pytest.raises(TocError, match="does not inflate"):
         inflate(b"garbage!", 1000, "layer", "TOC")
+
+
+def _esgz_footer(text: bytes) -> bytes:
+    from tests.registry.estargz_writer import footer
+
+    good = footer(0x1234)
+    return good[:16] + text + good[38:]
+
+
+ESGZ_FOOTERS = [
+    ("good", _esgz_footer(b"0000000000001234STARGZ"), 0x1234),
+    ("not hex", _esgz_footer(b"000000000000zz34STARGZ"), "does not name"),
+    ("wrong word", _esgz_footer(b"0000000000001234STARGY"), "does not name"),
+    ("past the blob", _esgz_footer(b"00000000ffff1234STARGZ"), "outside the blob"),
+    ("not gzip", b"\0" * 51, "no eStargz footer"),
+    ("short", b"\x1f\x8b", "no eStargz footer"),
+]
+
+
+@pytest.mark.parametrize("name,footer,expected", ESGZ_FOOTERS, ids=[f[0] for f in ESGZ_FOOTERS])
+def test_estargz_footer(name, footer, expected):
+    from inspector.sources.registry.estargz import footer_offset
+
+    if isinstance(expected, str):
+        with pytest.raises(TocError, match=expected):
+            footer_offset(footer, 100_000, "layer")
+    else:
+        assert footer_offset(footer, 100_000, "layer") == expected
+
+
+ESGZ_TOCS = [
+    ("not JSON", b"[", "not JSON"),
+    ("no entries", json.dumps({"version": 1}).encode(), "entries list"),
+    # landmarks are tar members: listed, as the full pull lists them
+    ("landmark listed", _toc({"type": "reg", "name": ".prefetch.landmark", "size": 1,
+                              "digest": SUM, "offset": 10}), [".prefetch.landmark"]),
+    ("offset past the TOC", _toc({"type": "reg", "name": "a", "size": 3, "digest": SUM,
+                                  "offset": 5000}), "chunk position"),
+]
+
+
+@pytest.mark.parametrize("name,data,expected", ESGZ_TOCS, ids=[t[0] for t in ESGZ_TOCS])
+def test_estargz_toc(name, data, expected):
+    from inspector.sources.registry.estargz import parse
+
+    if isinstance(expected, str):
+        with pytest.raises(TocError, match=expected):
+            parse(data, 1000, "layer")
+    else:
+        assert [e.name for e in parse(data, 1000, "layer")] == expected

@@ -47,8 +47,13 @@ def remote_toc(client: RegistryClient, digest: str, size: int, media_type: str,
                annotations: dict, *, what: str) -> RemoteToc | BrokenToc | None:
     """The TOC a layer descriptor announces (None: none); a malformed announcement is a
     ``BrokenToc``, which fails when read, so the indexer falls back with a notice."""
+    from inspector.sources.registry import estargz
+
     try:
         place = announced(media_type, annotations, size, what)
+        stargz = estargz.announced(media_type, annotations, what)
+        if place is None and stargz is not None:
+            return estargz.EstargzToc(client, digest, size, stargz, what=what)
     except TocError as exc:
         return BrokenToc(exc)
     return RemoteToc(client, digest, size, place, what=what) if place else None
@@ -113,7 +118,7 @@ class RemoteToc:
         for (entry, whole), chunks in zip(wanted, frames, strict=True):
             parts = []
             for c in chunks:
-                data = inflate(got[(c.start, c.end)], c.size, self.what, repr(entry.name[:80]))
+                data = self.inflate(got[(c.start, c.end)], c.size, repr(entry.name[:80]))
                 if len(data) != c.size or (c.digest and _sha(data) != c.digest):
                     raise TocError(f"{self.what}: a chunk of {entry.name[:80]!r} does not match "
                                    "its TOC digest")
@@ -123,6 +128,10 @@ class RemoteToc:
                 raise TocError(f"{self.what}: {entry.name[:80]!r} does not match its TOC digest")
             out.append(data)
         return out
+
+    def inflate(self, data: bytes, size: int, name: str) -> bytes:
+        """One frame of a file's content (a zstd frame here)."""
+        return inflate(data, size, self.what, name)
 
     # -- ranged GETs --------------------------------------------------------------------
     def ranges(self, wanted: list[tuple[int, int]]) -> list[bytes]:

@@ -1,0 +1,168 @@
+"""eStargz layers (containerd/stargz-snapshotter ``estargz``): a gzip layer whose files are
+separate gzip members, ending with a TOC member (a tar holding ``stargz.index.json``) and a
+51-byte footer — an empty gzip member whose extra field says ``%016xSTARGZ``, the TOC's
+offset in hex. The annotation ``containerd.io/snapshot/stargz/toc.digest`` is the sha256 of
+the TOC JSON (uncompressed): without it the TOC is not used.
+
+Reading costs two ranged GETs (the footer, then the TOC). Each file's content starts at
+its entry's ``offset`` (a gzip member) and runs to the next member a TOC entry names; the
+member may go on with the next entries' tar headers, so only the entry's size is kept.
+Landmark files (``.prefetch.landmark``, ``.no.prefetch.landmark``) and the TOC itself are
+real members of the layer tar: they are listed, as the full pull lists them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import tarfile
+import zlib
+
+from inspector.sources.registry.chunked import (
+    _DIGEST,
+    MAX_ENTRIES,
+    MAX_TOC,
+    TocEntry,
+    TocError,
+    TocPlace,
+    _chunk,
+    _entry,
+)
+from inspector.sources.registry.toc import RemoteToc
+
+ANNOTATION = "containerd.io/snapshot/stargz/toc.digest"
+GZIP_MEDIA = ("application/vnd.oci.image.layer.v1.tar+gzip",
+              "application/vnd.docker.image.rootfs.diff.tar.gzip")
+FOOTER = 51
+TOC_NAME = "stargz.index.json"
+_FOOTER_EXTRA = re.compile(rb"^([0-9a-f]{16})STARGZ$")
+
+
+def announced(media_type: str, annotations: dict, what: str) -> TocPlace | None:
+    digest = annotations.get(ANNOTATION) if isinstance(annotations, dict) else None
+    if digest is None or media_type not in GZIP_MEDIA:
+        return None
+    if not isinstance(digest, str) or not _DIGEST.match(digest):
+        raise TocError(f"{what}: eStargz toc.digest annotation is not a sha256 digest")
+    return TocPlace(digest)
+
+
+def footer_offset(footer: bytes, blob_size: int, what: str) -> int:
+    """The TOC's offset from the 51-byte footer."""
+    if len(footer) != FOOTER or footer[:3] != b"\x1f\x8b\x08" or not footer[3] & 4 or \
+            footer[10:16] != b"\x1a\x00SG\x16\x00":
+        raise TocError(f"{what}: no eStargz footer at the end of the blob")
+    m = _FOOTER_EXTRA.match(footer[16:38])
+    if not m:
+        raise TocError(f"{what}: eStargz footer does not name a TOC offset")
+    offset = int(m.group(1), 16)
+    if not 0 < offset < blob_size - FOOTER:
+        raise TocError(f"{what}: eStargz TOC offset {offset} lies outside the blob")
+    return offset
+
+
+class EstargzToc(RemoteToc):
+    def entries(self) -> list[TocEntry]:
+        footer = self.ranges([(self.size - FOOTER, self.size)])[0] if self.size > FOOTER else b""
+        offset = footer_offset(footer, self.size, self.what)
+        compressed = self.ranges([(offset, self.size - FOOTER)])[0]
+        tar_bytes = gunzip(compressed, MAX_TOC + 4096, self.what, "TOC", exact=False)
+        data, info = _member(tar_bytes, self.what)
+        got = "sha256:" + hashlib.sha256(data).hexdigest()
+        if got != self.place.checksum:
+            raise TocError(f"{self.what}: eStargz TOC hashes to {got[:19]}…, the annotation "
+                           f"says {self.place.checksum[:19]}…")
+        # the TOC is the layer tar's last member: the full pull lists it too
+        return [*parse(data, offset, self.what),
+                TocEntry("reg", TOC_NAME, "", info.mode & 0o7777, info.uid, info.gid,
+                         len(data), "", [])]
+
+    def inflate(self, data: bytes, size: int, name: str) -> bytes:
+        return gunzip(data, size, self.what, name, exact=True)
+
+
+def _member(tar_bytes: bytes, what: str) -> tuple[bytes, tarfile.TarInfo]:
+    try:
+        with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:") as tar:
+            for info in tar:
+                if info.name == TOC_NAME and info.isfile() and info.size <= MAX_TOC:
+                    f = tar.extractfile(info)
+                    if f is not None:
+                        return f.read(), info
+    except tarfile.TarError:
+        pass
+    raise TocError(f"{what}: eStargz TOC is not a tar holding {TOC_NAME}")
+
+
+def parse(data: bytes, toc_offset: int, what: str) -> list[TocEntry]:
+    """The entries of an eStargz TOC JSON, chunks folded into their file, each frame's end
+    the next member a TOC entry names (or the TOC itself)."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise TocError(f"{what}: eStargz TOC is not JSON ({str(exc)[:80]})") from None
+    raw = doc.get("entries") if isinstance(doc, dict) and doc.get("version") == 1 else None
+    if not isinstance(raw, list) or len(raw) > MAX_ENTRIES:
+        raise TocError(f"{what}: eStargz TOC is not a version 1 TOC with an entries list")
+    starts: list[int] = sorted({e["offset"] for e in raw if isinstance(e, dict)
+                                and type(e.get("offset")) is int and 0 < e["offset"] < toc_offset})
+    bounds = [*starts, toc_offset]
+    ends = {bounds[i]: bounds[i + 1] for i in range(len(starts))}
+    entries: list[TocEntry] = []
+    by_name: dict[str, TocEntry] = {}
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise TocError(f"{what}: eStargz TOC entry {i} is not an object")
+        start = item.get("offset")
+        item = {**item, "endOffset": ends.get(start, 0) if type(start) is int else 0}
+        if item.get("type") == "reg" and not item.get("chunkSize"):
+            item["chunkSize"] = item.get("size", 0)
+        entry = _entry(item, i, toc_offset, what)
+        if entry.type == "chunk":
+            owner = by_name.get(entry.name)
+            if owner is None or owner.chunks is None:
+                raise TocError(f"{what}: eStargz TOC entry {i}: chunk of unknown file")
+            owner.chunks.append(_chunk(item, i, toc_offset, what))
+            continue
+        entries.append(entry)
+        if entry.type == "reg":
+            by_name[entry.name] = entry
+    for entry in entries:
+        chunks = entry.chunks or []
+        done = 0
+        for n, c in enumerate(chunks):
+            size = c.size if n + 1 < len(chunks) else entry.size - done
+            if not c.start < c.end or size <= 0:
+                raise TocError(f"{what}: eStargz TOC: {entry.name[:80]!r} has chunks out of "
+                               "order, out of bounds or not adding up to its size")
+            chunks[n] = type(c)(c.start, c.end, size, c.digest)
+            done += size
+    return entries
+
+
+def gunzip(data: bytes, size: int, what: str, name: str, *, exact: bool) -> bytes:
+    """The first ``size`` bytes gzip members ``data`` inflate to (``exact``: there must be
+    that many; else refuse more than ``size``)."""
+    out, rest = [], data
+    total = 0
+    try:
+        while rest and total <= size:
+            d = zlib.decompressobj(31)
+            piece = d.decompress(rest, size + 1 - total)
+            out.append(piece)
+            total += len(piece)
+            if not d.eof:
+                break
+            rest = d.unused_data
+    except zlib.error as exc:
+        raise TocError(f"{what}: eStargz {name} does not inflate ({exc})") from None
+    got = b"".join(out)
+    if exact:
+        if len(got) < size:
+            raise TocError(f"{what}: eStargz {name} is shorter than its TOC says")
+        return got[:size]
+    if len(got) > size:
+        raise TocError(f"{what}: eStargz {name} inflates past {size} bytes")
+    return got
