@@ -167,7 +167,10 @@ if "asan" not in os.environ.get("LD_PRELOAD", ""):  # ASan reserves terabytes of
     resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 from inspector import cli
 code = cli.main(["export", sys.argv[1], "-q", "--no-cache", "-o", sys.argv[2]])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+# VmHWM is this process's own peak: ru_maxrss would also carry the peak of the (v)forked
+# pytest process, which Linux keeps across exec
+hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+print(int(hwm[0].split()[1]) * 1024)
 raise SystemExit(code)
 """
 
