@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             if args.format == "html":
                 from inspector.report.html import command_line, render_export
 
-                out.write(render_export(analysis, vulns=vulns or None,
+                out.write(render_export(analysis, vulns=vulns or None, base=base,
                                         command=command_line("export", args)))
             else:
                 write_export(analysis, out, cache_dir=usable_dir(ctx.options),

@@ -261,6 +261,21 @@ def write_json(value: object, write) -> None:
         write(json.dumps(value, ensure_ascii=True))
 
 
+def document(analysis: Analysis, *, vulns=None, base=None, detect: bool = True) -> dict:
+    """The export document but ``files`` (``write_export``'s arguments; the HTML report
+    embeds it)."""
+    from inspector.provenance import detect_base, split
+
+    if base is None and detect:
+        base = detect_base(analysis)
+    head = header(analysis, split(analysis, base, vulns))
+    if vulns is not None:
+        from inspector.vulns import export_json
+
+        head["vulnerabilities"] = export_json(vulns)
+    return head
+
+
 def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = None,
                  format: str = "json", vulns=None, base=None, detect: bool = True) -> None:
     """The whole export document; ``files`` comes right after ``size``, as in the contract.
@@ -274,15 +289,7 @@ def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = No
 
         out.write(render(analysis, format))
         return
-    from inspector.provenance import detect_base, split
-
-    if base is None and detect:
-        base = detect_base(analysis)
-    head = header(analysis, split(analysis, base, vulns))
-    if vulns is not None:
-        from inspector.vulns import export_json
-
-        head["vulnerabilities"] = export_json(vulns)
+    head = document(analysis, vulns=vulns, base=base, detect=detect)
     keys = list(head)
     out.write("{\n")
     for key in keys[: keys.index("layers") + 1]:

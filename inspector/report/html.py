@@ -282,17 +282,15 @@ def render_compare(result: CompareResult, analyses: Sequence[Analysis], *,
     return page(title, body, doc, view(result, analyses))
 
 
-def render_export(analysis: Analysis, *, command: str = "", vulns=None) -> str:
+def render_export(analysis: Analysis, *, command: str = "", vulns=None, base=None) -> str:
     """One image's report; the embedded document is ``inspector.export/v1`` without
-    ``files`` (``vulns``: an ``inspector.vulns.Overlay`` adds ``vulnerabilities``)."""
-    from inspector.report.export import header
+    ``files``, as ``export --format json`` writes it (``vulns``: an
+    ``inspector.vulns.Overlay``; ``base``: ``--base-image``'s ``provenance.Base``)."""
+    from inspector.report.export import document
 
     result = _one_image(analysis)
-    doc = header(analysis)
+    doc = document(analysis, vulns=vulns, base=base)
     if vulns is not None:
-        from inspector.vulns import export_json
-
-        doc["vulnerabilities"] = export_json(vulns)
         result.vulns = [vulns]
     title = "inspector: " + esc(result.labels[0])
     body = sections.body(result, [analysis], doc, command=command, stamp=generated_at())
@@ -329,9 +327,9 @@ def command_line(command: str, args) -> str:
         argv += ["--vulns", report]
     if getattr(args, "vulns_any_image", False):
         argv.append("--vulns-any-image")
-    for flag in ("platform", "source"):
+    for flag in ("platform", "source", "base_image"):
         if getattr(args, flag, None):
-            argv += [f"--{flag}", getattr(args, flag)]
+            argv += ["--" + flag.replace("_", "-"), getattr(args, flag)]
     if getattr(args, "output", None):
         argv += ["-o", args.output]
     return shlex.join(argv)

@@ -55,14 +55,19 @@ def test_compare_embeds_what_the_json_format_writes(tmp_path, capsys):
         assert page.startswith("<!DOCTYPE html>") and page.count("<script") == 3
 
 
-def test_export_embeds_the_export_document_without_its_files(tmp_path, capsys):
+EXPORTS = [("detected base", ["sample:hello-distroless"]),
+           ("given base", ["sample:hello-distroless", "--base-image", PAIR[1]])]
+
+
+@pytest.mark.parametrize(("name", "argv"), EXPORTS, ids=[c[0] for c in EXPORTS])
+def test_export_embeds_the_export_document_without_its_files(tmp_path, capsys, name, argv):
     cache = ["--cache-dir", str(tmp_path / "c"), "-q"]
-    expected = json.loads(run(capsys, "export", PAIR[1], "--format", "json", *cache))
-    page = run(capsys, "export", PAIR[1], "--format", "html", *cache)
+    expected = json.loads(run(capsys, "export", *argv, "--format", "json", *cache))
+    page = run(capsys, "export", *argv, "--format", "html", *cache)
     del expected["files"]
-    assert html.read_embedded(page) == expected
+    assert html.read_embedded(page) == expected and "base" in expected
     view = html.read_embedded(page, html.VIEW_ID)
-    assert view["labels"] == ["distroless-static"] and view["strips"] == []
+    assert view["labels"] == ["hello-distroless"] and view["strips"] == []
 
 
 def test_a_large_document_is_stored_gzipped_and_reads_back(tmp_path, capsys, monkeypatch):
