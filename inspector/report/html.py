@@ -28,7 +28,6 @@ from __future__ import annotations
 import base64
 import gzip
 import heapq
-import html as _html
 import json
 import os
 import time
@@ -42,6 +41,7 @@ from inspector.compare.model import CompareResult
 from inspector.index.entries import FILE
 from inspector.index.merge import IMPLIED_ROW
 from inspector.report import html_sections as sections
+from inspector.report.html_sections import esc
 
 #: leaves per image treemap, about: files below ``1/TREEMAP_NODES`` of the image's bytes
 #: are drawn as one "N small files" rectangle per directory (keeps the file and the draw
@@ -54,13 +54,6 @@ STRIP_ROWS = 2000
 #: categories listed first in the strip list: what an attacker would reach for
 STRIP_FIRST = ("shell", "package_manager")
 DOC_ID, VIEW_ID = "inspector-document", "inspector-view"
-
-
-def esc(text: object) -> str:
-    """An image-derived string as HTML text: ``visible()`` then entity-escaped."""
-    from inspector.visible import visible
-
-    return _html.escape(visible(text), quote=True)
 
 
 def script_json(value: object) -> str:
@@ -272,7 +265,7 @@ def page(title: str, body: str, doc: dict, data: dict) -> str:
 def render_compare(result: CompareResult, analyses: Sequence[Analysis], *,
                    files: bool = False, sort: str = "size", command: str = "") -> str:
     """The compare report as one HTML page (``analyses`` in ``result``'s image order)."""
-    from inspector.report.compare import to_json
+    from inspector.report.compare_json import to_json
 
     if len(analyses) != len(result.images):
         raise ValueError("render_compare needs one analysis per compared image")

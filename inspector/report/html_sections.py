@@ -5,6 +5,7 @@ escaping); numbers are formatted here. The JS fills the treemaps and the file li
 
 from __future__ import annotations
 
+import html as _html
 from collections.abc import Sequence
 
 from inspector import __version__
@@ -12,13 +13,14 @@ from inspector.analysis import Analysis
 from inspector.classify import CATEGORY_ORDER
 from inspector.compare.model import CompareResult
 from inspector.report.sizes import count, human
+from inspector.visible import visible
 from inspector.vulns.model import SEVERITIES
 
 
 def esc(text: object) -> str:
-    from inspector.report.html import esc as _esc
-
-    return _esc(text)
+    """An image-derived string as HTML text: ``visible()`` then entity-escaped (the HTML
+    report's one escaping rule; ``report.html`` imports it from here)."""
+    return _html.escape(visible(text), quote=True)
 
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:
