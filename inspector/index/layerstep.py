@@ -190,6 +190,12 @@ class LayerStep:
         return changes
 
 
+def parent_dirs(paths: list[str]) -> set[str]:
+    """``{p.rpartition("/")[0] for p in paths}`` with the loop in C (``map``): the Python
+    reference of the accelerator's ``parents`` (``tests/index/test_parents.py``)."""
+    return set(map(itemgetter(0), map(str.rpartition, paths, repeat("/"))))
+
+
 def merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
     """The first layer onto an empty filesystem, in bulk (dict/set operations in C): the
     common case of a large base layer. Same result as the general loop; returns False
@@ -202,10 +208,7 @@ def merge_base_layer(fs: MergedFS, index: LayerIndex) -> bool:
     if len(placed) != n:
         return False
     # the parent of every path (in C either way: the names are absolute)
-    if tarscan.parents is not None:
-        parents = tarscan.parents(paths)
-    else:
-        parents = set(map(itemgetter(0), map(str.rpartition, paths, repeat("/"))))
+    parents = (tarscan.parents or parent_dirs)(paths)
     parents.discard("")
     implied = 0
     for parent in parents:

@@ -1,5 +1,6 @@
-"""``_tarscan.parents`` (the merge's parent set) is ``{p.rpartition("/")[0] for p in
-paths}`` for any paths: siblings together or apart, any code point width, no slash."""
+"""``_tarscan.parents`` (the merge's parent set) is its Python reference,
+``layerstep.parent_dirs``, and both are ``{p.rpartition("/")[0] for p in paths}``, for any
+paths: siblings together or apart, any code point width, no slash."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspector.index import tarscan
+from inspector.index.layerstep import parent_dirs
 
 pytestmark = pytest.mark.skipif(
     not tarscan.available() and os.environ.get("CI") != "true",
@@ -24,7 +26,8 @@ paths = st.lists(st.lists(parts, max_size=4).map("/".join), max_size=40)
 def test_parents_are_the_rpartition_set(names, grouped):
     if grouped:  # tar order usually keeps siblings together: the shortcut's case
         names.sort()
-    assert tarscan._tarscan.parents(names) == {p.rpartition("/")[0] for p in names}
+    assert tarscan._tarscan.parents(names) == parent_dirs(names)
+    assert parent_dirs(names) == {p.rpartition("/")[0] for p in names}
 
 
 #: name, argument, the error

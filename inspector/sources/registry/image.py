@@ -24,10 +24,11 @@ from inspector.options import Options
 from inspector.sources.base import Image, Layer
 from inspector.sources.registry.blobcache import BlobCache
 from inspector.sources.registry.blobs import open_blob, read_small_blob
+from inspector.sources.registry.chunked import TocError, announced
 from inspector.sources.registry.client import RegistryClient, error_codes
 from inspector.sources.registry.pace import read_body
 from inspector.sources.registry.reference import RegistryRef
-from inspector.sources.registry.toc import remote_toc
+from inspector.sources.registry.toc import BrokenToc, RemoteToc
 
 #: the CNCF registry refuses larger manifests (registry.md §3.4)
 MAX_MANIFEST = 4 << 20
@@ -178,3 +179,20 @@ def _layer(client: RegistryClient, cache: BlobCache, desc: dict, diff_id: str, w
                  recheck=lambda: cache.recheck(digest),
                  toc=remote_toc(client, digest, size, media_type, desc.get("annotations") or {},
                                 what=what))
+
+
+def remote_toc(client: RegistryClient, digest: str, size: int, media_type: str,
+               annotations: dict, *, what: str) -> RemoteToc | BrokenToc | None:
+    """The TOC a layer descriptor announces (None: none); a malformed announcement is a
+    ``BrokenToc``, which fails when read, so the indexer falls back with a notice. Here,
+    above both formats: ``estargz`` builds on ``toc``, so ``toc`` does not import it."""
+    from inspector.sources.registry import estargz
+
+    try:
+        place = announced(media_type, annotations, size, what)
+        stargz = estargz.announced(media_type, annotations, what)
+        if place is None and stargz is not None:
+            return estargz.EstargzToc(client, digest, size, stargz, what=what)
+    except TocError as exc:
+        return BrokenToc(exc)
+    return RemoteToc(client, digest, size, place, what=what) if place else None

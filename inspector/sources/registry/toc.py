@@ -29,7 +29,6 @@ from inspector.sources.registry.chunked import (
     TocEntry,
     TocError,
     TocPlace,
-    announced,
     from_footer,
     parse_toc,
 )
@@ -41,22 +40,6 @@ RANGES_PER_REQUEST = 64
 #: ranges closer than this are merged into one (the gap is fetched and dropped)
 MERGE_GAP = 4096
 _CONTENT_RANGE = re.compile(rb"bytes (\d+)-(\d+)/(\d+|\*)", re.I)
-
-
-def remote_toc(client: RegistryClient, digest: str, size: int, media_type: str,
-               annotations: dict, *, what: str) -> RemoteToc | BrokenToc | None:
-    """The TOC a layer descriptor announces (None: none); a malformed announcement is a
-    ``BrokenToc``, which fails when read, so the indexer falls back with a notice."""
-    from inspector.sources.registry import estargz
-
-    try:
-        place = announced(media_type, annotations, size, what)
-        stargz = estargz.announced(media_type, annotations, what)
-        if place is None and stargz is not None:
-            return estargz.EstargzToc(client, digest, size, stargz, what=what)
-    except TocError as exc:
-        return BrokenToc(exc)
-    return RemoteToc(client, digest, size, place, what=what) if place else None
 
 
 class BrokenToc:
