@@ -152,6 +152,8 @@ SCREENS = [
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("images,demo", [s[1:] for s in SCREENS], ids=[s[0] for s in SCREENS])
 @sync
-async def test_random_keys_leave_the_app_alive(options, images, demo, size):
+async def test_random_keys_leave_the_app_alive(options, images, demo, size, tmp_path,
+                                               monkeypatch):
+    monkeypatch.chdir(tmp_path)  # w (markdown of the screen) writes into the working directory
     seed = SEED * 1000 + size[0] + len(images) * 7 + demo
     await walk(InspectorApp(images, options, demo=demo), size, seed, key_count())
