@@ -296,7 +296,9 @@ def login_users(fs: MergedFS, cls: Classification) -> list[str]:
         return []
     resolver = Resolver(fs)
     out = []
-    for line in data.decode("utf-8", "surrogateescape").splitlines():
+    # glibc reads /etc/passwd a line per "\n"; str.splitlines() would also break at
+    # "\r", "\x0b", "\x85", U+2028 … and turn "ok\rEVIL:…" into a user EVIL
+    for line in data.decode("utf-8", "surrogateescape").split("\n"):
         parts = line.split(":")
         if len(parts) < 7 or not parts[0] or line.startswith("#"):
             continue

@@ -35,7 +35,7 @@ def runs_as(analysis: Analysis) -> RunsAs:
     if name.isdigit():
         return RunsAs(user, int(name) == 0)
     passwd = analysis.fs.captured("/etc/passwd") or b""
-    for line in passwd.decode("utf-8", "surrogateescape").splitlines():
+    for line in passwd.decode("utf-8", "surrogateescape").split("\n"):  # as glibc reads it
         fields = line.split(":")
         if len(fields) > 2 and fields[0] == name:
             return RunsAs(user, fields[2] == "0")

@@ -84,7 +84,7 @@ def evaluate(base: Analysis, needs: Needs) -> Candidate:
 
     cand.base_files, cand.base_bytes = non_dir_count(base), fs.file_bytes
     passwd = fs.captured("/etc/passwd") or b""
-    cand.nonroot = any(line.startswith(b"nonroot:") for line in passwd.splitlines())
+    cand.nonroot = any(line.startswith(b"nonroot:") for line in passwd.split(b"\n"))
     arch = ARCHITECTURES.get(str(base.config.get("architecture")), base.config.get("architecture"))
     if arch and arch != needs.elf.machine:
         cand.missing.append(f"architecture {needs.elf.machine} (the base is {arch})")

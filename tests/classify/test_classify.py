@@ -156,6 +156,29 @@ def test_findings():
     assert findings.get("nope", []) == [] and findings.get("__init__") is None
 
 
+#: /etc/passwd is read a line per "\n", as glibc reads it: any other line break a str
+#: method knows is part of the line — (name, passwd bytes, login users)
+PASSWD_LINES = [
+    ("plain", b"root:x:0:0::/root:/bin/bash\n", ["root:/bin/bash"]),
+    ("no final newline", b"root:x:0:0::/root:/bin/bash", ["root:/bin/bash"]),
+    ("carriage return hides a user", b"ok\rEVIL:x:0:0::/:/bin/bash\n", ["ok\rEVIL:/bin/bash"]),
+    ("vertical tab", b"a\x0bEVIL:x:0:0::/:/bin/bash\n", ["a\x0bEVIL:/bin/bash"]),
+    ("next line (U+0085)", "a\x85EVIL:x:0:0::/:/bin/bash\n".encode(), ["a\x85EVIL:/bin/bash"]),
+    ("line separator (U+2028)", "a\u2028EVIL:x:0:0::/:/bin/bash\n".encode(),
+     ["a\u2028EVIL:/bin/bash"]),
+    # the shell field is stripped: a CRLF file still counts its login shells (the
+    # conservative answer for a finding)
+    ("crlf", b"root:x:0:0::/root:/bin/bash\r\n", ["root:/bin/bash"]),
+]
+
+
+@pytest.mark.parametrize(("name", "passwd", "users"), PASSWD_LINES,
+                         ids=[c[0] for c in PASSWD_LINES])
+def test_passwd_lines_are_glibcs(name, passwd, users):
+    fs = build_fs({"bin/bash": Entry("file", ELF, mode=0o755), "etc/passwd": passwd})
+    assert classify_image(fs, None).findings.login_users == users
+
+
 def test_bytes_add_up_on_samples_and_what_distroless_leaves_out():
     for ref in ("sample:debian-12-slim", "sample:distroless-static",
                 "sample:distroless-static-debug", "sample:distroless-base"):
