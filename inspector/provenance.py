@@ -94,15 +94,18 @@ def detect_base(analysis: Analysis, others: Sequence[Analysis] = ()) -> Base | N
     """The longest diff_id prefix shared with one of ``others`` (shorter than the image),
     else the longest bundled sample that is a proper prefix; None when neither."""
     mine = diff_ids(analysis)
-    best: Base | None = None
+    best: tuple[int, bool] = (0, False)  # (layers shared, the other is all of them)
+    found: Base | None = None
     for other in others:
         if other is analysis:
             continue
-        n = shared_prefix(diff_ids(other), mine)
-        if 0 < n < len(mine) and (best is None or n > best.layers):
-            best = Base(other.reference, other.image.manifest_digest, "compared", n)
-    if best is not None:
-        return best
+        theirs = diff_ids(other)
+        n = shared_prefix(theirs, mine)
+        rank = (n, n == len(theirs))  # on a tie, the image that is the base itself
+        if 0 < n < len(mine) and rank > best:
+            best, found = rank, Base(other.reference, other.image.manifest_digest, "compared", n)
+    if found is not None:
+        return found
     return _sample_base(mine)
 
 
@@ -177,12 +180,10 @@ class Split:
 
 
 def own_paths(fs: MergedFS, n: int) -> list[str]:
-    """The non-directory paths whose final content comes from a layer ``>= n``, sorted."""
+    """The paths (directories too) whose final entry comes from a layer ``>= n``, sorted."""
     paths = fs.sorted_paths()
-    lis, rows = fs.sorted_columns(0, len(paths))
-    layers = fs.layers
-    return [p for p, li, row in zip(paths, lis, rows, strict=True)
-            if li >= n and row != IMPLIED_ROW and layers[li].kinds[row] != DIR]
+    lis, _rows = fs.sorted_columns(0, len(paths))
+    return [p for p, li in zip(paths, lis, strict=True) if li >= n]
 
 
 def split(analysis: Analysis, base: Base | None, vulns=None) -> Split:
@@ -231,15 +232,20 @@ def split(analysis: Analysis, base: Base | None, vulns=None) -> Split:
     own.wasted_bytes = eff.wasted_bytes - side.wasted_bytes
     own.reclaimable_bytes = eff.reclaimable_bytes - side.reclaimable_bytes
     if vulns is not None:
-        from inspector.vulns.model import Counts
-
-        counts = (Counts(), Counts())
-        for item in vulns.landed:  # unmatched findings land on neither side
-            if item.layer is not None:
-                counts[item.layer >= n].add(item.finding)
-        for s, c in zip(sides, counts, strict=True):
-            s.vulnerabilities = c.as_json()
+        side.vulnerabilities, own.vulnerabilities = vulns_split(vulns, n)
     return Split(base, own, side)
+
+
+def vulns_split(vulns, n: int) -> tuple[dict, dict]:
+    """A scanner overlay's counts (``Counts.as_json``) on the base layers (``< n``) and the
+    own ones; a finding that lands on no package counts on neither side."""
+    from inspector.vulns.model import Counts
+
+    counts = (Counts(), Counts())
+    for item in vulns.landed:
+        if item.layer is not None:
+            counts[item.layer >= n].add(item.finding)
+    return counts[0].as_json(), counts[1].as_json()
 
 
 # ---- package provenance -----------------------------------------------------------------

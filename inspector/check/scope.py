@@ -15,8 +15,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from inspector.classify import CategoryTotal, Findings
-from inspector.index.entries import DIR, FILE
-from inspector.index.merge import IMPLIED_ROW
 
 if TYPE_CHECKING:
     from inspector.analysis import Analysis
@@ -79,13 +77,11 @@ class OwnView:
 
 
 def own_view(analysis: Analysis, base: Base | None) -> OwnView:
-    from inspector.provenance import split
+    from inspector.provenance import own_paths, split
 
     n = base.layers if base else 0
     fs = analysis.fs
-    paths = fs.sorted_paths()
-    lis, rows = fs.sorted_columns(0, len(paths))
-    own = [p for p, li in zip(paths, lis, strict=True) if li >= n]
+    own = own_paths(fs, n)
     own_set = set(own)
     figures = split(analysis, base).own
     cls = analysis.classification
@@ -98,17 +94,13 @@ def own_view(analysis: Analysis, base: Base | None) -> OwnView:
     findings = Findings(**{name: ([*items] if passwd is not None and passwd[0] >= n else [])
                            if name == "login_users" else [p for p in items if p in own_set]
                            for name, items in cls.findings.items()})
-    files = sum(1 for li, row in zip(lis, rows, strict=True)
-                if li >= n and row != IMPLIED_ROW and fs.layers[li].kinds[row] != DIR)
-    file_bytes = sum(fs.layers[li].sizes[row] for li, row in zip(lis, rows, strict=True)
-                     if li >= n and row != IMPLIED_ROW and fs.layers[li].kinds[row] == FILE)
     eff = analysis.efficiency
     inefficient = [t for t, layers in zip(eff.inefficient, eff.inefficient_layers, strict=False)
                    if any(li >= n for li in layers)]
     return OwnView(
         reference=analysis.reference, base=base,
-        classification=_Classification(totals, findings, files),
-        fs=_FS(own, file_bytes),
+        classification=_Classification(totals, findings, figures.files),
+        fs=_FS(own, figures.bytes),
         catalog=_Catalog([p for p in analysis.catalog.packages
                           if p.layer is not None and p.layer >= n]),
         compressed_size=sum(layer.compressed_size for layer in analysis.image.layers[n:]),

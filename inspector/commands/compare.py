@@ -8,7 +8,7 @@ import os
 import sys
 
 from inspector.commands.context import Context
-from inspector.commands.options import add_vulns
+from inspector.commands.options import add_base, add_vulns
 
 DESCRIPTION = "Compare images side by side, headless."
 BATCH = True
@@ -22,6 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sort", choices=("path", "size"), default="size",
                    help="order of --files lists (default: size)")
     add_vulns(p)
+    add_base(p)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -38,7 +39,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     with output(args.output, args.images) as out:
         kept: dict[str, Analysis] = {}
         html = args.format == "html"
-        result = ctx.analyze_many(args.images, kept if reports or html else None)
+        result = ctx.analyze_many(args.images, kept if reports or html else None,
+                                  args.base_image)
         if reports:
             attach(result, [kept[ref] for ref in args.images], reports, args.vulns_any_image)
         color = out is sys.stdout and out.isatty() and "NO_COLOR" not in os.environ

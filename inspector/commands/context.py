@@ -57,9 +57,10 @@ def analyze(reference: str, options: Options, memo: LayerMemo | None = None,
 
 
 def analyze_many(references: Sequence[str], options: Options,
-                 keep: dict[str, Analysis] | None = None) -> CompareResult:
+                 keep: dict[str, Analysis] | None = None,
+                 base_image: str | None = None) -> CompareResult:
     """Analyse and compare images with one progress line for all. ``keep`` (reference →
-    ``Analysis``) receives the analyses too (``--vulns``)."""
+    ``Analysis``) receives the analyses too (``--vulns``); ``base_image``: ``--base-image``."""
     from inspector.compare import compare_references
     from inspector.report.progress import StderrProgress
 
@@ -71,7 +72,8 @@ def analyze_many(references: Sequence[str], options: Options,
 
     bar = StderrProgress(f"{len(references)} images", 0)
     try:
-        return compare_references(list(references), options, analyze=one)
+        return compare_references(list(references), options, analyze=one,
+                                  base_image=base_image)
     finally:
         bar.finish()
 
@@ -99,8 +101,9 @@ class Context:
         return analyze(reference, self.options, memo)
 
     def analyze_many(self, references: Sequence[str],
-                     keep: dict[str, Analysis] | None = None) -> CompareResult:
-        return analyze_many(references, self.options, keep)
+                     keep: dict[str, Analysis] | None = None,
+                     base_image: str | None = None) -> CompareResult:
+        return analyze_many(references, self.options, keep, base_image)
 
     def open_output(self, path: str | None) -> tuple[TextIO, bool]:
         return open_output(path)

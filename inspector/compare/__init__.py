@@ -36,6 +36,7 @@ from inspector.compare.model import (
 )
 from inspector.errors import Cancelled
 from inspector.options import Options
+from inspector.provenance import Base, detect_base, given_base, split
 
 __all__ = [
     "CHANGE_REASONS", "CategoryCell", "CategoryRow", "CompareResult", "FileChange",
@@ -50,12 +51,19 @@ IMAGE_WORKERS = 4
 AnalyzeFn = Callable[[str, Options, LayerMemo], Analysis]
 
 
-def compare_analyses(analyses: Sequence[Analysis], labels: Sequence[str] | None = None) -> CompareResult:
-    """Compare analysed images (in the given order; at least one)."""
+def compare_analyses(analyses: Sequence[Analysis], labels: Sequence[str] | None = None, *,
+                     bases: Sequence[Base | None] | None = None) -> CompareResult:
+    """Compare analysed images (in the given order; at least one). ``bases`` (per image,
+    ``--base-image``): each image's base, else detected among the images compared and the
+    bundled samples (``provenance.detect_base``); the figures are split on it."""
     if not analyses:
         raise ValueError("compare_analyses needs at least one analysis")
     labels = list(labels) if labels is not None else labels_for([a.reference for a in analyses])
     images, shared = diff.summarize(analyses, labels)
+    if bases is None:
+        bases = [detect_base(a, analyses) for a in analyses]
+    for image, analysis, base in zip(images, analyses, bases, strict=True):
+        image.base = split(analysis, base)
     tables = [diff.attrs(a.fs) for a in analyses]
     return CompareResult(
         images=images,
@@ -81,12 +89,14 @@ def _default_analyze(reference: str, options: Options, memo: LayerMemo) -> Analy
 
 
 def compare_references(refs: Sequence[str], options: Options | None = None,
-                       analyze: AnalyzeFn | None = None) -> CompareResult:
+                       analyze: AnalyzeFn | None = None,
+                       base_image: str | None = None) -> CompareResult:
     """Open and analyse ``refs`` concurrently, compare them, close them.
 
     ``analyze(reference, options, memo)`` returns an ``Analysis`` (the CLI passes one that
     draws progress). The first failure cancels the others (``options.cancel``) and is
-    raised once every image is closed."""
+    raised once every image is closed. ``base_image`` (``--base-image``) is every image's
+    base (refused for an image it does not start)."""
     options = options or Options()
     analyze = analyze or _default_analyze
     memo = LayerMemo()
@@ -105,7 +115,9 @@ def compare_references(refs: Sequence[str], options: Options | None = None,
         if errors:
             real = [e for e in errors if not isinstance(e, Cancelled)]
             raise (real or errors)[0]
-        return compare_analyses(analyses)
+        bases = None if not base_image else [given_base(a, base_image, options)
+                                             for a in analyses]
+        return compare_analyses(analyses, bases=bases)
     finally:
         for a in analyses:
             a.image.close()

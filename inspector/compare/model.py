@@ -17,6 +17,7 @@ from inspector.index.efficiency import Efficiency
 from inspector.report.sizes import count, human
 
 if TYPE_CHECKING:
+    from inspector.provenance import Split
     from inspector.vulns import Overlay, PairVulns
 
 
@@ -48,6 +49,9 @@ class ImageSummary:
     warnings: list[str] = field(default_factory=list)
     #: dive's score and wasted bytes, the reclaimable bytes, the inefficient files
     efficiency: Efficiency | None = None
+    #: its base (given, or the longest diff_id prefix shared with another image compared,
+    #: or a bundled sample) and every figure split into base and own (``provenance``)
+    base: Split | None = None
 
 
 @dataclass

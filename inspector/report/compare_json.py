@@ -48,6 +48,7 @@ def to_json(result: CompareResult, *, files: bool = False, sort: str = "size") -
                        for la in im.layers],
             "warnings": im.warnings,
             "efficiency": im.efficiency.as_json() if im.efficiency else None,
+            "base": im.base.as_json() if im.base else None,
         } for im in result.images],
         "categories": [{
             "name": row.name,
@@ -89,10 +90,15 @@ def to_json(result: CompareResult, *, files: bool = False, sort: str = "size") -
 def _add_vulns(doc: dict, result: CompareResult) -> None:
     """``--vulns``: ``vulnerabilities`` per image, ``vulns_dropped``/``vulns_added`` (and
     their sentence) per pair; absent without scanner reports."""
+    from inspector.provenance import vulns_split
     from inspector.vulns import image_json, pair_json
 
     for image, ov in zip(doc["images"], result.vulns or [], strict=True):
         image["vulnerabilities"] = image_json(ov)
+        if image["base"] is not None:
+            side = image["base"]
+            side["base"]["vulnerabilities"], side["own"]["vulnerabilities"] = vulns_split(
+                ov, side["layers"])
     for pair, vp in zip(doc["pairs"], result.vuln_pairs, strict=True):
         if vp is not None:
             pair["vulns_dropped"] = pair_json(vp, "dropped")

@@ -21,6 +21,7 @@ from inspector.compare.model import CompareResult, FileChange, FileRef, ImageSum
 from inspector.report.sizes import bar, count, human
 
 if TYPE_CHECKING:
+    from inspector.provenance import Split
     from inspector.vulns import Overlay
 
 #: characters of a layer's created_by kept in the layer table (the rest: an ellipsis)
@@ -108,6 +109,47 @@ def _sizes(ims: list[ImageSummary], labels: list[str]) -> Section:
         ("layers", lambda im: str(len(im.layers))))]
     return Section("Sizes", blocks=[Table([Col(c("")), *_heads(labels)],
                                           [[c(name), *map(c, cells)] for name, cells in rows])])
+
+
+_HOW = {"given": "--base-image", "compared": "an image compared", "sample": "a bundled sample"}
+
+
+def _base_own(result: CompareResult) -> list[Section]:
+    """Each image's base (how it was found) and its figures split into base and own
+    (``provenance``); absent when no image has a base."""
+    ims = result.images
+    splits = [im.base for im in ims]
+    if not any(sp is not None and sp.base is not None for sp in splits):
+        return []
+
+    def each(fmt) -> list[Cell]:
+        return [c("—", "dim") if sp is None or sp.base is None else fmt(sp) for sp in splits]
+
+    def findings(side) -> str:
+        return f"{sum(side.findings.values()):,}"
+
+    rows: list[list[Cell | ListCell]] = [
+        [c("base"), *each(lambda sp: c(sp.base.reference, "code"))],
+        [c("found by"), *each(lambda sp: c(_HOW.get(sp.base.how, sp.base.how)))],
+        [c("base layers"), *each(lambda sp: c(f"{sp.base.layers} of "
+                                             f"{sp.base.layers + _own_layers(result, sp)}"))],
+    ]
+    for name, fmt in (("files", lambda side: f"{side.files:,}"),
+                      ("file bytes", lambda side: human(side.bytes)),
+                      ("packages", lambda side: f"{side.packages:,}"),
+                      ("findings", findings),
+                      ("wasted (dive)", lambda side: human(side.wasted_bytes))):
+        rows.append([c(f"own {name}"), *each(lambda sp, f=fmt: c(f(sp.own), "strong"))])
+        rows.append([c(f"base {name}"), *each(lambda sp, f=fmt: c(f(sp.base_side)))])
+    return [Section("Base and own", note="own: what the layers above the base put there",
+                    blocks=[Table([Col(c("")), *_heads(result.labels)], rows)])]
+
+
+def _own_layers(result: CompareResult, sp: Split) -> int:
+    for im in result.images:
+        if im.base is sp and sp.base is not None:
+            return len(im.layers) - sp.base.layers
+    return 0
 
 
 def _created_by(text: str) -> str:
@@ -342,7 +384,7 @@ def _security(result: CompareResult) -> list[Section]:
 def sections(result: CompareResult, *, files: bool = False, sort: str = "size") -> list[Section]:
     """The report, in order. ``files`` adds the path lists (in ``sort`` order)."""
     return [
-        _sizes(result.images, result.labels), *_layers(result), *_categories(result),
+        _sizes(result.images, result.labels), *_base_own(result), *_layers(result), *_categories(result),
         _packages(result), *_vulns(result), *_files(result, files, sort), *_efficiency(result, files),
         _findings(result), *_security(result),
     ]

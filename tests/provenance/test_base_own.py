@@ -136,3 +136,35 @@ def test_vulnerabilities_split_by_landing_layer(tmp_path):
     base = doc["base"]
     assert base["base"]["vulnerabilities"]["total"] == per_layer[0] > 0
     assert base["own"]["vulnerabilities"]["total"] == per_layer[1] == 0
+
+
+def test_compare_reports_base_and_own_per_image(tmp_path):
+    done = run("compare", "sample:hello-c-debian", "sample:hello-debian", "sample:debian-12-slim",
+               "--format", "json", cache=tmp_path)
+    assert done.returncode == 0, done.stderr
+    images = json.loads(done.stdout)["images"]
+    hello_c, hello, slim = (im["base"] for im in images)
+    # a sibling and the base itself share one layer: the base itself is named
+    assert (hello_c["reference"], hello_c["how"], hello_c["layers"]) == (
+        "sample:debian-12-slim", "compared", 1)
+    assert (hello["reference"], hello["how"]) == ("sample:debian-12-slim", "compared")
+    assert (slim["how"], slim["layers"]) == (None, 0)
+    for im in images:
+        split = im["base"]
+        assert split["own"]["files"] + split["base"]["files"] == im["files"]
+        assert split["own"]["bytes"] + split["base"]["bytes"] == im["file_bytes"]
+        assert split["own"]["packages"] + split["base"]["packages"] == im["packages"]
+    markdown = run("compare", "sample:hello-debian", "sample:debian-12-slim", "--format",
+                   "markdown", cache=tmp_path).stdout
+    assert "## Base and own" in markdown
+    row = next(line for line in markdown.splitlines() if line.startswith("| own files"))
+    assert [cell.strip().strip("*") for cell in row.strip("|").split("|")][1:] == [
+        str(images[1]["base"]["own"]["files"]), "—"]
+
+
+def test_compare_given_base_refuses_an_image_it_does_not_start(tmp_path):
+    done = run("compare", "sample:hello-debian", "sample:distroless-static", "--base-image",
+               "sample:debian-12-slim", cache=tmp_path)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not a base of sample:distroless-static" in lines[0], done.stderr
