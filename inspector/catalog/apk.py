@@ -70,15 +70,17 @@ def catalog(fs: MergedFS, out: Builder) -> None:
         for fields, files in records:
             out.add(Package(type=TYPE, name=fields["P"], version=fields["V"],
                             arch=fields.get("A") or None, layer=layer, source_path=db,
-                            upstream=fields.get("o") or None), files)
+                            upstream=fields.get("o") or None,
+                            urls=[fields["U"]] if fields.get("U") else []), files)
         if problems:
             out.warn(f"{db}: malformed ({'; '.join(problems[:3])}); "
                      f"{names_note([f['P'] for f, _ in records])}")
 
 
 def purl(p: Package, os: OSInfo) -> Purl:
-    """``pkg:apk/alpine/NAME@VERSION?arch=…&distro=alpine-3.20.1&upstream=ORIGIN``."""
+    """``pkg:apk/alpine/NAME@VERSION?arch=…&distro=alpine-3.20.1&upstream=ORIGIN`` (no
+    ``upstream`` when the origin is the package itself, as syft writes it)."""
     q = os_qualifiers(p, os)
-    if p.upstream:
+    if p.upstream and p.upstream != p.name:  # syft: only an origin other than the name
         q["upstream"] = p.upstream
     return Purl("apk", os.id or "alpine", p.name, p.version, q)

@@ -46,12 +46,19 @@ class Package:
     source_path: str = ""  # the database/file it was read from
     #: the source package (deb ``Source:``, e.g. ``glibc (2.36-9)``; apk ``o:``), for purls
     upstream: str | None = None
+    #: licences as the package declares them (deb ``copyright``, Python METADATA, npm
+    #: ``license``), each an SPDX id/expression or a free-form name, sorted, no duplicates
+    licenses: list[str] = field(default_factory=list)
+    #: the project's URLs it declares (apk ``U:``, npm ``homepage``/``repository``): syft
+    #: takes CPE vendors from them (``sbom/cpe.py``)
+    urls: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {"type": self.type, "name": self.name, "version": self.version,
                 "arch": self.arch, "size": self.size, "files": self.files,
                 "layer": self.layer, "source_path": self.source_path,
-                "upstream": self.upstream}
+                "upstream": self.upstream, "licenses": list(self.licenses),
+                "urls": list(self.urls)}
 
 
 @dataclass

@@ -2,6 +2,10 @@
 ``/var/lib/dpkg/status.d/NAME`` (the package's raw control file, no ``Status:`` line) with
 ``status.d/NAME.md5sums`` (distroless ``PACKAGE_METADATA.md``; syft ``parse_dpkg_db.go``).
 
+Licences come from ``/usr/share/doc/NAME/copyright`` (syft ``parse_copyright.go``): every
+``License: X`` line (the first word; DEP-5 machine-readable files have one per paragraph)
+and every ``/usr/share/common-licenses/X`` a free-form file refers to.
+
 A package's layer is the layer of its own record: ``info/NAME.list`` (or ``status.d/NAME``),
 falling back to the status file's layer — so a base layer's packages stay in the base
 layer after a later ``apt-get install`` rewrites ``status``.
@@ -9,6 +13,7 @@ layer after a later ``apt-get install`` rewrites ``status``.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 
 from inspector.catalog.builder import (
@@ -20,6 +25,7 @@ from inspector.catalog.builder import (
     os_qualifiers,
     type_of,
 )
+from inspector.catalog.registry import DPKG_COPYRIGHT, DPKG_DOC
 from inspector.catalog.registry import DPKG_INFO as INFO
 from inspector.catalog.registry import DPKG_STATUS as STATUS
 from inspector.catalog.registry import DPKG_STATUS_D as STATUS_D
@@ -27,6 +33,29 @@ from inspector.index.merge import MergedFS
 
 #: the package type this cataloger reports (its row in ``registry.CATALOGERS``)
 TYPE = type_of(__name__)
+#: syft ``licensePattern`` and ``commonLicensePathPattern``
+_LICENSE_LINE = re.compile(r"^License: (\S*)", re.M)
+_COMMON_LICENSE = re.compile(r"/usr/share/common-licenses/([0-9A-Za-z_.\-]+)")
+
+
+def parse_copyright(data: bytes) -> list[str]:
+    """The licences a ``copyright`` file names, sorted: ``License:`` fields' first word and
+    ``/usr/share/common-licenses/NAME`` references, a trailing ``.`` dropped, ``none``
+    ignored."""
+    text = data.decode("utf-8", "surrogateescape")
+    found = {m.rstrip(".") for m in (*_LICENSE_LINE.findall(text), *_COMMON_LICENSE.findall(text))}
+    return sorted(v for v in found if v and v.lower() != "none")
+
+
+def _licenses(out: Builder, name: str) -> list[str]:
+    """From the package's ``copyright``; its doc directory may be a symlink to another
+    package's (``libgcc-s1`` → ``gcc-12-base``), as dpkg installs it."""
+    path = f"{DPKG_DOC}{name}/{DPKG_COPYRIGHT}"
+    data = out.fs.captured(path)
+    if data is None:
+        real = out.resolver.parent_resolved(path)
+        data = out.fs.captured(real) if real else None
+    return parse_copyright(data) if data else []
 
 
 def parse_control(text: str) -> tuple[list[dict[str, str]], list[str]]:
@@ -100,10 +129,11 @@ def _children(fs: MergedFS, prefix: str) -> list[str]:
     return out
 
 
-def _package(stanza: dict[str, str], source: str, layer: int | None) -> Package:
+def _package(out: Builder, stanza: dict[str, str], source: str, layer: int | None) -> Package:
     return Package(type=TYPE, name=stanza["Package"], version=stanza["Version"],
                    arch=stanza.get("Architecture") or None, layer=layer, source_path=source,
-                   upstream=stanza.get("Source") or None)
+                   upstream=stanza.get("Source") or None,
+                   licenses=_licenses(out, stanza["Package"]))
 
 
 def catalog(fs: MergedFS, out: Builder) -> None:
@@ -138,7 +168,7 @@ def _catalog_status(fs: MergedFS, out: Builder) -> None:
                 files = _md5sums_paths(fs.captured(base + ".md5sums"))
                 layer = out.layer(base + ".md5sums")
                 break
-        out.add(_package(stanza, STATUS, layer), files if files is not None else [])
+        out.add(_package(out, stanza, STATUS, layer), files if files is not None else [])
         names.append(name)
     if problems:
         out.warn(f"{STATUS}: malformed ({'; '.join(problems[:3])}); {names_note(names)}")
@@ -173,7 +203,7 @@ def _catalog_status_d(fs: MergedFS, out: Builder) -> None:
                 out.missing_capture(sums)
                 files = _md5sums_paths(fs.captured(sums))
                 break
-        out.add(_package(stanza, path, out.layer(path)), files)
+        out.add(_package(out, stanza, path, out.layer(path)), files)
         names.append(stanza["Package"])
     if bad:
         out.warn(f"{STATUS_D}: malformed entries ({'; '.join(bad[:3])}); {names_note(names)}")

@@ -112,6 +112,10 @@ def parse_buildinfo(data: bytes) -> BuildInfo:
     return info
 
 
+#: the Go toolchain's licence (syft ``stdlib_package.go`` declares the same)
+STDLIB_LICENSE = "BSD-3-Clause"
+
+
 def catalog(fs: MergedFS, out: Builder) -> None:
     for path, data in sorted(fs.go_buildinfo().items()):
         try:
@@ -129,7 +133,7 @@ def catalog(fs: MergedFS, out: Builder) -> None:
             out.add(Package(type=TYPE, name=name, version=version, layer=layer,
                             source_path=path), None)
         out.add(Package(type=TYPE, name="stdlib", version=info.go_version, layer=layer,
-                        source_path=path), None)
+                        source_path=path, licenses=[STDLIB_LICENSE]), None)
 
 
 def purl(p: Package, os: OSInfo) -> Purl:

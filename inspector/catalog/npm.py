@@ -1,5 +1,6 @@
 """npm: ``node_modules/NAME/package.json`` and ``node_modules/@SCOPE/NAME/package.json``.
-A package owns the files below its directory, except nested ``node_modules``."""
+A package owns the files below its directory, except nested ``node_modules``.
+Licences: ``license`` (a string, or the old ``{"type": …}``) or the old ``licenses`` list."""
 
 from __future__ import annotations
 
@@ -21,6 +22,28 @@ def _package_dir(path: str) -> str | None:
     if len(parts) >= 5 and parts[-4] == "node_modules" and parts[-3].startswith("@"):
         return "/".join(parts[:-1])
     return None
+
+
+def licenses(doc: dict) -> list[str]:
+    """What ``package.json`` declares (syft ``parse_package_json.go``): strings only."""
+    declared = doc.get("license")
+    values = declared if isinstance(declared, list) else [declared]
+    if declared is None and isinstance(doc.get("licenses"), list):
+        values = doc["licenses"]
+    found = []
+    for value in values:
+        if isinstance(value, dict):
+            value = value.get("type")
+        if isinstance(value, str) and value.strip() and value.strip() not in found:
+            found.append(value.strip())
+    return found
+
+
+def urls(doc: dict) -> list[str]:
+    """``repository`` (a string or ``{"url": …}``) and ``homepage``, in syft's order."""
+    repo = doc.get("repository")
+    found = [repo.get("url") if isinstance(repo, dict) else repo, doc.get("homepage")]
+    return [u for u in found if isinstance(u, str) and u]
 
 
 def catalog(fs: MergedFS, out: Builder) -> None:
@@ -52,7 +75,9 @@ def catalog(fs: MergedFS, out: Builder) -> None:
         version = doc.get("version")
         out.add(Package(type=TYPE, name=doc["name"],
                         version=version if isinstance(version, str) else "",
-                        layer=out.layer(path), source_path=path), files)
+                        layer=out.layer(path), source_path=path, licenses=licenses(doc),
+                        urls=urls(doc)),
+                files)
 
 
 def purl(p: Package, os: OSInfo) -> Purl:

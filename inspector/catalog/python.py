@@ -1,6 +1,9 @@
 """Python distributions: ``*.dist-info/METADATA`` with ``RECORD`` (PEP 376/627), and
 ``*.egg-info`` (a directory with ``PKG-INFO`` and ``installed-files.txt``, or a single
-PKG-INFO file). Paths in RECORD are relative to the directory holding the dist-info."""
+PKG-INFO file). Paths in RECORD are relative to the directory holding the dist-info.
+
+Licences (syft ``parse_wheel_egg_metadata.go``): ``License-Expression`` (PEP 639) if
+present, else a one-line ``License`` field, else the ``License ::`` classifiers' last part."""
 
 from __future__ import annotations
 
@@ -27,6 +30,26 @@ def parse_metadata(data: bytes) -> dict[str, str]:
         if sep:
             fields.setdefault(key.strip(), value.strip())
     return fields
+
+
+def licenses(data: bytes, fields: dict[str, str]) -> list[str]:
+    """The licences METADATA ``fields`` (``parse_metadata``) and its classifiers declare."""
+    expression = fields.get("License-Expression", "").strip()
+    if expression:
+        return [expression]
+    declared = fields.get("License", "").strip()
+    if declared and declared.upper() != "UNKNOWN" and "\n" not in declared:
+        return [declared]
+    found: list[str] = []
+    for line in data.decode("utf-8", "surrogateescape").splitlines():
+        if not line.strip():
+            break
+        key, sep, value = line.partition(":")
+        if sep and key == "Classifier" and value.strip().startswith("License ::"):
+            last = value.rsplit("::", 1)[1].strip()
+            if last and last not in found:
+                found.append(last)
+    return sorted(found)
 
 
 def record_paths(data: bytes, base: str) -> list[str]:
@@ -60,12 +83,14 @@ def catalog(fs: MergedFS, out: Builder) -> None:
                          if line.strip()]
         else:
             continue
-        fields = parse_metadata(fs.captured(path) or b"")
+        data = fs.captured(path) or b""
+        fields = parse_metadata(data)
         if not fields.get("Name") or "Version" not in fields:
             out.warn(f"{path}: no Name/Version in the metadata; distribution skipped")
             continue
         out.add(Package(type=TYPE, name=fields["Name"], version=fields["Version"],
-                        layer=out.layer(path), source_path=path), files)
+                        layer=out.layer(path), source_path=path,
+                        licenses=licenses(data, fields)), files)
 
 
 def purl(p: Package, os: OSInfo) -> Purl:

@@ -19,8 +19,9 @@ class Read:
     """One rule (a plain class: a dataclass or named tuple costs every process that
     indexes or merges ~0.5-1 ms more to create). ``kind`` is ``exact`` (``pattern`` is the path), ``prefix`` (a directory
     prefix, with ``only`` the name endings accepted below it, or any), ``suffix`` (the path
-    ends with ``pattern``) or ``npm`` (``…/node_modules/**/package.json`` and a top-level
-    app's ``package.json``). ``cap`` is the largest file captured, in bytes; ``example``
+    ends with ``pattern``), ``child`` (``pattern/<one name>/<only[0]>``: a file of that name
+    in each direct subdirectory, ``/usr/share/doc/*/copyright``) or ``npm``
+    (``…/node_modules/**/package.json`` and a top-level app's ``package.json``). ``cap`` is the largest file captured, in bytes; ``example``
     is a path the rule matches (the tests capture it)."""
 
     __slots__ = ("kind", "pattern", "cap", "example", "only")
@@ -46,3 +47,8 @@ def prefix(directory: str, cap: int, example: str, only: tuple[str, ...] = ()) -
 
 def suffix(ending: str, cap: int, example: str) -> Read:
     return Read("suffix", ending, cap, example)
+
+
+def child(directory: str, name: str, cap: int, example: str) -> Read:
+    """``directory/<one name>/name`` (``directory`` ends with ``/``)."""
+    return Read("child", directory, cap, example, (name,))

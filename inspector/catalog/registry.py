@@ -15,7 +15,7 @@ of every example path and checks that every cataloger module has a row.
 
 from __future__ import annotations
 
-from inspector.catalog.reads import KIB, MIB, Read, exact, prefix, suffix
+from inspector.catalog.reads import KIB, MIB, Read, child, exact, prefix, suffix
 
 
 class Cataloger:
@@ -33,6 +33,10 @@ class Cataloger:
 DPKG_STATUS = "/var/lib/dpkg/status"
 DPKG_INFO = "/var/lib/dpkg/info/"
 DPKG_STATUS_D = "/var/lib/dpkg/status.d/"
+#: dpkg licences: ``/usr/share/doc/NAME/copyright`` (only that name, one level down; a
+#: larger file than the cap, which no Debian package in the samples has, gives no licence)
+DPKG_DOC = "/usr/share/doc/"
+DPKG_COPYRIGHT = "copyright"
 #: apk 2 and apk 3 databases
 APK_DATABASES = ("/lib/apk/db/installed", "/usr/lib/apk/db/installed")
 #: rpm: the sqlite rpmdb; Berkeley DB and ndb (only their header is read, to name the format)
@@ -48,6 +52,7 @@ CATALOGERS = (
         exact(DPKG_STATUS, 32 * MIB),
         prefix(DPKG_STATUS_D, 4 * MIB, DPKG_STATUS_D + "base-files"),
         prefix(DPKG_INFO, 4 * MIB, DPKG_INFO + "bash.list", only=(".list", ".md5sums")),
+        child(DPKG_DOC, DPKG_COPYRIGHT, 256 * KIB, DPKG_DOC + "bash/copyright"),
     )),
     Cataloger("apk", "apk", tuple(exact(db, 32 * MIB) for db in APK_DATABASES)),
     Cataloger("rpm", "rpm", (*(exact(db, 128 * MIB) for db in RPM_SQLITE),

@@ -45,6 +45,8 @@ READS = all_reads()
 EXACT = {r.pattern: r.cap for r in READS if r.kind == "exact"}
 _PREFIXES = tuple(r for r in READS if r.kind == "prefix")
 _SUFFIXES = tuple((r.pattern, r.cap) for r in READS if r.kind == "suffix")
+#: ``child`` reads: (directory, "/" + basename, cap)
+_CHILDREN = tuple((r.pattern, "/" + r.only[0], r.cap) for r in READS if r.kind == "child")
 _SUFFIX_ENDS = tuple(s for s, _ in _SUFFIXES)
 NPM_CAP = max((r.cap for r in READS if r.kind == "npm"), default=0)
 
@@ -53,6 +55,7 @@ NPM_CAP = max((r.cap for r in READS if r.kind == "npm"), default=0)
 BASENAMES = frozenset(
     {p.rsplit("/", 1)[1] for p in EXACT}
     | {s.rsplit("/", 1)[1] for s in _SUFFIX_ENDS if s.startswith("/")}
+    | {r.only[0] for r in READS if r.kind == "child"}
     | ({"package.json"} if NPM_CAP else set())
 )
 
@@ -65,6 +68,10 @@ def capture_limit(path: str) -> int:
     for rule in _PREFIXES:
         if path.startswith(rule.pattern):
             return rule.cap if not rule.only or path.endswith(rule.only) else 0
+    for directory, name, cap in _CHILDREN:
+        if (path.startswith(directory) and path.endswith(name)
+                and path.find("/", len(directory)) == len(path) - len(name)):
+            return cap
     if NPM_CAP and path.endswith("/package.json"):
         return NPM_CAP if "/node_modules/" in path or path.count("/") <= 3 else 0
     if path.endswith(_SUFFIX_ENDS):

@@ -23,6 +23,7 @@ from inspector.analysis import Analysis
 from inspector.index import tarscan
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES
 from inspector.index.merge import IMPLIED_MODE, IMPLIED_ROW
+from inspector.sbom.cpe import cpes
 
 SCHEMA = "inspector.export/v1"
 
@@ -74,7 +75,7 @@ def header(analysis: Analysis, split=None) -> dict:
 
 
 def _packages(analysis: Analysis, provenance: bool) -> list[dict]:
-    rows = [p.as_json() for p in analysis.catalog.packages]
+    rows = [{**p.as_json(), "cpes": cpes(p)} for p in analysis.catalog.packages]
     if provenance:
         from inspector.provenance import package_provenance
 

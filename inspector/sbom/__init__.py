@@ -12,7 +12,8 @@ spells its own (``purl(p, os)`` in ``catalog/<module>.py``, found through
 ``pkg:apk/alpine/…?arch=…&distro=alpine-3.20.1&upstream=ORIGIN``,
 ``pkg:rpm/ID/NAME@VERSION-RELEASE?arch=…&epoch=E&distro=…``, ``pkg:pypi/NAME`` (PEP 503
 normalised), ``pkg:npm/%40scope/name``, ``pkg:golang/MODULE`` (``stdlib`` without the
-``go`` prefix), ``pkg:generic/busybox`` for binaries found from their bytes; no purl
+``go`` prefix; a main module without a version ``@(devel)``, parentheses unescaped as
+syft writes them: ``SyftPurl``), ``pkg:generic/busybox`` for binaries found from their bytes; no purl
 when the fields make none (an empty name).
 
 Every SBOM is valid whatever the image's strings (``tests/sbom/test_sbom_strings.py``):
@@ -23,6 +24,10 @@ Every SBOM is valid whatever the image's strings (``tests/sbom/test_sbom_strings
   shows (``text``). This is applied to every package field and owned path before anything
   else, so a purl's version is its component's version (``\\`` percent-encoded there).
   Everything else (controls, bidi marks, any printable text) is kept: JSON escapes it.
+* A licence string from an image is an SPDX id, an SPDX expression or neither
+  (``license_form``): only a known id goes in as an id and only an expression whose every
+  licence is a known id as an expression; anything else is a ``name`` (CycloneDX) or a
+  ``LicenseRef-`` with its text (SPDX), so a hostile string never makes a document invalid.
 * CycloneDX 1.6 caps a ``version`` at 1,024 characters: a longer one (which no package
   manager writes) is cut, marked with its full length, and kept whole in the property
   ``inspector:package:version`` (``cyclonedx.py``). SPDX 2.3 and purls have no cap.
@@ -38,10 +43,12 @@ from packageurl import PackageURL
 from inspector.analysis import Analysis
 from inspector.catalog.builder import OSInfo, Package
 from inspector.catalog.builder import purl as purl_fields
+from inspector.sbom.cpe import cpes as cpe_list
+from inspector.sbom.licenses import license_form
 from inspector.sbom.model import TOOL_NAME, Description, SbomPackage
 
 __all__ = ["FORMATS", "OS_RELEASE", "TOOL_NAME", "Description", "OSInfo", "SbomPackage",
-           "describe", "image_os", "parse_os_release", "purl", "render", "text"]
+           "describe", "license_form", "image_os", "parse_os_release", "purl", "render", "text"]
 from inspector.visible import visible
 
 OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
@@ -61,7 +68,8 @@ def _clean(p: Package) -> Package:
     """``p`` with every string field through ``text``."""
     return dataclasses.replace(
         p, name=text(p.name), version=text(p.version), arch=p.arch and text(p.arch),
-        source_path=text(p.source_path), upstream=p.upstream and text(p.upstream))
+        source_path=text(p.source_path), upstream=p.upstream and text(p.upstream),
+        licenses=[text(v) for v in p.licenses])
 
 
 def parse_os_release(data: bytes | None) -> OSInfo:
@@ -85,11 +93,23 @@ def image_os(analysis: Analysis) -> OSInfo:
     return OSInfo()
 
 
+class SyftPurl(PackageURL):
+    """A ``PackageURL`` written as syft (packageurl-go) writes it: ``(`` and ``)`` kept,
+    so a Go main module without a version is ``@(devel)``, not ``@%28devel%29`` (both
+    parse to the same purl)."""
+
+    def to_string(self, encode: bool | None = True) -> str:
+        return super().to_string(encode).replace("%28", "(").replace("%29", ")")
+
+    def __str__(self) -> str:
+        return self.to_string()
+
+
 def purl(p: Package, os: OSInfo) -> PackageURL | None:
     """The package URL of ``p`` in an image whose OS is ``os``; None when its fields make
     no valid purl (packageurl refuses an empty name)."""
     try:
-        return PackageURL(*purl_fields(p, os))
+        return SyftPurl(*purl_fields(p, os))
     except ValueError:
         return None
 
@@ -110,7 +130,8 @@ def describe(analysis: Analysis) -> Description:
         layer = image.layers[p.layer] if p.layer is not None and p.layer < len(image.layers) else None
         packages.append(SbomPackage(
             p, url, ref if n == 1 else f"{ref}#{n}", sorted(owned.get(i, [])),
-            layer.digest if layer else None, layer.diff_id if layer else None))
+            layer.digest if layer else None, layer.diff_id if layer else None,
+            cpe_list(p)))
     return Description(text(image.reference), text(image.manifest_digest or ""),
                        text(image.config_digest), text(image.platform or ""), os, packages)
 

@@ -8,6 +8,11 @@ for a binary found from its bytes) with its purl, the files it owns as
 that introduced it (``inspector:layer:digest`` / ``:diff_id`` / ``:index``). A version past
 the schema's 1,024 characters is cut (``_version``) and kept whole in the property
 ``inspector:package:version``; strings arrive UTF-8-safe from ``describe`` (``sbom.text``).
+
+Licences are ``licenses`` (declared; ``sbom.license_form``: a known SPDX id as ``id``, a
+lone valid expression as ``expression``, anything else as ``name``: the schema allows one
+expression or a list of licences, never both). The first CPE is ``cpe``; the others are
+``syft:cpe23`` properties, the spelling syft writes and grype's decoder reads.
 """
 
 from __future__ import annotations
@@ -16,9 +21,16 @@ from cyclonedx.model import Property
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
+from cyclonedx.model.license import (
+    DisjunctiveLicense,
+    License,
+    LicenseAcknowledgement,
+    LicenseExpression,
+)
 from cyclonedx.output.json import JsonV1Dot6
 
 from inspector import __version__
+from inspector.sbom.licenses import license_form
 from inspector.sbom.model import TOOL_NAME, Description, SbomPackage
 
 #: CycloneDX 1.6's ``version`` maxLength (the library warns past it and the schema refuses)
@@ -31,6 +43,16 @@ def _version(version: str | None) -> str | None:
         return version or None
     mark = f"…[{len(version)} chars]"
     return version[:MAX_VERSION - len(mark)] + mark
+
+
+def _licenses(values: list[str]) -> list[License]:
+    declared = LicenseAcknowledgement.DECLARED
+    forms = [license_form(v) for v in values]
+    if len(forms) == 1 and forms[0][0] == "expression":
+        return [LicenseExpression(forms[0][1], acknowledgement=declared)]
+    return [DisjunctiveLicense(id=v, acknowledgement=declared) if kind == "id"
+            else DisjunctiveLicense(name=values[i], acknowledgement=declared)
+            for i, (kind, v) in enumerate(forms)]
 
 
 def _component(sp: SbomPackage) -> Component:
@@ -47,12 +69,14 @@ def _component(sp: SbomPackage) -> Component:
         props.append(Property(name="inspector:layer:digest", value=sp.layer_digest))
     if sp.layer_diff_id:
         props.append(Property(name="inspector:layer:diff_id", value=sp.layer_diff_id))
+    props += [Property(name="syft:cpe23", value=c) for c in sp.cpes[1:]]
     evidence = None
     if sp.files:
         evidence = ComponentEvidence(occurrences=[Occurrence(location=f) for f in sp.files])
     kind = ComponentType.APPLICATION if p.type == "binary" else ComponentType.LIBRARY
     return Component(type=kind, name=p.name, version=_version(p.version), purl=sp.purl,
-                     bom_ref=sp.ref, properties=props, evidence=evidence)
+                     bom_ref=sp.ref, properties=props, evidence=evidence,
+                     cpe=sp.cpes[0] if sp.cpes else None, licenses=_licenses(p.licenses))
 
 
 def build(d: Description) -> Bom:

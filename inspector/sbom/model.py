@@ -21,6 +21,8 @@ class SbomPackage:
     files: list[str] = field(default_factory=list)  # paths it owns, sorted
     layer_digest: str | None = None
     layer_diff_id: str | None = None
+    #: syft's CPEs for it, the first the one grype tries first (``sbom/cpe.py``)
+    cpes: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -6,6 +6,11 @@ The document DESCRIBES the image (a package with purpose ``CONTAINER`` and the m
 SHA256); the image CONTAINS the OS (``OPERATING_SYSTEM``) and every package, each with its
 purl as a ``PACKAGE-MANAGER`` external reference. Where a package was read from and the
 layer that introduced it are in ``sourceInfo``; how many files it owns in ``comment``.
+Its declared licences are ``licenseDeclared`` (``sbom.license_form``: SPDX ids and
+expressions as they are, any other string a ``LicenseRef-`` listed in
+``hasExtractedLicensingInfos`` with the string as its text; several joined by ``AND``);
+``licenseConcluded`` stays ``NOASSERTION`` (nothing was concluded, as syft writes it). Its
+CPEs are ``SECURITY`` ``cpe23Type`` external references, in syft's order.
 SPDX 2.3 requires a SHA1 for every File element and the indexer hashes no file content, so
 the owned files themselves are listed in the CycloneDX output only (``evidence.occurrences``).
 """
@@ -19,6 +24,7 @@ import time
 import uuid
 
 from inspector import __version__
+from inspector.sbom.licenses import license_form
 from inspector.sbom.model import TOOL_NAME, Description, SbomPackage
 
 NOASSERTION = "NOASSERTION"
@@ -37,7 +43,22 @@ def _created() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
-def _package(sp: SbomPackage, spdx_id: str) -> dict:
+def _declared(values: list[str], extracted: dict[str, str]) -> str:
+    """``licenseDeclared`` of ``values``; a non-SPDX string is added to ``extracted``
+    (LicenseRef id → the string)."""
+    parts = []
+    for value in values:
+        kind, spdx = license_form(value)
+        if kind == "name":
+            spdx = "LicenseRef-" + re.sub(r"[^A-Za-z0-9.-]+", "-", value).strip("-")
+            if extracted.get(spdx, value) != value or spdx == "LicenseRef-":
+                spdx += "-" + uuid.uuid5(uuid.NAMESPACE_URL, value).hex[:8]
+            extracted[spdx] = value
+        parts.append(spdx if kind != "expression" or len(values) == 1 else f"({spdx})")
+    return " AND ".join(parts) if parts else NOASSERTION
+
+
+def _package(sp: SbomPackage, spdx_id: str, extracted: dict[str, str]) -> dict:
     p = sp.package
     where = f"acquired package info from {p.type} metadata: {p.source_path}"
     if p.layer is not None:
@@ -45,13 +66,18 @@ def _package(sp: SbomPackage, spdx_id: str) -> dict:
     out = {
         "SPDXID": spdx_id, "name": p.name, "downloadLocation": NOASSERTION,
         "filesAnalyzed": False, "licenseConcluded": NOASSERTION,
-        "licenseDeclared": NOASSERTION, "copyrightText": NOASSERTION, "sourceInfo": where,
+        "licenseDeclared": _declared(p.licenses, extracted), "copyrightText": NOASSERTION,
+        "sourceInfo": where,
         "primaryPackagePurpose": "APPLICATION" if p.type == "binary" else "LIBRARY",
         "comment": f"owns {len(sp.files)} file(s) in the image",
     }
+    refs = [{"referenceCategory": "SECURITY", "referenceType": "cpe23Type",
+             "referenceLocator": c} for c in sp.cpes]
     if sp.purl is not None:
-        out["externalRefs"] = [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
-                                "referenceLocator": sp.purl.to_string()}]
+        refs.append({"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                     "referenceLocator": sp.purl.to_string()})
+    if refs:
+        out["externalRefs"] = refs
     if p.version:
         out["versionInfo"] = p.version
     return out
@@ -82,9 +108,10 @@ def build(d: Description) -> dict:
         packages.append(os_package)
         relationships.append({"spdxElementId": image_id, "relationshipType": "CONTAINS",
                               "relatedSpdxElement": "SPDXRef-OperatingSystem"})
+    extracted: dict[str, str] = {}
     for i, sp in enumerate(d.packages):
         spdx_id = _spdx_id(f"Package-{sp.package.type}-{sp.package.name}-{i}")
-        packages.append(_package(sp, spdx_id))
+        packages.append(_package(sp, spdx_id, extracted))
         relationships.append({"spdxElementId": image_id, "relationshipType": "CONTAINS",
                               "relatedSpdxElement": spdx_id})
     name = d.reference
@@ -98,7 +125,9 @@ def build(d: Description) -> dict:
         "documentDescribes": [image_id],
         "packages": packages,
         "relationships": relationships,
-    }
+    } | ({"hasExtractedLicensingInfos": [
+        {"licenseId": ref, "extractedText": value, "name": value}
+        for ref, value in sorted(extracted.items())]} if extracted else {})
 
 
 def render(d: Description) -> str:

@@ -39,8 +39,11 @@ PURLS = [
      "pkg:deb/debian/login@1:4.13?arch=all&distro=debian-12"),
     ("deb with a + in its name", Package("deb", "libstdc++6", "12.2.0", "amd64"), DEBIAN,
      "pkg:deb/debian/libstdc%2B%2B6@12.2.0?arch=amd64&distro=debian-12"),
-    ("apk", Package("apk", "musl", "1.2.5-r0", "x86_64", upstream="musl"), ALPINE,
-     "pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20.1&upstream=musl"),
+    ("apk, origin is itself: no upstream (syft)",
+     Package("apk", "musl", "1.2.5-r0", "x86_64", upstream="musl"), ALPINE,
+     "pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20.1"),
+    ("apk with another origin", Package("apk", "libcrypto3", "3.3.1-r0", "x86_64", upstream="openssl"),
+     ALPINE, "pkg:apk/alpine/libcrypto3@3.3.1-r0?arch=x86_64&distro=alpine-3.20.1&upstream=openssl"),
     ("rpm with epoch", Package("rpm", "openssl", "1:3.0.7-27.el9", "x86_64"), OSInfo("rhel", "9.4"),
      "pkg:rpm/rhel/openssl@3.0.7-27.el9?arch=x86_64&distro=rhel-9.4&epoch=1"),
     ("pypi normalised", Package("python", "Foo_Bar.baz", "1.0"), DEBIAN, "pkg:pypi/foo-bar-baz@1.0"),
@@ -50,7 +53,7 @@ PURLS = [
      "pkg:golang/golang.org/x/sys@v0.1.0"),
     ("golang stdlib", Package("go", "stdlib", "go1.21.5"), DEBIAN, "pkg:golang/stdlib@1.21.5"),
     ("golang devel", Package("go", "example.com/hello", "(devel)"), DEBIAN,
-     "pkg:golang/example.com/hello@%28devel%29"),
+     "pkg:golang/example.com/hello@(devel)"),
     ("busybox binary", Package("binary", "busybox", "1.35.0"), DEBIAN, "pkg:generic/busybox@1.35.0"),
     ("no OS release", Package("deb", "tzdata", "2024a", "all"), OSInfo(), "pkg:deb/debian/tzdata@2024a?arch=all"),
 ]
@@ -58,7 +61,10 @@ PURLS = [
 
 @pytest.mark.parametrize(("name", "package", "os_info", "expected"), PURLS, ids=[c[0] for c in PURLS])
 def test_purls(name, package, os_info, expected):
-    assert purl(package, os_info) == PackageURL.from_string(expected)
+    """The purl, spelled as syft writes it (``(devel)`` unescaped)."""
+    found = purl(package, os_info)
+    assert found is not None and found.to_string() == expected
+    assert found == PackageURL.from_string(expected)
 
 
 OS_RELEASES = [
@@ -125,7 +131,7 @@ def test_both_formats_valid_and_complete_for_apk_python_npm(mixed, tmp_path):
     assert_valid_spdx(spdx)
     options = Options(cache_dir=tmp_path)
     image = open_image(mixed, options)
-    want = {"pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20.1&upstream=musl": 0,
+    want = {"pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20.1": 0,
             "pkg:pypi/foo-bar@1.0": 1, "pkg:npm/%40scope/pkg@0.0.1": 1}
     by_purl = {c["purl"]: c for c in cdx["components"] if "purl" in c}
     assert set(by_purl) == set(want)
@@ -139,7 +145,8 @@ def test_both_formats_valid_and_complete_for_apk_python_npm(mixed, tmp_path):
     assert cdx["metadata"]["component"]["version"] == image.manifest_digest
     os_component = next(c for c in cdx["components"] if c["type"] == "operating-system")
     assert (os_component["name"], os_component["version"]) == ("alpine", "3.20.1")
-    spdx_purls = {r["referenceLocator"] for p in spdx["packages"] for r in p.get("externalRefs", [])}
+    spdx_purls = {r["referenceLocator"] for p in spdx["packages"] for r in p.get("externalRefs", [])
+                  if r["referenceType"] == "purl"}
     assert spdx_purls == set(by_purl)
     root = next(p for p in spdx["packages"] if p["primaryPackagePurpose"] == "CONTAINER")
     assert root["checksums"] == [{"algorithm": "SHA256",
@@ -177,14 +184,23 @@ def syft_path() -> str:
     return str(beside) if beside.exists() else require_tool("syft")
 
 
-def syft_purls(target: str) -> set[PackageURL]:
+def syft_artifacts(target: str) -> list[dict]:
+    """syft's ``artifacts`` (packages with purl, cpes, licenses) for ``target``."""
     syft = syft_path()
     env = dict(os.environ, SYFT_CHECK_FOR_APP_UPDATE="false")
     proc = subprocess.run([syft, "-q", target, "-o", "json"], capture_output=True, text=True,
                           env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    return {PackageURL.from_string(a["purl"]) for a in json.loads(proc.stdout)["artifacts"]
-            if a["type"] in SYFT_TYPES}
+    artifacts: list[dict] = json.loads(proc.stdout)["artifacts"]
+    return artifacts
+
+
+def purls_of(artifacts: list[dict]) -> set[PackageURL]:
+    return {PackageURL.from_string(a["purl"]) for a in artifacts if a["type"] in SYFT_TYPES}
+
+
+def syft_purls(target: str) -> set[PackageURL]:
+    return purls_of(syft_artifacts(target))
 
 
 def our_purls(reference: str, cache: Path) -> set[PackageURL]:
@@ -197,17 +213,23 @@ def test_syft_agrees_on_the_samples(sample, tmp_path):
     skopeo = require_tool("skopeo")
     subprocess.run([skopeo, "copy", "-q", f"oci:{ROOT / 'sample_images' / 'oci'}:{sample}",
                     f"oci:{tmp_path / 'one'}:latest"], check=True, timeout=300)
-    theirs = syft_purls(f"oci-dir:{tmp_path / 'one'}")
+    artifacts = syft_artifacts(f"oci-dir:{tmp_path / 'one'}")
+    theirs = purls_of(artifacts)
     assert theirs, "syft listed no packages"
-    ours = our_purls(f"sample:{sample}", tmp_path / "cache")
+    cdx = export(f"sample:{sample}", "cyclonedx", tmp_path / "cache")
+    ours = {PackageURL.from_string(c["purl"]) for c in cdx["components"] if "purl" in c}
     assert theirs - ours == set()
+    assert_cpes_and_licenses_cover_syfts(artifacts, cdx)
 
 
 def test_syft_agrees_on_apk_python_npm(mixed, tmp_path):
-    theirs = syft_purls(f"oci-dir:{mixed[4:-2]}")
-    ours = our_purls(mixed, tmp_path)
+    artifacts = syft_artifacts(f"oci-dir:{mixed[4:-2]}")
+    theirs = purls_of(artifacts)
+    cdx = export(mixed, "cyclonedx", tmp_path)
+    ours = {PackageURL.from_string(c["purl"]) for c in cdx["components"] if "purl" in c}
     assert {p.type for p in theirs} >= {"pypi", "npm"}
     assert theirs - ours == set()
+    assert_cpes_and_licenses_cover_syfts(artifacts, cdx)
 
 
 def test_syft_agrees_on_a_go_binary_versioned_by_ldflags(tmp_path):
@@ -228,3 +250,35 @@ def test_syft_agrees_on_a_go_binary_versioned_by_ldflags(tmp_path):
     ours = our_purls(f"oci:{tmp_path / 'oci'}:t", tmp_path / "cache")
     assert PackageURL.from_string("pkg:golang/example.org/tool@v3.4.5") in ours
     assert theirs - ours == set()
+
+
+def _licence_keys(values: list[str]) -> set[str]:
+    return {v.lower() for v in values if v}
+
+
+def assert_cpes_and_licenses_cover_syfts(artifacts: list[dict], cdx: dict) -> None:
+    """For every package syft and we both list (by purl): our CPEs (``cpe`` + ``syft:cpe23``)
+    include syft's first CPE, the one grype tries first, and all of syft's; our licences
+    (CycloneDX id, expression or name) include syft's. Prints the coverage."""
+    def key(purl: str) -> str:
+        return PackageURL.from_string(purl).to_string()  # qualifiers in one order
+
+    ours = {key(c["purl"]): c for c in cdx["components"] if "purl" in c}
+    both = [a for a in artifacts if a["purl"] and key(a["purl"]) in ours]
+    assert both
+    first = all_cpes = licensed = 0
+    for a in both:
+        c = ours[key(a["purl"])]
+        assert c["purl"] == a["purl"], "spelled as syft spells it"
+        cpes = {c.get("cpe")} | {p["value"] for p in c.get("properties", []) if p["name"] == "syft:cpe23"}
+        theirs = [x["cpe"] for x in a["cpes"]]
+        first += not theirs or theirs[0] in cpes
+        all_cpes += set(theirs) <= cpes
+        mine = _licence_keys([x.get("expression") or x["license"].get("id") or x["license"].get("name")
+                              if "license" in x else x.get("expression") for x in c.get("licenses", [])])
+        # syft's SPDX form, or its string: syft reads the deprecated id BSD-2-Clause-NetBSD
+        # as BSD-2-Clause, we keep it
+        licensed += all(_licence_keys([x["spdxExpression"], x["value"]]) & mine for x in a["licenses"])
+    print(f"CPEs: syft's first in ours on {first} of {len(both)}, all of syft's on {all_cpes}; "
+          f"licences: syft's in ours on {licensed} of {len(both)}")
+    assert (first, all_cpes, licensed) == (len(both),) * 3

@@ -59,7 +59,10 @@ def _image(root: Path, h: Hostile) -> str:
     status = (b"Package: " + name + b"\nStatus: install ok installed\nVersion: " + v
               + b"\nArchitecture: a" + v[:100] + b"\nSource: s" + v[:100] + b"\n\n")
     apk = b"P:" + name + b"\nV:" + v + b"\nA:a" + v[:100] + b"\no:o" + v[:100] + b"\nF:lib\nR:x\n\n"
-    package_json = json.dumps({"name": h.raw[:200], "version": h.raw[:4000]})  # under its cap
+    package_json = json.dumps({"name": h.raw[:200], "version": h.raw[:4000],  # under its cap
+                               "license": h.raw[:200]})
+    # licences: the string alone, and inside an expression (an SBOM takes neither as SPDX)
+    copyright = b"License: " + v[:200] + b"\nLicense: MIT OR (" + v[:50] + b")\n"
     files = {
         "etc/os-release": b"ID=debian\nVERSION_ID=" + v[:2000] + b"\nPRETTY_NAME=\"" + v[:100] + b"\"\n",
         "var/lib/dpkg/status": status,
@@ -68,6 +71,8 @@ def _image(root: Path, h: Hostile) -> str:
         owned: b"x",
         "lib/apk/db/installed": apk,
         "lib/x": b"y",
+        "usr/share/doc/" + name.replace(b"\x00", b"").decode("utf-8", "surrogateescape")
+        + "/copyright": copyright,
         "app/node_modules/m/package.json": package_json.encode(),
     }
     write_oci_layout(root / "oci", [ImageSpec([make_layer(
@@ -91,6 +96,9 @@ def test_every_sbom_validates_whatever_the_strings(tmp_path, h):
     cdx_doc, spdx_doc = json.loads(cdx), json.loads(spdx)
     assert_valid_cyclonedx(cdx_doc)
     assert_valid_spdx(spdx_doc)
+    if h.raw.strip():  # the licences were read and written (npm's at least)
+        assert any("licenses" in c for c in cdx_doc["components"])
+        assert any(p.get("licenseDeclared", "NOASSERTION") != "NOASSERTION" for p in spdx_doc["packages"])
     for component in cdx_doc["components"]:
         if "purl" in component and "version" in component:
             props = {p["name"]: p["value"] for p in component.get("properties", [])}
