@@ -229,7 +229,7 @@ MAY_IMPORT = [
     ("inspector.report", (*BELOW_ANALYSIS, *PRODUCTS, ROOT_PACKAGE)),
     ("inspector.check", (*BELOW_ANALYSIS, "inspector.check", "inspector.compare.security",
                          "inspector.vulns", "inspector.provenance")),
-    ("inspector.sbom", (*BELOW_ANALYSIS, "inspector.sbom", ROOT_PACKAGE)),
+    ("inspector.sbom", (*BELOW_ANALYSIS, "inspector.sbom", ROOT_PACKAGE, "inspector.provenance")),
     ("inspector.fit", (*BELOW_ANALYSIS, "inspector.fit", "inspector.compare", "inspector.report")),
     ("inspector.audit", (*BELOW_ANALYSIS, "inspector.audit", "inspector.check", "inspector.fit",
                          "inspector.report")),

@@ -122,6 +122,9 @@ def describe(analysis: Analysis) -> Description:
         owned.setdefault(index, []).append(text(path))
     packages = []
     seen: dict[str, int] = {}
+    from inspector.provenance import package_provenance
+
+    provenance = package_provenance(analysis)
     for i, found in enumerate(analysis.catalog.packages):
         p = _clean(found)
         url = purl(p, os)
@@ -131,7 +134,7 @@ def describe(analysis: Analysis) -> Description:
         packages.append(SbomPackage(
             p, url, ref if n == 1 else f"{ref}#{n}", sorted(owned.get(i, [])),
             layer.digest if layer else None, layer.diff_id if layer else None,
-            cpe_list(p)))
+            cpe_list(p), provenance[i]))
     return Description(text(image.reference), text(image.manifest_digest or ""),
                        text(image.config_digest), text(image.platform or ""), os, packages)
 

@@ -5,7 +5,9 @@ The image is ``metadata.component`` (type ``container``, version = manifest dige
 is a component of type ``operating-system``; each package a ``library`` (``application``
 for a binary found from its bytes) with its purl, the files it owns as
 ``evidence.occurrences`` and, as properties, its type, where it was read from and the layer
-that introduced it (``inspector:layer:digest`` / ``:diff_id`` / ``:index``). A version past
+that introduced it (``inspector:layer:digest`` / ``:diff_id`` / ``:index``), and its
+provenance (``inspector:package:layer:added`` / ``:modified`` / ``:removed``,
+``inspector:package:hidden``: ``provenance.package_provenance``). A version past
 the schema's 1,024 characters is cut (``_version``) and kept whole in the property
 ``inspector:package:version``; strings arrive UTF-8-safe from ``describe`` (``sbom.text``).
 
@@ -55,6 +57,19 @@ def _licenses(values: list[str]) -> list[License]:
             for i, (kind, v) in enumerate(forms)]
 
 
+def _provenance(sp: SbomPackage) -> list[Property]:
+    """``inspector:package:layer:added`` / ``:modified`` / ``:removed`` (0-based layer
+    indexes) and ``inspector:package:hidden`` (its files all removed by a later layer)."""
+    prov = sp.provenance
+    if prov is None:
+        return []
+    props = [Property(name=f"inspector:package:layer:{name}", value=str(value))
+             for name, value in (("added", prov.added_in), ("modified", prov.modified_in),
+                                 ("removed", prov.removed_in)) if value is not None]
+    props.append(Property(name="inspector:package:hidden", value=str(prov.hidden).lower()))
+    return props
+
+
 def _component(sp: SbomPackage) -> Component:
     p = sp.package
     props = [Property(name="inspector:package:type", value=p.type),
@@ -70,6 +85,7 @@ def _component(sp: SbomPackage) -> Component:
     if sp.layer_diff_id:
         props.append(Property(name="inspector:layer:diff_id", value=sp.layer_diff_id))
     props += [Property(name="syft:cpe23", value=c) for c in sp.cpes[1:]]
+    props += _provenance(sp)
     evidence = None
     if sp.files:
         evidence = ComponentEvidence(occurrences=[Occurrence(location=f) for f in sp.files])

@@ -5,10 +5,14 @@ that imports them (no import circle)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from packageurl import PackageURL
 
 from inspector.catalog.builder import OSInfo, Package
+
+if TYPE_CHECKING:
+    from inspector.provenance import Provenance
 
 TOOL_NAME = "inspector"
 
@@ -23,6 +27,8 @@ class SbomPackage:
     layer_diff_id: str | None = None
     #: syft's CPEs for it, the first the one grype tries first (``sbom/cpe.py``)
     cpes: list[str] = field(default_factory=list)
+    #: the layers that added, last modified and removed its files (``provenance``)
+    provenance: Provenance | None = None
 
 
 @dataclass

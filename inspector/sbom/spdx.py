@@ -5,7 +5,8 @@ spdx-tools would add a dozen dependencies for this one document).
 The document DESCRIBES the image (a package with purpose ``CONTAINER`` and the manifest's
 SHA256); the image CONTAINS the OS (``OPERATING_SYSTEM``) and every package, each with its
 purl as a ``PACKAGE-MANAGER`` external reference. Where a package was read from and the
-layer that introduced it are in ``sourceInfo``; how many files it owns in ``comment``.
+layer that introduced it are in ``sourceInfo``; how many files it owns, and the layers
+that added, last modified and removed them (``provenance``), in ``comment``.
 Its declared licences are ``licenseDeclared`` (``sbom.license_form``: SPDX ids and
 expressions as they are, any other string a ``LicenseRef-`` listed in
 ``hasExtractedLicensingInfos`` with the string as its text; several joined by ``AND``);
@@ -43,6 +44,18 @@ def _created() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
+def _provenance(sp: SbomPackage) -> str:
+    """``; layer added 0, last modified 2, removed 3 (hidden)`` (0-based layer indexes,
+    as the export's ``added_in``/``modified_in``/``removed_in``)."""
+    prov = sp.provenance
+    if prov is None or prov.added_in is None:
+        return ""
+    out = f"; layer added {prov.added_in}, last modified {prov.modified_in}"
+    if prov.removed_in is not None:
+        out += f", files removed in {prov.removed_in}"
+    return out + (" (hidden: none of its files is left)" if prov.hidden else "")
+
+
 def _declared(values: list[str], extracted: dict[str, str]) -> str:
     """``licenseDeclared`` of ``values``; a non-SPDX string is added to ``extracted``
     (LicenseRef id → the string)."""
@@ -69,7 +82,7 @@ def _package(sp: SbomPackage, spdx_id: str, extracted: dict[str, str]) -> dict:
         "licenseDeclared": _declared(p.licenses, extracted), "copyrightText": NOASSERTION,
         "sourceInfo": where,
         "primaryPackagePurpose": "APPLICATION" if p.type == "binary" else "LIBRARY",
-        "comment": f"owns {len(sp.files)} file(s) in the image",
+        "comment": f"owns {len(sp.files)} file(s) in the image" + _provenance(sp),
     }
     refs = [{"referenceCategory": "SECURITY", "referenceType": "cpe23Type",
              "referenceLocator": c} for c in sp.cpes]

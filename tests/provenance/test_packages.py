@@ -76,3 +76,23 @@ def test_export_packages_carry_provenance(analysis):
         row = rows[package]
         assert (row["added_in"], row["modified_in"], row["removed_in"], row["hidden"]) == (
             added, modified, removed, hidden)
+
+
+def test_sbom_properties_carry_provenance(analysis):
+    from inspector.sbom import render
+
+    doc = json.loads(render(analysis, "cyclonedx"))
+    props = {c["name"]: {p["name"]: p["value"] for p in c.get("properties", [])}
+             for c in doc["components"] if c.get("type") != "operating-system"}
+    for _name, package, (added, modified, removed, hidden, _count) in CASES:
+        got = props[package]
+        assert got["inspector:package:layer:added"] == str(added)
+        assert got["inspector:package:layer:modified"] == str(modified)
+        assert got.get("inspector:package:layer:removed") == (
+            None if removed is None else str(removed))
+        assert got["inspector:package:hidden"] == str(hidden).lower()
+    spdx = json.loads(render(analysis, "spdx-json"))
+    comments = {p["name"]: p.get("comment", "") for p in spdx["packages"]}
+    assert "layer added 0, last modified 0, files removed in 1 (hidden" in comments["alpha"]
+    assert "layer added 0, last modified 2" in comments["beta"]
+    assert "removed" not in comments["gamma"]
