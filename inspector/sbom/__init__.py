@@ -48,7 +48,7 @@ from inspector.sbom.licenses import license_form
 from inspector.sbom.model import TOOL_NAME, Description, SbomPackage
 
 __all__ = ["FORMATS", "OS_RELEASE", "TOOL_NAME", "Description", "OSInfo", "SbomPackage",
-           "describe", "license_form", "image_os", "parse_os_release", "purl", "render", "text"]
+           "describe", "image_platform", "license_form", "image_os", "parse_os_release", "purl", "render", "text"]
 from inspector.visible import visible
 
 OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
@@ -114,6 +114,18 @@ def purl(p: Package, os: OSInfo) -> PackageURL | None:
         return None
 
 
+def image_platform(config: dict, platform: str | None) -> str:
+    """``os/arch[/variant]`` as the image config says it, the variant kept (``linux/arm64/v8``;
+    the source's platform is normalised, which drops arm64's ``v8``); ``platform`` when the
+    config names no architecture."""
+    arch = config.get("architecture")
+    if not isinstance(arch, str) or not arch:
+        return platform or ""
+    os_name = config.get("os") if isinstance(config.get("os"), str) else "linux"
+    variant = config.get("variant") if isinstance(config.get("variant"), str) else ""
+    return "/".join(x for x in (os_name or "linux", arch, variant) if x)
+
+
 def describe(analysis: Analysis) -> Description:
     image = analysis.image
     os = image_os(analysis)
@@ -136,7 +148,7 @@ def describe(analysis: Analysis) -> Description:
             layer.digest if layer else None, layer.diff_id if layer else None,
             cpe_list(p), provenance[i]))
     return Description(text(image.reference), text(image.manifest_digest or ""),
-                       text(image.config_digest), text(image.platform or ""), os, packages)
+                       text(image.config_digest), text(image_platform(image.config, image.platform)), os, packages)
 
 
 #: ``inspector export --format`` values this package writes

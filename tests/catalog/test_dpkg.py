@@ -218,3 +218,23 @@ def test_uncaptured_database_is_reported(monkeypatch):
     catalog = catalog_image(build_fs({STATUS: _status("aa")}))
     assert catalog.packages == []
     assert len(catalog.warnings) == 1 and "not captured" in catalog.warnings[0]
+
+
+@pytest.mark.slow
+def test_debootstrap_licences_and_cpes_cover_syfts(deb_root, root_index):
+    """syft (``dir:`` on the same root) and we read the same ``copyright`` files: every
+    package syft gives licences has ours, syft's among them, and syft's first CPE is ours."""
+    from inspector.sbom.cpe import cpes
+    from tests.sbom.test_sbom import syft_artifacts
+
+    ours = {(p.name, p.version): p for p in catalog_image(merge([root_index])).packages}
+    artifacts = [a for a in syft_artifacts(f"dir:{deb_root}") if a["type"] == "deb"]
+    assert len(artifacts) == len(ours)
+    licensed = [a for a in artifacts if a["licenses"]]
+    missing = [a["name"] for a in licensed
+               if not {x["value"] for x in a["licenses"]} <= set(ours[a["name"], a["version"]].licenses)]
+    wrong_cpe = [a["name"] for a in artifacts
+                 if a["cpes"] and a["cpes"][0]["cpe"] not in cpes(ours[a["name"], a["version"]])]
+    print(f"licences: syft on {len(licensed)} of {len(artifacts)}, "
+          f"ours on {sum(1 for p in ours.values() if p.licenses)}")
+    assert (missing, wrong_cpe) == ([], [])

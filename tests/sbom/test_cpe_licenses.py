@@ -9,14 +9,18 @@ import json
 
 import pytest
 
+from inspector.analysis import analyze
 from inspector.catalog.builder import Package
 from inspector.catalog.dpkg import parse_copyright
 from inspector.catalog.npm import licenses as npm_licenses
 from inspector.catalog.python import licenses as python_licenses
 from inspector.catalog.python import parse_metadata
 from inspector.index import capture
-from inspector.sbom import license_form
+from inspector.options import Options
+from inspector.sbom import image_platform, license_form, render
 from inspector.sbom.cpe import cpes, quote, sub_selections
+from inspector.sources.resolve import open_image
+from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.catalog.fsbuild import layer_index
 
 #: syft generate_test.go "hyphen replacement" (a Python package): all 32, as a set
@@ -162,3 +166,29 @@ def test_copyright_capture_is_one_level_below_usr_share_doc(name, path, captured
     assert (capture.capture_limit(path) > 0) is captured
     index = layer_index({path.lstrip("/"): b"License: MIT\n"})
     assert (path in index.captured) is captured
+
+
+PLATFORMS = [
+    ("arm64 keeps v8", {"os": "linux", "architecture": "arm64", "variant": "v8"}, "linux/arm64", "linux/arm64/v8"),
+    ("no variant", {"os": "linux", "architecture": "amd64"}, "linux/amd64", "linux/amd64"),
+    ("no architecture: the source's", {}, "linux/amd64", "linux/amd64"),
+    ("variant not a string", {"os": "linux", "architecture": "arm", "variant": 7}, "linux/arm/v7", "linux/arm"),
+]
+
+
+@pytest.mark.parametrize(("name", "config", "platform", "expected"), PLATFORMS, ids=[c[0] for c in PLATFORMS])
+def test_image_platform_keeps_the_variant(name, config, platform, expected):
+    assert image_platform(config, platform) == expected
+
+
+def test_sbom_of_an_arm64_v8_image_says_v8(tmp_path):
+    layer = make_layer({"etc/os-release": Entry("file", data=b"ID=debian\nVERSION_ID=12\n")})
+    write_oci_layout(tmp_path / "oci", [ImageSpec([layer], platform="linux/arm64/v8", ref_name="t")])
+    options = Options(cache_dir=tmp_path / "cache")
+    analysis = analyze(open_image(f"oci:{tmp_path / 'oci'}:t", options), options)
+    try:
+        cdx = json.loads(render(analysis, "cyclonedx"))
+    finally:
+        analysis.image.close()
+    props = {p["name"]: p["value"] for p in cdx["metadata"]["component"]["properties"]}
+    assert props["inspector:image:platform"] == "linux/arm64/v8"
