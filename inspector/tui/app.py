@@ -1,19 +1,29 @@
-"""The app: routing only. No image → the demo comparison, one → inspect, 2+ → compare."""
+"""The app: the state every screen shares and the routing. No image → the demo comparison,
+one → inspect, 2+ → compare; every other screen is opened here on a screen's or widget's
+behalf (``state.AppState``): this is the one module that imports the screens."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 
 from inspector.analysis import Analysis, LayerMemo
 from inspector.options import Options
+from inspector.tui.binary import Content
 from inspector.tui.bindings import APP, INTERRUPT
 from inspector.tui.commands import InspectorCommands
 from inspector.tui.screens.compare import CompareScreen
+from inspector.tui.screens.fit import ShownFitScreen
+from inspector.tui.screens.help import HelpScreen
 from inspector.tui.screens.inspect import InspectScreen
-from inspector.tui.widgets.prompt import HelpScreen
+from inspector.tui.screens.prompt import PromptScreen
+from inspector.tui.screens.prompt import ask_image as _ask_image
+from inspector.tui.screens.viewer import ContentScreen
+from inspector.tui.state import Answer, AppState
 
 DEMO = ("sample:debian-12-slim", "sample:distroless-static")
 #: the exit status after Ctrl+C (128 + SIGINT, as shells report an interrupt)
@@ -45,6 +55,24 @@ class InspectorApp(App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    # ---- routing (state.AppState): the screens opened on a screen's behalf --------------
+    def ask(self, title: str, initial: str, *, id: str, then: Answer) -> None:
+        self.push_screen(PromptScreen(title, initial, id=id), then)
+
+    def ask_image(self, title: str, take: Callable[[str], None]) -> None:
+        _ask_image(self, title, take)
+
+    def view_content(self, title: str, text: Content = "", *,
+                     columns: Sequence[tuple[str, Content]] | None = None,
+                     follow: str | None = None, then: Answer | None = None) -> None:
+        self.push_screen(ContentScreen(title, text, columns=columns, follow=follow), then)
+
+    def open_compare(self, references: list[str]) -> None:
+        self.push_screen(CompareScreen(references))
+
+    def open_fit(self, reference: str, label: str) -> None:
+        self.push_screen(ShownFitScreen(reference, label))
 
     def save_text(self, name: str, content: str, what: str,
                   mime_type: str = "text/markdown") -> Path | None:
@@ -94,3 +122,8 @@ def run_app(images: list[str], options: Options, demo: bool) -> int:
     app = InspectorApp(images, options, demo=demo)
     app.run()
     return app.return_code or 0
+
+
+if TYPE_CHECKING:
+    def _routes(app: InspectorApp) -> AppState:  # mypy: the app is what screens ask of it
+        return app

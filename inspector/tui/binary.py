@@ -133,3 +133,7 @@ def file_content(image: Image, fs: MergedFS, path: str) -> str | Blob:
             except InspectorError as exc:
                 return f"cannot read: {exc}"
     return view_text(image, fs, path)
+
+
+#: what a column holds: a line of text (absent, a directory, an error) or a file's bytes
+Content = str | Blob

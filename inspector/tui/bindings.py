@@ -28,15 +28,12 @@ FOOTER_FIRST = ("app.help", "app.quit")
 TAB_KEYS = [Binding(str(n), f"tab({n})", f"Tab {n}", id=f"screen.tab{n}", show=False)
             for n in range(1, 10)]
 
+#: every image screen's keys (inspect and compare)
 SCREEN = [
     # the screen's own ctrl+c copies a selection; dive users expect it to quit, with the
     # status of an interrupt (130), as a shell reports it
     Binding("ctrl+c", "app.interrupt", "Quit (exit status 130)", id="screen.quit", show=False),
     Binding("escape", "cancel_load", "Cancel loading", id="screen.cancel", show=False),
-    Binding("ctrl+l", "layer_changes(True)", "This layer's changes (inspect)",
-            id="inspect.layer_only", show=False),
-    Binding("ctrl+a", "layer_changes(False)", "Whole filesystem (inspect)",
-            id="inspect.aggregated", show=False),
     # the tree's keys work from any pane: they move to the tree first (typed text must not
     # fall through as commands when another pane has the focus)
     Binding("ctrl+f", "files('filter')", "Filter the file tree", id="screen.filter", show=False),
@@ -44,12 +41,25 @@ SCREEN = [
             key_display="/"),
     Binding("w", "write_markdown", "Save the tab as markdown", id="screen.write", show=False),
     Binding("W", "write_html", "Save the report as HTML", id="screen.write_html", show=False),
-    Binding("a", "add_image", "Add image", id="compare.add"),
-    Binding("x", "remove_image", "Remove image", id="compare.remove", show=False),
 ]
 
-#: the compare screen's own keys
+#: the inspect screen's own keys (``a`` opens a comparison with the image asked for)
+INSPECT = [
+    Binding("ctrl+l", "layer_changes(True)", "This layer's changes (inspect)",
+            id="inspect.layer_only", show=False),
+    Binding("ctrl+a", "layer_changes(False)", "Whole filesystem (inspect)",
+            id="inspect.aggregated", show=False),
+    Binding("a", "add_image", "Add image", id="inspect.add"),
+]
+
+#: the compare screen's own keys; Ctrl+L / Ctrl+A say they are inspect's
 COMPARE = [
+    Binding("ctrl+l", "layer_changes(True)", "Layer changes: inspect's key (says so)",
+            id="compare.layer_only", show=False),
+    Binding("ctrl+a", "layer_changes(False)", "Whole filesystem: inspect's key (says so)",
+            id="compare.aggregated", show=False),
+    Binding("a", "add_image", "Add image", id="compare.add"),
+    Binding("x", "remove_image", "Remove image", id="compare.remove", show=False),
     Binding("i", "toggle_intro", "Show/hide the intro", id="compare.intro", show=False),
 ]
 
@@ -79,12 +89,20 @@ FILE_VIEW = [
             show=False),
 ]
 
-#: (title, bindings) for the help screen
+def _by_id(*ids: str) -> list[Binding]:
+    known = {b.id: b for b in [*SCREEN, *INSPECT, *COMPARE]}
+    return [known[i] for i in ids]
+
+
+#: (title, bindings) for the help screen: the keys of both image screens first, each once
 TABLES = [("Everywhere", APP),
           ("Screens (inspect and compare)",
            [Binding("1", "tab(1)", "Switch to tab 1, 2, 3… (also Ctrl+P: Go to tab)",
-                    key_display="1 … 9"), *SCREEN]),
-          ("Compare", COMPARE),
+                    key_display="1 … 9"),
+            *_by_id("screen.quit", "screen.cancel", "inspect.layer_only", "inspect.aggregated",
+                    "screen.filter", "screen.search", "screen.write", "screen.write_html",
+                    "compare.add", "compare.remove")]),
+          ("Compare", _by_id("compare.intro")),
           ("File tree", FILE_VIEW)]
 
 HELP_NOTES = """\

@@ -8,8 +8,9 @@ import pytest
 
 from inspector.options import Options
 from inspector.tui.app import InspectorApp
+from inspector.tui.screens.fit import FitScreen
 from inspector.tui.screens.inspect import InspectScreen
-from inspector.tui.widgets.fit import FitPane, FitScreen
+from inspector.tui.widgets.fit import FitPane
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.tui.helpers import settle, sync
 

@@ -206,8 +206,8 @@ def test_viewer_reads_the_inodes_data(unpacked, tmp_path, case, path):
 def test_tui_viewer_reads_the_inodes_data(unpacked, tmp_path, case, path):
     """``v`` on the link in the TUI shows the bytes umoci unpacked at it."""
     from inspector.tui.app import InspectorApp
+    from inspector.tui.screens.viewer import ContentScreen
     from inspector.tui.widgets.file_view import FileView
-    from inspector.tui.widgets.prompt import ContentScreen
     from tests.tui.helpers import settle, sync
 
     ref = unpacked[case][0]

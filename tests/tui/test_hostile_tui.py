@@ -14,9 +14,9 @@ import pytest
 from rich.console import Console
 
 from inspector.tui.app import InspectorApp
+from inspector.tui.screens.viewer import ContentScreen
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.panes import LayersTable
-from inspector.tui.widgets.viewer import ContentScreen
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.hostile.strings import HOSTILE, assert_inert, by_name
 from tests.tui.helpers import settle, sync

@@ -84,7 +84,7 @@ async def test_dive_keys(options, layered):
 
 @sync
 async def test_help_says_how_to_switch_tabs_and_drill_down(options):
-    from inspector.tui.widgets.prompt import HelpScreen
+    from inspector.tui.screens.help import HelpScreen
 
     app = InspectorApp(["sample:hello-distroless"], options)
     async with app.run_test(size=(100, 40)) as pilot:

@@ -11,9 +11,9 @@ from textual.widgets import Footer
 from inspector.tui.app import InspectorApp
 from inspector.tui.bindings import FILE_VIEW, HELP_NOTES, TABLES
 from inspector.tui.screens.base import too_small
+from inspector.tui.screens.prompt import PromptScreen, near_sample
 from inspector.tui.widgets.file_rows import ATTRS_MIN_WIDTH
 from inspector.tui.widgets.panes import LayersTable
-from inspector.tui.widgets.prompt import PromptScreen, near_sample
 from tests.tui.helpers import settle, sync
 
 SIZES = [(80, 24), (160, 48)]

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, TabbedContent
 from inspector.compare.security import security_sets
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.compare import CompareView
-from inspector.tui.widgets.prompt import ContentScreen
+from inspector.tui.screens.viewer import ContentScreen
 from tests.tui.helpers import settle, sync
 
 SIZES = [(80, 24), (160, 48)]

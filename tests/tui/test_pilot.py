@@ -9,11 +9,13 @@ import threading
 from inspector.errors import Cancelled
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.compare import CompareScreen, CompareView
+from inspector.tui.screens.help import HelpScreen
 from inspector.tui.screens.inspect import InspectScreen, InspectView
+from inspector.tui.screens.prompt import PromptScreen
+from inspector.tui.screens.viewer import ContentScreen
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.panes import Details
-from inspector.tui.widgets.prompt import ContentScreen, HelpScreen, PromptScreen
 from tests.tui.helpers import settle, sync
 
 SIZE = (120, 36)

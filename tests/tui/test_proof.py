@@ -12,10 +12,10 @@ from textual.widgets import DataTable, TabbedContent
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.compare import CompareView
 from inspector.tui.screens.inspect import InspectView
+from inspector.tui.screens.viewer import ContentScreen
 from inspector.tui.widgets.file_rows import ABSENT, parse_filter
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.panes import Details, LayersTable
-from inspector.tui.widgets.prompt import ContentScreen
 from tests.tui.helpers import TreeApp, settle, sync, wide_fs
 
 DEMO_SIZE = (120, 40)

@@ -27,9 +27,12 @@ from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from inspector.tui.app import InspectorApp
-from inspector.tui.bindings import APP, FILE_VIEW, SCREEN, TAB_KEYS
-from inspector.tui.widgets.fit import FIT_DEMO, FitScreen
-from inspector.tui.widgets.prompt import ContentScreen, HelpScreen, PromptScreen
+from inspector.tui.bindings import APP, COMPARE, FILE_VIEW, INSPECT, SCREEN, TAB_KEYS
+from inspector.tui.screens.fit import FitScreen
+from inspector.tui.screens.help import HelpScreen
+from inspector.tui.screens.prompt import PromptScreen
+from inspector.tui.screens.viewer import ContentScreen
+from inspector.tui.widgets.fit import FIT_DEMO
 from tests.tui.helpers import settle, sync
 
 #: keys per walk unless ``INSPECTOR_RANDOM_KEYS`` says otherwise
@@ -56,8 +59,8 @@ TEXT_PROMPTS = {"filter-prompt", "search-prompt", "remove-prompt"}
 def _bound_keys() -> list[str]:
     from inspector.tui.widgets.tabs import ClickToOpen, PackagesPane
 
-    tables = [APP, TAB_KEYS, SCREEN, FILE_VIEW, [FIT_DEMO], PromptScreen.BINDINGS,
-              HelpScreen.BINDINGS, ContentScreen.BINDINGS, FitScreen.BINDINGS,
+    tables = [APP, TAB_KEYS, SCREEN, INSPECT, COMPARE, FILE_VIEW, [FIT_DEMO],
+              PromptScreen.BINDINGS, HelpScreen.BINDINGS, ContentScreen.BINDINGS, FitScreen.BINDINGS,
               PackagesPane.BINDINGS, ClickToOpen.BINDINGS]
     keys = {k.strip() for table in tables for b in table for k in b.key.split(",")}
     return sorted((keys | set(WIDGET_KEYS)) - EXCLUDED)

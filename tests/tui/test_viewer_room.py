@@ -11,7 +11,7 @@ from inspector.content import read_member
 from inspector.fit.elf import parse_elf
 from inspector.tui.app import InspectorApp
 from inspector.tui.binary import HEX_FIXED, Blob, elf_summary, hex_per_line, render_blob
-from inspector.tui.widgets.viewer import ContentScreen
+from inspector.tui.screens.viewer import ContentScreen
 from tests.tui.helpers import settle, sync
 
 SIZES = [(80, 24), (160, 48)]

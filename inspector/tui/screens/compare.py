@@ -19,17 +19,10 @@ from inspector.analysis import Analysis
 from inspector.compare import compare_analyses
 from inspector.content import link_target
 from inspector.index.tree import TreeRows
-from inspector.tui.binary import file_content
+from inspector.tui.binary import Content, file_content
 from inspector.tui.bindings import COMPARE, SCREEN, TAB_KEYS
 from inspector.tui.format import human
-from inspector.tui.paths import column_trees, resolver
-from inspector.tui.screens.base import (
-    KeysFooter,
-    LoadingScreen,
-    TooSmall,
-    tab_bars_unfocusable,
-)
-from inspector.tui.screens.overview import (
+from inspector.tui.overview import (
     bar_width,
     intro_text,
     layers_text,
@@ -37,6 +30,14 @@ from inspector.tui.screens.overview import (
     runs_as_text,
     verdict_text,
 )
+from inspector.tui.paths import column_trees, resolver
+from inspector.tui.screens.base import (
+    KeysFooter,
+    LoadingScreen,
+    TooSmall,
+    tab_bars_unfocusable,
+)
+from inspector.tui.state import inspector_app
 from inspector.tui.widgets.columns import (
     TOKENS_AGAINST_FIRST,
     Column,
@@ -47,13 +48,7 @@ from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.fit import FIT_DEMO
 from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.panes import Line
-from inspector.tui.widgets.prompt import (
-    ContentScreen,
-    PromptScreen,
-    ask_image,
-)
 from inspector.tui.widgets.tabs import ClickToOpen
-from inspector.tui.widgets.viewer import Content
 from inspector.visible import visible
 
 
@@ -187,12 +182,12 @@ class CompareView(Vertical):
             self.show_files("/etc/passwd")
             self.view_everywhere("/etc/passwd")
         elif key == "sec:runs_as":
-            self.app.push_screen(ContentScreen(
+            inspector_app(self).view_content(
                 "who each image runs as", columns=runs_as_text(
-                    self.result, [a.config for a in self.analyses])))
+                    self.result, [a.config for a in self.analyses]))
         elif key == "sec:shared_layers":
-            self.app.push_screen(ContentScreen("layers, base first (shared ones named)",
-                                               columns=layers_text(self.result)))
+            inspector_app(self).view_content("layers, base first (shared ones named)",
+                                             columns=layers_text(self.result))
 
     @on(DataTable.RowSelected, "#packages-diff")
     def _package_selected(self, event: DataTable.RowSelected) -> None:
@@ -312,8 +307,8 @@ class CompareView(Vertical):
                 view.go_to(target)
                 self.read_all(target)
 
-        self.app.push_screen(ContentScreen(message.path, columns=message.columns,
-                                           follow=message.follow), followed)
+        inspector_app(self).view_content(message.path, columns=message.columns,
+                                         follow=message.follow, then=followed)
 
 
 class CompareScreen(LoadingScreen):
@@ -386,10 +381,8 @@ class CompareScreen(LoadingScreen):
 
     def action_fit_demo(self) -> None:
         """``f``: the fit of the first image on screen, the demo app offered beside it."""
-        from inspector.tui.screens.fit_shown import ShownFitScreen
-
         label = next((v.result.labels[0] for v in self.query(CompareView)), self.references[0])
-        self.app.push_screen(ShownFitScreen(self.references[0], label))
+        inspector_app(self).open_fit(self.references[0], label)
 
     def markdown(self) -> tuple[list[str], str, str] | None:
         """The Overview and Packages tabs: the compare report; Files: its rows."""
@@ -434,7 +427,7 @@ class CompareScreen(LoadingScreen):
                     self._show_loading([ref])
                 self.refresh_view()
 
-        ask_image(self.app, "Add an image", add)
+        inspector_app(self).ask_image("Add an image", add)
 
     def action_remove_image(self) -> None:
         def remove(answer: str | None) -> None:
@@ -451,5 +444,5 @@ class CompareScreen(LoadingScreen):
             self.show_comparison()
 
         listing = ", ".join(f"{i}={visible(r)}" for i, r in enumerate(self.references, start=1))
-        self.app.push_screen(PromptScreen(f"Remove which image? {listing}", id="remove-prompt"),
-                             remove)
+        inspector_app(self).ask(f"Remove which image? {listing}", "", id="remove-prompt",
+                                then=remove)

@@ -20,7 +20,7 @@ from inspector.errors import InspectorError
 from inspector.index.entries import DIR, SYMLINK
 from inspector.index.tree import ADDED, MODIFIED, REMOVED, DirTree, TreeRows, layer_marks
 from inspector.tui.binary import Blob, read_blob
-from inspector.tui.bindings import SCREEN, TAB_KEYS
+from inspector.tui.bindings import INSPECT, SCREEN, TAB_KEYS
 from inspector.tui.format import human
 from inspector.tui.messages import DrillDown
 from inspector.tui.paths import resolver
@@ -30,11 +30,11 @@ from inspector.tui.screens.base import (
     TooSmall,
     tab_bars_unfocusable,
 )
+from inspector.tui.state import inspector_app
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.fit import FitPane
 from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.panes import Details, LayersTable, Line
-from inspector.tui.widgets.prompt import ContentScreen, ask_image
 from inspector.tui.widgets.tabs import CategoriesPane, ConfigPane, EfficiencyPane, PackagesPane
 from inspector.visible import visible
 
@@ -247,9 +247,9 @@ class InspectView(Vertical):
                 if to is not None:
                     self.follow_link(event.view, to)
 
-            self.app.push_screen(
-                ContentScreen(path, f"symbolic link → {fs.target(path)}\n\n"
-                                    f"f follows it to {target}", follow=target), followed)
+            inspector_app(self).view_content(
+                path, f"symbolic link → {fs.target(path)}\n\nf follows it to {target}",
+                follow=target, then=followed)
         elif fs.size(path) == 0 and kind != 0:
             self.say(f"{visible(path)} is a {fs.kind_name(path)}", severity="warning")
         else:
@@ -280,13 +280,13 @@ class InspectView(Vertical):
     @on(ContentReady)
     def _content(self, message: ContentReady) -> None:
         if message.blob is not None:
-            self.app.push_screen(ContentScreen(message.path, message.blob))
+            inspector_app(self).view_content(message.path, message.blob)
         elif message.error:
             self.say(message.error, severity="error")
 
 
 class InspectScreen(LoadingScreen):
-    BINDINGS = [*SCREEN, *TAB_KEYS]
+    BINDINGS = [*SCREEN, *INSPECT, *TAB_KEYS]
 
     def __init__(self, reference: str) -> None:
         super().__init__()
@@ -346,9 +346,7 @@ class InspectScreen(LoadingScreen):
 
     def action_add_image(self) -> None:
         def compare(ref: str) -> None:
-            from inspector.tui.screens.compare import CompareScreen
-
             # pushed: Textual cannot switch away from the default screen (IndexError)
-            self.app.push_screen(CompareScreen([self.reference, ref]))
+            inspector_app(self).open_compare([self.reference, ref])
 
-        ask_image(self.app, "Compare with an image", compare)
+        inspector_app(self).ask_image("Compare with an image", compare)

@@ -7,8 +7,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from inspector.index.tree import ADDED, MODIFIED, REMOVED
+from inspector.tui.state import inspector_app
 from inspector.tui.widgets.file_rows import parse_filter
-from inspector.tui.widgets.prompt import PromptScreen
 
 if TYPE_CHECKING:  # the mixin is a Widget to the type checker, a plain class at run time
     from textual.widget import Widget as _Host
@@ -64,9 +64,9 @@ class FilterActions(_Host):
             if text is not None:
                 self.apply_filter(text)
 
-        self.app.push_screen(
-            PromptScreen("Filter (glob, re:REGEX, :added :modified :removed, category:NAME, "
-                         "package:NAME)", self.filter_text, id="filter-prompt"), done)
+        inspector_app(self).ask(
+            "Filter (glob, re:REGEX, :added :modified :removed, category:NAME, package:NAME)",
+            self.filter_text, id="filter-prompt", then=done)
 
     def action_toggle_mark(self, name: str) -> None:
         """dive's Ctrl+U/Ctrl+R/Ctrl+M: hide or show unmodified/removed/modified rows."""
@@ -94,8 +94,8 @@ class FilterActions(_Host):
             if term is not None:
                 self.search(term)
 
-        self.app.push_screen(PromptScreen("Search (text or glob; n / N repeat)",
-                                          self.search_term, id="search-prompt"), done)
+        inspector_app(self).ask("Search (text or glob; n / N repeat)", self.search_term,
+                                id="search-prompt", then=done)
 
     def action_search_next(self, backwards: bool) -> None:
         if self.search_term:

@@ -1,4 +1,4 @@
-"""The Fit tab (and the demo's fit screen): which distroless base the image's application
+"""The Fit tab (and the pane of the fit screen, ``screens/fit.py``): which distroless base the image's application
 would run on. The verdict is computed in a thread worker (candidate bases are loaded
 through the app's shared analyses and layer memo) and shown as the text report, with the
 before/after numbers on top. ``b`` builds it (``inspector fit --build``) into an OCI
@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -18,8 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from inspector.analysis import Analysis, analyze
 from inspector.errors import InspectorError
@@ -28,11 +26,6 @@ from inspector.fit.model import FITS, FitResult
 from inspector.tui.format import human
 from inspector.tui.state import inspector_app
 from inspector.visible import visible
-
-if TYPE_CHECKING:  # the mixin is a Screen to the type checker, a plain class at run time
-    from textual.screen import Screen as _Host
-else:
-    _Host = object
 
 #: the demo's key: hello-debian onto distroless-static
 FIT_DEMO = Binding("f", "fit_demo", "Fit", id="demo.fit")
@@ -229,38 +222,3 @@ class FitPane(VerticalScroll):
             self.query_one("#fit-numbers", Static).update(message.numbers)
         self.notify(visible(message.message), severity="information" if message.ok else "error",
                     timeout=10)
-
-
-class FitScreen(Screen):
-    """The fit of one image on its own screen (the demo's ``f``); Esc/q go back."""
-
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back", id="fit.back"),
-                Binding("b", "build", "Build it", id="fit.screen.build")]
-
-    def __init__(self, reference: str, bases: tuple[str, ...] = SAMPLE_BASES) -> None:
-        super().__init__()
-        self.reference, self.bases = reference, bases
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text(f"fit: {self.reference} → {', '.join(self.bases)}", style="bold"),
-                     id="title")
-        yield FitPane(reference=self.reference, bases=self.bases, id="fit")
-        yield Footer()
-
-
-    def action_build(self) -> None:
-        self.query_one(FitPane).action_build()
-
-
-class FitDemoAction(_Host):
-    """Mixed into the compare screen: ``f`` opens the fit (the demo: hello-debian →
-    distroless-static; otherwise the first image against the default bases)."""
-
-    references: list[str]  # the compare screen's
-
-    def action_fit_demo(self) -> None:
-        if getattr(self, "demo", False):
-            screen = FitScreen(DEMO_FIT[0], DEMO_FIT[1])
-        else:
-            screen = FitScreen(self.references[0])
-        self.app.push_screen(screen)

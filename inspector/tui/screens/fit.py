@@ -1,5 +1,6 @@
-"""Compare's ``f``: the fit of the image on screen (the first column), never of an image
-the user cannot see. An image whose command is a shell or no program at all (debian-12-slim
+"""The fit screens. ``FitScreen``: one image's fit on its own screen (the Fit tab's
+pane). ``ShownFitScreen``, compare's ``f``: the fit of the image on screen (the first
+column), never of an image the user cannot see. An image whose command is a shell or no program at all (debian-12-slim
 runs bash) has no application to fit: the screen says so and offers the demo app by name
 (``d``: hello-debian onto distroless-static)."""
 
@@ -11,10 +12,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from inspector.fit.bases import SAMPLE_BASES
 from inspector.tui.state import inspector_app
-from inspector.tui.widgets.fit import DEMO_FIT, FitDone, FitScreen
+from inspector.tui.widgets.fit import DEMO_FIT, FitDone, FitPane
 from inspector.visible import visible
 
 #: what the demo app is, for the offer
@@ -26,6 +29,27 @@ def command_of(config: dict) -> str:
     cfg = config.get("config") or {}
     argv = list(cfg.get("Entrypoint") or []) + list(cfg.get("Cmd") or [])
     return json.dumps(argv) if argv else "no command"
+
+
+class FitScreen(Screen):
+    """The fit of one image on its own screen (the demo's ``f``); Esc/q go back."""
+
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back", id="fit.back"),
+                Binding("b", "build", "Build it", id="fit.screen.build")]
+
+    def __init__(self, reference: str, bases: tuple[str, ...] = SAMPLE_BASES) -> None:
+        super().__init__()
+        self.reference, self.bases = reference, bases
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"fit: {self.reference} → {', '.join(self.bases)}", style="bold"),
+                     id="title")
+        yield FitPane(reference=self.reference, bases=self.bases, id="fit")
+        yield Footer()
+
+
+    def action_build(self) -> None:
+        self.query_one(FitPane).action_build()
 
 
 class ShownFitScreen(FitScreen):

@@ -13,11 +13,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
-from inspector.tui.binary import Blob, Shown, render_blob
+from inspector.tui.binary import Blob, Content, Shown, render_blob
 from inspector.visible import visible, visible_lines
 
-#: what a column holds: a line of text (absent, a directory, an error) or a file's bytes
-Content = str | Blob
 #: the width a hex dump is laid out for before the pane's is known (16 bytes a line)
 DEFAULT_CELLS = 75
 

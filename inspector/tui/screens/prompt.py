@@ -1,5 +1,5 @@
-"""Small modal screens: a one-line prompt and the help screen (a file's content:
-``widgets/viewer.py``, re-exported here)."""
+"""The one-line prompt (a modal screen) and asking for an image with it: the bundled
+samples listed, a near miss of a sample's name asked again."""
 
 from __future__ import annotations
 
@@ -9,15 +9,11 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label
 
-from inspector.tui.widgets.viewer import ContentScreen
 from inspector.visible import visible
-
-__all__ = ["ContentScreen", "HelpScreen", "PromptScreen", "ask_image", "image_prompt",
-           "image_reference", "near_sample"]
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -106,32 +102,3 @@ def image_reference(answer: str) -> str:
     if answer and ":" not in answer and answer in _sample_names():
         return "sample:" + answer
     return answer
-
-
-class HelpScreen(ModalScreen[None]):
-    """Every binding, from the binding tables."""
-
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%; border: round $primary;
-                                  background: $panel; padding: 0 1; }
-    """
-
-    def compose(self) -> ComposeResult:
-        from rich.table import Table
-
-        from inspector.tui.bindings import HELP_NOTES, TABLES
-
-        with VerticalScroll():
-            for title, bindings in TABLES:
-                table = Table(title=title, title_justify="left", expand=True, box=None,
-                              show_header=False)
-                table.add_column("keys", style="bold", ratio=1)
-                table.add_column("what", ratio=3)
-                for b in bindings:
-                    keys = b.key_display or b.key
-                    table.add_row(keys.replace("question_mark", "?").replace("slash", "/"),
-                                  b.description)
-                yield Static(table)
-            yield Static(Text(HELP_NOTES), id="help-notes")
