@@ -29,7 +29,7 @@ from typing import NoReturn
 from inspector import config
 from inspector.commands import COMMANDS
 from inspector.commands.context import Context, analyze_many, apply_source
-from inspector.commands.options import add_common
+from inspector.commands.options import add_base, add_common, add_vulns
 from inspector.commands.options import options_of as _options
 from inspector.errors import InspectorError, print_line
 from inspector.options import Options
@@ -62,6 +62,8 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
             epilog="With no IMAGE: the demo (debian-12-slim beside distroless-static).")
         p.add_argument("images", nargs="*", metavar="IMAGE")
         p.add_argument("--version", action=config.VersionAction)
+        add_vulns(p)
+        add_base(p)
     add_common(p)
     return p
 
@@ -88,7 +90,7 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
         options = _options(args)
         if command is not None:
             return COMMANDS[command].run(args, Context(options, build_parser, tuple(COMMANDS)))
-        return _tui([apply_source(r, args.source) for r in (args.images or [])], options)
+        return _tui([apply_source(r, args.source) for r in (args.images or [])], options, args)
     except InspectorError as exc:
         print_line(str(exc))
         return exc.exit_code  # 2 for the user's own files and values (InputError)
@@ -103,16 +105,20 @@ def _run(command: str | None, args: argparse.Namespace) -> int:
         return 2
 
 
-def _tui(images: list[str], options: Options) -> int:
+def _tui(images: list[str], options: Options, args: argparse.Namespace) -> int:
+    refs = images or list(DEMO)
     try:
         from inspector.tui.app import run_app
+        from inspector.tui.scan import prepare
     except ImportError:  # the TUI is not installed: fall back to the headless demo
         return _headless_demo(images, options)
+    # a report that cannot be read or names another image: one line, before the TUI
+    scan = prepare(refs, args.vulns, args.vulns_any_image, args.base_image, options)
     # without a terminal the TUI would wait forever; textual-serve's browser sessions set
     # TEXTUAL_DRIVER and talk over pipes, which is fine
     if not os.environ.get("TEXTUAL_DRIVER") and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise InspectorError("no terminal: use `inspector export` or `inspector compare`")
-    return run_app(images or list(DEMO), options, demo=not images)
+    return run_app(refs, options, demo=not images, scan=scan)
 
 
 def _headless_demo(images: list[str], options: Options) -> int:

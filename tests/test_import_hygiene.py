@@ -184,7 +184,7 @@ NO_TYPED_CIRCLES = [("the TUI", ["inspector.tui"])]
 #: the TUI's modules below the widgets and screens (no screen, no app)
 TUI_SUPPORT = tuple(f"inspector.tui.{m}" for m in (
     "binary", "bindings", "commands", "export", "format", "loader", "messages", "overview",
-    "paths", "serve", "shown", "state"))
+    "paths", "scan", "serve", "shown", "state"))
 
 #: the architecture page's "may import" table as data ("Packages and what each may import"),
 #: one row per package or module the page names, plus the modules it names elsewhere:

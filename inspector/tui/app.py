@@ -16,6 +16,7 @@ from inspector.options import Options
 from inspector.tui.binary import Content
 from inspector.tui.bindings import APP, INTERRUPT
 from inspector.tui.commands import InspectorCommands
+from inspector.tui.scan import ScanInput
 from inspector.tui.screens.compare import CompareScreen
 from inspector.tui.screens.fit import ShownFitScreen
 from inspector.tui.screens.help import HelpScreen
@@ -37,8 +38,10 @@ class InspectorApp(App[int]):
     COMMANDS = App.COMMANDS | {InspectorCommands}
 
     def __init__(self, images: list[str], options: Options | None = None,
-                 demo: bool = False) -> None:
+                 demo: bool = False, scan: ScanInput | None = None) -> None:
         super().__init__()
+        #: ``--vulns`` reports by reference, ``--vulns-any-image``, ``--base-image``
+        self.scan = scan or ScanInput()
         self.images = list(images) or list(DEMO)
         self.options = options or Options()
         self.demo = demo or not images
@@ -117,9 +120,10 @@ class InspectorApp(App[int]):
             analysis.image.close()
 
 
-def run_app(images: list[str], options: Options, demo: bool) -> int:
+def run_app(images: list[str], options: Options, demo: bool,
+            scan: ScanInput | None = None) -> int:
     """Run the TUI (blocking); the exit code."""
-    app = InspectorApp(images, options, demo=demo)
+    app = InspectorApp(images, options, demo=demo, scan=scan)
     app.run()
     return app.return_code or 0
 

@@ -181,3 +181,51 @@ def layers_text(result: CompareResult) -> list[tuple[str, str]]:
                 lines.append(f"     {one_line(la.created_by, 70)}")
         out.append((im.label, "\n".join(lines)))
     return out
+
+
+def vuln_rows(overlays, labels: list[str], width: int) -> list[Row]:
+    """``--vulns``: per image its findings by severity (``vulns``, Enter lists the packages
+    with findings) and who scanned when (``scanner``: the counts are the report's, not live
+    truth); per pair what the image drops of the first's (``vdrop:I``). Nothing without
+    reports. ``overlays``: an ``inspector.vulns.Overlay`` (or None) per image."""
+    from inspector.vulns import SEVERITIES, pair_vulns
+
+    if not overlays:
+        return []
+    counts, scanners = [], []
+    for ov in overlays:
+        if ov is None:
+            counts.append(Text("no report", "dim"))
+            scanners.append(Text(""))
+            continue
+        c = ov.counts
+        shown = ", ".join(f"{c.by_severity[s]:,} {s}" for s in SEVERITIES if c.by_severity[s])
+        line = f"{c.total:,}" + (f": {shown}" if shown else "")
+        if ov.unmatched:
+            line += f" ({ov.unmatched:,} on no package)"
+        worst = c.by_severity["critical"] or c.by_severity["high"]
+        counts.append(Text(one_line(visible(line), width) + (" ⏎" if c.total else ""),
+                           "red" if worst else "green" if not c.total else ""))
+        scanners.append(Text(one_line(visible(ov.scanner.describe()), width), "dim"))
+    rows = [Row("vulns", Text("vulnerabilities", "bold"), counts),
+            Row("scanner", Text("scanned by"), scanners)]
+    for pair in pair_vulns(overlays):
+        if pair is None:
+            continue
+        cells = [Text("") for _ in overlays]
+        cells[pair.image] = Text(one_line(
+            f"drops {pair.dropped.total:,} of {pair.base_total:,}, adds {pair.added.total:,}"
+            + (" ⏎" if pair.base_total else ""), width))
+        rows.append(Row(f"vdrop:{pair.image}", Text("vulns vs first", "bold"), cells))
+    return rows
+
+
+def vuln_sentences(overlays, labels: list[str]) -> Text:
+    """Each pair's "drops N of M" sentence, for the verdict (empty without reports)."""
+    from inspector.vulns import pair_vulns
+
+    text = Text()
+    for pair in pair_vulns(overlays or []):
+        if pair is not None:
+            text.append(visible(pair.sentence(labels)) + "\n")
+    return text

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from inspector.analysis import Analysis, LayerMemo
     from inspector.options import Options
     from inspector.tui.binary import Content
+    from inspector.tui.scan import ScanInput
 
 #: what a prompt calls with its answer (None: cancelled)
 Answer = Callable[[str | None], None]
@@ -30,6 +31,8 @@ class AppState(Protocol):
     options: Options
     #: layer indexes shared between images (a common base is indexed once)
     memo: LayerMemo
+    #: the ``--vulns`` reports, ``--vulns-any-image`` and ``--base-image`` of this run
+    scan: ScanInput
 
     def save_text(self, name: str, content: str, what: str,
                   mime_type: str = "text/markdown") -> Path | None: ...

@@ -19,6 +19,7 @@ from inspector.analysis import Analysis
 from inspector.compare import compare_analyses
 from inspector.content import link_target
 from inspector.index.tree import TreeRows
+from inspector.options import Options
 from inspector.tui.binary import Content, file_content
 from inspector.tui.bindings import COMPARE, SCREEN, TAB_KEYS
 from inspector.tui.format import human
@@ -29,8 +30,11 @@ from inspector.tui.overview import (
     overview_rows,
     runs_as_text,
     verdict_text,
+    vuln_rows,
+    vuln_sentences,
 )
 from inspector.tui.paths import column_trees, resolver
+from inspector.tui.scan import ScanInput, lay_over, package_counts
 from inspector.tui.screens.base import (
     KeysFooter,
     LoadingScreen,
@@ -77,12 +81,17 @@ class CompareView(Vertical):
     CompareView #packages-diff { height: 1fr; }
     """
 
-    def __init__(self, analyses: list[Analysis], demo: bool, intro: bool = True) -> None:
+    def __init__(self, analyses: list[Analysis], demo: bool, intro: bool = True,
+                 scan: ScanInput | None = None, options: Options | None = None) -> None:
         super().__init__()
         self.analyses = analyses
         self.demo = demo
         self.intro = intro  # the intro box shows (``i`` toggles it)
         self.result = compare_analyses(analyses)
+        #: ``--vulns`` overlays per image (None: no reports); what could not be laid over
+        self.vulns, self.scan_problem = lay_over(self.result, analyses, scan or ScanInput(),
+                                                 options or Options())
+        self.vulnerable_only: bool | None = None  # how the Packages tab is filled
         self.package_keys: dict[str, str] = {}  # packages-diff row key → package name
         self._opening_row: int | None = None  # see on_mount
 
@@ -94,7 +103,8 @@ class CompareView(Vertical):
                 intro.display = self.intro
                 yield intro
                 yield OverviewTable(id="overview", cursor_type="row", zebra_stripes=False)
-                yield Static(verdict_text(self.result), id="verdict")
+                yield Static(verdict_text(self.result).append_text(
+                    vuln_sentences(self.vulns, self.result.labels)), id="verdict")
             with TabPane("Packages", id="tab-packages"):
                 yield Lazy(ClickToOpen(id="packages-diff", cursor_type="row"))
             with TabPane("Files", id="tab-files"):
@@ -113,6 +123,10 @@ class CompareView(Vertical):
             table.add_column(Text(visible(label)))
         width = bar_width(self.app.size.width, len(self.analyses))
         rows = overview_rows(self.result, width)
+        room = max(width + 16, (self.app.size.width - 24) // len(self.analyses))
+        rows[5:5] = vuln_rows(self.vulns, self.result.labels, room)  # after the sizes
+        if self.scan_problem:
+            self.notify(self.scan_problem, severity="warning", markup=False, timeout=10)
         for row in rows:
             table.add_row(row.name, *row.cells, key=row.key)
         resolve = resolver(self.analyses)
@@ -178,6 +192,10 @@ class CompareView(Vertical):
             self.query_one(f"#files-{name}", FileView).action_expand_all()  # every path
         elif key in ("sec:setuid", "sec:world_writable", "sec:executables", "sec:interpreters"):
             self.show_files(f"finding:{name}")
+        elif kind in ("vulns", "vdrop", "scanner") and self.vulns:
+            self.fill_packages(vulnerable_only=True)
+            self.query_one(TabbedContent).active = "tab-packages"
+            self.query_one("#packages-diff", DataTable).focus()
         elif key == "sec:login_users":
             self.show_files("/etc/passwd")
             self.view_everywhere("/etc/passwd")
@@ -209,21 +227,36 @@ class CompareView(Vertical):
         if event.pane.id == "tab-packages":
             self.call_after_refresh(self.fill_packages)
 
-    def fill_packages(self) -> None:
+    def fill_packages(self, vulnerable_only: bool = False) -> None:
+        """Every package (its version and size per image, where it is, with ``--vulns`` its
+        findings per image), or only those with findings, most first."""
         table = self.query_one("#packages-diff", DataTable)
-        if table.row_count:
-            return
+        if self.vulnerable_only == vulnerable_only or (
+                self.vulnerable_only is not None and not vulnerable_only):
+            return  # filled (a tab switch does not undo "only the vulnerable ones")
+        self.vulnerable_only = vulnerable_only
+        table.clear(columns=True)
+        self.package_keys.clear()
         labels = self.result.labels
         pk = self.result.packages
+        per = [package_counts(ov) for ov in self.vulns] if self.vulns else None
+        rows: list[tuple[int, str, list[Text], str]] = []
 
         def add(name: str, cells: list[Text], where: str) -> None:
-            key = f"p{len(self.package_keys)}"
-            self.package_keys[key] = name
-            table.add_row(Text(visible(name)), *cells, Text(where), key=key)
+            if per is None:
+                rows.append((0, name, cells, where))
+                return
+            found = [c.get(name, 0) if ov else None for c, ov in zip(per, self.vulns or [],
+                                                                      strict=True)]
+            if vulnerable_only and not any(found):
+                return
+            cells = [*cells, Text(" · ".join("—" if n is None else f"{n:,}" for n in found),
+                                  "red" if any(found) else "dim")]
+            rows.append((sum(n or 0 for n in found), name, cells, where))
 
         labels = [visible(label) for label in labels]
         table.add_columns("package", *(Text(f"{label} (version · size)") for label in labels),
-                          "where")
+                          *(["vulns"] if per is not None else []), "where")
 
         def cell(version: str | None, size: int | None) -> Text:
             return Text("—" if version is None else f"{visible(version)} · {human(size)}")
@@ -237,8 +270,15 @@ class CompareView(Vertical):
                                                           strict=True)], "version differs")
         for p in pk.common:
             add(p.name, [cell(p.version, p.size)] * len(labels), "same")
+        if vulnerable_only:
+            rows.sort(key=lambda row: -row[0])
+        for _, name, cells, where in rows:
+            key = f"p{len(self.package_keys)}"
+            self.package_keys[key] = name
+            table.add_row(Text(visible(name)), *cells, Text(where), key=key)
         if not table.row_count:
-            table.add_row("no packages found", *[""] * len(labels), "")
+            table.add_row("no packages with findings" if vulnerable_only else
+                          "no packages found", *[""] * (len(table.columns) - 1))
 
     @on(FileView.ViewChanged)
     def _mirror(self, event: FileView.ViewChanged) -> None:
@@ -356,7 +396,9 @@ class CompareScreen(LoadingScreen):
         self.query_one(LoadingPanel).display = False
         intro = self.intro if self.intro is not None else (
             self.app.size.height >= self.INTRO_MIN_HEIGHT)
-        await self.mount(CompareView(analyses, self.demo, intro), before=self.query_one(Footer))
+        app = inspector_app(self)
+        await self.mount(CompareView(analyses, self.demo, intro, app.scan, app.options),
+                         before=self.query_one(Footer))
 
     def action_toggle_intro(self) -> None:
         for box in self.query("#intro"):
