@@ -195,7 +195,8 @@ class CompareView(Vertical):
         elif kind in ("vulns", "vdrop", "scanner") and self.vulns:
             self.fill_packages(vulnerable_only=True)
             self.query_one(TabbedContent).active = "tab-packages"
-            self.query_one("#packages-diff", DataTable).focus()
+            for table in self.query("#packages-diff").results(DataTable):
+                table.focus()
         elif key == "sec:login_users":
             self.show_files("/etc/passwd")
             self.view_everywhere("/etc/passwd")
@@ -227,10 +228,14 @@ class CompareView(Vertical):
         if event.pane.id == "tab-packages":
             self.call_after_refresh(self.fill_packages)
 
-    def fill_packages(self, vulnerable_only: bool = False) -> None:
+    def fill_packages(self, vulnerable_only: bool = False, retried: bool = False) -> None:
         """Every package (its version and size per image, where it is, with ``--vulns`` its
         findings per image), or only those with findings, most first."""
-        table = self.query_one("#packages-diff", DataTable)
+        table = next(iter(self.query("#packages-diff").results(DataTable)), None)
+        if table is None:  # not mounted yet (Lazy), or this view is being replaced
+            if self.is_attached and not retried:
+                self.call_after_refresh(self.fill_packages, vulnerable_only, True)
+            return
         if self.vulnerable_only == vulnerable_only or (
                 self.vulnerable_only is not None and not vulnerable_only):
             return  # filled (a tab switch does not undo "only the vulnerable ones")
