@@ -188,7 +188,7 @@ def vuln_rows(overlays, labels: list[str], width: int) -> list[Row]:
     with findings) and who scanned when (``scanner``: the counts are the report's, not live
     truth); per pair what the image drops of the first's (``vdrop:I``). Nothing without
     reports. ``overlays``: an ``inspector.vulns.Overlay`` (or None) per image."""
-    from inspector.vulns import SEVERITIES, pair_vulns
+    from inspector.vulns import pair_vulns
 
     if not overlays:
         return []
@@ -199,12 +199,9 @@ def vuln_rows(overlays, labels: list[str], width: int) -> list[Row]:
             scanners.append(Text(""))
             continue
         c = ov.counts
-        shown = ", ".join(f"{c.by_severity[s]:,} {s}" for s in SEVERITIES if c.by_severity[s])
-        line = f"{c.total:,}" + (f": {shown}" if shown else "")
-        if ov.unmatched:
-            line += f" ({ov.unmatched:,} on no package)"
         worst = c.by_severity["critical"] or c.by_severity["high"]
-        counts.append(Text(one_line(visible(line), width) + (" ⏎" if c.total else ""),
+        counts.append(Text(one_line(visible(severity_line(ov)), width)
+                           + (" ⏎" if c.total else ""),
                            "red" if worst else "green" if not c.total else ""))
         scanners.append(Text(one_line(visible(ov.scanner.describe()), width), "dim"))
     rows = [Row("vulns", Text("vulnerabilities", "bold"), counts),
@@ -220,6 +217,25 @@ def vuln_rows(overlays, labels: list[str], width: int) -> list[Row]:
     return rows
 
 
+def severity_line(ov) -> str:
+    """``17: 1 critical, 3 high, …`` (the severities found, worst first), then the findings
+    on no package of the image."""
+    from inspector.vulns import SEVERITIES
+
+    c = ov.counts
+    shown = ", ".join(f"{c.by_severity[s]:,} {s}" for s in SEVERITIES if c.by_severity[s])
+    line = f"{c.total:,}" + (f": {shown}" if shown else "")
+    if ov.unmatched:
+        line += f" ({ov.unmatched:,} on no package)"
+    return line
+
+
+def vulns_line(ov) -> Text:
+    """One image's findings by severity and who scanned when (the Packages tab's head)."""
+    return Text(f"vulnerabilities {visible(severity_line(ov))} — "
+                f"{visible(ov.scanner.describe())}")
+
+
 def vuln_sentences(overlays, labels: list[str]) -> Text:
     """Each pair's "drops N of M" sentence, for the verdict (empty without reports)."""
     from inspector.vulns import pair_vulns
@@ -229,3 +245,43 @@ def vuln_sentences(overlays, labels: list[str]) -> Text:
         if pair is not None:
             text.append(visible(pair.sentence(labels)) + "\n")
     return text
+
+
+def package_rows(result: CompareResult, overlays, vulnerable_only: bool = False
+                 ) -> list[tuple[str, list[Text], str]]:
+    """The Packages tab's rows: (name, a version · size cell per image, then with
+    ``overlays`` the findings per image, where it is); ``vulnerable_only``: only those with
+    findings, most first."""
+    from inspector.tui.scan import package_counts
+
+    labels = [visible(label) for label in result.labels]
+    pk = result.packages
+    per = [package_counts(ov) for ov in overlays] if overlays else None
+    rows: list[tuple[int, str, list[Text], str]] = []
+
+    def add(name: str, cells: list[Text], where: str) -> None:
+        if per is None:
+            rows.append((0, name, cells, where))
+            return
+        found = [c.get(name, 0) if ov else None for c, ov in zip(per, overlays, strict=True)]
+        if vulnerable_only and not any(found):
+            return
+        cells = [*cells, Text(" · ".join("—" if n is None else f"{n:,}" for n in found),
+                              "red" if any(found) else "dim")]
+        rows.append((sum(n or 0 for n in found), name, cells, where))
+
+    def cell(version: str | None, size: int | None) -> Text:
+        return Text("—" if version is None else f"{visible(version)} · {human(size)}")
+
+    for i, only in enumerate(pk.only_in):
+        for p in only:
+            add(p.name, [cell(p.version, p.size) if j == i else Text("—")
+                         for j in range(len(labels))], f"only {labels[i]}")
+    for change in pk.version_changed:
+        add(change.name, [cell(v, n) for v, n in zip(change.versions, change.sizes,
+                                                      strict=True)], "version differs")
+    for p in pk.common:
+        add(p.name, [cell(p.version, p.size)] * len(labels), "same")
+    if vulnerable_only:
+        rows.sort(key=lambda row: -row[0])
+    return [(name, cells, where) for _, name, cells, where in rows]

@@ -95,6 +95,20 @@ def lay_over(result: CompareResult, analyses: Sequence[Analysis], scan: ScanInpu
     return overlays, "; ".join(problems) or None
 
 
+def image_overlay(analysis: Analysis, scan: ScanInput) -> tuple[Overlay | None, str | None]:
+    """The report of one inspected image laid over it (None without one), and what went
+    wrong laying it, in one line."""
+    from inspector.vulns import overlay
+
+    report = scan.reports.get(analysis.reference)
+    if report is None:
+        return None, None
+    try:
+        return overlay(report, analysis, any_image=scan.any_image), None
+    except InspectorError as exc:
+        return None, str(exc)
+
+
 def package_counts(ov: Overlay | None) -> Counter[str]:
     """Findings per package name of one image's overlay (empty without one)."""
     counts: Counter[str] = Counter()

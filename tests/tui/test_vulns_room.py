@@ -17,6 +17,7 @@ from inspector.cli import main
 from inspector.tui.app import InspectorApp
 from inspector.tui.scan import ScanInput
 from inspector.tui.widgets.columns import Column
+from inspector.tui.widgets.tabs import PackagesPane
 from inspector.vulns import SEVERITIES, load_report
 from tests.tui.helpers import settle, sync
 
@@ -141,3 +142,28 @@ def test_mismatched_report_is_one_line_exit_2(capsys, cache_dir, name, images, e
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and expected in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+@sync
+async def test_inspect_packages_column_and_scanner_line(options, size):
+    ref = PAIR[0]
+    app = InspectorApp([ref], options, scan=ScanInput({ref: load_report(str(FILES[ref]))}))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        app.screen.query_one(TabbedContent).active = "tab-packages"
+        await settle(pilot)
+        table = app.screen.query_one("#packages-table", DataTable)
+        app.screen.query_one(PackagesPane).sort_column = "vulns"
+        app.screen.query_one(PackagesPane).fill("")
+        names = [str(c.label) for c in table.columns.values()]
+        col = names.index("vulns")
+        shown = {str(table.get_row_at(i)[1]): str(table.get_row_at(i)[col])
+                 for i in range(table.row_count)}
+        per = Counter(m["artifact"]["name"] for m in grype_matches(ref))
+        assert {name: n for name, n in shown.items() if n} == {k: str(v) for k, v in per.items()}
+        assert "" in shown.values()  # a package without findings: blank
+        assert str(table.get_row_at(0)[1]) == per.most_common(1)[0][0]  # sorted by vulns
+        head = str(app.screen.query_one("#packages-vulns").render())
+        scanner = json.loads(FILES[ref].read_text())["descriptor"]
+        assert expected_cell(ref) in head and f"{scanner['name']} {scanner['version']}" in head

@@ -22,19 +22,19 @@ from inspector.index.tree import TreeRows
 from inspector.options import Options
 from inspector.tui.binary import Content, file_content
 from inspector.tui.bindings import COMPARE, SCREEN, TAB_KEYS
-from inspector.tui.format import human
 from inspector.tui.overview import (
     bar_width,
     intro_text,
     layers_text,
     overview_rows,
+    package_rows,
     runs_as_text,
     verdict_text,
     vuln_rows,
     vuln_sentences,
 )
 from inspector.tui.paths import column_trees, resolver
-from inspector.tui.scan import ScanInput, lay_over, package_counts
+from inspector.tui.scan import ScanInput, lay_over
 from inspector.tui.screens.base import (
     KeysFooter,
     LoadingScreen,
@@ -242,42 +242,10 @@ class CompareView(Vertical):
         self.vulnerable_only = vulnerable_only
         table.clear(columns=True)
         self.package_keys.clear()
-        labels = self.result.labels
-        pk = self.result.packages
-        per = [package_counts(ov) for ov in self.vulns] if self.vulns else None
-        rows: list[tuple[int, str, list[Text], str]] = []
-
-        def add(name: str, cells: list[Text], where: str) -> None:
-            if per is None:
-                rows.append((0, name, cells, where))
-                return
-            found = [c.get(name, 0) if ov else None for c, ov in zip(per, self.vulns or [],
-                                                                      strict=True)]
-            if vulnerable_only and not any(found):
-                return
-            cells = [*cells, Text(" · ".join("—" if n is None else f"{n:,}" for n in found),
-                                  "red" if any(found) else "dim")]
-            rows.append((sum(n or 0 for n in found), name, cells, where))
-
-        labels = [visible(label) for label in labels]
+        labels = [visible(label) for label in self.result.labels]
         table.add_columns("package", *(Text(f"{label} (version · size)") for label in labels),
-                          *(["vulns"] if per is not None else []), "where")
-
-        def cell(version: str | None, size: int | None) -> Text:
-            return Text("—" if version is None else f"{visible(version)} · {human(size)}")
-
-        for i, only in enumerate(pk.only_in):
-            for p in only:
-                add(p.name, [cell(p.version, p.size) if j == i else Text("—")
-                             for j in range(len(labels))], f"only {labels[i]}")
-        for change in pk.version_changed:
-            add(change.name, [cell(v, n) for v, n in zip(change.versions, change.sizes,
-                                                          strict=True)], "version differs")
-        for p in pk.common:
-            add(p.name, [cell(p.version, p.size)] * len(labels), "same")
-        if vulnerable_only:
-            rows.sort(key=lambda row: -row[0])
-        for _, name, cells, where in rows:
+                          *(["vulns"] if self.vulns else []), "where")
+        for name, cells, where in package_rows(self.result, self.vulns, vulnerable_only):
             key = f"p{len(self.package_keys)}"
             self.package_keys[key] = name
             table.add_row(Text(visible(name)), *cells, Text(where), key=key)

@@ -24,6 +24,7 @@ from inspector.tui.bindings import INSPECT, SCREEN, TAB_KEYS
 from inspector.tui.format import human
 from inspector.tui.messages import DrillDown
 from inspector.tui.paths import resolver
+from inspector.tui.scan import image_overlay
 from inspector.tui.screens.base import (
     KeysFooter,
     LoadingScreen,
@@ -37,6 +38,7 @@ from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.panes import Details, LayersTable, Line
 from inspector.tui.widgets.tabs import CategoriesPane, ConfigPane, EfficiencyPane, PackagesPane
 from inspector.visible import visible
+from inspector.vulns import Overlay
 
 ALL_MARKS = frozenset({ADDED, MODIFIED, REMOVED})
 
@@ -79,9 +81,10 @@ class InspectView(Vertical):
     InspectView FileView { height: 1fr; }
     """
 
-    def __init__(self, analysis: Analysis) -> None:
+    def __init__(self, analysis: Analysis, vulns: Overlay | None = None) -> None:
         super().__init__()
         self.analysis = analysis
+        self.vulns = vulns  # ``--vulns``: the scanner report laid over the image
         self.layer_index = len(analysis.layers) - 1
         self.layer_only = False
         self.trees: dict[int, DirTree] = {}
@@ -99,7 +102,7 @@ class InspectView(Vertical):
                         yield Line(id="tree-status")
                         yield FileView(id="files")
             with TabPane("Packages", id="tab-packages"):
-                yield Lazy(PackagesPane(a))
+                yield Lazy(PackagesPane(a, self.vulns))
             with TabPane("Categories", id="tab-categories"):
                 yield Lazy(CategoriesPane(a))
             with TabPane("Config & History", id="tab-config"):
@@ -309,7 +312,10 @@ class InspectScreen(LoadingScreen):
         assert analysis is not None
         self.query_one("#title", Static).update(title_text(analysis))
         self.query_one(LoadingPanel).remove()
-        self.mount(InspectView(analysis), before=self.query_one(Footer))
+        vulns, problem = image_overlay(analysis, inspector_app(self).scan)
+        if problem:
+            self.notify(problem, severity="warning", markup=False, timeout=10)
+        self.mount(InspectView(analysis, vulns), before=self.query_one(Footer))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "remove_image":

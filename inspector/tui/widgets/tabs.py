@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -15,9 +16,13 @@ from inspector.analysis import Analysis
 from inspector.classify import CATEGORY_ORDER
 from inspector.tui.format import bar, human
 from inspector.tui.messages import DrillDown
+from inspector.tui.overview import vulns_line
 from inspector.tui.shown import line, shown
 from inspector.tui.widgets.panes import history_rows
 from inspector.visible import visible
+
+if TYPE_CHECKING:
+    from inspector.vulns import Overlay
 
 BAR_WIDTH = 24
 PACKAGE_COLUMNS = ("type", "name", "version", "size", "layer")
@@ -44,35 +49,49 @@ class PackagesPane(Vertical):
     BINDINGS = [Binding("slash,ctrl+f", "focus_filter", "Filter packages",
                         id="packages.filter", key_display="/")]
 
-    def __init__(self, analysis: Analysis) -> None:
+    def __init__(self, analysis: Analysis, vulns: Overlay | None = None) -> None:
         super().__init__()
         self.analysis = analysis
         self.sort_column = "size"
+        #: ``--vulns``: the scanner report laid over the image, findings per catalog index
+        self.vulns = vulns
+        self.findings = ({i: len(items) for i, items in vulns.by_package().items()}
+                         if vulns else {})
 
     def compose(self) -> ComposeResult:
+        if self.vulns is not None:
+            yield Static(vulns_line(self.vulns), id="packages-vulns")
         yield Input(placeholder="filter packages by name", id="packages-filter")
         yield ClickToOpen(id="packages-table", cursor_type="row")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for name in PACKAGE_COLUMNS:
+        for name in PACKAGE_COLUMNS + (("vulns",) if self.vulns is not None else ()):
             table.add_column(name, key=name)
         self.fill("")
 
     def fill(self, text: str) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        pkgs = [p for p in self.analysis.catalog.packages if text.lower() in p.name.lower()]
+        found = self.findings
+        pkgs = [(i, p) for i, p in enumerate(self.analysis.catalog.packages)
+                if text.lower() in p.name.lower()]
         key = {"type": lambda p: (p.type, p.name), "name": lambda p: p.name,
                "version": lambda p: p.version, "size": lambda p: (-(p.size or 0), p.name),
-               "layer": lambda p: (p.layer if p.layer is not None else -1, p.name)}[self.sort_column]
-        for n, p in enumerate(sorted(pkgs, key=key)):
+               "layer": lambda p: (p.layer if p.layer is not None else -1, p.name)}.get(
+                   self.sort_column, lambda p: p.name)
+        order = ((lambda ip: (-found.get(ip[0], 0), ip[1].name)) if self.sort_column == "vulns"
+                 else (lambda ip: key(ip[1])))
+        for n, (i, p) in enumerate(sorted(pkgs, key=order)):
+            extra = [] if self.vulns is None else [
+                Text(f"{found[i]:,}" if i in found else "", "red", justify="right")]
             table.add_row(shown(p.type), shown(p.name), shown(p.version),
                           Text(human(p.size), justify="right"),
-                          "" if p.layer is None else str(p.layer + 1), key=f"{n}:{p.name}")
+                          "" if p.layer is None else str(p.layer + 1), *extra,
+                          key=f"{n}:{p.name}")
         if not pkgs:
             table.add_row("", Text("no packages found" if not text else "no match", style="dim"),
-                          "", "", "")
+                          *[""] * (len(table.columns) - 2))
 
     def action_focus_filter(self) -> None:
         self.query_one(Input).focus()
