@@ -217,6 +217,34 @@ def vuln_rows(overlays, labels: list[str], width: int) -> list[Row]:
     return rows
 
 
+#: how an image's base was found (``provenance.Base.how``), in words
+BASE_HOW = {"given": "--base-image", "compared": "an image compared", "sample": "a bundled sample"}
+
+
+def base_rows(result: CompareResult, width: int) -> list[Row]:
+    """When an image's base is known (``ImageSummary.base``): ``base`` (which, its layers,
+    how it was found) and ``own`` (the files, bytes and packages the image adds on top)."""
+    splits = [im.base for im in result.images]
+    if not any(sp is not None and sp.base is not None for sp in splits):
+        return []
+    bases, layers, owns = [], [], []
+    for sp, im in zip(splits, result.images, strict=True):
+        if sp is None or sp.base is None:
+            bases.append(Text("none found", "dim"))
+            layers.append(Text(""))
+            owns.append(Text("all of it", "dim"))
+            continue
+        b = sp.base
+        bases.append(Text(one_line(visible(b.reference), width)))
+        layers.append(Text(one_line(f"{b.layers} of {len(im.layers)} · "
+                                    f"{BASE_HOW.get(b.how, visible(b.how))}", width)))
+        owns.append(Text(one_line(f"{sp.own.files:,} files · {human(sp.own.bytes)} · "
+                                  f"{sp.own.packages:,} pkgs", width)))
+    return [Row("base", Text("base", "bold"), bases),
+            Row("base_layers", Text("base layers"), layers),
+            Row("own", Text("own (on top)"), owns)]
+
+
 def severity_line(ov) -> str:
     """``17: 1 critical, 3 high, …`` (the severities found, worst first), then the findings
     on no package of the image."""
@@ -249,8 +277,8 @@ def vuln_sentences(overlays, labels: list[str]) -> Text:
 
 def package_rows(result: CompareResult, overlays, vulnerable_only: bool = False
                  ) -> list[tuple[str, list[Text], str]]:
-    """The Packages tab's rows: (name, a version · size cell per image, then with
-    ``overlays`` the findings per image, where it is); ``vulnerable_only``: only those with
+    """The Packages tab's rows: (name, with ``overlays`` the findings per image, then a
+    version · size cell per image, where it is); ``vulnerable_only``: only those with
     findings, most first."""
     from inspector.tui.scan import package_counts
 
@@ -266,8 +294,8 @@ def package_rows(result: CompareResult, overlays, vulnerable_only: bool = False
         found = [c.get(name, 0) if ov else None for c, ov in zip(per, overlays, strict=True)]
         if vulnerable_only and not any(found):
             return
-        cells = [*cells, Text(" · ".join("—" if n is None else f"{n:,}" for n in found),
-                              "red" if any(found) else "dim")]
+        cells = [Text(" · ".join("—" if n is None else f"{n:,}" for n in found),
+                      "red" if any(found) else "dim"), *cells]  # first: seen at 80 columns
         rows.append((sum(n or 0 for n in found), name, cells, where))
 
     def cell(version: str | None, size: int | None) -> Text:

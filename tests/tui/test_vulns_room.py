@@ -167,3 +167,43 @@ async def test_inspect_packages_column_and_scanner_line(options, size):
         head = str(app.screen.query_one("#packages-vulns").render())
         scanner = json.loads(FILES[ref].read_text())["descriptor"]
         assert expected_cell(ref) in head and f"{scanner['name']} {scanner['version']}" in head
+
+
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+@sync
+async def test_base_and_own_rows(options, size):
+    """hello-debian is debian-12-slim plus one layer (/app/hello, a static Go binary): its
+    base is that sample, and what it adds on top is that binary and its Go modules."""
+    from inspector.provenance import own_paths
+
+    pair = ["sample:hello-debian", "sample:hello-distroless"]
+    app = InspectorApp(pair, options)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        base = row(app, "base")
+        assert base[1].startswith("sample:debian-12-slim") or base[1].startswith("debian-12-slim")
+        assert base[2].startswith("sample:distroless-static") or \
+            base[2].startswith("distroless-static")
+        analysis = app.analyses[pair[0]]
+        n = len(analysis.layers) - 1  # the base: all but the app's layer
+        assert row(app, "base_layers")[1].startswith(f"{n} of {n + 1} · ")
+        own = row(app, "own")[1]
+        files = [p for p in own_paths(analysis.fs, n) if analysis.fs.kind_name(p) != "dir"]
+        pkgs = [p for p in analysis.catalog.packages if p.layer is not None and p.layer >= n]
+        assert pkgs and all(p.type != "deb" for p in pkgs)  # the Go binary's modules
+        assert own.startswith(f"{len(files):,} files") and own.endswith(f" {len(pkgs)} pkgs")
+
+
+@sync
+async def test_base_image_flag_names_the_base(options):
+    """``--base-image REF`` (``ScanInput.base_image``) is every image's base; one it does
+    not start is said in a toast, the rows stay."""
+    pair = ["sample:hello-distroless", "sample:debian-12-slim"]
+    app = InspectorApp(pair, options, scan=ScanInput(base_image="sample:distroless-static"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert row(app, "base")[1] == "sample:distroless-static"
+        assert row(app, "base_layers")[1].endswith("· --base-image")
+        assert row(app, "base")[2] == "none found"  # debian-12-slim does not start with it
+        assert any("not a base of sample:debian-12-slim" in str(n.message)
+                   for n in app._notifications)

@@ -24,6 +24,7 @@ from inspector.tui.binary import Content, file_content
 from inspector.tui.bindings import COMPARE, SCREEN, TAB_KEYS
 from inspector.tui.overview import (
     bar_width,
+    base_rows,
     intro_text,
     layers_text,
     overview_rows,
@@ -124,7 +125,9 @@ class CompareView(Vertical):
         width = bar_width(self.app.size.width, len(self.analyses))
         rows = overview_rows(self.result, width)
         room = max(width + 16, (self.app.size.width - 24) // len(self.analyses))
-        rows[5:5] = vuln_rows(self.vulns, self.result.labels, room)  # after the sizes
+        # after the sizes: the base and own split, the scanner reports
+        rows[5:5] = [*base_rows(self.result, room),
+                     *vuln_rows(self.vulns, self.result.labels, room)]
         if self.scan_problem:
             self.notify(self.scan_problem, severity="warning", markup=False, timeout=10)
         for row in rows:
@@ -243,8 +246,8 @@ class CompareView(Vertical):
         table.clear(columns=True)
         self.package_keys.clear()
         labels = [visible(label) for label in self.result.labels]
-        table.add_columns("package", *(Text(f"{label} (version · size)") for label in labels),
-                          *(["vulns"] if self.vulns else []), "where")
+        table.add_columns("package", *(["vulns"] if self.vulns else []),
+                          *(Text(f"{label} (version · size)") for label in labels), "where")
         for name, cells, where in package_rows(self.result, self.vulns, vulnerable_only):
             key = f"p{len(self.package_keys)}"
             self.package_keys[key] = name
