@@ -129,7 +129,7 @@ class CompareView(Vertical):
         rows[5:5] = [*base_rows(self.result, room),
                      *vuln_rows(self.vulns, self.result.labels, room)]
         if self.scan_problem:
-            self.notify(self.scan_problem, severity="warning", markup=False, timeout=10)
+            self.notify(visible(self.scan_problem), severity="warning", markup=False, timeout=10)
         for row in rows:
             table.add_row(row.name, *row.cells, key=row.key)
         resolve = resolver(self.analyses)

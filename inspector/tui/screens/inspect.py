@@ -314,7 +314,7 @@ class InspectScreen(LoadingScreen):
         self.query_one(LoadingPanel).remove()
         vulns, problem = image_overlay(analysis, inspector_app(self).scan)
         if problem:
-            self.notify(problem, severity="warning", markup=False, timeout=10)
+            self.notify(visible(problem), severity="warning", markup=False, timeout=10)
         self.mount(InspectView(analysis, vulns), before=self.query_one(Footer))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
