@@ -89,21 +89,24 @@ def completed(client, futures: Iterable[Any], scheduler: str, patience: float) -
     """``futures`` as they finish; ``ClusterError`` once no worker has been alive for
     ``patience`` seconds while some are still pending."""
     finished: queue.Queue = queue.Queue()
-    remaining = 0
-    for future in futures:
+    pending = list(futures)
+    for future in pending:
         future.add_done_callback(finished.put)  # called on Dask's thread, done or failed
-        remaining += 1
+    waiting = {id(f): f for f in pending}
     seen_worker = _live_workers(client) > 0
     alone_since: float | None = None
     last_look = time.monotonic()
-    while remaining:
+    while waiting:
         try:
-            future = finished.get(timeout=POLL_SECONDS)
+            ready = [finished.get(timeout=POLL_SECONDS)]
         except queue.Empty:
-            pass
-        else:
-            remaining -= 1
-            yield future
+            # a done callback can be missed when a worker dies and the task is run again:
+            # every quiet second, ask the futures themselves
+            ready = [f for f in waiting.values() if f.done()]
+        for future in ready:
+            if waiting.pop(id(future), None) is not None:  # each future once
+                yield future
+        remaining = len(waiting)
         now = time.monotonic()
         if not remaining or now - last_look < POLL_SECONDS:
             continue
