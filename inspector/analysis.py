@@ -249,19 +249,24 @@ def _from_toc(layer, toc, position: int, what: str, progress: ProgressCallback |
     """``layer``'s index from its table of contents; None (and a notice) when the TOC
     cannot be used: the caller pulls the layer whole."""
     from inspector.index.from_toc import index_from_toc
+    from inspector.index.progress import LayerProgress
 
+    def fetched(done: int, uncompressed: int = 0, state: str = "reading") -> None:
+        if progress:
+            progress(LayerProgress(position, layer.digest, layer.compressed_size, done,
+                                   uncompressed, state, toc=True))
+
+    fetched(0)
+    toc.on_fetch = fetched  # each ranged request: the loading screen's "fetched N of M"
     try:
         built = index_from_toc(layer, toc, what=what)
     except FormatError as exc:  # TocError: malformed, failed digest, Range refused
         if notices is not None:
             notices.append(f"{exc}; reading the whole layer instead")
         return None
-    if progress:
-        from inspector.index.progress import LayerProgress
-
-        progress(LayerProgress(position, layer.digest, layer.compressed_size,
-                               compressed_done=toc.fetched, uncompressed_done=built.uncompressed_size,
-                               state="done"))
+    finally:
+        toc.on_fetch = None
+    fetched(toc.fetched, built.uncompressed_size, "done")
     return built
 
 

@@ -41,12 +41,13 @@ def analyze(reference: str, options: Options, memo: LayerMemo | None = None,
     try:
         if options.quiet:
             return run_analysis(image, options, memo=memo)
+        sizes = [layer.compressed_size for layer in image.layers]
         if shared_bar is not None:
-            return run_analysis(image, options, memo=memo,
-                                progress=shared_bar.for_image(reference, len(image.layers)))
+            return run_analysis(image, options, memo=memo, progress=shared_bar.for_image(
+                reference, len(image.layers), sizes))
         from inspector.report.progress import StderrProgress  # not imported with -q
 
-        bar = StderrProgress(reference, len(image.layers))
+        bar = StderrProgress(reference, len(image.layers), sizes=sizes)
         try:
             return run_analysis(image, options, progress=bar, memo=memo)
         finally:

@@ -19,3 +19,6 @@ class LayerProgress:
     compressed_done: int = 0  # blob bytes read (downloaded, for a registry)
     uncompressed_done: int = 0  # tar bytes indexed
     state: str = "waiting"  # waiting|reading|cached|done|failed
+    #: listed from its table of contents (``Layer.toc``): ``compressed_done`` is the bytes
+    #: fetched by range, not a pull of the blob
+    toc: bool = False

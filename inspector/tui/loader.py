@@ -39,9 +39,12 @@ class ProgressBatcher:
         self._lock = threading.Lock()
         self._last = 0.0
 
-    def start(self, sizes: list[int]) -> None:
+    def start(self, sizes: list[int], tocs: list[bool] | None = None) -> None:
+        """The image is open: its layers' compressed sizes (bytes, base-first) and which
+        will be listed from a table of contents."""
         with self._lock:
-            self.layers = [LayerState(size) for size in sizes]
+            self.layers = [LayerState(size, toc=toc)
+                           for size, toc in zip(sizes, tocs or [False] * len(sizes), strict=True)]
             self.stage = "indexing"
         self.flush()
 
@@ -49,9 +52,11 @@ class ProgressBatcher:
         with self._lock:
             if p.index < len(self.layers):
                 self.layers[p.index] = LayerState(p.compressed_total, p.compressed_done,
-                                                  p.uncompressed_done, p.state)
+                                                  p.uncompressed_done, p.state, p.toc)
             now = time.monotonic()
-            if now - self._last < self.interval:
+            # a layer's end always shows (the last one's "done" was dropped when it came
+            # within the interval, and the panel then stopped short of the totals)
+            if now - self._last < self.interval and p.state not in ("done", "cached"):
                 return
             self._last = now
             snapshot = [dataclasses.replace(s) for s in self.layers]
@@ -74,7 +79,8 @@ def load_blocking(reference: str, options: Options, memo: LayerMemo,
     progress.flush()
     try:
         image = open_image(reference, options)
-        progress.start([layer.compressed_size for layer in image.layers])
+        progress.start([layer.compressed_size for layer in image.layers],
+                       [layer.toc is not None and not options.full for layer in image.layers])
         analysis = analyze(image, options, progress=progress, memo=memo)
     except Cancelled:
         post(AnalysisFailed(reference, f"{reference}: loading cancelled", cancelled=True))

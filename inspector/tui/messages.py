@@ -17,6 +17,7 @@ class LayerState:
     compressed_done: int = 0
     uncompressed_done: int = 0
     state: str = "waiting"
+    toc: bool = False  # listed from its table of contents: compressed_done was fetched by range
 
 
 @dataclass

@@ -22,6 +22,7 @@ import hashlib
 import io
 import re
 import threading
+from collections.abc import Callable
 
 from inspector.sources.registry.chunked import (
     TAIL,
@@ -47,6 +48,7 @@ class BrokenToc:
 
     digest = ""
     fetched = requests = 0
+    on_fetch: Callable[[int], object] | None = None
 
     def __init__(self, error: TocError) -> None:
         self.error = error
@@ -64,6 +66,8 @@ class RemoteToc:
         self.client, self.blob, self.size, self.place, self.what = client, digest, size, place, what
         self.fetched = 0  # bytes received
         self.requests = 0
+        #: called with ``fetched`` after each request (the loading screen's progress)
+        self.on_fetch: Callable[[int], object] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -155,6 +159,8 @@ class RemoteToc:
         with self._lock:
             self.fetched += len(body)
             self.requests += 1
+        if self.on_fetch is not None:
+            self.on_fetch(self.fetched)
         if len(body) > limit:
             raise TocError(f"{self.what}: the registry sent more than the ranges asked for")
         if ctype.lower().startswith("multipart/byteranges"):

@@ -6,6 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from inspector.report.progress import DONE, transferred
 from inspector.tui.format import bar, human
 from inspector.tui.messages import LayerState
 from inspector.visible import visible
@@ -14,7 +15,9 @@ BAR = 16
 
 
 class LoadingPanel(Static):
-    """Per image: stage, then per layer bytes read (downloaded) and indexed."""
+    """Per image: stage and what loading moved (``report.progress.transferred``: fetched
+    by range from a table of contents, or read), then per layer bytes read or fetched and
+    indexed."""
 
     DEFAULT_CSS = """
     LoadingPanel { padding: 1 2; height: 1fr; }
@@ -50,19 +53,23 @@ class LoadingPanel(Static):
             if ref in self.errors:
                 title.append(visible(self.errors[ref]), style="red")
             else:
-                done = sum(1 for s in layers if s.state in ("done", "cached"))
+                done = sum(1 for s in layers if s.state in DONE)
+                moved = transferred(layers)
                 title.append(f"{stage} · {done}/{len(layers)} layers" if layers else stage,
                              style="dim")
+                if moved:
+                    title.append(f" · {moved}", style="dim")
             grid.add_row(title)
             for i, s in enumerate(layers):
                 frac = s.compressed_done / s.compressed_total if s.compressed_total else 1.0
-                if s.state in ("done", "cached"):
+                if s.state in DONE:
                     frac = 1.0
                 line = Text(f"  {i + 1:>3} ")  # layers 1..N, as everywhere in the TUI
                 line.append(bar(int(frac * 1000), 1000, BAR).ljust(BAR), style="green")
                 line.append(f" {human(s.compressed_done):>9} / {human(s.compressed_total):<9}"
-                            f" read  {human(s.uncompressed_done):>9} indexed  {s.state}",
-                            style="dim")
+                            f" {'fetched' if s.toc else 'read'}  "
+                            f"{human(s.uncompressed_done):>9} indexed  {s.state}"
+                            f"{' (TOC)' if s.toc else ''}", style="dim")
                 grid.add_row(line)
         if any(ref not in self.errors for ref in self.states):  # something still loads
             grid.add_row(Text("\nEsc cancels loading.", style="dim"))
