@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from inspector.errors import FormatError
@@ -137,24 +138,36 @@ def parse_toc(data: bytes, blob_size: int, what: str) -> list[TocEntry]:
     if not isinstance(raw, list) or len(raw) > MAX_ENTRIES:
         raise TocError(f"{what}: zstd:chunked TOC has no entries list (or more than "
                        f"{MAX_ENTRIES})")
+    entries = fold_entries(raw, blob_size, what, "zstd:chunked")
+    for entry in entries:
+        if entry.chunks:
+            _close_chunks(entry, blob_size, what)
+    return entries
+
+
+def fold_entries(raw: list, bound: int, what: str, fmt: str,
+                 prepare: Callable[[dict], dict] | None = None) -> list[TocEntry]:
+    """A TOC's ``entries`` items (zstd:chunked and eStargz share the shape) as
+    ``TocEntry``s in their order, each ``chunk`` item appended to its file's chunks;
+    positions must lie within ``bound`` bytes. ``prepare`` rewrites an item first (eStargz
+    derives the fields zstd:chunked states). ``fmt`` names the format in errors."""
     entries: list[TocEntry] = []
     by_name: dict[str, TocEntry] = {}
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
-            raise TocError(f"{what}: zstd:chunked TOC entry {i} is not an object")
-        entry = _entry(item, i, blob_size, what)
+            raise TocError(f"{what}: {fmt} TOC entry {i} is not an object")
+        if prepare is not None:
+            item = prepare(item)
+        entry = _entry(item, i, bound, what)
         if entry.type == "chunk":
             owner = by_name.get(entry.name)
             if owner is None or owner.chunks is None:
-                raise TocError(f"{what}: zstd:chunked TOC entry {i}: chunk of unknown file")
-            owner.chunks.append(_chunk(item, i, blob_size, what))
+                raise TocError(f"{what}: {fmt} TOC entry {i}: chunk of unknown file")
+            owner.chunks.append(_chunk(item, i, bound, what))
             continue
         entries.append(entry)
         if entry.type == "reg":
             by_name[entry.name] = entry
-    for entry in entries:
-        if entry.chunks:
-            _close_chunks(entry, blob_size, what)
     return entries
 
 

@@ -27,8 +27,7 @@ from inspector.sources.registry.chunked import (
     TocEntry,
     TocError,
     TocPlace,
-    _chunk,
-    _entry,
+    fold_entries,
 )
 from inspector.sources.registry.toc import RemoteToc
 
@@ -110,25 +109,15 @@ def parse(data: bytes, toc_offset: int, what: str) -> list[TocEntry]:
                                 and type(e.get("offset")) is int and 0 < e["offset"] < toc_offset})
     bounds = [*starts, toc_offset]
     ends = {bounds[i]: bounds[i + 1] for i in range(len(starts))}
-    entries: list[TocEntry] = []
-    by_name: dict[str, TocEntry] = {}
-    for i, item in enumerate(raw):
-        if not isinstance(item, dict):
-            raise TocError(f"{what}: eStargz TOC entry {i} is not an object")
+
+    def prepare(item: dict) -> dict:
         start = item.get("offset")
         item = {**item, "endOffset": ends.get(start, 0) if type(start) is int else 0}
         if item.get("type") == "reg" and not item.get("chunkSize"):
             item["chunkSize"] = item.get("size", 0)
-        entry = _entry(item, i, toc_offset, what)
-        if entry.type == "chunk":
-            owner = by_name.get(entry.name)
-            if owner is None or owner.chunks is None:
-                raise TocError(f"{what}: eStargz TOC entry {i}: chunk of unknown file")
-            owner.chunks.append(_chunk(item, i, toc_offset, what))
-            continue
-        entries.append(entry)
-        if entry.type == "reg":
-            by_name[entry.name] = entry
+        return item
+
+    entries = fold_entries(raw, toc_offset, what, "eStargz", prepare)
     for entry in entries:
         chunks = entry.chunks or []
         done = 0
