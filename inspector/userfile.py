@@ -107,7 +107,7 @@ def read_text(path: str | os.PathLike[str], what: str = "file", *, limit: int = 
 
 def key_at(text: str, line: int) -> str | None:
     """The key assigned on ``line`` (1-based) or, failing that, on the nearest line above."""
-    lines = text.splitlines()
+    lines = text.split("\n")  # as the parsers count lines (splitlines() also breaks at U+2028 …)
     for i in range(min(line, len(lines)) - 1, -1, -1):
         m = _KEY.match(lines[i])
         if m:

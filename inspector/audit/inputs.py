@@ -35,7 +35,9 @@ def read_list(path: str) -> list[str]:
 
     text = read_text(path, "the image list", limit=MAX_LIST_BYTES)
     refs = []
-    for line in text.splitlines():
+    # a line per "\n" ("\r" is stripped): str.splitlines() would also break at "\x0b",
+    # "\x1c", "\x85", U+2028 … and make two references of one
+    for line in text.split("\n"):
         line = line.split("#", 1)[0].strip()
         if line:
             refs.append(line)

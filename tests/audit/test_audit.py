@@ -240,6 +240,9 @@ READ_LIST = [
     ("comments-and-blanks", "a\n# b\n\n  c  # trailing\n", ["a", "c"]),
     ("crlf", "a\r\nb\r\n", ["a", "b"]),
     ("only-comments", "#x\n#y\n", []),
+    # a line per "\n" only: U+2028, "\x0b", "\x1c", "\x85" stay inside the reference
+    ("line-separator-inside", "oci:/d/one\u2028two:x\n", ["oci:/d/one\u2028two:x"]),
+    ("file-separator-inside", "a\x1cb\nc\x85d\n", ["a\x1cb", "c\x85d"]),
 ]
 
 

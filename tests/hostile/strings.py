@@ -41,6 +41,18 @@ HOSTILE: list[Hostile] = [
     Hostile("c1-csi", "c1\u009b2Jx", "c1\\x9b2Jx"),
     Hostile("invalid-utf8", b"bad\xff\xfe".decode("utf-8", "surrogateescape"), "bad\\xff\\xfe"),
     Hostile("bidi-override", "abc\u202etxt.exe", "abc\\u202etxt.exe"),
+    # bidi marks: no override, but they move neutrals ("." "/" digits) across RTL text
+    Hostile("lrm", "a\u200eb", "a\\u200eb"),
+    Hostile("rlm", "exe.\u200ftxt", "exe.\\u200ftxt"),
+    Hostile("alm", "\u061c1-2", "\\u061c1-2"),
+    # line and paragraph separators: a markdown viewer, a browser or an editor breaks there
+    Hostile("line-separator", "one\u2028two", "one\\u2028two"),
+    Hostile("paragraph-separator", "one\u2029two", "one\\u2029two"),
+    # invisible: "bash" and "ba<ZWSP>sh" look the same; tags smuggle unseen ASCII
+    Hostile("zero-width-space", "ba\u200bsh", "ba\\u200bsh"),
+    Hostile("zwj-in-ascii", "ba\u200dsh", "ba\\u200dsh"),
+    Hostile("bom", "\ufeffbash", "\\ufeffbash"),
+    Hostile("tag-smuggling", "ok\U000e0041\U000e0042", "ok\\U000e0041\\U000e0042"),
     Hostile("markdown-pipe", "p|i`pe`*x*", "p|i`pe`*x*"),
     Hostile("csv-formula", "=HYPERLINK(\"x\",\"y\")", "=HYPERLINK(\"x\",\"y\")"),
 ]
@@ -55,10 +67,17 @@ def by_name(name: str) -> Hostile:
 
 
 #: what must never reach a person's terminal: C0 controls except ``\n`` (and ``\t``
-#: where it is layout), DEL, C1 controls, bidi overrides/isolates, lone surrogates
-#: (a non-UTF-8 byte that was passed through).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_UNSAFE_NO_TAB = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+#: where it is layout), DEL, C1 controls, bidi overrides/isolates/marks, line and paragraph
+#: separators, invisible format characters, lone surrogates (a non-UTF-8 byte that was
+#: passed through); ZWJ/ZWNJ after ASCII (or first), tag characters outside an emoji flag.
+#: Written out here, not taken from ``inspector.visible``: the checker is the oracle.
+_ALWAYS = ("\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f"
+           "\ufeff\ufff9-\ufffb\ud800-\udfff\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+           "\U0001d173-\U0001d17a\U000e0000-\U000e001f")
+_CONTEXT = ("|(?<![^\x00-\xbf\u2000-\u206f\ud800-\udfff])[\u200c\u200d]"
+            "|(?<![\U0001f3f4\U000e0020-\U000e007f])[\U000e0020-\U000e007f]+")
+_UNSAFE = re.compile(f"[\x00-\x08{_ALWAYS}]{_CONTEXT}")
+_UNSAFE_NO_TAB = re.compile(f"[\x00-\x09{_ALWAYS}]{_CONTEXT}")
 
 
 def unsafe_in(text: str | bytes, *, tabs: bool = False) -> list[str]:
