@@ -119,6 +119,32 @@ def _sizes(cache: Path) -> dict[str, int]:
     return {k: out.get(k, 0) for k in cache_admin.KINDS}
 
 
+#: (name, action, whether the cache directory exists): every line that names the cache
+CACHE_LINES = [
+    ("info, absent", "info", False),
+    ("info, present", "info", True),
+    ("prune, absent", "prune", False),
+    ("prune, present", "prune", True),
+    ("clear, present", "clear", True),
+]
+
+
+@pytest.mark.parametrize(("name", "action", "exists"), CACHE_LINES, ids=[c[0] for c in CACHE_LINES])
+def test_a_hostile_cache_path_is_shown_visibly(tmp_path, name, action, exists):
+    """The cache path comes from the user's environment (``XDG_CACHE_HOME``): a directory
+    name holding escape sequences reaches the terminal through ``visible()``."""
+    from tests.hostile.strings import HOSTILE, assert_inert
+
+    strings = [h for h in HOSTILE if h.in_path]
+    xdg = tmp_path / ("x-" + "".join(h.raw for h in strings))
+    if exists:
+        (xdg / "inspector" / "index").mkdir(parents=True)
+    env = {**os.environ, "XDG_CACHE_HOME": str(xdg)}
+    proc = run("cache", action, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert_inert(proc.stdout + proc.stderr, *(h.shown for h in strings))
+
+
 # --- shell completion ----------------------------------------------------------------------
 
 BASH_DRIVER = r"""

@@ -17,6 +17,7 @@ from inspector.commands.context import Context
 from inspector.config import parse_age, size_arg
 from inspector.errors import InspectorError
 from inspector.options import Options
+from inspector.visible import visible
 
 DESCRIPTION = "Show or trim the cache."
 ACTIONS = ("info", "prune", "clear")
@@ -51,7 +52,7 @@ def info(options: Options, out=sys.stdout) -> None:
 
     root = options.resolved_cache_dir()
     found = cache_admin.entries(root) if root.is_dir() else []
-    out.write(f"cache  {root}\n")
+    out.write(f"cache  {visible(root)}\n")  # the user's environment names it
     how = "default" if options.cache_max is None else "set"
     out.write(f"cap    {human(cache_admin.cap(root))} ({how})\n")
     out.write(f"{'kind':<10}{'entries':>9}{'size':>13}\n")
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             raise InspectorError("--max-size and --older-than go with prune",
                                  hint="inspector cache prune --max-size 2G")
     if not root.is_dir():
-        print(f"cache {root}: nothing to do (it does not exist)")
+        print(f"cache {visible(root)}: nothing to do (it does not exist)")
         return 0
     if args.action == "clear":
         freed = cache_admin.clear(root)
@@ -82,5 +83,5 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         freed = cache_admin.sweep(root)
         limit = cache_admin.cap(root) if args.max_size is None else args.max_size
         freed += cache_admin.evict(root, limit, older_than=args.older_than, stale=True)
-    print(f"cache {root}: freed {human(freed)}")
+    print(f"cache {visible(root)}: freed {human(freed)}")
     return 0
