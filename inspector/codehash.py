@@ -24,8 +24,11 @@ INDEX_CODE = ("index/tarwalk.py", "index/tarfields.py", "index/capture.py", "ind
               "sources/registry/chunked.py", "sources/registry/toc.py",
               "sources/registry/estargz.py",
               "index/entries.py", "index/cache.py", "catalog", *ACCEL_CODE)
-#: what packages, categories, findings and efficiency depend on (besides the index)
-ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/layerstep.py",
+#: what packages, categories, findings and efficiency depend on (besides the index): the
+#: merge and its packed entry (``packed.py``: ``layer << SHIFT | row``, decoded by the merge,
+#: the classification and the export rows; never in a layer index, whose rows the C and the
+#: pure walker write alike whichever ``tarscan`` picks)
+ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/layerstep.py", "index/packed.py",
                  "index/hardlinks.py", "index/efficiency.py", "analysis_cache.py", *ACCEL_CODE)
 #: what the rendered export rows depend on
 EXPORT_CODE = ("report/export.py", "report/export_cache.py", *ACCEL_CODE)
