@@ -245,6 +245,18 @@ def base_rows(result: CompareResult, width: int) -> list[Row]:
             Row("own", Text("own (on top)"), owns)]
 
 
+def compare_rows(result: CompareResult, overlays, screen_width: int) -> list[Row]:
+    """Every Overview row, in order, for a screen ``screen_width`` cells wide: the sizes,
+    the base and own split and the scanner reports (``overlays``: see ``vuln_rows``), what
+    each image leaves out and adds, the categories, the security facts."""
+    images = max(1, len(result.labels))
+    width = bar_width(screen_width, images)
+    rows = overview_rows(result, width)
+    room = max(width + 16, (screen_width - 24) // images)
+    rows[5:5] = [*base_rows(result, room), *vuln_rows(overlays, result.labels, room)]
+    return rows
+
+
 def severity_line(ov) -> str:
     """``17: 1 critical, 3 high, …`` (the severities found, worst first), then the findings
     on no package of the image."""

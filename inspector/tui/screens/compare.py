@@ -23,15 +23,11 @@ from inspector.options import Options
 from inspector.tui.binary import Content, file_content
 from inspector.tui.bindings import COMPARE, SCREEN, TAB_KEYS
 from inspector.tui.overview import (
-    bar_width,
-    base_rows,
+    compare_rows,
     intro_text,
     layers_text,
-    overview_rows,
-    package_rows,
     runs_as_text,
     verdict_text,
-    vuln_rows,
     vuln_sentences,
 )
 from inspector.tui.paths import column_trees, resolver
@@ -44,16 +40,16 @@ from inspector.tui.screens.base import (
 )
 from inspector.tui.state import inspector_app
 from inspector.tui.widgets.columns import (
-    TOKENS_AGAINST_FIRST,
     Column,
     OverviewTable,
+    PackagesDiff,
     legend_text,
+    status_text,
 )
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.fit import FIT_DEMO
 from inspector.tui.widgets.loading import LoadingPanel
 from inspector.tui.widgets.panes import Line
-from inspector.tui.widgets.tabs import ClickToOpen
 from inspector.visible import visible
 
 
@@ -92,8 +88,6 @@ class CompareView(Vertical):
         #: ``--vulns`` overlays per image (None: no reports); what could not be laid over
         self.vulns, self.scan_problem = lay_over(self.result, analyses, scan or ScanInput(),
                                                  options or Options())
-        self.vulnerable_only: bool | None = None  # how the Packages tab is filled
-        self.package_keys: dict[str, str] = {}  # packages-diff row key → package name
         self._opening_row: int | None = None  # see on_mount
 
     def compose(self) -> ComposeResult:
@@ -107,7 +101,7 @@ class CompareView(Vertical):
                 yield Static(verdict_text(self.result).append_text(
                     vuln_sentences(self.vulns, self.result.labels)), id="verdict")
             with TabPane("Packages", id="tab-packages"):
-                yield Lazy(ClickToOpen(id="packages-diff", cursor_type="row"))
+                yield Lazy(PackagesDiff(self.result, self.vulns, id="packages-diff"))
             with TabPane("Files", id="tab-files"):
                 yield Static(legend_text(self.result.labels, 0), id="legend")
                 yield Line(id="compare-status")
@@ -122,12 +116,7 @@ class CompareView(Vertical):
         table.add_column("", key="row")
         for label in self.result.labels:
             table.add_column(Text(visible(label)))
-        width = bar_width(self.app.size.width, len(self.analyses))
-        rows = overview_rows(self.result, width)
-        room = max(width + 16, (self.app.size.width - 24) // len(self.analyses))
-        # after the sizes: the base and own split, the scanner reports
-        rows[5:5] = [*base_rows(self.result, room),
-                     *vuln_rows(self.vulns, self.result.labels, room)]
+        rows = compare_rows(self.result, self.vulns, self.app.size.width)
         if self.scan_problem:
             self.notify(visible(self.scan_problem), severity="warning", markup=False, timeout=10)
         for row in rows:
@@ -160,26 +149,14 @@ class CompareView(Vertical):
 
     @on(DataTable.RowHighlighted, "#overview")
     def _overview_row(self, event: DataTable.RowHighlighted) -> None:
-        # the table is inside a scroll: keep its cursor row, and the verdict after the
-        # last row, in view (at 80x24 the verdict is below the fold)
+        # the table is inside a scroll: keep its cursor row in view
         scroll = self.query_one("#overview-scroll", VerticalScroll)
         if self._opening_row is not None:
             if event.cursor_row == self._opening_row:
                 self._opening_row = None
             scroll.scroll_home(animate=False)
             return
-        if event.cursor_row >= event.data_table.row_count - 1:
-            scroll.scroll_end(animate=False)
-        elif event.cursor_row <= 0:
-            scroll.scroll_home(animate=False)
-        else:
-            region = event.data_table.region
-            row_y = region.y + 1 + event.cursor_row  # under the header
-            top, bottom = scroll.region.y, scroll.region.bottom
-            if row_y >= bottom:
-                scroll.scroll_relative(y=row_y - bottom + 1, animate=False)
-            elif row_y < top:
-                scroll.scroll_relative(y=row_y - top, animate=False)
+        self.query_one("#overview", OverviewTable).keep_in_view(scroll, event.cursor_row)
 
     @on(DataTable.RowSelected, "#overview")
     def _overview_selected(self, event: DataTable.RowSelected) -> None:
@@ -213,7 +190,7 @@ class CompareView(Vertical):
 
     @on(DataTable.RowSelected, "#packages-diff")
     def _package_selected(self, event: DataTable.RowSelected) -> None:
-        name = self.package_keys.get(str(event.row_key.value))
+        name = self.query_one(PackagesDiff).names.get(str(event.row_key.value))
         if name:
             self.show_files(f"package:{name}")
 
@@ -232,29 +209,15 @@ class CompareView(Vertical):
             self.call_after_refresh(self.fill_packages)
 
     def fill_packages(self, vulnerable_only: bool = False, retried: bool = False) -> None:
-        """Every package (its version and size per image, where it is, with ``--vulns`` its
-        findings per image), or only those with findings, most first."""
-        table = next(iter(self.query("#packages-diff").results(DataTable)), None)
+        """The Packages tab: every package, or only those with findings (a tab switch
+        does not undo "only the vulnerable ones")."""
+        table = next(iter(self.query("#packages-diff").results(PackagesDiff)), None)
         if table is None:  # not mounted yet (Lazy), or this view is being replaced
             if self.is_attached and not retried:
                 self.call_after_refresh(self.fill_packages, vulnerable_only, True)
             return
-        if self.vulnerable_only == vulnerable_only or (
-                self.vulnerable_only is not None and not vulnerable_only):
-            return  # filled (a tab switch does not undo "only the vulnerable ones")
-        self.vulnerable_only = vulnerable_only
-        table.clear(columns=True)
-        self.package_keys.clear()
-        labels = [visible(label) for label in self.result.labels]
-        table.add_columns("package", *(["vulns"] if self.vulns else []),
-                          *(Text(f"{label} (version · size)") for label in labels), "where")
-        for name, cells, where in package_rows(self.result, self.vulns, vulnerable_only):
-            key = f"p{len(self.package_keys)}"
-            self.package_keys[key] = name
-            table.add_row(Text(visible(name)), *cells, Text(where), key=key)
-        if not table.row_count:
-            table.add_row("no packages with findings" if vulnerable_only else
-                          "no packages found", *[""] * (len(table.columns) - 1))
+        if table.vulnerable_only is None or vulnerable_only:
+            table.fill(vulnerable_only)
 
     @on(FileView.ViewChanged)
     def _mirror(self, event: FileView.ViewChanged) -> None:
@@ -277,23 +240,8 @@ class CompareView(Vertical):
         if m is None:
             return
         n = int(str(leader.id).removeprefix("files-"))
-        labels = [visible(label) for label in self.result.labels]
         self.query_one("#legend", Static).update(legend_text(self.result.labels, n))
-        parts = [f"in {labels[n]}'s column"]
-        if leader.filter_text:
-            parts.append(f"filter: {visible(leader.filter_text)}")
-        if leader.hidden_marks:
-            parts.append("hidden: " + " ".join(sorted(k or "unmodified"
-                                                      for k in leader.hidden_marks)))
-        parts.append(f"sort: {m.sort}")
-        parts.append(f"row {leader.cursor + 1:,}/{len(m.rows):,}" if m.rows else "no rows")
-        against = set(TOKENS_AGAINST_FIRST) & set(leader.filter_text.lower().split())
-        if n == 0 and against and not m.rows and len(labels) > 1:
-            # the first image's column has nothing "missing" or "changed": its marks are
-            # what the others are measured against
-            parts.append(f"{' '.join(sorted(against))} is against {labels[0]}: Tab to "
-                         f"{labels[1]}'s column, or Enter on the Overview's \"leaves out\"")
-        self.query_one("#compare-status", Line).update(Text(" " + " · ".join(parts)))
+        self.query_one("#compare-status", Line).update(status_text(self.result.labels, n, leader))
 
     # ---- v: the path in every image ---------------------------------------------------
     @on(FileView.ViewRequested)

@@ -1,10 +1,14 @@
-"""Compare's widgets: the Overview table (a row cursor that scrolls its container) and
-the file diff's columns, with the legend saying what their marks are against."""
+"""Compare's widgets: the Overview table (a row cursor that scrolls its container), the
+Packages tab's table, and the file diff's columns with the legend saying what their marks
+are against and the status line under it."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.containers import VerticalScroll
 
+from inspector.compare import CompareResult
+from inspector.tui.overview import package_rows
 from inspector.tui.widgets.file_rows import ATTRS_MIN_WIDTH
 from inspector.tui.widgets.file_view import FileView
 from inspector.tui.widgets.tabs import ClickToOpen
@@ -35,6 +39,29 @@ def legend_text(labels: list[str], leader: int) -> Text:
         text.append(mark, style)
         text.append(words)
     return text
+
+
+def status_text(labels: list[str], n: int, leader: FileView) -> Text:
+    """What the columns show, ``leader`` being column ``n``: whose column the cursor is in
+    and what its marks are against, the filter, the sort, the rows."""
+    m = leader.model
+    assert m is not None
+    names = [visible(label) for label in labels]
+    parts = [f"in {names[n]}'s column"]
+    if leader.filter_text:
+        parts.append(f"filter: {visible(leader.filter_text)}")
+    if leader.hidden_marks:
+        parts.append("hidden: " + " ".join(sorted(k or "unmodified"
+                                                  for k in leader.hidden_marks)))
+    parts.append(f"sort: {m.sort}")
+    parts.append(f"row {leader.cursor + 1:,}/{len(m.rows):,}" if m.rows else "no rows")
+    against = set(TOKENS_AGAINST_FIRST) & set(leader.filter_text.lower().split())
+    if n == 0 and against and not m.rows and len(names) > 1:
+        # the first image's column has nothing "missing" or "changed": its marks are
+        # what the others are measured against
+        parts.append(f"{' '.join(sorted(against))} is against {names[0]}: Tab to "
+                     f"{names[1]}'s column, or Enter on the Overview's \"leaves out\"")
+    return Text(" " + " · ".join(parts))
 
 
 class Column(FileView):
@@ -73,6 +100,21 @@ class OverviewTable(ClickToOpen):
     def on_mouse_down(self) -> None:
         self.opening = False
 
+    def keep_in_view(self, scroll: VerticalScroll, row: int) -> None:
+        """Scroll ``scroll`` (the table's container) so ``row`` shows, the verdict after
+        the last row too (at 80x24 it is below the fold)."""
+        if row >= self.row_count - 1:
+            scroll.scroll_end(animate=False)
+        elif row <= 0:
+            scroll.scroll_home(animate=False)
+        else:
+            row_y = self.region.y + 1 + row  # under the header
+            top, bottom = scroll.region.y, scroll.region.bottom
+            if row_y >= bottom:
+                scroll.scroll_relative(y=row_y - bottom + 1, animate=False)
+            elif row_y < top:
+                scroll.scroll_relative(y=row_y - top, animate=False)
+
     def action_scroll_home(self) -> None:
         self.move_cursor(row=0)
 
@@ -84,3 +126,33 @@ class OverviewTable(ClickToOpen):
 
     def action_page_up(self) -> None:
         self.move_cursor(row=max(0, self.cursor_row - self.PAGE))
+
+
+class PackagesDiff(ClickToOpen):
+    """Compare's Packages tab: every package (its version and size per image, where it is;
+    with ``--vulns`` its findings per image, first: seen at 80 columns), or only those with
+    findings, most first. ``names``: row key → package name (Enter lists its files)."""
+
+    def __init__(self, result: CompareResult, vulns, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row")
+        self.result = result
+        self.vulns = vulns  # an ``Overlay`` (or None) per image; None without reports
+        self.names: dict[str, str] = {}
+        self.vulnerable_only: bool | None = None  # None: not filled yet
+
+    def fill(self, vulnerable_only: bool) -> None:
+        if self.vulnerable_only == vulnerable_only:
+            return
+        self.vulnerable_only = vulnerable_only
+        self.clear(columns=True)
+        self.names.clear()
+        labels = [visible(label) for label in self.result.labels]
+        self.add_columns("package", *(["vulns"] if self.vulns else []),
+                         *(Text(f"{label} (version · size)") for label in labels), "where")
+        for name, cells, where in package_rows(self.result, self.vulns, vulnerable_only):
+            key = f"p{len(self.names)}"
+            self.names[key] = name
+            self.add_row(Text(visible(name)), *cells, Text(where), key=key)
+        if not self.row_count:
+            self.add_row("no packages with findings" if vulnerable_only else
+                         "no packages found", *[""] * (len(self.columns) - 1))
