@@ -4,9 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 # Debian tools the tests use as real parts and ground truth
-APT_TOOLS := umoci skopeo docker-registry podman tmux debootstrap rpm golang-go sqlite3 g++ chromium zsh fish iproute2
+APT_TOOLS := umoci skopeo docker-registry podman tmux debootstrap rpm golang-go sqlite3 g++ chromium zsh fish iproute2 containerd stargz-snapshotter
 # the command each package provides (to check before installing)
-TOOL_CMDS := umoci skopeo docker-registry podman tmux debootstrap rpmbuild go sqlite3 g++ chromium zsh fish ip
+TOOL_CMDS := umoci skopeo docker-registry podman tmux debootstrap rpmbuild go sqlite3 g++ chromium zsh fish ip containerd ctr-remote
 
 .PHONY: demo test venv tools bench lint sanitize clean
 

@@ -1,0 +1,181 @@
+"""Listing a registry image from its eStargz table of contents, on real eStargz images:
+written by Debian's ``ctr-remote image convert --estargz --oci`` (``estargz_real``), pushed
+to the real CNCF registry, each compared with the full pull of the very same blobs
+(``--full``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from inspector.analysis import analyze
+from inspector.options import Options
+from inspector.sources.registry import open_registry
+from inspector.sources.registry.estargz import ANNOTATION, EstargzToc
+from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
+from tests.registry.conftest import ROOT
+from tests.registry.estargz_real import estargz_layout
+from tests.registry.test_toc import comparable, export
+from tests.tools import require_tool
+
+pytestmark = pytest.mark.registry
+
+#: above the convert chunk size: the file is chunks in the TOC, read whole for its cataloger
+DPKG_STATUS = b"".join(
+    b"Package: pkg%d\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.%d-2\n"
+    b"Description: package number %d\n %s\n\n" % (i, i, i, b"x" * 60) for i in range(60))
+ELF = b"\x7fELF\x02\x01\x01" + bytes(57) + bytes(range(256)) * 40
+CHUNK = 4096
+XATTR = {"SCHILY.xattr.user.note": "kept", "SCHILY.xattr.security.capability": "\x01\x00\x00\x02"}
+LAYERS = [
+    make_layer({
+        "etc/": Entry("dir"), "etc/os-release": b"ID=debian\nVERSION_ID=12\n",
+        "var/lib/dpkg/status": DPKG_STATUS,
+        "usr/bin/hello": Entry("file", ELF, mode=0o755),
+        "usr/bin/run": Entry("file", b"#!/bin/sh\necho hi\n" * 300, mode=0o4750, uid=7, gid=9),
+        "usr/bin/tool.py": Entry("file", b"#!/usr/bin/python3\nprint(1)\n", mode=0o755,
+                                 pax=XATTR),
+        "usr/bin/hi": Entry("hardlink", target="usr/bin/hello"),
+        "usr/bin/sh": Entry("symlink", target="dash"),
+        "srv/": Entry("dir", mode=0o2775, uid=33, gid=33),
+        "srv/fifo": Entry("fifo", mode=0o600),
+        "opt/old/a": b"a" * 1000, "opt/keep/b": b"b" * 2000,
+        "data/big.bin": bytes(range(256)) * 400,
+        "empty": b"",
+    }),
+    make_layer({"opt/new": b"new\n", "usr/bin/hello2": Entry("hardlink", target="usr/bin/hello"),
+                "usr/bin/run": Entry("file", b"#!/bin/bash\nexec true\n", mode=0o755)},
+               whiteouts=["opt/old"], opaque=["opt/keep"]),
+]
+#: name → (source layout builder, ref, convert options)
+VARIANTS = {
+    # no record: each layer starts with .no.prefetch.landmark; small chunks
+    "mixed": ("mixed", {"chunk_size": CHUNK}),
+    # a record: the prefetched files come first, then .prefetch.landmark
+    "mixed-prefetch": ("mixed", {"chunk_size": CHUNK, "record": ("usr/bin/run", "etc/os-release")}),
+    # a real distribution: packages, thousands of files, the default chunk size
+    "debian": ("debian-12-slim", {}),
+}
+
+
+def _push(layout, dest: str) -> None:
+    subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"oci:{layout}:v1",
+                    f"docker://{dest}"], check=True, capture_output=True, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def esgz_layouts(tmp_path_factory) -> dict:
+    """name → the converted OCI layout (cached across runs, see ``estargz_real``)."""
+    require_tool("skopeo")
+    src = tmp_path_factory.mktemp("esgz-src")
+    write_oci_layout(src, [ImageSpec(LAYERS, ref_name="mixed")])
+    sources = {"mixed": src, "debian-12-slim": ROOT / "sample_images" / "oci"}
+    return {name: estargz_layout(name, sources[ref], ref, **opts)
+            for name, (ref, opts) in VARIANTS.items()}
+
+
+@pytest.fixture(scope="session")
+def esgz_images(plain_registry, esgz_layouts) -> dict[str, str]:
+    out = {}
+    for name, layout in esgz_layouts.items():
+        out[name] = f"{plain_registry.host}/esgz/{name}:v1"
+        _push(layout, out[name])
+    return out
+
+
+def _layers(ref: str):
+    return open_registry(ref, Options(no_cache=True), reference=ref).layers
+
+
+def test_ctr_remote_wrote_estargz_layers(esgz_images):
+    """What the real writer produced (the other tests would pass vacuously without it)."""
+    for name, ref in esgz_images.items():
+        layers = _layers(ref)
+        assert layers and all(isinstance(la.toc, EstargzToc) for la in layers), name
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_estargz_toc_export_equals_full_pull(esgz_images, tmp_path, name):
+    ref = esgz_images[name]
+    full, notes_full = export(ref, Options(cache_dir=tmp_path / "a", full=True))
+    toc, notes_toc = export(ref, Options(cache_dir=tmp_path / "b"))
+    assert notes_toc == notes_full == []
+    assert {la["verified"] for la in full["layers"]} == {"diff_id"}
+    assert {la["verified"] for la in toc["layers"]} == {"toc"}
+    assert comparable(toc) == comparable(full)
+    paths = {f["path"] for f in toc["files"]}
+    if name == "debian":
+        assert len(toc["packages"]) > 50
+    else:
+        assert {"/usr/bin/tool.py", "/srv/fifo"} <= paths
+        assert {p["name"] for p in toc["packages"]} >= {"pkg0", "pkg59"}
+
+
+@pytest.fixture
+def via_proxy(proxy, esgz_images):
+    return lambda name: esgz_images[name].replace(esgz_images[name].split("/")[0], proxy.host)
+
+
+@pytest.mark.parametrize("name", ["mixed", "debian"])
+def test_estargz_lists_each_layer_with_few_ranged_requests(proxy, via_proxy, tmp_path, name):
+    ref = via_proxy(name)
+    image = open_registry(ref, Options(cache_dir=tmp_path), reference=ref)
+    analyze(image, Options(cache_dir=tmp_path))
+    for layer in image.layers:
+        sent = proxy.requests_to(f"/blobs/{layer.digest}")
+        assert sent and all("Range" in r["headers"] for r in sent)
+        # footer, TOC, then the catalogers' files and prefixes of executables' heads,
+        # batched (debian: 268 files, 323 heads: 9 requests, 6.9 % of the blob)
+        assert layer.toc.requests == len(sent) <= 12
+        if layer.compressed_size > 1 << 20:
+            assert layer.toc.fetched < layer.compressed_size * 0.10
+
+
+FALLBACKS = [
+    # (name, fault, words of the one notice)
+    ("registry ignores Range", lambda f, d: setattr(f, "ignore_range", True), "HTTP 200"),
+    # a flipped byte in the TOC member's gzip trailer: its CRC refuses it before the digest
+    ("TOC damaged in transit", lambda f, d: f.corrupt_ranges.add(d), "TOC does not inflate"),
+]
+
+
+@pytest.mark.parametrize("name,fault,words", FALLBACKS, ids=[f[0] for f in FALLBACKS])
+def test_unusable_estargz_toc_falls_back_to_the_full_pull(
+        proxy, via_proxy, esgz_images, tmp_path, name, fault, words):
+    full, _ = export(esgz_images["mixed"], Options(cache_dir=tmp_path / "a", full=True))
+    ref = via_proxy("mixed")
+    layers = _layers(ref)
+    for layer in layers:
+        fault(proxy.faults, layer.digest)
+    doc, notices = export(ref, Options(cache_dir=tmp_path / "b"))
+    assert len(notices) == len(layers)
+    assert all(words in n and "reading the whole layer instead" in n for n in notices)
+    assert {la["verified"] for la in doc["layers"]} == {"diff_id"}
+    assert comparable(doc) == comparable(full)
+
+
+def test_toc_is_checked_against_the_toc_digest_annotation(plain_registry, esgz_layouts,
+                                                          tmp_path):
+    """The same blobs, the annotation of the first layer changed: that layer is pulled
+    whole (one notice), the other still listed from its TOC."""
+    layout = tmp_path / "edited"
+    shutil.copytree(esgz_layouts["mixed"], layout)
+    index = json.loads((layout / "index.json").read_text())
+    blobs = layout / "blobs" / "sha256"
+    manifest = json.loads((blobs / index["manifests"][0]["digest"][7:]).read_bytes())
+    annotations = manifest["layers"][0]["annotations"]
+    annotations[ANNOTATION] = "sha256:" + hashlib.sha256(annotations[ANNOTATION].encode()).hexdigest()
+    data = json.dumps(manifest).encode()
+    digest = hashlib.sha256(data).hexdigest()
+    (blobs / digest).write_bytes(data)
+    index["manifests"][0].update(digest=f"sha256:{digest}", size=len(data))
+    (layout / "index.json").write_text(json.dumps(index))
+    ref = f"{plain_registry.host}/esgz/edited:v1"
+    _push(layout, ref)
+    doc, notices = export(ref, Options(cache_dir=tmp_path / "c"))
+    assert len(notices) == 1 and "hashes to" in notices[0]
+    assert [la["verified"] for la in doc["layers"]] == ["diff_id", "toc"]
