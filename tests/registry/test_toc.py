@@ -204,8 +204,8 @@ def _estargz_layout(path, layers: list[bytes]) -> None:
 
 
 def test_estargz_toc_listing_equals_its_full_pull(plain_registry, tmp_path):
-    """eStargz blobs written by tests/registry/estargz_writer.py (from the format; Debian's
-    ctr-remote needs a private containerd, not set up here)."""
+    """eStargz blobs written by tests/registry/estargz_writer.py (from the format; real
+    ``ctr-remote`` output: test_estargz_real.py)."""
     _estargz_layout(tmp_path / "esgz", LAYERS)
     ref = f"{plain_registry.host}/toc/mixed-esgz:v1"
     _copy(f"oci:{tmp_path}/esgz:v1", f"docker://{ref}")
