@@ -8,6 +8,7 @@ zstd:chunked (``skopeo copy --dest-compress-format zstd:chunked``); each is expo
 its TOC. Printed per image: blob bytes the proxy sent, requests, seconds, and the ratios
 against the full pull (targets: bytes ≤ 5 % of the compressed size, time ≤ 0.2×), and
 whether both exports agree (files, sizes, modes, owners, packages; ``verified`` aside).
+Then debian-12-slim as eStargz (``ctr-remote``; ``estargz_row``), its full pull vs its TOC.
 
     .venv/bin/python benchmarks/bench_toc.py [--rate 20] [--mb 100]
 """
@@ -128,6 +129,39 @@ def comparable(doc: dict) -> dict:
     return {"files": doc["files"], "packages": doc["packages"], "findings": doc["findings"]}
 
 
+def estargz_row(work: Path, registry: RegistryProcess, host: str, throttle: Throttle) -> None:
+    """debian-12-slim converted to eStargz by Debian's ``ctr-remote`` (the tests' cached
+    layout, ``tests/registry/estargz_real.py``: needs root and containerd), exported cold
+    through the proxy by the full pull (``--full``) and from its TOC."""
+    from _pytest.outcomes import OutcomeException
+
+    from tests.registry.estargz_real import estargz_layout
+
+    try:
+        layout = estargz_layout("debian", ROOT / "sample_images" / "oci", "debian-12-slim")
+    except OutcomeException as exc:  # pytest.skip/fail: no root, no ctr-remote
+        print(f"eStargz: not measured ({exc.msg})")
+        return
+    skopeo(f"oci:{layout}:v1", f"docker://{registry.host}/bench/esgz:v1")
+    ref, rows = f"{host}/bench/esgz:v1", {}
+    for full in (True, False):
+        options = Options(cache_dir=work / f"cache-esgz-{full}", full=full)
+        before, start = (throttle.bytes, throttle.requests), time.monotonic()
+        analysis = analyze(open_registry(ref, options, reference=ref), options)
+        out = io.StringIO()
+        write_export(analysis, out)
+        seconds = time.monotonic() - start
+        doc = json.loads(out.getvalue())
+        rows[full] = (doc, throttle.bytes - before[0], throttle.requests - before[1], seconds)
+        label = "full (eStargz)" if full else "TOC (eStargz)"
+        print(f"{'debian-12-slim':<24} {label:<13} {doc['size']['compressed']:>11,} "
+              f"{rows[full][1]:>11,} {rows[full][2]:>8} {seconds:>8.2f}")
+    (pulled, pull_bytes, _, pull_s), (toc, toc_bytes, _, toc_s) = rows[True], rows[False]
+    print(f"{'':<24} ratios: bytes {toc_bytes / toc['size']['compressed']:.2%} of the eStargz "
+          f"image ({toc_bytes / pull_bytes:.2%} of its full pull's bytes), time {toc_s / pull_s:.3f}× its full pull; exports equal: "
+          f"{comparable(pulled) == comparable(toc)}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=20.0, help="proxy bandwidth, MB/s")
@@ -166,6 +200,7 @@ def main() -> None:
                 print(f"{'':<24} ratios: bytes {toc[1] / toc[4]:.2%} of the zstd:chunked image "
                       f"({toc[1] / full[1]:.2%} of the full pull's bytes), "
                       f"time {toc[3] / full[3]:.3f}× the full pull; exports equal: {same}\n")
+            estargz_row(work, registry, host, throttle)
         finally:
             proxy.shutdown()
             registry.stop()
