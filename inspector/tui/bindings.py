@@ -63,6 +63,10 @@ COMPARE = [
     Binding("i", "toggle_intro", "Show/hide the intro", id="compare.intro", show=False),
 ]
 
+#: compare's Packages tab, while it lists only the packages with findings (Enter on the
+#: Overview's vulnerabilities row): the way back, shown in the footer
+PACKAGES_DIFF = [Binding("escape", "all_packages", "Every package", id="compare.all_packages")]
+
 FILE_VIEW = [
     Binding("up,k", "cursor(-1)", "Up", id="files.up", show=False),
     Binding("down,j", "cursor(1)", "Down", id="files.down", show=False),
@@ -102,7 +106,7 @@ TABLES = [("Everywhere", APP),
             *_by_id("screen.quit", "screen.cancel", "inspect.layer_only", "inspect.aggregated",
                     "screen.filter", "screen.search", "screen.write", "screen.write_html",
                     "compare.add", "compare.remove")]),
-          ("Compare", _by_id("compare.intro")),
+          ("Compare", [*_by_id("compare.intro"), *PACKAGES_DIFF]),
           ("File tree", FILE_VIEW)]
 
 HELP_NOTES = """\

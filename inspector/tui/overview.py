@@ -194,9 +194,9 @@ def vuln_rows(overlays, labels: list[str], width: int) -> list[Row]:
         return []
     counts, scanners = [], []
     for ov in overlays:
-        if ov is None:
+        if ov is None:  # reports are given at start (--vulns), one per image named
             counts.append(Text("no report", "dim"))
-            scanners.append(Text(""))
+            scanners.append(Text(one_line("no --vulns report names it", width), "dim"))
             continue
         c = ov.counts
         worst = c.by_severity["critical"] or c.by_severity["high"]

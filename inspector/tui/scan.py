@@ -77,11 +77,11 @@ def lay_over(result: CompareResult, analyses: Sequence[Analysis], scan: ScanInpu
                 image.base = split(analysis, given_base(analysis, scan.base_image, options))
             except InspectorError as exc:
                 problems.append(str(exc))
-    if not any(a.reference in scan.reports for a in analyses):
+    if not scan.reports:
         return None, "; ".join(problems) or None
     overlays: list[Overlay | None] = []
     for analysis in analyses:
-        report = scan.reports.get(analysis.reference)
+        report = report_for(analysis, scan)
         try:
             overlays.append(None if report is None else
                             overlay(report, analysis, any_image=scan.any_image))
@@ -95,12 +95,31 @@ def lay_over(result: CompareResult, analyses: Sequence[Analysis], scan: ScanInpu
     return overlays, "; ".join(problems) or None
 
 
+def report_for(analysis: Analysis, scan: ScanInput) -> Report | None:
+    """The report of ``analysis``'s image: the one given for its reference, else (an image
+    added with ``a``, or the same image under another name) the first that names its
+    layers or digests (``vulns.check_image``). None when none does; with
+    ``--vulns-any-image`` only the reference counts (any report would pass the check)."""
+    report = scan.reports.get(analysis.reference)
+    if report is not None or scan.any_image:
+        return report
+    from inspector.vulns import check_image
+
+    for candidate in scan.reports.values():
+        try:
+            check_image(candidate, analysis)
+        except InspectorError:
+            continue
+        return candidate
+    return None
+
+
 def image_overlay(analysis: Analysis, scan: ScanInput) -> tuple[Overlay | None, str | None]:
     """The report of one inspected image laid over it (None without one), and what went
     wrong laying it, in one line."""
     from inspector.vulns import overlay
 
-    report = scan.reports.get(analysis.reference)
+    report = report_for(analysis, scan)
     if report is None:
         return None, None
     try:

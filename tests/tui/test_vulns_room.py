@@ -207,3 +207,69 @@ async def test_base_image_flag_names_the_base(options):
         assert row(app, "base")[2] == "none found"  # debian-12-slim does not start with it
         assert any("not a base of sample:debian-12-slim" in str(n.message)
                    for n in app._notifications)
+
+
+def footer_keys(app) -> dict[str, str]:
+    """The footer's keys as drawn: description → key."""
+    from textual.widgets._footer import FooterKey
+
+    return {k.description: k.key_display for k in app.screen.query(FooterKey)}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+@sync
+async def test_escape_lists_every_package_again(options, size):
+    """After Enter on the vulnerabilities row the Packages tab lists only the packages with
+    findings; the footer offers Esc, which lists every package again (the tab stayed
+    filtered with no key back)."""
+    from inspector.tui.overview import package_rows
+
+    app = InspectorApp(PAIR, options, scan=scan())
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await enter_row(pilot, "vulns")
+        table = app.screen.query_one("#packages-diff", DataTable)
+        view = app.screen.query_one("CompareView")
+        every = len(package_rows(view.result, view.vulns))
+        vulnerable = len({m["artifact"]["name"] for m in grype_matches(PAIR[0])})
+        assert table.row_count == vulnerable < every
+        assert footer_keys(app).get("Every package") == "esc"
+        note = app.screen.query_one("#packages-note")
+        assert note.display and "Esc" in str(note.render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert table.row_count == every
+        assert not note.display and "Every package" not in footer_keys(app)
+        assert app.screen.query_one(TabbedContent).active == "tab-packages"
+        await pilot.press("1", "2")  # the Overview and back: still every package
+        await settle(pilot)
+        assert table.row_count == every
+
+
+ADDED = [
+    # (name, reference added with a, its vulnerabilities cell, its scanned-by cell starts)
+    ("the same image by another name", "oci:{samples}:distroless-static",
+     lambda: expected_cell(PAIR[1]), "grype"),
+    ("an image no report names", "sample:hello-distroless",
+     lambda: "no report", "no --vulns report names it"),
+]
+
+
+@pytest.mark.parametrize(("name", "ref", "counts", "scanner"), ADDED, ids=[a[0] for a in ADDED])
+@sync
+async def test_image_added_with_a_gets_the_report_that_names_it(options, name, ref, counts,
+                                                                 scanner):
+    """``a`` adds an image after start: a ``--vulns`` report that names its layers is laid
+    over it; without one the row says no report names it."""
+    from inspector.sources.samples import layout_dir
+
+    ref = ref.format(samples=layout_dir())
+    app = InspectorApp(PAIR, options, scan=scan())
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("a", *ref, "enter")
+        await settle(pilot)
+        assert len(row(app, "vulns")) == 4, "the image was not added"
+        assert row(app, "vulns")[3] == counts()
+        assert row(app, "scanner")[3].startswith(scanner)
+        assert row(app, "vulns")[1].removesuffix(" ⏎") == expected_cell(PAIR[0])

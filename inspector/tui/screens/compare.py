@@ -21,7 +21,7 @@ from inspector.content import link_target
 from inspector.index.tree import TreeRows
 from inspector.options import Options
 from inspector.tui.binary import Content, file_content
-from inspector.tui.bindings import COMPARE, SCREEN, TAB_KEYS
+from inspector.tui.bindings import COMPARE, PACKAGES_DIFF, SCREEN, TAB_KEYS
 from inspector.tui.overview import (
     compare_rows,
     intro_text,
@@ -65,6 +65,7 @@ class ColumnsRead(Message):
 
 
 class CompareView(Vertical):
+    BINDINGS = [*PACKAGES_DIFF]
     DEFAULT_CSS = """
     CompareView { height: 1fr; }
     CompareView TabbedContent, CompareView ContentSwitcher { height: 1fr; }
@@ -76,6 +77,7 @@ class CompareView(Vertical):
     CompareView #legend { height: 1; color: $text-muted; }
     CompareView #compare-status { height: 1; background: $boost; color: $text-muted; }
     CompareView #packages-diff { height: 1fr; }
+    CompareView #packages-note { height: 1; background: $boost; color: $text-muted; }
     """
 
     def __init__(self, analyses: list[Analysis], demo: bool, intro: bool = True,
@@ -101,6 +103,9 @@ class CompareView(Vertical):
                 yield Static(verdict_text(self.result).append_text(
                     vuln_sentences(self.vulns, self.result.labels)), id="verdict")
             with TabPane("Packages", id="tab-packages"):
+                note = Line(id="packages-note")
+                note.display = False
+                yield note
                 yield Lazy(PackagesDiff(self.result, self.vulns, id="packages-diff"))
             with TabPane("Files", id="tab-files"):
                 yield Static(legend_text(self.result.labels, 0), id="legend")
@@ -207,6 +212,7 @@ class CompareView(Vertical):
     def _tab(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "tab-packages":
             self.call_after_refresh(self.fill_packages)
+        self.refresh_bindings()  # Esc "every package" is the Packages tab's
 
     def fill_packages(self, vulnerable_only: bool = False, retried: bool = False) -> None:
         """The Packages tab: every package, or only those with findings (a tab switch
@@ -218,6 +224,24 @@ class CompareView(Vertical):
             return
         if table.vulnerable_only is None or vulnerable_only:
             table.fill(vulnerable_only)
+        note = self.query_one("#packages-note", Line)
+        note.display = bool(table.vulnerable_only)
+        note.update(Text(" only the packages with findings, most first · Esc: every package"))
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "all_packages":  # only while the Packages tab shows the vulnerable ones
+            table = next(iter(self.query("#packages-diff").results(PackagesDiff)), None)
+            return bool(table is not None and table.vulnerable_only
+                        and self.query_one(TabbedContent).active == "tab-packages")
+        return True
+
+    def action_all_packages(self) -> None:
+        """Esc: the Packages tab lists every package again (after Enter on the Overview's
+        vulnerabilities row listed only those with findings)."""
+        for table in self.query("#packages-diff").results(PackagesDiff):
+            table.fill(False)
+        self.fill_packages()
 
     @on(FileView.ViewChanged)
     def _mirror(self, event: FileView.ViewChanged) -> None:
