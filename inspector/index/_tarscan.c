@@ -27,8 +27,9 @@
  * plain octal within the range tarfields._num enforces; typeflag '0', '\0', '1', '2', '5';
  * a name (prefix "/" name) without "./" at the start after one "./" is stripped, without
  * empty, "." or ".." components, not a whiteout; a regular file with data must be neither
- * executable nor a capture candidate (basename in capture.BASENAMES, "-info" in the path,
- * below /var/lib/dpkg/), and its data must lie in the buffer (it is skipped).
+ * executable nor a capture candidate (capture.candidate: its basename, the end of its
+ * basename or the start of its path in the pre-filter tarscan._bases hands over), and its
+ * data must lie in the buffer (it is skipped).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -38,7 +39,7 @@
 /* The interface's version: tarscan.py uses the module only if its ABI equals the one it was
  * written for (a stale build left by an editable install degrades to the pure loops). Bump
  * it whenever an entry point's arguments or results change. */
-#define ABI 3
+#define ABI 4
 #define BLOCK 512
 /* the merged filesystem's packed entry, ``layer << SHIFT | row`` (inspector/index/packed.py
    defines it; the module exports these two and tarscan.py does not use a build whose
@@ -138,13 +139,25 @@ static Py_ssize_t nts(const unsigned char *f, Py_ssize_t n) {
     return nul ? nul - f : n;
 }
 
-/* basename in capture.BASENAMES (a tuple of UTF-8 bytes) */
-static int capture_base(PyObject *bases, const char *b, Py_ssize_t n) {
+/* capture.candidate: the pre-filter (tarscan._bases: a tuple of UTF-8 bytes) admits the
+   file ``path`` (``plen`` bytes) whose basename is ``b`` (``n`` bytes): an item "/..." is a
+   path prefix, "*..." the end of a basename, anything else a whole basename */
+static int capture_candidate(PyObject *bases, const char *path, Py_ssize_t plen,
+                             const char *b, Py_ssize_t n) {
     Py_ssize_t count = PyTuple_GET_SIZE(bases);
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *item = PyTuple_GET_ITEM(bases, i);
-        if (PyBytes_GET_SIZE(item) == n && memcmp(PyBytes_AS_STRING(item), b, n) == 0)
+        const char *s = PyBytes_AS_STRING(item);
+        Py_ssize_t len = PyBytes_GET_SIZE(item);
+        if (len > 0 && s[0] == '/') {
+            if (plen >= len && memcmp(path, s, len) == 0)
+                return 1;
+        } else if (len > 0 && s[0] == '*') {
+            if (n >= len - 1 && memcmp(b + n - (len - 1), s + 1, len - 1) == 0)
+                return 1;
+        } else if (len == n && memcmp(s, b, n) == 0) {
             return 1;
+        }
     }
     return 0;
 }
@@ -155,14 +168,6 @@ static const char *last_slash(const char *s, Py_ssize_t n) {
         if (s[--n] == '/')
             return s + n;
     return NULL;
-}
-
-/* whether s[0:n] contains "-info" (memmem is not in every libc either) */
-static int has_info(const char *s, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i + 5 <= n; i++)
-        if (s[i] == '-' && memcmp(s + i, "-info", 5) == 0)
-            return 1;
-    return 0;
 }
 
 static PyObject *decode(const char *s, Py_ssize_t n) {
@@ -298,9 +303,7 @@ static int member(Scanner *self, Batch *b, const unsigned char *h, Py_ssize_t le
         return self->why = "whiteout", 0;
     uint64_t padded = 0;
     if (kind == FILE_K && size) {
-        if (mode & 0111 || capture_base(self->bases, base, blen)
-            || has_info(path, plen)
-            || (plen >= 14 && memcmp(path, "/var/lib/dpkg/", 14) == 0))
+        if (mode & 0111 || capture_candidate(self->bases, path, plen, base, blen))
             return self->why = "capture", 0;
         padded = (size + 511) & ~(uint64_t)511;
         if (padded > (uint64_t)(len - BLOCK))

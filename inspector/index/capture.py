@@ -50,14 +50,26 @@ _CHILDREN = tuple((r.pattern, "/" + r.only[0], r.cap) for r in READS if r.kind =
 _SUFFIX_ENDS = tuple(s for s, _ in _SUFFIXES)
 NPM_CAP = max((r.cap for r in READS if r.kind == "npm"), default=0)
 
-#: the walker's pre-filter: basenames worth a ``capture_limit`` call. Paths containing
-#: ``-info`` (dist-info, egg-info) and below ``/var/lib/dpkg/`` are always asked too.
+#: the walker's pre-filter, derived from the table (both walkers, the C one too, ask
+#: ``capture_limit`` only about a file it admits, so every rule kind must reach it):
+#: a whole basename (``exact``, ``child`` and ``npm`` reads, and a ``suffix`` read's last
+#: component: ``.dist-info/METADATA`` → ``METADATA``) …
 BASENAMES = frozenset(
     {p.rsplit("/", 1)[1] for p in EXACT}
-    | {s.rsplit("/", 1)[1] for s in _SUFFIX_ENDS if s.startswith("/")}
+    | {s.rsplit("/", 1)[1] for s in _SUFFIX_ENDS if "/" in s}
     | {r.only[0] for r in READS if r.kind == "child"}
     | ({"package.json"} if NPM_CAP else set())
 )
+#: … the end of a basename (a ``suffix`` read within one name: ``.egg-info``) …
+BASE_ENDINGS = tuple(sorted(s for s in _SUFFIX_ENDS if "/" not in s))
+#: … or the start of the path (``prefix`` reads: ``/var/lib/dpkg/info/``)
+PATH_PREFIXES = tuple(sorted(r.pattern for r in _PREFIXES))
+
+
+def candidate(path: str, base: str) -> bool:
+    """Whether the pre-filter admits the file ``path`` (basename ``base``); a superset of
+    what ``capture_limit`` accepts."""
+    return base in BASENAMES or base.endswith(BASE_ENDINGS) or path.startswith(PATH_PREFIXES)
 
 
 def capture_limit(path: str) -> int:

@@ -25,7 +25,7 @@ from inspector.index.entries import LayerIndex
 #: the interface this module was written for (``ABI`` in ``_tarscan.c``): a build that says
 #: otherwise is a stale one (an editable install whose ``.so`` predates the source) and is
 #: not used
-ABI = 3
+ABI = 4
 
 
 def _load() -> tuple[ModuleType | None, str | None]:
@@ -62,9 +62,15 @@ _tarscan, UNAVAILABLE = _load()
 
 @lru_cache(maxsize=1)
 def _bases() -> tuple[bytes, ...]:
-    """The capture pre-filter's basenames, as the C side compares them (name bytes),
-    computed on first use."""
-    return tuple(sorted(b.encode("utf-8", "surrogateescape") for b in capture.BASENAMES))
+    """The capture pre-filter (``capture.candidate``) as the C side reads it, one tuple of
+    name bytes computed on first use: a whole basename; ``*`` and a basename's ending;
+    a path prefix (it starts with ``/``)."""
+    def raw(text: str) -> bytes:
+        return text.encode("utf-8", "surrogateescape")
+
+    assert not any(b.startswith("*") for b in capture.BASENAMES), "a basename the C reads as an ending"
+    return (*sorted(map(raw, capture.BASENAMES)), *(b"*" + raw(e) for e in capture.BASE_ENDINGS),
+            *map(raw, capture.PATH_PREFIXES))
 
 
 def _loop(name: str):

@@ -62,6 +62,8 @@ _EXT_TYPES = frozenset({b"x", b"g", b"L", b"K", b"V", b"M"})
 #: (magic, version, uname, gname), devmajor+devminor, prefix
 _HEADER = struct.Struct("100s24s12s12s8sc100s72x16s155s12x")
 _CAPTURE_BASES = capture.BASENAMES
+_CAPTURE_ENDINGS = capture.BASE_ENDINGS
+_CAPTURE_PREFIXES = capture.PATH_PREFIXES
 _OPAQUE = ".wh..wh..opq"
 
 
@@ -234,8 +236,9 @@ class TarWalker(ExtendedHeaders):
             if kind != FILE:
                 if kind == SYMLINK or kind == HARDLINK:
                     self._link(kind, row, path, raw_link)
-            elif stored and (mode & 0o111 or base in capture_bases or "-info" in path
-                             or path.startswith("/var/lib/dpkg/")):
+            elif stored and (mode & 0o111 or base in capture_bases  # capture.candidate, inline
+                             or base.endswith(_CAPTURE_ENDINGS)
+                             or path.startswith(_CAPTURE_PREFIXES)):
                 self._file_data(path, row, mode, stored, apparent, sparse)
                 padded -= stored
             if padded <= len(self.buf) - self.pos:
