@@ -2,15 +2,18 @@
 prints a table and the ratios.
 
 A loopback CNCF registry with a bandwidth-limited proxy in front (default 20 MB/s, shared
-by all connections, standing for a WAN). Each image is pushed gzip (as built) and
-zstd:chunked (``skopeo copy --dest-compress-format zstd:chunked``); each is exported cold
-(empty cache) through the proxy: the gzip one by the full pull, the zstd:chunked one from
-its TOC. Printed per image: blob bytes the proxy sent, requests, seconds, and the ratios
+by all connections, standing for a WAN; a separate process, so its work is not charged to
+the measured client). Images, each pushed gzip (as built) and zstd:chunked (``skopeo copy
+--dest-compress-format zstd:chunked``): sample:debian-12-slim, the 150k-file layer and the
+~200 MB /usr layer of ``bench_index``. Each is exported cold (empty cache) through the
+proxy: the gzip one by the full pull, the zstd:chunked one from its TOC. Printed per image:
+blob bytes the proxy sent, blob requests, wall and CPU seconds of the client, the ratios
 against the full pull (targets: bytes ≤ 5 % of the compressed size, time ≤ 0.2×), and
-whether both exports agree (files, sizes, modes, owners, packages; ``verified`` aside).
-Then debian-12-slim as eStargz (``ctr-remote``; ``estargz_row``), its full pull vs its TOC.
+whether both exports agree (files, sizes, modes, owners, categories, packages;
+``verified`` aside). Then debian-12-slim as eStargz (``ctr-remote``; ``estargz_row``), its
+full pull vs its TOC. At the end the same as a markdown table.
 
-    .venv/bin/python benchmarks/bench_toc.py [--rate 20] [--mb 100]
+    .venv/bin/python benchmarks/bench_toc.py [--rate 20] [--keep DIR] [--only slim,150k,200mb,estargz]
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import argparse
 import http.client
 import io
 import json
-import random
+import multiprocessing
 import subprocess
 import sys
 import tempfile
@@ -30,15 +33,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_index import as_layout, build_small_files_layer, build_usr_layer  # noqa: E402
 
 from inspector.analysis import analyze  # noqa: E402
 from inspector.options import Options  # noqa: E402
 from inspector.report.export import write_export  # noqa: E402
 from inspector.sources.registry import open_registry  # noqa: E402
-from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout  # noqa: E402
 from tests.registry.servers import RegistryProcess  # noqa: E402
 
 SLICE = 64 << 10
+#: the proxy's counters (blob bytes sent, blob GETs), read by the benchmark
+STATS = "/_bench/stats"
 
 
 class Throttle:
@@ -59,7 +66,11 @@ class Throttle:
             time.sleep(wait)
 
 
-def start_proxy(backend: str, throttle: Throttle) -> tuple[ThreadingHTTPServer, str]:
+def serve_proxy(backend: str, rate: float, port_out) -> None:
+    """The proxy (run in its own process): forwards to ``backend``, blob bodies paced by
+    one ``Throttle``; ``GET /_bench/stats`` answers its counters."""
+    throttle = Throttle(rate)
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -70,6 +81,14 @@ def start_proxy(backend: str, throttle: Throttle) -> tuple[ThreadingHTTPServer, 
             self.forward("HEAD")
 
         def do_GET(self) -> None:
+            if self.path == STATS:
+                body = json.dumps({"bytes": throttle.bytes,
+                                   "requests": throttle.requests}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             self.forward("GET")
 
         def forward(self, method: str) -> None:
@@ -94,21 +113,24 @@ def start_proxy(backend: str, throttle: Throttle) -> tuple[ThreadingHTTPServer, 
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"127.0.0.1:{server.server_address[1]}"
+    port_out.send(server.server_address[1])
+    server.serve_forever()
 
 
-def large_layout(path: Path, mb: int) -> str:
-    """One layer of ``mb`` MB: files of 64 KB, half random, half text; a dpkg status."""
-    rng = random.Random(28)
-    files: dict[str, bytes | Entry] = {
-        "var/lib/dpkg/status": b"Package: big\nStatus: install ok installed\nVersion: 1\n\n"}
-    words = [rng.randbytes(6).hex().encode() for _ in range(2000)]
-    for i in range(mb * 16):
-        data = rng.randbytes(32 << 10) + b" ".join(rng.choices(words, k=2700))[:32 << 10]
-        files[f"data/{i // 100}/{i}.bin"] = Entry("file", data, mode=0o755 if i % 50 == 0 else None)
-    write_oci_layout(path, [ImageSpec([make_layer(files)], ref_name="v1")])
-    return f"oci:{path}:v1"
+def start_proxy(backend: str, rate: float) -> tuple[multiprocessing.Process, str]:
+    receive, send = multiprocessing.Pipe(duplex=False)
+    proc = multiprocessing.get_context("fork").Process(target=serve_proxy,
+                                                       args=(backend, rate, send), daemon=True)
+    proc.start()
+    return proc, f"127.0.0.1:{receive.recv()}"
+
+
+def proxy_stats(host: str) -> tuple[int, int]:
+    conn = http.client.HTTPConnection(host, timeout=10)
+    conn.request("GET", STATS)
+    doc = json.loads(conn.getresponse().read())
+    conn.close()
+    return doc["bytes"], doc["requests"]
 
 
 def skopeo(*args: str) -> None:
@@ -116,20 +138,94 @@ def skopeo(*args: str) -> None:
                    capture_output=True, timeout=1800)
 
 
-def export(ref: str, cache: Path) -> tuple[dict, float]:
-    options = Options(cache_dir=cache)
-    start = time.monotonic()
+def export(ref: str, cache: Path, *, full: bool = False) -> tuple[dict, float, float]:
+    """The export document of a cold analysis, its wall and CPU seconds (this process)."""
+    options = Options(cache_dir=cache, full=full)
+    start, cpu = time.monotonic(), time.process_time()
     analysis = analyze(open_registry(ref, options, reference=ref), options)
     out = io.StringIO()
     write_export(analysis, out)
-    return json.loads(out.getvalue()), time.monotonic() - start
+    return json.loads(out.getvalue()), time.monotonic() - start, time.process_time() - cpu
 
 
 def comparable(doc: dict) -> dict:
-    return {"files": doc["files"], "packages": doc["packages"], "findings": doc["findings"]}
+    """What must not depend on how the layers were read (as ``tests/registry/test_toc``)."""
+    layers = [{k: v for k, v in la.items() if k not in (
+        "digest", "media_type", "compressed_size", "uncompressed_size", "verified")}
+        for la in doc["layers"]]
+    return {"files": doc["files"], "packages": doc["packages"], "layers": layers,
+            "categories": doc["categories"], "findings": doc["findings"],
+            "files_bytes": doc["size"]["files"]}
 
 
-def estargz_row(work: Path, registry: RegistryProcess, host: str, throttle: Throttle) -> None:
+def sources(work: Path, only: set[str]) -> dict[str, str]:
+    """name → an OCI-layout reference of each image (built once into ``work``)."""
+    out = {}
+    if "slim" in only:
+        out["debian-12-slim"] = f"oci:{ROOT}/sample_images/oci:debian-12-slim"
+    for key, name, build in (("150k", "150k files", build_small_files_layer),
+                             ("200mb", "200 MB /usr layer", build_usr_layer)):
+        if key in only:
+            layout = work / f"oci-{key}"
+            if not layout.exists():
+                as_layout(build(work), layout)
+            out[name] = f"oci:{layout}:t"
+    return out
+
+
+def measure(name: str, n: int, source: str, work: Path, registry: str, proxy: str) -> dict:
+    """Push ``source`` gzip and zstd:chunked, export each cold through the proxy: a
+    result row per pull, the ratios and whether the exports agree."""
+    zc_layout = work / f"zc-{n}"
+    if not zc_layout.exists():
+        skopeo(source, f"oci:{zc_layout}:v1", "--dest-compress-format", "zstd:chunked")
+    skopeo(source, f"docker://{registry}/bench/gz{n}:v1")
+    skopeo(f"oci:{zc_layout}:v1", f"docker://{registry}/bench/zc{n}:v1")
+    full = pull(f"{proxy}/bench/gz{n}:v1", work / f"cache-gz{n}", proxy)
+    toc = pull(f"{proxy}/bench/zc{n}:v1", work / f"cache-zc{n}", proxy)
+    return result(name, full, toc, ("full (gzip)", "TOC (zstd:chunked)"))
+
+
+def pull(ref: str, cache: Path, proxy: str, *, full: bool = False) -> dict:
+    """One cold export of ``ref`` through the proxy: its document, blob bytes and GETs
+    the proxy counted, wall and CPU seconds."""
+    subprocess.run(["rm", "-rf", str(cache)], check=True)
+    before = proxy_stats(proxy)
+    doc, seconds, cpu = export(ref, cache, full=full)
+    after = proxy_stats(proxy)
+    return {"doc": doc, "fetched": after[0] - before[0], "requests": after[1] - before[1],
+            "seconds": seconds, "cpu": cpu, "compressed": doc["size"]["compressed"]}
+
+
+def result(name: str, full: dict, toc: dict, labels: tuple[str, str]) -> dict:
+    return {"name": name, "full": full, "toc": toc, "labels": labels,
+            "bytes": toc["fetched"] / toc["compressed"], "time": toc["seconds"] / full["seconds"],
+            "same": comparable(full["doc"]) == comparable(toc["doc"])}
+
+
+def print_row(r: dict) -> None:
+    for kind, label in zip(("full", "toc"), r["labels"], strict=True):
+        x = r[kind]
+        print(f"{r['name']:<20} {label:<19} {x['compressed']:>12,} {x['fetched']:>12,} "
+              f"{x['requests']:>8} {x['seconds']:>8.2f} {x['cpu']:>6.2f}")
+    print(f"{'':<20} ratios: bytes {r['bytes']:.2%} of the image listed from its TOC "
+          f"({r['toc']['fetched'] / r['full']['fetched']:.2%} of the full pull's bytes), time "
+          f"{r['time']:.3f}x the full pull; exports equal: {r['same']}\n", flush=True)
+
+
+def print_markdown(results: list[dict], rate: float) -> None:
+    print(f"| image ({rate:g} MB/s) | full pull | from the TOC | bytes fetched "
+          "| time ratio | blob GETs full → TOC | CPU s full / TOC | exports equal |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        f, t = r["full"], r["toc"]
+        print(f"| {r['name']}, {r['labels'][1][5:-1]} | {f['fetched'] / 1e6:.1f} MB, {f['seconds']:.2f} s "
+              f"| {t['fetched'] / 1e6:.2f} MB, {t['seconds']:.2f} s | {r['bytes']:.2%} "
+              f"| {r['time']:.3f}× | {f['requests']} → {t['requests']} "
+              f"| {f['cpu']:.2f} / {t['cpu']:.2f} | {r['same']} |")
+
+
+def estargz_row(work: Path, registry: RegistryProcess, proxy: str) -> dict | None:
     """debian-12-slim converted to eStargz by Debian's ``ctr-remote`` (the tests' cached
     layout, ``tests/registry/estargz_real.py``: needs root and containerd), exported cold
     through the proxy by the full pull (``--full``) and from its TOC."""
@@ -141,68 +237,46 @@ def estargz_row(work: Path, registry: RegistryProcess, host: str, throttle: Thro
         layout = estargz_layout("debian", ROOT / "sample_images" / "oci", "debian-12-slim")
     except OutcomeException as exc:  # pytest.skip/fail: no root, no ctr-remote
         print(f"eStargz: not measured ({exc.msg})")
-        return
+        return None
     skopeo(f"oci:{layout}:v1", f"docker://{registry.host}/bench/esgz:v1")
-    ref, rows = f"{host}/bench/esgz:v1", {}
-    for full in (True, False):
-        options = Options(cache_dir=work / f"cache-esgz-{full}", full=full)
-        before, start = (throttle.bytes, throttle.requests), time.monotonic()
-        analysis = analyze(open_registry(ref, options, reference=ref), options)
-        out = io.StringIO()
-        write_export(analysis, out)
-        seconds = time.monotonic() - start
-        doc = json.loads(out.getvalue())
-        rows[full] = (doc, throttle.bytes - before[0], throttle.requests - before[1], seconds)
-        label = "full (eStargz)" if full else "TOC (eStargz)"
-        print(f"{'debian-12-slim':<24} {label:<13} {doc['size']['compressed']:>11,} "
-              f"{rows[full][1]:>11,} {rows[full][2]:>8} {seconds:>8.2f}")
-    (pulled, pull_bytes, _, pull_s), (toc, toc_bytes, _, toc_s) = rows[True], rows[False]
-    print(f"{'':<24} ratios: bytes {toc_bytes / toc['size']['compressed']:.2%} of the eStargz "
-          f"image ({toc_bytes / pull_bytes:.2%} of its full pull's bytes), time {toc_s / pull_s:.3f}× its full pull; exports equal: "
-          f"{comparable(pulled) == comparable(toc)}\n")
+    rows = {kind: pull(f"{proxy}/bench/esgz:v1", work / f"cache-esgz-{kind}", proxy,
+                       full=kind == "full") for kind in ("full", "toc")}
+    return result("debian-12-slim", rows["full"], rows["toc"], ("full (eStargz)", "TOC (eStargz)"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=20.0, help="proxy bandwidth, MB/s")
-    parser.add_argument("--mb", type=int, default=100, help="size of the large layer, MB")
+    parser.add_argument("--keep", type=Path, help="build/reuse the images in this directory")
+    parser.add_argument("--only", default="slim,150k,200mb,estargz",
+                        help="comma-separated: slim, 150k, 200mb, estargz")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-toc-") as tmp:
-        work = Path(tmp)
-        (work / "storage").mkdir()
-        registry = RegistryProcess(work, work / "storage")
-        throttle = Throttle(args.rate * 1e6)
-        proxy, host = start_proxy(registry.host, throttle)
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        storage = Path(tmp) / "storage"
+        storage.mkdir()
+        only = set(args.only.split(","))
+        images = sources(work, only)
+        registry = RegistryProcess(Path(tmp) / "registry", storage)
+        proxy, host = start_proxy(registry.host, args.rate * 1e6)
+        results = []
         try:
-            images = {"debian-12-slim": f"oci:{ROOT}/sample_images/oci:debian-12-slim",
-                      f"large ({args.mb} MB layer)": large_layout(work / "large", args.mb)}
-            print(f"proxy {args.rate:g} MB/s; bytes = blob bytes sent through the proxy\n")
-            print(f"{'image':<24} {'pull':<13} {'compressed':>11} {'fetched':>11} "
-                  f"{'requests':>8} {'seconds':>8}")
+            print(f"proxy {args.rate:g} MB/s; bytes = blob bytes sent through the proxy; "
+                  "seconds: wall, CPU of this process\n")
+            print(f"{'image':<20} {'pull':<19} {'compressed':>12} {'fetched':>12} "
+                  f"{'requests':>8} {'seconds':>8} {'cpu':>6}")
             for n, (name, source) in enumerate(images.items()):
-                skopeo(source, f"oci:{work}/zc{n}:v1", "--dest-compress-format", "zstd:chunked")
-                skopeo(source, f"docker://{registry.host}/bench/gz{n}:v1")
-                skopeo(f"oci:{work}/zc{n}:v1", f"docker://{registry.host}/bench/zc{n}:v1")
-                rows = {}
-                for kind in ("gz", "zc"):
-                    ref = f"{host}/bench/{kind}{n}:v1"
-                    before = (throttle.bytes, throttle.requests)
-                    doc, seconds = export(ref, work / f"cache-{kind}{n}")
-                    fetched = throttle.bytes - before[0]
-                    requests = throttle.requests - before[1]
-                    compressed = doc["size"]["compressed"]
-                    rows[kind] = (doc, fetched, requests, seconds, compressed)
-                    label = "full (gzip)" if kind == "gz" else "TOC (zstd:chunked)"
-                    print(f"{name:<24} {label:<13} {compressed:>11,} {fetched:>11,} "
-                          f"{requests:>8} {seconds:>8.2f}")
-                full, toc = rows["gz"], rows["zc"]
-                same = comparable(full[0]) == comparable(toc[0])
-                print(f"{'':<24} ratios: bytes {toc[1] / toc[4]:.2%} of the zstd:chunked image "
-                      f"({toc[1] / full[1]:.2%} of the full pull's bytes), "
-                      f"time {toc[3] / full[3]:.3f}× the full pull; exports equal: {same}\n")
-            estargz_row(work, registry, host, throttle)
+                results.append(measure(name, n, source, work, registry.host, host))
+                print_row(results[-1])
+            if "estargz" in only:
+                row = estargz_row(work, registry, host)
+                if row:
+                    results.append(row)
+                    print_row(row)
+            print_markdown(results, args.rate)
         finally:
-            proxy.shutdown()
+            proxy.terminate()
             registry.stop()
 
 

@@ -248,6 +248,7 @@ def _from_toc(layer, toc, position: int, what: str, progress: ProgressCallback |
               notices: list[str] | None) -> LayerIndex | None:
     """``layer``'s index from its table of contents; None (and a notice) when the TOC
     cannot be used: the caller pulls the layer whole."""
+    from inspector.classify import default_rules
     from inspector.index.from_toc import index_from_toc
     from inspector.index.progress import LayerProgress
 
@@ -259,7 +260,8 @@ def _from_toc(layer, toc, position: int, what: str, progress: ProgressCallback |
     fetched(0)
     toc.on_fetch = fetched  # each ranged request: the loading screen's "fetched N of M"
     try:
-        built = index_from_toc(layer, toc, what=what)
+        # bin_dirs: whose executables' first bytes classification does not need
+        built = index_from_toc(layer, toc, what=what, bin_dirs=default_rules().bin_dirs)
     except FormatError as exc:  # TocError: malformed, failed digest, Range refused
         if notices is not None:
             notices.append(f"{exc}; reading the whole layer instead")

@@ -19,8 +19,10 @@ PACKAGE = Path(__file__).resolve().parent
 #: ``parents`` and ``classify_rows`` compute the analysis, ``render_rows`` and
 #: ``json_strings`` the export rows, so each of the three keys names them
 ACCEL_CODE = ("index/_tarscan.c", "index/tarscan.py")
-#: what a layer index depends on (the capture table is read from the catalogers)
+#: what a layer index depends on (the capture table is read from the catalogers; a TOC-built
+#: index fetches executables' first bytes by the classification rules' bin_dirs)
 INDEX_CODE = ("index/tarwalk.py", "index/tarfields.py", "index/capture.py", "index/from_toc.py",
+              "classify/rules.toml",
               "sources/registry/chunked.py", "sources/registry/toc.py",
               "sources/registry/estargz.py",
               "index/entries.py", "index/cache.py", "catalog", *ACCEL_CODE)

@@ -17,6 +17,8 @@ verified (``LayerIndex.toc_digest`` says so; ``"verified": "toc"`` in the export
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Collection
 from typing import Protocol
 
 from inspector.index import capture
@@ -30,6 +32,11 @@ _WH, _OPAQUE = ".wh.", ".wh..wh..opq"
 #: the ELF note the Go linker writes first (namesz 4, descsz, type 4 "Go\0\0")
 GO_NOTE = b"Go\x00\x00\x04\x00\x00\x00"
 GO_NOTE_ALT = b"\x04\x00\x00\x00Go\x00\x00"
+#: the first bytes of an ELF searched for that note
+GO_WINDOW = 8192
+#: the walker scans ELF executables larger than this for Go build info
+GO_MIN = 4096
+PT_NOTE = 4
 
 
 class TocEntryLike(Protocol):
@@ -52,12 +59,16 @@ class TocReader(Protocol):
     def read_files(self, wanted: list[tuple]) -> list[bytes]: ...
 
 
-def index_from_toc(layer: Layer, toc: TocReader, *, what: str) -> LayerIndex:
-    """The ``LayerIndex`` of ``layer`` built from ``toc`` (raises the reader's errors)."""
+def index_from_toc(layer: Layer, toc: TocReader, *, what: str,
+                   bin_dirs: Collection[str] = ()) -> LayerIndex:
+    """The ``LayerIndex`` of ``layer`` built from ``toc`` (raises the reader's errors).
+    ``bin_dirs``: directories whose executables are programs by their place (the
+    classification rules'): their first bytes are fetched only for the Go check."""
     index = LayerIndex(diff_id=layer.diff_id, digest=layer.digest,
                        compressed_size=layer.compressed_size, toc_digest=toc.digest)
     whole: list[tuple[int, str, TocEntryLike]] = []  # (row, path, entry)
-    heads: list[tuple[int, str, TocEntryLike]] = []
+    execs: list[tuple[int, str, TocEntryLike]] = []
+    linked: set[str] = set()  # hardlink targets: a link's head is its file's
     tar_size = 1024  # the end-of-archive marker
     for entry in toc.entries():
         kind = _KINDS[entry.type]
@@ -87,13 +98,17 @@ def index_from_toc(layer: Layer, toc: TocReader, *, what: str) -> LayerIndex:
                 index.flagged.append((path, f"hardlink target: {reason or 'root'}"))
                 target = ""
             index.targets[row] = target
+            linked.add(target)
         elif kind == FILE and size:
             cap = capture.capture_limit(path)
             if cap and size <= cap:
                 whole.append((row, path, entry))
             elif entry.mode & 0o111:
-                heads.append((row, path, entry))
+                execs.append((row, path, entry))
     index.uncompressed_size = tar_size
+    heads = [(row, path, entry) for row, path, entry in execs
+             if entry.size > GO_MIN or path in linked or (path[:path.rfind("/")] or "/")
+             not in bin_dirs]
     _contents(index, toc, whole, heads)
     return index
 
@@ -113,26 +128,61 @@ def _whiteout(index: LayerIndex, path: str, slash: int, base: str) -> None:
 
 
 def _contents(index: LayerIndex, toc: TocReader, whole: list, heads: list) -> None:
-    """Fetch what the walker would have captured: whole files, then executables' first
-    chunks, then the Go executables found among them, whole."""
+    """Fetch what the walker would have captured: whole files and executables' first
+    frames (one batch of ranged requests), the rest of a Go-check window whose PT_NOTE
+    lies past the first frame, then the Go executables found, whole."""
     head_bytes = capture.HEAD_BYTES
-    if whole:
-        for (row, path, entry), data in zip(whole, toc.read_files([(e, True) for _, _, e in whole]),
-                                            strict=True):
-            index.captured[path] = data
-            if entry.mode & 0o111:
-                index.heads[row] = data[:head_bytes]
-    if not heads:
-        return
-    go = []
-    for (row, path, entry), data in zip(heads, toc.read_files([(e, False) for _, _, e in heads]),
-                                        strict=True):
+    wanted = [(e, e.size) for _, _, e in whole] + [(e, 1) for _, _, e in heads]
+    got = toc.read_files(wanted)
+    for (row, path, entry), data in zip(whole, got, strict=False):
+        index.captured[path] = data
+        if entry.mode & 0o111:
+            index.heads[row] = data[:head_bytes]
+    firsts = got[len(whole):]
+    check: list[tuple[str, TocEntryLike, bytes]] = []  # (path, entry, start) of ELFs
+    more: list[tuple[str, TocEntryLike, int]] = []
+    for (row, path, entry), data in zip(heads, firsts, strict=True):
         index.heads[row] = data[:head_bytes]
-        if data.startswith(b"\x7fELF") and entry.size > 4096 and (
-                GO_NOTE in data[:8192] or GO_NOTE_ALT in data[:8192]):
-            go.append((path, entry))
+        if data.startswith(b"\x7fELF") and entry.size > GO_MIN:
+            need = go_window(data, entry.size)
+            if need > len(data):
+                more.append((path, entry, need))
+            else:
+                check.append((path, entry, data))
+    if more:
+        got = toc.read_files([(e, need) for _, e, need in more])
+        check += [(path, e, data) for (path, e, _), data in zip(more, got, strict=True)]
+    go = [(path, e) for path, e, data in check
+          if GO_NOTE in data[:GO_WINDOW] or GO_NOTE_ALT in data[:GO_WINDOW]]
     if go:
-        for (path, _), data in zip(go, toc.read_files([(e, True) for _, e in go]), strict=True):
+        for (path, _), data in zip(go, toc.read_files([(e, e.size) for _, e in go]), strict=True):
             at = data.find(capture.GO_BUILDINFO_MAGIC)
             if at >= 0:
                 index.go_buildinfo[path] = data[at:at + capture.GO_BUILDINFO_BYTES]
+
+
+def go_window(start: bytes, size: int) -> int:
+    """How many of an ELF file's first bytes the Go check must see, from its ``start``:
+    the end of its last PT_NOTE segment within ``GO_WINDOW`` (the Go linker's build-ID
+    note is in one, within the first page); ``GO_WINDOW`` when the program headers are
+    not all in ``start``; 0 when no note lies in the window."""
+    if len(start) < 64 or start[4] not in (1, 2) or start[5] not in (1, 2):
+        return min(size, GO_WINDOW)
+    order = "<" if start[5] == 1 else ">"
+    if start[4] == 2:  # ELFCLASS64: e_phoff at 32, e_phentsize/e_phnum at 54
+        phoff, = struct.unpack_from(order + "Q", start, 32)
+        entsize, count = struct.unpack_from(order + "HH", start, 54)
+        fields = order + "I4xQ16xQ"  # p_type, p_offset, p_filesz
+    else:  # ELFCLASS32: e_phoff at 28, e_phentsize/e_phnum at 42
+        phoff, = struct.unpack_from(order + "I", start, 28)
+        entsize, count = struct.unpack_from(order + "HH", start, 42)
+        fields = order + "II8xI"
+    end = phoff + entsize * count
+    if entsize < struct.calcsize(fields) or end > len(start):
+        return min(size, GO_WINDOW)
+    need = 0
+    for n in range(count):
+        kind, offset, length = struct.unpack_from(fields, start, phoff + n * entsize)
+        if kind == PT_NOTE and offset < GO_WINDOW:
+            need = max(need, min(offset + length, GO_WINDOW, size))
+    return need

@@ -93,8 +93,9 @@ class EstargzToc(RemoteToc):
                 TocEntry("reg", TOC_NAME, "", info.mode & 0o7777, info.uid, info.gid,
                          len(data), "", [])]
 
-    def read_files(self, wanted: list[tuple[TocEntry, bool]]) -> list[bytes]:
-        """As ``RemoteToc.read_files``, except executables' heads (``False``): a writer's
+    def read_files(self, wanted: list[tuple[TocEntry, int]]) -> list[bytes]:
+        """As ``RemoteToc.read_files``, except executables' heads (first bytes within the
+        first chunk, short of the whole file): a writer's
         chunk is 4 MiB by default, so a file's first chunk is most often the whole file.
         A gzip member inflates from its start, so a head is a prefix of the first chunk's
         member: ``HEAD_FETCH`` compressed bytes, four times more for those it did not
@@ -102,8 +103,8 @@ class EstargzToc(RemoteToc):
         checked against the chunk digest; a whole chunk is (and against the file's digest
         when it is the whole file)."""
         out: list[bytes] = [b""] * len(wanted)
-        heads = [(i, entry, entry.chunks[0]) for i, (entry, whole) in enumerate(wanted)
-                 if not whole and entry.chunks]
+        heads = [(i, entry, entry.chunks[0]) for i, (entry, upto) in enumerate(wanted)
+                 if entry.chunks and upto < entry.size and upto <= entry.chunks[0].size]
         rest = sorted(set(range(len(wanted))) - {i for i, _, _ in heads})
         for i, data in zip(rest, super().read_files([wanted[i] for i in rest]), strict=True):
             out[i] = data

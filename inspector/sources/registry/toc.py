@@ -6,10 +6,10 @@ a zstd:chunked TOC. ``inspector.index.from_toc`` builds the layer's index from i
 - ``entries()``: one ranged GET of the compressed TOC (two when only the footer says where
   it is), verified against the annotation's checksum, inflated within its announced size,
   its shape validated (``chunked.parse_toc``);
-- ``read_files(wanted)``: the content of a few files (package databases, executables'
-  first chunk), each fetched as the byte ranges of its zstd frames — many ranges in one
-  request (``multipart/byteranges``), near ones merged — inflated and verified against
-  the file's digest (whole files) or its first chunk's digest.
+- ``read_files(wanted)``: the content of a few files (package databases) or its first
+  bytes (executables), each fetched as the byte ranges of its zstd frames — many ranges
+  in one request (``multipart/byteranges``), near ones merged, requests in parallel —
+  inflated and verified against the file's digest (whole files) or its frames' digests.
 
 A registry that answers a Range with ``200`` (the whole blob), a TOC that fails its digest
 or is malformed raise ``TocError``: the caller then falls back to the full streamed pull.
@@ -18,6 +18,7 @@ or is malformed raise ``TocError``: the caller then falls back to the full strea
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import io
 import re
@@ -38,6 +39,8 @@ from inspector.sources.registry.pace import read_body
 
 #: ranges asked for in one request (the header stays far below servers' limits)
 RANGES_PER_REQUEST = 64
+#: ranged requests in flight at once (each carries up to ``RANGES_PER_REQUEST`` ranges)
+PARALLEL_REQUESTS = 4
 #: ranges closer than this are merged into one (the gap is fetched and dropped)
 MERGE_GAP = 4096
 _CONTENT_RANGE = re.compile(rb"bytes (\d+)-(\d+)/(\d+|\*)", re.I)
@@ -92,17 +95,23 @@ class RemoteToc:
         return parse_toc(data, self.size, self.what)
 
     # -- file contents ----------------------------------------------------------------
-    def read_files(self, wanted: list[tuple[TocEntry, bool]]) -> list[bytes]:
-        """Each entry's content (``True``: the whole file, checked against its digest) or
-        its first chunk (``False``: checked against the chunk digest when it has one)."""
+    def read_files(self, wanted: list[tuple[TocEntry, int]]) -> list[bytes]:
+        """For each ``(entry, upto)``: the file's first bytes, at least ``upto`` of them (or
+        all): its frames from the first up to the one holding byte ``upto - 1``, each
+        inflated and checked against its chunk digest when it has one; a whole file is
+        checked against the file's digest."""
         frames: list[list[Chunk]] = []
-        for entry, whole in wanted:
+        for entry, upto in wanted:
             chunks = entry.chunks or []
-            frames.append(chunks if whole else chunks[:1])
+            n, done = 0, 0
+            while n < len(chunks) and done < upto:
+                done += chunks[n].size
+                n += 1
+            frames.append(chunks[:n])
         flat = sorted({(c.start, c.end) for chunks in frames for c in chunks})
         got = dict(zip(flat, self.ranges(flat), strict=True))
         out = []
-        for (entry, whole), chunks in zip(wanted, frames, strict=True):
+        for (entry, _), chunks in zip(wanted, frames, strict=True):
             parts = []
             for c in chunks:
                 data = self.inflate(got[(c.start, c.end)], c.size, repr(entry.name[:80]))
@@ -111,7 +120,8 @@ class RemoteToc:
                                    "its TOC digest")
                 parts.append(data)
             data = b"".join(parts)
-            if whole and entry.digest and _sha(data) != entry.digest:
+            if len(chunks) == len(entry.chunks or ()) and entry.digest and \
+                    _sha(data) != entry.digest:
                 raise TocError(f"{self.what}: {entry.name[:80]!r} does not match its TOC digest")
             out.append(data)
         return out
@@ -131,16 +141,23 @@ class RemoteToc:
                 merged[-1][1] = max(merged[-1][1], end)
             else:
                 merged.append([start, end])
+        batches = [[(s, e) for s, e in merged[i:i + RANGES_PER_REQUEST]]
+                   for i in range(0, len(merged), RANGES_PER_REQUEST)]
         spans: dict[tuple[int, int], bytes] = {}
-        for i in range(0, len(merged), RANGES_PER_REQUEST):
-            batch = [(s, e) for s, e in merged[i:i + RANGES_PER_REQUEST]]
-            spans.update(self._get(batch))
+        if len(batches) > 1:  # latency, not bandwidth, bounds many small requests
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(PARALLEL_REQUESTS, len(batches)),
+                                    thread_name_prefix="toc-ranges") as pool:
+                for got in pool.map(self._get, batches):
+                    spans.update(got)
+        elif batches:
+            spans.update(self._get(batches[0]))
+        starts = [s for s, _ in merged]
         out = []
         for start, end in wanted:
-            for (s, e), data in spans.items():
-                if s <= start and end <= e:
-                    out.append(data[start - s:end - s])
-                    break
+            s, e = merged[bisect.bisect_right(starts, start) - 1]
+            out.append(spans[(s, e)][start - s:end - s])
         return out
 
     def _get(self, batch: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
@@ -156,11 +173,11 @@ class RemoteToc:
             body = read_body(resp, limit, window=self.client.options.timeout, what=self.what)
             ctype = resp.headers.get("Content-Type", "")
             crange = resp.headers.get("Content-Range", "")
-        with self._lock:
+        with self._lock:  # requests run in parallel: the counts only grow
             self.fetched += len(body)
             self.requests += 1
-        if self.on_fetch is not None:
-            self.on_fetch(self.fetched)
+            if self.on_fetch is not None:
+                self.on_fetch(self.fetched)
         if len(body) > limit:
             raise TocError(f"{self.what}: the registry sent more than the ranges asked for")
         if ctype.lower().startswith("multipart/byteranges"):
