@@ -110,27 +110,63 @@ def detect_base(analysis: Analysis, others: Sequence[Analysis] = ()) -> Base | N
 
 
 def _sample_base(mine: list[str]) -> Base | None:
-    from inspector.errors import ImageNotFound
-    from inspector.options import Options
-    from inspector.sources.oci_layout import open_oci
-    from inspector.sources.samples import layout_dir, sample_names
-
-    try:
-        names = sample_names()
-    except ImageNotFound:
+    # a proper prefix has at least one layer and fewer than the image: a one-layer image
+    # (debian-12-slim itself) has none, and no sample needs opening
+    if len(mine) < 2:
         return None
     best: Base | None = None
-    for name in names:
-        image = open_oci(str(layout_dir()), name, Options(), reference=f"sample:{name}")
-        try:
-            ids = [layer.diff_id for layer in image.layers]
-            digest = image.manifest_digest
-        finally:
-            image.close()
+    for name, digest, ids in sample_layers():
         if 0 < len(ids) < len(mine) and ids == mine[:len(ids)] and (
                 best is None or len(ids) > best.layers):
             best = Base(f"sample:{name}", digest, "sample", len(ids))
     return best
+
+
+#: (layout directory, its index.json's mtime and size) → what ``sample_layers`` read there
+_SAMPLES: dict[tuple[str, int, int], list[tuple[str, str, list[str]]]] = {}
+
+
+def sample_layers() -> list[tuple[str, str, list[str]]]:
+    """``(name, manifest digest, diff_ids)`` of every bundled sample, in the layout's order
+    (``[]`` without the layout). The layout is opened once (not once per sample: its
+    ``oci-layout`` and ``index.json`` are read and checked once) and what it says is kept
+    for the process while ``index.json`` is unchanged: a comparison detects each image's
+    base against the same samples."""
+    from inspector.errors import ImageNotFound
+    from inspector.options import Options
+    from inspector.sources.archive import DirStore
+    from inspector.sources.oci_layout import Layout, parse_json, select_entry, sha256
+    from inspector.sources.samples import layout_dir, sample_names
+
+    root = layout_dir()
+    try:
+        names = sample_names()
+        st = (root / "index.json").stat()
+    except (ImageNotFound, OSError):
+        return []
+    key = (str(root), st.st_mtime_ns, st.st_size)
+    if key in _SAMPLES:
+        return _SAMPLES[key]
+    platform = Options().platform
+    store = DirStore(root)
+    found = []
+    try:
+        layout = Layout(store)
+        layout.check_layout_file()
+        index = layout.index()
+        for name in names:
+            chosen = layout.resolve(select_entry(index, name, platform, where=store.where),
+                                    platform)
+            # the config's diff_ids, verified against its digest; the layer blobs are not
+            # needed (nor looked for) to tell whether a sample starts the image
+            config = parse_json(layout.read_blob(chosen.doc["config"], what="config"),
+                                what=f"{store.where}: config of {name}")
+            ids = (config.get("rootfs") or {}).get("diff_ids") or []
+            found.append((name, chosen.descriptor.get("digest") or sha256(chosen.data), ids))
+    finally:
+        store.close()
+    _SAMPLES[key] = found
+    return found
 
 
 def find_base(analysis: Analysis, options: Options, given: str | None = None,

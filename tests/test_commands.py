@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
+import subprocess
+import sys
 import types
+from pathlib import Path
 
 import pytest
 
 from inspector import cli
 from inspector.commands import COMMANDS
 from inspector.commands.context import Context
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _probe(seen: dict) -> types.ModuleType:
@@ -68,3 +74,19 @@ def test_every_command_module_has_the_protocol(name):
     dests = {a.dest for a in parser._actions}
     assert {"platform", "cache_dir", "quiet", "timeout"} <= dests  # the common options, once
     assert callable(module.run)
+
+
+def test_export_loads_no_scanner_or_sbom_code_it_does_not_use(tmp_path):
+    """``export`` (JSON, no ``--vulns``) in a fresh interpreter: the scanner overlay, the
+    SBOM writers and their purl library stay unloaded (they were ~10 ms of every export)."""
+    out = tmp_path / "out.json"
+    code = ("import sys; from inspector import cli; "
+            f"code = cli.main(['export', 'sample:distroless-static', '-o', {str(out)!r}, '-q', "
+            f"'--cache-dir', {str(tmp_path)!r}]); "
+            "print(code, sorted(m for m in ('inspector.vulns', 'inspector.sbom', 'packageurl') "
+            "if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "[]"]
+    assert json.loads(out.read_text())["packages"]  # the export itself was written

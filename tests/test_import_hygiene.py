@@ -351,6 +351,9 @@ LIGHT_IMPORTS = [
                                  "inspector.catalog.fspath", "inspector.index.merge",
                                  "inspector.index.layerstep")),
     ("inspector.index.tarscan", ("inspector.catalog.builder", "inspector.index.merge")),
+    # the JSON export writes CPEs (``catalog.cpe``): neither the SBOM writers' package (its
+    # purl library) nor the scanner overlay (loaded for ``--vulns`` only)
+    ("inspector.report.export", ("inspector.sbom", "packageurl", "inspector.vulns")),
 ]
 
 

@@ -50,7 +50,7 @@ class Package:
     #: ``license``), each an SPDX id/expression or a free-form name, sorted, no duplicates
     licenses: list[str] = field(default_factory=list)
     #: the project's URLs it declares (apk ``U:``, npm ``homepage``/``repository``): syft
-    #: takes CPE vendors from them (``sbom/cpe.py``)
+    #: takes CPE vendors from them (``catalog/cpe.py``)
     urls: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:

@@ -33,8 +33,11 @@ from inspector.index.merge import MergedFS
 
 #: the package type this cataloger reports (its row in ``registry.CATALOGERS``)
 TYPE = type_of(__name__)
-#: syft ``licensePattern`` and ``commonLicensePathPattern``
-_LICENSE_LINE = re.compile(r"^License: (\S*)", re.M)
+#: syft ``licensePattern`` (``^License: (\S*)`` per line) and ``commonLicensePathPattern``.
+#: A field at a line's start is matched after a newline (one is put before the text): a
+#: pattern that starts with a literal is searched for as one, where ``^`` under ``re.M``
+#: is tried at every character (5× slower over the 1 MB of copyright files of a slim Debian)
+_LICENSE_LINE = re.compile(r"\nLicense: (\S*)")
 _COMMON_LICENSE = re.compile(r"/usr/share/common-licenses/([0-9A-Za-z_.\-]+)")
 
 
@@ -43,7 +46,8 @@ def parse_copyright(data: bytes) -> list[str]:
     ``/usr/share/common-licenses/NAME`` references, a trailing ``.`` dropped, ``none``
     ignored."""
     text = data.decode("utf-8", "surrogateescape")
-    found = {m.rstrip(".") for m in (*_LICENSE_LINE.findall(text), *_COMMON_LICENSE.findall(text))}
+    fields = _LICENSE_LINE.findall("\n" + text)
+    found = {m.rstrip(".") for m in (*fields, *_COMMON_LICENSE.findall(text))}
     return sorted(v for v in found if v and v.lower() != "none")
 
 

@@ -28,9 +28,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from inspector.errors import InspectorError, print_line
     from inspector.outfile import output
     from inspector.report.export import write_export
-    from inspector.vulns import load_reports, overlay
 
-    reports = load_reports(args.vulns, 1, "export")
+    reports = None
+    if args.vulns:  # the scanner overlay is loaded only for --vulns (~5 ms of imports)
+        from inspector.vulns import load_reports
+
+        reports = load_reports(args.vulns, 1, "export")
     if reports and args.format not in ("json", "html"):
         raise InspectorError("export: --vulns goes with --format json or html (an SBOM lists "
                              "packages; the scanner's report is its own document)")
@@ -39,7 +42,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         try:
             for warning in analysis.warnings:  # skipped members: one line below
                 print_line(f"warning: {warning}")
-            vulns = reports and overlay(reports[0], analysis, any_image=args.vulns_any_image)
+            vulns = None
+            if reports:
+                from inspector.vulns import overlay
+
+                vulns = overlay(reports[0], analysis, any_image=args.vulns_any_image)
             base = None
             if args.base_image:
                 from inspector.provenance import given_base

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import TextIO
 
 from inspector.analysis import Analysis
+from inspector.catalog.cpe import cpes
 from inspector.index import tarscan
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES
 from inspector.index.merge import IMPLIED_MODE, IMPLIED_ROW
-from inspector.sbom.cpe import cpes
 
 SCHEMA = "inspector.export/v1"
 

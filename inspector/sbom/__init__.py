@@ -43,7 +43,7 @@ from packageurl import PackageURL
 from inspector.analysis import Analysis
 from inspector.catalog.builder import OSInfo, Package
 from inspector.catalog.builder import purl as purl_fields
-from inspector.sbom.cpe import cpes as cpe_list
+from inspector.catalog.cpe import cpes as cpe_list
 from inspector.sbom.licenses import license_form
 from inspector.sbom.model import TOOL_NAME, Description, SbomPackage
 

@@ -25,7 +25,7 @@ class SbomPackage:
     files: list[str] = field(default_factory=list)  # paths it owns, sorted
     layer_digest: str | None = None
     layer_diff_id: str | None = None
-    #: syft's CPEs for it, the first the one grype tries first (``sbom/cpe.py``)
+    #: syft's CPEs for it, the first the one grype tries first (``catalog/cpe.py``)
     cpes: list[str] = field(default_factory=list)
     #: the layers that added, last modified and removed its files (``provenance``)
     provenance: Provenance | None = None

@@ -224,7 +224,7 @@ def test_uncaptured_database_is_reported(monkeypatch):
 def test_debootstrap_licences_and_cpes_cover_syfts(deb_root, root_index):
     """syft (``dir:`` on the same root) and we read the same ``copyright`` files: every
     package syft gives licences has ours, syft's among them, and syft's first CPE is ours."""
-    from inspector.sbom.cpe import cpes
+    from inspector.catalog.cpe import cpes
     from tests.sbom.test_sbom import syft_artifacts
 
     ours = {(p.name, p.version): p for p in catalog_image(merge([root_index])).packages}

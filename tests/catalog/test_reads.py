@@ -34,7 +34,7 @@ def test_every_path_a_cataloger_reads_is_captured_by_the_walker(name, rule):
 
 def test_registry_lists_every_cataloger_module():
     here = Path(import_module("inspector.catalog").__file__).parent
-    helpers = {"__init__", "builder", "fspath", "reads", "registry"}
+    helpers = {"__init__", "builder", "cpe", "cpe_rules", "fspath", "reads", "registry"}
     modules = {p.stem for p in here.glob("*.py")} - helpers
     assert modules == {c.module for c in CATALOGERS}
 

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from inspector import provenance
 from inspector.analysis import analyze, open_image
 from inspector.options import Options
 from inspector.provenance import detect_base, find_base, given_base
+from inspector.sources.oci_layout import Layout, open_oci
+from inspector.sources.samples import layout_dir, sample_names
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,6 +125,43 @@ def test_detected_from_a_compared_image(options):
     assert detect_base(slim, [hello]) is None
     assert find_base(hello, options, "sample:debian-12-slim").how == "given"
     assert given_base(hello, "sample:hello-debian", options).layers == 2
+
+
+def test_a_one_layer_image_opens_no_sample(options, monkeypatch):
+    """No sample can be a proper prefix of one layer: the layout is not even read (it was
+    opened once per sample on every export)."""
+    slim = _analysis("sample:debian-12-slim", options)
+
+    def refuse(self):
+        raise AssertionError("the sample layout was read")
+
+    monkeypatch.setattr(Layout, "index", refuse)
+    assert detect_base(slim) is None
+
+
+def test_the_samples_are_read_once_for_every_detection(options, monkeypatch):
+    hello = _analysis("sample:hello-debian", options)
+    sibling = _analysis("sample:hello-c-debian", options)
+    provenance._SAMPLES.clear()
+    reads = []
+    index = Layout.index
+    monkeypatch.setattr(Layout, "index", lambda self: reads.append(1) or index(self))
+    bases = [detect_base(a) for a in (hello, sibling, hello)]
+    assert len(reads) == 1  # one read of index.json, not one per sample and image
+    assert [(b.reference, b.how, b.layers) for b in bases] == [
+        ("sample:debian-12-slim", "sample", 1)] * 3
+
+
+def test_sample_layers_are_what_each_sample_opened_as_an_image_says():
+    provenance._SAMPLES.clear()
+    expected = []
+    for name in sample_names():
+        image = open_oci(str(layout_dir()), name, Options(), reference=f"sample:{name}")
+        try:
+            expected.append((name, image.manifest_digest, [lay.diff_id for lay in image.layers]))
+        finally:
+            image.close()
+    assert expected and provenance.sample_layers() == expected
 
 
 def test_vulnerabilities_split_by_landing_layer(tmp_path):

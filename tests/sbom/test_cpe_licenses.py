@@ -11,6 +11,7 @@ import pytest
 
 from inspector.analysis import analyze
 from inspector.catalog.builder import Package
+from inspector.catalog.cpe import cpes, quote, sub_selections
 from inspector.catalog.dpkg import parse_copyright
 from inspector.catalog.npm import licenses as npm_licenses
 from inspector.catalog.python import licenses as python_licenses
@@ -18,7 +19,6 @@ from inspector.catalog.python import parse_metadata
 from inspector.index import capture
 from inspector.options import Options
 from inspector.sbom import image_platform, license_form, render
-from inspector.sbom.cpe import cpes, quote, sub_selections
 from inspector.sources.resolve import open_image
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.catalog.fsbuild import layer_index
@@ -98,6 +98,13 @@ COPYRIGHT = [
     ("License: none ignored, first word only",
      b"License: none\nLicense: MIT or Apache\n", ["MIT"]),
     ("nothing", b"Copyright 2020 someone\n", []),
+    # syft's pattern is ``^License: (\S*)`` per line: only a field at a line's start
+    ("field on the first line, no newline at all", b"License: Zlib", ["Zlib"]),
+    ("indented or mid-line: not a field",
+     b"  License: A\nSee License: B\nXLicense: C\n", []),
+    ("CRLF lines: the value stops at the CR", b"Files: *\r\nLicense: MIT\r\n", ["MIT"]),
+    ("empty value, then a field on the next line", b"License: \nLicense: ISC\n", ["ISC"]),
+    ("no space after the colon: not a field", b"License:MIT\n", []),
 ]
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 
 from inspector.catalog.builder import Package
-from inspector.sbom.cpe_rules import ADDITIONS, REMOVALS
+from inspector.catalog.cpe_rules import ADDITIONS, REMOVALS
 
 #: syft ``knownVendors``: when a candidate, the only vendor
 _KNOWN_VENDORS = ("apache",)
@@ -40,7 +40,7 @@ _URL_OWNER = re.compile(r"^(?:https|http|git)://(?:github|gitlab)\.com/([\w\-]*?
 _GO_STDLIB = re.compile(r"^go?(\d+(?:\.\d+)*)(?:-?((?:rc|beta)\d+))?")
 #: CPE 2.3 formatted-string binding: these stay as they are, every other character of a
 #: value is quoted with ``\`` (so ``1:2.38+deb12u3`` is ``1\:2.38\+deb12u3``)
-_PLAIN = re.compile(r"[A-Za-z0-9._-]")
+_QUOTED = re.compile(r"[^A-Za-z0-9._-]")
 
 
 class _Set:
@@ -184,7 +184,11 @@ def quote(value: str) -> str:
     syft binds it (``Foo-Bar`` → ``foo-bar``)."""
     if not value:
         return "*"
-    return "".join(c if _PLAIN.match(c) else "\\" + c for c in value.lower())
+    return _QUOTED.sub(_backslash, value.lower())
+
+
+def _backslash(m: re.Match[str]) -> str:
+    return "\\" + m.group()
 
 
 def _cpe(vendor: str, product: str, version: str, update: str = "*") -> str:
