@@ -6,15 +6,19 @@ to the real CNCF registry, each compared with the full pull of the very same blo
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 import subprocess
+import tarfile
+from dataclasses import replace
 
 import pytest
 
 from inspector.analysis import analyze
 from inspector.options import Options
 from inspector.sources.registry import open_registry
+from inspector.sources.registry.chunked import TocError, TocPlace
 from inspector.sources.registry.estargz import ANNOTATION, EstargzToc
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.registry.conftest import ROOT
@@ -179,3 +183,80 @@ def test_toc_is_checked_against_the_toc_digest_annotation(plain_registry, esgz_l
     doc, notices = export(ref, Options(cache_dir=tmp_path / "c"))
     assert len(notices) == 1 and "hashes to" in notices[0]
     assert [la["verified"] for la in doc["layers"]] == ["diff_id", "toc"]
+
+
+class _BlobToc(EstargzToc):
+    """The reader over a blob held in memory: each ranged GET is answered with the slice a
+    registry's 206 carries (the registry path itself is tested above)."""
+
+    def __init__(self, blob: bytes, toc_digest: str) -> None:
+        super().__init__(None, "sha256:" + "0" * 64, len(blob), TocPlace(toc_digest),  # type: ignore[arg-type]
+                         what="layer")
+        self.data = blob
+
+    def _get(self, batch):
+        self.requests += 1
+        self.fetched += sum(e - s for s, e in batch)
+        return {(s, e): self.data[s:e] for s, e in batch}
+
+
+def _flip(blob: bytes, at: int) -> bytes:
+    return blob[:at] + bytes([blob[at] ^ 0xFF]) + blob[at + 1:]
+
+
+def _bigger(entry):
+    entry.size += 100_000
+    entry.chunks = [replace(entry.chunks[0], size=entry.chunks[0].size + 100_000)]
+
+
+#: (name, path, edit of the TOC entry, edit of the blob (chunk start → blob), expected:
+#: the head's length at least and the most compressed bytes fetched, or error words)
+HEADS = [
+    ("ELF: its first 8 KiB from a prefix of its 628 KB member", "usr/bin/bash", None, None,
+     (8192, 16 << 10)),
+    ("script in an 11 KB member: its first bytes from the first prefix", "usr/sbin/adduser",
+     None, None, (64, 3 << 10)),
+    ("script in a 1 KB member: the whole file, checked", "usr/bin/zcat", None, None,
+     (1984, 4 << 10)),
+    ("member shorter than its TOC says", "usr/bin/zcat", _bigger, None, "shorter than"),
+    ("damaged member", "usr/bin/zcat", None, lambda start, b: _flip(b, start + 500),
+     "does not inflate|does not match"),
+    ("not a gzip member", "usr/bin/bash", None, lambda start, b: _flip(b, start),
+     "does not inflate"),
+]
+
+
+@pytest.fixture(scope="session")
+def debian_layer(esgz_layouts) -> tuple[bytes, str, dict[str, bytes]]:
+    """The eStargz debian layer: (blob, toc.digest, the HEADS files' content as the blob's
+    whole tar holds them)."""
+    layout = esgz_layouts["debian"]
+    index = json.loads((layout / "index.json").read_text())
+    blobs = layout / "blobs" / "sha256"
+    desc = json.loads((blobs / index["manifests"][0]["digest"][7:]).read_bytes())["layers"][0]
+    blob = (blobs / desc["digest"][7:]).read_bytes()
+    with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
+        content = {h[1]: tar.extractfile(h[1]).read() for h in HEADS}  # type: ignore[union-attr]
+    return blob, desc["annotations"][ANNOTATION], content
+
+
+@pytest.mark.parametrize("name,path,edit,damage,expected", HEADS, ids=[h[0] for h in HEADS])
+def test_executable_heads_are_prefixes_of_their_member(debian_layer, name, path, edit, damage,
+                                                       expected):
+    blob, toc_digest, content = debian_layer
+    toc = _BlobToc(blob, toc_digest)
+    entry = next(e for e in toc.entries() if e.name == path)
+    if edit:
+        edit(entry)
+    if damage:
+        toc.data = damage(entry.chunks[0].start, blob)
+    before = toc.fetched
+    if isinstance(expected, str):
+        with pytest.raises(TocError, match=expected) as info:
+            toc.read_files([(entry, False)])
+        assert "\n" not in str(info.value)
+        return
+    head = toc.read_files([(entry, False)])[0]
+    at_least, at_most = expected
+    assert len(head) >= at_least and content[path].startswith(head)
+    assert toc.fetched - before <= at_most
