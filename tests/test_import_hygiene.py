@@ -187,86 +187,96 @@ TUI_SUPPORT = tuple(f"inspector.tui.{m}" for m in (
     "paths", "scan", "serve", "shown", "state"))
 
 #: the architecture page's "may import" table as data ("Packages and what each may import"),
-#: one row per package or module the page names, plus the modules it names elsewhere:
+#: one row per row of the page, plus the package's ``__init__`` and ``__main__``:
 #: (modules, what they may import of inspector). A name covers a package and everything
 #: under it, except ``inspector`` itself (the package's ``__init__``: ``__version__``),
-#: which covers only itself; the most specific row rules a module; a module's own package
-#: is not implied (list it). ``()`` is the standard library only.
+#: which covers only itself; the most specific row rules a module. As the page says, every
+#: module may also import its own package (``own_package``: not in ``tui/``, whose rows say
+#: which of its parts) and ``userfile`` and ``globmatch`` (``ANY``). ``()`` is the
+#: standard library only.
 ROOT_PACKAGE = "inspector"
-#: "any package may import both" (the page's ``userfile``, ``globmatch`` row)
+#: "any module may import ``userfile`` and ``globmatch``"
 ANY = ("inspector.userfile", "inspector.globmatch")
-#: what the page calls "analysis and below": the pipeline and everything under it
+#: the page's "analysis and below": the rows from ``visible`` to ``analysis_cache``
 BELOW_ANALYSIS = ("inspector.analysis", "inspector.analysis_cache", "inspector.classify",
                   "inspector.catalog", "inspector.index", "inspector.sources",
                   "inspector.content", "inspector.cache", "inspector.cache_admin",
                   "inspector.cache_kinds", "inspector.codehash", "inspector.options",
                   "inspector.oci", "inspector.reference", "inspector.errors",
                   "inspector.visible", *ANY)
-#: the headless products (each may build on the ones listed in its row, never circling)
+#: the page's "the products": the headless products (each builds on those its row names)
 PRODUCTS = ("inspector.compare", "inspector.report", "inspector.check", "inspector.sbom",
             "inspector.fit", "inspector.audit", "inspector.vulns", "inspector.provenance")
+#: the page's "the support modules": the TUI's modules below the widgets and screens
+TUI_SUPPORT = tuple(f"inspector.tui.{m}" for m in (
+    "binary", "bindings", "commands", "export", "format", "loader", "messages", "overview",
+    "paths", "scan", "serve", "shown", "state"))
+#: the words of the page's second column for these groups
+GROUPS = {"stdlib": (), "analysis and below": BELOW_ANALYSIS, "the products": PRODUCTS,
+          "the support modules": TUI_SUPPORT}
 MAY_IMPORT = [
     (ROOT_PACKAGE, ()),
     ("inspector.__main__", ("inspector.cli",)),
     ("inspector.visible", ()),
     ("inspector.codehash", ()),
-    ("inspector.globmatch", ()),
-    ("inspector.userfile", ("inspector.errors",)),
     ("inspector.errors", ("inspector.visible",)),
     ("inspector.reference", ("inspector.errors",)),
     ("inspector.options", ("inspector.oci.platform",)),
-    ("inspector.oci", ("inspector.oci", "inspector.errors")),
+    ("inspector.userfile", ("inspector.errors",)),
+    ("inspector.globmatch", ()),
+    ("inspector.oci", ("inspector.errors",)),
     ("inspector.cache_kinds", ("inspector.codehash",)),
     ("inspector.cache_admin", ("inspector.cache_kinds", "inspector.options")),
     ("inspector.cache", ("inspector.cache_admin", "inspector.cache_kinds", "inspector.codehash",
-                         "inspector.errors", "inspector.options")),
-    # the blob cache tells cache_admin how much it wrote (the 256 MiB re-check)
-    ("inspector.sources", ("inspector.sources", "inspector.oci", "inspector.errors",
-                           "inspector.options", "inspector.reference", "inspector.cache",
-                           "inspector.cache_admin", "inspector.visible", *ANY)),
-    ("inspector.index", ("inspector.index", "inspector.sources.base", "inspector.sources.streams",
+                         "inspector.errors")),
+    ("inspector.sources", ("inspector.oci", "inspector.errors", "inspector.options",
+                           "inspector.reference", "inspector.cache", "inspector.cache_admin",
+                           "inspector.visible")),
+    ("inspector.index", ("inspector.sources.base", "inspector.sources.streams",
                          "inspector.catalog.reads", "inspector.catalog.registry", "inspector.cache",
-                         "inspector.cache_kinds", "inspector.codehash", "inspector.errors", *ANY)),
+                         "inspector.cache_kinds", "inspector.codehash", "inspector.errors")),
     ("inspector.catalog.reads", ()),
     ("inspector.catalog.registry", ("inspector.catalog.reads",)),
-    ("inspector.catalog", ("inspector.catalog", "inspector.index", "inspector.errors", *ANY)),
-    ("inspector.classify", ("inspector.classify", "inspector.catalog", "inspector.index",
-                            "inspector.errors", *ANY)),
+    ("inspector.catalog", ("inspector.index", "inspector.errors")),
+    ("inspector.classify", ("inspector.catalog", "inspector.index", "inspector.errors")),
     ("inspector.content", ("inspector.index", "inspector.sources", "inspector.errors")),
     ("inspector.analysis", BELOW_ANALYSIS),
     ("inspector.analysis_cache", BELOW_ANALYSIS),
-    ("inspector.compare", (*BELOW_ANALYSIS, "inspector.compare", "inspector.report.sizes",
-                           "inspector.provenance")),
-    ("inspector.report", (*BELOW_ANALYSIS, *PRODUCTS, ROOT_PACKAGE)),
-    ("inspector.check", (*BELOW_ANALYSIS, "inspector.check", "inspector.compare.security",
-                         "inspector.vulns", "inspector.provenance")),
-    ("inspector.sbom", (*BELOW_ANALYSIS, "inspector.sbom", ROOT_PACKAGE, "inspector.provenance")),
-    ("inspector.fit", (*BELOW_ANALYSIS, "inspector.fit", "inspector.compare", "inspector.report")),
-    ("inspector.audit", (*BELOW_ANALYSIS, "inspector.audit", "inspector.check", "inspector.fit",
-                         "inspector.report")),
-    ("inspector.vulns", (*BELOW_ANALYSIS, "inspector.vulns")),
+    ("inspector.compare", (*BELOW_ANALYSIS, "inspector.report.sizes", "inspector.provenance")),
+    ("inspector.report", (*BELOW_ANALYSIS, "inspector.compare", "inspector.sbom", "inspector.vulns",
+                          "inspector.provenance", ROOT_PACKAGE)),
+    ("inspector.check", (*BELOW_ANALYSIS, "inspector.compare.security", "inspector.vulns",
+                         "inspector.provenance")),
+    ("inspector.sbom", (*BELOW_ANALYSIS, "inspector.provenance", ROOT_PACKAGE)),
+    ("inspector.fit", (*BELOW_ANALYSIS, "inspector.compare", "inspector.report")),
+    ("inspector.audit", (*BELOW_ANALYSIS, "inspector.check", "inspector.fit", "inspector.report")),
+    ("inspector.vulns", BELOW_ANALYSIS),
     ("inspector.provenance", (*BELOW_ANALYSIS, "inspector.vulns.model")),
     ("inspector.outfile", ("inspector.errors", "inspector.reference", "inspector.sources.samples")),
     ("inspector.completion", ("inspector.sources.samples",)),
-    ("inspector.config", (ROOT_PACKAGE, "inspector.errors", "inspector.oci", "inspector.index.tarscan",
-                          "inspector.visible", *ANY)),
+    ("inspector.config", (ROOT_PACKAGE, "inspector.errors", "inspector.oci", "inspector.visible",
+                          "inspector.index.tarscan")),
     # the TUI: everything headless, never the CLI or its commands. Inside it (the page's
     # "The TUI's structure"): only the app imports a screen (its routing: a screen opens
     # another through ``state.AppState``), a screen no other screen but their base class,
     # a widget no screen; nothing in tui/ imports the app
-    ("inspector.tui", (*TUI_SUPPORT, "inspector.tui.widgets", *BELOW_ANALYSIS, *PRODUCTS)),
-    ("inspector.tui.app", ("inspector.tui", *BELOW_ANALYSIS, *PRODUCTS)),
-    ("inspector.tui.screens", ("inspector.tui.screens.base", "inspector.tui.widgets",
-                               *TUI_SUPPORT, *BELOW_ANALYSIS, *PRODUCTS)),
-    ("inspector.tui.widgets", ("inspector.tui.widgets", *TUI_SUPPORT, *BELOW_ANALYSIS,
-                               *PRODUCTS)),
+    ("inspector.tui", (*BELOW_ANALYSIS, *PRODUCTS, "inspector.tui.widgets", *TUI_SUPPORT)),
+    ("inspector.tui.app", (*BELOW_ANALYSIS, *PRODUCTS, "inspector.tui")),
+    ("inspector.tui.screens", (*BELOW_ANALYSIS, *PRODUCTS, "inspector.tui.screens.base",
+                               "inspector.tui.widgets", *TUI_SUPPORT)),
+    ("inspector.tui.widgets", (*BELOW_ANALYSIS, *PRODUCTS, "inspector.tui.widgets", *TUI_SUPPORT)),
     # the commands: everything headless (and the TUI's server for ``serve``), never the CLI
-    ("inspector.commands", ("inspector.commands", *BELOW_ANALYSIS, *PRODUCTS, "inspector.outfile",
-                            "inspector.completion", "inspector.config", "inspector.tui.serve")),
+    ("inspector.commands", (*BELOW_ANALYSIS, *PRODUCTS, "inspector.outfile", "inspector.completion",
+                            "inspector.config", "inspector.tui.serve")),
     ("inspector.cli", ("inspector.commands", "inspector.config", "inspector.errors",
                        "inspector.options", "inspector.visible", "inspector.report.compare",
                        "inspector.tui")),
 ]
+
+
+def own_package(row: str) -> tuple[str, ...]:
+    """What a row may import besides its list: its own package (not in ``tui/``) and ``ANY``."""
+    return (*ANY, *(() if covers("inspector.tui", row) else (row,)))
 
 
 def test_the_graph_sees_imports_inside_functions():
@@ -288,17 +298,32 @@ def test_every_module_has_a_may_import_row():
     assert not uncovered, f"no MAY_IMPORT row covers {uncovered}"
 
 
-def page_table() -> list[str]:
-    """The modules the first column of the architecture page's "Packages and what each may
-    import" table names (``oci/`` → ``inspector.oci``, ``cli.py`` → ``inspector.cli``)."""
+def _module(name: str) -> str:
+    """A page name as a module: ``oci/`` → ``inspector.oci``, ``cli.py`` → ``inspector.cli``,
+    ``tui.screens.base`` → ``inspector.tui.screens.base``, ``inspector`` → itself."""
+    name = name.removesuffix("/").removesuffix(".py").replace("/", ".")
+    return ROOT_PACKAGE if name == ROOT_PACKAGE else "inspector." + name
+
+
+def page_table() -> dict[str, set[str]]:
+    """The architecture page's "Packages and what each may import" table: the module of
+    each row's first column → the modules its second column allows (names in backticks,
+    and the words of ``GROUPS``)."""
     text = (ROOT / "docs" / "architecture.md").read_text()
-    table = text.split("## Packages and what each may import", 1)[1].split("\n\n", 2)[1]
-    names = []
-    for line in table.splitlines()[2:]:
-        first = line.split("|")[1]
-        names += ["inspector." + n.removesuffix("/").removesuffix(".py").replace("/", ".")
-                  for n in first.split("`")[1::2]]
-    return names
+    section = text.split("## Packages and what each may import", 1)[1]
+    table = [line for line in section.split("\n\n| package |", 1)[1].split("\n\n", 1)[0].splitlines()
+             if line.startswith("|")][1:]
+    rows = {}
+    for line in table:
+        first, second = line.split("|")[1:3]
+        (name,) = first.split("`")[1::2]
+        allowed = {_module(n) for n in second.split("`")[1::2]}
+        words = [w.strip() for w in "".join(second.split("`")[0::2]).split(",")]
+        for word in filter(None, words):
+            assert word in GROUPS, f"{name}: {word!r} is no group of the page"
+            allowed |= set(GROUPS[word])
+        rows[_module(name)] = allowed
+    return rows
 
 
 def test_the_page_and_the_rows_name_the_same_modules():
@@ -307,6 +332,14 @@ def test_the_page_and_the_rows_name_the_same_modules():
     assert "inspector.cli" in named and "inspector.oci" in named
     assert not named - rows, f"on the page, not in MAY_IMPORT: {sorted(named - rows)}"
     assert not rows - named, f"in MAY_IMPORT, not on the page: {sorted(rows - named)}"
+
+
+def test_the_page_and_the_rows_allow_the_same():
+    """Row by row, the page's second column is ``MAY_IMPORT``'s list."""
+    page = page_table()
+    differ = {row: (sorted(page[row] - set(allowed)), sorted(set(allowed) - page[row]))
+              for row, allowed in MAY_IMPORT if row in page and page[row] != set(allowed)}
+    assert not differ, f"(only on the page, only in MAY_IMPORT) per row: {differ}"
 
 
 def rule_of(module: str) -> tuple[str, tuple[str, ...]] | None:
@@ -334,7 +367,8 @@ def test_may_import(importers, allowed):
         rule = rule_of(module)
         if rule is None or rule[0] != importers:
             continue  # a more specific row rules this module
-        broken += [f"{module} → {t}" for t in sorted(targets) if not any(covers(a, t) for a in allowed)]
+        ok = (*allowed, *own_package(importers))
+        broken += [f"{module} → {t}" for t in sorted(targets) if not any(covers(a, t) for a in ok)]
     assert not broken, "; ".join(broken)
 
 
@@ -364,3 +398,30 @@ def test_importing_does_not_load(name, unwanted):
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]", f"import {name} loads {proc.stdout.strip()}"
+
+
+#: the files a module reads as data (named on the page too)
+DATA_SUFFIXES = (".py", ".c", ".toml", ".js", ".css")
+
+
+def _has_code(init: Path) -> bool:
+    """Whether a package's ``__init__.py`` defines something (not only a docstring,
+    imports and ``__all__``)."""
+    return any(isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef)
+               for node in ast.parse(init.read_text()).body)
+
+
+def test_every_module_is_placed_on_the_page():
+    """The page's "Every module, placed" names each file of ``inspector/`` by its path
+    (a package's ``__init__.py`` where it defines something)."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    section = text.split("## Every module, placed", 1)[1].split("\n## ", 1)[0]
+    named = set(section.split("\n- ", 1)[1].split("`")[1::2])  # the list, not its intro
+    files = [p for p in sorted(PACKAGE.rglob("*")) if p.suffix in DATA_SUFFIXES
+             and "__pycache__" not in p.parts and (p.name != "__init__.py" or _has_code(p))]
+    missing = [p.relative_to(PACKAGE).as_posix() for p in files
+               if p.relative_to(PACKAGE).as_posix() not in named]
+    assert not missing, f"named nowhere in the page's module map: {missing}"
+    gone = sorted(n for n in named if n.endswith(DATA_SUFFIXES) and not (PACKAGE / n).exists()
+                  and n != "config.toml")  # the user's file, which config.py reads
+    assert not gone, f"the module map names files that do not exist: {gone}"
