@@ -8,6 +8,8 @@ or ``repl`` (no program named: the interpreter reads its input).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 #: python options that take a value (``-W arg``, ``-X opt``), as ``python3 --help`` lists them
 PYTHON_VALUED = "WX"
 #: python options that end the options and name what runs
@@ -15,9 +17,13 @@ PYTHON_RUNS = {"c": "code", "m": "module"}
 NODE_VALUED = frozenset(("-r", "--require", "--loader", "--experimental-loader", "--import",
                          "--input-type", "--title", "--env-file", "-C", "--conditions"))
 NODE_CODE = frozenset(("-e", "--eval", "-p", "--print"))
+#: node options that end the options and name what runs (``--``: the next word, a script)
+NODE_RUNS = {"--": "script", **dict.fromkeys(NODE_CODE, "code")}
 JAVA_VALUED = frozenset(("-cp", "-classpath", "--class-path", "-p", "--module-path",
                          "--add-modules", "--add-opens", "--add-exports", "--add-reads",
                          "--upgrade-module-path", "--limit-modules", "--enable-native-access"))
+#: java options that name what runs
+JAVA_RUNS = {"-jar": "jar", "-m": "module", "--module": "module"}
 
 
 def runs_of(language: str, args: list[str]) -> tuple[str, str]:
@@ -52,29 +58,28 @@ def _python(args: list[str]) -> tuple[str, str]:
     return "repl", ""
 
 
-def _node(args: list[str]) -> tuple[str, str]:
+def _launcher(args: list[str], valued: frozenset[str], runs: dict[str, str],
+              operand: Callable[[str], str]) -> tuple[str, str]:
+    """node's and java's command lines: an option of ``runs`` names what runs with the word
+    after it, else the first word that is no option does (``operand`` gives its kind);
+    the options of ``valued`` take the word after them. Nothing named: ``repl``."""
     i = 0
     while i < len(args):
         word = args[i]
-        if word == "--":
-            return ("script", args[i + 1]) if i + 1 < len(args) else ("repl", "")
-        if word in NODE_CODE:
-            return "code", args[i + 1] if i + 1 < len(args) else ""
+        if word in runs:
+            if i + 1 < len(args):
+                return runs[word], args[i + 1]
+            return ("repl", "") if runs[word] == "script" else (runs[word], "")
         if not word.startswith("-"):
-            return "script", word
-        i += 2 if word in NODE_VALUED else 1
+            return operand(word), word
+        i += 2 if word in valued else 1
     return "repl", ""
+
+
+def _node(args: list[str]) -> tuple[str, str]:
+    return _launcher(args, NODE_VALUED, NODE_RUNS, lambda word: "script")
 
 
 def _java(args: list[str]) -> tuple[str, str]:
-    i = 0
-    while i < len(args):
-        word = args[i]
-        if word == "-jar":
-            return "jar", args[i + 1] if i + 1 < len(args) else ""
-        if word in ("-m", "--module"):
-            return "module", args[i + 1] if i + 1 < len(args) else ""
-        if not word.startswith("-"):
-            return ("script" if word.endswith(".java") else "class"), word
-        i += 2 if word in JAVA_VALUED else 1
-    return "repl", ""
+    return _launcher(args, JAVA_VALUED, JAVA_RUNS,
+                     lambda word: "script" if word.endswith(".java") else "class")

@@ -162,6 +162,13 @@ RUNS = [
     ("java -cp then main class", "java", ["-cp", "/app/lib", "com.x.Main"], ("class", "com.x.Main")),
     ("java -jar after flags", "java", ["-Xmx1g", "-jar", "a.jar", "x"], ("jar", "a.jar")),
     ("java module", "java", ["--module", "m/com.x.Main"], ("module", "m/com.x.Main")),
+    ("node -- then a dashed script", "node", ["--", "-x.js"], ("script", "-x.js")),
+    ("node -- alone", "node", ["--"], ("repl", "")),
+    ("node -e without code", "node", ["-e"], ("code", "")),
+    ("node nothing", "node", ["-r", "x"], ("repl", "")),
+    ("java source file", "java", ["App.java"], ("script", "App.java")),
+    ("java -jar without a jar", "java", ["-jar"], ("jar", "")),
+    ("java -m", "java", ["-p", "mods", "-m", "m/Main"], ("module", "m/Main")),
 ]
 
 

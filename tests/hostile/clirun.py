@@ -29,12 +29,12 @@ def export(capsys, reference: str, cache: Path, *extra: str) -> Run:
     return Run(code, captured.out, captured.err)
 
 
-def assert_one_line_error(run: Run, *naming: str) -> str:
-    """The run failed the expected way; the line names each of ``naming`` (the file, the
-    field: data carried by the error, not message wording). Returns the line."""
+def assert_one_line_error(run: Run, *naming: str, code: int = 1) -> str:
+    """The run failed the expected way (exit ``code``); the line names each of ``naming``
+    (the file, the field: data carried by the error, not message wording). Returns the line."""
     assert "Traceback" not in run.err, run.err
     assert "please report this" not in run.err, run.err
-    assert run.code == 1, run
+    assert run.code == code, run
     assert len(run.lines) == 1, run.lines
     line = run.lines[0]
     assert line.startswith("inspector: "), line

@@ -11,7 +11,7 @@ import pytest
 from inspector import cli
 from inspector.analysis import analyze, open_image
 from inspector.options import Options
-from tests.hostile.clirun import Run
+from tests.hostile.clirun import Run, assert_one_line_error
 
 #: a scanner report that cannot be used is the user's file: exit 2 (``InputError``)
 REPORT_EXIT = 2
@@ -20,14 +20,8 @@ REPORT_EXIT = 2
 def assert_report_error(run: Run, *naming: str) -> str:
     """Exit 2, one ``inspector: …`` line naming each of ``naming``, no traceback, never
     the last-resort handler. Returns the line."""
-    assert "Traceback" not in run.err and "please report this" not in run.err, run.err
-    assert run.code == REPORT_EXIT, run
-    assert len(run.lines) == 1, run.lines
-    line = run.lines[0]
-    assert line.startswith("inspector: "), line
-    for word in naming:
-        assert word in line, (word, line)
-    return line
+    return assert_one_line_error(run, *naming, code=REPORT_EXIT)
+
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
