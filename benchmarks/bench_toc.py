@@ -19,6 +19,7 @@ full pull vs its TOC. At the end the same as a markdown table.
 from __future__ import annotations
 
 import argparse
+import gc
 import http.client
 import io
 import json
@@ -141,11 +142,16 @@ def skopeo(*args: str) -> None:
 def export(ref: str, cache: Path, *, full: bool = False) -> tuple[dict, float, float]:
     """The export document of a cold analysis, its wall and CPU seconds (this process)."""
     options = Options(cache_dir=cache, full=full)
-    start, cpu = time.monotonic(), time.process_time()
-    analysis = analyze(open_registry(ref, options, reference=ref), options)
-    out = io.StringIO()
-    write_export(analysis, out)
-    return json.loads(out.getvalue()), time.monotonic() - start, time.process_time() - cpu
+    gc.disable()  # as ``inspector export`` runs (cli.py: a batch command, no cyclic GC)
+    try:
+        start, cpu = time.monotonic(), time.process_time()
+        analysis = analyze(open_registry(ref, options, reference=ref), options)
+        out = io.StringIO()
+        write_export(analysis, out)
+        seconds, cpu = time.monotonic() - start, time.process_time() - cpu
+    finally:
+        gc.enable()
+    return json.loads(out.getvalue()), seconds, cpu
 
 
 def comparable(doc: dict) -> dict:

@@ -100,7 +100,7 @@ def index_from_toc(layer: Layer, toc: TocReader, *, what: str,
             index.targets[row] = target
             linked.add(target)
         elif kind == FILE and size:
-            cap = capture.capture_limit(path)
+            cap = capture.capture_limit(path) if capture.candidate(path, base) else 0
             if cap and size <= cap:
                 whole.append((row, path, entry))
             elif entry.mode & 0o111:

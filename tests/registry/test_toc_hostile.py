@@ -103,6 +103,13 @@ TOCS = [
                                   {"type": "chunk", "name": "a", "offset": 5, "chunkSize": 9,
                                    "chunkOffset": 2}), "adding up"),
     ("bad xattrs", _toc({"type": "dir", "name": "d", "xattrs": []}), "bad xattrs"),
+    ("digest not a sha256", _toc({**REG, "digest": "md5:" + "a" * 67}), "bad digest"),
+    ("digest in upper case", _toc({**REG, "digest": "sha256:" + "A" * 64}), "lowercase hex"),
+    ("chunk digest not hex", _toc({**REG, "chunkDigest": "sha256:" + "g" * 64}),
+     "lowercase hex"),
+    ("digest not ASCII", _toc({**REG, "digest": "sha256:" + "\u0663" * 64}), "lowercase hex"),
+    ("chunk name not a string", _toc(REG, {"type": "chunk", "name": ["a"], "offset": 5}),
+     "unknown file"),
 ]
 
 

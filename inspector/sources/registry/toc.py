@@ -37,12 +37,14 @@ from inspector.sources.registry.chunked import (
 from inspector.sources.registry.client import RegistryClient
 from inspector.sources.registry.pace import read_body
 
-#: ranges asked for in one request (the header stays far below servers' limits)
-RANGES_PER_REQUEST = 64
+#: ranges asked for in one request (a ~2.5 kB Range header: below nginx's 8 kB line limit)
+RANGES_PER_REQUEST = 128
 #: ranged requests in flight at once (each carries up to ``RANGES_PER_REQUEST`` ranges)
 PARALLEL_REQUESTS = 4
-#: ranges closer than this are merged into one (the gap is fetched and dropped)
-MERGE_GAP = 4096
+#: ranges closer than this are merged into one (the gap is fetched and dropped): a
+#: multipart part's headers cost ~100 bytes; on debian-12-slim 512 fetches 2.65 MB in 5
+#: requests, 4096 2.79 MB (more gap than saved headers), 0 2.66 MB in 10
+MERGE_GAP = 512
 _CONTENT_RANGE = re.compile(rb"bytes (\d+)-(\d+)/(\d+|\*)", re.I)
 
 
