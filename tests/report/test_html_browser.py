@@ -16,6 +16,7 @@ import pytest
 
 from inspector.cli import main
 from inspector.report import html
+from tests.builders import Entry
 from tests.report.chromium import chromium_page
 from tests.report.test_html import BREAKOUT, _oci
 
@@ -207,3 +208,20 @@ def test_a_gzipped_document_is_inflated_in_the_page(tmp_path, page, monkeypatch)
     page.until("!document.getElementById('filelist').hidden")
     listed = page.value("[...document.querySelectorAll('#filelist li')].map(li => li.textContent)")
     assert listed == row["per_image"][0]["paths"][:500] and listed
+
+
+def test_the_pages_script_shows_strings_as_visible_does(tmp_path, page):
+    """The page draws the strip list itself (``vis()`` in ``report.js``): each hostile name
+    comes out as ``inspector.visible`` shows it, nothing raw (the JS mirrors the rule)."""
+    from tests.hostile.strings import HOSTILE, unsafe_in
+
+    names = [h for h in HOSTILE if h.in_path]
+    a = _oci(tmp_path, "a", {f"usr/bin/{h.raw}": Entry("file", b"#!/bin/sh\n" + bytes(200), mode=0o755)
+                             for h in names})
+    b = _oci(tmp_path, "b", {"etc/hostname": b"x\n"})
+    report = tmp_path / "v.html"
+    assert main(["compare", a, b, "--format", "html", "-o", str(report), "--no-cache", "-q"]) == 0
+    page.load(report, width=WIDTH)
+    drawn = page.value("[...document.querySelectorAll('tr[data-path] code')].map((c) => c.textContent)")
+    assert sorted(drawn) == sorted(f"/usr/bin/{h.shown}" for h in names)
+    assert unsafe_in("".join(drawn)) == []

@@ -21,14 +21,22 @@
     return docPromise;
   }
 
-  // the project's one escaping rule (inspector.visible), for what the page shows
-  const UNSAFE = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/g;
+  // the project's one escaping rule (inspector.visible: the same sets, the same forms),
+  // for what the page shows; by code points ("u"), so a tag or an astral mark is one
+  const UNSAFE = new RegExp(
+    "[\\x00-\\x1f\\x7f-\\x9f\\xad\\u061c\\u180e\\u200b\\u200e\\u200f\\u2028-\\u202e\\u2060-\\u206f" +
+    "\\ufeff\\ufff9-\\ufffb\\ud800-\\udfff\\u{13430}-\\u{1343f}\\u{1bca0}-\\u{1bca3}" +
+    "\\u{1d173}-\\u{1d17a}\\u{e0000}-\\u{e001f}]" +
+    "|(?<![^\\x00-\\xbf\\u2000-\\u206f\\ud800-\\udfff])[\\u200c\\u200d]" +
+    "|(?<![\\u{1f3f4}\\u{e0020}-\\u{e007f}])[\\u{e0020}-\\u{e007f}]+", "gu");
+  function shown(c) {
+    let n = c.codePointAt(0);
+    if (n >= 0xdc80 && n <= 0xdcff) return "\\x" + (n - 0xdc00).toString(16);  // a non-UTF-8 byte, as Python keeps it
+    if (n < 256) return "\\x" + n.toString(16).padStart(2, "0");
+    return n > 0xffff ? "\\U" + n.toString(16).padStart(8, "0") : "\\u" + n.toString(16).padStart(4, "0");
+  }
   function vis(s) {
-    return String(s).replace(UNSAFE, (c) => {
-      let n = c.charCodeAt(0);
-      if (n >= 0xdc80 && n <= 0xdcff) n -= 0xdc00;  // a non-UTF-8 byte, as Python keeps it
-      return n < 256 ? "\\x" + n.toString(16).padStart(2, "0") : "\\u" + n.toString(16);
-    });
+    return String(s).replace(UNSAFE, (m) => Array.from(m, shown).join(""));
   }
   function human(n) {
     if (n < 1000) return n + " B";
