@@ -11,7 +11,6 @@ import json
 import shutil
 import subprocess
 import tarfile
-from dataclasses import replace
 
 import pytest
 
@@ -133,10 +132,10 @@ def test_estargz_lists_each_layer_with_few_ranged_requests(proxy, via_proxy, tmp
         sent = proxy.requests_to(f"/blobs/{layer.digest}")
         assert sent and all("Range" in r["headers"] for r in sent)
         # footer, TOC, then the catalogers' files and prefixes of executables' heads,
-        # batched (debian: 268 files, 323 heads: 9 requests, 6.9 % of the blob)
+        # batched (debian: 9 requests, 1.13 MB = 3.6 % of the blob; issue 28's target: 5 %)
         assert layer.toc.requests == len(sent) <= 12
         if layer.compressed_size > 1 << 20:
-            assert layer.toc.fetched < layer.compressed_size * 0.10
+            assert layer.toc.fetched < layer.compressed_size * 0.05
 
 
 FALLBACKS = [
@@ -206,22 +205,27 @@ def _flip(blob: bytes, at: int) -> bytes:
 
 def _bigger(entry):
     entry.size += 100_000
-    entry.chunks = [replace(entry.chunks[0], size=entry.chunks[0].size + 100_000)]
+    c = entry.chunks[0]
+    entry.chunks = [type(c)(c.start, c.end, c.size + 100_000, c.digest)]
 
 
-#: (name, path, edit of the TOC entry, edit of the blob (chunk start → blob), expected:
-#: the head's length at least and the most compressed bytes fetched, or error words)
+#: (name, path, first bytes asked for, edit of the TOC entry, edit of the blob (chunk start
+#: → blob), expected: the head's length at least and the most compressed bytes fetched, or
+#: error words)
 HEADS = [
-    ("ELF: its first 8 KiB from a prefix of its 628 KB member", "usr/bin/bash", None, None,
-     (8192, 16 << 10)),
+    ("ELF, its first byte: a 512-byte prefix of its 628 KB member", "usr/bin/bash", 1, None,
+     None, (64, 512)),
+    ("ELF, the Go window: its first 8 KiB from a prefix", "usr/bin/bash", 8192, None, None,
+     (8192, 20 << 10)),
     ("script in an 11 KB member: its first bytes from the first prefix", "usr/sbin/adduser",
-     None, None, (64, 3 << 10)),
-    ("script in a 1 KB member: the whole file, checked", "usr/bin/zcat", None, None,
-     (1984, 4 << 10)),
-    ("member shorter than its TOC says", "usr/bin/zcat", _bigger, None, "shorter than"),
-    ("damaged member", "usr/bin/zcat", None, lambda start, b: _flip(b, start + 500),
+     1, None, None, (64, 512)),
+    ("script in a 277-byte member: the whole file, checked", "usr/sbin/policy-rc.d", 1, None,
+     None, (255, 512)),
+    ("member shorter than its TOC says", "usr/sbin/policy-rc.d", 1, _bigger, None,
+     "shorter than"),
+    ("damaged member", "usr/sbin/policy-rc.d", 1, None, lambda start, b: _flip(b, start + 150),
      "does not inflate|does not match"),
-    ("not a gzip member", "usr/bin/bash", None, lambda start, b: _flip(b, start),
+    ("not a gzip member", "usr/bin/bash", 1, None, lambda start, b: _flip(b, start),
      "does not inflate"),
 ]
 
@@ -240,9 +244,10 @@ def debian_layer(esgz_layouts) -> tuple[bytes, str, dict[str, bytes]]:
     return blob, desc["annotations"][ANNOTATION], content
 
 
-@pytest.mark.parametrize("name,path,edit,damage,expected", HEADS, ids=[h[0] for h in HEADS])
-def test_executable_heads_are_prefixes_of_their_member(debian_layer, name, path, edit, damage,
-                                                       expected):
+@pytest.mark.parametrize("name,path,upto,edit,damage,expected", HEADS,
+                         ids=[h[0] for h in HEADS])
+def test_executable_heads_are_prefixes_of_their_member(debian_layer, name, path, upto, edit,
+                                                       damage, expected):
     blob, toc_digest, content = debian_layer
     toc = _BlobToc(blob, toc_digest)
     entry = next(e for e in toc.entries() if e.name == path)
@@ -253,10 +258,10 @@ def test_executable_heads_are_prefixes_of_their_member(debian_layer, name, path,
     before = toc.fetched
     if isinstance(expected, str):
         with pytest.raises(TocError, match=expected) as info:
-            toc.read_files([(entry, False)])
+            toc.read_files([(entry, upto)])
         assert "\n" not in str(info.value)
         return
-    head = toc.read_files([(entry, False)])[0]
+    head = toc.read_files([(entry, upto)])[0]
     at_least, at_most = expected
     assert len(head) >= at_least and content[path].startswith(head)
     assert toc.fetched - before <= at_most

@@ -47,9 +47,7 @@ GZIP_MEDIA = ("application/vnd.oci.image.layer.v1.tar+gzip",
               "application/vnd.docker.image.rootfs.diff.tar.gzip")
 FOOTER = 51
 #: compressed bytes of an executable's first chunk fetched first for its head (read_files)
-HEAD_FETCH = 3 << 10
-#: inflated bytes a head needs: ``index.from_toc`` looks for a Go note in the first 8 KiB
-HEAD_INFLATED = 8 << 10
+HEAD_FETCH = 1 << 9
 TOC_NAME = "stargz.index.json"
 _FOOTER_EXTRA = re.compile(rb"^([0-9a-f]{16})STARGZ$")
 
@@ -95,25 +93,26 @@ class EstargzToc(RemoteToc):
 
     def read_files(self, wanted: list[tuple[TocEntry, int]]) -> list[bytes]:
         """As ``RemoteToc.read_files``, except executables' heads (first bytes within the
-        first chunk, short of the whole file): a writer's
-        chunk is 4 MiB by default, so a file's first chunk is most often the whole file.
-        A gzip member inflates from its start, so a head is a prefix of the first chunk's
-        member: ``HEAD_FETCH`` compressed bytes, four times more for those it did not
-        inflate far enough (``_needed``), up to the whole member. A prefix cannot be
-        checked against the chunk digest; a whole chunk is (and against the file's digest
-        when it is the whole file)."""
+        first chunk, short of the whole file): a writer's chunk is 4 MiB by default, so a
+        file's first chunk is most often the whole file. A gzip member inflates from its
+        start, so a head is a prefix of the first chunk's member: ``HEAD_FETCH`` compressed
+        bytes plus half the bytes asked for, four times more while it inflates short, up
+        to the whole member. All it inflates to is returned (at least what was asked
+        for, and ``HEAD_BYTES``). A prefix cannot be checked against the chunk digest; a
+        whole chunk is (and against the file's digest when it is the whole file)."""
         out: list[bytes] = [b""] * len(wanted)
-        heads = [(i, entry, entry.chunks[0]) for i, (entry, upto) in enumerate(wanted)
+        heads = [(i, entry, entry.chunks[0], max(upto, min(entry.size, HEAD_BYTES)),
+                  HEAD_FETCH + upto // 2)
+                 for i, (entry, upto) in enumerate(wanted)
                  if entry.chunks and upto < entry.size and upto <= entry.chunks[0].size]
-        rest = sorted(set(range(len(wanted))) - {i for i, _, _ in heads})
+        rest = sorted(set(range(len(wanted))) - {head[0] for head in heads})
         for i, data in zip(rest, super().read_files([wanted[i] for i in rest]), strict=True):
             out[i] = data
-        fetch = HEAD_FETCH
         while heads:
-            spans = [(c.start, min(c.end, c.start + fetch)) for _, _, c in heads]
+            spans = [(c.start, min(c.end, c.start + fetch)) for _, _, c, _, fetch in heads]
             short = []
-            for (i, entry, chunk), (_, end), data in zip(heads, spans, self.ranges(spans),
-                                                         strict=True):
+            for (i, entry, chunk, need, fetch), (_, end), data in zip(
+                    heads, spans, self.ranges(spans), strict=True):
                 name = repr(entry.name[:80])
                 # the range may run past the member, into the next tar header's member
                 got = _inflate(data, chunk.size, self.what, name)[:chunk.size]
@@ -121,11 +120,11 @@ class EstargzToc(RemoteToc):
                     out[i] = self._checked(entry, chunk, got)
                 elif end == chunk.end:
                     raise TocError(f"{self.what}: eStargz {name} is shorter than its TOC says")
-                elif len(got) >= _needed(got, entry.size):
+                elif len(got) >= need:
                     out[i] = got
                 else:
-                    short.append((i, entry, chunk))
-            heads, fetch = short, fetch * 4
+                    short.append((i, entry, chunk, need, fetch * 4))
+            heads = short
         return out
 
     def _checked(self, entry: TocEntry, chunk: Chunk, got: bytes) -> bytes:
@@ -137,14 +136,6 @@ class EstargzToc(RemoteToc):
 
     def inflate(self, data: bytes, size: int, name: str) -> bytes:
         return gunzip(data, size, self.what, name, exact=True)
-
-
-def _needed(head: bytes, size: int) -> int:
-    """Bytes of a file's start its head needs: ``HEAD_BYTES``, or for an ELF file
-    ``HEAD_INFLATED`` (``index.from_toc`` looks for a Go note there)."""
-    if head.startswith(b"\x7fELF") or len(head) < 4:
-        return min(size, HEAD_INFLATED)
-    return min(size, HEAD_BYTES)
 
 
 def _sha(data: bytes) -> str:
