@@ -184,15 +184,20 @@ class KeptSums:
     directory. Built in O(kept × log n) for a few kept entries, else in a few O(n) passes of
     C iterators (``compress``/``accumulate`` over ``Sums.own``)."""
 
-    def __init__(self, sums: Sums, keep: Collection[str]) -> None:
+    def __init__(self, sums: Sums, keep: Collection[str], at: list[int] | None = None) -> None:
+        """``at``: the ascending positions in ``sums.paths`` of the kept entries, when the
+        caller knows them (directories among them or not: they count nothing)."""
         self.keep = keep
         paths = self.paths = sums.paths
         n = len(paths)
         own_bytes, own_counts = sums.own()
-        if len(keep) * SPARSE < n:
-            at = sorted(i for p in keep if (i := bisect_left(paths, p)) < n and paths[i] == p)
+        if at is not None:
             kept_bytes: Iterable[int] = map(own_bytes.__getitem__, at)
             kept_counts: Iterable[int] = map(own_counts.__getitem__, at)
+        elif len(keep) * SPARSE < n:
+            at = sorted(i for p in keep if (i := bisect_left(paths, p)) < n and paths[i] == p)
+            kept_bytes = map(own_bytes.__getitem__, at)
+            kept_counts = map(own_counts.__getitem__, at)
         else:
             shown = bytes(map(keep.__contains__, paths))
             at = list(compress(range(n), shown))

@@ -16,29 +16,28 @@ Headless: no textual here; the TUI's file view and the tests both drive this.
 
 from __future__ import annotations
 
-import re
-import warnings
 from array import array
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import lru_cache
+from itertools import repeat
+from operator import sub
 
-from inspector.globmatch import GlobError, compile_glob
 from inspector.index.entries import DIR
-from inspector.index.merge import IMPLIED_ROW, MergedFS
+from inspector.index.merge import MergedFS
 from inspector.index.subtrees import Children, KeptSums, Sums, SumView
+from inspector.index.treefilter import (
+    ROOT,
+    DirRanges,
+    Kept,
+    TreeFilter,
+    compile_search,
+    keep,
+    name_of,
+    parent_of,
+)
+from inspector.index.treemarks import ADDED, MODIFIED, REMOVED, LayerMarks, layer_marks
 
-#: change marks (a superset of merge's ADDED/MODIFIED codes, plus REMOVED for ghosts)
-ADDED, MODIFIED, REMOVED = "added", "modified", "removed"
-ROOT = "/"
-
-
-def parent_of(path: str) -> str:
-    return path[:path.rfind("/")] or ROOT
-
-
-def name_of(path: str) -> str:
-    return path[path.rfind("/") + 1:]
+__all__ = ["ADDED", "MODIFIED", "REMOVED", "ROOT", "DirTree", "LayerMarks", "TreeFilter",
+           "TreeRows", "compile_search", "layer_marks", "name_of", "parent_of"]
 
 
 class DirTree:
@@ -73,6 +72,8 @@ class DirTree:
             self.marks.setdefault(path, REMOVED)
         self.children = children
         self._sums: Sums | None = None
+        self._ghost_only: list[str] | None = None
+        self._dir_ranges: DirRanges | None = None
 
     def __len__(self) -> int:
         return len(self.fs.entries) + len(self.ghosts)
@@ -89,6 +90,19 @@ class DirTree:
 
     def is_ghost(self, path: str) -> bool:
         return path in self.ghosts and path not in self.fs.entries
+
+    def dir_ranges(self) -> DirRanges:
+        """The directory entries and their descendants' ranges (the filter's ancestors)."""
+        if self._dir_ranges is None:
+            self._dir_ranges = DirRanges(self.fs.sorted_paths(), self.sums().own()[1])
+        return self._dir_ranges
+
+    def ghost_only(self) -> list[str]:
+        """The ghosts that are not entries (a path removed and written again is an entry)."""
+        if self._ghost_only is None:
+            entries = self.fs.entries
+            self._ghost_only = [g for g in self.ghosts if g not in entries]
+        return self._ghost_only
 
     def size(self, path: str) -> int:
         """Bytes: a file's size, a directory's cumulative regular-file bytes (hardlinks 0),
@@ -133,52 +147,6 @@ class DirTree:
         return kids if keep is None else [k for k in kids if k in keep]
 
 
-@dataclass(frozen=True)
-class TreeFilter:
-    """Which entries a view shows. ``pattern`` is a glob (``*.so*``; matched against the
-    full path and the name) or, with ``regex``, a regular expression searched in the path;
-    ``marks`` keeps only entries with one of these marks; ``only`` keeps only these paths.
-    Ancestors of every kept entry are kept."""
-
-    pattern: str = ""
-    regex: bool = False
-    marks: frozenset[str] | None = None
-    only: frozenset[str] | None = None
-
-    @property
-    def active(self) -> bool:
-        return bool(self.pattern) or self.marks is not None or self.only is not None
-
-    def matcher(self) -> Callable[[str], bool]:
-        if not self.pattern:
-            return lambda path: True
-        if self.regex:
-            with warnings.catch_warnings():  # "possible nested set" must not reach stderr
-                warnings.simplefilter("ignore", FutureWarning)
-                return re.compile(self.pattern).search  # type: ignore[return-value]
-        # fnmatch's syntax in linear time (globmatch): no glob can make the filter hang
-        glob = compile_glob(self.pattern)
-        if "/" in self.pattern:
-            return glob.match
-        return lambda path: glob.match(name_of(path))
-
-
-@lru_cache(maxsize=16)  # each drawn row asks again (file_rows.name_segments)
-def compile_search(term: str) -> Callable[[str], bool]:
-    """Jump-to search: a glob when the term has wildcards (and is a glob: ``[z-a]`` is
-    searched as text), else a case-insensitive substring of the path."""
-    try:
-        glob = compile_glob(term, ignorecase=True) if any(c in term for c in "*?[") else None
-    except GlobError:
-        glob = None
-    if glob is not None:
-        if "/" in term:
-            return glob.match
-        return lambda path: glob.match(name_of(path))
-    low = term.lower()
-    return lambda path: low in path.lower()
-
-
 class TreeRows:
     """The visible rows of one view over a ``DirTree``."""
 
@@ -188,6 +156,7 @@ class TreeRows:
         self.filter = TreeFilter()
         self.expanded: set[str] = set()
         self.keep: set[str] | None = None
+        self._kept: Kept | None = None  # ``keep`` with its ancestors and directories
         self.rows: list[str] = []
         #: each row's depth; always typecode "I" (``expand`` splices such arrays in)
         self.depths = array("I")
@@ -203,7 +172,9 @@ class TreeRows:
             return self.tree.size(path)
         shown = self._shown
         if shown is None or shown.keep is not keep:
-            shown = self._shown = KeptSums(self.tree.sums(), keep)
+            kept = self._own_kept()
+            shown = self._shown = KeptSums(self.tree.sums(), keep,
+                                           kept.shown if kept is not None else None)
         return shown.of(path)[0]
 
     def follow(self, leader: TreeRows) -> bool:
@@ -214,6 +185,7 @@ class TreeRows:
                 and len(self.rows) == len(leader.rows) and self.expanded == leader.expanded):
             return False
         self.filter, self.keep, self.sort = leader.filter, leader.keep, leader.sort
+        self._kept = leader._kept
         self._sorted = leader._sorted  # the leader's order, so a size sort lines up too
         self.expanded = set(leader.expanded)
         self.rows, self.depths = list(leader.rows), array("I", leader.depths)
@@ -242,46 +214,42 @@ class TreeRows:
             self.rebuild()
 
     def set_filter(self, flt: TreeFilter) -> None:
-        self.filter = flt
-        self.keep = self._compute_keep(flt) if flt.active else None
+        kept = keep(self.tree, flt) if flt.active else None  # raises before any change
+        self.filter, self._kept = flt, kept
+        self.keep = kept.keep if kept is not None else None
         self._sorted.clear()
-        if self.keep is not None and flt.pattern:
-            # show where the matches are: open every directory that leads to one
-            self.expanded |= {p for p in self.keep if self.tree.is_dir(p)}
+        if kept is not None and flt.pattern:
+            # show where the matches are: open every directory that leads to one (and
+            # every kept directory)
+            self.expanded |= kept.ancestors
+            self.expanded.update(kept.dirs)
         self.rebuild()
-
-    def _compute_keep(self, flt: TreeFilter) -> set[str]:
-        tree = self.tree
-        match = flt.matcher()
-        marks = tree.marks
-        keep: set[str] = set()
-        candidates: Iterable[str] = flt.only if flt.only is not None else \
-            list(tree.fs.entries) + [g for g in tree.ghosts if g not in tree.fs.entries]
-        for path in candidates:
-            if path in keep or path not in tree:
-                continue
-            if flt.marks is not None and marks.get(path) not in flt.marks:
-                continue
-            if flt.pattern and tree.is_dir(path) and not match(path):
-                continue  # a directory is kept for a match below it, not for its own name
-            if not match(path):
-                continue
-            keep.add(path)
-            p = path
-            while p != ROOT:
-                p = parent_of(p)
-                if p in keep:
-                    break
-                keep.add(p)
-        return keep
 
     # ---- rows ----------------------------------------------------------------------
     def rebuild(self) -> None:
         """Flatten from scratch: O(visible rows)."""
+        kept = self._own_kept()
+        if kept is not None and self.sort == "name" and kept.ancestors <= self.expanded:
+            self._rebuild_all_kept(kept)
+            return
         rows: list[str] = []
         depths = array("I")
         self._append_subtree(ROOT, -1, rows, depths)
         self.rows, self.depths = rows, depths
+
+    def _rebuild_all_kept(self, kept: Kept) -> None:
+        """Every kept path is shown (each one's ancestors are expanded), sorted by name:
+        the rows are the kept paths in tree order, which is their order with "/" read as
+        the lowest character (a directory's subtree before its next sibling ``a.b`` or
+        ``a-b``; no name holds a NUL) — one sort, no walk. They come in path order already
+        (``kept.shown``), so the sort finds long runs."""
+        paths = kept.paths
+        order = list(map(paths.__getitem__, kept.shown))
+        if kept.others or not self.tree.dir_ranges().tree_ordered:
+            order += kept.others
+            order.sort(key=_tree_order)
+        self.rows = order
+        self.depths = array("I", map(sub, map(str.count, order, repeat("/")), repeat(1)))
 
     def _append_subtree(self, path: str, depth: int, rows: list[str], depths: array) -> None:
         stack = [(k, depth + 1) for k in reversed(self.ordered(path))]
@@ -335,9 +303,19 @@ class TreeRows:
         self.rebuild()
 
     def expand_all(self) -> None:
-        keep = self.keep
-        self.expanded = {p for p in self.tree.children if keep is None or p in keep}
+        kept, children = self._own_kept(), self.tree.children
+        if kept is not None:  # the kept directories that have children (ancestors all have)
+            self.expanded = kept.ancestors | {p for p in kept.dirs if p in children}
+        else:
+            keep = self.keep
+            self.expanded = {p for p in children if keep is None or p in keep}
         self.rebuild()
+
+    def _own_kept(self) -> Kept | None:
+        """``_kept`` when it was computed over this tree (a compare column that follows
+        another has the leader's: its positions and directories are the leader's)."""
+        kept = self._kept
+        return kept if kept is not None and kept.paths is self.tree.fs.sorted_paths() else None
 
     def row_of(self, path: str) -> int | None:
         try:
@@ -393,58 +371,6 @@ class TreeRows:
         return None
 
 
-def layer_marks(fs: MergedFS, layer: int) -> tuple[dict[str, str] | LayerMarks,
-                                                  dict[str, bool]]:
-    """Marks for what ``layer`` did (ADDED/MODIFIED per surviving path) and its removed
-    paths as ghosts, in ``fs`` — the filesystem as of that layer (``fs_at(layer)``)."""
-    if layer >= len(fs.layers):
-        return {}, {}
-    ghosts = {path: was_dir for path, (_, was_dir) in fs.removed[layer].items()}
-    return LayerMarks(fs, layer), ghosts
-
-
-class LayerMarks:
-    """The marks of one layer, looked up on demand from ``fs.changes`` (a one-layer
-    150k-entry image would otherwise build a 150k-entry dict before the first paint).
-    Explicit marks (the tree's ghosts) are kept alongside."""
-
-    def __init__(self, fs: MergedFS, layer: int) -> None:
-        self.fs, self.layer = fs, layer
-        self.changes = fs.changes[layer]
-        self.extra: dict[str, str] = {}
-
-    def get(self, path: str, default: str | None = None) -> str | None:
-        mark = self.extra.get(path)
-        if mark is not None:
-            return mark
-        at = self.fs.find(path)
-        if at is None or at[0] != self.layer:
-            return default
-        row = at[1]
-        if row == IMPLIED_ROW:
-            return default  # an implied directory: not written by the layer itself
-        code = self.changes[row]
-        return ADDED if code == 0 else MODIFIED if code == 1 else default
-
-    def setdefault(self, path: str, mark: str) -> str:
-        current = self.get(path)
-        return current if current is not None else self.extra.setdefault(path, mark)
-
-    def __contains__(self, path: str) -> bool:
-        return self.get(path) is not None
-
-    def to_dict(self) -> dict[str, str]:
-        """Every mark, materialised (tests; small layers)."""
-        index, is_at, layer = self.fs.layers[self.layer], self.fs.is_at, self.layer
-        out = {path: mark for path, mark in self.extra.items()}
-        for row, code in enumerate(self.changes):
-            path = index.paths[row]
-            if code != 2 and is_at(path, layer, row):
-                out.setdefault(path, ADDED if code == 0 else MODIFIED)
-        return out
-
-    def __getitem__(self, path: str) -> str:
-        mark = self.get(path)
-        if mark is None:
-            raise KeyError(path)
-        return mark
+def _tree_order(path: str) -> str:
+    """Sort key: paths in the order of a depth-first walk with children sorted by name."""
+    return path.replace("/", "\0")

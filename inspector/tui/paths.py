@@ -7,6 +7,7 @@ image's paths, so row N is the same path in every column."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import compress
 
 from inspector.analysis import Analysis
 from inspector.classify import CATEGORY_ORDER
@@ -40,15 +41,24 @@ def resolver(analyses: Sequence[Analysis]) -> Callable[[str, str], frozenset[str
             want = category_name(name)
             if want not in CATEGORY_ORDER:
                 raise ValueError(f"no category {name!r}; categories: {', '.join(CATEGORY_ORDER)}")
-            return frozenset(p for a in analyses
-                             for p, c in a.classification.categories.items() if c == want)
+            hits: set[str] = set()
+            for a in analyses:  # the code column, not the path → name map (~1 s at 1M)
+                cls = a.classification
+                column = cls.paths if cls.paths is not None else a.fs.sorted_paths()
+                codes, names = cls.column(column)
+                if want in names:
+                    table = bytearray(256)
+                    table[names.index(want)] = 1
+                    hits.update(compress(column, codes.translate(table)))
+            return frozenset(hits)
         want = name.lower()
         paths: set[str] = set()
         found = False
         for a in analyses:
             rows = {i for i, p in enumerate(a.catalog.packages) if p.name.lower() == want}
             found = found or bool(rows)
-            paths.update(p for p, i in a.catalog.owners.items() if i in rows)
+            owners = a.catalog.owners
+            paths.update(compress(owners.keys(), map(rows.__contains__, owners.values())))
         if not found:
             refs = ", ".join(a.reference for a in analyses)
             raise ValueError(f"no package {name!r} in {refs} (see the Packages tab)")
