@@ -24,6 +24,10 @@ and a class never match ``/``, and ``**`` matches any run including ``/``. With
 ``anywhere=True`` a pattern that does not start with ``/`` may match from the start of any
 path component (``id_rsa`` matches ``/root/.ssh/id_rsa``).
 
+``regex_source`` writes the same language as an ``re`` pattern for callers that match
+many subjects one C call each (the TUI filter): its runs between stars are atomic groups,
+so it cannot backtrack either.
+
 Stdlib only; part of the headless core (``docs/architecture.md``).
 """
 

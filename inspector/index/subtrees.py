@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from itertools import accumulate, compress, islice
 from operator import getitem, mul, sub
 
@@ -184,7 +184,7 @@ class KeptSums:
     directory. Built in O(kept × log n) for a few kept entries, else in a few O(n) passes of
     C iterators (``compress``/``accumulate`` over ``Sums.own``)."""
 
-    def __init__(self, sums: Sums, keep: Collection[str], at: list[int] | None = None) -> None:
+    def __init__(self, sums: Sums, keep: Collection[str], at: Sequence[int] | None = None) -> None:
         """``at``: the ascending positions in ``sums.paths`` of the kept entries, when the
         caller knows them (directories among them or not: they count nothing)."""
         self.keep = keep

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -149,7 +150,7 @@ class Kept:
     ancestors: set[str]
     dirs: list[str]
     paths: list[str]
-    shown: list[int]
+    shown: Sequence[int]
     others: list[str]
 
 
@@ -215,7 +216,8 @@ def keep(tree: Tree, flt: TreeFilter) -> Kept:
     kept |= ancestors
     if len(shown) != len(at):  # ancestors not matched themselves: merge the two runs
         shown.sort()
-    return Kept(kept, ancestors, dirs, paths, shown, others)
+    # 4 bytes a position, not a Python int's 32: kept for as long as the filter is on
+    return Kept(kept, ancestors, dirs, paths, array("I", shown), others)
 
 
 def _ancestors(paths: Iterable[str]) -> set[str]:
