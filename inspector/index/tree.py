@@ -241,13 +241,14 @@ class TreeRows:
         """Every kept path is shown (each one's ancestors are expanded), sorted by name:
         the rows are the kept paths in tree order, which is their order with "/" read as
         the lowest character (a directory's subtree before its next sibling ``a.b`` or
-        ``a-b``; no name holds a NUL) — one sort, no walk. They come in path order already
-        (``kept.shown``), so the sort finds long runs."""
-        paths = kept.paths
+        ``a-b``; by components when a name holds a NUL) — one sort, no walk. They come in
+        path order already (``kept.shown``), so the sort finds long runs."""
+        paths, ranges = kept.paths, self.tree.dir_ranges()
         order = list(map(paths.__getitem__, kept.shown))
-        if kept.others or not self.tree.dir_ranges().tree_ordered:
+        if kept.others or not ranges.tree_ordered:
             order += kept.others
-            order.sort(key=_tree_order)
+            nul = ranges.nul or any("\0" in p for p in kept.others)
+            order.sort(key=_by_components if nul else _tree_order)
         self.rows = order
         self.depths = array("I", map(sub, map(str.count, order, repeat("/")), repeat(1)))
 
@@ -372,5 +373,11 @@ class TreeRows:
 
 
 def _tree_order(path: str) -> str:
-    """Sort key: paths in the order of a depth-first walk with children sorted by name."""
+    """Sort key: paths in the order of a depth-first walk with children sorted by name
+    (for names without a NUL)."""
     return path.replace("/", "\0")
+
+
+def _by_components(path: str) -> list[str]:
+    """The same order for any names (a list per path: slower)."""
+    return path.split("/")

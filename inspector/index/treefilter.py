@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress, repeat
-from operator import add, getitem, lt, ne, not_
+from operator import add, contains, getitem, lt, ne, not_
 from typing import Protocol
 
 from inspector.globmatch import GlobError, compile_glob, regex_source
@@ -119,6 +119,9 @@ class DirRanges:
         #: "/") sorting between it and its descendants
         self.tree_ordered = not any(map(lt, map(add, self.positions, repeat(1)),
                                         map(min, self.starts, self.ends)))
+        #: whether a name holds a NUL (a PAX or TOC name may): then "/" cannot be read as
+        #: the lowest character to sort paths into tree order
+        self.nul = any(map(contains, paths, repeat("\0")))
 
     def holding(self, at: list[int]) -> bytes:
         """Per directory, 1 when one of the (sorted) positions ``at`` is below it."""

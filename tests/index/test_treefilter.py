@@ -29,9 +29,10 @@ from inspector.index.tree import (
 )
 from tests.index.filter_reference import ReferenceRows
 
-#: characters of names: around "/" in sort order ("-", ".", "0"), glob and regex syntax,
-#: a newline, a backslash, non-ASCII and two surrogate escapes (bytes that are not UTF-8)
-NAME_CHARS = "ab.-0\n[]*?\\! é\udcff\udc80"
+#: characters of names: around "/" in sort order ("-", ".", "0"; NUL, which a PAX or TOC
+#: name may hold, below it), glob and regex syntax, a newline, a backslash, non-ASCII and
+#: two surrogate escapes (bytes that are not UTF-8)
+NAME_CHARS = "ab.-0\0\n[]*?\\! é\udcff\udc80"
 GLOB_CHARS = "ab*?[]!-\\\n/.é\udcff"
 REGEXES = ["a", "^/a", "a$", "\n", r"b\Z", ".", "[[]", "a.b", "^a", "(?m)^b", r"\.", "é",
            "\udcff", "/a/", "a|b$", r"\\", r"\[", "^/[^/]*$", "(?s)a.b", r"\*"]
@@ -174,6 +175,24 @@ def test_edge_cases(name, paths, flt, expected):
     assert (rows.keep or set()) - {"/"} == expected
     rows.expand_all()  # (a pattern opens the way to its matches itself)
     assert set(rows.rows) == expected  # every kept path is shown, "/" is no row
+
+
+ORDER = [
+    # (name, paths, pattern, rows in order): a filtered view with every match open
+    ("a directory's files before its siblings a.b and a-b",
+     ["/a/x.so", "/a.b/y.so", "/a-c.so", "/a0.so"], "*.so",
+     ["/a", "/a/x.so", "/a-c.so", "/a.b", "/a.b/y.so", "/a0.so"]),
+    ("a NUL in a name sorts below '/' too", ["/a/x", "/a\0b/x"], "x",
+     ["/a", "/a/x", "/a\0b", "/a\0b/x"]),
+]
+
+
+@pytest.mark.parametrize(("name", "paths", "glob", "expected"), ORDER, ids=[o[0] for o in ORDER])
+def test_rows_are_in_tree_order(name, paths, glob, expected):
+    rows = TreeRows(DirTree(_fs(*paths)))
+    rows.set_filter(TreeFilter(glob))
+    assert rows.rows == expected
+    assert list(rows.depths) == [p.count("/") - 1 for p in expected]
 
 
 @settings(max_examples=2000, deadline=None)
