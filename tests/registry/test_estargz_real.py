@@ -17,8 +17,8 @@ import pytest
 from inspector.analysis import analyze
 from inspector.options import Options
 from inspector.sources.registry import open_registry
-from inspector.sources.registry.chunked import TocError, TocPlace
-from inspector.sources.registry.estargz import ANNOTATION, EstargzToc
+from inspector.sources.registry.chunked import MAX_TOC, TocError, TocPlace
+from inspector.sources.registry.estargz import ANNOTATION, TAIL, EstargzToc
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.registry.conftest import ROOT
 from tests.registry.estargz_real import estargz_layout
@@ -141,8 +141,10 @@ def test_estargz_lists_each_layer_with_few_ranged_requests(proxy, via_proxy, tmp
 FALLBACKS = [
     # (name, fault, words of the one notice)
     ("registry ignores Range", lambda f, d: setattr(f, "ignore_range", True), "HTTP 200"),
-    # a flipped byte in the TOC member's gzip trailer: its CRC refuses it before the digest
-    ("TOC damaged in transit", lambda f, d: f.corrupt_ranges.add(d), "TOC does not inflate"),
+    # a flipped byte at the end of each ranged answer: the footer's trailer (the footer
+    # and the TOC come in one GET)
+    ("ranged answers damaged in transit", lambda f, d: f.corrupt_ranges.add(d),
+     "no eStargz footer"),
 ]
 
 
@@ -265,3 +267,41 @@ def test_executable_heads_are_prefixes_of_their_member(debian_layer, name, path,
     at_least, at_most = expected
     assert len(head) >= at_least and content[path].startswith(head)
     assert toc.fetched - before <= at_most
+
+
+def _layer_blob(layout, n: int) -> tuple[bytes, str]:
+    index = json.loads((layout / "index.json").read_text())
+    blobs = layout / "blobs" / "sha256"
+    desc = json.loads((blobs / index["manifests"][0]["digest"][7:]).read_bytes())["layers"][n]
+    return (blobs / desc["digest"][7:]).read_bytes(), desc["annotations"][ANNOTATION]
+
+
+def _huge(_layouts) -> tuple[bytes, str]:
+    """A footer naming a TOC at offset 1 of a blob larger than ``MAX_TOC``."""
+    from tests.registry.estargz_writer import footer
+
+    return bytes(MAX_TOC + (1 << 20)) + footer(1), "sha256:" + "0" * 64
+
+
+#: (name, blob and its toc.digest, expected: (GETs, most bytes fetched) or error words)
+TAILS = [
+    ("small TOC: footer and TOC in one GET", lambda ls: _layer_blob(ls["mixed"], 1),
+     (1, TAIL)),
+    ("debian's 194 KB TOC: the tail, then the rest", lambda ls: _layer_blob(ls["debian"], 0),
+     (2, 200_000)),
+    ("a TOC larger than MAX_TOC: refused from the tail alone", _huge, "larger than"),
+]
+
+
+@pytest.mark.parametrize("name,blob,expected", TAILS, ids=[t[0] for t in TAILS])
+def test_estargz_toc_read_from_the_blob_tail(esgz_layouts, name, blob, expected):
+    data, toc_digest = blob(esgz_layouts)
+    toc = _BlobToc(data, toc_digest)
+    if isinstance(expected, str):
+        with pytest.raises(TocError, match=expected):
+            toc.entries()
+        assert toc.requests == 1 and toc.fetched <= TAIL
+        return
+    entries = toc.entries()
+    assert entries and entries[-1].name == "stargz.index.json"
+    assert (toc.requests, toc.fetched <= expected[1]) == (expected[0], True)

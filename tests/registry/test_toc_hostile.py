@@ -150,6 +150,8 @@ ESGZ_FOOTERS = [
     ("wrong word", _esgz_footer(b"0000000000001234STARGY"), "does not name"),
     ("past the blob", _esgz_footer(b"00000000ffff1234STARGZ"), "outside the blob"),
     ("not gzip", b"\0" * 51, "no eStargz footer"),
+    ("trailer not that of an empty member", _esgz_footer(b"0000000000001234STARGZ")[:-1] + b"\1",
+     "no eStargz footer"),
     ("short", b"\x1f\x8b", "no eStargz footer"),
 ]
 

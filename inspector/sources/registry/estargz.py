@@ -4,7 +4,8 @@ separate gzip members, ending with a TOC member (a tar holding ``stargz.index.js
 offset in hex. The annotation ``containerd.io/snapshot/stargz/toc.digest`` is the sha256 of
 the TOC JSON (uncompressed): without it the TOC is not used.
 
-Reading costs two ranged GETs (the footer, then the TOC). Each file's content starts at
+Reading costs one ranged GET of the blob's last ``TAIL`` bytes (the footer, and the TOC
+when it fits), two when the TOC is larger; a compressed TOC is at most ``MAX_TOC`` bytes. Each file's content starts at
 its entry's ``offset`` (a gzip member) and runs to the next member a TOC entry names; the
 member may go on with the next entries' tar headers, so only the entry's size is kept.
 Files larger than the writer's chunk size (``--estargz-chunk-size``, 4 MiB by default in
@@ -46,6 +47,8 @@ ANNOTATION = "containerd.io/snapshot/stargz/toc.digest"
 GZIP_MEDIA = ("application/vnd.oci.image.layer.v1.tar+gzip",
               "application/vnd.docker.image.rootfs.diff.tar.gzip")
 FOOTER = 51
+#: bytes read from a blob's end first: the footer, and with it a TOC of up to ~300 files
+TAIL = 16 << 10
 #: compressed bytes of an executable's first chunk fetched first for its head (read_files)
 HEAD_FETCH = 1 << 9
 TOC_NAME = "stargz.index.json"
@@ -62,9 +65,10 @@ def announced(media_type: str, annotations: dict, what: str) -> TocPlace | None:
 
 
 def footer_offset(footer: bytes, blob_size: int, what: str) -> int:
-    """The TOC's offset from the 51-byte footer."""
+    """The TOC's offset from the 51-byte footer (an empty gzip member: its trailer, the
+    CRC and size of nothing, is 8 zero bytes)."""
     if len(footer) != FOOTER or footer[:3] != b"\x1f\x8b\x08" or not footer[3] & 4 or \
-            footer[10:16] != b"\x1a\x00SG\x16\x00":
+            footer[10:16] != b"\x1a\x00SG\x16\x00" or footer[-8:] != bytes(8):
         raise TocError(f"{what}: no eStargz footer at the end of the blob")
     m = _FOOTER_EXTRA.match(footer[16:38])
     if not m:
@@ -72,14 +76,20 @@ def footer_offset(footer: bytes, blob_size: int, what: str) -> int:
     offset = int(m.group(1), 16)
     if not 0 < offset < blob_size - FOOTER:
         raise TocError(f"{what}: eStargz TOC offset {offset} lies outside the blob")
+    if blob_size - FOOTER - offset > MAX_TOC:
+        raise TocError(f"{what}: eStargz TOC of {blob_size - FOOTER - offset} bytes is larger "
+                       f"than {MAX_TOC} (at offset {offset})")
     return offset
 
 
 class EstargzToc(RemoteToc):
     def entries(self) -> list[TocEntry]:
-        footer = self.ranges([(self.size - FOOTER, self.size)])[0] if self.size > FOOTER else b""
-        offset = footer_offset(footer, self.size, self.what)
-        compressed = self.ranges([(offset, self.size - FOOTER)])[0]
+        # one GET of the blob's tail: the footer, and the whole TOC when it is small
+        start = max(0, self.size - TAIL)
+        tail = self.ranges([(start, self.size)])[0] if self.size else b""
+        offset = footer_offset(tail[-FOOTER:], self.size, self.what)
+        compressed = tail[offset - start:-FOOTER] if offset >= start else \
+            self.ranges([(offset, start)])[0] + tail[:-FOOTER]
         tar_bytes = gunzip(compressed, MAX_TOC + 4096, self.what, "TOC", exact=False)
         data, info = _member(tar_bytes, self.what)
         got = "sha256:" + hashlib.sha256(data).hexdigest()
