@@ -241,8 +241,13 @@ def debian_layer(esgz_layouts) -> tuple[bytes, str, dict[str, bytes]]:
     blobs = layout / "blobs" / "sha256"
     desc = json.loads((blobs / index["manifests"][0]["digest"][7:]).read_bytes())["layers"][0]
     blob = (blobs / desc["digest"][7:]).read_bytes()
+    paths, content = {h[1] for h in HEADS}, {}
     with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
-        content = {h[1]: tar.extractfile(h[1]).read() for h in HEADS}  # type: ignore[union-attr]
+        for member in tar:
+            if member.name in paths:
+                content[member.name] = tar.extractfile(member).read()  # type: ignore[union-attr]
+                if len(content) == len(paths):
+                    break
     return blob, desc["annotations"][ANNOTATION], content
 
 
