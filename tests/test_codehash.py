@@ -3,7 +3,8 @@ a byte changed in ``_tarscan.c`` or ``tarscan.py`` must change the index, analys
 export digests (else a C fix is answered from entries an older build wrote); a byte in
 ``index/packed.py`` (the merged filesystem's packed entry, decoded by the merge, the
 classification and the export rows) the analysis and export digests, not the index's (a
-layer's rows never hold a packed entry)."""
+layer's rows never hold a packed entry); a byte in ``classify/rules.toml`` all three (a
+layer listed from its TOC has first bytes only where the rules' ``bin_dirs`` need them)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ EDITS = [
     ("loader byte flipped", "index/tarscan.py", lambda b: b[:50] + bytes([b[50] ^ 1]) + b[51:], ALL),
     ("packed entry byte flipped", "index/packed.py",
      lambda b: b[:50] + bytes([b[50] ^ 1]) + b[51:], {"analysis", "export"}),
+    # a TOC-built index fetches executables' first bytes by the rules' bin_dirs
+    ("classification rules edited", "classify/rules.toml", lambda b: b + b"# edited\n", ALL),
 ]
 
 
