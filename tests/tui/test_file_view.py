@@ -163,3 +163,31 @@ def test_search_matches_are_highlighted_in_the_name(name, term, highlighted):
     assert "".join(s.text for s in segments) == name
     marked = "".join(s.text for s in segments if s.style and s.style.bgcolor is not None)
     assert marked == (highlighted or "")
+
+
+@sync
+async def test_columns_shown_by_enter_paint_at_their_width(options, monkeypatch):
+    """Enter on the compare Overview shows the Files tab, whose columns were sized while
+    hidden: every line they paint is as wide as the column is then (lines at the old size
+    were wider than the terminal in a browser, whose wrap scrolled the title off: C8)."""
+    from inspector.tui.app import InspectorApp
+    from tests.tui.helpers import settle
+
+    painted: list[tuple[str, int, int]] = []
+    render_line = FileView.render_line
+
+    def recorded(self, y):
+        strip = render_line(self, y)
+        painted.append((str(self.id), strip.cell_length, self.size.width))
+        return strip
+
+    monkeypatch.setattr(FileView, "render_line", recorded)
+    refs = ["sample:debian-12-slim", "sample:distroless-static", "sample:distroless-base"]
+    app = InspectorApp(refs, options)
+    async with app.run_test(size=(155, 39)) as pilot:
+        await settle(pilot)
+        painted.clear()
+        await pilot.press("enter")
+        await settle(pilot)
+    assert {view for view, _, _ in painted} == {"files-0", "files-1", "files-2"}
+    assert [p for p in painted if p[1] != p[2]] == []

@@ -1,9 +1,15 @@
-"""`inspector serve` in a real browser (issue 24 item 9): the footer's key hints are drawn
-before the first key. The page blurs the app until a key arrives, and the footer used to
-wait for focus, so its row stayed one flat colour. Headless Chromium over the DevTools
-protocol reads the terminal's text canvas (xterm's 2D text layer): the footer row — the
-bottom of the canvas — must hold drawn glyphs, with no key pressed and no click.
-Loopback only; the served app is the demo on the bundled samples."""
+"""`inspector serve` in a real browser. Headless Chromium over the DevTools protocol reads
+the terminal's text canvas (xterm's 2D text layer):
+
+- (issue 24 item 9) the footer's key hints are drawn before the first key. The page blurs
+  the app until a key arrives, and the footer used to wait for focus, so its row stayed
+  one flat colour: the footer row — the bottom of the canvas — must hold drawn glyphs,
+  with no key pressed and no click;
+- (review C8, ``b3_enter``) after Enter on the Overview the title line ``compare: …`` stays
+  on the top row: the Files tab's columns painted lines at a stale width, wider than the
+  terminal, and the wrap of the last row scrolled the whole terminal up by one.
+
+Loopback only; the served apps read the bundled samples."""
 
 from __future__ import annotations
 
@@ -67,3 +73,77 @@ def test_footer_hints_before_the_first_key(served_demo, browser):
             return colours
 
     assert asyncio.run(run()) > FLAT  # glyphs in the footer row, no key pressed
+
+
+#: a hash of the text layer's pixels from ``top`` down ``rows`` pixels (null: no canvas)
+CANVAS_HASH = """((top, rows) => {
+  const c = document.querySelector('canvas.xterm-text-layer');
+  if (!c || !c.height) return null;
+  const d = c.getContext('2d').getImageData(0, top, c.width, rows || c.height).data;
+  let h = 0;
+  for (let i = 0; i < d.length; i++) h = (Math.imul(h, 31) + d[i]) | 0;
+  return h; })"""
+#: pixels of the top row read as the title line (less than one row)
+TITLE_BAND = 10
+#: polls (0.2 s apart) the canvas must stay unchanged to count as drawn
+STILL = 6
+
+
+@pytest.fixture
+def served_three(tmp_path):
+    """The review's case: three images compared, served."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "inspector", "serve", "--port", str(port),
+                             "--cache-dir", str(tmp_path / "cache"), "sample:debian-12-slim",
+                             "sample:distroless-static", "sample:distroless-base"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", proc)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def _settled(page: Page, changed_from: int | None = None) -> int:
+    """The whole canvas's hash once it differs from ``changed_from`` and then stays the
+    same for ``STILL`` polls (the app has drawn what the last key asked for)."""
+    end = time.monotonic() + DEADLINE
+    last, still = None, 0
+    while time.monotonic() < end:
+        now = await page.value(f"{CANVAS_HASH}(0, 0)")
+        if now is not None and now != changed_from and now == last:
+            still += 1
+            if still >= STILL:
+                return now
+        else:
+            still = 0
+        last = now
+        await asyncio.sleep(0.2)
+    raise AssertionError("the terminal never settled")
+
+
+def test_title_line_stays_after_enter(served_three, browser):
+    import aiohttp
+
+    async def run() -> tuple[int, int]:
+        async with aiohttp.ClientSession() as session, session.ws_connect(
+                browser, max_msg_size=0) as ws:
+            page = Page(ws)
+            await page.call("Emulation.setDeviceMetricsOverride", width=1400, height=900,
+                            deviceScaleFactor=1, mobile=False)  # the review's window
+            await page.call("Page.navigate", url=served_three)
+            await page.until("document.body.classList.contains('-first-byte')")
+            await page.until(f"{FOOTER_COLOURS} > {FLAT}")  # the Overview is drawn
+            before = await _settled(page)
+            title = await page.value(f"{CANVAS_HASH}(0, {TITLE_BAND})")
+            # Enter on the Overview's first category: its files in the Files tab
+            for kind in ("keyDown", "keyUp"):
+                await page.call("Input.dispatchKeyEvent", type=kind, key="Enter",
+                                code="Enter", windowsVirtualKeyCode=13,
+                                **({"text": "\r"} if kind == "keyDown" else {}))
+            await _settled(page, changed_from=before)
+            return title, await page.value(f"{CANVAS_HASH}(0, {TITLE_BAND})")
+
+    title_before, title_after = asyncio.run(run())
+    assert title_after == title_before  # the same title line on the top row

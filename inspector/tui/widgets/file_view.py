@@ -18,7 +18,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.cache import LRUCache
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -138,6 +138,16 @@ class FileView(FilterActions, Widget, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._changed()
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        # the layout paints lines at the new size before the Resize message is handled:
+        # forget the cached size here. Lines painted at the old width (a column shown
+        # again, its tab hidden at another width) were wider than the column; in a
+        # browser their extra cells wrapped the screen's last row and scrolled the whole
+        # terminal up by one, so the title line was gone after Enter (review C8)
+        self._dims = None
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def on_resize(self) -> None:
         self._dims = None
