@@ -11,17 +11,19 @@ import json
 import shutil
 import subprocess
 import tarfile
+import zlib
 
 import pytest
 
 from inspector.analysis import analyze
 from inspector.options import Options
 from inspector.sources.registry import open_registry
-from inspector.sources.registry.chunked import MAX_TOC, TocError, TocPlace
-from inspector.sources.registry.estargz import ANNOTATION, TAIL, EstargzToc
+from inspector.sources.registry.chunked import MAX_TOC, Chunk, TocEntry, TocError, TocPlace
+from inspector.sources.registry.estargz import ANNOTATION, HEAD_MAX, TAIL, EstargzToc
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.registry.conftest import ROOT
 from tests.registry.estargz_real import estargz_layout
+from tests.registry.estargz_writer import footer
 from tests.registry.test_toc import comparable, export
 from tests.tools import require_tool
 
@@ -283,8 +285,6 @@ def _layer_blob(layout, n: int) -> tuple[bytes, str]:
 
 def _huge(_layouts) -> tuple[bytes, str]:
     """A footer naming a TOC at offset 1 of a blob larger than ``MAX_TOC``."""
-    from tests.registry.estargz_writer import footer
-
     return bytes(MAX_TOC + (1 << 20)) + footer(1), "sha256:" + "0" * 64
 
 
@@ -310,3 +310,30 @@ def test_estargz_toc_read_from_the_blob_tail(esgz_layouts, name, blob, expected)
     entries = toc.entries()
     assert entries and entries[-1].name == "stargz.index.json"
     assert (toc.requests, toc.fetched <= expected[1]) == (expected[0], True)
+
+
+def _bomb(header_bytes: int) -> bytes:
+    """A gzip member: a header whose FNAME is ``header_bytes`` long (inflates to nothing),
+    then 256 MB of zeros deflated (~250 KB)."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = b"".join(deflate.compress(bytes(1 << 20)) for _ in range(256)) + deflate.flush()
+    return b"\x1f\x8b\x08\x08" + bytes(6) + b"x" * header_bytes + b"\0" + body
+
+
+#: (name, the member, bytes asked for): a TOC claiming a 1 TB first chunk over it
+BOMBS = [
+    ("a bomb from its first byte", _bomb(0), 1),
+    ("a bomb behind a 100 KB gzip header (the first prefixes inflate to nothing)",
+     _bomb(100_000), 1),
+    ("a bomb, the Go window asked for", _bomb(0), 8192),
+]
+
+
+@pytest.mark.parametrize("name,member,upto", BOMBS, ids=[b[0] for b in BOMBS])
+def test_a_head_never_inflates_past_head_max(name, member, upto):
+    toc = _BlobToc(member + footer(len(member)), "sha256:" + "0" * 64)
+    size = 1 << 40
+    entry = TocEntry("reg", "bomb", "", 0o755, 0, 0, size, "sha256:" + "1" * 64,
+                     [Chunk(0, len(member), size, "")])
+    head = toc.read_files([(entry, upto)])[0]
+    assert upto <= len(head) <= HEAD_MAX

@@ -51,6 +51,8 @@ FOOTER = 51
 TAIL = 16 << 10
 #: compressed bytes of an executable's first chunk fetched first for its head (read_files)
 HEAD_FETCH = 1 << 9
+#: inflated bytes a head's prefix is cut to (a hostile member may inflate ~1000-fold)
+HEAD_MAX = 64 << 10
 TOC_NAME = "stargz.index.json"
 _FOOTER_EXTRA = re.compile(rb"^([0-9a-f]{16})STARGZ$")
 
@@ -107,9 +109,10 @@ class EstargzToc(RemoteToc):
         file's first chunk is most often the whole file. A gzip member inflates from its
         start, so a head is a prefix of the first chunk's member: ``HEAD_FETCH`` compressed
         bytes plus half the bytes asked for, four times more while it inflates short, up
-        to the whole member. All it inflates to is returned (at least what was asked
-        for, and ``HEAD_BYTES``). A prefix cannot be checked against the chunk digest; a
-        whole chunk is (and against the file's digest when it is the whole file)."""
+        to the whole member. What it inflates to is returned: at least what was asked
+        for (and ``HEAD_BYTES``), at most ``HEAD_MAX`` unless more was asked for. A
+        prefix cannot be checked against the chunk digest; a whole chunk is (and against
+        the file's digest when it is the whole file)."""
         out: list[bytes] = [b""] * len(wanted)
         heads = [(i, entry, entry.chunks[0], max(upto, min(entry.size, HEAD_BYTES)),
                   HEAD_FETCH + upto // 2)
@@ -124,11 +127,14 @@ class EstargzToc(RemoteToc):
             for (i, entry, chunk, need, fetch), (_, end), data in zip(
                     heads, spans, self.ranges(spans), strict=True):
                 name = repr(entry.name[:80])
-                # the range may run past the member, into the next tar header's member
-                got = _inflate(data, chunk.size, self.what, name)[:chunk.size]
+                # a chunk is one gzip member (the range may run past it, into the next
+                # tar header's); a prefix inflates to at most HEAD_MAX bytes, whatever
+                # the TOC claims
+                limit = min(chunk.size, max(need, HEAD_MAX))
+                got, ended = _inflate_member(data, limit, self.what, name)
                 if len(got) == chunk.size:  # the whole chunk: checked
                     out[i] = self._checked(entry, chunk, got)
-                elif end == chunk.end:
+                elif ended or end == chunk.end and len(got) < need:
                     raise TocError(f"{self.what}: eStargz {name} is shorter than its TOC says")
                 elif len(got) >= need:
                     out[i] = got
@@ -212,6 +218,17 @@ def gunzip(data: bytes, size: int, what: str, name: str, *, exact: bool) -> byte
     if len(got) > size:
         raise TocError(f"{what}: eStargz {name} inflates past {size} bytes")
     return got
+
+
+def _inflate_member(data: bytes, size: int, what: str, name: str) -> tuple[bytes, bool]:
+    """The first ``size`` bytes the first gzip member of ``data`` inflates to, and whether
+    the member ended before that."""
+    d = zlib.decompressobj(31)
+    try:
+        got = d.decompress(data, size)
+    except zlib.error as exc:
+        raise TocError(f"{what}: eStargz {name} does not inflate ({exc})") from None
+    return got, d.eof and len(got) < size
 
 
 def _inflate(data: bytes, size: int, what: str, name: str) -> bytes:
