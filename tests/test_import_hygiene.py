@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from inspector.commands import NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "inspector"
 FORBIDDEN = ("textual", "rich")
@@ -388,6 +390,8 @@ LIGHT_IMPORTS = [
     # the JSON export writes CPEs (``catalog.cpe``): neither the SBOM writers' package (its
     # purl library) nor the scanner overlay (loaded for ``--vulns`` only)
     ("inspector.report.export", ("inspector.sbom", "packageurl", "inspector.vulns")),
+    # the CLI imports a command's module when that command runs (``commands.Registry``)
+    ("inspector.cli", tuple(f"inspector.commands.{name}" for name in NAMES)),
 ]
 
 
