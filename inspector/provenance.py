@@ -230,24 +230,36 @@ def split(analysis: Analysis, base: Base | None, vulns=None) -> Split:
     paths = fs.sorted_paths()
     lis, rows = fs.sorted_columns(0, len(paths))
     codes, names = analysis.classification.column(paths)
-    layers = fs.layers
-    for s in sides:
-        s.categories = {name: {"files": 0, "bytes": 0}
-                        for name in analysis.classification.totals}
+    kinds = [layer.kinds for layer in fs.layers]
+    sizes = [layer.sizes for layer in fs.layers]
+    # per side (0: base, 1: own): files, bytes, and per category code [files, bytes] in the
+    # order the side first meets each; summed in locals, set on the Sides once
+    files, nbytes = [0, 0], [0, 0]
+    per_code: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
     for li, row, code in zip(lis, rows, codes, strict=True):
         if row == IMPLIED_ROW:
             continue
-        kind = layers[li].kinds[row]
+        kind = kinds[li][row]
         if kind == DIR:
             continue
-        s = sides[li >= n]
-        size = layers[li].sizes[row] if kind == FILE else 0
-        s.files += 1
-        s.bytes += size
+        i = li >= n
+        size = sizes[li][row] if kind == FILE else 0
+        files[i] += 1
+        nbytes[i] += size
         if code != 255:
-            cat = s.categories.setdefault(names[code], {"files": 0, "bytes": 0})
-            cat["files"] += 1
-            cat["bytes"] += size
+            cat = per_code[i].get(code)
+            if cat is None:
+                cat = per_code[i][code] = [0, 0]
+            cat[0] += 1
+            cat[1] += size
+    for s, s_files, s_bytes, s_codes in zip(sides, files, nbytes, per_code, strict=True):
+        s.files, s.bytes = s_files, s_bytes
+        s.categories = {name: {"files": 0, "bytes": 0}
+                        for name in analysis.classification.totals}
+        for code, (count, size) in s_codes.items():
+            total = s.categories.setdefault(names[code], {"files": 0, "bytes": 0})
+            total["files"] += count
+            total["bytes"] += size
     for p in analysis.catalog.packages:
         s = sides[p.layer is not None and p.layer >= n]
         s.packages += 1

@@ -35,10 +35,11 @@ Everything else, including any printable non-ASCII text, is kept as it is.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 __all__ = ["visible", "visible_lines"]
 
-#: the code points always shown visibly but ``\n`` and ``\t`` (``UNSAFE`` adds them;
+#: the code points always shown visibly but ``\n`` and ``\t`` (``_unsafe()`` adds them;
 #: :func:`visible_lines` keeps them, for multi-line text such as a file's content)
 _ALWAYS = ("\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e"
            "\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\U00013430-\U0001343f"
@@ -50,9 +51,14 @@ _ALWAYS = ("\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u2028-
 #: (one match: a run's later tags follow a tag)
 _CONTEXT = ("|(?<![^\x00-\xbf\u2000-\u206f\ud800-\udfff])[\u200c\u200d]"
             "|(?<![\U0001f3f4\U000e0020-\U000e007f])[\U000e0020-\U000e007f]+")
-#: every code point :func:`visible` shows visibly
-UNSAFE = re.compile(f"[\t\n{_ALWAYS}]{_CONTEXT}")
-_UNSAFE_LINES = re.compile(f"[{_ALWAYS}]{_CONTEXT}")
+
+
+@cache
+def _unsafe(lines: bool = False) -> re.Pattern[str]:
+    """Every code point :func:`visible` shows visibly (``lines``: but ``\\n`` and ``\\t``),
+    compiled on first use: the two patterns are ~2 ms of every start-up, and most runs
+    (``inspector export``) show no string from an image."""
+    return re.compile(f"[{_ALWAYS}]{_CONTEXT}" if lines else f"[\t\n{_ALWAYS}]{_CONTEXT}")
 
 
 def _show(match: re.Match[str]) -> str:
@@ -82,15 +88,17 @@ def visible(text: object) -> str:
         text = bytes(text).decode("utf-8", "surrogateescape")
     elif not isinstance(text, str):
         text = str(text)
-    if UNSAFE.search(text) is None:  # the common case: nothing to do
+    unsafe = _unsafe()
+    if unsafe.search(text) is None:  # the common case: nothing to do
         return text
-    return UNSAFE.sub(_show, text)
+    return unsafe.sub(_show, text)
 
 
 def visible_lines(text: str | bytes) -> str:
     """:func:`visible` for multi-line text (a file's content): ``\\n`` and ``\\t`` kept."""
     if isinstance(text, bytes | bytearray):
         text = bytes(text).decode("utf-8", "surrogateescape")
-    if _UNSAFE_LINES.search(text) is None:
+    unsafe = _unsafe(lines=True)
+    if unsafe.search(text) is None:
         return text
-    return _UNSAFE_LINES.sub(_show, text)
+    return unsafe.sub(_show, text)

@@ -192,13 +192,21 @@ def _backslash(m: re.Match[str]) -> str:
 
 
 def _cpe(vendor: str, product: str, version: str, update: str = "*") -> str:
-    return (f"cpe:2.3:a:{quote(vendor)}:{quote(product)}:{quote(version)}:{update}"
-            ":*:*:*:*:*:*")
+    return _bound(quote(vendor), quote(product), quote(version), update)
+
+
+def _bound(vendor: str, product: str, version: str, update: str = "*") -> str:
+    """The CPE of already quoted components."""
+    return f"cpe:2.3:a:{vendor}:{product}:{version}:{update}:*:*:*:*:*:*"
+
+
+#: ``str.isspace`` characters (``\s`` in a str pattern is the same Unicode property)
+_SPACE = re.compile(r"\s")
 
 
 def _valid(value: str) -> bool:
     # what syft's cpe.ValidateString refuses in a generated vendor/product: spaces, controls
-    return bool(value) and value.isprintable() and not any(c.isspace() for c in value)
+    return bool(value) and value.isprintable() and _SPACE.search(value) is None
 
 
 def cpes(p: Package) -> list[str]:
@@ -211,6 +219,13 @@ def cpes(p: Package) -> list[str]:
     if p.type == "binary" and p.name == "busybox":
         return [_cpe("busybox", "busybox", p.version)]
     products, vendors = _candidates(p)
-    found = [(v, pr) for pr in products for v in vendors if _valid(v) and _valid(pr)]
-    strings = {_cpe(v, pr, p.version): len(v) + len(pr) for v, pr in found}
+    # every valid (product, vendor) pair, products outermost; each part quoted once
+    valid = [(quote(v), len(v)) for v in vendors if _valid(v)]
+    version = quote(p.version)
+    strings: dict[str, int] = {}
+    for product in products:
+        if _valid(product):
+            quoted = quote(product)
+            for vendor, n in valid:
+                strings[_bound(vendor, quoted, version)] = n + len(product)
     return sorted(strings, key=lambda s: (-strings[s], s))
