@@ -132,7 +132,8 @@ def _contents(index: LayerIndex, toc: TocReader, whole: list, heads: list) -> No
     frames (one batch of ranged requests), the rest of a Go-check window whose PT_NOTE
     lies past the first frame, then the Go executables found, whole."""
     head_bytes = capture.HEAD_BYTES
-    wanted = [(e, e.size) for _, _, e in whole] + [(e, 1) for _, _, e in heads]
+    wanted = [(e, e.size) for _, _, e in whole] + [(e, min(e.size, head_bytes))
+                                                    for _, _, e in heads]
     got = toc.read_files(wanted)
     for (row, path, entry), data in zip(whole, got, strict=False):
         index.captured[path] = data

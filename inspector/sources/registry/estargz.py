@@ -30,7 +30,6 @@ import re
 import tarfile
 import zlib
 
-from inspector.index.capture import HEAD_BYTES
 from inspector.sources.registry.chunked import (
     _DIGEST,
     MAX_ENTRIES,
@@ -110,11 +109,11 @@ class EstargzToc(RemoteToc):
         start, so a head is a prefix of the first chunk's member: ``HEAD_FETCH`` compressed
         bytes plus half the bytes asked for, four times more while it inflates short, up
         to the whole member. What it inflates to is returned: at least what was asked
-        for (and ``HEAD_BYTES``), at most ``HEAD_MAX`` unless more was asked for. A
+        for, at most ``HEAD_MAX`` unless more was asked for. A
         prefix cannot be checked against the chunk digest; a whole chunk is (and against
         the file's digest when it is the whole file)."""
         out: list[bytes] = [b""] * len(wanted)
-        heads = [(i, entry, entry.chunks[0], max(upto, min(entry.size, HEAD_BYTES)),
+        heads = [(i, entry, entry.chunks[0], upto,
                   HEAD_FETCH + upto // 2)
                  for i, (entry, upto) in enumerate(wanted)
                  if entry.chunks and upto < entry.size and upto <= entry.chunks[0].size]
