@@ -261,23 +261,30 @@ def compile_glob(pattern: str, *, pathname: bool = False, anywhere: bool = False
     return GlobSet([pattern], pathname=pathname, anywhere=anywhere, ignorecase=ignorecase)
 
 
-def regex_source(pattern: str) -> str:
+def regex_source(pattern: str, *, name: bool = False) -> str:
     """``pattern`` (plain: no ``pathname``, ``anywhere`` or ``ignorecase``) as the source of
     a ``re`` pattern that matches exactly the subjects ``compile_glob(pattern).match``
     accepts, for ``re.match`` (anchored at the end by ``\\Z``; ``GlobError`` as
-    ``compile_glob``). For matching many subjects with one C call each (the TUI filter);
-    it cannot backtrack badly: as ``fnmatch.translate`` (3.11), every run of tokens between
-    two stars is an atomic group found by a lazy scan (the leftmost place it fits is
-    always as good as any later one), so a subject costs O(n·m) at worst."""
+    ``compile_glob``). With ``name`` (a pattern without "/"), it matches a path whose last
+    component (after its last "/") the glob matches. For matching many subjects with one C
+    call each (the TUI filter); it cannot backtrack badly: as ``fnmatch.translate`` (3.11),
+    every run of tokens between two stars is an atomic group found by a lazy scan (the
+    leftmost place it fits is always as good as any later one), so a subject costs O(n·m)
+    at worst."""
+    any_char, star = ("[^/]", "[^/]*") if name else (".", ".*")
+
     def token(kind: int, data: object) -> str:
         if kind == _LIT:
             return re.escape(cast(str, data))
         if kind == _ANY:
-            return "."
+            return any_char
         negate, ranges = cast("tuple[bool, list[tuple[str, str]]]", data)
         body = "".join(re.escape(lo) if lo == hi else f"{re.escape(lo)}-{re.escape(hi)}"
                        for lo, hi in ranges)
-        return f"[{'^' if negate else ''}{body}]"
+        if not name:
+            return f"[{'^' if negate else ''}{body}]"
+        # within a name: never "/" (a range such as !-9 holds it)
+        return f"[^{body}/]" if negate else f"(?!/)[{body}]"
 
     segments: list[list[str]] = [[]]
     for kind, data in _tokens(pattern, False):
@@ -285,8 +292,8 @@ def regex_source(pattern: str) -> str:
             segments.append([])
         elif kind != _END:
             segments[-1].append(token(kind, data))
-    parts = ["".join(segments[0])]
+    parts = ["(?:.*/)?" if name else "", "".join(segments[0])]
     if len(segments) > 1:
-        parts += [f"(?>.*?{''.join(s)})" for s in segments[1:-1]]
-        parts.append(".*" + "".join(segments[-1]))
+        parts += [f"(?>{star}?{''.join(s)})" for s in segments[1:-1]]
+        parts.append(star + "".join(segments[-1]))
     return "(?s:" + "".join(parts) + r")\Z"

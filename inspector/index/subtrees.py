@@ -24,7 +24,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from itertools import accumulate, compress, islice
-from operator import getitem, mul, sub
+from operator import eq, getitem, mul, sub
 
 from inspector.index import tarscan
 from inspector.index.entries import DIR, FILE
@@ -114,7 +114,8 @@ class Sums:
 
     def __init__(self, fs: MergedFS) -> None:
         self.paths = fs.sorted_paths()
-        self._own: tuple[array | list[int], array | list[int]] | None = None
+        self._own_bytes: array | list[int] | None = None
+        self._own_counts: array | list[int] | None = None
         n = len(self.paths)
         self.bytes: array | list[int]
         if tarscan.prefix_sums is not None and tarscan.native(fs.layers):  # C, no GIL held
@@ -159,10 +160,22 @@ class Sums:
     def own(self) -> tuple[array | list[int], array | list[int]]:
         """Each entry's own ``(bytes, entries)`` figures in path order (differences of
         neighbouring prefix sums), built on first use: what ``KeptSums`` picks from."""
-        if self._own is None:
-            self._own = (_column(map(sub, islice(self.bytes, 1, None), self.bytes)),
-                         _column(map(sub, islice(self.counts, 1, None), self.counts)))
-        return self._own
+        return self.own_bytes(), self.own_counts()
+
+    def own_bytes(self) -> array | list[int]:
+        if self._own_bytes is None:
+            self._own_bytes = _column(map(sub, islice(self.bytes, 1, None), self.bytes))
+        return self._own_bytes
+
+    def own_counts(self) -> array | list[int]:
+        if self._own_counts is None:
+            self._own_counts = _column(map(sub, islice(self.counts, 1, None), self.counts))
+        return self._own_counts
+
+    def dir_positions(self) -> list[int]:
+        """The positions of the directories (entries that count no entry of their own)."""
+        return list(compress(range(len(self.paths)),
+                             map(eq, islice(self.counts, 1, None), self.counts)))
 
 
 class SumView:
@@ -190,29 +203,44 @@ class KeptSums:
         self.keep = keep
         paths = self.paths = sums.paths
         n = len(paths)
-        own_bytes, own_counts = sums.own()
+        own_bytes = sums.own_bytes()
+        self._sums = sums
         if at is not None:
             kept_bytes: Iterable[int] = map(own_bytes.__getitem__, at)
-            kept_counts: Iterable[int] = map(own_counts.__getitem__, at)
         elif len(keep) * SPARSE < n:
             at = sorted(i for p in keep if (i := bisect_left(paths, p)) < n and paths[i] == p)
             kept_bytes = map(own_bytes.__getitem__, at)
-            kept_counts = map(own_counts.__getitem__, at)
         else:
             shown = bytes(map(keep.__contains__, paths))
             at = list(compress(range(n), shown))
-            kept_bytes, kept_counts = compress(own_bytes, shown), compress(own_counts, shown)
+            kept_bytes = compress(own_bytes, shown)
         self.at = at
         self.bytes = _column(accumulate(kept_bytes, initial=0))
-        self.counts = _column(accumulate(kept_counts, initial=0))
+        self._counts: array | list[int] | None = None  # summed when first asked
+
+    @property
+    def counts(self) -> array | list[int]:
+        """Prefix sums of the kept entries' counts (built on first use: a view's folder
+        sizes need only ``bytes``)."""
+        if self._counts is None:
+            own_counts = self._sums.own_counts()
+            self._counts = _column(accumulate(map(own_counts.__getitem__, self.at), initial=0))
+        return self._counts
+
+    def _range(self, path: str) -> tuple[int, int]:
+        start, end = subtree_range(self.paths, path)
+        i = bisect_left(self.at, start)
+        return i, bisect_left(self.at, end, i)
 
     def of(self, path: str) -> tuple[int, int]:
         """``(bytes, entries)`` of the kept entries below ``path``."""
-        start, end = subtree_range(self.paths, path)
-        at = self.at
-        i = bisect_left(at, start)
-        j = bisect_left(at, end, i)
+        i, j = self._range(path)
         return self.bytes[j] - self.bytes[i], self.counts[j] - self.counts[i]
+
+    def bytes_of(self, path: str) -> int:
+        """``of(path)[0]``."""
+        i, j = self._range(path)
+        return self.bytes[j] - self.bytes[i]
 
 
 def _column(values: Iterable[int]) -> array | list[int]:

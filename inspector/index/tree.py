@@ -94,7 +94,7 @@ class DirTree:
     def dir_ranges(self) -> DirRanges:
         """The directory entries and their descendants' ranges (the filter's ancestors)."""
         if self._dir_ranges is None:
-            self._dir_ranges = DirRanges(self.fs.sorted_paths(), self.sums().own()[1])
+            self._dir_ranges = DirRanges(self.fs.sorted_paths(), self.sums().dir_positions())
         return self._dir_ranges
 
     def ghost_only(self) -> list[str]:
@@ -175,7 +175,7 @@ class TreeRows:
             kept = self._own_kept()
             shown = self._shown = KeptSums(self.tree.sums(), keep,
                                            kept.shown if kept is not None else None)
-        return shown.of(path)[0]
+        return shown.bytes_of(path)
 
     def follow(self, leader: TreeRows) -> bool:
         """Show ``leader``'s rows: its filter, sort, order and expanded directories
@@ -247,7 +247,7 @@ class TreeRows:
         order = list(map(paths.__getitem__, kept.shown))
         if kept.others or not ranges.tree_ordered:
             order += kept.others
-            nul = ranges.nul or any("\0" in p for p in kept.others)
+            nul = ranges.nul() or any("\0" in p for p in kept.others)
             order.sort(key=_by_components if nul else _tree_order)
         self.rows = order
         self.depths = array("I", map(sub, map(str.count, order, repeat("/")), repeat(1)))

@@ -4,15 +4,15 @@
 a set of paths from ``category:``/``package:`` terms); ``TreeFilter.matcher`` is its
 meaning for one path. ``keep`` applies it to every path of a ``DirTree`` at once: each
 term narrows a list of positions in the sorted paths (``compress`` over a ``map`` of one C
-call per path: ``frozenset.__contains__``, ``LayerMarks.labels``, a compiled
+call per path: ``frozenset.__contains__``, ``LayerMarks.mask``, a compiled
 ``re.Pattern.match``/``search``), so on a million entries no Python code runs per path.
-A glob is compiled by ``globmatch.regex_source`` (the same language, linear time); one
-without ``/`` is matched against each path's name with ``match(path, pos)``, ``pos`` after
-its last ``/``. The kept entries' ancestors are added one level at a time
-(``path[:path.rfind("/")]`` for all of a level in one ``map``).
+A glob is compiled by ``globmatch.regex_source`` (the same language, linear time; one
+without ``/`` as a pattern for a path's last component). The kept entries' ancestors are
+the directories whose range of descendants holds a kept position (``DirRanges``, once per
+tree); ghosts' ancestors are found by name, a level of them per ``map``.
 
-``tests/index/test_treefilter.py`` holds the per-path reference (the loop this replaced)
-and checks the two agree on random filters over random, hostile path sets.
+``tests/index/test_treefilter.py`` checks all of it against the per-path loop it replaced
+(``tests/index/filter_reference.py``) on random filters over random, hostile path sets.
 
 Headless: no textual here.
 """
@@ -27,13 +27,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress, repeat
-from operator import add, contains, getitem, lt, ne, not_
+from operator import add, contains, eq, getitem, gt, lt
 from typing import Protocol
 
 from inspector.globmatch import GlobError, compile_glob, regex_source
 from inspector.index.merge import MergedFS
 from inspector.index.subtrees import Children, Sums
-from inspector.index.treemarks import LayerMarks, mark_labels
+from inspector.index.treemarks import LayerMarks, mark_mask
 
 ROOT = "/"
 #: a set of paths (``only``) is found by bisecting each of its paths when it is smaller
@@ -84,12 +84,9 @@ class TreeFilter:
             search = _regex(self.pattern).search
             return lambda paths: map(search, paths)
         compile_glob(self.pattern)  # the same errors as the per-path matcher
-        match = _regex(regex_source(self.pattern)).match
-        if "/" in self.pattern:
-            return lambda paths: map(match, paths)
-        # the name: from just after the last "/" (rfind's -1 + 1 = 0 without one)
-        return lambda paths: map(match, paths,
-                                 map(add, map(str.rfind, paths, repeat("/")), repeat(1)))
+        # a glob without "/" is matched against the name: the pattern says so itself
+        match = _regex(regex_source(self.pattern, name="/" not in self.pattern)).match
+        return lambda paths: map(match, paths)
 
 
 @lru_cache(maxsize=32)
@@ -106,9 +103,9 @@ class DirRanges:
     Every parent of an entry is a directory entry (merge implies the missing ones), so the
     directories with a kept entry in their range are exactly the kept entries' ancestors."""
 
-    def __init__(self, paths: list[str], own_counts: Sequence[int]) -> None:
-        n = len(paths)
-        self.positions = list(compress(range(n), map(not_, own_counts)))
+    def __init__(self, paths: list[str], positions: list[int]) -> None:
+        self.paths = paths
+        self.positions = positions  # ``Sums.dir_positions()``
         self.dirs = list(map(paths.__getitem__, self.positions))
         self.starts = list(map(bisect_left, repeat(paths), map(add, self.dirs, repeat("/")),
                                self.positions))
@@ -119,9 +116,14 @@ class DirRanges:
         #: "/") sorting between it and its descendants
         self.tree_ordered = not any(map(lt, map(add, self.positions, repeat(1)),
                                         map(min, self.starts, self.ends)))
-        #: whether a name holds a NUL (a PAX or TOC name may): then "/" cannot be read as
-        #: the lowest character to sort paths into tree order
-        self.nul = any(map(contains, paths, repeat("\0")))
+        self._nul: bool | None = None
+
+    def nul(self) -> bool:
+        """Whether a name holds a NUL (a PAX or TOC name may): then "/" cannot be read as
+        the lowest character to sort paths into tree order (asked once, when sorting)."""
+        if self._nul is None:
+            self._nul = any(map(contains, self.paths, repeat("\0")))
+        return self._nul
 
     def holding(self, at: list[int]) -> bytes:
         """Per directory, 1 when one of the (sorted) positions ``at`` is below it."""
@@ -176,10 +178,10 @@ def keep(tree: Tree, flt: TreeFilter) -> Kept:
             at = list(compress(range(n), map(only.__contains__, paths)))
         ghosts = list(filter(only.__contains__, ghosts))
     if flt.marks is not None:
-        want = flt.marks.__contains__
+        want = flt.marks
         at = list(compress(range(n) if at is None else at,
-                           map(want, mark_labels(tree.marks, subset()))))
-        ghosts = list(compress(ghosts, map(want, map(tree.marks.get, ghosts))))
+                           mark_mask(tree.marks, subset(), want)))
+        ghosts = list(compress(ghosts, map(want.__contains__, map(tree.marks.get, ghosts))))
     if flt.pattern:
         test = flt.bulk_matcher()
         at = list(compress(range(n) if at is None else at, test(subset())))
@@ -187,24 +189,24 @@ def keep(tree: Tree, flt: TreeFilter) -> Kept:
     matched = subset()
     if at is None:
         at = list(range(n))
-    # directories among them: a directory entry counts no entry of its own in ``Sums``
-    # (its own count is 0), a ghost says whether it was one; a path with ghosts below
-    # it (compare: a symlink here, a directory in another image) is one too
-    own_counts = tree.sums().own()[1]
-    dirs = list(compress(matched, map(not_, map(own_counts.__getitem__, at))))
+    # directories among them: the directory entries matched (``DirRanges``: their own
+    # count in ``Sums`` is 0), the ghosts that were directories, and a path with ghosts
+    # below it (compare: a symlink here, a directory in another image)
+    ranges = tree.dir_ranges()
+    found = map(bisect_left, repeat(at), ranges.positions)  # each directory in ``at``?
+    hit = bytes(map(eq, map((at + [-1]).__getitem__, found), ranges.positions))  # (-1: past)
+    dirs = list(compress(ranges.dirs, hit))
     dirs += compress(ghosts, map(tree.ghosts.__getitem__, ghosts))
     extra = tree.children.extra
     if extra:
         seen = set(dirs)
         dirs += (p for p in (*matched, *ghosts) if p in extra and p not in seen)
-    ranges = tree.dir_ranges()
     holding = ranges.holding(at)
     ancestors = set(compress(ranges.dirs, holding))
     kept = set(matched)
     kept.update(ghosts)
-    above = list(compress(ranges.positions, holding))  # those not matched themselves:
-    found = map(bisect_left, repeat(at), above)      # (``at`` + a sentinel no position is)
-    shown = at + list(compress(above, map(ne, map((at + [-1]).__getitem__, found), above)))
+    # the ancestors' positions, but for those matched themselves (already in ``at``)
+    shown = at + list(compress(ranges.positions, map(gt, holding, hit)))
     others = list(ghosts)  # kept paths that are not entries
     if ghosts:  # a ghost's parents are entries or ghosts: found by name
         for p in _ancestors(ghosts) - ancestors:

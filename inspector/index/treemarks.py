@@ -11,9 +11,9 @@ Headless: no textual here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from itertools import repeat
-from operator import add, mul
+from operator import add, and_, mul, or_
 
 from inspector.index.merge import IMPLIED_ROW, MergedFS
 
@@ -22,6 +22,8 @@ ADDED, MODIFIED, REMOVED = "added", "modified", "removed"
 #: ``fs.changes`` code + 1 → mark (0: a path another layer wrote); codes 0 and 1 are
 #: merge's ADDED and MODIFIED, 2 (unchanged) and anything else no mark
 _LABELS: tuple[str | None, ...] = (None, ADDED, MODIFIED) + (None,) * 255
+#: 0 ↔ 1 (``bytes.translate``)
+_FLIP = bytes([1, 0]) + bytes(254)
 
 
 def layer_marks(fs: MergedFS, layer: int) -> tuple[dict[str, str] | LayerMarks,
@@ -73,6 +75,27 @@ class LayerMarks:
         labels = map(_LABELS.__getitem__, keys)
         return map(self.extra.get, paths, labels) if self.extra else labels
 
+    def mask(self, paths: list[str], want: Collection[str | None]) -> bytes | None:
+        """1 for each of ``paths`` (entries of ``fs``) whose mark is in ``want``, else 0:
+        ``labels`` as a mask, made by ``bytes.translate`` over the change codes. ``None``
+        when an explicit mark is on an entry (a path removed and written again): then
+        ``labels`` says."""
+        fs = self.fs
+        if self.extra and any(map(fs.entries.__contains__, self.extra)):
+            return None
+        lis, rows = (fs.sorted_columns() if paths is fs.sorted_paths()
+                     else fs.columns_of(paths))
+        n = len(self.changes)
+        codes = bytes(self.changes) + bytes([2])  # row n: an implied directory's (no mark)
+        table = bytes(_LABELS[code + 1] in want for code in range(256))
+        mask = bytes(map(codes.__getitem__, map(min, rows, repeat(n)))).translate(table)
+        if len(fs.layers) > 1:  # a row of another layer has no mark here
+            here = bytes(map(self.layer.__eq__, lis))
+            if None in want:
+                return bytes(map(or_, mask, here.translate(_FLIP)))
+            return bytes(map(and_, mask, here))
+        return mask
+
     def setdefault(self, path: str, mark: str) -> str:
         current = self.get(path)
         return current if current is not None else self.extra.setdefault(path, mark)
@@ -95,6 +118,13 @@ class LayerMarks:
         if mark is None:
             raise KeyError(path)
         return mark
+
+
+def mark_mask(marks: Mapping[str, str] | LayerMarks, paths: list[str],
+              want: Collection[str | None]) -> Iterable[object]:
+    """A truth value per one of ``paths``: its mark (or ``None``) is in ``want``."""
+    mask = marks.mask(paths, want) if isinstance(marks, LayerMarks) else None
+    return mask if mask is not None else map(want.__contains__, mark_labels(marks, paths))
 
 
 def mark_labels(marks: Mapping[str, str] | LayerMarks, paths: list[str]) -> Iterable[str | None]:
