@@ -10,9 +10,11 @@ import io
 import os
 import pty
 import random
+import select
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from rich.console import Console
@@ -29,6 +31,8 @@ from tests.builders import ImageSpec, make_layer, write_oci_layout
 from tests.registry.servers import RegistryProcess
 from tests.tools import require_tool
 from tests.tui.helpers import settle, sync
+
+pytestmark = pytest.mark.registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 #: incompressible bytes, so the blob is much larger than its table of contents
@@ -155,8 +159,10 @@ def test_cli_progress_line_on_a_terminal(pushed, tmp_path):
                              "--cache-dir", str(tmp_path)], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=slave, env=env)
     os.close(slave)
-    out = b""
-    while True:
+    out, deadline = b"", time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if not select.select([master], [], [], 1)[0]:
+            continue
         try:
             chunk = os.read(master, 65536)
         except OSError:  # the child closed the terminal
