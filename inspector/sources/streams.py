@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -25,6 +26,9 @@ ZSTD_SKIPPABLE_PREFIX = (b"\x50", b"\x51", b"\x52", b"\x53", b"\x54", b"\x55", b
                          b"\x58", b"\x59", b"\x5a", b"\x5b", b"\x5c", b"\x5d", b"\x5e", b"\x5f")
 XZ_MAGIC = b"\xfd7zXZ\x00"
 BZIP2_MAGIC = b"BZh"
+_U32 = struct.Struct("<I").unpack_from
+_ZSTD_MAGIC_U32 = 0xFD2FB528
+_SKIPPABLE_U32 = 0x184D2A50  # the low 4 bits vary
 #: leading bytes that identify every format above
 SNIFF_BYTES = 8
 
@@ -197,63 +201,68 @@ class _ZstdFrames:
     """Follows zstd frame boundaries through the compressed bytes (frame and block headers
     only; block contents are skipped), so that input ending inside a frame is reported as
     truncated: zstandard's stream reader ends silently there, and a cut layer would
-    otherwise surface as a diff_id mismatch against the empty tar (RFC 8878 §3.1)."""
-
-    MAGIC, DESCRIPTOR, BLOCK, SKIPPABLE_SIZE = range(4)
-    _NEED = (4, 1, 3, 4)  # header bytes read in each state
+    otherwise surface as a diff_id mismatch against the empty tar (RFC 8878 §3.1).
+    One loop over positions per piece: zstd:chunked has a frame per file (~300k frames,
+    3 headers each, for 150k files), so per-header calls would cost more than decoding."""
 
     def __init__(self) -> None:
-        self.state = self.MAGIC
-        self.head = b""  # bytes of the header being read
+        self.rest = b""  # an incomplete header at the end of the last piece
         self.skip = 0  # bytes to pass over (frame header rest, block contents, checksums)
+        self.in_frame = False  # a block header comes next (else a frame's magic)
         self.checksum = False
         self.lost = False  # not a frame sequence we follow: the decoder reports it
 
     @property
     def complete(self) -> bool:
         """The input so far ends exactly at a frame boundary."""
-        return self.lost or (self.state == self.MAGIC and not self.head and not self.skip)
+        return self.lost or not (self.in_frame or self.rest or self.skip)
 
     def feed(self, data: bytes) -> None:
-        i, n = 0, len(data)
-        while i < n and not self.lost:
-            if self.skip:
-                k = min(self.skip, n - i)
-                self.skip -= k
-                i += k
+        n = len(data)
+        if self.lost or self.skip >= n:
+            self.skip -= 0 if self.lost else n
+            return
+        pos, self.skip = self.skip, 0
+        if self.rest:  # (then skip was 0)
+            data, self.rest = self.rest + data, b""
+            n = len(data)
+        in_frame, checksum = self.in_frame, self.checksum
+        while pos < n:
+            if in_frame:  # block header: last-block bit, type (2 bits), size (21 bits)
+                if pos + 3 > n:
+                    break
+                value = data[pos] | data[pos + 1] << 8 | data[pos + 2] << 16
+                kind = value >> 1 & 3
+                if kind == 3:  # reserved block type: the decoder fails on it
+                    self.lost = True
+                    return
+                pos += 4 if kind == 1 else 3 + (value >> 3)  # RLE blocks hold one byte
+                if value & 1:  # last block: an optional checksum, then the next frame
+                    in_frame = False
+                    pos += 4 if checksum else 0
                 continue
-            take = min(self._NEED[self.state] - len(self.head), n - i)
-            self.head += data[i:i + take]
-            i += take
-            if len(self.head) == self._NEED[self.state]:
-                head, self.head = self.head, b""
-                self._header(head)
-
-    def _header(self, head: bytes) -> None:
-        state = self.state
-        if state == self.BLOCK:
-            value = int.from_bytes(head, "little")
-            kind = (value >> 1) & 3
-            self.lost = kind == 3  # reserved block type: the decoder fails on it
-            self.skip = 1 if kind == 1 else value >> 3  # RLE blocks hold one byte
-            if value & 1:  # last block: an optional checksum, then the next frame
-                self.skip += 4 if self.checksum else 0
-                self.state = self.MAGIC
-        elif state == self.DESCRIPTOR:
-            fhd = head[0]
-            single = fhd >> 5 & 1
-            self.checksum = bool(fhd & 4)
-            self.skip = (0 if single else 1) + (0, 1, 2, 4)[fhd & 3] \
-                + (single, 2, 4, 8)[fhd >> 6]  # window, dictionary id, content size
-            self.state = self.BLOCK
-        elif state == self.SKIPPABLE_SIZE:
-            self.skip, self.state = int.from_bytes(head, "little"), self.MAGIC
-        elif head == ZSTD_MAGIC:
-            self.state = self.DESCRIPTOR
-        elif head[1:] == b"\x2a\x4d\x18" and head[:1] in ZSTD_SKIPPABLE_PREFIX:
-            self.state = self.SKIPPABLE_SIZE
+            if pos + 5 > n:
+                break
+            magic = _U32(data, pos)[0]
+            if magic == _ZSTD_MAGIC_U32:  # then the frame header descriptor
+                fhd = data[pos + 4]
+                single = fhd >> 5 & 1
+                checksum = bool(fhd & 4)
+                pos += 5 + (1 - single) + (0, 1, 2, 4)[fhd & 3] \
+                    + (single, 2, 4, 8)[fhd >> 6]  # window, dictionary id, content size
+                in_frame = True
+            elif magic & 0xFFFFFFF0 == _SKIPPABLE_U32:
+                if pos + 8 > n:
+                    break
+                pos += 8 + _U32(data, pos + 4)[0]
+            else:
+                self.lost = True
+                return
+        if pos < n:
+            self.rest = data[pos:]
         else:
-            self.lost = True
+            self.skip = pos - n
+        self.in_frame, self.checksum = in_frame, checksum
 
 
 class _Prefixed:
@@ -282,15 +291,26 @@ class _ZstdReader(_Wrapper):
 
         self._error = zstandard.ZstdError
         self.frames = _ZstdFrames()
+        source = _Prefixed(first, inner, self.frames)
         self.reader = zstandard.ZstdDecompressor().stream_reader(
-            _Prefixed(first, inner, self.frames),  # type: ignore[arg-type]  # has read() read_size=CHUNK, read_across_frames=True,
-            closefd=False)
+            source,  # type: ignore[arg-type]  # it has read(), all stream_reader calls
+            read_size=CHUNK, read_across_frames=True, closefd=False)
 
     def read(self, n: int = -1) -> bytes:
+        """Up to ``OUT_CHUNK`` bytes, fewer only at the end: zstd:chunked writes a frame per
+        file, and a piece per frame would send ~300k tiny pieces through the walker."""
+        pieces: list[bytes] = []
+        size = 0
         try:
-            out = self.reader.read(OUT_CHUNK)
+            while size < OUT_CHUNK:
+                piece = self.reader.read(OUT_CHUNK - size)
+                if not piece:
+                    break
+                pieces.append(piece)
+                size += len(piece)
         except self._error as exc:
             raise self._corrupt(f"{self.what}: corrupt zstd data ({exc})", exc) from exc
+        out = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         if not out and not self.frames.complete:
             raise self._corrupt(f"{self.what}: truncated zstd stream (it ends inside a frame)",
                                 None)
