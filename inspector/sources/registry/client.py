@@ -130,11 +130,38 @@ class RegistryClient:
         return f"{self.base}/v2/{self.ref.path}/{path}"
 
     def _ping(self) -> str:
-        """``GET /v2/`` to find the scheme and the auth challenge. https first; plain http only
-        for loopback registries or with tls_verify off."""
-        schemes = ["https"]
-        if self.ref.is_loopback() or not self.options.tls_verify:
-            schemes.append("http")
+        """``GET /v2/`` to find the scheme and the auth challenge: https, then plain http
+        with tls_verify off. A loopback registry is asked over plain http first (one
+        attempt, the connection not retried), then https: most loopback ones speak plain
+        http (tests, local mirrors), and an https attempt costs a TLS context (~50 ms loading
+        the CA bundle) and a refused handshake on every open; a TLS one answers plain http
+        with 400 (or hangs up), and its https error is the one reported."""
+        if self.ref.is_loopback():
+            base = f"http://{self.ref.host}"
+            try:
+                resp = self._send("GET", base + "/v2/", headers={}, auth=None, stream=True,
+                                  retry_connect=False)
+            except TransportError:
+                pass  # (https next; its error is the one reported)
+            else:
+                if self._answered(resp):
+                    return base
+            return self._probe(["https"])
+        return self._probe(["https"] if self.options.tls_verify else ["https", "http"])
+
+    def _answered(self, resp: requests.Response) -> bool:
+        """Whether the answer to ``/v2/`` is a registry's (200, or 401 with its challenge,
+        kept); the body is drained either way."""
+        status = resp.status_code
+        if status == 401:
+            self._challenge = pick_challenge(self._www_authenticate(resp))
+        with resp:
+            _drain(resp, self.options.timeout)
+        return status in (200, 401)
+
+    def _probe(self, schemes: list[str]) -> str:
+        """The first of ``schemes`` that answers ``/v2/``; a later one only after an earlier
+        one failed to connect, and only when it answers as a registry."""
         first_error: Exception | None = None
         for scheme in schemes:
             base = f"{scheme}://{self.ref.host}"
@@ -144,12 +171,7 @@ class RegistryClient:
             except TransportError as exc:
                 first_error = first_error or exc
                 continue
-            status = resp.status_code
-            if status == 401:
-                self._challenge = pick_challenge(self._www_authenticate(resp))
-            with resp:
-                _drain(resp, self.options.timeout)
-            if status not in (200, 401) and first_error is not None:
+            if not self._answered(resp) and first_error is not None:
                 raise first_error  # e.g. http to a TLS port: "400 client sent HTTP to HTTPS"
             return base
         assert first_error is not None
@@ -165,8 +187,9 @@ class RegistryClient:
         return parse_challenges(values)
 
     def _send(self, method: str, url: str, *, headers: dict, auth, stream: bool,
-              allow_redirects: bool = True) -> requests.Response:
-        """One request with retries for connection errors and 5xx (not for 401/429)."""
+              allow_redirects: bool = True, retry_connect: bool = True) -> requests.Response:
+        """One request with retries for connection errors (unless ``retry_connect`` is off)
+        and 5xx (not for 401/429)."""
         cancel = self.options.cancel
         host = urlsplit(url).netloc
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -182,7 +205,7 @@ class RegistryClient:
                     hint="pass --ca-cert FILE for a private CA, or --no-tls-verify for a registry "
                          "you trust") from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt == MAX_ATTEMPTS or _is_dns_failure(exc):
+                if attempt == MAX_ATTEMPTS or _is_dns_failure(exc) or not retry_connect:
                     raise TransportError(_connection_message(host, exc, attempt),
                                          hint="check the registry name and your network",
                                          where=_redact(url)) from exc
