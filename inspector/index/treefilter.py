@@ -26,7 +26,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import add, contains, eq, getitem, gt, lt
 from typing import Protocol
 
@@ -200,7 +200,8 @@ def keep(tree: Tree, flt: TreeFilter) -> Kept:
     extra = tree.children.extra
     if extra:
         seen = set(dirs)
-        dirs += (p for p in (*matched, *ghosts) if p in extra and p not in seen)
+        dirs += (p for p in chain(filter(extra.__contains__, matched),
+                                  filter(extra.__contains__, ghosts)) if p not in seen)
     holding = ranges.holding(at)
     ancestors = set(compress(ranges.dirs, holding))
     kept = set(matched)
