@@ -158,9 +158,9 @@ def catalog_image(fs: MergedFS) -> Catalog:
     return out.catalog
 
 
-@dataclass
-class OSInfo:
-    """The image's OS as ``/etc/os-release`` names it (``sbom.image_os``)."""
+class OSInfo(NamedTuple):
+    """The image's OS as ``/etc/os-release`` names it (``sbom.image_os``); a NamedTuple,
+    not a dataclass: every run imports this module, the SBOMs alone use it."""
 
     id: str = ""
     version_id: str = ""

@@ -6,6 +6,7 @@ is ``tests/sbom/test_sbom.py::test_syft_agrees_on_the_samples``."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -105,7 +106,24 @@ COPYRIGHT = [
     ("CRLF lines: the value stops at the CR", b"Files: *\r\nLicense: MIT\r\n", ["MIT"]),
     ("empty value, then a field on the next line", b"License: \nLicense: ISC\n", ["ISC"]),
     ("no space after the colon: not a field", b"License:MIT\n", []),
+    ("not UTF-8: the byte kept as its surrogate", b"License: GPL\xff-2\n", ["GPL\udcff-2"]),
+    ("a non-ASCII space (NBSP) ends a value", b"License: MIT\xc2\xa0or BSD\n", ["MIT"]),
+    ("U+2028 ends a value", b"License: ISC\xe2\x80\xa8x\n", ["ISC"]),
+    ("a references path right after an empty one",
+     b"/usr/share/common-licenses//usr/share/common-licenses/MIT.\n", ["MIT"]),
+    ("a field on the last line, no newline", b"Files: *\nLicense: Expat", ["Expat"]),
 ]
+
+#: syft's patterns as it writes them (``parse_copyright.go``): the reference
+SYFT_LICENSE = re.compile(r"^License: (\S*)", re.M)
+SYFT_COMMON = re.compile(r"/usr/share/common-licenses/([0-9A-Za-z_.\-]+)")
+
+
+@pytest.mark.parametrize(("name", "data", "expected"), COPYRIGHT, ids=[c[0] for c in COPYRIGHT])
+def test_parse_copyright_finds_what_syfts_patterns_find(name, data, expected):
+    text = data.decode("utf-8", "surrogateescape")
+    found = {m.rstrip(".") for m in (*SYFT_LICENSE.findall(text), *SYFT_COMMON.findall(text))}
+    assert parse_copyright(data) == sorted(v for v in found if v and v.lower() != "none")
 
 
 @pytest.mark.parametrize(("name", "data", "expected"), COPYRIGHT, ids=[c[0] for c in COPYRIGHT])
