@@ -63,3 +63,15 @@ def test_loopback_tls_registry_with_an_unknown_ca_is_still_refused(tls_registry,
     with pytest.raises(TransportError, match="TLS verification failed") as info:
         open_registry(ref, options, reference=ref)
     assert "--ca-cert" in str(info.value)
+
+
+def test_loopback_registry_not_ready_at_first_is_asked_again_over_http(proxy, pushed, options):
+    """The first plain-http answer to ``/v2/`` is not a registry's (a proxy in front of
+    one still starting: 404 once): https is tried and refused (plain http on its port),
+    then plain http again, as for any loopback registry — not the https refusal reported."""
+    proxy.faults.status_once.append(("/v2/", 404, {}))
+    ref = f"{proxy.host}/{pushed['small'].name}"
+    client = RegistryClient(parse(ref), options)
+    validate_image(open_registry_image(parse(ref), options, reference=ref, client=client))
+    assert client.base == f"http://{proxy.host}"
+    assert [r["path"] for r in proxy.requests_to("/v2/")][:2] == ["/v2/", "/v2/"]

@@ -130,24 +130,25 @@ class RegistryClient:
         return f"{self.base}/v2/{self.ref.path}/{path}"
 
     def _ping(self) -> str:
-        """``GET /v2/`` to find the scheme and the auth challenge: https, then plain http
-        with tls_verify off. A loopback registry is asked over plain http first (one
-        attempt, the connection not retried), then https: most loopback ones speak plain
-        http (tests, local mirrors), and an https attempt costs a TLS context (~50 ms loading
-        the CA bundle) and a refused handshake on every open; a TLS one answers plain http
-        with 400 (or hangs up), and its https error is the one reported."""
-        if self.ref.is_loopback():
+        """``GET /v2/`` to find the scheme and the auth challenge: https, then plain http for
+        loopback registries or with tls_verify off. A loopback registry is first asked once
+        over plain http (the connection not retried): most loopback ones speak it (tests,
+        local mirrors), and the https attempt costs a TLS context (~50 ms loading the CA
+        bundle) and a refused handshake on every open. A TLS one answers it with 400 (or
+        hangs up); then the usual order, whose https error is the one reported."""
+        plain = self.ref.is_loopback()
+        if plain:
             base = f"http://{self.ref.host}"
             try:
                 resp = self._send("GET", base + "/v2/", headers={}, auth=None, stream=True,
                                   retry_connect=False)
             except TransportError:
-                pass  # (https next; its error is the one reported)
+                pass
             else:
                 if self._answered(resp):
                     return base
-            return self._probe(["https"])
-        return self._probe(["https"] if self.options.tls_verify else ["https", "http"])
+        return self._probe(["https", "http"] if plain or not self.options.tls_verify
+                           else ["https"])
 
     def _answered(self, resp: requests.Response) -> bool:
         """Whether the answer to ``/v2/`` is a registry's (200, or 401 with its challenge,
