@@ -1,6 +1,7 @@
 """A file's content, which the index does not keep: re-open the layer that wrote it (local
 layout or the registry's blob cache), stream the tar with ``tarfile`` (mode ``r|``) to the
-member and read at most ``CONTENT_CAP`` bytes. Blocking: the TUI calls it from a worker
+member and read at most ``CONTENT_CAP`` bytes — or, for a registry layer with a table of
+contents, fetch the file's first frames by range (``index.toc_files``), never the blob. Blocking: the TUI calls it from a worker
 thread. ``view_text`` says what a path is in one image, for the side-by-side viewer."""
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from __future__ import annotations
 import posixpath
 import tarfile
 
-from inspector.errors import InspectorError, LayerError
+from inspector.errors import FormatError, InspectorError, LayerError
+from inspector.index import toc_files
 from inspector.index.entries import DIR, FILE, HARDLINK, SYMLINK
 from inspector.index.merge import MergedFS
 from inspector.sources.base import Image
@@ -24,10 +26,25 @@ def _norm(name: str) -> str:
     return "/" + "/".join(parts)
 
 
-def read_member(image: Image, layer: int, path: str, cap: int = CONTENT_CAP) -> tuple[bytes, bool]:
+def read_member(image: Image, layer: int, path: str, cap: int = CONTENT_CAP,
+                notices: list[str] | None = None) -> tuple[bytes, bool]:
     """The first ``cap`` bytes of ``path`` as written by layer ``layer`` (base-first), and
-    whether the file is longer."""
+    whether the file is longer. A layer with a table of contents is read through it; when
+    that fails, the blob is read whole and ``notices`` gets one line saying so."""
     what = f"{image.reference}: layer {layer + 1}"
+    if toc_files.usable(image.layers[layer]):
+        try:
+            got = toc_files.read(image.layers[layer], {path: cap})
+        except FormatError as exc:
+            if notices is not None:
+                notices.append(f"{exc}; reading the whole layer instead")
+        else:
+            if path not in got:
+                raise LayerError(f"{what}: {path} not found in the layer's table of contents")
+            listed = got[path]
+            if listed is None:
+                raise LayerError(f"{what}: {path} is not a regular file")
+            return listed[0], listed[1] > cap
     try:
         stream = image.layers[layer].open_uncompressed()
         with stream, tarfile.open(fileobj=stream, mode="r|") as tar:

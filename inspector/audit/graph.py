@@ -144,13 +144,36 @@ def layer_task(pinned: str, position: int, diff_id: str, spec: dict) -> LayerOut
             if layer.diff_id != diff_id:
                 return LayerOutcome(diff_id, error=f"{pinned}: layer {position + 1} changed "
                                     "since the audit was planned; run it again")
-            index = index_layer(layer, position=position, cancel=options.cancel,
-                                what=f"{pinned}: layer {position + 1} ({layer.digest[:19]})")
+            what = f"{pinned}: layer {position + 1} ({layer.digest[:19]})"
+            toc = None if options.full else layer.toc
+            if toc is not None and toc.digest:
+                cached = cache.get(f"toc:{toc.digest}") if cache else None
+                if cached is not None:
+                    return LayerOutcome(diff_id, cached, cached=True)
+                index = _from_toc(layer, toc, what)
+                if index is not None:
+                    if cache:
+                        cache.put(index)
+                    return LayerOutcome(diff_id, index, read_bytes=toc.fetched)
+            index = index_layer(layer, position=position, cancel=options.cancel, what=what)
     except InspectorError as exc:
         return LayerOutcome(diff_id, error=str(exc))
     if cache:
         cache.put(index)
     return LayerOutcome(diff_id, index, read_bytes=index.compressed_size)
+
+
+def _from_toc(layer, toc, what: str) -> LayerIndex | None:
+    """``layer``'s index from its table of contents (as ``analysis.index_layers`` builds
+    it: the blob is not read); None when the TOC cannot be used (the layer is pulled)."""
+    from inspector.classify import default_rules
+    from inspector.errors import FormatError
+    from inspector.index.from_toc import index_from_toc
+
+    try:
+        return index_from_toc(layer, toc, what=what, bin_dirs=default_rules().bin_dirs)
+    except FormatError:  # Range refused, digest or shape wrong: the full pull, as analyze
+        return None
 
 
 def image_task(reference: str, pinned: str, spec: dict, extras: dict,
@@ -167,7 +190,9 @@ def image_task(reference: str, pinned: str, spec: dict, extras: dict,
     memo = LayerMemo()
     for outcome in outcomes:
         assert outcome.index is not None  # an outcome without an error has its index
-        memo._entries[outcome.diff_id] = outcome.index  # noqa: SLF001 - pre-filled memo
+        # under its diff_id and the key analyze asks for (``toc:…`` for a TOC-built one)
+        for key in {outcome.diff_id, outcome.index.cache_key}:
+            memo._entries[key] = outcome.index  # noqa: SLF001 - pre-filled memo
     options = _options(spec)
     try:
         image = open_image(pinned, options)

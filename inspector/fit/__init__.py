@@ -130,7 +130,9 @@ def fit(current: Analysis, bases: list[Analysis], entrypoint: str | None = None,
     cwd = cfg.get("WorkingDir") or "/"
     argv = config_argv(config, entrypoint)
     entry = EntryResolver(fs, reader, env, cwd, what)
-    reader.read_many(prefetch(fs, entry, argv, env))
+    # a pass over a streamed layer serves every read; by range, each read costs its bytes
+    ahead = 0 if getattr(reader, "by_range", False) else PREFETCH_BYTES
+    reader.read_many(prefetch(fs, entry, argv, env, ahead))
     program = entry.resolve(argv)
     try:
         elf = parse_elf(program.data, f"{what}: {program.path}")
@@ -172,7 +174,7 @@ def fit(current: Analysis, bases: list[Analysis], entrypoint: str | None = None,
         libraries=rows, missing=[(m.name, m.needed_by) for m in found.missing],
         app_files=app.paths, app_bytes=app.bytes, app_roots=app.roots,
         candidates=candidates, chosen=chosen, savings=saved, dockerfile="",
-        findings=findings, warnings=list(found.errors),
+        findings=findings, warnings=[*found.errors, *getattr(reader, "notices", ())],
         env=[e for e in cfg.get("Env") or [] if not str(e).startswith("PATH=")],
         workdir=cfg.get("WorkingDir") or "",
         entrypoint=[entrypoint] if entrypoint else list(cfg.get("Entrypoint") or []),

@@ -3,7 +3,9 @@
 ``ImageFiles`` reads the bytes of paths of the *merged* filesystem from the layers that
 wrote them: one streaming pass over each layer that holds a wanted path, however many paths
 are asked for at once (the closure is read breadth-first, one batch per level). A hardlink
-is read through its target, in the same layer tar. ``DirectoryFiles`` reads the same paths
+is read through its target, in the same layer tar. A registry layer listed by its table of
+contents is not streamed: the wanted files' frames are fetched by range (``index.toc_files``);
+when its TOC fails, the layer is streamed and ``notices`` says so once. ``DirectoryFiles`` reads the same paths
 from a directory tree (tests compare against real roots built with debootstrap).
 """
 
@@ -14,7 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from inspector.errors import InspectorError, LayerError
+from inspector.errors import FormatError, InspectorError, LayerError
+from inspector.index import toc_files
 from inspector.index.entries import FILE, HARDLINK
 from inspector.index.merge import IMPLIED_ROW, MergedFS
 from inspector.index.tarfields import normalize
@@ -36,6 +39,8 @@ class ImageFiles:
     def __init__(self, image: Image, fs: MergedFS, cap: int = FILE_CAP) -> None:
         self.image, self.fs, self.cap = image, fs, cap
         self._cache: dict[str, bytes | None] = {}
+        #: one line per layer whose TOC failed (it was streamed whole instead)
+        self.notices: list[str] = []
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes | None]:
         paths = list(paths)
@@ -64,9 +69,29 @@ class ImageFiles:
                     self._cache[path] = data
         return {p: self._cache.get(p) for p in paths}
 
+    @property
+    def by_range(self) -> bool:
+        """Whether every layer is read by range (no layer is streamed: reading ahead
+        saves no pass, it only fetches more)."""
+        return all(self._by_range(i) for i in range(len(self.fs.layers)))
+
+    def _by_range(self, layer: int) -> bool:
+        """Layer ``layer`` was listed from its table of contents (its blob was never
+        fetched): its files are read through it too."""
+        return bool(self.fs.layers[layer].toc_digest) and \
+            toc_files.usable(self.image.layers[layer])
+
     def _read_layer(self, layer: int, names: dict[str, list[str]]) -> dict[str, bytes]:
         what = f"{self.image.reference}: layer {layer + 1}"
         out: dict[str, bytes] = {}
+        if self._by_range(layer):
+            try:
+                got = toc_files.read(self.image.layers[layer], dict.fromkeys(names, self.cap))
+            except FormatError as exc:
+                self.notices.append(f"{exc}; reading the whole layer instead")
+            else:
+                return {name: data for name, found in got.items() if found is not None
+                        for data, size in [found] if size <= self.cap}
         try:
             stream = self.image.layers[layer].open_uncompressed()
             with stream, tarfile.open(fileobj=stream, mode="r|") as tar:

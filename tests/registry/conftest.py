@@ -21,6 +21,7 @@ from inspector.sources.registry import client as client_mod  # noqa: E402
 from tests.builders import ImageSpec, make_layer, write_oci_layout  # noqa: E402
 from tests.registry.credentials import PASSWORD, USER  # noqa: E402
 from tests.registry.servers import FaultProxy, RegistryProcess, TokenServer, make_htpasswd  # noqa: E402
+from tests.registry.tocimages import push_toc_images  # noqa: E402
 from tests.tools import require_tool  # noqa: E402,F401
 
 
@@ -157,3 +158,12 @@ def proxy(_proxy, pushed):
     _proxy.reset()
     yield _proxy
     _proxy.reset()
+
+
+@pytest.fixture(scope="session")
+def toc_images(plain_registry, tmp_path_factory) -> dict[str, str]:
+    """``NAME:gzip`` and ``NAME:zc`` (zstd:chunked) references on the plain registry for
+    ``mixed`` (``tocimages.LAYERS``), ``debian`` (sample:debian-12-slim) and ``cpp``
+    (sample:hello-cpp-debian, a dynamic C++ program for ``fit``): ``tocimages``."""
+    require_tool("skopeo")
+    return push_toc_images(plain_registry.host, tmp_path_factory.mktemp("toc"))

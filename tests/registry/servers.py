@@ -248,8 +248,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         st, faults = self.state, self.state.faults
         headers = {k: v for k, v in self.headers.items()}
+        record = {"method": method, "path": self.path, "headers": headers, "sent": 0}
         with st.lock:
-            st.requests.append({"method": method, "path": self.path, "headers": headers})
+            st.requests.append(record)
             for i, (part, status, extra) in enumerate(faults.status_once):
                 if part in self.path:
                     del faults.status_once[i]
@@ -276,6 +277,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         resp = conn.getresponse()
         body = resp.read()
         conn.close()
+        record["sent"] = 0 if method == "HEAD" else len(body)  # the body bytes relayed
         cut = None
         with st.lock:
             link = next((f for part, f in faults.link.items() if part in self.path), None)

@@ -24,7 +24,7 @@ from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.registry.conftest import ROOT
 from tests.registry.estargz_real import estargz_layout
 from tests.registry.estargz_writer import footer
-from tests.registry.test_toc import comparable, export
+from tests.registry.tocimages import comparable, export
 from tests.tools import require_tool
 
 pytestmark = pytest.mark.registry

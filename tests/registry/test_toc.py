@@ -4,86 +4,19 @@ registry, compared with the full pull of the same image pushed gzip."""
 
 from __future__ import annotations
 
-import io
 import json
-import subprocess
 
 import pytest
 
 from inspector.analysis import analyze
 from inspector.options import Options
-from inspector.report.export import write_export
 from inspector.sources.registry import open_registry
-from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
-from tests.registry.conftest import ROOT
-from tests.tools import require_tool
+from tests.builders import ImageSpec, write_oci_layout
+from tests.registry.tocimages import LAYERS, comparable, copy_image, export
 
 pytestmark = pytest.mark.registry
 
-DPKG_STATUS = (b"Package: hello\nStatus: install ok installed\nArchitecture: amd64\n"
-               b"Version: 2.10-3\n\n")
-ELF = b"\x7fELF\x02\x01\x01" + bytes(57) + bytes(range(256)) * 40
-LAYERS = [
-    make_layer({
-        "etc/": Entry("dir"), "etc/os-release": b"ID=debian\nVERSION_ID=12\n",
-        "var/lib/dpkg/status": DPKG_STATUS,
-        "usr/bin/hello": Entry("file", ELF, mode=0o755),
-        "usr/bin/run": Entry("file", b"#!/bin/sh\necho hi\n" * 300, mode=0o4750, uid=7, gid=9),
-        "usr/bin/hi": Entry("hardlink", target="usr/bin/hello"),
-        "usr/bin/sh": Entry("symlink", target="dash"),
-        "opt/old/a": b"a" * 1000, "opt/keep/b": b"b" * 2000,
-        "data/big.bin": bytes(range(256)) * 4000,
-        "empty": b"",
-    }),
-    make_layer({"opt/new": b"new\n", "usr/bin/hello2": Entry("hardlink", target="usr/bin/hello")},
-               whiteouts=["opt/old"], opaque=["opt/keep"]),
-]
-
-
-def _copy(source: str, dest: str, *flags: str) -> None:
-    subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", *flags, source, dest],
-                   check=True, capture_output=True, timeout=300)
-
-
-@pytest.fixture(scope="session")
-def toc_images(plain_registry, tmp_path_factory) -> dict[str, str]:
-    """``mixed`` and ``debian`` (sample:debian-12-slim), each pushed ``gzip`` and ``zc``
-    (zstd:chunked, converted into an OCI layout first, then pushed to its own repository:
-    skopeo's blob-info cache would otherwise reuse the gzip blob of the same diff_id)."""
-    require_tool("skopeo")
-    work = tmp_path_factory.mktemp("toc")
-    write_oci_layout(work / "mixed", [ImageSpec(LAYERS, ref_name="v1")])
-    host = plain_registry.host
-    out = {}
-    for name, source in (("mixed", f"oci:{work}/mixed:v1"),
-                         ("debian", f"oci:{ROOT}/sample_images/oci:debian-12-slim")):
-        _copy(source, f"oci:{work}/{name}-zc:v1", "--dest-compress-format", "zstd:chunked")
-        _copy(source, f"docker://{host}/toc/{name}-gzip:v1")
-        _copy(f"oci:{work}/{name}-zc:v1", f"docker://{host}/toc/{name}-zc:v1")
-        out[f"{name}:gzip"] = f"{host}/toc/{name}-gzip:v1"
-        out[f"{name}:zc"] = f"{host}/toc/{name}-zc:v1"
-        image = open_registry(out[f"{name}:zc"], Options(no_cache=True),
-                              reference=out[f"{name}:zc"])
-        assert all(layer.toc is not None for layer in image.layers), "skopeo reused a blob"
-    return out
-
-
-def export(ref: str, options: Options) -> tuple[dict, list[str]]:
-    image = open_registry(ref, options, reference=ref)
-    analysis = analyze(image, options)
-    out = io.StringIO()
-    write_export(analysis, out)
-    return json.loads(out.getvalue()), analysis.notices
-
-
-def comparable(doc: dict) -> dict:
-    """What must not depend on how the layers were read."""
-    layers = [{k: v for k, v in la.items() if k not in (
-        "digest", "media_type", "compressed_size", "uncompressed_size", "verified")}
-        for la in doc["layers"]]
-    return {"files": doc["files"], "packages": doc["packages"], "layers": layers,
-            "categories": doc["categories"], "findings": doc["findings"],
-            "files_bytes": doc["size"]["files"]}
+_copy = copy_image
 
 
 @pytest.mark.parametrize("name", ["mixed", "debian"])

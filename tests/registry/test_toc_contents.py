@@ -15,7 +15,8 @@ from inspector.analysis import analyze
 from inspector.options import Options
 from inspector.sources.registry import open_registry
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
-from tests.registry.test_toc import _copy, comparable, export
+from tests.registry.tocimages import comparable, export
+from tests.registry.tocimages import copy_image as _copy
 from tests.tools import require_tool
 
 pytestmark = pytest.mark.registry
