@@ -36,8 +36,14 @@ tools:
 demo: venv
 	$(VENV)/bin/inspector
 
+# the suite on every core: pytest-xdist workers, each a process with its own session
+# fixtures and temp dirs; worksteal hands each worker half the tests in order (a file's
+# module fixtures are mostly built once) and lets an idle one take from a busy one's tail.
+# TEST_WORKERS=0 runs in one process. What workers share across processes takes a lock
+# (tests/locks.py).
+TEST_WORKERS ?= auto
 test: venv tools
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 bench: venv
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -8,7 +8,14 @@ it). What is worth keeping across runs says so itself: the debootstrap roots liv
 ``tests.catalog.fsbuild.TEST_ROOTS``, keyed by their inputs; the sample builder's .deb
 downloads (sha256-verified, ``sample_images/samplebuild/debs.py``) stay in the cache they
 were read from before (``INSPECTOR_SAMPLES_CACHE``), so a rebuild test downloads nothing
-twice."""
+twice.
+
+The suite runs in parallel (``make test``: pytest-xdist workers, see the Makefile): each
+worker is a process with its own session, so session fixtures, temp dirs and this
+environment are per worker; what lives at a fixed place and is built once (the
+debootstrap roots) takes a lock (``tests/locks.py``). Hypothesis examples run without a
+deadline: on a machine busy with the other worker a slow example says nothing about the
+code (the checks themselves are unchanged)."""
 
 from __future__ import annotations
 
@@ -16,6 +23,10 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -110,7 +110,7 @@ def fetch(name: str, entry: dict, cache_dir: Path = DEFAULT_CACHE, epoch: int | 
     path = debs / filename
     if path.exists() and _sha256_file(path) == entry["sha256"]:
         return path
-    tmp = path.with_suffix(".part")
+    tmp = path.with_name(f"{path.name}.part-{os.getpid()}")  # two builds at once: each its own
     urls = [entry["url"]] + [u for u in [epoch is not None and snapshot_url(entry["url"], epoch)] if u]
     errors = []
     for url in urls:

@@ -20,6 +20,7 @@ from inspector.index.entries import LayerIndex
 from inspector.index.merge import MergedFS, merge
 from inspector.index.tarwalk import walk_tar
 from tests.builders import Entry, make_tar
+from tests.locks import file_lock
 from tests.tools import require_tool  # noqa: E402,F401
 
 CHUNK = 1 << 20
@@ -90,14 +91,22 @@ def debootstrap_root(include: tuple[str, ...] = ()) -> Path:
     """A real ``debootstrap --variant=minbase [--include=…] bookworm`` root, built once per
     set of inputs (``root_inputs``) and kept under ``TEST_ROOTS`` across runs (~35–80 s to
     build). A root built from other inputs is removed once the new one is in place; a
-    missing or half-written one is simply built (the build renames into place when done)."""
+    missing or half-written one is simply built (the build renames into place when done).
+    Parallel workers and concurrent runs take turns on a lock per root
+    (``tests.locks.file_lock``): one builds, the others wait and find it built."""
     require_tool("debootstrap")
     inputs = root_inputs(include)
     stem = "-".join(["debootstrap", SUITE, "minbase", *include])
     root = TEST_ROOTS / f"{stem}-{root_key(inputs)}"
     if (root / "var/lib/dpkg/status").is_file():
         return root
-    TEST_ROOTS.mkdir(parents=True, exist_ok=True)
+    with file_lock(TEST_ROOTS / f".{stem}.lock"):
+        if not (root / "var/lib/dpkg/status").is_file():
+            _build_root(root, stem, inputs, include)
+    return root
+
+
+def _build_root(root: Path, stem: str, inputs: dict, include: tuple[str, ...]) -> None:
     work = TEST_ROOTS / f".{root.name}.tmp-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     argv = ["debootstrap", "--variant=minbase", *([f"--include={','.join(include)}"] if include else []),
@@ -109,7 +118,7 @@ def debootstrap_root(include: tuple[str, ...] = ()) -> Path:
     shutil.rmtree(work / "var/cache/apt/archives", ignore_errors=True)
     try:
         os.rename(work, root)
-    except OSError:  # another run finished first
+    except OSError:  # a run without the lock (an older checkout) finished first
         shutil.rmtree(work, ignore_errors=True)
     (TEST_ROOTS / f"{root.name}.json").write_text(json.dumps(inputs, indent=1) + "\n")
     same_stem = re.compile(re.escape(stem) + "-[0-9a-f]{16}")
@@ -117,4 +126,3 @@ def debootstrap_root(include: tuple[str, ...] = ()) -> Path:
         if same_stem.fullmatch(old.name) and old.name != root.name and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
             old.with_name(old.name + ".json").unlink(missing_ok=True)
-    return root

@@ -6,9 +6,11 @@ the tests build (``tests.builders``)."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,13 +34,16 @@ class Podman:
     socket: Path
     env: dict
     policy: Path
+    #: podman refuses a run root longer than 50 characters: a short temp dir of its own
+    #: (the session's temp dir, under a parallel run's worker dir, is longer than that)
+    runroot: Path
 
     @property
     def host(self) -> str:
         return f"unix://{self.socket}"
 
     def argv(self, *args: str) -> list[str]:
-        return ["podman", "--root", str(self.root / "R"), "--runroot", str(self.root / "RR"),
+        return ["podman", "--root", str(self.root / "R"), "--runroot", str(self.runroot),
                 "--storage-driver", "vfs", *args]
 
     def run(self, *args: str) -> str:
@@ -59,11 +64,12 @@ class Podman:
             raise AssertionError(f"skopeo copy {src} failed: {done.stderr.strip()}")
 
 
-def _wait_ready(path: Path, proc: subprocess.Popen) -> None:
+def _wait_ready(path: Path, proc: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + READY_DEADLINE
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"podman system service exited with {proc.returncode}")
+            raise AssertionError(f"podman system service exited with {proc.returncode}: "
+                                 f"{log.read_text(errors='replace')[-2000:]}")
         if path.exists():
             with socket.socket(socket.AF_UNIX) as s:
                 try:
@@ -85,12 +91,13 @@ def podman(tmp_path_factory) -> Podman:
     (root / "policy.json").write_text('{"default": [{"type": "insecureAcceptAnything"}]}\n')
     env = dict(os.environ, CONTAINERS_CONF=str(root / "containers.conf"),
                CONTAINERS_REGISTRIES_CONF=str(root / "registries.conf"), TMPDIR=str(root))
-    pm = Podman(root, root / "podman.sock", env, root / "policy.json")
+    runroot = Path(tempfile.mkdtemp(prefix="inspector-podman-"))
+    pm = Podman(root, root / "podman.sock", env, root / "policy.json", runroot)
     log = open(root / "service.log", "wb")
     proc = subprocess.Popen(pm.argv("system", "service", "--time", "0", pm.host),
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_ready(pm.socket, proc)
+        _wait_ready(pm.socket, proc, root / "service.log")
         yield pm
     finally:
         proc.terminate()
@@ -100,6 +107,7 @@ def podman(tmp_path_factory) -> Podman:
             proc.kill()
             proc.wait()
         log.close()
+        shutil.rmtree(runroot, ignore_errors=True)
 
 
 @pytest.fixture

@@ -33,6 +33,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from tests.locks import listens
+
 #: how long a server may take to accept connections before the fixture fails
 START_TIMEOUT_SECONDS = 20
 
@@ -43,17 +45,27 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+class PortTaken(RuntimeError):
+    """The server could not bind its port: another process took it after ``free_port``."""
+
+
 def wait_for_port(host: str, port: int, proc: subprocess.Popen | None = None) -> None:
-    """Poll until ``host:port`` accepts a connection (the server is up)."""
+    """Poll until ``host:port`` accepts a connection (the server is up) and, given the
+    server's ``proc``, until that process is the one listening there (``locks.listens``:
+    in a parallel run another worker's server may hold a port picked free just before)."""
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
+            err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+            kind = PortTaken if "address already in use" in err else RuntimeError
+            raise kind(f"server exited with {proc.returncode}: {err}")
         try:
             with socket.create_connection((host, port), timeout=0.5):
-                return
+                if proc is None or listens(proc.pid, port):
+                    return
         except OSError:
-            time.sleep(0.05)  # polling a condition, not synchronising on time
+            pass
+        time.sleep(0.05)  # polling a condition, not synchronising on time
     raise RuntimeError(f"nothing listening on {host}:{port} after {START_TIMEOUT_SECONDS}s")
 
 
@@ -62,21 +74,27 @@ class RegistryProcess:
 
     def __init__(self, workdir: Path, storage: Path, *, auth: dict | None = None,
                  tls: dict | None = None) -> None:
-        self.port = free_port()
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
-        config = {"version": 0.1, "log": {"level": "error", "accesslog": {"disabled": True}},
-                  "storage": {"filesystem": {"rootdirectory": str(storage)}},
-                  "http": {"addr": f"127.0.0.1:{self.port}", "secret": uuid.uuid4().hex}}
-        if tls:
-            config["http"]["tls"] = tls
-        if auth:
-            config["auth"] = auth
-        path = workdir / "config.yml"
-        path.write_text(json.dumps(config))  # JSON is YAML
-        self.proc = subprocess.Popen(["docker-registry", "serve", str(path)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        wait_for_port("127.0.0.1", self.port, self.proc)
+        for attempt in range(3):  # a port lost to another process is picked again
+            self.port = free_port()
+            config = {"version": 0.1, "log": {"level": "error", "accesslog": {"disabled": True}},
+                      "storage": {"filesystem": {"rootdirectory": str(storage)}},
+                      "http": {"addr": f"127.0.0.1:{self.port}", "secret": uuid.uuid4().hex}}
+            if tls:
+                config["http"]["tls"] = tls
+            if auth:
+                config["auth"] = auth
+            path = workdir / "config.yml"
+            path.write_text(json.dumps(config))  # JSON is YAML
+            self.proc = subprocess.Popen(["docker-registry", "serve", str(path)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                wait_for_port("127.0.0.1", self.port, self.proc)
+                break
+            except PortTaken:
+                if attempt == 2:
+                    raise
         # drain its stderr: a full pipe (64 kB of warnings after a few dozen pushes) would
         # block the registry mid-request
         threading.Thread(target=self.proc.stderr.read, daemon=True).start()
