@@ -39,9 +39,10 @@ demo: venv
 # the suite on every core: pytest-xdist workers, each a process with its own session
 # fixtures and temp dirs; worksteal hands each worker half the tests in order (a file's
 # module fixtures are mostly built once) and lets an idle one take from a busy one's tail.
+# One worker per logical CPU (``auto`` would count physical cores: 1 on a 2-thread VM);
 # TEST_WORKERS=0 runs in one process. What workers share across processes takes a lock
 # (tests/locks.py).
-TEST_WORKERS ?= auto
+TEST_WORKERS ?= logical
 test: venv tools
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 

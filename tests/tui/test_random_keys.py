@@ -38,6 +38,10 @@ from tests.tui.helpers import settle, sync
 #: keys per walk unless ``INSPECTOR_RANDOM_KEYS`` says otherwise
 DEFAULT_KEYS = 300
 SEED = int(os.environ.get("INSPECTOR_RANDOM_SEED", "24"))
+#: seconds a key's messages may take to be handled before the walk gives up: a hang guard
+#: (pilot's own 30 s failed walks on a machine busy with a parallel run; pytest-timeout
+#: bounds the test too), not a measure of speed
+KEY_GUARD = 300
 SIZES = [(80, 24), (160, 48)]
 #: keys that quit the app, run arbitrary commands, or write outside the test (the fit
 #: screen's ``b`` builds an image in the working directory, ``W`` an HTML report there);
@@ -106,7 +110,7 @@ async def press(pilot, key: str) -> None:
     event.set_sender(app)
     app._driver.send_message(event)
     for _ in range(2):  # the app forwards the key: its queue, then the screen's
-        await pilot._wait_for_screen()
+        await pilot._wait_for_screen(timeout=KEY_GUARD)
 
 
 async def finish_workers(pilot) -> None:
