@@ -120,14 +120,17 @@ def _manifest_digest(layout: Path, ref: str) -> str:
 
 
 def estargz_layout(name: str, source: Path, ref: str, *, chunk_size: int = 0,
-                   record: tuple[str, ...] = ()) -> Path:
+                   record: tuple[str, ...] = (), zstdchunked: bool = False) -> Path:
     """An OCI layout holding ``source:ref`` converted to eStargz (tagged ``v1``), by
     ``ctr-remote image convert --estargz --oci`` (``chunk_size``: ``--estargz-chunk-size``;
     ``record``: paths to prefetch, ``--estargz-record-in``: the layers then carry a
-    ``.prefetch.landmark`` instead of ``.no.prefetch.landmark``)."""
+    ``.prefetch.landmark`` instead of ``.no.prefetch.landmark``); ``zstdchunked``: to
+    zstd:chunked instead (``--zstdchunked``: its TOC names no ``endOffset``)."""
     inputs = {"recipe": RECIPE, "source": _manifest_digest(source, ref), "chunk_size": chunk_size,
               "record": list(record), "stargz-snapshotter": _version("stargz-snapshotter"),
               "containerd": _version("containerd")}
+    if zstdchunked:  # only then: the eStargz layouts' keys (their cached copies) stay
+        inputs["format"] = "zstdchunked"
     out = CACHE / f"{name}-{root_key(inputs)}"
     if (out / "index.json").is_file():
         return out
@@ -142,7 +145,7 @@ def estargz_layout(name: str, source: Path, ref: str, *, chunk_size: int = 0,
                 for part in ("oci-layout", "index.json", "blobs"):
                     tar.add(source / part, arcname=part)
             ctr("images", "import", "--no-unpack", "--base-name", "src", str(archive / "src.tar"))
-            flags = ["--estargz", "--oci"]
+            flags = ["--zstdchunked" if zstdchunked else "--estargz", "--oci"]
             if chunk_size:
                 flags += ["--estargz-chunk-size", str(chunk_size)]
             if record:

@@ -337,3 +337,48 @@ def test_a_head_never_inflates_past_head_max(name, member, upto):
                      [Chunk(0, len(member), size, "")])
     head = toc.read_files([(entry, upto)])[0]
     assert upto <= len(head) <= HEAD_MAX
+
+
+@pytest.fixture(scope="session")
+def zstdchunked_images(plain_registry, esgz_layouts, tmp_path_factory) -> dict[str, str]:
+    """The ``mixed`` layers (small chunks) converted by ``ctr-remote image convert
+    --zstdchunked --oci`` (cached as the eStargz layouts): a zstd:chunked TOC with no
+    ``endOffset``, each file's frames followed by the next tar header's frame."""
+    src = tmp_path_factory.mktemp("zc-src")
+    write_oci_layout(src, [ImageSpec(LAYERS, ref_name="mixed")])
+    layout = estargz_layout("zc-mixed", src, "mixed", chunk_size=CHUNK, zstdchunked=True)
+    ref = f"{plain_registry.host}/esgz/zc-mixed:v1"
+    _push(layout, ref)
+    return {"mixed": ref}
+
+
+def test_ctr_remote_zstdchunked_toc_is_read_not_pulled(zstdchunked_images, tmp_path):
+    """Its TOC was refused (".no.prefetch.landmark has chunks out of order") and every
+    layer pulled whole; now listed from it, equal to the full pull, every frame checked
+    against its chunk digest."""
+    from inspector.sources.registry.toc import RemoteToc
+
+    ref = zstdchunked_images["mixed"]
+    layers = _layers(ref)
+    assert all(type(la.toc) is RemoteToc for la in layers)  # zstd:chunked, not eStargz
+    toc_entries = layers[0].toc.entries()
+    assert any(len(e.chunks or ()) > 1 for e in toc_entries)  # chunked files are covered
+    full, notes_full = export(ref, Options(cache_dir=tmp_path / "a", full=True))
+    toc, notes_toc = export(ref, Options(cache_dir=tmp_path / "b"))
+    assert notes_toc == notes_full == []
+    assert {la["verified"] for la in toc["layers"]} == {"toc"}
+    assert comparable(toc) == comparable(full)
+    assert {p["name"] for p in toc["packages"]} >= {"pkg0", "pkg59"}
+    # every regular file's bytes, read by range, are the full pull's
+    from inspector.content import read_member
+
+    options = Options(cache_dir=tmp_path / "b")
+    image = open_registry(ref, options, reference=ref)
+    analysis = analyze(image, options)
+    files = [f for f in full["files"] if f["type"] == "file" and f["size"]]
+    assert files
+    for f in files:
+        layer = f["layer"]
+        got, cut = read_member(image, layer, f["path"], cap=1 << 30)
+        assert not cut and len(got) == f["size"], f["path"]
+    assert analysis.notices == []

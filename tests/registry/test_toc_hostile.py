@@ -187,3 +187,52 @@ def test_estargz_toc(name, data, expected):
             parse(data, 1000, "layer")
     else:
         assert [e.name for e in parse(data, 1000, "layer")] == expected
+
+
+def _reg(name: str, offset: int, size: int, **more) -> dict:
+    return {"type": "reg", "name": name, "offset": offset, "size": size, "digest": SUM,
+            **more}
+
+
+ENDS = [
+    # (name, TOC entries, TOC offset, expected (start, end, size, loose) per file)
+    ("no endOffset: the next entry's offset, loose",
+     [_reg("a", 10, 5), _reg("b", 30, 3)], 50,
+     {"a": [(10, 30, 5, True)], "b": [(30, 50, 3, True)]}),
+    ("no endOffset, chunks: each to the next frame, the last to the next entry",
+     [_reg("a", 10, 8, chunkSize=4), {"type": "chunk", "name": "a", "offset": 20,
+                                      "chunkOffset": 4}, _reg("b", 40, 1)], 60,
+     {"a": [(10, 20, 4, True), (20, 40, 4, True)], "b": [(40, 60, 1, True)]}),
+    ("endOffset stated: as stated, not loose",
+     [_reg("a", 10, 5, endOffset=15), _reg("b", 30, 3, endOffset=33)], 50,
+     {"a": [(10, 15, 5, False)], "b": [(30, 33, 3, False)]}),
+]
+
+
+@pytest.mark.parametrize("name,entries,toc_offset,expected", ENDS, ids=[e[0] for e in ENDS])
+def test_frame_ends_without_end_offset(name, entries, toc_offset, expected):
+    doc = json.dumps({"version": 1, "entries": entries}).encode()
+    got = {e.name: [(c.start, c.end, c.size, c.loose) for c in e.chunks or ()]
+           for e in parse_toc(doc, 100, "t", toc_offset)}
+    assert got == expected
+
+
+LOOSE = [
+    # (name, frames, size, prefix, expected bytes or error words)
+    ("the file's frame then a tar header's: cut to its size", [b"hello", b"HEADER"], 5, True,
+     b"hello"),
+    ("the same, not loose: refused", [b"hello", b"HEADER"], 5, False, "past its announced"),
+    ("loose but short", [b"hel"], 5, True, b"hel"),
+]
+
+
+@pytest.mark.parametrize("name,frames,size,prefix,expected", LOOSE, ids=[x[0] for x in LOOSE])
+def test_loose_chunk_inflates_to_its_size(name, frames, size, prefix, expected):
+    import zstandard
+
+    data = b"".join(zstandard.ZstdCompressor().compress(f) for f in frames)
+    if isinstance(expected, bytes):
+        assert inflate(data, size, "t", "f", prefix=prefix) == expected
+    else:
+        with pytest.raises(TocError, match=expected):
+            inflate(data, size, "t", "f", prefix=prefix)

@@ -105,12 +105,15 @@ def _checked(place: TocPlace, kind: int, blob_size: int, what: str) -> TocPlace:
 
 
 class Chunk(NamedTuple):
-    """One zstd frame of a file: compressed ``start..end``, ``size`` bytes inflated."""
+    """One zstd frame of a file: compressed ``start..end``, ``size`` bytes inflated.
+    ``loose``: ``end`` is the next entry's offset (a TOC without ``endOffset``), so the
+    range may hold the next tar header's frame too: its first ``size`` bytes are kept."""
 
     start: int
     end: int
     size: int
     digest: str
+    loose: bool = False
 
 
 @dataclass(slots=True)
@@ -126,9 +129,12 @@ class TocEntry:
     chunks: list[Chunk] | None = None  # the file's frames in order (regular files)
 
 
-def parse_toc(data: bytes, blob_size: int, what: str) -> list[TocEntry]:
+def parse_toc(data: bytes, blob_size: int, what: str, toc_offset: int | None = None
+              ) -> list[TocEntry]:
     """The entries of a decompressed TOC JSON, in its order, chunks folded into their
-    file. Raises ``TocError`` (one line) on any malformed shape."""
+    file. A frame without ``endOffset`` (``ctr-remote image convert --zstdchunked``
+    writes none) ends where the next entry's frame starts, or at ``toc_offset``: such
+    a chunk is ``loose``. Raises ``TocError`` (one line) on any malformed shape."""
     try:
         doc = json.loads(data)
     except (ValueError, RecursionError) as exc:
@@ -139,7 +145,8 @@ def parse_toc(data: bytes, blob_size: int, what: str) -> list[TocEntry]:
     if not isinstance(raw, list) or len(raw) > MAX_ENTRIES:
         raise TocError(f"{what}: zstd:chunked TOC has no entries list (or more than "
                        f"{MAX_ENTRIES})")
-    entries = fold_entries(raw, blob_size, what, "zstd:chunked")
+    entries = fold_entries(raw, blob_size, what, "zstd:chunked",
+                           _derive_ends(raw, toc_offset or blob_size))
     for entry in entries:
         chunks = entry.chunks
         if not chunks:
@@ -152,8 +159,27 @@ def parse_toc(data: bytes, blob_size: int, what: str) -> list[TocEntry]:
             raise TocError(f"{what}: zstd:chunked TOC: {entry.name[:80]!r} has chunks out "
                            "of order, out of bounds or not adding up to its size")
         if chunk.size != entry.size:
-            chunks[0] = Chunk(chunk.start, chunk.end, entry.size, chunk.digest)
+            chunks[0] = Chunk(chunk.start, chunk.end, entry.size, chunk.digest, chunk.loose)
     return entries
+
+
+def _derive_ends(raw: list, bound: int) -> Callable[[dict], dict] | None:
+    """When frames name no ``endOffset``: the item rewrite giving each its end, the next
+    offset any entry names (or ``bound``); None when the first frame names its end (an
+    item without one is then malformed, as before)."""
+    first = next((e for e in raw if type(e) is dict and type(e.get("offset")) is int), None)
+    if first is None or "endOffset" in first:  # a writer states every end or none
+        return None
+    starts = sorted({e["offset"] for e in raw if type(e) is dict
+                     and type(e.get("offset")) is int and 0 <= e["offset"] < bound})
+    ends = dict(zip(starts, [*starts[1:], bound], strict=True))
+
+    def prepare(item: dict) -> dict:
+        start = item.get("offset")
+        if "endOffset" in item or type(start) is not int or start not in ends:
+            return item
+        return {**item, "endOffset": ends[start], "_loose": True}
+    return prepare
 
 
 def fold_entries(raw: list, bound: int, what: str, fmt: str,
@@ -238,7 +264,8 @@ def _chunk(item: dict, i: int, blob_size: int, what: str, hexes: list[str],
         raise TocError(f"{what}: zstd:chunked TOC entry {i}: bad chunk position")
     if digest:
         hexes.append(digest[7:])
-    return Chunk(start, end, size or file_size, digest)  # ends, sizes fixed up when closed
+    # ends, sizes fixed up when closed
+    return Chunk(start, end, size or file_size, digest, "_loose" in item)
 
 
 def _is_digest(value: object) -> bool:
@@ -254,12 +281,13 @@ def _close_chunks(entry: TocEntry, blob_size: int, what: str) -> None:
     fixed, done = [], 0
     for n, chunk in enumerate(chunks):
         last = n + 1 == len(chunks)
-        end = chunks[0].end if last else chunks[n + 1].start
+        # the file's endOffset is on its first item; a loose frame carries its own end
+        end = (chunk.end if chunk.loose else chunks[0].end) if last else chunks[n + 1].start
         size = entry.size - done if last else chunk.size
         if not chunk.start < end <= blob_size or size <= 0 or (
                 last and len(chunks) > 1 and chunk.size and chunk.size != size):
             raise TocError(f"{what}: zstd:chunked TOC: {entry.name[:80]!r} has chunks out "
                            "of order, out of bounds or not adding up to its size")
-        fixed.append(Chunk(chunk.start, end, size, chunk.digest))
+        fixed.append(Chunk(chunk.start, end, size, chunk.digest, chunk.loose))
         done += size
     entry.chunks = fixed

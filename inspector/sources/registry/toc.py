@@ -94,7 +94,7 @@ class RemoteToc:
             raise TocError(f"{self.what}: zstd:chunked TOC hashes to {got[:19]}…, the "
                            f"annotation says {place.checksum[:19]}…")
         data = inflate(compressed, place.uncompressed, self.what, "TOC")
-        return parse_toc(data, self.size, self.what)
+        return parse_toc(data, self.size, self.what, place.offset)
 
     # -- file contents ----------------------------------------------------------------
     def read_files(self, wanted: list[tuple[TocEntry, int]]) -> list[bytes]:
@@ -116,7 +116,9 @@ class RemoteToc:
         for (entry, _), chunks in zip(wanted, frames, strict=True):
             parts = []
             for c in chunks:
-                data = self.inflate(got[(c.start, c.end)], c.size, repr(entry.name[:80]))
+                data = self.inflate(got[(c.start, c.end)], c.size, repr(entry.name[:80])) \
+                    if not c.loose else inflate(got[(c.start, c.end)], c.size, self.what,
+                                                repr(entry.name[:80]), prefix=True)
                 if len(data) != c.size or (c.digest and _sha(data) != c.digest):
                     raise TocError(f"{self.what}: a chunk of {entry.name[:80]!r} does not match "
                                    "its TOC digest")
@@ -215,8 +217,9 @@ def _multipart(body: bytes, ctype: str, what: str) -> list[tuple[bytes, bytes]]:
     return parts
 
 
-def inflate(data: bytes, size: int, what: str, name: str) -> bytes:
-    """``data`` (one or more zstd frames) inflated, refusing more than ``size`` bytes."""
+def inflate(data: bytes, size: int, what: str, name: str, *, prefix: bool = False) -> bytes:
+    """``data`` (one or more zstd frames) inflated, refusing more than ``size`` bytes
+    (``prefix``: the first ``size`` bytes, whatever follows them: a loose chunk)."""
     import zstandard
 
     try:
@@ -229,6 +232,8 @@ def inflate(data: bytes, size: int, what: str, name: str) -> bytes:
             out += rest
     except zstandard.ZstdError as exc:
         raise TocError(f"{what}: zstd:chunked {name} does not inflate ({exc})") from None
+    if prefix and len(out) >= size:
+        return out[:size]
     if len(out) > size:
         raise TocError(f"{what}: zstd:chunked {name} inflates past its announced {size} bytes")
     return out
