@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.catalog.fsbuild import TEST_ROOTS, _version, root_key
+from tests.locks import file_lock
 from tests.tools import require_tool
 
 #: bump when the conversion steps below change: every cached layout is converted again
@@ -135,6 +136,15 @@ def estargz_layout(name: str, source: Path, ref: str, *, chunk_size: int = 0,
     if (out / "index.json").is_file():
         return out
     CACHE.mkdir(parents=True, exist_ok=True)
+    # parallel workers and concurrent runs take turns: one converts, the others find it
+    with file_lock(CACHE / f".{name}.lock"):
+        if not (out / "index.json").is_file():
+            _convert(name, out, source, ref, inputs, chunk_size, record, zstdchunked)
+    return out
+
+
+def _convert(name: str, out: Path, source: Path, ref: str, inputs: dict, chunk_size: int,
+             record: tuple[str, ...], zstdchunked: bool) -> None:
     tmp = CACHE / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -172,4 +182,3 @@ def estargz_layout(name: str, source: Path, ref: str, *, chunk_size: int = 0,
         if same.fullmatch(old.name) and old.name != out.name and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
             old.with_name(old.name + ".json").unlink(missing_ok=True)
-    return out
