@@ -19,8 +19,11 @@ expression or a list of licences, never both). The first CPE is ``cpe``; the oth
 
 from __future__ import annotations
 
+import uuid
+
 from cyclonedx.model import Property
 from cyclonedx.model.bom import Bom
+from cyclonedx.model.bom_ref import BomRef
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
 from cyclonedx.model.license import (
@@ -33,10 +36,13 @@ from cyclonedx.output.json import JsonV1Dot6
 
 from inspector import __version__
 from inspector.sbom.licenses import license_form
-from inspector.sbom.model import TOOL_NAME, Description, SbomPackage
+from inspector.sbom.model import TOOL_NAME, Description, SbomPackage, source_date_epoch
 
 #: CycloneDX 1.6's ``version`` maxLength (the library warns past it and the schema refuses)
 MAX_VERSION = 1024
+#: the serial number a reproducible document is first written with, then replaced by one
+#: derived from that text (``render``)
+_PLACEHOLDER = uuid.UUID(int=0)
 
 
 def _version(version: str | None) -> str | None:
@@ -88,7 +94,15 @@ def _component(sp: SbomPackage) -> Component:
     props += _provenance(sp)
     evidence = None
     if sp.files:
-        evidence = ComponentEvidence(occurrences=[Occurrence(location=f) for f in sp.files])
+        # The library keeps occurrences in a SortedSet ordered by (bom_ref, location, …),
+        # and two distinct value-less BomRefs are neither equal nor less than each other,
+        # so with one BomRef each no two occurrences compare and they come out in the
+        # iteration order of a set hashed by id(): a different order every run. One
+        # value-less BomRef shared by them compares equal to itself (``is``), so the
+        # location decides; it is written as no bom-ref, as before.
+        no_ref = BomRef()
+        evidence = ComponentEvidence(
+            occurrences=[Occurrence(bom_ref=no_ref, location=f) for f in sp.files])
     kind = ComponentType.APPLICATION if p.type == "binary" else ComponentType.LIBRARY
     return Component(type=kind, name=p.name, version=_version(p.version), purl=sp.purl,
                      bom_ref=sp.ref, properties=props, evidence=evidence,
@@ -119,5 +133,21 @@ def build(d: Description) -> Bom:
 
 
 def render(d: Description) -> str:
-    """The CycloneDX 1.6 JSON document (indented, newline-terminated)."""
-    return JsonV1Dot6(build(d)).output_as_string(indent=2) + "\n"
+    """The CycloneDX 1.6 JSON document (indented, newline-terminated).
+
+    Its ``metadata.timestamp`` is now and its ``serialNumber`` random (the spec: every BOM
+    generated has a unique one) unless ``SOURCE_DATE_EPOCH`` is set (reproducible
+    builds): then the timestamp is that time and the serial number a UUIDv5 of the
+    document itself, so the same image gives the same bytes and any other content
+    another serial number."""
+    bom = build(d)
+    epoch = source_date_epoch()
+    if epoch is None:
+        return JsonV1Dot6(bom).output_as_string(indent=2) + "\n"
+    bom.metadata.timestamp = epoch
+    bom.serial_number = _PLACEHOLDER
+    text = JsonV1Dot6(bom).output_as_string(indent=2) + "\n"
+    # unique: a string from the image has its quotes escaped, so it cannot contain this
+    field = f'"serialNumber": "{_PLACEHOLDER.urn}"'
+    serial = uuid.uuid5(uuid.NAMESPACE_URL, text)
+    return text.replace(field, f'"serialNumber": "{serial.urn}"', 1)

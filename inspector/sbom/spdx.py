@@ -19,14 +19,13 @@ the owned files themselves are listed in the CycloneDX output only (``evidence.o
 from __future__ import annotations
 
 import json
-import os
 import re
-import time
 import uuid
+from datetime import UTC, datetime
 
 from inspector import __version__
 from inspector.sbom.licenses import license_form
-from inspector.sbom.model import TOOL_NAME, Description, SbomPackage
+from inspector.sbom.model import TOOL_NAME, Description, SbomPackage, source_date_epoch
 
 NOASSERTION = "NOASSERTION"
 NAMESPACE = "https://spdx.org/spdxdocs/inspector/"
@@ -39,9 +38,7 @@ def _spdx_id(text: str) -> str:
 
 def _created() -> str:
     """Now in UTC, or ``SOURCE_DATE_EPOCH`` (reproducible builds) when set."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    stamp = int(epoch) if epoch and epoch.isdigit() else int(time.time())
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
+    return (source_date_epoch() or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _provenance(sp: SbomPackage) -> str:
