@@ -157,3 +157,52 @@ def test_audit_over_toc_images_equals_the_full_pull(capsys, tmp_path, proxy, ref
     names = {refs("mixed:zc"): "mixed", refs("mixed:gzip"): "mixed"}
     assert normal(out, names) == normal(gz, names)
     fetched_by_range_only(proxy, [refs("mixed:zc")])
+
+
+@pytest.fixture(scope="module")
+def esgz_cpp(plain_registry) -> str:
+    """sample:hello-cpp-debian converted to eStargz by ``ctr-remote`` (cached across
+    runs, ``estargz_real``), pushed: compared with its own full pull (``--full``: an
+    eStargz layer's tar holds the landmark and the TOC, a gzip push's does not)."""
+    from tests.registry.estargz_real import estargz_layout
+    from tests.registry.tocimages import SAMPLES, copy_image
+
+    layout = estargz_layout("cpp", SAMPLES, "hello-cpp-debian")
+    ref = f"{plain_registry.host}/esgz/cpp:v1"
+    copy_image(f"oci:{layout}:v1", f"docker://{ref}")
+    return ref
+
+
+@pytest.mark.parametrize("argv", [("fit",), ("check",), ("compare", "sample:distroless-cc")],
+                         ids=lambda a: a[0])
+def test_commands_on_an_estargz_image_equal_its_full_pull(capsys, tmp_path, proxy, esgz_cpp,
+                                                          argv):
+    ranged = esgz_cpp.replace(esgz_cpp.split("/")[0], proxy.host)
+    outs = []
+    for ref, extra in ((ranged, ()), (esgz_cpp, ("--full",))):
+        code, out = run(capsys, tmp_path, argv[0], ref, *argv[1:], *extra, "--format", "json")
+        outs.append((code, normal(out, {ref: "cpp"})))
+    assert outs[0] == outs[1]
+    fetched_by_range_only(proxy, [ranged])
+
+
+def test_viewer_reads_an_estargz_file_by_range(proxy, esgz_cpp, tmp_path):
+    """``content.read_member`` (the TUI's viewer): the first MiB of a library, and the
+    whole program, as the full pull reads them; eStargz chunks are whole gzip members,
+    each checked."""
+    from inspector.analysis import analyze
+    from inspector.content import read_member
+
+    ranged = esgz_cpp.replace(esgz_cpp.split("/")[0], proxy.host)
+    got = []
+    for ref, full in ((ranged, False), (esgz_cpp, True)):
+        options = Options(cache_dir=tmp_path / str(full), full=full)
+        image = open_registry(ref, options, reference=ref)
+        fs = analyze(image, options).fs
+        if full:  # the reference: each file read from its layer's blob, streamed
+            for layer in image.layers:
+                layer.toc = None
+        got.append([read_member(image, *fs.source(path)) for path in
+                    ("/usr/lib/x86_64-linux-gnu/libc.so.6", "/app/hello-cpp")])
+    assert got[0] == got[1] and got[0][0][1]  # the library is cut at the first MiB
+    fetched_by_range_only(proxy, [ranged])
