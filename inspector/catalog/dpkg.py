@@ -142,7 +142,13 @@ def _installed(stanza: dict[str, str]) -> bool:
 
 
 def _lines(data: bytes | None) -> list[str]:
-    return [] if data is None else data.decode("utf-8", "surrogateescape").splitlines()
+    """The lines of a ``.list`` or ``.md5sums`` file as dpkg reads them (``db-fsys-files.c``,
+    ``db-fsys-digest.c``: ``memchr`` for ``"\\n"``): a line per ``"\\n"``, every other byte part
+    of the path; ``str.splitlines()`` would also break at ``"\\r"``, ``"\\x0b"``, ``"\\x1c"``,
+    U+0085, U+2028 … and make two paths of one file's name. Empty lines are dropped."""
+    if data is None:
+        return []
+    return [line for line in data.decode("utf-8", "surrogateescape").split("\n") if line]
 
 
 def _md5sums_paths(data: bytes | None) -> list[str]:

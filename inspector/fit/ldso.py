@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ TRIPLETS = {"x86_64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu", "i386": 
 MUSL_DEFAULT = ["/lib", "/usr/local/lib", "/usr/lib"]
 #: ``include`` depth in ld.so.conf before giving up (a file including itself)
 MAX_INCLUDE_DEPTH = 8
+#: what C's ``isspace`` is in the C locale (ldconfig strips these, not Python's whitespace)
+C_SPACE = " \t\n\v\f\r"
 
 Exists = Callable[[str], str | None]  # path → its real path if it is a file there, else None
 
@@ -65,7 +68,9 @@ def search_path(fs: MergedFS, resolver: Resolver, machine: str, bits: int, inter
         sp.musl = True
         arch = posixpath.basename(interpreter).removeprefix("ld-musl-").removesuffix(".so.1")
         text = read_text(f"/etc/ld-musl-{arch}.path")
-        sp.default_dirs = ([d for line in text.splitlines() for d in line.split(":") if d]
+        # musl reads the file up to its first NUL and splits it at ":" and "\n" only
+        # (dynlink.c: getdelim(…, 0, …), path_open's strspn(s, ":\n"))
+        sp.default_dirs = ([d for d in re.split("[:\n]", text.partition("\0")[0]) if d]
                            if text is not None else list(MUSL_DEFAULT))
         return sp
     if triplet and resolver.directory(f"/usr/lib/{triplet}") is not None:
@@ -86,24 +91,36 @@ def search_path(fs: MergedFS, resolver: Resolver, machine: str, bits: int, inter
 
 def _read_conf(path: str, fs: MergedFS, resolver: Resolver, read_text, dirs: list[str],
                depth: int) -> None:
+    """The directories of the ld.so.conf at ``path`` (and its includes) added to ``dirs``,
+    read as glibc's ldconfig does (``parse_conf``, ``add_dir_1``): a line per "\\n"
+    (``getline``; ``str.splitlines()`` would also break at "\\x0b", "\\x1c", U+0085,
+    U+2028 …), ``#`` to the end of it a comment, C whitespace stripped before it,
+    ``include`` patterns split at blanks, and anything else one directory (C whitespace
+    stripped after it too)."""
     real = resolver.resolve(path)
     text = read_text(real) if real else None
     if text is None or depth > MAX_INCLUDE_DEPTH:
         return
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
+    for line in text.split("\n"):
+        line = line.split("#", 1)[0].lstrip(C_SPACE)
         if not line:
             continue
-        if line.startswith("include"):
-            for pattern in line.split()[1:]:
+        if line.startswith(("include ", "include\t")):
+            for pattern in re.split("[ \t]", line[8:]):
+                if not pattern:
+                    continue
                 if not pattern.startswith("/"):
                     pattern = posixpath.join(posixpath.dirname(path), pattern)
                 for match in _glob(pattern, fs, resolver):
                     _read_conf(match, fs, resolver, read_text, dirs, depth + 1)
-        elif line.startswith("hwcap"):
+        elif line[:5].lower() == "hwcap" and line[5:6] in (" ", "\t"):
             continue
         else:
-            dirs.extend(d for d in line.replace(",", " ").split() if d.startswith("/"))
+            # the whole line is one directory, an "=TYPE" suffix and trailing "/" dropped
+            directory = line.split("=", 1)[0].rstrip(C_SPACE)
+            directory = directory.rstrip("/")  # "/" alone is dropped (ldconfig: empty)
+            if directory.startswith("/"):
+                dirs.append(directory)
 
 
 def _glob(pattern: str, fs: MergedFS, resolver: Resolver) -> list[str]:

@@ -53,6 +53,7 @@ from inspector.visible import visible
 
 OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_OS_RELEASE_LINE = re.compile("[\r\n]")
 
 
 def text(value: str) -> str:
@@ -73,9 +74,12 @@ def _clean(p: Package) -> Package:
 
 
 def parse_os_release(data: bytes | None) -> OSInfo:
-    """``KEY=value`` lines (values optionally quoted; os-release(5))."""
+    """``KEY=value`` lines (values optionally quoted; os-release(5)). A line ends at "\\n" or
+    "\\r", as systemd's ``parse_env_file`` and Python's ``platform.freedesktop_os_release``
+    read it — not at "\\x0b", "\\x1c", U+0085, U+2028 … as ``str.splitlines()`` would (a
+    ``PRETTY_NAME`` with U+2028 then ``ID=`` must not set the ID)."""
     fields: dict[str, str] = {}
-    for line in (data or b"").decode("utf-8", "replace").splitlines():
+    for line in _OS_RELEASE_LINE.split((data or b"").decode("utf-8", "replace")):
         key, sep, value = line.strip().partition("=")
         if sep and key and not key.startswith("#"):
             value = value.strip()

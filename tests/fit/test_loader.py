@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from inspector.catalog.fspath import Resolver
+from inspector.fit.ldso import search_path
+from tests.catalog.test_line_breaks import BREAKS
 from tests.fit.elfbuild import make_elf
-from tests.fit.helpers import DictReader, exe, link, load
+from tests.fit.helpers import DictReader, build_fs, exe, link, load
 
 LD = "/lib64/ld-linux-x86-64.so.2"
 MA = "/usr/lib/x86_64-linux-gnu"
@@ -140,3 +143,40 @@ def test_musl_search(name, extra, expected):
     assert result.loader.real == "/lib/ld-musl-x86_64.so.1"
     got = {x.name: (x.real, x.how) for x in result.libraries}
     assert got == expected and not result.missing
+
+
+def _search_path(files: dict, interpreter: str | None = None):
+    reader = DictReader(files)
+    fs = build_fs(files)
+    return search_path(fs, Resolver(fs), "x86_64", 64, interpreter, {},
+                       lambda p: None if reader.files.get(p) is None else reader.files[p].decode())
+
+
+#: (name, ld.so.conf, the directories it gives): glibc's ldconfig reads a line per "\n"
+#: (getline) and takes the whole line as one directory, so no other break
+#: ``str.splitlines()`` knows makes two (each row failed on the splitlines() code)
+LD_SO_CONF = [(name, f"/opt/a{c}/opt/b\n".encode(), [f"/opt/a{c}/opt/b"]) for name, c in BREAKS]
+LD_SO_CONF += [
+    ("a CRLF line: the carriage return is trailing whitespace", b"/opt/a/\r\n", ["/opt/a"]),
+    ("a blank inside the line is part of the directory", b"/opt/a /opt/b\n", ["/opt/a /opt/b"]),
+    ("=TYPE suffix and comment dropped", b"  /opt/a=libc6 # x\n", ["/opt/a"]),
+]
+
+
+@pytest.mark.parametrize(("name", "conf", "expected"), LD_SO_CONF, ids=[c[0] for c in LD_SO_CONF])
+def test_ld_so_conf_lines_are_ldconfigs(name, conf, expected):
+    sp = _search_path({**base_fs(), "etc/ld.so.cache": b"cache", "etc/ld.so.conf": conf})
+    assert sp.cache_dirs[:len(expected)] == expected
+    assert sp.cache_dirs[len(expected):] == sp.default_dirs
+
+
+#: (name, /etc/ld-musl-x86_64.path, the directories): musl reads it up to a NUL and splits
+#: at ":" and "\n" only (each row failed on the splitlines() code)
+MUSL_PATH = [(name, f"/opt/m{c}/opt/n\n".encode(), [f"/opt/m{c}/opt/n"]) for name, c in BREAKS]
+MUSL_PATH += [("a NUL ends the file", b"/opt/m\0/opt/n\n", ["/opt/m"])]
+
+
+@pytest.mark.parametrize(("name", "path_file", "expected"), MUSL_PATH, ids=[c[0] for c in MUSL_PATH])
+def test_musl_path_file_is_split_as_musl_splits_it(name, path_file, expected):
+    sp = _search_path({"etc/ld-musl-x86_64.path": path_file}, "/lib/ld-musl-x86_64.so.1")
+    assert sp.default_dirs == expected

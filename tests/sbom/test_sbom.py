@@ -21,6 +21,7 @@ from inspector.options import Options
 from inspector.sbom import OSInfo, describe, parse_os_release, purl
 from inspector.sources.resolve import open_image
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
+from tests.catalog.test_line_breaks import NOT_CR
 from tests.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +79,20 @@ OS_RELEASES = [
 
 @pytest.mark.parametrize(("name", "data", "expected"), OS_RELEASES, ids=[c[0] for c in OS_RELEASES])
 def test_parse_os_release(name, data, expected):
+    assert parse_os_release(data) == expected
+
+
+#: (name, os-release, OSInfo): a line ends at "\n" or "\r" (systemd, Python's
+#: ``platform.freedesktop_os_release``); every other break ``str.splitlines()`` knows stays
+#: inside the value, so it cannot start an ``ID=`` line (each row failed on splitlines())
+OS_RELEASE_BREAKS = [
+    (name, f"ID=debian\nPRETTY_NAME=x{c}ID=evil\n".encode(), OSInfo("debian", "", f"x{c}ID=evil"))
+    for name, c in NOT_CR]
+
+
+@pytest.mark.parametrize(("name", "data", "expected"), OS_RELEASE_BREAKS,
+                         ids=[c[0] for c in OS_RELEASE_BREAKS])
+def test_os_release_lines_are_systemds(name, data, expected):
     assert parse_os_release(data) == expected
 
 
