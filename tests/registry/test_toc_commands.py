@@ -206,3 +206,31 @@ def test_viewer_reads_an_estargz_file_by_range(proxy, esgz_cpp, tmp_path):
                     ("/usr/lib/x86_64-linux-gnu/libc.so.6", "/app/hello-cpp")])
     assert got[0] == got[1] and got[0][0][1]  # the library is cut at the first MiB
     fetched_by_range_only(proxy, [ranged])
+
+
+def test_fit_reads_the_blob_with_one_warning_when_the_toc_fails(proxy, refs, tmp_path):
+    """The index came from the TOC; then the file frames fail their digests: each layer
+    fit reads is streamed whole instead, once, said once per layer, the same verdict."""
+    from inspector.analysis import analyze
+    from inspector.fit import fit
+
+    results = []
+    for broken in (False, True):
+        options = Options(cache_dir=tmp_path / str(broken))
+        ref = refs("cpp:zc")
+        image = open_registry(ref, options, reference=ref)
+        current = analyze(image, options)
+        assert {ix.verified for ix in current.layers} == {"toc"}
+        if broken:
+            for layer in image.layers:
+                proxy.faults.corrupt_ranges.add(layer.digest)
+        proxy.state.requests.clear()
+        results.append(fit(current, []))
+        whole = [r for r in proxy.requests_to("/blobs/") if "Range" not in r["headers"]
+                 and any(r["path"].endswith(la.digest) for la in image.layers)]
+        assert len(whole) == (len(image.layers) if broken else 0)
+    good, bad = results
+    assert good.warnings == [] and len(bad.warnings) == len(image.layers)
+    assert all("reading the whole layer instead" in w for w in bad.warnings)
+    assert (bad.program, bad.libraries, bad.missing) == (good.program, good.libraries,
+                                                         good.missing)
