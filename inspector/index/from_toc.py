@@ -21,7 +21,7 @@ import struct
 from collections.abc import Collection
 from typing import Protocol
 
-from inspector.index import capture
+from inspector.index import capture, toc_files
 from inspector.index.entries import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, LayerIndex
 from inspector.index.tarfields import normalize
 from inspector.sources.base import Layer
@@ -70,7 +70,7 @@ def index_from_toc(layer: Layer, toc: TocReader, *, what: str,
     execs: list[tuple[int, str, TocEntryLike]] = []
     linked: set[str] = set()  # hardlink targets: a link's head is its file's
     tar_size = 1024  # the end-of-archive marker
-    for entry in toc.entries():
+    for entry in toc_files.entries(toc):  # kept: the viewer and fit read files by it
         kind = _KINDS[entry.type]
         size = entry.size if kind == FILE else 0
         tar_size += 512 + ((size + 511) & ~511)

@@ -4,9 +4,10 @@ the whole file against its digest), as ``from_toc`` fetches what the catalogers 
 The file viewer (``content.read_member``) and ``fit`` (``fit.files.ImageFiles``) read
 through it; a layer without a usable TOC is read from its blob, as before.
 
-The TOC's entries are read once per TOC digest (the last ``KEEP`` TOCs are kept): a viewer
-opening file after file, or ``audit --fit`` over images sharing a base layer, costs one or
-two requests for each file's frames only. A
+The TOC's entries are read once per TOC digest (the last ``KEEP`` TOCs are kept;
+``from_toc`` lists the layer through ``entries`` too): a viewer opening file after file,
+``fit`` after the listing, or ``audit --fit`` over images sharing a base layer, costs one
+or two requests for each file's frames only, never the TOC again. A
 TOC that fails (Range refused, digest or shape wrong: ``FormatError``) is remembered:
 ``usable`` is false for it after, so the caller reads the blob and says so once.
 """
@@ -26,8 +27,9 @@ from inspector.sources.base import Layer
 #: TOCs whose entries are kept (a 150k-file layer's are ~100 MB of objects)
 KEEP = 4
 _lock = threading.Lock()
-#: TOC digest → normalised path → its last entry (as the merge: the last one wins)
-_names: OrderedDict[str, dict[str, Any]] = OrderedDict()
+#: TOC digest → its entries in order, and normalised path → its last entry (as the
+#: merge: the last one wins; made on the first read)
+_kept: OrderedDict[str, tuple[list, dict[str, Any] | None]] = OrderedDict()
 #: TOC reader → why it cannot be used
 _failed: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
@@ -92,21 +94,41 @@ def _aligned(entry: Any, cap: int) -> int:
     return min(done, entry.size)
 
 
-def _entries(toc: Any) -> dict[str, Any]:
+def forget() -> None:
+    """Drop every kept TOC (tests: each starts as a new process would)."""
+    with _lock:
+        _kept.clear()
+
+
+def entries(toc: Any) -> list:
+    """``toc.entries()``, read once per TOC digest (kept for the last ``KEEP``)."""
     key = toc.digest
     with _lock:
-        names = _names.get(key) if key else None
-        if names is not None:
-            _names.move_to_end(key)
-            return names
+        kept = _kept.get(key) if key else None
+        if kept is not None:
+            _kept.move_to_end(key)
+            return kept[0]
+    listed = toc.entries()
+    if key:
+        with _lock:
+            _kept[key] = (listed, None)
+            while len(_kept) > KEEP:
+                _kept.popitem(last=False)
+    return listed
+
+
+def _entries(toc: Any) -> dict[str, Any]:
+    listed = entries(toc)
+    with _lock:
+        kept = _kept.get(toc.digest)
+        if kept is not None and kept[1] is not None:
+            return kept[1]
     names = {}
-    for entry in toc.entries():
+    for entry in listed:
         path, _ = normalize(entry.name)
         if path is not None:
             names[path] = entry
-    if key:
-        with _lock:
-            _names[key] = names
-            while len(_names) > KEEP:
-                _names.popitem(last=False)
+    with _lock:
+        if toc.digest in _kept:
+            _kept[toc.digest] = (listed, names)
     return names

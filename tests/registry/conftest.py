@@ -38,6 +38,15 @@ def fast_backoff(monkeypatch):
     monkeypatch.setattr(client_mod, "BACKOFF_SECONDS", 0.01)
 
 
+@pytest.fixture(autouse=True)
+def no_kept_tocs():
+    """Each test lists TOCs as a new process would: none kept from another test
+    (``index.toc_files`` keeps the last few TOCs' entries by digest)."""
+    from inspector.index import toc_files
+
+    toc_files.forget()
+
+
 @pytest.fixture
 def options(tmp_path: Path, monkeypatch) -> Options:
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))  # no stray credentials

@@ -234,3 +234,21 @@ def test_fit_reads_the_blob_with_one_warning_when_the_toc_fails(proxy, refs, tmp
     assert all("reading the whole layer instead" in w for w in bad.warnings)
     assert (bad.program, bad.libraries, bad.missing) == (good.program, good.libraries,
                                                          good.missing)
+
+
+def test_a_file_read_after_the_listing_fetches_its_frames_only(proxy, refs, tmp_path):
+    """The TOC read for the listing is kept (by its digest): viewing a file then costs
+    one ranged request, for that file's frames, never the TOC again."""
+    from inspector.analysis import analyze
+    from inspector.content import read_member
+
+    ref = refs("debian:zc")
+    options = Options(cache_dir=tmp_path)
+    image = open_registry(ref, options, reference=ref)
+    fs = analyze(image, options).fs
+    proxy.state.requests.clear()
+    layer, name = fs.source("/usr/bin/bash")
+    data, _ = read_member(image, layer, name)
+    sent = proxy.requests_to(f"/blobs/{image.layers[layer].digest}")
+    assert len(sent) == 1 and data.startswith(b"\x7fELF")
+    assert sent[0]["sent"] < 2 * fs.size("/usr/bin/bash")
