@@ -29,7 +29,6 @@ import base64
 import gzip
 import heapq
 import json
-import os
 import time
 from collections.abc import Sequence
 from importlib import resources
@@ -243,9 +242,12 @@ def _asset(name: str) -> str:
 
 
 def generated_at() -> str:
-    """UTC now, or ``SOURCE_DATE_EPOCH``'s time (reproducible builds)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    stamp = int(epoch) if epoch.isdigit() else time.time()
+    """UTC now, or ``SOURCE_DATE_EPOCH``'s time (reproducible builds; a value that is not
+    one is an ``InputError``, read as the SBOMs read it)."""
+    from inspector.sbom.model import source_date_epoch  # only the HTML page needs it
+
+    epoch = source_date_epoch()
+    stamp = epoch.timestamp() if epoch is not None else time.time()
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(stamp))
 
 

@@ -185,6 +185,25 @@ def test_footer_reproduces_the_command(tmp_path, capsys, monkeypatch):
     assert f" -o {out}</code>" in page
 
 
+#: SOURCE_DATE_EPOCH values that are not a UNIX time: one error line, as the SBOMs say
+BAD_EPOCHS = [
+    ("arabic-indic digits", "\u0661\u0662"),
+    ("past year 9999", "99999999999999"),
+    ("negative", "-1"),
+    ("float", "1.5"),
+]
+
+
+@pytest.mark.parametrize("value", [v for _, v in BAD_EPOCHS], ids=[n for n, _ in BAD_EPOCHS])
+def test_a_bad_source_date_epoch_is_one_error_line(tmp_path, capsys, monkeypatch, value):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    code = main(["compare", *PAIR, "--format", "html", "-o", str(tmp_path / "r.html"),
+                 "--cache-dir", str(tmp_path / "c"), "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0 and len(err) == 1 and "SOURCE_DATE_EPOCH" in err[0], err
+    assert "please report" not in err[0]
+
+
 def test_vulnerability_counts_come_from_the_scanner_reports(tmp_path, capsys):
     from tests.vulns.conftest import fixture
 
