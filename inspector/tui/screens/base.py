@@ -69,12 +69,19 @@ def too_small(width: int, height: int) -> str:
 class KeysFooter(Footer):
     """Textual's footer, drawn while the app is blurred too: a browser page (``inspector
     serve``) blurs the app before its first key, and the stock footer then skipped every
-    update, so the hints stayed blank until a key was pressed."""
+    update, so the hints stayed blank until a key was pressed.
+
+    It recomposes in its own message loop (``refresh(recompose=True)``), not through
+    ``call_after_refresh`` as the stock footer does: that callback runs on whatever screen
+    is on top when it is scheduled, so a prompt opened by the same key (``/``, Ctrl+F from
+    another pane) ran this screen's footer rebuild inside its own loop and stopped handling
+    messages (keys, Esc) until the rebuild, which could wait on that very loop, was done: the
+    prompt froze, seen under load as a 30 s ``WaitForScreenTimeout`` in the random-key walk."""
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
         if self.is_attached and screen is self.screen:
-            self.call_after_refresh(self.recompose)
+            self.refresh(recompose=True)
 
 
 class TooSmall(Static):
