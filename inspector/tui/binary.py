@@ -34,6 +34,8 @@ class Blob:
     #: the whole file when it is an ELF larger than ``data`` (its dynamic section may lie
     #: past the first megabyte); None otherwise
     whole: bytes | None = None
+    #: what the read had to say (a table of contents that failed: the layer read whole)
+    notices: tuple[str, ...] = ()
 
 
 def hex_per_line(cells: int) -> int:
@@ -114,11 +116,12 @@ ELF_CAP = 64 << 20
 def read_blob(image: Image, layer: int, path: str) -> Blob:
     """``path``'s first bytes as layer ``layer`` wrote them (an ELF file is read whole, up
     to ``ELF_CAP``, for its summary). Blocking: call it from a worker."""
-    data, truncated = read_member(image, layer, path)
+    notices: list[str] = []
+    data, truncated = read_member(image, layer, path, notices=notices)
     whole = None
     if truncated and is_elf(data[:4]):
-        whole, _ = read_member(image, layer, path, cap=ELF_CAP)
-    return Blob(data, truncated, whole)
+        whole, _ = read_member(image, layer, path, cap=ELF_CAP, notices=notices)
+    return Blob(data, truncated, whole, tuple(notices))
 
 
 def file_content(image: Image, fs: MergedFS, path: str) -> str | Blob:

@@ -83,3 +83,38 @@ async def test_compare_viewer_reads_toc_images_by_range(proxy, refs, tmp_path):
     full = await viewed([refs("cpp:gzip"), refs("debian:gzip")], lib, tmp_path / "b")
     assert toc == full and all(isinstance(column, tuple) for column in toc)
     fetched_by_range_only(proxy, [refs("cpp:zc"), refs("debian:zc")])
+
+
+#: (screen, images): the viewer of each screen, on TOC images whose frames then fail
+BROKEN_VIEWS = [("inspect", ["debian:zc"]), ("compare", ["cpp:zc", "debian:zc"])]
+
+
+@pytest.mark.parametrize("screen,keys", BROKEN_VIEWS, ids=[b[0] for b in BROKEN_VIEWS])
+@sync
+async def test_viewer_says_when_it_reads_the_whole_layer(proxy, refs, tmp_path, screen, keys):
+    """The listing came from the TOC; then the file's frames fail their digests: the
+    viewer still shows the file (the layer streamed whole) and a toast says so."""
+    path = "/usr/lib/os-release"
+    app = InspectorApp([refs(k) for k in keys], Options(cache_dir=tmp_path / "c"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for analysis in app.analyses.values():
+            for layer in analysis.image.layers:
+                proxy.faults.corrupt_ranges.add(layer.digest)
+        if screen == "compare":
+            await pilot.press("3")
+            await settle(pilot)
+            view = app.screen.query_one("#files-0", FileView)
+        else:
+            view = app.screen.query_one("#files", FileView)
+        view.focus()
+        assert view.go_to(path)
+        await pilot.pause()
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, ContentScreen)
+        shown = blobs(app.screen)
+        said = [n.message for n in app._notifications
+                if "reading the whole layer instead" in n.message]
+    assert all(isinstance(c, tuple) and c[0].startswith(b"PRETTY_NAME") for c in shown), shown
+    assert len(said) == len(keys), said

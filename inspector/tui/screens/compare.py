@@ -20,7 +20,7 @@ from inspector.compare import compare_analyses
 from inspector.content import link_target
 from inspector.index.tree import TreeRows
 from inspector.options import Options
-from inspector.tui.binary import Content, file_content
+from inspector.tui.binary import Blob, Content, file_content
 from inspector.tui.bindings import COMPARE, PACKAGES_DIFF, SCREEN, TAB_KEYS
 from inspector.tui.overview import (
     compare_rows,
@@ -288,6 +288,9 @@ class CompareView(Vertical):
 
     @on(ColumnsRead)
     def show_columns(self, message: ColumnsRead) -> None:
+        for _, column in message.columns:
+            for notice in column.notices if isinstance(column, Blob) else ():
+                self.notify(visible(notice), severity="warning", timeout=10, markup=False)
         def followed(target: str | None) -> None:
             if target is not None:
                 view = self.query_one("#files-0", FileView)

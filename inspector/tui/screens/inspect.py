@@ -283,6 +283,8 @@ class InspectView(Vertical):
     @on(ContentReady)
     def _content(self, message: ContentReady) -> None:
         if message.blob is not None:
+            for notice in message.blob.notices:
+                self.say(visible(notice), severity="warning", timeout=10)
             inspector_app(self).view_content(message.path, message.blob)
         elif message.error:
             self.say(message.error, severity="error")
