@@ -41,7 +41,7 @@ from textual import events
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.message_pump import MessagePump
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Input, TabbedContent
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from inspector.tui.app import InspectorApp
@@ -146,12 +146,14 @@ def _pumps(app) -> list[MessagePump]:
                    for node in screen.walk_children(with_self=True))]
 
 
-def _busy(pump: MessagePump) -> bool:
-    """A message queued, a callback waiting, or a screen's layout or refresh callbacks
-    pending (a handler under way with an empty queue shows only to a round)."""
+def _busy(app, pump: MessagePump) -> bool:
+    """A message queued, a callback waiting, a screen's refresh callbacks pending, or the
+    current screen's layout (a screen below lays out only when it is on top again; a
+    handler under way with an empty queue shows only to a round)."""
     return bool(not pump._message_queue.empty() or pump._next_callbacks
-                or isinstance(pump, Screen) and (pump._callbacks or pump._layout_required
-                                                 or pump._recompose_required))
+                or isinstance(pump, Screen) and (
+                    pump._callbacks or pump is app.screen and (pump._layout_required
+                                                               or pump._recompose_required)))
 
 
 def _live(app, pump: MessagePump) -> bool:
@@ -200,7 +202,7 @@ async def drain(pilot) -> None:
         if app._exception is not None or not app.is_running:
             return
         await app.animator.wait_until_complete()
-        busy = [pump for pump in _pumps(app) if _busy(pump)]
+        busy = [pump for pump in _pumps(app) if _busy(app, pump)]
         if not busy and full:
             return
         full = not busy
@@ -323,7 +325,8 @@ def _failure(seed: int, trail: list[str], app, exc: BaseException | None = None)
              f"screen {type(app.screen).__name__ if app.is_running else '(exited)'}; "
              f"{len(trail)} steps:", " ".join(trail)]
     if app._exception is not None:
-        lines += ["the app's exception:", *traceback.format_exception(app._exception)]
+        lines += ["the app's exception:",
+                  "".join(traceback.format_exception(app._exception)).rstrip()]
     return "\n".join(lines)
 
 
@@ -432,3 +435,21 @@ async def test_the_footer_rebuilds_in_its_own_loop_under_a_prompt(options, monke
         await press(pilot, "x", "escape")
         assert not isinstance(app.screen, PromptScreen)
     assert loops and all(own == ran for own, ran in loops), loops
+
+
+@sync
+async def test_tabs_typed_ahead_leave_the_app_idle(options, monkeypatch):
+    """``3 1`` typed ahead on inspect: the Categories pane (``Lazy``) mounts after Files is
+    shown again. Its late focus must not pull the user back: it did, Files' activation
+    moved the focus again, and the two tabs took turns forever at 100 % CPU (``drain``
+    then never settles). The walk found it (seed 6, ``x [3 1 G]``)."""
+    from inspector.tui.widgets.file_view import FileView
+
+    workers = Workers(0)
+    workers.install(monkeypatch)
+    app = InspectorApp(["sample:distroless-static"], options)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await workers.finish(pilot, [])
+        await press(pilot, "3", "1")
+        assert app.screen.query_one("#tabs", TabbedContent).active == "tab-files"
+        assert isinstance(app.focused, FileView)

@@ -38,7 +38,15 @@ def _is_container(widget: Widget) -> bool:
 def focus_in(pane: TabPane, retries: int = 3) -> None:
     """Focus the first table or tree of ``pane`` (a scroll container only if there is
     nothing else) unless one already has focus; ``Lazy`` content mounts a refresh later,
-    so look again then."""
+    so look again then. A pane the user has left meanwhile (``3 1`` typed ahead: the
+    Categories pane mounts after Files is shown) is left alone: focusing into it showed it
+    again, whose activation moved the focus, and the two tabs took turns forever at 100 %
+    CPU."""
+    if not pane.is_attached:
+        return
+    tabbed = next((a for a in pane.ancestors if isinstance(a, TabbedContent)), None)
+    if tabbed is not None and tabbed.active != pane.id:
+        return
     focused = pane.screen.focused
     if focused is not None and pane in focused.ancestors and not _is_container(focused):
         return
