@@ -8,23 +8,14 @@ import asyncio
 import base64
 import contextlib
 import json
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from tests.tools import require_tool
-
 #: seconds to wait for the browser or a page (a deadline, not a sleep)
 DEADLINE = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_json(url: str, proc: subprocess.Popen):
@@ -99,16 +90,13 @@ class Page:
 def chromium_page():
     import aiohttp
 
-    chromium = require_tool("chromium")
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as profile:
-        proc = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
-                                 "--hide-scrollbars", f"--remote-debugging-port={port}",
-                                 f"--user-data-dir={profile}", "about:blank"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    from tests.tui.test_serve_browser import chromium_debugging
+
+    with tempfile.TemporaryDirectory() as profile, \
+            chromium_debugging(Path(profile), "--hide-scrollbars") as (base, proc):
         loop = asyncio.new_event_loop()
         try:
-            targets = _wait_json(f"http://127.0.0.1:{port}/json/list", proc)
+            targets = _wait_json(f"{base}/json/list", proc)
             url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
 
             async def connect():
@@ -128,5 +116,3 @@ def chromium_page():
                 loop.run_until_complete(session.close())
         finally:
             loop.close()
-            proc.terminate()
-            proc.wait(timeout=30)

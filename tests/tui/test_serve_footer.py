@@ -14,13 +14,11 @@ Loopback only; the served apps read the bundled samples."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.tui.test_serve_browser import DEADLINE, Page, browser, free_port, wait_for
+from tests.tui.test_serve_browser import DEADLINE, Page, browser, serving
 
 __all__ = ["browser"]  # the fixture, shared with test_serve_browser
 
@@ -41,16 +39,8 @@ FOOTER_COLOURS = f"""(() => {{
 
 @pytest.fixture
 def served_demo(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "inspector", "serve", "--port", str(port),
-                             "--cache-dir", str(tmp_path / "cache")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/", proc)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with serving("--cache-dir", str(tmp_path / "cache")) as url:
+        yield url
 
 
 def test_footer_hints_before_the_first_key(served_demo, browser):
@@ -92,17 +82,9 @@ STILL = 6
 @pytest.fixture
 def served_three(tmp_path):
     """The review's case: three images compared, served."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "inspector", "serve", "--port", str(port),
-                             "--cache-dir", str(tmp_path / "cache"), "sample:debian-12-slim",
-                             "sample:distroless-static", "sample:distroless-base"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/", proc)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with serving("--cache-dir", str(tmp_path / "cache"), "sample:debian-12-slim",
+                 "sample:distroless-static", "sample:distroless-base") as url:
+        yield url
 
 
 async def _settled(page: Page, changed_from: int | None = None) -> int:

@@ -7,30 +7,20 @@ Chromium in ``test_serve_browser.py``."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 
 import pytest
 
 from inspector.tui.serve import Guard
-from tests.tui.test_serve_browser import DEADLINE, free_port, wait_for
+from tests.tui.test_serve_browser import DEADLINE, serving
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """``inspector serve`` on loopback for the module (each accepted websocket starts its
     own app process, ended when the socket closes)."""
-    port = free_port()
     cache = tmp_path_factory.mktemp("serve-cache")
-    proc = subprocess.Popen([sys.executable, "-m", "inspector", "serve", "--port", str(port),
-                             "--cache-dir", str(cache), "sample:hello-distroless"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/", proc)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with serving("--cache-dir", str(cache), "sample:hello-distroless") as url:
+        yield url
 
 #: what a browser on another site, or a rebinding name, would send; ``{port}`` is the
 #: server's. (name, path, headers, accepted)
