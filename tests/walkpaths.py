@@ -18,9 +18,11 @@ def require_accelerator() -> None:
     builds it with the Debian gcc there, so its absence is a failure)."""
     if tarscan.available():
         return
+    why = tarscan.status()  # "off (why)": not built, a stale build (ABI), INSPECTOR_PURE
     if os.environ.get("CI") == "true":
-        pytest.fail("the tar walker's C accelerator (inspector/index/_tarscan) did not build")
-    pytest.skip("the tar walker's C accelerator is not built (no C compiler at install time)")
+        pytest.fail(f"the tar walker's C accelerator (inspector/index/_tarscan) is {why}")
+    pytest.skip(f"the tar walker's C accelerator is {why}; rebuild it: make venv, or "
+                "python setup.py build_ext --inplace")
 
 
 def parametrize_walk_paths(metafunc, prefixes: tuple[str, ...]) -> None:
