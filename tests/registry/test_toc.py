@@ -80,6 +80,22 @@ def test_unusable_toc_falls_back_to_the_full_pull_with_one_notice(
     assert comparable(doc) == comparable(full)
 
 
+def test_a_file_announced_larger_than_a_ranged_read_holds_falls_back(
+        proxy, via_proxy, toc_images, tmp_path, monkeypatch):
+    """The TOC's sizes are the image's word: a file whose frames would inflate past
+    ``MAX_READ`` (a hostile TOC's multi-GB frame of zeros) is not read into memory; the
+    layer is pulled whole, streamed, with one notice, and the export is the same."""
+    from inspector.sources.registry import toc as toc_module
+
+    full, _ = export(toc_images["mixed:gzip"], Options(cache_dir=tmp_path / "a"))
+    monkeypatch.setattr(toc_module, "MAX_READ", 16)
+    doc, notices = export(via_proxy("mixed:zc"), Options(cache_dir=tmp_path / "b"))
+    assert notices and all("more than a ranged read holds" in n
+                           and "reading the whole layer instead" in n for n in notices)
+    assert "diff_id" in {la["verified"] for la in doc["layers"]}
+    assert comparable(doc) == comparable(full)
+
+
 def test_full_option_pulls_whole_layers_and_verifies_them(proxy, via_proxy, tmp_path):
     ref = via_proxy("mixed:zc")
     doc, notices = export(ref, Options(cache_dir=tmp_path, full=True))

@@ -65,6 +65,10 @@ class BrokenToc:
         raise self.error
 
 
+#: bytes one ``read_files`` call inflates for one file at most (a whole Go binary, a
+#: viewer's first frames): past it the layer is read whole, streamed, as a full pull
+MAX_READ = 256 << 20
+
 class RemoteToc:
     def __init__(self, client: RegistryClient, digest: str, size: int, place: TocPlace, *,
                  what: str) -> None:
@@ -109,6 +113,9 @@ class RemoteToc:
             while n < len(chunks) and done < upto:
                 done += chunks[n].size
                 n += 1
+            if done > MAX_READ:  # the sizes are the TOC's word: a frame may be a bomb
+                raise TocError(f"{self.what}: {entry.name[:80]!r} would inflate to {done:,} "
+                               f"bytes, more than a ranged read holds ({MAX_READ:,})")
             frames.append(chunks[:n])
         flat = sorted({(c.start, c.end) for chunks in frames for c in chunks})
         got = dict(zip(flat, self.ranges(flat), strict=True))
