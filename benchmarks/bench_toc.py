@@ -44,6 +44,7 @@ from inspector.options import Options  # noqa: E402
 from inspector.report.export import write_export  # noqa: E402
 from inspector.sources.registry import open_registry  # noqa: E402
 from tests.registry.servers import RegistryProcess  # noqa: E402
+from tests.registry.tocimages import comparable  # noqa: E402
 
 SLICE = 64 << 10
 #: the proxy's counters (blob bytes sent, blob GETs), read by the benchmark
@@ -153,16 +154,6 @@ def export(ref: str, cache: Path, *, full: bool = False) -> tuple[dict, float, f
     finally:
         gc.enable()
     return json.loads(out.getvalue()), seconds, cpu
-
-
-def comparable(doc: dict) -> dict:
-    """What must not depend on how the layers were read (as ``tests/registry/test_toc``)."""
-    layers = [{k: v for k, v in la.items() if k not in (
-        "digest", "media_type", "compressed_size", "uncompressed_size", "verified")}
-        for la in doc["layers"]]
-    return {"files": doc["files"], "packages": doc["packages"], "layers": layers,
-            "categories": doc["categories"], "findings": doc["findings"],
-            "files_bytes": doc["size"]["files"]}
 
 
 def sources(work: Path, only: set[str]) -> dict[str, str]:

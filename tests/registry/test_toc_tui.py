@@ -42,25 +42,31 @@ def blobs(screen: ContentScreen) -> list[tuple[bytes, bool, bytes | None] | str]
             for _, c in screen.contents]
 
 
+async def view_file(app: InspectorApp, pilot, path: str) -> list:
+    """Press ``v`` on ``path`` in the Files pane of the screen shown (compare: its first
+    column); what the viewer's columns hold."""
+    if isinstance(app.screen, CompareScreen):
+        await pilot.press("3")  # the Files tab
+        await settle(pilot)
+        view = app.screen.query_one("#files-0", FileView)
+    else:
+        assert isinstance(app.screen, InspectScreen)
+        view = app.screen.query_one("#files", FileView)
+    view.focus()
+    assert view.go_to(path)
+    await pilot.pause()
+    await pilot.press("v")
+    await settle(pilot)
+    assert isinstance(app.screen, ContentScreen)
+    return blobs(app.screen)
+
+
 async def viewed(refs_: list[str], path: str, cache) -> list:
     app = InspectorApp(refs_, Options(cache_dir=cache))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        if len(refs_) > 1:
-            assert isinstance(app.screen, CompareScreen)
-            await pilot.press("3")  # the Files tab
-            await settle(pilot)
-            view = app.screen.query_one("#files-0", FileView)
-        else:
-            assert isinstance(app.screen, InspectScreen)
-            view = app.screen.query_one("#files", FileView)
-        view.focus()
-        assert view.go_to(path)
-        await pilot.pause()
-        await pilot.press("v")
-        await settle(pilot)
-        assert isinstance(app.screen, ContentScreen)
-        return blobs(app.screen)
+        assert isinstance(app.screen, CompareScreen if len(refs_) > 1 else InspectScreen)
+        return await view_file(app, pilot, path)
 
 
 @pytest.mark.parametrize("name,path", VIEWED, ids=[v[0] for v in VIEWED])
@@ -101,19 +107,8 @@ async def test_viewer_says_when_it_reads_the_whole_layer(proxy, refs, tmp_path, 
         for analysis in app.analyses.values():
             for layer in analysis.image.layers:
                 proxy.faults.corrupt_ranges.add(layer.digest)
-        if screen == "compare":
-            await pilot.press("3")
-            await settle(pilot)
-            view = app.screen.query_one("#files-0", FileView)
-        else:
-            view = app.screen.query_one("#files", FileView)
-        view.focus()
-        assert view.go_to(path)
-        await pilot.pause()
-        await pilot.press("v")
-        await settle(pilot)
-        assert isinstance(app.screen, ContentScreen)
-        shown = blobs(app.screen)
+        assert isinstance(app.screen, CompareScreen if screen == "compare" else InspectScreen)
+        shown = await view_file(app, pilot, path)
         said = [n.message for n in app._notifications
                 if "reading the whole layer instead" in n.message]
     assert all(isinstance(c, tuple) and c[0].startswith(b"PRETTY_NAME") for c in shown), shown
