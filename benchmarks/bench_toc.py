@@ -14,7 +14,17 @@ whether both exports agree (files, sizes, modes, owners, categories, packages;
 ``verified`` aside). Then debian-12-slim as eStargz (``ctr-remote``; ``estargz_row``), its
 full pull vs its TOC. At the end the same as a markdown table.
 
-    .venv/bin/python benchmarks/bench_toc.py [--rate 20] [--keep DIR] [--only slim,150k,200mb,estargz]
+The proxy sets TCP_NODELAY on its sockets, as Go's net/http (the registry, most
+registries) does: ``http.server`` writes a response's headers and body in separate
+sends, and without it each small response waited 40–50 ms for the client's delayed ACK
+(Nagle), a cost of this proxy, not of a WAN (``--nagle`` brings it back, to compare).
+``--rtt MS`` stands for the WAN's latency: each request is answered ``MS`` later, and
+each new connection costs ``MS`` more (its TCP handshake; plain HTTP, no TLS), so the
+TOC path's extra round trips show. ``--keep DIR`` keeps the built layouts only (the
+caches are per run, in a temporary directory: two runs sharing DIR do not collide).
+
+    .venv/bin/python benchmarks/bench_toc.py [--rate 20] [--rtt 0] [--nagle] [--keep DIR]
+        [--only slim,150k,200mb,estargz]
 """
 
 from __future__ import annotations
@@ -69,13 +79,22 @@ class Throttle:
             time.sleep(wait)
 
 
-def serve_proxy(backend: str, rate: float, port_out) -> None:
+def serve_proxy(backend: str, rate: float, port_out, rtt: float = 0.0,
+                nagle: bool = False) -> None:
     """The proxy (run in its own process): forwards to ``backend``, blob bodies paced by
-    one ``Throttle``; ``GET /_bench/stats`` answers its counters."""
+    one ``Throttle``, each request delayed by ``rtt`` seconds and each new connection
+    too; ``GET /_bench/stats`` answers its counters. ``nagle``: leave Nagle's algorithm
+    on (the proxy before TCP_NODELAY)."""
     throttle = Throttle(rate)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = not nagle  # TCP_NODELAY on the client's connection
+
+        def setup(self) -> None:
+            super().setup()
+            if rtt:  # a new connection: its TCP handshake's round trip
+                time.sleep(rtt)
 
         def log_message(self, *args) -> None:
             pass
@@ -95,9 +114,11 @@ def serve_proxy(backend: str, rate: float, port_out) -> None:
             self.forward("GET")
 
         def forward(self, method: str) -> None:
+            if rtt:  # the request's way there and the answer's way back
+                time.sleep(rtt)
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() not in ("host", "connection")}
-            conn = http.client.HTTPConnection(backend, timeout=60)
+            conn = http.client.HTTPConnection(backend, timeout=60)  # sets TCP_NODELAY
             conn.request(method, self.path, headers=headers)
             resp = conn.getresponse()
             if "/blobs/" in self.path and method == "GET":
@@ -120,10 +141,11 @@ def serve_proxy(backend: str, rate: float, port_out) -> None:
     server.serve_forever()
 
 
-def start_proxy(backend: str, rate: float) -> tuple[multiprocessing.Process, str]:
+def start_proxy(backend: str, rate: float, rtt: float = 0.0,
+                nagle: bool = False) -> tuple[multiprocessing.Process, str]:
     receive, send = multiprocessing.Pipe(duplex=False)
-    proc = multiprocessing.get_context("fork").Process(target=serve_proxy,
-                                                       args=(backend, rate, send), daemon=True)
+    proc = multiprocessing.get_context("fork").Process(
+        target=serve_proxy, args=(backend, rate, send, rtt, nagle), daemon=True)
     proc.start()
     return proc, f"127.0.0.1:{receive.recv()}"
 
@@ -156,22 +178,28 @@ def export(ref: str, cache: Path, *, full: bool = False) -> tuple[dict, float, f
     return json.loads(out.getvalue()), seconds, cpu
 
 
-def sources(work: Path, only: set[str]) -> dict[str, str]:
-    """name → an OCI-layout reference of each image (built once into ``work``)."""
+#: the images, in order; an image's number names its layouts in ``--keep`` (``zc-N``),
+#: whichever ``--only`` picks
+IMAGES = ("slim", "150k", "200mb")
+
+
+def sources(work: Path, only: set[str]) -> dict[str, tuple[int, str]]:
+    """name → (number, an OCI-layout reference) of each image (built once into ``work``)."""
     out = {}
     if "slim" in only:
-        out["debian-12-slim"] = f"oci:{ROOT}/sample_images/oci:debian-12-slim"
+        out["debian-12-slim"] = (0, f"oci:{ROOT}/sample_images/oci:debian-12-slim")
     for key, name, build in (("150k", "150k files", build_small_files_layer),
                              ("200mb", "200 MB /usr layer", build_usr_layer)):
         if key in only:
             layout = work / f"oci-{key}"
             if not layout.exists():
                 as_layout(build(work), layout)
-            out[name] = f"oci:{layout}:t"
+            out[name] = (IMAGES.index(key), f"oci:{layout}:t")
     return out
 
 
-def measure(name: str, n: int, source: str, work: Path, registry: str, proxy: str) -> dict:
+def measure(name: str, n: int, source: str, work: Path, caches: Path, registry: str,
+            proxy: str) -> dict:
     """Push ``source`` gzip and zstd:chunked, export each cold through the proxy: a
     result row per pull, the ratios and whether the exports agree."""
     zc_layout = work / f"zc-{n}"
@@ -179,9 +207,9 @@ def measure(name: str, n: int, source: str, work: Path, registry: str, proxy: st
         skopeo(source, f"oci:{zc_layout}:v1", "--dest-compress-format", "zstd:chunked")
     skopeo(source, f"docker://{registry}/bench/gz{n}:v1")
     skopeo(f"oci:{zc_layout}:v1", f"docker://{registry}/bench/zc{n}:v1")
-    full = pull(f"{proxy}/bench/gz{n}:v1", work / f"cache-gz{n}", proxy)
-    toc = pull(f"{proxy}/bench/zc{n}:v1", work / f"cache-zc{n}", proxy)
-    own = pull(f"{proxy}/bench/zc{n}:v1", work / f"cache-zcf{n}", proxy, full=True)
+    full = pull(f"{proxy}/bench/gz{n}:v1", caches / f"cache-gz{n}", proxy)
+    toc = pull(f"{proxy}/bench/zc{n}:v1", caches / f"cache-zc{n}", proxy)
+    own = pull(f"{proxy}/bench/zc{n}:v1", caches / f"cache-zcf{n}", proxy, full=True)
     return result(name, full, toc, ("full (gzip)", "TOC (zstd:chunked)"), own)
 
 
@@ -221,8 +249,8 @@ def print_row(r: dict) -> None:
           f"{r['time']:.3f}x the full pull{own}; exports equal: {r['same']}\n", flush=True)
 
 
-def print_markdown(results: list[dict], rate: float) -> None:
-    print(f"| image ({rate:g} MB/s) | full pull | from the TOC | bytes fetched "
+def print_markdown(results: list[dict], rate: float, rtt: float) -> None:
+    print(f"| image ({rate:g} MB/s, rtt {rtt:g} ms) | full pull | from the TOC | bytes fetched "
           "| time ratio | vs its own --full | blob GETs full → TOC | CPU s full / TOC "
           "| exports equal |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -235,7 +263,7 @@ def print_markdown(results: list[dict], rate: float) -> None:
               f"| {f['cpu']:.2f} / {t['cpu']:.2f} | {r['same']} |")
 
 
-def estargz_row(work: Path, registry: RegistryProcess, proxy: str) -> dict | None:
+def estargz_row(caches: Path, registry: RegistryProcess, proxy: str) -> dict | None:
     """debian-12-slim converted to eStargz by Debian's ``ctr-remote`` (the tests' cached
     layout, ``tests/registry/estargz_real.py``: needs root and containerd), exported cold
     through the proxy by the full pull (``--full``) and from its TOC."""
@@ -249,7 +277,7 @@ def estargz_row(work: Path, registry: RegistryProcess, proxy: str) -> dict | Non
         print(f"eStargz: not measured ({exc.msg})")
         return None
     skopeo(f"oci:{layout}:v1", f"docker://{registry.host}/bench/esgz:v1")
-    rows = {kind: pull(f"{proxy}/bench/esgz:v1", work / f"cache-esgz-{kind}", proxy,
+    rows = {kind: pull(f"{proxy}/bench/esgz:v1", caches / f"cache-esgz-{kind}", proxy,
                        full=kind == "full") for kind in ("full", "toc")}
     return result("debian-12-slim", rows["full"], rows["toc"], ("full (eStargz)", "TOC (eStargz)"))
 
@@ -257,6 +285,11 @@ def estargz_row(work: Path, registry: RegistryProcess, proxy: str) -> dict | Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=20.0, help="proxy bandwidth, MB/s")
+    parser.add_argument("--rtt", type=float, default=0.0,
+                        help="round-trip time the proxy adds to each request and each new "
+                             "connection, ms")
+    parser.add_argument("--nagle", action="store_true",
+                        help="leave Nagle's algorithm on in the proxy (as before TCP_NODELAY)")
     parser.add_argument("--keep", type=Path, help="build/reuse the images in this directory")
     parser.add_argument("--only", default="slim,150k,200mb,estargz",
                         help="comma-separated: slim, 150k, 200mb, estargz")
@@ -269,22 +302,23 @@ def main() -> None:
         only = set(args.only.split(","))
         images = sources(work, only)
         registry = RegistryProcess(Path(tmp) / "registry", storage)
-        proxy, host = start_proxy(registry.host, args.rate * 1e6)
+        proxy, host = start_proxy(registry.host, args.rate * 1e6, args.rtt / 1e3, args.nagle)
         results = []
         try:
-            print(f"proxy {args.rate:g} MB/s; bytes = blob bytes sent through the proxy; "
-                  "seconds: wall, CPU of this process\n")
+            print(f"proxy {args.rate:g} MB/s, rtt {args.rtt:g} ms, "
+                  f"{'Nagle on' if args.nagle else 'TCP_NODELAY'}; bytes = blob bytes sent "
+                  "through the proxy; seconds: wall, CPU of this process\n")
             print(f"{'image':<20} {'pull':<19} {'compressed':>12} {'fetched':>12} "
                   f"{'requests':>8} {'seconds':>8} {'cpu':>6}")
-            for n, (name, source) in enumerate(images.items()):
-                results.append(measure(name, n, source, work, registry.host, host))
+            for name, (n, source) in images.items():
+                results.append(measure(name, n, source, work, Path(tmp), registry.host, host))
                 print_row(results[-1])
             if "estargz" in only:
-                row = estargz_row(work, registry, host)
+                row = estargz_row(Path(tmp), registry, host)
                 if row:
                     results.append(row)
                     print_row(row)
-            print_markdown(results, args.rate)
+            print_markdown(results, args.rate, args.rtt)
         finally:
             proxy.terminate()
             registry.stop()
