@@ -272,6 +272,24 @@ def _from_toc(layer, toc, position: int, what: str, progress: ProgressCallback |
     return built
 
 
+def _link_heads(image: Image, options: Options, layers: list[LayerIndex], fs: MergedFS,
+                notices: list[str]) -> tuple[list[LayerIndex], MergedFS]:
+    """``index.linkheads.complete``: the heads a later layer's hardlinks need from a
+    TOC-listed layer (its listing fetched only what its own rows needed)."""
+    from inspector.index.linkheads import complete
+
+    root = usable_dir(options)
+    cache = None if root is None else IndexCache(root)
+
+    def pull(position: int) -> LayerIndex:
+        what = f"{image.reference}: layer {position + 1} ({image.layers[position].digest[:19]})"
+        return index_layer(image.layers[position], position=position, cancel=options.cancel,
+                           what=what)
+
+    return complete(image.layers, layers, fs, pull=pull, keep=cache.put if cache else None,
+                    notices=notices)
+
+
 def analyze(image: Image, options: Options | None = None, *,
             progress: ProgressCallback | None = None, memo: LayerMemo | None = None) -> Analysis:
     """Everything the reports and the TUI show about ``image``."""
@@ -279,6 +297,8 @@ def analyze(image: Image, options: Options | None = None, *,
     notices: list[str] = []
     layers, hits = index_layers(image, options, progress=progress, memo=memo, notices=notices)
     fs = merge(layers)
+    if fs.inodes and any(index.toc_digest for index in layers):
+        layers, fs = _link_heads(image, options, layers, fs, notices)
     diff_ids = [index.cache_key for index in layers]  # toc:… for TOC-built layers
     store = None
     root = usable_dir(options)

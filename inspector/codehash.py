@@ -31,7 +31,8 @@ INDEX_CODE = ("index/tarwalk.py", "index/tarfields.py", "index/capture.py", "ind
 #: the classification and the export rows; never in a layer index, whose rows the C and the
 #: pure walker write alike whichever ``tarscan`` picks)
 ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/layerstep.py", "index/packed.py",
-                 "index/hardlinks.py", "index/efficiency.py", "analysis_cache.py", *ACCEL_CODE)
+                 "index/hardlinks.py", "index/linkheads.py", "index/efficiency.py",
+                 "analysis_cache.py", *ACCEL_CODE)
 #: what the rendered export rows depend on
 EXPORT_CODE = ("report/export.py", "report/export_cache.py", *ACCEL_CODE)
 

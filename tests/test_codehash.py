@@ -33,6 +33,9 @@ EDITS = [
     ("loader byte flipped", "index/tarscan.py", lambda b: b[:50] + bytes([b[50] ^ 1]) + b[51:], ALL),
     ("packed entry byte flipped", "index/packed.py",
      lambda b: b[:50] + bytes([b[50] ^ 1]) + b[51:], {"analysis", "export"}),
+    # which heads a later layer's hardlinks fetch from a TOC-listed layer decides categories
+    ("link heads edited", "index/linkheads.py", lambda b: b + b"# edited\n",
+     {"analysis", "export"}),
     # a TOC-built index fetches executables' first bytes by the rules' bin_dirs
     ("classification rules edited", "classify/rules.toml", lambda b: b + b"# edited\n", ALL),
 ]
