@@ -31,6 +31,9 @@ EDITS = [
     ("c byte flipped", "index/_tarscan.c", lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:], ALL),
     ("c line appended", "index/_tarscan.c", lambda b: b + b"/* a fix */\n", ALL),
     ("loader byte flipped", "index/tarscan.py", lambda b: b[:50] + bytes([b[50] ^ 1]) + b[51:], ALL),
+    # which executables' Go build info an index keeps (capture.GO_FLOOR), the TOC path too
+    ("capture table edited", "index/capture.py", lambda b: b + b"# edited\n", ALL),
+    ("TOC listing edited", "index/from_toc.py", lambda b: b + b"# edited\n", ALL),
     ("packed entry byte flipped", "index/packed.py",
      lambda b: b[:50] + bytes([b[50] ^ 1]) + b[51:], {"analysis", "export"}),
     # which heads a later layer's hardlinks fetch from a TOC-listed layer decides categories

@@ -31,6 +31,14 @@ OTHER_READS = (
 #: executables whose first bytes are kept (ELF/shebang detection)
 HEAD_BYTES = 64
 GO_BUILDINFO_MAGIC = b"\xff Go buildinf:"
+#: the smallest ELF executable searched for Go build info (bytes). A Go toolchain binary
+#: cannot be smaller: ``package main; func main(){}`` built by go1.19 with
+#: ``-ldflags="-s -w" -trimpath`` is 760-960 KiB on every Linux architecture
+#: (docs/architecture.md, "Go binaries"), three times this floor. Every path applies it
+#: alike — the tar walker (both loops: the C one hands every executable to Python), a
+#: layer listed from its TOC (``from_toc``) — so they stay equal by construction; below
+#: it an executable's data is skipped, never scanned.
+GO_FLOOR = 256 * KIB
 #: bytes kept from the Go build-info magic on (inline format: header + version + modinfo)
 GO_BUILDINFO_BYTES = 64 * KIB
 

@@ -6,9 +6,10 @@ markers (never rows), hardlink targets, modes, owners and sizes. The content the
 captures while streaming is fetched instead, as few files' byte ranges (``TocReader``):
 
 - files a cataloger or another step reads (``capture.capture_limit``): the whole file;
-- executables: the first chunk (its first ``HEAD_BYTES`` are the head); an ELF whose first
-  chunk holds a Go build-ID note (``\\x04\\0\\0\\0Go\\0\\0``, which the Go linker writes
-  near the start) is fetched whole and scanned for the build info, as the walker does.
+- executables: the first chunk (its first ``HEAD_BYTES`` are the head); an ELF of at least
+  ``capture.GO_FLOOR`` bytes (the walker's Go check) whose first bytes hold a Go build-ID
+  note (``GO_NOTES``, which the Go linker writes near the start) is fetched whole and
+  scanned for the build info, as the walker does.
 
 Limits of what a TOC can tell: the tar's size is computed from the entries (ustar headers
 and padding; extended headers the writer added are not counted), and the diff_id is not
@@ -29,13 +30,12 @@ from inspector.sources.base import Layer
 _KINDS = {"reg": FILE, "hardlink": HARDLINK, "symlink": SYMLINK, "char": CHAR, "block": BLOCK,
           "dir": DIR, "fifo": FIFO}
 _WH, _OPAQUE = ".wh.", ".wh..wh..opq"
-#: the ELF note the Go linker writes first (namesz 4, descsz, type 4 "Go\0\0")
-GO_NOTE = b"Go\x00\x00\x04\x00\x00\x00"
-GO_NOTE_ALT = b"\x04\x00\x00\x00Go\x00\x00"
+#: the ELF note the Go linker writes first (namesz 4, descsz, type 4, name "Go\0\0"): its
+#: type and name, little-endian and big-endian (s390x, mips, mips64: before, such a Go
+#: binary listed from its TOC lost the build info the full pull read)
+GO_NOTES = (b"\x04\x00\x00\x00Go\x00\x00", b"\x00\x00\x00\x04Go\x00\x00")
 #: the first bytes of an ELF searched for that note
 GO_WINDOW = 8192
-#: the walker scans ELF executables larger than this for Go build info
-GO_MIN = 4096
 PT_NOTE = 4
 
 
@@ -107,7 +107,7 @@ def index_from_toc(layer: Layer, toc: TocReader, *, what: str,
                 execs.append((row, path, entry))
     index.uncompressed_size = tar_size
     heads = [(row, path, entry) for row, path, entry in execs
-             if entry.size > GO_MIN or path in linked or (path[:path.rfind("/")] or "/")
+             if entry.size >= capture.GO_FLOOR or path in linked or (path[:path.rfind("/")] or "/")
              not in bin_dirs]
     _contents(index, toc, whole, heads)
     return index
@@ -144,7 +144,7 @@ def _contents(index: LayerIndex, toc: TocReader, whole: list, heads: list) -> No
     more: list[tuple[str, TocEntryLike, int]] = []
     for (row, path, entry), data in zip(heads, firsts, strict=True):
         index.heads[row] = data[:head_bytes]
-        if data.startswith(b"\x7fELF") and entry.size > GO_MIN:
+        if entry.size >= capture.GO_FLOOR and data.startswith(b"\x7fELF"):
             need = go_window(data, entry.size)
             if need > len(data):
                 more.append((path, entry, need))
@@ -154,7 +154,7 @@ def _contents(index: LayerIndex, toc: TocReader, whole: list, heads: list) -> No
         got = toc.read_files([(e, need) for _, e, need in more])
         check += [(path, e, data) for (path, e, _), data in zip(more, got, strict=True)]
     go = [(path, e) for path, e, data in check
-          if GO_NOTE in data[:GO_WINDOW] or GO_NOTE_ALT in data[:GO_WINDOW]]
+          if any(note in data[:GO_WINDOW] for note in GO_NOTES)]
     if go:
         for (path, _), data in zip(go, toc.read_files([(e, e.size) for _, e in go]), strict=True):
             at = data.find(capture.GO_BUILDINFO_MAGIC)

@@ -312,7 +312,7 @@ class TarWalker(ExtendedHeaders):
         if len(self.buf) - self.pos < n:
             self._fill(n)
         head = index.heads[row] = self.buf[self.pos:self.pos + n]
-        if head.startswith(b"\x7fELF") and stored > 4096 and not sparse:
+        if stored >= capture.GO_FLOOR and head.startswith(b"\x7fELF") and not sparse:
             self._scan_go(path, stored)
         else:
             self._skip(stored)

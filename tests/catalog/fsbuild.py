@@ -126,3 +126,22 @@ def _build_root(root: Path, stem: str, inputs: dict, include: tuple[str, ...]) -
         if same_stem.fullmatch(old.name) and old.name != root.name and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
             old.with_name(old.name + ".json").unlink(missing_ok=True)
+
+
+def _uvarint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def buildinfo_blob(version: str, modinfo: str, flags: int = 2) -> bytes:
+    """Go build info in the inline format (go1.18+, ``debug/buildinfo``): the magic, the
+    header, then the version and the module info as varint-prefixed strings."""
+    sentinel_a = bytes.fromhex("3077af0c9274080241e1c107e6d618e6")
+    sentinel_b = bytes.fromhex("f932433186182072008242104116d8f2")
+    mod = sentinel_a + modinfo.encode() + sentinel_b
+    header = b"\xff Go buildinf:" + bytes([8, flags]) + b"\0" * 16
+    return header + _uvarint(len(version)) + version.encode() + _uvarint(len(mod)) + mod

@@ -11,8 +11,9 @@ import pytest
 
 from inspector.catalog.builder import catalog_image
 from inspector.catalog.golang import parse_buildinfo
+from inspector.index import capture
 from tests.builders import Entry
-from tests.catalog.fsbuild import build_fs, index_tar, require_tool
+from tests.catalog.fsbuild import build_fs, buildinfo_blob, index_tar, require_tool
 
 APK_DB = b"""C:Q1abc=
 P:musl
@@ -103,23 +104,6 @@ def test_npm_packages_scoped_and_nested():
     assert len(catalog.warnings) == 1 and "broken/package.json" in catalog.warnings[0]
 
 
-def _uvarint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def buildinfo_blob(version: str, modinfo: str, flags: int = 2) -> bytes:
-    sentinel_a = bytes.fromhex("3077af0c9274080241e1c107e6d618e6")
-    sentinel_b = bytes.fromhex("f932433186182072008242104116d8f2")
-    mod = sentinel_a + modinfo.encode() + sentinel_b
-    header = b"\xff Go buildinf:" + bytes([8, flags]) + b"\0" * 16
-    return header + _uvarint(len(version)) + version.encode() + _uvarint(len(mod)) + mod
-
-
 MODINFO = ("path\texample.com/cmd/tool\nmod\texample.com\tv1.4.0\th1:abc=\n"
            "dep\tgolang.org/x/sys\tv0.1.0\th1:def=\n"
            "dep\tgithub.com/a/b\tv1.0.0\th1:ghi=\n=>\tgithub.com/fork/b\tv1.0.1\th1:jkl=\n"
@@ -134,7 +118,7 @@ def test_go_buildinfo_table():
 
 
 def test_go_binary_in_image_and_old_format_warns():
-    elf = b"\x7fELF" + b"\0" * 5000
+    elf = b"\x7fELF" + b"\0" * capture.GO_FLOOR  # a Go binary's size: the walker scans it
     fs = build_fs({"app/tool": Entry("file", elf + buildinfo_blob("go1.21.5", MODINFO) + b"\0" * 100,
                                      mode=0o755),
                    "app/old": Entry("file", elf + b"\xff Go buildinf:\x08\x00" + b"\0" * 200,

@@ -14,7 +14,14 @@ import pytest
 from inspector.errors import TarError
 from inspector.index import capture
 from tests.builders import Entry, make_tar
-from tests.index.helpers import chunked, random_sizes, reference_rows, rows, walk_bytes
+from tests.index.helpers import (
+    GO_FLOOR_EDGES,
+    chunked,
+    random_sizes,
+    reference_rows,
+    rows,
+    walk_bytes,
+)
 from tests.tools import require_tool
 
 MIB = 1 << 20
@@ -239,7 +246,7 @@ def test_capture_heads_and_go_buildinfo_across_chunk_boundaries():
     big_passwd = b"x" * (capture.EXACT["/etc/passwd"] + 1)
     magic = capture.GO_BUILDINFO_MAGIC
     payload = bytes(range(256)) * 400  # 100 KiB after the magic: 64 KiB kept
-    elf = b"\x7fELF" + b"\0" * 5000 + magic + payload
+    elf = b"\x7fELF" + b"\0" * capture.GO_FLOOR + magic + payload  # a Go binary's size
     files = {"etc/os-release": os_release, "etc/passwd": big_passwd,
              "usr/bin/app": Entry("file", elf, mode=0o755),
              "usr/bin/script": Entry("file", b"#!/bin/sh\necho hi\n", mode=0o755),
@@ -252,3 +259,15 @@ def test_capture_heads_and_go_buildinfo_across_chunk_boundaries():
         assert heads == {"/usr/bin/app": elf[:capture.HEAD_BYTES],
                          "/usr/bin/script": b"#!/bin/sh\necho hi\n"}
         assert index.go_buildinfo == {"/usr/bin/app": (magic + payload)[:capture.GO_BUILDINFO_BYTES]}
+
+
+@pytest.mark.parametrize(("name", "member", "kept"), GO_FLOOR_EDGES,
+                         ids=[c[0] for c in GO_FLOOR_EDGES])
+def test_go_check_floor(name, member, kept):
+    data, mode = member
+    index = walk_bytes(make_tar({"usr/bin/app": Entry("file", data, mode=mode)}),
+                       random_sizes(13, 1, 64 << 10))
+    assert ("/usr/bin/app" in index.go_buildinfo) == kept
+    if kept:
+        start = data.find(capture.GO_BUILDINFO_MAGIC)
+        assert index.go_buildinfo["/usr/bin/app"] == data[start:start + capture.GO_BUILDINFO_BYTES]

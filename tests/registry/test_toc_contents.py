@@ -12,12 +12,15 @@ from pathlib import Path
 import pytest
 
 from inspector.analysis import analyze
+from inspector.index import capture
 from inspector.options import Options
 from inspector.sources.registry import open_registry
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
+from tests.index.helpers import GO_FLOOR_EDGES
 from tests.registry.tocimages import comparable, export
 from tests.registry.tocimages import copy_image as _copy
 from tests.tools import require_tool
+from tests.walkpaths import require_accelerator
 
 pytestmark = pytest.mark.registry
 
@@ -57,7 +60,9 @@ FILES = [
      Entry("file", ELF + b"l" * 700, mode=0o755), True),
     ("hardlink outside bin dirs", "opt/linked", Entry("hardlink", target="usr/bin/linked"), False),
     ("large non-Go ELF in a bin dir: the Go check reads its start", "usr/bin/big",
-     Entry("file", ELF + bytes(range(256)) * 64, mode=0o755), True),
+     Entry("file", ELF + bytes(range(256)) * (capture.GO_FLOOR // 256), mode=0o755), True),
+    ("ELF in a bin dir just under the Go floor: no Go check", "usr/bin/under",
+     Entry("file", ELF + bytes(capture.GO_FLOOR - 1 - len(ELF)), mode=0o755), False),
 ]
 
 
@@ -100,3 +105,35 @@ def test_heads_are_fetched_only_where_a_decision_needs_them(exec_images, tmp_pat
         assert ("/" + path in with_head) == fetched, name
     assert {full_ix.paths[row] for row in full_ix.heads} >= with_head
     assert toc.classification.categories == full.classification.categories
+
+
+@pytest.fixture(scope="module")
+def floor_images(plain_registry, tmp_path_factory) -> dict[str, str]:
+    """``GO_FLOOR_EDGES`` as one layer (``usr/bin/go<i>``), pushed gzip and zstd:chunked."""
+    require_tool("skopeo")
+    work = tmp_path_factory.mktemp("toc-floor")
+    files = {f"usr/bin/go{i}": Entry("file", data, mode=mode)
+             for i, (_, (data, mode), _) in enumerate(GO_FLOOR_EDGES)}
+    write_oci_layout(work / "floor", [ImageSpec([make_layer(files)], ref_name="v1")])
+    host = plain_registry.host
+    _copy(f"oci:{work}/floor:v1", f"oci:{work}/floor-zc:v1", "--dest-compress-format",
+          "zstd:chunked")
+    _copy(f"oci:{work}/floor:v1", f"docker://{host}/toc/floor-gzip:v1")
+    _copy(f"oci:{work}/floor-zc:v1", f"docker://{host}/toc/floor-zc:v1")
+    return {"gzip": f"{host}/toc/floor-gzip:v1", "zc": f"{host}/toc/floor-zc:v1"}
+
+
+def test_go_floor_is_the_same_on_every_path(floor_images, monkeypatch):
+    """The Go check's floor (``capture.GO_FLOOR``) at its edges: the pure walker, the C
+    walker (full pulls) and the TOC listing keep the same build info, the table's."""
+    require_accelerator()
+    found = {}
+    for name, ref, pure in (("pure", "gzip", "1"), ("c", "gzip", "0"), ("toc", "zc", "0")):
+        monkeypatch.setenv("INSPECTOR_PURE", pure)
+        options = Options(no_cache=True)
+        layer, = analyze(open_registry(floor_images[ref], options, reference=ref), options).layers
+        assert bool(layer.toc_digest) == (name == "toc")
+        found[name] = dict(layer.go_buildinfo)
+    kept = {f"/usr/bin/go{i}" for i, (_, _, keep) in enumerate(GO_FLOOR_EDGES) if keep}
+    assert set(found["pure"]) == kept
+    assert found["c"] == found["pure"] == found["toc"]
