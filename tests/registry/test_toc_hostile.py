@@ -89,6 +89,7 @@ TOCS = [
     ("deep nesting", b"[" * 100000 + b"]" * 100000, "not"),
     ("version 2", _toc(version=2), "version 1"),
     ("entries not a list", json.dumps({"version": 1, "entries": {}}).encode(), "no entries"),
+    ("no entries key", json.dumps({"version": 1}).encode(), "no entries"),
     ("entry not an object", _toc(5), "not an object"),
     ("unknown type", _toc({"type": "socket", "name": "x"}), "bad type"),
     ("empty name", _toc({"type": "dir", "name": ""}), "bad type or name"),
@@ -125,6 +126,12 @@ def test_good_toc_folds_chunks_into_their_file():
                              {"type": "chunk", "name": "a", "offset": 12, "chunkSize": 5,
                               "chunkOffset": 4}), 1000, "layer")
     assert [(c.start, c.end, c.size) for c in entries[0].chunks] == [(0, 12, 4), (12, 30, 5)]
+
+
+def test_an_empty_layers_null_entries_list_nothing():
+    """skopeo (Go) writes an empty layer's nil entries slice as ``null``: distroless's
+    45-byte empty layer was refused as malformed and pulled whole, with a notice."""
+    assert parse_toc(json.dumps({"version": 1, "entries": None}).encode(), 1000, "layer") == []
 
 
 def test_inflate_refuses_more_than_announced():

@@ -142,6 +142,8 @@ def parse_toc(data: bytes, blob_size: int, what: str, toc_offset: int | None = N
     if not isinstance(doc, dict) or doc.get("version") != 1:
         raise TocError(f"{what}: zstd:chunked TOC is not a version 1 TOC object")
     raw = doc.get("entries")
+    if raw is None and "entries" in doc:  # an empty layer: Go writes its nil slice as null
+        raw = []
     if not isinstance(raw, list) or len(raw) > MAX_ENTRIES:
         raise TocError(f"{what}: zstd:chunked TOC has no entries list (or more than "
                        f"{MAX_ENTRIES})")
