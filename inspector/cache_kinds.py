@@ -60,7 +60,8 @@ _ANALYSIS = (*INDEX_CODE, *ANALYSIS_CODE)
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind(SPOOL_DIR, 0, temp=True),
     Kind("blobs", 0),
-    # rendered export files arrays (``report.export_cache``), by diff_id chain
+    # rendered export files arrays by diff_id chain, and the document's tail (packages,
+    # base/own sides) by diff_id chain and base length (``report.export_cache``)
     Kind("export", 1, 2, b"INSPEXP2", (*_ANALYSIS, *EXPORT_CODE), ".json.zst"),
     # what an engine's ``docker save`` said, by image Id (``sources.engine_record``)
     Kind("daemon", 2, 2, b"INSPSKL2", (), ".skel"),

@@ -33,8 +33,9 @@ INDEX_CODE = ("index/tarwalk.py", "index/tarfields.py", "index/capture.py", "ind
 ANALYSIS_CODE = ("catalog", "classify", "index/merge.py", "index/layerstep.py", "index/packed.py",
                  "index/hardlinks.py", "index/linkheads.py", "index/efficiency.py",
                  "analysis_cache.py", *ACCEL_CODE)
-#: what the rendered export rows depend on
-EXPORT_CODE = ("report/export.py", "report/export_cache.py", *ACCEL_CODE)
+#: what the rendered export rows and the document's cached tail (packages with their CPEs
+#: and provenance, the base/own sides: ``provenance.py``) depend on
+EXPORT_CODE = ("report/export.py", "report/export_cache.py", "provenance.py", *ACCEL_CODE)
 
 
 #: the source files a directory part contributes (the C too: a directory holding it)

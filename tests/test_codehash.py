@@ -41,6 +41,8 @@ EDITS = [
      {"analysis", "export"}),
     # a TOC-built index fetches executables' first bytes by the rules' bin_dirs
     ("classification rules edited", "classify/rules.toml", lambda b: b + b"# edited\n", ALL),
+    # the export caches the packages' provenance and the base/own sides it computes
+    ("provenance edited", "provenance.py", lambda b: b + b"# edited\n", {"export"}),
 ]
 
 

@@ -5,6 +5,7 @@ after the entry's checksum passed; a render that fails leaves no entry."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -113,3 +114,96 @@ def test_without_a_cache_dir_or_with_a_layer_without_diff_id_it_only_renders(tmp
     no_id = SimpleNamespace(layers=[SimpleNamespace(diff_id="", cache_key="")])
     export_cache.write_files_cached(no_id, out, tmp_path, render)
     assert out.text == TEXT * 2 and render.calls == 2 and _files(tmp_path) == []
+
+
+# ---- the document's tail (packages, base/own sides) ------------------------------------
+
+TAIL = ('[{"name": "bash"}]', '{"files": 2}', '{"files": 1}')
+
+
+def tail_render(texts=TAIL):
+    def render():
+        render.calls += 1
+        return texts
+    render.calls = 0
+    return render
+
+
+def test_the_tail_is_rendered_once_per_chain_and_base_length(tmp_path):
+    render = tail_render()
+    assert export_cache.tail_texts(ANALYSIS, tmp_path, 0, render) == TAIL
+    assert export_cache.tail_texts(ANALYSIS, tmp_path, 0, render) == TAIL
+    assert render.calls == 1
+    # another base length splits the figures differently: its own entry, never the first's
+    split_at_1 = ('[]', '{"files": 3}', '{"files": 0}')
+    other = tail_render(split_at_1)
+    assert export_cache.tail_texts(ANALYSIS, tmp_path, 1, other) == split_at_1
+    assert export_cache.tail_texts(ANALYSIS, tmp_path, 1, other) == split_at_1
+    assert other.calls == 1
+    assert export_cache.tail_texts(ANALYSIS, tmp_path, 0, render) == TAIL and render.calls == 1
+    store = export_cache._store(tmp_path)
+    assert {p.name for p in _files(tmp_path)} == {
+        store.path(export_cache.tail_key(DIFF_IDS, n)).name for n in (0, 1)}
+
+
+def test_a_layer_without_diff_id_renders_the_tail_and_stores_nothing(tmp_path):
+    no_id = SimpleNamespace(layers=[SimpleNamespace(diff_id="", cache_key="")])
+    render = tail_render()
+    assert export_cache.tail_texts(no_id, tmp_path, 0, render) == TAIL
+    assert export_cache.tail_texts(no_id, tmp_path, 0, render) == TAIL
+    assert render.calls == 2 and _files(tmp_path) == []
+
+
+V = export_cache.VERSION
+#: (name, header, body) of an entry whose frame is sound but whose parts are not these
+BAD_TAILS = [
+    ("lengths that do not add up", {"version": V, "tail": [1, 2, 3]}, b"abcdefg"),
+    ("two parts", {"version": V, "tail": [3, 4]}, b"abcdefg"),
+    ("a negative length", {"version": V, "tail": [-1, 4, 4]}, b"abcdefg"),
+    ("another version", {"version": V + 1, "tail": [1, 1, 1]}, b"abc"),
+    ("no lengths", {"version": V}, b"abc"),
+    ("not ASCII", {"version": V, "tail": [1, 1, 2]}, "ab\u00e9".encode("latin-1") + b"x"),
+]
+
+
+@pytest.mark.parametrize("name,header,body", BAD_TAILS, ids=[b[0] for b in BAD_TAILS])
+def test_a_tail_entry_that_does_not_describe_its_body_is_rendered_again(tmp_path, name,
+                                                                       header, body):
+    store, key = export_cache._store(tmp_path), export_cache.tail_key(DIFF_IDS, 0)
+    store.write(key, header, [body])
+    render = tail_render()
+    assert export_cache.tail_texts(ANALYSIS, tmp_path, 0, render) == TAIL
+    assert render.calls == 1
+    assert export_cache.tail_texts(ANALYSIS, tmp_path, 0, render) == TAIL
+    assert render.calls == 1  # the replacement is served
+
+
+def test_a_damaged_tail_entry_is_rendered_again(tmp_path):
+    render = tail_render()
+    export_cache.tail_texts(ANALYSIS, tmp_path, 0, render)
+    path = export_cache._store(tmp_path).path(export_cache.tail_key(DIFF_IDS, 0))
+    path.write_bytes(_flip_middle(path.read_bytes()))
+    assert export_cache.tail_texts(ANALYSIS, tmp_path, 0, render) == TAIL
+    assert render.calls == 2
+
+
+def test_exports_with_and_without_a_base_from_one_cache_equal_uncached_ones(tmp_path):
+    """One chain, two base lengths (the detected sample base: 1; none: 0), alternated in
+    one cache directory: each export is the one written without a cache."""
+    from inspector.analysis import analyze, open_image
+    from inspector.options import Options
+    from inspector.report.export import write_export
+
+    options = Options(cache_dir=tmp_path, quiet=True)
+    analysis = analyze(open_image("sample:hello-debian", options), options)
+
+    def export(detect: bool, cache_dir) -> str:
+        out = io.StringIO()
+        write_export(analysis, out, cache_dir=cache_dir, detect=detect)
+        return out.getvalue()
+
+    expected = {detect: export(detect, None) for detect in (True, False)}
+    assert expected[True] != expected[False]
+    for detect in (True, False, True, False):
+        assert export(detect, tmp_path) == expected[detect], detect
+    assert json.loads(expected[True])["base"]["layers"] == 1

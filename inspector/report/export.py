@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TextIO
 
 from inspector.analysis import Analysis
-from inspector.catalog.cpe import cpes
 from inspector.index import tarscan
 from inspector.index.entries import DIR, FILE, HARDLINK, KIND_NAMES
 from inspector.index.merge import IMPLIED_MODE, IMPLIED_ROW
@@ -33,9 +32,10 @@ def mode_string(mode: int) -> str:
     return format(mode & 0o7777, "04o")
 
 
-def header(analysis: Analysis, split=None) -> dict:
+def header(analysis: Analysis, split=None, *, packages: list | str | None = None) -> dict:
     """The document but ``files``; with ``split`` (``provenance.Split``) the ``base``
-    object, and each package's provenance (``added_in``, ``modified_in``, …)."""
+    object, and each package's provenance (``added_in``, ``modified_in``, …). ``packages``:
+    the packages array when the caller has it (rendered: ``_Text``)."""
     image = analysis.image
     fs = analysis.fs
     created_by = analysis.created_by
@@ -66,7 +66,7 @@ def header(analysis: Analysis, split=None) -> dict:
                  "uncompressed": analysis.uncompressed_size,
                  "files": fs.file_bytes},
         "layers": layers,
-        "packages": _packages(analysis, split is not None),
+        "packages": packages if packages is not None else _packages(analysis, split is not None),
         "categories": {name: total.as_json() for name, total in cls.totals.items()},
         "findings": cls.findings.as_json(),
         "efficiency": analysis.efficiency.as_json(),
@@ -75,6 +75,8 @@ def header(analysis: Analysis, split=None) -> dict:
 
 
 def _packages(analysis: Analysis, provenance: bool) -> list[dict]:
+    from inspector.catalog.cpe import cpes  # (its patterns: not compiled for a cached export)
+
     rows = [{**p.as_json(), "cpes": cpes(p)} for p in analysis.catalog.packages]
     if provenance:
         from inspector.provenance import package_provenance
@@ -240,8 +242,10 @@ JSON_PIECE = 8192
 def write_json(value: object, write) -> None:
     """``write(json.dumps(value, ensure_ascii=True))``, the same characters, but long
     lists of strings (nested in dicts with string keys) are written a piece at a time
-    instead of as one string."""
-    if isinstance(value, dict) and value and all(type(k) is str for k in value):
+    instead of as one string. A ``_Text`` is JSON already."""
+    if isinstance(value, _Text):
+        write(value)
+    elif isinstance(value, dict) and value and all(type(k) is str for k in value):
         sep = "{"
         for key, item in value.items():
             write(f"{sep}{_s(key)}: ")
@@ -265,10 +269,9 @@ def write_json(value: object, write) -> None:
 def document(analysis: Analysis, *, vulns=None, base=None, detect: bool = True) -> dict:
     """The export document but ``files`` (``write_export``'s arguments; the HTML report
     embeds it)."""
-    from inspector.provenance import detect_base, split
+    from inspector.provenance import split
 
-    if base is None and detect:
-        base = detect_base(analysis)
+    base = _base(analysis, base, detect)
     head = header(analysis, split(analysis, base, vulns))
     if vulns is not None:
         from inspector.vulns import export_json
@@ -277,10 +280,46 @@ def document(analysis: Analysis, *, vulns=None, base=None, detect: bool = True) 
     return head
 
 
+def _base(analysis: Analysis, base, detect: bool):
+    """``base`` (``--base-image``), else the one detected unless not ``detect``."""
+    if base is None and detect:
+        from inspector.provenance import detect_base
+
+        return detect_base(analysis)
+    return base
+
+
+class _Text(str):
+    """JSON text already rendered (a cached part of the document): written as it is."""
+
+
+def _cached_document(analysis: Analysis, cache_dir: Path, base) -> dict:
+    """``document`` without a scanner overlay, its costly parts — the packages (CPEs,
+    provenance) and the base/own sides — rendered once per diff_id chain and base length
+    and then read from the export cache (``export_cache.tail_texts``)."""
+    from inspector.report.export_cache import tail_texts
+
+    def render() -> tuple[str, str, str]:
+        from inspector.provenance import split
+
+        sides = split(analysis, base).as_json()
+        return tuple(json.dumps(v, ensure_ascii=True)  # type: ignore[return-value]
+                     for v in (_packages(analysis, True), sides["own"], sides["base"]))
+
+    packages, own, side = tail_texts(analysis, cache_dir, base.layers if base else 0, render)
+    head = header(analysis, packages=_Text(packages))
+    front = base.as_json() if base else {"reference": None, "digest": None, "how": None,
+                                         "layers": 0}
+    head["base"] = _Text(json.dumps(front, ensure_ascii=True)[:-1]
+                         + f', "own": {own}, "base": {side}}}')
+    return head
+
+
 def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = None,
                  format: str = "json", vulns=None, base=None, detect: bool = True) -> None:
     """The whole export document; ``files`` comes right after ``size``, as in the contract.
-    With ``cache_dir``, the rendered files array is cached (``export_cache``). The SBOM
+    With ``cache_dir``, the rendered files array is cached (``export_cache``), and so are
+    the packages and the base/own sides unless there is a scanner overlay. The SBOM
     formats (``cyclonedx``, ``spdx-json``) are written by ``inspector.sbom``. ``vulns``
     (an ``inspector.vulns.Overlay``, ``--vulns``) adds ``vulnerabilities`` at the end.
     ``base`` (``provenance.Base``, ``--base-image``), else one detected unless not
@@ -290,7 +329,10 @@ def write_export(analysis: Analysis, out: TextIO, *, cache_dir: Path | None = No
 
         out.write(render(analysis, format))
         return
-    head = document(analysis, vulns=vulns, base=base, detect=detect)
+    if cache_dir is not None and vulns is None:
+        head = _cached_document(analysis, cache_dir, _base(analysis, base, detect))
+    else:
+        head = document(analysis, vulns=vulns, base=base, detect=detect)
     keys = list(head)
     out.write("{\n")
     for key in keys[: keys.index("layers") + 1]:

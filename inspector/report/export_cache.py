@@ -7,10 +7,17 @@ entry (``inspector.cache``: full key and code digest inside the checksummed body
 body is one zstd frame with a content checksum, streamed in while the array is rendered;
 a damaged or foreign entry is rendered again, never trusted, and a warm export copies it
 out a slice at a time (the frame's CRC is checked first).
+
+The document's costly fields after the array — the packages (CPEs and provenance) and the
+base/own sides — are a pure function of the same chain and of the base's length (how many
+of the first layers are the base's: what the split depends on), so they have an entry of
+their own, keyed by both (``tail_texts``): three JSON texts, stored as they are written.
+A document with a scanner overlay (``--vulns``) is not cached (its sides count findings).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TextIO, cast
 
@@ -102,3 +109,47 @@ def write_files_cached(analysis: Analysis, out: TextIO, cache_dir: Path | None,
         render(analysis, tee)
         zstd.close()  # the end of the frame (``closefd=False``: the entry stays open)
         entry.header.update({"version": VERSION, "length": tee.length})
+
+
+#: the parts of a ``tail_texts`` entry, in order
+TAIL_PARTS = ("packages", "own", "base")
+
+
+def tail_key(diff_ids: list[str], base_layers: int) -> str:
+    """The key of the document's tail: the diff_id chain and the base's length."""
+    return f"{analysis_key(diff_ids)};tail;base_layers={base_layers}"
+
+
+def tail_texts(analysis: Analysis, cache_dir: Path, base_layers: int,
+               render: Callable[[], tuple[str, str, str]]) -> tuple[str, str, str]:
+    """The packages array and the own and base sides as JSON text (ASCII): from the cache
+    when it holds them for this chain and base length, else ``render()`` and stored."""
+    diff_ids = [index.cache_key for index in analysis.layers]
+    if not all(diff_ids):
+        return render()
+    store, key = _store(cache_dir), tail_key(diff_ids, base_layers)
+    got = store.read(key)
+    if got is not None:
+        texts = _tail_of(*got)
+        if texts is not None:
+            return texts
+        store.discard(key)
+    texts = render()
+    parts = [text.encode("ascii") for text in texts]
+    store.write(key, {"version": VERSION, "tail": [len(p) for p in parts]}, parts)
+    return texts
+
+
+def _tail_of(header: dict, body: memoryview) -> tuple[str, str, str] | None:
+    """The three texts of an entry; ``None`` when its header does not describe its body."""
+    lengths = header.get("tail")
+    if header.get("version") != VERSION or not isinstance(lengths, list) \
+            or len(lengths) != len(TAIL_PARTS) or not all(type(n) is int and n >= 0 for n in lengths) \
+            or sum(lengths) != len(body):
+        return None
+    try:
+        raw = bytes(body).decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    a, b = lengths[0], lengths[0] + lengths[1]
+    return raw[:a], raw[a:b], raw[b:]
