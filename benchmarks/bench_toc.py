@@ -49,10 +49,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_index import as_layout, build_small_files_layer, build_usr_layer  # noqa: E402
 
-from inspector.analysis import analyze  # noqa: E402
+from inspector.analysis import analyze, open_image  # noqa: E402
 from inspector.options import Options  # noqa: E402
 from inspector.report.export import write_export  # noqa: E402
-from inspector.sources.registry import open_registry  # noqa: E402
 from tests.registry.servers import RegistryProcess  # noqa: E402
 from tests.registry.tocimages import comparable  # noqa: E402
 
@@ -169,7 +168,9 @@ def export(ref: str, cache: Path, *, full: bool = False) -> tuple[dict, float, f
     gc.disable()  # as ``inspector export`` runs (cli.py: a batch command, no cyclic GC)
     try:
         start, cpu = time.monotonic(), time.process_time()
-        analysis = analyze(open_registry(ref, options, reference=ref), options)
+        # as the CLI opens it (commands/context.py): the TOCs it will list are fetched
+        # while the config is
+        analysis = analyze(open_image(ref, options, listing=True), options)
         out = io.StringIO()
         write_export(analysis, out)
         seconds, cpu = time.monotonic() - start, time.process_time() - cpu

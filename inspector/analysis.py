@@ -44,17 +44,36 @@ _switch_users = 0
 _switch_saved = 0.005
 
 
-def open_image(reference: str, options: Options | None = None) -> Image:
+def open_image(reference: str, options: Options | None = None, *, listing: bool = False,
+               memo: LayerMemo | None = None) -> Image:
     """``sources.resolve.open_image`` as the pipeline opens an image: a source that can skip
     work when every layer's index is cached (the daemon source: no ``docker save``) is
-    told which are, by a predicate over diff_ids (sources never import the index)."""
+    told which are, by a predicate over diff_ids (sources never import the index).
+    ``listing``: ``analyze`` (with ``memo``) follows, so the registry source fetches the
+    tables of contents it will list layers from while it reads the config."""
     options = options or Options()
 
     def indexed(diff_id: str) -> bool:  # the cache is looked at only when a source asks
         root = usable_dir(options)
         return root is not None and IndexCache(root).has(diff_id)
 
-    return resolve.open_image(reference, options, indexed=indexed)
+    return resolve.open_image(reference, options, indexed=indexed,
+                              toc_wanted=_toc_wanted(options, memo) if listing else None)
+
+
+def _toc_wanted(options: Options, memo: LayerMemo | None) -> Callable[[str], bool]:
+    """Whether ``index_layers`` will read the TOC of this digest: not ``--full``, its
+    index neither in ``memo``, nor cached, nor its entries kept (``toc_files``)."""
+    from inspector.index import toc_files
+
+    def wanted(toc_digest: str) -> bool:
+        key = f"toc:{toc_digest}"
+        if options.full or not toc_digest or toc_files.kept(toc_digest) or (
+                memo is not None and memo.knows(key)):
+            return False
+        root = usable_dir(options)
+        return root is None or not IndexCache(root).has(key)
+    return wanted
 
 
 def index_layer(layer, **kwargs) -> LayerIndex:
@@ -92,6 +111,11 @@ class LayerMemo:
         self._lock = threading.Lock()
         self._entries: dict[str, LayerIndex] = {}
         self._pending: dict[str, threading.Event] = {}
+
+    def knows(self, key: str) -> bool:
+        """Whether the index under ``key`` is here or being built."""
+        with self._lock:
+            return key in self._entries or key in self._pending
 
     def get_or_build(self, diff_id: str, build: Callable[[], LayerIndex]) -> LayerIndex:
         while True:

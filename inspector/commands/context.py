@@ -37,7 +37,7 @@ def analyze(reference: str, options: Options, memo: LayerMemo | None = None,
     from inspector.analysis import analyze as run_analysis
     from inspector.analysis import open_image
 
-    image = open_image(apply_source(reference, options.engine), options)
+    image = open_image(apply_source(reference, options.engine), options, listing=True, memo=memo)
     try:
         if options.quiet:
             return run_analysis(image, options, memo=memo)

@@ -100,6 +100,12 @@ def forget() -> None:
         _kept.clear()
 
 
+def kept(digest: str) -> bool:
+    """Whether the entries of the TOC of this digest are kept (``entries`` reads none)."""
+    with _lock:
+        return digest in _kept
+
+
 def entries(toc: Any) -> list:
     """``toc.entries()``, read once per TOC digest (kept for the last ``KEEP``)."""
     key = toc.digest

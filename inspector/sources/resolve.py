@@ -13,16 +13,19 @@ from inspector.sources.base import Image
 
 
 def open_image(reference: str, options: Options | None = None, *,
-               indexed: Callable[[str], bool] | None = None) -> Image:
+               indexed: Callable[[str], bool] | None = None,
+               toc_wanted: Callable[[str], bool] | None = None) -> Image:
     """Open ``reference`` (any form in ``inspector.reference``) as a single-platform image.
 
     Nothing is read beyond manifests and config here: layers are opened lazily. With
     ``options.platform_required`` (``--platform`` given), an image for another platform is
     ``PlatformNotFound`` even when the reference names a single-platform image (skopeo).
     ``indexed(diff_id)`` says whether a layer's index is cached (``analysis.open_image``
-    passes it): the daemon source then skips ``docker save`` when every layer is."""
+    passes it): the daemon source then skips ``docker save`` when every layer is.
+    ``toc_wanted(toc_digest)``: whether the caller will list that layer from its table of
+    contents (the registry source fetches those TOCs while it reads the config)."""
     options = options or Options()
-    image = _open(reference, options, indexed)
+    image = _open(reference, options, indexed, toc_wanted)
     if options.platform_required:
         try:
             _check_platform(image, options.platform)
@@ -44,7 +47,8 @@ def _check_platform(image: Image, wanted: Platform) -> None:
             where=image.reference)
 
 
-def _open(reference: str, options: Options, indexed: Callable[[str], bool] | None) -> Image:
+def _open(reference: str, options: Options, indexed: Callable[[str], bool] | None,
+          toc_wanted: Callable[[str], bool] | None = None) -> Image:
     t = split_transport(reference)
     if t.transport == "oci":
         from inspector.sources.oci_layout import open_oci
@@ -76,5 +80,5 @@ def _open(reference: str, options: Options, indexed: Callable[[str], bool] | Non
     if t.transport == "registry":
         from inspector.sources.registry import open_registry
 
-        return open_registry(t.rest, options, reference=reference)
+        return open_registry(t.rest, options, reference=reference, toc_wanted=toc_wanted)
     raise InvalidReference(f"unknown transport in {reference!r}")

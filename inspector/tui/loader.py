@@ -78,7 +78,7 @@ def load_blocking(reference: str, options: Options, memo: LayerMemo,
     progress = ProgressBatcher(reference, post)
     progress.flush()
     try:
-        image = open_image(reference, options)
+        image = open_image(reference, options, listing=True, memo=memo)
         progress.start([layer.compressed_size for layer in image.layers],
                        [layer.toc is not None and not options.full for layer in image.layers])
         analysis = analyze(image, options, progress=progress, memo=memo)

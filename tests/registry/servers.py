@@ -238,6 +238,14 @@ class Faults:
     #: path parts whose answer carries ``Link: <f(request path)>; rel="next"`` instead of
     #: the registry's own (pagination loops and escapes)
     link: dict[str, Callable[[str], str]] = field(default_factory=dict)
+    #: path part → another: that answer waits (at most ``HOLD`` seconds) until a request
+    #: whose path holds the other part has arrived; its record's ``held`` says whether one
+    #: did (what a client sends while it waits for an answer)
+    hold: dict[str, str] = field(default_factory=dict)
+
+
+#: the longest a ``Faults.hold`` answer waits
+HOLD = 5.0
 
 
 @dataclass
@@ -248,6 +256,11 @@ class ProxyState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: set on reset/stop: stalled and trickling handlers give up
     release: threading.Event = field(default_factory=threading.Event)
+    #: notified on each request's arrival (``Faults.hold``)
+    arrived: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.arrived = threading.Condition(self.lock)
 
 
 class _ProxyHandler(BaseHTTPRequestHandler):
@@ -269,6 +282,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         record = {"method": method, "path": self.path, "headers": headers, "sent": 0}
         with st.lock:
             st.requests.append(record)
+            st.arrived.notify_all()
+            other = next((o for part, o in faults.hold.items() if part in self.path), None)
+            if other is not None:
+                record["held"] = st.arrived.wait_for(
+                    lambda: any(other in r["path"] for r in st.requests), HOLD)
             for i, (part, status, extra) in enumerate(faults.status_once):
                 if part in self.path:
                     del faults.status_once[i]

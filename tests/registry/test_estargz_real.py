@@ -17,9 +17,9 @@ import pytest
 
 from inspector.analysis import analyze
 from inspector.options import Options
-from inspector.sources.registry import open_registry
+from inspector.sources.registry import estargz, open_registry
 from inspector.sources.registry.chunked import MAX_TOC, Chunk, TocEntry, TocError, TocPlace
-from inspector.sources.registry.estargz import ANNOTATION, HEAD_MAX, TAIL, EstargzToc
+from inspector.sources.registry.estargz import ANNOTATION, HEAD_MAX, TAIL, TAIL_MAX, EstargzToc
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.registry.conftest import ROOT
 from tests.registry.estargz_real import estargz_layout
@@ -288,24 +288,29 @@ def _huge(_layouts) -> tuple[bytes, str]:
     return bytes(MAX_TOC + (1 << 20)) + footer(1), "sha256:" + "0" * 64
 
 
-#: (name, blob and its toc.digest, expected: (GETs, most bytes fetched) or error words)
+#: (name, blob and its toc.digest, the first read's cap (TAIL_MAX), expected: (GETs, most
+#: bytes fetched) or error words)
 TAILS = [
     ("small TOC: footer and TOC in one GET", lambda ls: _layer_blob(ls["mixed"], 1),
-     (1, TAIL)),
-    ("debian's 194 KB TOC: the tail, then the rest", lambda ls: _layer_blob(ls["debian"], 0),
-     (2, 200_000)),
-    ("a TOC larger than MAX_TOC: refused from the tail alone", _huge, "larger than"),
+     TAIL_MAX, (1, TAIL)),
+    ("debian's 194 KB TOC (0.62 % of its 31.4 MB blob): one GET of 1 %",
+     lambda ls: _layer_blob(ls["debian"], 0), TAIL_MAX, (1, 315_000)),
+    ("a TOC larger than the first read: the tail, then the rest",
+     lambda ls: _layer_blob(ls["debian"], 0), 64 << 10, (2, 200_000)),
+    ("a TOC larger than MAX_TOC: refused from the tail alone", _huge, TAIL_MAX, "larger than"),
 ]
 
 
-@pytest.mark.parametrize("name,blob,expected", TAILS, ids=[t[0] for t in TAILS])
-def test_estargz_toc_read_from_the_blob_tail(esgz_layouts, name, blob, expected):
+@pytest.mark.parametrize("name,blob,tail_max,expected", TAILS, ids=[t[0] for t in TAILS])
+def test_estargz_toc_read_from_the_blob_tail(esgz_layouts, monkeypatch, name, blob, tail_max,
+                                             expected):
+    monkeypatch.setattr(estargz, "TAIL_MAX", tail_max)
     data, toc_digest = blob(esgz_layouts)
     toc = _BlobToc(data, toc_digest)
     if isinstance(expected, str):
         with pytest.raises(TocError, match=expected):
             toc.entries()
-        assert toc.requests == 1 and toc.fetched <= TAIL
+        assert toc.requests == 1 and toc.fetched <= tail_max
         return
     entries = toc.entries()
     assert entries and entries[-1].name == "stargz.index.json"

@@ -12,6 +12,8 @@ Modules: ``reference`` (parsing), ``auth`` (challenges, tokens, the AuthBase),
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from inspector.errors import AuthError, ImageNotFound, TransportError
 from inspector.options import Options
 from inspector.sources.base import Image
@@ -21,11 +23,14 @@ from inspector.sources.registry.reference import RegistryRef, parse
 __all__ = ["open_registry", "parse", "RegistryRef"]
 
 
-def open_registry(ref: str, options: Options, *, reference: str) -> Image:
+def open_registry(ref: str, options: Options, *, reference: str,
+                  toc_wanted: Callable[[str], bool] | None = None) -> Image:
     """Open ``ref`` (``[REGISTRY/]REPO[:TAG][@DIGEST]``) from its registry; ``reference`` is
-    what the user typed (kept as ``Image.reference``)."""
+    what the user typed (kept as ``Image.reference``); ``toc_wanted``: as
+    ``open_registry_image``'s (the TOCs the caller will list are fetched at once)."""
     try:
-        return open_registry_image(parse(ref), options, reference=reference)
+        return open_registry_image(parse(ref), options, reference=reference,
+                                   toc_wanted=toc_wanted)
     except (ImageNotFound, AuthError, TransportError) as exc:
         # --- issue 8: a bare name the registry does not have (Docker Hub answers 401 for
         # unknown repositories; offline, the registry is unreachable) may be a local build

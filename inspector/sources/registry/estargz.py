@@ -4,8 +4,9 @@ separate gzip members, ending with a TOC member (a tar holding ``stargz.index.js
 offset in hex. The annotation ``containerd.io/snapshot/stargz/toc.digest`` is the sha256 of
 the TOC JSON (uncompressed): without it the TOC is not used.
 
-Reading costs one ranged GET of the blob's last ``TAIL`` bytes (the footer, and the TOC
-when it fits), two when the TOC is larger; a compressed TOC is at most ``MAX_TOC`` bytes. Each file's content starts at
+Reading costs one ranged GET of the blob's last bytes (the footer, and the TOC when it
+fits: ``tail_guess``), two when the TOC is larger; a compressed TOC is at most ``MAX_TOC``
+bytes. Each file's content starts at
 its entry's ``offset`` (a gzip member) and runs to the next member a TOC entry names; the
 member may go on with the next entries' tar headers, so only the entry's size is kept.
 Files larger than the writer's chunk size (``--estargz-chunk-size``, 4 MiB by default in
@@ -46,8 +47,14 @@ ANNOTATION = "containerd.io/snapshot/stargz/toc.digest"
 GZIP_MEDIA = ("application/vnd.oci.image.layer.v1.tar+gzip",
               "application/vnd.docker.image.rootfs.diff.tar.gzip")
 FOOTER = 51
-#: bytes read from a blob's end first: the footer, and with it a TOC of up to ~300 files
+#: bytes read from a blob's end first, at least: the footer, and a TOC of up to ~300 files
 TAIL = 16 << 10
+#: ... and at most (50 ms at 20 MB/s; a larger TOC costs a second GET)
+TAIL_MAX = 1 << 20
+#: ... else this share of the blob: a compressed TOC costs ~46 bytes a file, so 1 % holds
+#: the TOC of a layer whose files average 4.6 kB or more compressed (debian-12-slim:
+#: 7.4 kB, its TOC 194 kB of 31.4 MB, 0.62 %): one GET, ~120 kB read past the TOC
+TAIL_SHARE = 100
 #: compressed bytes of an executable's first chunk fetched first for its head (read_files)
 HEAD_FETCH = 1 << 9
 #: inflated bytes a head's prefix is cut to (a hostile member may inflate ~1000-fold)
@@ -83,10 +90,16 @@ def footer_offset(footer: bytes, blob_size: int, what: str) -> int:
     return offset
 
 
+def tail_guess(blob_size: int) -> int:
+    """Bytes read first from a blob's end: enough for its TOC most of the time (a missed
+    guess costs one more GET; the bytes past the TOC are read for nothing)."""
+    return min(blob_size, max(TAIL, min(blob_size // TAIL_SHARE, TAIL_MAX)))
+
+
 class EstargzToc(RemoteToc):
-    def entries(self) -> list[TocEntry]:
-        # one GET of the blob's tail: the footer, and the whole TOC when it is small
-        start = max(0, self.size - TAIL)
+    def read_toc(self) -> list[TocEntry]:
+        # one GET of the blob's tail: the footer, and the whole TOC when it fits
+        start = self.size - tail_guess(self.size)
         tail = self.ranges([(start, self.size)])[0] if self.size else b""
         offset = footer_offset(tail[-FOOTER:], self.size, self.what)
         compressed = tail[offset - start:-FOOTER] if offset >= start else \

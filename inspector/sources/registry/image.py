@@ -9,6 +9,7 @@ the exact bytes received and checked against the digest asked for.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from inspector.errors import (
     DigestMismatch,
@@ -131,7 +132,11 @@ def _media_type(data: bytes, content_type: str | None, where: str) -> str:
 
 
 def open_registry_image(ref: RegistryRef, options: Options, *, reference: str,
-                        client: RegistryClient | None = None) -> Image:
+                        client: RegistryClient | None = None,
+                        toc_wanted: Callable[[str], bool] | None = None) -> Image:
+    """The image ``ref`` names. ``toc_wanted(toc_digest)``: whether the caller will list
+    that layer from its TOC (its index is not cached, not ``--full``); those TOCs are
+    fetched from here on, in threads, while the config is (``RemoteToc.prefetch``)."""
     client = client or RegistryClient(ref, options)
     cache = BlobCache(options.resolved_cache_dir(), writable=not options.no_cache)
     fetcher = ManifestFetcher(client, cache)
@@ -151,14 +156,19 @@ def open_registry_image(ref: RegistryRef, options: Options, *, reference: str,
     if cfg_type not in mt.CONFIG_TYPES:
         kind = manifest.get("artifactType") or cfg_type or "unknown"
         raise UnsupportedMediaType(f"{where}: not a container image (artifact type {kind})", where=where)
+    descriptors = manifest.get("layers") or []
+    tocs = [_toc(client, d, where) for d in descriptors]
+    for toc in tocs:
+        if toc is not None and toc_wanted is not None and toc_wanted(toc.digest):
+            toc.prefetch()
     config_bytes = read_small_blob(client, cache, cfg["digest"], cfg.get("size"), limit=MAX_CONFIG,
                                    what=f"config {cfg['digest']} of {where}")
     config = schema.parse(config_bytes, schema.config, where=f"{where}: config {cfg['digest']}")
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
-    descriptors = manifest.get("layers") or []
     if len(diff_ids) != len(descriptors):
         raise FormatError(f"{where}: {len(descriptors)} layers but {len(diff_ids)} diff_ids in its config", where=where)
-    layers = [_layer(client, cache, d, diff_id, where) for d, diff_id in zip(descriptors, diff_ids, strict=True)]
+    layers = [_layer(client, cache, d, diff_id, toc, where)
+              for d, diff_id, toc in zip(descriptors, diff_ids, tocs, strict=True)]
     platform = Platform(str(config.get("os") or "linux"), str(config.get("architecture") or "amd64"),
                         str(config.get("variant") or "")).normalized()
     return Image(reference=reference, source="registry", manifest_digest=digest, manifest_bytes=data,
@@ -166,19 +176,23 @@ def open_registry_image(ref: RegistryRef, options: Options, *, reference: str,
                  annotations=dict(manifest.get("annotations") or {}))
 
 
-def _layer(client: RegistryClient, cache: BlobCache, desc: dict, diff_id: str, where: str) -> Layer:
+def _toc(client: RegistryClient, desc: dict, where: str) -> RemoteToc | BrokenToc | None:
     digest, size = desc["digest"], desc["size"]  # both validated by schema.manifest
+    return remote_toc(client, digest, size, desc.get("mediaType", ""),
+                      desc.get("annotations") or {}, what=f"layer {digest} of {where}")
+
+
+def _layer(client: RegistryClient, cache: BlobCache, desc: dict, diff_id: str,
+           toc: RemoteToc | BrokenToc | None, where: str) -> Layer:
+    digest, size = desc["digest"], desc["size"]
     what = f"layer {digest} of {where}"
 
     def opener():
         return open_blob(client, cache, digest, size, what=what)
 
-    media_type = desc.get("mediaType", "")
-    return Layer(digest=digest, diff_id=diff_id, media_type=media_type,
+    return Layer(digest=digest, diff_id=diff_id, media_type=desc.get("mediaType", ""),
                  compressed_size=size, opener=opener, urls=tuple(desc.get("urls") or ()),
-                 recheck=lambda: cache.recheck(digest),
-                 toc=remote_toc(client, digest, size, media_type, desc.get("annotations") or {},
-                                what=what))
+                 recheck=lambda: cache.recheck(digest), toc=toc)
 
 
 def remote_toc(client: RegistryClient, digest: str, size: int, media_type: str,

@@ -5,7 +5,9 @@ a zstd:chunked TOC. ``inspector.index.from_toc`` builds the layer's index from i
 
 - ``entries()``: one ranged GET of the compressed TOC (two when only the footer says where
   it is), verified against the annotation's checksum, inflated within its announced size,
-  its shape validated (``chunked.parse_toc``);
+  its shape validated (``chunked.parse_toc``); ``prefetch()`` starts that in a thread as
+  soon as the manifest is read (``image.open_registry_image``), so the TOC arrives while
+  the config is fetched and the analysis starts, and ``entries()`` takes its result;
 - ``read_files(wanted)``: the content of a few files (package databases) or its first
   bytes (executables), each fetched as the byte ranges of its zstd frames — many ranges
   in one request (``multipart/byteranges``), near ones merged, requests in parallel —
@@ -24,6 +26,7 @@ import io
 import re
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 
 from inspector.sources.registry.chunked import (
     TAIL,
@@ -58,6 +61,9 @@ class BrokenToc:
     def __init__(self, error: TocError) -> None:
         self.error = error
 
+    def prefetch(self) -> None:
+        pass
+
     def entries(self) -> list[TocEntry]:
         raise self.error
 
@@ -78,6 +84,7 @@ class RemoteToc:
         #: called with ``fetched`` after each request (the loading screen's progress)
         self.on_fetch: Callable[[int], object] | None = None
         self._lock = threading.Lock()
+        self._ahead: Future[list[TocEntry]] | None = None  # prefetch()'s, until taken
 
     @property
     def digest(self) -> str:
@@ -85,7 +92,34 @@ class RemoteToc:
         return self.place.checksum
 
     # -- the TOC ----------------------------------------------------------------------
+    def prefetch(self) -> None:
+        """Start reading the TOC (fetch, verify, parse) in a thread: the next ``entries()``
+        takes its outcome, entries or error, once; later calls read the TOC again (the
+        caller keeps entries: ``toc_files``)."""
+        with self._lock:
+            if self._ahead is not None:
+                return
+            ahead = self._ahead = Future()
+
+        def run() -> None:
+            try:
+                ahead.set_result(self.read_toc())
+            except BaseException as exc:  # handed to entries(), raised there
+                ahead.set_exception(exc)
+        threading.Thread(target=run, name="toc-prefetch", daemon=True).start()
+
     def entries(self) -> list[TocEntry]:
+        """The TOC's entries in order (raises ``TocError`` when it cannot be used)."""
+        with self._lock:
+            ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return self.read_toc()
+        listed = ahead.result()
+        if self.on_fetch is not None:  # its requests ran before anyone listened
+            self.on_fetch(self.fetched)
+        return listed
+
+    def read_toc(self) -> list[TocEntry]:
         place = self.place
         if place.offset is None:
             start = max(0, self.size - TAIL)
