@@ -6,10 +6,11 @@ markers (never rows), hardlink targets, modes, owners and sizes. The content the
 captures while streaming is fetched instead, as few files' byte ranges (``TocReader``):
 
 - files a cataloger or another step reads (``capture.capture_limit``): the whole file;
-- executables: the first chunk (its first ``HEAD_BYTES`` are the head); an ELF of at least
-  ``capture.GO_FLOOR`` bytes (the walker's Go check) whose first bytes hold a Go build-ID
-  note (``GO_NOTES``, which the Go linker writes near the start) is fetched whole and
-  scanned for the build info, as the walker does.
+- executables: the first chunk (its first ``HEAD_BYTES`` are the head); for one of at
+  least ``capture.GO_FLOOR`` bytes (the walker's Go check) the frames of its first
+  ``GO_WINDOW`` bytes in the same batch where they are cheap (``first_ask``); an ELF whose
+  first bytes hold a Go build-ID note (``GO_NOTES``, which the Go linker writes near the
+  start) is fetched whole and scanned for the build info, as the walker does.
 
 Limits of what a TOC can tell: the tar's size is computed from the entries (ustar headers
 and padding; extended headers the writer added are not counted), and the diff_id is not
@@ -34,9 +35,24 @@ _WH, _OPAQUE = ".wh.", ".wh..wh..opq"
 #: type and name, little-endian and big-endian (s390x, mips, mips64: before, such a Go
 #: binary listed from its TOC lost the build info the full pull read)
 GO_NOTES = (b"\x04\x00\x00\x00Go\x00\x00", b"\x00\x00\x00\x04Go\x00\x00")
-#: the first bytes of an ELF searched for that note
+#: the first bytes of an ELF searched for that note (go1.19 writes it at byte 4004 when its
+#: linker links, 3976 with -buildmode=pie, 988 when the system linker does)
 GO_WINDOW = 8192
+#: compressed bytes the frames of an executable's Go window may cost to be asked with the
+#: heads (else its first frame is, and the rest of the window only if a PT_NOTE lies past
+#: it: a second request). A Go binary's start is headers and zero padding in small frames,
+#: its note at the start of the next: 8.1 kB (go1.19 amd64 through skopeo 1.9.3's chunker),
+#: 8.7 kB (s390x), 16.7 kB (-buildmode=pie); a C program's note lies in its first frame,
+#: and on debian-12-slim the one ELF over the floor whose first frame is short of the window
+#: (ldconfig) would cost 111 kB
+GO_BUDGET = 32 << 10
 PT_NOTE = 4
+
+
+class ChunkLike(Protocol):
+    start: int  # compressed bytes start..end
+    end: int
+    size: int  # inflated
 
 
 class TocEntryLike(Protocol):
@@ -47,6 +63,7 @@ class TocEntryLike(Protocol):
     uid: int
     gid: int
     size: int
+    chunks: list | None  # ChunkLike, in order
 
 
 class TocReader(Protocol):
@@ -129,11 +146,11 @@ def _whiteout(index: LayerIndex, path: str, slash: int, base: str) -> None:
 
 def _contents(index: LayerIndex, toc: TocReader, whole: list, heads: list) -> None:
     """Fetch what the walker would have captured: whole files and executables' first
-    frames (one batch of ranged requests), the rest of a Go-check window whose PT_NOTE
-    lies past the first frame, then the Go executables found, whole."""
+    frames, the Go window among them where it is cheap (``first_ask``), in one batch of
+    ranged requests; the rest of a Go window whose PT_NOTE lies past what came; then the
+    Go executables found, whole."""
     head_bytes = capture.HEAD_BYTES
-    wanted = [(e, e.size) for _, _, e in whole] + [(e, min(e.size, head_bytes))
-                                                    for _, _, e in heads]
+    wanted = [(e, e.size) for _, _, e in whole] + [(e, first_ask(e)) for _, _, e in heads]
     got = toc.read_files(wanted)
     for (row, path, entry), data in zip(whole, got, strict=False):
         index.captured[path] = data
@@ -160,6 +177,24 @@ def _contents(index: LayerIndex, toc: TocReader, whole: list, heads: list) -> No
             at = data.find(capture.GO_BUILDINFO_MAGIC)
             if at >= 0:
                 index.go_buildinfo[path] = data[at:at + capture.GO_BUILDINFO_BYTES]
+
+
+def first_ask(entry: TocEntryLike) -> int:
+    """Bytes of an executable's start asked with the first batch: its head; for one of at
+    least ``capture.GO_FLOOR`` bytes its Go window when the frames holding it cost at most
+    ``GO_BUDGET`` compressed bytes (an eStargz chunk is a whole gzip member, above it: there
+    the head is a prefix of the member, which the reader inflates as far as it goes)."""
+    head = min(entry.size, capture.HEAD_BYTES)
+    if entry.size < capture.GO_FLOOR:
+        return head
+    window = min(entry.size, GO_WINDOW)
+    cost = done = 0
+    for chunk in entry.chunks or ():
+        if done >= window:
+            break
+        cost += chunk.end - chunk.start
+        done += chunk.size
+    return window if cost <= GO_BUDGET else head
 
 
 def go_window(start: bytes, size: int) -> int:

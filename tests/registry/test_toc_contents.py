@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 
 from inspector.analysis import analyze
-from inspector.index import capture
+from inspector.classify import default_rules
+from inspector.index import capture, toc_files
+from inspector.index.from_toc import GO_BUDGET, GO_WINDOW, first_ask, index_from_toc
 from inspector.options import Options
 from inspector.sources.registry import open_registry
+from inspector.sources.registry.chunked import Chunk, TocEntry
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.index.helpers import GO_FLOOR_EDGES
 from tests.registry.tocimages import comparable, export
@@ -88,6 +91,13 @@ def test_go_note_past_the_first_chunk_is_found(exec_images, tmp_path):
     zc = open_registry(exec_images["zc"], Options(no_cache=True), reference="zc")
     entry = next(e for e in zc.layers[0].toc.entries() if e.name.endswith("hello-go"))
     assert entry.chunks[0].size < exec_images["go"].find(GO_NOTE)  # the case is real
+    # one batch of frames (each executable's Go window in it), then the Go binaries whole
+    layer = zc.layers[0]
+    toc_files.entries(layer.toc)  # the TOC's GET: what follows is the listing's alone
+    before = layer.toc.requests
+    index = index_from_toc(layer, layer.toc, what="zc", bin_dirs=default_rules().bin_dirs)
+    assert layer.toc.requests - before == 2
+    assert set(index.go_buildinfo) == {"/usr/bin/hello-go", "/opt/app/server"}
     full, _ = export(exec_images["gzip"], Options(cache_dir=tmp_path / "a"))
     toc, _ = export(exec_images["zc"], Options(cache_dir=tmp_path / "b"))
     go_paths = {p["name"] for p in full["packages"] if p["type"] == "go"}
@@ -137,3 +147,34 @@ def test_go_floor_is_the_same_on_every_path(floor_images, monkeypatch):
     kept = {f"/usr/bin/go{i}" for i, (_, _, keep) in enumerate(GO_FLOOR_EDGES) if keep}
     assert set(found["pure"]) == kept
     assert found["c"] == found["pure"] == found["toc"]
+
+
+def _entry(size: int, frames: list[tuple[int, int]]) -> TocEntry:
+    """A TOC entry of ``size`` bytes in frames of ``(inflated, compressed)`` bytes."""
+    chunks, at = [], 1000
+    for inflated, compressed in frames:
+        chunks.append(Chunk(at, at + compressed, inflated, ""))
+        at += compressed
+    return TocEntry("reg", "usr/bin/x", mode=0o755, size=size, chunks=chunks)
+
+
+FLOOR, HEAD = capture.GO_FLOOR, capture.HEAD_BYTES
+#: (name, entry, bytes asked with the first batch); frames as skopeo 1.9.3 cut real files
+FIRST_ASKS = [
+    ("under the floor: the head", _entry(FLOOR - 1, [(FLOOR - 1, 90_000)]), HEAD),
+    ("go1.19 binary: small frames, the note opening the 4th", _entry(
+        1_819_300, [(1391, 372), (522, 169), (2083, 23), (15255, 8050), (86307, 44431)]), GO_WINDOW),
+    ("-buildmode=pie: 17 kB of frames", _entry(
+        FLOOR, [(2513, 591), (1455, 23), (32119, 16696), (50556, 27520)]), GO_WINDOW),
+    ("ldconfig: the window in a 111 kB frame", _entry(
+        982_880, [(2124, 731), (1972, 23), (227007, 110506), (125029, 48705)]), HEAD),
+    ("at the budget", _entry(FLOOR, [(GO_WINDOW, GO_BUDGET), (FLOOR - GO_WINDOW, 9)]), GO_WINDOW),
+    ("a byte over the budget", _entry(FLOOR, [(GO_WINDOW, GO_BUDGET + 1), (FLOOR - GO_WINDOW, 9)]),
+     HEAD),
+    ("an eStargz member: the whole file", _entry(FLOOR + 1, [(FLOOR + 1, 120_000)]), HEAD),
+]
+
+
+@pytest.mark.parametrize(("name", "entry", "asked"), FIRST_ASKS, ids=[c[0] for c in FIRST_ASKS])
+def test_the_go_window_is_asked_with_the_heads_where_it_is_cheap(name, entry, asked):
+    assert first_ask(entry) == asked
