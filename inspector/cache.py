@@ -45,7 +45,6 @@ import os
 import re
 import struct
 import sys
-import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -120,6 +119,8 @@ def usable(root: Path) -> bool:
         try:
             root.mkdir(parents=True, exist_ok=True)
             if not os.access(root, os.W_OK | os.X_OK):
+                import tempfile
+
                 with tempfile.TemporaryFile(dir=root):  # raises with the real reason
                     raise PermissionError(13, "not writable")
         except OSError as exc:
@@ -163,6 +164,8 @@ def temp_file(directory: Path, *, prefix: str = TMP_PREFIX, suffix: str = "") ->
     for attempt in range(3):  # a concurrent prune may remove the empty directory meanwhile
         directory.mkdir(parents=True, exist_ok=True)
         try:
+            import tempfile  # (with shutil and random: not for a run that writes nothing)
+
             fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
             break
         except FileNotFoundError:
@@ -402,6 +405,8 @@ class CacheDir:
 def spool_dirs(tmp_dir: Path) -> list[Path]:
     """Where a spool (``<cache root>/tmp``) may go, best first: ``tmp_dir`` when its cache
     root can be used, then the system temp directory."""
+    import tempfile
+
     dirs = [tmp_dir] if usable(tmp_dir.parent) else []
     system = Path(tempfile.gettempdir())
     return dirs if system in dirs else [*dirs, system]

@@ -32,8 +32,10 @@ from inspector.visible import visible
 MAX_CONFIG_BYTES = 64 * 1024
 #: the largest size a setting takes (bytes)
 MAX_SIZE = 2 ** 63 - 1
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
+#: patterns of a size and an age, compiled when one is parsed (``re``'s cache), not at
+#: every start-up
+_SIZE = r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$"
+_AGE = r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$"
 _AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -46,7 +48,7 @@ def parse_size(text: str | int) -> int:
     (what ``du -h`` and ``docker`` print); ``ValueError`` for anything else."""
     if isinstance(text, int) and not isinstance(text, bool) and 0 <= text <= MAX_SIZE:
         return text
-    m = _SIZE.match(text) if isinstance(text, str) else None
+    m = re.match(_SIZE, text, re.IGNORECASE) if isinstance(text, str) else None
     if not m:
         raise ValueError(f"not a size: {_short(text)} (e.g. 5G, 500M, 1073741824)")
     value = float(m.group(1)) * 1024 ** " kmgtp".index(m.group(2).lower() or " ")
@@ -68,7 +70,7 @@ def _short(value: Any) -> str:
 
 def parse_age(text: str) -> float:
     """``"30d"``, ``"12h"``, ``"45m"``, ``"90s"``, ``"2w"`` → seconds."""
-    m = _AGE.match(str(text))
+    m = re.match(_AGE, str(text), re.IGNORECASE)
     value = float(m.group(1)) * _AGE_UNITS[m.group(2).lower()] if m else -1.0
     if not 0 <= value < float("inf"):
         raise ValueError(f"not an age: {_short(text)} (e.g. 30d, 12h, 45m)")

@@ -200,3 +200,28 @@ def test_export_files(exported):
     assert os.fsencode(RAW) == b"/raw-\xe9\xff"
     assert "/uni-日本" not in by
     assert exported["size"]["files"] == sum(f["size"] for f in files if f["type"] == "file")
+
+
+#: ``python -m inspector`` run in-process, then what the GC saw: (collections while it ran,
+#: objects frozen out of later passes, whether the GC is on afterwards)
+GC_PROBE = """
+import gc, runpy, sys
+sys.argv = ["inspector", "--version"]
+before = sum(s["collections"] for s in gc.get_stats())
+try:
+    runpy.run_module("inspector", run_name="__main__")
+except SystemExit:
+    pass
+print(sum(s["collections"] for s in gc.get_stats()) - before, gc.get_freeze_count(), gc.isenabled())
+"""
+
+
+def test_the_cli_modules_load_without_gc_passes_and_are_frozen_out_of_later_ones():
+    proc = subprocess.run([sys.executable, "-c", GC_PROBE], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    _collections, frozen, enabled = proc.stdout.splitlines()[-1].split()
+    # every object the command line's modules made is frozen (no pass ran while they loaded,
+    # and none goes over them later); the GC is back on for a command that is not a batch
+    # (here --version)
+    assert int(frozen) > 5000 and enabled == "True"
