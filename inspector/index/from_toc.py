@@ -10,7 +10,9 @@ captures while streaming is fetched instead, as few files' byte ranges (``TocRea
   least ``capture.GO_FLOOR`` bytes (the walker's Go check) the frames of its first
   ``GO_WINDOW`` bytes in the same batch where they are cheap (``first_ask``); an ELF whose
   first bytes hold a Go build-ID note (``GO_NOTES``, which the Go linker writes near the
-  start) is fetched whole and scanned for the build info, as the walker does.
+  start) is fetched whole and scanned for the build info, as the walker does; one without
+  a note but laid out by the Go linker (``go_data_start``: a ``-buildid=`` build) has the
+  frames of its data segment's first 64 KiB fetched, where ``.go.buildinfo`` lies.
 
 Limits of what a TOC can tell: the tar's size is computed from the entries (ustar headers
 and padding; extended headers the writer added are not counted), and the diff_id is not
@@ -19,9 +21,10 @@ verified (``LayerIndex.toc_digest`` says so; ``"verified": "toc"`` in the export
 
 from __future__ import annotations
 
+import copy
 import struct
 from collections.abc import Collection
-from typing import Protocol
+from typing import Any, Protocol
 
 from inspector.index import capture, toc_files
 from inspector.index.entries import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, LayerIndex
@@ -47,6 +50,7 @@ GO_WINDOW = 8192
 #: (ldconfig) would cost 111 kB
 GO_BUDGET = 32 << 10
 PT_NOTE = 4
+PT_LOAD, PF_X, PF_W = 1, 1, 2
 
 
 class ChunkLike(Protocol):
@@ -63,6 +67,7 @@ class TocEntryLike(Protocol):
     uid: int
     gid: int
     size: int
+    digest: str
     chunks: list | None  # ChunkLike, in order
 
 
@@ -170,13 +175,76 @@ def _contents(index: LayerIndex, toc: TocReader, whole: list, heads: list) -> No
     if more:
         got = toc.read_files([(e, need) for _, e, need in more])
         check += [(path, e, data) for (path, e, _), data in zip(more, got, strict=True)]
-    go = [(path, e) for path, e, data in check
-          if any(note in data[:GO_WINDOW] for note in GO_NOTES)]
-    if go:
-        for (path, _), data in zip(go, toc.read_files([(e, e.size) for _, e in go]), strict=True):
-            at = data.find(capture.GO_BUILDINFO_MAGIC)
-            if at >= 0:
-                index.go_buildinfo[path] = data[at:at + capture.GO_BUILDINFO_BYTES]
+    go: list[tuple[str, TocEntryLike]] = []
+    spans: list[tuple[str, TocEntryLike, int, TocEntryLike]] = []  # (path, entry, skip, part)
+    for path, e, data in check:
+        if any(note in data[:GO_WINDOW] for note in GO_NOTES):
+            go.append((path, e))
+        elif (start := go_data_start(data, e.size)) is not None:
+            part, skip = _span(e, start, start + capture.GO_BUILDINFO_BYTES)
+            spans.append((path, e, skip, part))
+    got = toc.read_files([(e, e.size) for _, e in go] + [(p, p.size) for *_, p in spans])
+    for (path, _), data in zip(go, got, strict=False):
+        at = data.find(capture.GO_BUILDINFO_MAGIC)
+        if at >= 0:
+            index.go_buildinfo[path] = data[at:at + capture.GO_BUILDINFO_BYTES]
+    rest = []
+    for (path, e, skip, _), data in zip(spans, got[len(go):], strict=True):
+        if data.startswith(capture.GO_BUILDINFO_MAGIC, skip):
+            index.go_buildinfo[path] = data[skip:skip + capture.GO_BUILDINFO_BYTES]
+        else:  # not where Go puts it: the walker's search, over the whole file
+            rest.append((path, e))
+    for (path, _), data in zip(rest, toc.read_files([(e, e.size) for _, e in rest]), strict=True):
+        at = data.find(capture.GO_BUILDINFO_MAGIC)
+        if at >= 0:
+            index.go_buildinfo[path] = data[at:at + capture.GO_BUILDINFO_BYTES]
+
+
+def go_data_start(start: bytes, size: int) -> int | None:
+    """Where a Go build-info blob begins in an ELF that carries no Go build-ID note (a
+    ``-buildid=`` build: hello-debian's ``/app/hello``), from its first bytes (the program
+    headers must be in ``start``): when the section header table follows the program
+    headers, as the Go linker lays a file out (other linkers put it at the end: None,
+    nothing more is read), the offset of the first writable, non-executable PT_LOAD
+    segment, which ``.go.buildinfo`` opens (Go's ``debug/buildinfo`` reads it there)."""
+    if len(start) < 64 or start[4] not in (1, 2) or start[5] not in (1, 2):
+        return None
+    order = "<" if start[5] == 1 else ">"
+    if start[4] == 2:  # ELFCLASS64
+        phoff, shoff = struct.unpack_from(order + "QQ", start, 32)
+        phsize, phnum, _, shnum = struct.unpack_from(order + "HHHH", start, 54)
+        fields = order + "II Q"  # p_type, p_flags, p_offset
+    else:  # ELFCLASS32
+        phoff, shoff = struct.unpack_from(order + "II", start, 28)
+        phsize, phnum, _, shnum = struct.unpack_from(order + "HHHH", start, 42)
+        fields = order + "I I 16xI"  # p_type, p_offset, p_flags
+    if not shnum or shoff != phoff + phsize * phnum or shoff > len(start) \
+            or phsize < struct.calcsize(fields):
+        return None
+    for n in range(phnum):
+        a, b, c = struct.unpack_from(fields, start, phoff + n * phsize)
+        kind, flags, offset = (a, b, c) if start[4] == 2 else (a, c, b)
+        if kind == PT_LOAD and flags & (PF_W | PF_X) == PF_W:
+            return offset if offset < size else None
+    return None
+
+
+def _span(entry: TocEntryLike, start: int, end: int) -> tuple[TocEntryLike, int]:
+    """``entry`` cut to the frames holding its bytes ``start..end`` (a copy: its chunks
+    those frames, each still checked against its digest; no whole-file digest), and where
+    ``start`` lies in them."""
+    at, first = 0, 0
+    chunks: list[Any] = []
+    for chunk in entry.chunks or ():
+        if at + chunk.size > start and at < end:
+            if not chunks:
+                first = at
+            chunks.append(chunk)
+        at += chunk.size
+    part = copy.copy(entry)
+    part.chunks, part.digest = chunks, ""
+    part.size = sum(c.size for c in chunks)
+    return part, start - first
 
 
 def first_ask(entry: TocEntryLike) -> int:
