@@ -24,6 +24,7 @@ import posixpath
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,9 @@ from inspector.fit.model import FitResult
 from inspector.fit.render import entry_and_cmd
 from inspector.index.entries import DIR, FILE, HARDLINK, SYMLINK
 from inspector.oci import media_types as mt
+from inspector.report.sizes import human
 from inspector.sources.streams import verifying
+from inspector.visible import visible
 
 EPOCH = "1970-01-01T00:00:00Z"
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -78,7 +81,13 @@ def parse_target(spec: str) -> Target:
     return Target("docker-archive", path, name or "fitted:latest")
 
 
-def build(current: Analysis, base: Analysis, result: FitResult, spec: str) -> Built:
+#: told as the base's blobs are copied: (layers done, layers, compressed bytes done, of
+#: compressed bytes); a whole layer at a time for a docker-archive (it is decompressed)
+Progress = Callable[[int, int, int, int], None]
+
+
+def build(current: Analysis, base: Analysis, result: FitResult, spec: str, *,
+          progress: Progress | None = None) -> Built:
     """Write the fitted image of ``result`` (its chosen base is ``base``) to ``spec``."""
     target = parse_target(spec)
     if result.chosen is None:
@@ -86,11 +95,48 @@ def build(current: Analysis, base: Analysis, result: FitResult, spec: str) -> Bu
                        "build", hint="see what each base is missing; add one with --base REF")
     tar, count = app_layer(current, base, result)
     config = _config(current, base, result, hashlib.sha256(tar).hexdigest())
+    copied = _Copied(base, progress)
     if target.transport == "oci":
-        digest = _write_oci(target, base, tar, config, result)
+        digest = _write_oci(target, base, tar, config, result, copied)
     else:
-        digest = _write_docker(target, base, tar, config)
+        digest = _write_docker(target, base, tar, config, copied)
     return Built(target, digest, len(base.image.layers) + 1, len(tar), count)
+
+
+def fetch_notice(base: Analysis) -> str | None:
+    """What to say before the base's layers are copied when some were listed from their
+    table of contents (a few ranged requests): the image being written holds their blobs,
+    so those are fetched whole now — how many layers, how many bytes. None otherwise."""
+    listed = [layer for layer, index in zip(base.image.layers, base.layers, strict=True)
+              if index.toc_digest]
+    if not listed:
+        return None
+    size = human(sum(layer.compressed_size for layer in listed))
+    which = (f"its {len(listed)} layers" if len(listed) == len(base.layers)
+             else f"{len(listed)} of its {len(base.layers)} layers")
+    return visible(f"base {base.reference}: {which} ({size}) were listed from their table of "
+                   "contents; fetching them whole for the image being written")
+
+
+class _Copied:
+    """Counts the base's blob bytes copied for ``Progress``."""
+
+    def __init__(self, base: Analysis, progress: Progress | None) -> None:
+        self.progress = progress
+        self.layers = len(base.image.layers)
+        self.total = sum(layer.compressed_size for layer in base.image.layers)
+        self.done_layers = self.done = 0
+
+    def bytes(self, n: int) -> None:
+        self.done += n
+        if self.progress:
+            self.progress(self.done_layers, self.layers, self.done, self.total)
+
+    def layer(self, size: int, counted: int) -> None:
+        """A layer of ``size`` compressed bytes is written (``counted`` of them were told
+        through ``bytes``: none when its blob was there already, or for a docker-archive)."""
+        self.done_layers += 1
+        self.bytes(size - counted)
 
 
 # -- the application's layer ---------------------------------------------------------------
@@ -227,16 +273,19 @@ class _Blobs:
 
 
 def _write_oci(target: Target, base: Analysis, tar: bytes, config: dict,
-               result: FitResult) -> str:
+               result: FitResult, copied: _Copied) -> str:
     root = Path(target.path)
     _check_layout_dir(root)
     try:
         blobs = _Blobs(root)
         layers = []
         for layer in base.image.layers:
+            before = copied.done
             with verifying(layer.open_compressed(), layer.digest, layer.compressed_size,
-                           what=f"{base.reference}: layer {layer.digest}") as stream:
+                           what=f"{base.reference}: layer {layer.digest}",
+                           on_bytes=copied.bytes) as stream:
                 blobs.put_stream(stream, layer.digest)
+            copied.layer(layer.compressed_size, copied.done - before)
             layers.append({"mediaType": OCI_TYPES.get(layer.media_type, layer.media_type),
                            "digest": layer.digest, "size": layer.compressed_size})
         app_blob = gzip.compress(tar, compresslevel=6, mtime=0)
@@ -294,7 +343,8 @@ def _write_index(root: Path, tag: str, desc: dict) -> None:
     _Blobs._atomic(index_path, lambda f: f.write(_dumps(index)))
 
 
-def _write_docker(target: Target, base: Analysis, tar: bytes, config: dict) -> str:
+def _write_docker(target: Target, base: Analysis, tar: bytes, config: dict,
+                  copied: _Copied) -> str:
     """A ``docker save`` archive (Docker 25's shape: manifest.json over an OCI layout),
     layers uncompressed."""
     dest = Path(target.path)
@@ -320,6 +370,7 @@ def _write_docker(target: Target, base: Analysis, tar: bytes, config: dict) -> s
                             _add(out, name, f, spool.stat().st_size)
                     layer_names.append(name)
                     spool.unlink()
+                    copied.layer(layer.compressed_size, 0)
             app = _blob_name(config["rootfs"]["diff_ids"][-1])
             _add(out, app, io.BytesIO(tar), len(tar))
             layer_names.append(app)

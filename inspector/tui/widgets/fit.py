@@ -189,7 +189,11 @@ class FitPane(VerticalScroll):
         elif done.result is None or done.current is None or done.base is None:
             self.notify("no candidate base fits: nothing to build", severity="warning")
         else:
-            self.notify(f"building {build_target(self.reference)} …")
+            from inspector.fit.build import fetch_notice
+
+            notice = fetch_notice(done.base)  # the base's TOC-listed layers, fetched whole
+            self.notify(f"building {build_target(self.reference)} …"
+                        + (f"\n{notice}" if notice else ""), timeout=10 if notice else 3)
             self.build_image(done, build_target(self.reference))
 
     @work(thread=True, exclusive=True, group="fit-build", exit_on_error=False)
