@@ -197,10 +197,14 @@ class _BlobToc(EstargzToc):
                          what="layer")
         self.data = blob
 
-    def _get(self, batch):
+    def _get(self, batch, on_chunk=None):
         self.requests += 1
         self.fetched += sum(e - s for s, e in batch)
-        return {(s, e): self.data[s:e] for s, e in batch}
+        got = {(s, e): self.data[s:e] for s, e in batch}
+        if on_chunk is not None:
+            for data in got.values():
+                on_chunk(data)
+        return got
 
 
 def _flip(blob: bytes, at: int) -> bytes:

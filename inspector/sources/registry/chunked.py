@@ -149,6 +149,11 @@ def parse_toc(data: bytes, blob_size: int, what: str, toc_offset: int | None = N
                        f"{MAX_ENTRIES})")
     entries = fold_entries(raw, blob_size, what, "zstd:chunked",
                            _derive_ends(raw, toc_offset or blob_size))
+    return close(entries, blob_size, what)
+
+
+def close(entries: list[TocEntry], blob_size: int, what: str) -> list[TocEntry]:
+    """``entries`` with each file's frames ended and sized (``parse_toc``'s last step)."""
     for entry in entries:
         chunks = entry.chunks
         if not chunks:
@@ -189,33 +194,54 @@ def fold_entries(raw: list, bound: int, what: str, fmt: str,
     """A TOC's ``entries`` items (zstd:chunked and eStargz share the shape) as
     ``TocEntry``s in their order, each ``chunk`` item appended to its file's chunks;
     positions must lie within ``bound`` bytes. ``prepare`` rewrites an item first (eStargz
-    derives the fields zstd:chunked states). ``fmt`` names the format in errors. Hot: one
-    call per file of a layer (150k on a node_modules layer), so the digests' hex is
-    checked once for all, at the end."""
-    entries: list[TocEntry] = []
-    by_name: dict[str, TocEntry] = {}
-    hexes: list[str] = []  # every digest's hex part, checked at the end
-    for i, item in enumerate(raw):
-        if type(item) is not dict:
-            raise TocError(f"{what}: {fmt} TOC entry {i} is not an object")
-        if prepare is not None:
-            item = prepare(item)
-        if item.get("type") == "chunk":
-            name = item.get("name")
-            owner = by_name.get(name) if type(name) is str else None
-            if owner is None or owner.chunks is None:
-                raise TocError(f"{what}: {fmt} TOC entry {i}: chunk of unknown file")
-            owner.chunks.append(_chunk(item, i, bound, what, hexes))
-            continue
-        entry = _entry(item, i, bound, what, hexes)
-        entries.append(entry)
-        if entry.type == "reg":
-            by_name[entry.name] = entry
-    joined = "".join(hexes)
-    if not joined.isascii() or joined.encode().translate(None, _HEX):
-        bad = next(h for h in hexes if not h.isascii() or h.encode().translate(None, _HEX))
-        raise TocError(f"{what}: {fmt} TOC: a digest (sha256:{bad!r}) is not lowercase hex")
-    return entries
+    derives the fields zstd:chunked states). ``fmt`` names the format in errors."""
+    folder = Folder(bound, what, fmt, prepare)
+    folder.add(raw)
+    return folder.done()
+
+
+class Folder:
+    """``fold_entries`` in steps: ``add`` the items as they come (``tocstream`` folds a
+    TOC while it downloads), ``done`` at the end. Hot: one item per file of a layer (150k
+    on a node_modules layer), so the digests' hex is checked once for all, at the end."""
+
+    def __init__(self, bound: int, what: str, fmt: str,
+                 prepare: Callable[[dict], dict] | None = None) -> None:
+        self.bound, self.what, self.fmt, self.prepare = bound, what, fmt, prepare
+        self.entries: list[TocEntry] = []
+        self.by_name: dict[str, TocEntry] = {}
+        self.hexes: list[str] = []  # every digest's hex part, checked at the end
+        self.items = 0  # items added so far
+
+    def add(self, raw: list) -> None:
+        bound, what, fmt, prepare = self.bound, self.what, self.fmt, self.prepare
+        entries, by_name, hexes = self.entries, self.by_name, self.hexes
+        for i, item in enumerate(raw, self.items):
+            if type(item) is not dict:
+                raise TocError(f"{what}: {fmt} TOC entry {i} is not an object")
+            if prepare is not None:
+                item = prepare(item)
+            if item.get("type") == "chunk":
+                name = item.get("name")
+                owner = by_name.get(name) if type(name) is str else None
+                if owner is None or owner.chunks is None:
+                    raise TocError(f"{what}: {fmt} TOC entry {i}: chunk of unknown file")
+                owner.chunks.append(_chunk(item, i, bound, what, hexes))
+                continue
+            entry = _entry(item, i, bound, what, hexes)
+            entries.append(entry)
+            if entry.type == "reg":
+                by_name[entry.name] = entry
+        self.items += len(raw)
+
+    def done(self) -> list[TocEntry]:
+        hexes = self.hexes
+        joined = "".join(hexes)
+        if not joined.isascii() or joined.encode().translate(None, _HEX):
+            bad = next(h for h in hexes if not h.isascii() or h.encode().translate(None, _HEX))
+            raise TocError(f"{self.what}: {self.fmt} TOC: a digest (sha256:{bad!r}) is not "
+                           "lowercase hex")
+        return self.entries
 
 
 def _entry(item: dict, i: int, blob_size: int, what: str, hexes: list[str]) -> TocEntry:

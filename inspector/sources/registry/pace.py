@@ -20,6 +20,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -65,9 +66,11 @@ class Pace:
         return data
 
 
-def read_body(resp: requests.Response, limit: int, *, window: float, what: str) -> bytes:
+def read_body(resp: requests.Response, limit: int, *, window: float, what: str,
+              on_chunk: Callable[[bytes], object] | None = None) -> bytes:
     """The whole (decoded) body, at most ``limit + 1`` bytes so callers can tell it is too
-    big; a broken or too slow body is ``TransportError``."""
+    big; a broken or too slow body is ``TransportError``. ``on_chunk`` sees each piece as
+    it arrives (the TOC is parsed while it downloads: ``tocstream``)."""
     pace = Pace(window, what=what)
     chunks: list[bytes] = []
     total = 0
@@ -78,6 +81,8 @@ def read_body(resp: requests.Response, limit: int, *, window: float, what: str) 
                 break
             chunks.append(chunk)
             total += len(chunk)
+            if on_chunk is not None:
+                on_chunk(chunk)
     except Stalled:
         raise
     except BROKEN as exc:

@@ -39,6 +39,7 @@ from inspector.sources.registry.chunked import (
 )
 from inspector.sources.registry.client import RegistryClient
 from inspector.sources.registry.pace import read_body
+from inspector.sources.registry.tocstream import TocStream
 
 #: ranges asked for in one request (a ~2.5 kB Range header: below nginx's 8 kB line limit)
 RANGES_PER_REQUEST = 128
@@ -126,11 +127,17 @@ class RemoteToc:
             place = self.place = from_footer(place, self.ranges([(start, self.size)])[0],
                                              self.size, self.what)
         assert place.offset is not None
-        compressed = self.ranges([(place.offset, place.offset + place.length)])[0]
+        stream = TocStream(place, self.size, self.what)  # parsed while it downloads
+        compressed = self.ranges([(place.offset, place.offset + place.length)],
+                                 on_chunk=stream.feed)[0]
         got = "sha256:" + hashlib.sha256(compressed).hexdigest()
         if got != place.checksum:
             raise TocError(f"{self.what}: zstd:chunked TOC hashes to {got[:19]}…, the "
                            f"annotation says {place.checksum[:19]}…")
+        listed = stream.finish()
+        if listed is not None:
+            return listed
+        # not in the streamed shape, or malformed: read whole, the error names the fault
         data = inflate(compressed, place.uncompressed, self.what, "TOC")
         return parse_toc(data, self.size, self.what, place.offset)
 
@@ -176,8 +183,10 @@ class RemoteToc:
         return inflate(data, size, self.what, name)
 
     # -- ranged GETs --------------------------------------------------------------------
-    def ranges(self, wanted: list[tuple[int, int]]) -> list[bytes]:
-        """The bytes of each ``(start, end)`` (end exclusive), near ones fetched together."""
+    def ranges(self, wanted: list[tuple[int, int]], *,
+               on_chunk: Callable[[bytes], object] | None = None) -> list[bytes]:
+        """The bytes of each ``(start, end)`` (end exclusive), near ones fetched together.
+        ``on_chunk``: sees the body's pieces as they arrive (one request only)."""
         merged: list[list[int]] = []
         for start, end in sorted(set(wanted)):
             if not 0 <= start < end <= self.size:
@@ -197,7 +206,7 @@ class RemoteToc:
                 for got in pool.map(self._get, batches):
                     spans.update(got)
         elif batches:
-            spans.update(self._get(batches[0]))
+            spans.update(self._get(batches[0], on_chunk))
         starts = [s for s, _ in merged]
         out = []
         for start, end in wanted:
@@ -205,7 +214,8 @@ class RemoteToc:
             out.append(spans[(s, e)][start - s:end - s])
         return out
 
-    def _get(self, batch: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    def _get(self, batch: list[tuple[int, int]],
+             on_chunk: Callable[[bytes], object] | None = None) -> dict[tuple[int, int], bytes]:
         header = "bytes=" + ",".join(f"{s}-{e - 1}" for s, e in batch)
         limit = sum(e - s for s, e in batch) + 1024 * len(batch) + 4096
         resp = self.client.request("GET", self.client.url(f"blobs/{self.blob}"),
@@ -215,7 +225,8 @@ class RemoteToc:
             if resp.status_code != 206:
                 raise TocError(f"{self.what}: the registry answered HTTP {resp.status_code} to a "
                                "Range request (ranges not supported)")
-            body = read_body(resp, limit, window=self.client.options.timeout, what=self.what)
+            body = read_body(resp, limit, window=self.client.options.timeout, what=self.what,
+                             on_chunk=on_chunk)
             ctype = resp.headers.get("Content-Type", "")
             crange = resp.headers.get("Content-Range", "")
         with self._lock:  # requests run in parallel: the counts only grow
