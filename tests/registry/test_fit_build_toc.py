@@ -1,7 +1,8 @@
-"""``inspector fit --build`` on a base listed from its zstd:chunked table of contents: the
-image it writes holds the base's layer blobs, so those are fetched whole — and it says so
-on stderr (how many layers, how many bytes), with a progress line on a terminal. The real
-CLI in a child process, real skopeo-written zstd:chunked layers on the real registry."""
+"""``inspector fit --build`` (and the TUI's ``b``) on a base listed from its zstd:chunked
+table of contents: the image it writes holds the base's layer blobs, so those are fetched
+whole — and it says so on stderr (how many layers, how many bytes), with a progress line
+on a terminal, and in the "building …" toast. The real CLI in a child process, real
+skopeo-written zstd:chunked layers on the real registry."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from inspector.sources.registry import open_registry
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.registry.tocimages import copy_image
 from tests.tools import require_tool
+from tests.tui.helpers import settle, sync
 
 pytestmark = pytest.mark.registry
 
@@ -109,3 +111,27 @@ def test_fit_build_draws_its_copy_on_a_terminal(toc_base, tmp_path):
     draws = [d for d in text.split("\r") if d.startswith("fit --build: base layers")]
     n = len(image.layers)
     assert draws and draws[-1].startswith(f"fit --build: base layers {n}/{n}  {total} of {total}")
+
+
+@sync
+async def test_the_tuis_build_toast_says_it_too(toc_base, tmp_path, monkeypatch):
+    """The Fit screen's ``b`` on the TOC-listed base: the "building …" toast carries the
+    notice, and the image is written."""
+    from inspector.tui.app import InspectorApp
+    from inspector.tui.screens.fit import FitScreen
+    from inspector.tui.widgets.fit import FitPane
+
+    monkeypatch.chdir(tmp_path)
+    app = InspectorApp(["sample:hello-debian"], Options(cache_dir=tmp_path / "cache"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.push_screen(FitScreen("sample:hello-debian", (toc_base,)))
+        await settle(pilot, rounds=6)
+        pane = app.screen.query_one(FitPane)
+        assert pane.done is not None and pane.done.base is not None
+        await pilot.press("b")
+        await settle(pilot, rounds=6)
+        toasts = [str(n.message) for n in app._notifications]
+        assert any(t.startswith("building ") and t.endswith("\n" + _notice(toc_base))
+                   for t in toasts), toasts
+        assert pane.built.startswith("built oci:"), toasts
