@@ -113,3 +113,21 @@ STARTS = [
 @pytest.mark.parametrize("name,start,size,expected", STARTS, ids=[s[0] for s in STARTS])
 def test_go_data_start(name, start, size, expected):
     assert go_data_start(start, size) == expected
+
+
+@pytest.mark.registry
+def test_a_go_binary_without_its_note_from_an_estargz_toc(plain_registry, tmp_path):
+    """hello-debian converted by the real ``ctr-remote image convert --estargz`` in 64 KiB
+    chunks: ``/app/hello``'s data segment lies in a chunk of its own (one gzip member)
+    past its first, and the listing finds its build info as the full pull does."""
+    from tests.registry.estargz_real import estargz_layout
+    from tests.registry.tocimages import SAMPLES
+
+    layout = estargz_layout("hello-debian-64k", SAMPLES, "hello-debian", chunk_size=1 << 16)
+    ref = f"{plain_registry.host}/toc/hello-esgz:v1"
+    copy_image(f"oci:{layout}:v1", f"docker://{ref}")
+    full, _ = export(ref, Options(cache_dir=tmp_path / "a", full=True))
+    toc, _ = export(ref, Options(cache_dir=tmp_path / "b"))
+    assert {la["verified"] for la in toc["layers"]} == {"toc"}
+    assert any(p["type"] == "go" and p["source_path"] == "/app/hello" for p in full["packages"])
+    assert comparable(toc) == comparable(full)
