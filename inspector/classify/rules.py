@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspector.errors import InspectorError
@@ -69,23 +68,26 @@ class _Matcher:
         return best
 
 
-@dataclass
 class Rules:
-    categories: list[str] = field(default_factory=list)  # per rule (content rules first)
-    #: rules below this index are [[content]] rules (they win over the package table)
-    content_end: int = 0
-    #: [[package]] table: one name matcher per package type, and each entry's category
-    packages: dict[str, _Matcher] = field(default_factory=dict)
-    package_categories: list[str] = field(default_factory=list)
-    bin_dirs: frozenset[str] = frozenset()
-    paths: _Matcher = field(default_factory=_Matcher)
-    dirs: _Matcher = field(default_factory=_Matcher)
-    commands: _Matcher = field(default_factory=_Matcher)
-    names: _Matcher = field(default_factory=_Matcher)
-    _dir_cache: dict[str, int] = field(default_factory=lambda: {"/": NO_RULE, "": NO_RULE})
-    #: basename → lowest ``names`` / ``commands`` rule (memo filled by ``classify_image``)
-    name_cache: dict[str, int] = field(default_factory=dict)
-    command_cache: dict[str, int] = field(default_factory=dict)
+    """The compiled rules (a plain class: one is built per process, and a dataclass costs
+    every process ~0.7 ms to create at import, a warm export too, which builds none)."""
+
+    def __init__(self, bin_dirs: frozenset[str] = frozenset()) -> None:
+        self.categories: list[str] = []  # per rule (content rules first)
+        #: rules below this index are [[content]] rules (they win over the package table)
+        self.content_end = 0
+        #: [[package]] table: one name matcher per package type, and each entry's category
+        self.packages: dict[str, _Matcher] = {}
+        self.package_categories: list[str] = []
+        self.bin_dirs = bin_dirs
+        self.paths = _Matcher()
+        self.dirs = _Matcher()
+        self.commands = _Matcher()
+        self.names = _Matcher()
+        self._dir_cache: dict[str, int] = {"/": NO_RULE, "": NO_RULE}
+        #: basename → lowest ``names`` / ``commands`` rule (memo filled by ``classify_image``)
+        self.name_cache: dict[str, int] = {}
+        self.command_cache: dict[str, int] = {}
 
     def dir_rule(self, directory: str) -> int:
         """Lowest rule whose ``dirs`` match ``directory`` or one of its ancestors.

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from inspector.options import Options
 
@@ -90,12 +89,12 @@ def _no_parser(command: str | None) -> argparse.ArgumentParser:
     raise RuntimeError("this context has no parsers")
 
 
-@dataclass(frozen=True)
-class Context:
-    """One run: its options, and the CLI's ``parser(command)`` (``None``: the root)."""
+class Context(NamedTuple):
+    """One run: its options, and the CLI's ``parser(command)`` (``None``: the root). (A
+    NamedTuple: every run creates the class, a tenth of a frozen dataclass's cost.)"""
 
     options: Options
-    parser: Callable[[str | None], argparse.ArgumentParser] = field(default=_no_parser)
+    parser: Callable[[str | None], argparse.ArgumentParser] = _no_parser
     commands: tuple[str, ...] = ()
 
     def analyze(self, reference: str, memo: LayerMemo | None = None) -> Analysis:
