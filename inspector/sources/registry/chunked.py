@@ -255,6 +255,11 @@ def _entry(item: dict, i: int, blob_size: int, what: str, hexes: list[str]) -> T
             type(uid) is not int or type(gid) is not int or type(size) is not int or \
             size < 0 or size >= 1 << 62:
         raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): bad field")
+    if not (name.isascii() and link.isascii()) or "\0" in name or "\0" in link:
+        if not (_said(name) and _said(link)):
+            raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): a name or "
+                           "link target not in UTF-8 (or holding NUL) is not one the layer "
+                           "tar holds")
     if not 0 <= mode <= 0o7777 or not 0 <= uid < 1 << 32 or not 0 <= gid < 1 << 32:
         raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): mode or owner "
                        "out of range")
@@ -294,6 +299,21 @@ def _chunk(item: dict, i: int, blob_size: int, what: str, hexes: list[str],
         hexes.append(digest[7:])
     # ends, sizes fixed up when closed
     return Chunk(start, end, size or file_size, digest, "_loose" in item)
+
+
+def _said(text: str) -> bool:
+    """Whether a TOC name or link target says a tar member's as it is: no NUL (a tar name
+    ends at one), valid Unicode (JSON can escape a lone surrogate; no tar name decodes to
+    one but bytes 0x80-0xff, which Go's encoding/json — skopeo's, ctr-remote's — never
+    writes), no U+FFFD (what that encoder writes for each byte of a name that is not
+    UTF-8: the full pull's name is lost; a TOC saying one is read whole instead)."""
+    if "\0" in text or "\ufffd" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_digest(value: object) -> bool:
