@@ -13,7 +13,6 @@ syft (``parse_go_binary.go`` ``extractVersionFromLDFlags``) its version is then 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from inspector.catalog.builder import Builder, OSInfo, Package, Purl, type_of
 from inspector.index.merge import MergedFS
@@ -36,14 +35,23 @@ class BuildInfoError(ValueError):
     pass
 
 
-@dataclass
 class BuildInfo:
-    go_version: str
-    path: str = ""
-    main: tuple[str, str] | None = None  # (module path, version)
-    deps: list[tuple[str, str]] = field(default_factory=list)
-    #: ``build`` lines: ``-ldflags``, ``GOOS``, ``vcs.revision`` … → value
-    settings: dict[str, str] = field(default_factory=dict)
+    """A Go binary's build info (a plain class: a dataclass costs ~0.8 ms to create when
+    the catalogers load)."""
+
+    __slots__ = ("go_version", "path", "main", "deps", "settings")
+
+    def __init__(self, go_version: str) -> None:
+        self.go_version = go_version
+        self.path = ""
+        self.main: tuple[str, str] | None = None  # (module path, version)
+        self.deps: list[tuple[str, str]] = []
+        #: ``build`` lines: ``-ldflags``, ``GOOS``, ``vcs.revision`` … → value
+        self.settings: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return (f"BuildInfo(go_version={self.go_version!r}, path={self.path!r}, "
+                f"main={self.main!r}, deps={self.deps!r}, settings={self.settings!r})")
 
 
 def ldflags_version(ldflags: str) -> str | None:
