@@ -253,7 +253,7 @@ def _entry(item: dict, i: int, blob_size: int, what: str, hexes: list[str]) -> T
     mode, uid, gid, size = get("mode", 0), get("uid", 0), get("gid", 0), get("size", 0)
     if type(link) is not str or len(link) > MAX_NAME or type(mode) is not int or \
             type(uid) is not int or type(gid) is not int or type(size) is not int or \
-            size < 0 or size >= 1 << 62:
+            not 0 <= size < 1 << 62:
         raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): bad field")
     if not (name.isascii() and link.isascii()) or "\0" in name or "\0" in link:
         if not (_said(name) and _said(link)):
@@ -268,8 +268,7 @@ def _entry(item: dict, i: int, blob_size: int, what: str, hexes: list[str]) -> T
         if type(digest) is not str or len(digest) != 71 or not digest.startswith("sha256:"):
             raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): bad digest")
         hexes.append(digest[7:])
-    xattrs = get("xattrs")
-    if xattrs is not None and type(xattrs) is not dict:
+    if "xattrs" in item and type(item["xattrs"]) is not dict and item["xattrs"] is not None:
         raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): bad xattrs")
     if kind != "reg":
         return TocEntry(kind, name, link, mode, uid, gid, 0, digest)
@@ -278,14 +277,28 @@ def _entry(item: dict, i: int, blob_size: int, what: str, hexes: list[str]) -> T
     if not digest:
         raise TocError(f"{what}: zstd:chunked TOC entry {i} ({name[:80]!r}): file "
                        "without a digest")
+    # the file's first frame (as _chunk, inline: one per file); its size stands for an
+    # absent chunkSize, right for the one frame of most files
+    start, end, csize = get("offset"), get("endOffset", 0), get("chunkSize", 0)
+    cdigest = get("chunkDigest", "")
+    if type(start) is not int or type(end) is not int or type(csize) is not int or \
+            not 0 <= start <= blob_size or not 0 <= end <= blob_size or \
+            not 0 <= csize < 1 << 62 or (cdigest and (
+                type(cdigest) is not str or len(cdigest) != 71
+                or not cdigest.startswith("sha256:"))):
+        raise TocError(f"{what}: zstd:chunked TOC entry {i}: bad chunk position")
+    if cdigest:
+        hexes.append(cdigest[7:])
     return TocEntry(kind, name, link, mode, uid, gid, size, digest,
-                    [_chunk(item, i, blob_size, what, hexes, size)])
+                    [_new_chunk(Chunk, (start, end, csize or size, cdigest, "_loose" in item))])
 
 
-def _chunk(item: dict, i: int, blob_size: int, what: str, hexes: list[str],
-           file_size: int = 0) -> Chunk:
-    """A ``chunk`` item's frame, or a file's first (``file_size``: its size stands for an
-    absent ``chunkSize``, right for the one frame of most files)."""
+#: a ``Chunk`` made without NamedTuple's ``__new__`` (Python code): one per file
+_new_chunk = tuple.__new__
+
+
+def _chunk(item: dict, i: int, blob_size: int, what: str, hexes: list[str]) -> Chunk:
+    """A ``chunk`` item's frame (a file's first is read by ``_entry``)."""
     get = item.get
     start, end, size = get("offset"), get("endOffset", 0), get("chunkSize", 0)
     digest = get("chunkDigest", "")
@@ -298,7 +311,7 @@ def _chunk(item: dict, i: int, blob_size: int, what: str, hexes: list[str],
     if digest:
         hexes.append(digest[7:])
     # ends, sizes fixed up when closed
-    return Chunk(start, end, size or file_size, digest, "_loose" in item)
+    return _new_chunk(Chunk, (start, end, size, digest, "_loose" in item))
 
 
 def _said(text: str) -> bool:
