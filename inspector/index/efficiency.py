@@ -26,7 +26,6 @@ cumulative size: every copy, the surviving one too); largest first, the top ``to
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from inspector.index.entries import DIR
@@ -44,17 +43,42 @@ class InefficientFile(NamedTuple):
                 "wasted_bytes": self.wasted_bytes}
 
 
-@dataclass
 class Efficiency:
-    score: float
-    wasted_bytes: int
-    reclaimable_bytes: int
-    #: paths written by 2+ layers, largest cumulative first: (path, copies, cumulative bytes)
-    inefficient: list[tuple[str, int, int]] = field(default_factory=list)
-    #: per ``inefficient`` entry, the layers that wrote it (0-based, base first)
-    inefficient_layers: list[list[int]] = field(default_factory=list)
-    #: paths written by 2+ layers in all (``inefficient`` keeps the largest)
-    inefficient_count: int = 0
+    """dive's efficiency figures (a plain class: every process that reads an analysis
+    creates this class, and a dataclass costs ~0.5 ms to create)."""
+
+    __slots__ = ("score", "wasted_bytes", "reclaimable_bytes", "inefficient",
+                 "inefficient_layers", "inefficient_count")
+
+    def __init__(self, score: float, wasted_bytes: int, reclaimable_bytes: int,
+                 inefficient: list[tuple[str, int, int]] | None = None,
+                 inefficient_layers: list[list[int]] | None = None,
+                 inefficient_count: int = 0) -> None:
+        self.score = score
+        self.wasted_bytes = wasted_bytes
+        self.reclaimable_bytes = reclaimable_bytes
+        #: paths written by 2+ layers, largest cumulative first: (path, copies, cumulative bytes)
+        self.inefficient = [] if inefficient is None else inefficient
+        #: per ``inefficient`` entry, the layers that wrote it (0-based, base first)
+        self.inefficient_layers = [] if inefficient_layers is None else inefficient_layers
+        #: paths written by 2+ layers in all (``inefficient`` keeps the largest)
+        self.inefficient_count = inefficient_count
+
+    def _fields(self) -> tuple:
+        return (self.score, self.wasted_bytes, self.reclaimable_bytes, self.inefficient,
+                self.inefficient_layers, self.inefficient_count)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Efficiency):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:
+        return ("Efficiency(score={!r}, wasted_bytes={!r}, reclaimable_bytes={!r}, "
+                "inefficient={!r}, inefficient_layers={!r}, inefficient_count={!r})"
+                .format(*self._fields()))
 
     def files(self) -> list[InefficientFile]:
         layers = self.inefficient_layers
