@@ -280,6 +280,20 @@ def test_executable_heads_are_prefixes_of_their_member(debian_layer, name, path,
     assert toc.fetched - before <= at_most
 
 
+def test_whole_files_and_heads_are_fetched_in_one_round(debian_layer):
+    """The catalogers' files (whole members) and executables' heads (prefixes of their
+    first member) are asked together: one request, not one for each kind."""
+    blob, toc_digest, content = debian_layer
+    toc = _BlobToc(blob, toc_digest)
+    entries = {e.name: e for e in toc.entries()}
+    whole, exe = entries["usr/sbin/policy-rc.d"], entries["usr/bin/bash"]
+    before = toc.requests
+    got = toc.read_files([(whole, whole.size), (exe, 64)])
+    assert toc.requests - before == 1
+    assert got[0] == content["usr/sbin/policy-rc.d"]
+    assert len(got[1]) >= 64 and content["usr/bin/bash"].startswith(got[1])
+
+
 def _layer_blob(layout, n: int) -> tuple[bytes, str]:
     index = json.loads((layout / "index.json").read_text())
     blobs = layout / "blobs" / "sha256"

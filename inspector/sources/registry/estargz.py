@@ -131,13 +131,20 @@ class EstargzToc(RemoteToc):
                  for i, (entry, upto) in enumerate(wanted)
                  if entry.chunks and upto < entry.size and upto <= entry.chunks[0].size]
         rest = sorted(set(range(len(wanted))) - {head[0] for head in heads})
-        for i, data in zip(rest, super().read_files([wanted[i] for i in rest]), strict=True):
+        whole = [wanted[i] for i in rest]
+        frames = self._frames(whole)
+        flat = sorted({(c.start, c.end) for chunks in frames for c in chunks})
+        spans = [(c.start, min(c.end, c.start + fetch)) for _, _, c, _, fetch in heads]
+        # the whole files' frames and the heads' first prefixes: one round of requests
+        first = self.ranges(flat + spans)
+        done = self._whole(whole, frames, dict(zip(flat, first[:len(flat)], strict=True)))
+        for i, data in zip(rest, done, strict=True):
             out[i] = data
+        prefixes = first[len(flat):]
         while heads:
-            spans = [(c.start, min(c.end, c.start + fetch)) for _, _, c, _, fetch in heads]
             short = []
             for (i, entry, chunk, need, fetch), (_, end), data in zip(
-                    heads, spans, self.ranges(spans), strict=True):
+                    heads, spans, prefixes, strict=True):
                 name = repr(entry.name[:80])
                 # a chunk is one gzip member (the range may run past it, into the next
                 # tar header's); a prefix inflates to at most HEAD_MAX bytes, whatever
@@ -153,6 +160,8 @@ class EstargzToc(RemoteToc):
                 else:
                     short.append((i, entry, chunk, need, fetch * 4))
             heads = short
+            spans = [(c.start, min(c.end, c.start + fetch)) for _, _, c, _, fetch in heads]
+            prefixes = self.ranges(spans) if heads else []
         return out
 
     def _checked(self, entry: TocEntry, chunk: Chunk, got: bytes) -> bytes:

@@ -147,6 +147,12 @@ class RemoteToc:
         all): its frames from the first up to the one holding byte ``upto - 1``, each
         inflated and checked against its chunk digest when it has one; a whole file is
         checked against the file's digest."""
+        frames = self._frames(wanted)
+        flat = sorted({(c.start, c.end) for chunks in frames for c in chunks})
+        return self._whole(wanted, frames, dict(zip(flat, self.ranges(flat), strict=True)))
+
+    def _frames(self, wanted: list[tuple[TocEntry, int]]) -> list[list[Chunk]]:
+        """``read_files``' frames of each file (refused past ``MAX_READ``)."""
         frames: list[list[Chunk]] = []
         for entry, upto in wanted:
             chunks = entry.chunks or []
@@ -158,8 +164,11 @@ class RemoteToc:
                 raise TocError(f"{self.what}: {entry.name[:80]!r} would inflate to {done:,} "
                                f"bytes, more than a ranged read holds ({MAX_READ:,})")
             frames.append(chunks[:n])
-        flat = sorted({(c.start, c.end) for chunks in frames for c in chunks})
-        got = dict(zip(flat, self.ranges(flat), strict=True))
+        return frames
+
+    def _whole(self, wanted: list[tuple[TocEntry, int]], frames: list[list[Chunk]],
+               got: dict[tuple[int, int], bytes]) -> list[bytes]:
+        """``read_files``' outcome from the bytes of the frames (``got``), each checked."""
         out = []
         for (entry, _), chunks in zip(wanted, frames, strict=True):
             parts = []
