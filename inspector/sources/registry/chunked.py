@@ -135,6 +135,7 @@ def parse_toc(data: bytes, blob_size: int, what: str, toc_offset: int | None = N
     file. A frame without ``endOffset`` (``ctr-remote image convert --zstdchunked``
     writes none) ends where the next entry's frame starts, or at ``toc_offset``: such
     a chunk is ``loose``. Raises ``TocError`` (one line) on any malformed shape."""
+    countable(data, what, "zstd:chunked")
     try:
         doc = json.loads(data)
     except (ValueError, RecursionError) as exc:
@@ -150,6 +151,16 @@ def parse_toc(data: bytes, blob_size: int, what: str, toc_offset: int | None = N
     entries = fold_entries(raw, blob_size, what, "zstd:chunked",
                            _derive_ends(raw, toc_offset or blob_size))
     return close(entries, blob_size, what)
+
+
+def countable(data: bytes, what: str, fmt: str) -> None:
+    """Refuse a TOC JSON holding more objects and lists than ``MAX_ENTRIES`` entries can
+    (one each, and its xattrs), before ``json.loads`` builds them: ``{}`` is 3 bytes of
+    JSON and ~80 of Python, and a few kB of zstd inflate to ``MAX_TOC`` bytes of it
+    (~4 GB of objects before the entries were counted)."""
+    if data.count(b"{") + data.count(b"[") > 2 * MAX_ENTRIES + 2:
+        raise TocError(f"{what}: {fmt} TOC holds more objects than {MAX_ENTRIES:,} entries "
+                       "can")
 
 
 def close(entries: list[TocEntry], blob_size: int, what: str) -> list[TocEntry]:

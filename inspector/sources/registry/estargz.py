@@ -39,6 +39,7 @@ from inspector.sources.registry.chunked import (
     TocEntry,
     TocError,
     TocPlace,
+    countable,
     fold_entries,
 )
 from inspector.sources.registry.toc import RemoteToc
@@ -195,6 +196,7 @@ def _member(tar_bytes: bytes, what: str) -> tuple[bytes, tarfile.TarInfo]:
 def parse(data: bytes, toc_offset: int, what: str) -> list[TocEntry]:
     """The entries of an eStargz TOC JSON, chunks folded into their file, each frame's end
     the next member a TOC entry names (or the TOC itself)."""
+    countable(data, what, "eStargz")
     try:
         doc = json.loads(data)
     except (ValueError, RecursionError) as exc:

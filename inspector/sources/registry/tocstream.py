@@ -109,14 +109,21 @@ class TocStream:
         if final:
             if not text.endswith(b"]}"):
                 raise _GiveUp
-            items = json.loads(b"[" + text[:-1])  # the items, then "]"
+            piece = b"[" + text[:-1]  # the items, then "]"
             text.clear()
         else:
             cut = text.rfind(SEP)
             if cut < 0:
                 return
-            items = json.loads(b"[" + text[:cut + 1] + b"]")
+            piece = b"[" + text[:cut + 1] + b"]"
             del text[:cut + 2]
+        # a piece is PIECE and one read's inflating; a larger one came from a body that
+        # inflates far more than a TOC does: its objects are counted before they are built
+        # (as ``chunked.countable``; ``{}`` is 3 bytes of JSON, ~80 of Python)
+        if len(piece) > 4 * PIECE and piece.count(b"{") + piece.count(b"[") > \
+                2 * (MAX_ENTRIES - self.count) + 2:
+            raise _GiveUp
+        items = json.loads(piece)
         if type(items) is not list:
             raise _GiveUp
         self._add(items)
