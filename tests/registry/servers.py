@@ -242,6 +242,9 @@ class Faults:
     #: whose path holds the other part has arrived; its record's ``held`` says whether one
     #: did (what a client sends while it waits for an answer)
     hold: dict[str, str] = field(default_factory=dict)
+    #: path part → a count: that answer waits (at most ``HOLD`` seconds) until that many
+    #: connections were opened to the proxy (since its reset); ``held`` says whether they were
+    hold_connections: dict[str, int] = field(default_factory=dict)
 
 
 #: the longest a ``Faults.hold`` answer waits
@@ -256,7 +259,10 @@ class ProxyState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: set on reset/stop: stalled and trickling handlers give up
     release: threading.Event = field(default_factory=threading.Event)
-    #: notified on each request's arrival (``Faults.hold``)
+    #: the client port of each connection opened, in order (a request's record has its
+    #: ``port``)
+    connections: list[int] = field(default_factory=list)
+    #: notified on each request's arrival and each connection (``Faults.hold``)
     arrived: threading.Condition = field(init=False)
 
     def __post_init__(self) -> None:
@@ -270,6 +276,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        with self.state.lock:
+            self.state.connections.append(self.client_address[1])
+            self.state.arrived.notify_all()
+
     def do_HEAD(self) -> None:
         self._handle("HEAD")
 
@@ -279,7 +291,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         st, faults = self.state, self.state.faults
         headers = {k: v for k, v in self.headers.items()}
-        record = {"method": method, "path": self.path, "headers": headers, "sent": 0}
+        record = {"method": method, "path": self.path, "headers": headers, "sent": 0,
+                  "port": self.client_address[1]}
         with st.lock:
             st.requests.append(record)
             st.arrived.notify_all()
@@ -287,6 +300,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             if other is not None:
                 record["held"] = st.arrived.wait_for(
                     lambda: any(other in r["path"] for r in st.requests), HOLD)
+            count = next((n for part, n in faults.hold_connections.items()
+                          if part in self.path), None)
+            if count is not None:
+                record["held"] = st.arrived.wait_for(lambda: len(st.connections) >= count,
+                                                     HOLD)
             for i, (part, status, extra) in enumerate(faults.status_once):
                 if part in self.path:
                     del faults.status_once[i]
@@ -418,6 +436,7 @@ class FaultProxy:
             self.state.release = threading.Event()
             self.state.faults = Faults()
             self.state.requests.clear()
+            self.state.connections.clear()
 
     def requests_to(self, part: str, method: str = "GET") -> list[dict]:
         return [r for r in self.state.requests if part in r["path"] and r["method"] == method]

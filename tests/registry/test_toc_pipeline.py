@@ -48,6 +48,27 @@ def test_the_toc_is_fetched_while_the_config_is(proxy, toc_images, tmp_path):
     assert comparable(json.loads(out.getvalue())) == comparable(full)
 
 
+def test_the_toc_travels_on_a_connection_opened_before_the_manifest_came(proxy, toc_images,
+                                                                        tmp_path):
+    """The helper that fetches the TOC beside the config connects while the manifest is
+    asked for (``RegistryClient.warm``), so its GET waits for no handshake (on a WAN with
+    TLS, one to three round trips): the proxy answers the manifest requests only once a
+    second connection is open. On a client that connects for the TOC only when it asks
+    for it, they wait out ``HOLD`` and ``held`` is false."""
+    ref = _via(proxy, toc_images, "debian:zc")
+    probe = open_registry(ref, Options(no_cache=True), reference=ref)
+    config, layer = probe.config_digest, probe.layers[0].digest
+    proxy.reset()
+    proxy.faults.hold_connections["/manifests/"] = 2
+    open_image(ref, Options(cache_dir=tmp_path), listing=True).layers[0].toc.entries()
+    assert [r["held"] for r in proxy.requests_to("/manifests/", "HEAD")
+            + proxy.requests_to("/manifests/")] == [True, True]
+    toc_get, = [r for r in proxy.requests_to(f"/blobs/{layer}")]
+    config_get, = proxy.requests_to(f"/blobs/{config}")
+    opened = proxy.state.connections
+    assert toc_get["port"] != config_get["port"] and toc_get["port"] in opened[:2]
+
+
 #: (name, listing, options beyond the cache dir, index cached first, TOC prefetched)
 CALLERS = [
     ("the CLI and the TUI list it next", True, {}, False, True),

@@ -12,6 +12,7 @@ import json
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -40,6 +41,8 @@ from inspector.sources.registry.reference import RegistryRef, is_loopback_host
 #: bodies keep a minimum rate (``pace``)
 #: attempts for 5xx/408/connection errors; backoff doubles from BACKOFF_SECONDS
 MAX_ATTEMPTS = 4
+#: helper threads (``RegistryClient.helpers``): a TOC per layer fetched at once, up to this many
+HELPERS = 4
 BACKOFF_SECONDS = 0.5
 #: 429: wait at most this long per Retry-After, and at most this many times; a longer
 #: Retry-After fails at once (Docker Hub's window is hours)
@@ -98,6 +101,7 @@ class RegistryClient:
         self._base: str | None = None
         self._creds: creds_mod.Credentials | None = None
         self._creds_loaded = False
+        self._helpers: ThreadPoolExecutor | None = None
         self.token_requests = 0  # for tests and diagnostics
 
     # -- plumbing -------------------------------------------------------------------------
@@ -109,6 +113,46 @@ class RegistryClient:
             s.headers["User-Agent"] = USER_AGENT
             self._local.session = s
         return s
+
+    def helpers(self) -> ThreadPoolExecutor:
+        """Threads that send requests beside the caller's (a layer's TOC while the config
+        is read: ``RemoteToc.prefetch``). Each keeps its session, so the connection it
+        opened (``warm``) serves its next requests."""
+        with self._lock:
+            if self._helpers is None:
+                self._helpers = ThreadPoolExecutor(max_workers=HELPERS,
+                                                   thread_name_prefix="registry-helper")
+            return self._helpers
+
+    def warm(self) -> None:
+        """Open a helper's connection now (TCP, and TLS: no request is sent) while the
+        caller's next requests run, so the helper's first request does not wait for a
+        handshake: a TOC fetched beside the config then costs no round trip more than the
+        config. Best effort: a connection that cannot be opened is opened by the request."""
+        base = self.base  # the ping, on the caller's thread
+
+        def connect() -> None:
+            try:
+                session = self.session
+                prepared = requests.Request("GET", f"{base}/v2/").prepare()
+                settings = session.merge_environment_settings(prepared.url, {}, None,
+                                                              self.verify, None)
+                adapter = session.get_adapter(prepared.url or base)
+                pool = adapter.get_connection_with_tls_context(  # type: ignore[attr-defined]
+                    prepared, settings["verify"], proxies=settings["proxies"],
+                    cert=settings["cert"])
+                conn = pool._get_conn()
+                try:
+                    conn.timeout = self.timeout[0]
+                    conn.connect()
+                except Exception:
+                    conn.close()  # the request opens its own
+                    raise
+                finally:
+                    pool._put_conn(conn)
+            except Exception:  # noqa: BLE001 - the request will connect itself
+                pass
+        self.helpers().submit(connect)
 
     def credentials(self) -> creds_mod.Credentials | None:
         if not self._creds_loaded:

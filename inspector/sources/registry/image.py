@@ -141,6 +141,10 @@ def open_registry_image(ref: RegistryRef, options: Options, *, reference: str,
     cache = BlobCache(options.resolved_cache_dir(), writable=not options.no_cache)
     fetcher = ManifestFetcher(client, cache)
     where = str(ref)
+    if toc_wanted is not None and not ref.digest:
+        # a tag: resolving it goes to the registry anyway; a TOC may then be fetched
+        # beside the config, so a helper connects while the manifest is asked for
+        client.warm()
     data, media_type, digest = fetcher.resolve(ref)
     for _ in range(MAX_NESTING):
         if not mt.is_index(media_type):

@@ -94,20 +94,13 @@ class RemoteToc:
 
     # -- the TOC ----------------------------------------------------------------------
     def prefetch(self) -> None:
-        """Start reading the TOC (fetch, verify, parse) in a thread: the next ``entries()``
-        takes its outcome, entries or error, once; later calls read the TOC again (the
-        caller keeps entries: ``toc_files``)."""
+        """Start reading the TOC (fetch, verify, parse) on a helper thread of the client
+        (whose connection ``RegistryClient.warm`` opened): the next ``entries()`` takes its
+        outcome, entries or error, once; later calls read the TOC again (the caller keeps
+        entries: ``toc_files``)."""
         with self._lock:
-            if self._ahead is not None:
-                return
-            ahead = self._ahead = Future()
-
-        def run() -> None:
-            try:
-                ahead.set_result(self.read_toc())
-            except BaseException as exc:  # handed to entries(), raised there
-                ahead.set_exception(exc)
-        threading.Thread(target=run, name="toc-prefetch", daemon=True).start()
+            if self._ahead is None:  # its error, if any, is raised by entries()
+                self._ahead = self.client.helpers().submit(self.read_toc)
 
     def entries(self) -> list[TocEntry]:
         """The TOC's entries in order (raises ``TocError`` when it cannot be used)."""
