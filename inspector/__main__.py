@@ -14,4 +14,13 @@ from inspector.cli import main  # noqa: E402
 
 gc.freeze()
 gc.enable()
-raise SystemExit(main())
+code = main()
+if code == 130:  # interrupted: a worker thread may wait on a silent registry until the
+    # network timeout, and the interpreter would join it before exiting (analysis.workers)
+    import os
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+raise SystemExit(code)

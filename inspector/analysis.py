@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ from inspector.sources import resolve
 from inspector.sources.base import Image
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from inspector.index.progress import LayerProgress
 
 # The walker (inspector.index.indexer) and the thread pool are imported when a layer is
@@ -74,6 +77,28 @@ def _toc_wanted(options: Options, memo: LayerMemo | None) -> Callable[[str], boo
         root = usable_dir(options)
         return root is None or not IndexCache(root).has(key)
     return wanted
+
+
+@contextmanager
+def workers(n: int, name: str, cancel: threading.Event) -> Iterator[ThreadPoolExecutor]:
+    """A ``ThreadPoolExecutor`` of ``n`` threads that Ctrl-C does not wait for: on
+    ``KeyboardInterrupt`` ``cancel`` is set and the pool shut down without joining its
+    threads — one may wait on a silent registry until the network timeout (the layer's
+    prefetched TOC, a ranged or a whole read); ``python -m inspector`` then exits without
+    joining them either (``__main__``). Otherwise as ``with ThreadPoolExecutor(…)``."""
+    from concurrent.futures import ThreadPoolExecutor  # not at start-up
+
+    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix=name)
+    try:
+        yield pool
+    except KeyboardInterrupt:
+        cancel.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    except BaseException:
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def index_layer(layer, **kwargs) -> LayerIndex:
@@ -248,10 +273,9 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
     with _ShortSwitchInterval():
         if n == 1:
             return [one(0)], hits[0]
-        from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+        from concurrent.futures import FIRST_EXCEPTION, wait
 
-        with ThreadPoolExecutor(max_workers=min(LAYER_WORKERS, n),
-                                thread_name_prefix="index") as pool:
+        with workers(min(LAYER_WORKERS, n), "index", cancel) as pool:
             futures = [pool.submit(one, i) for i in range(n)]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             failed = [f for f in futures if f.done() and f.exception() is not None]

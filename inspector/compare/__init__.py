@@ -11,9 +11,8 @@ packages, files, findings).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
-from inspector.analysis import Analysis, LayerMemo
+from inspector.analysis import Analysis, LayerMemo, workers
 from inspector.compare import diff
 from inspector.compare.labels import labels_for, short_label
 from inspector.compare.model import (
@@ -101,13 +100,16 @@ def compare_references(refs: Sequence[str], options: Options | None = None,
     analyze = analyze or _default_analyze
     memo = LayerMemo()
     refs = list(refs)
-    with ThreadPoolExecutor(max_workers=max(1, min(IMAGE_WORKERS, len(refs))),
-                            thread_name_prefix="compare") as pool:
+    analyses, errors = [], []
+    with workers(max(1, min(IMAGE_WORKERS, len(refs))), "compare", options.cancel) as pool:
         futures = [pool.submit(analyze, ref, options, memo) for ref in refs]
-        analyses, errors = [], []
         for future in futures:
             try:
                 analyses.append(future.result())
+            except KeyboardInterrupt:
+                for a in analyses:
+                    a.image.close()
+                raise  # not waiting for the others (analysis.workers)
             except BaseException as exc:  # noqa: BLE001 - re-raised below, after closing
                 errors.append(exc)
                 options.cancel.set()
