@@ -94,3 +94,26 @@ def test_which_openings_fetch_the_toc_ahead(proxy, toc_images, tmp_path, name, l
         [expected] * len(image.layers)
     analyze(image, options)
     assert all(layer.toc._ahead is None for layer in image.layers)  # taken, or never made
+
+
+def test_over_tls_a_request_uses_the_connection_warm_opened(tls_registry, toc_images,
+                                                            tmp_path):
+    """Over TLS (a private CA: ``--ca-cert``), the connection ``warm`` opens lands in the
+    pool a helper's request draws from (same verify settings), so the request opens none:
+    the helper's session holds one connection after a ranged GET."""
+    ref = toc_images["debian:zc"].replace(toc_images["debian:zc"].split("/")[0],
+                                          tls_registry.host)
+    options = Options(cache_dir=tmp_path, ca_cert=tls_registry.ca_pem)
+    image = open_image(ref, options, listing=True)
+    toc = image.layers[0].toc
+    analysis = analyze(image, options)
+    assert analysis.notices == [] and [ix.verified for ix in analysis.layers] == ["toc"]
+    client = toc.client
+    client.warm()
+
+    def ranged_then_count() -> list[int]:  # on the warmed thread: its session's pools
+        toc.ranges([(0, 10)])
+        managers = {id(a.poolmanager): a.poolmanager for a in client.session.adapters.values()}
+        return [pool.num_connections for manager in managers.values()
+                for pool in manager.pools._container.values()]
+    assert client.submit(ranged_then_count).result() == [1]

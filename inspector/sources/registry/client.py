@@ -12,8 +12,10 @@ import json
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -41,7 +43,8 @@ from inspector.sources.registry.reference import RegistryRef, is_loopback_host
 #: bodies keep a minimum rate (``pace``)
 #: attempts for 5xx/408/connection errors; backoff doubles from BACKOFF_SECONDS
 MAX_ATTEMPTS = 4
-#: helper threads (``RegistryClient.helpers``): a TOC per layer fetched at once, up to this many
+T = TypeVar("T")
+#: helper threads (``RegistryClient.submit``): a TOC per layer fetched at once, up to this many
 HELPERS = 4
 BACKOFF_SECONDS = 0.5
 #: 429: wait at most this long per Retry-After, and at most this many times; a longer
@@ -102,6 +105,7 @@ class RegistryClient:
         self._creds: creds_mod.Credentials | None = None
         self._creds_loaded = False
         self._helpers: ThreadPoolExecutor | None = None
+        self._warmed: ThreadPoolExecutor | None = None  # warm()'s thread, until used
         self.token_requests = 0  # for tests and diagnostics
 
     # -- plumbing -------------------------------------------------------------------------
@@ -114,15 +118,22 @@ class RegistryClient:
             self._local.session = s
         return s
 
-    def helpers(self) -> ThreadPoolExecutor:
-        """Threads that send requests beside the caller's (a layer's TOC while the config
-        is read: ``RemoteToc.prefetch``). Each keeps its session, so the connection it
-        opened (``warm``) serves its next requests."""
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        """Run ``fn`` on a helper thread, beside the caller's requests (a layer's TOC while
+        the config is read: ``RemoteToc.prefetch``). The first after ``warm`` runs on the
+        thread whose connection ``warm`` opened (after it: each thread has its session);
+        the others on up to ``HELPERS`` more."""
         with self._lock:
-            if self._helpers is None:
+            warmed, self._warmed = self._warmed, None
+            if warmed is None and self._helpers is None:
                 self._helpers = ThreadPoolExecutor(max_workers=HELPERS,
                                                    thread_name_prefix="registry-helper")
-            return self._helpers
+            pool = warmed or self._helpers
+        assert pool is not None
+        future = pool.submit(fn)
+        if warmed is not None:
+            warmed.shutdown(wait=False)  # its thread ends after this task
+        return future
 
     def warm(self) -> None:
         """Open a helper's connection now (TCP, and TLS: no request is sent) while the
@@ -152,7 +163,10 @@ class RegistryClient:
                     pool._put_conn(conn)
             except Exception:  # noqa: BLE001 - the request will connect itself
                 pass
-        self.helpers().submit(connect)
+        warmed = ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-warm")
+        warmed.submit(connect)
+        with self._lock:
+            self._warmed = warmed
 
     def credentials(self) -> creds_mod.Credentials | None:
         if not self._creds_loaded:

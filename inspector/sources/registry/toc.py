@@ -95,12 +95,12 @@ class RemoteToc:
     # -- the TOC ----------------------------------------------------------------------
     def prefetch(self) -> None:
         """Start reading the TOC (fetch, verify, parse) on a helper thread of the client
-        (whose connection ``RegistryClient.warm`` opened): the next ``entries()`` takes its
+        (the one whose connection ``RegistryClient.warm`` opened, for the first): the next ``entries()`` takes its
         outcome, entries or error, once; later calls read the TOC again (the caller keeps
         entries: ``toc_files``)."""
         with self._lock:
             if self._ahead is None:  # its error, if any, is raised by entries()
-                self._ahead = self.client.helpers().submit(self.read_toc)
+                self._ahead = self.client.submit(self.read_toc)
 
     def entries(self) -> list[TocEntry]:
         """The TOC's entries in order (raises ``TocError`` when it cannot be used)."""
