@@ -179,7 +179,7 @@ class FitPane(VerticalScroll):
         self.query_one("#fit-report", Static).update(Text(message.text))
         if not message.ok:
             self.notify(message.text.splitlines()[0] if message.text else message.headline,
-                        severity="warning")
+                        severity="warning", markup=False)
 
 
     def action_build(self) -> None:
@@ -193,7 +193,8 @@ class FitPane(VerticalScroll):
 
             notice = fetch_notice(done.base)  # the base's TOC-listed layers, fetched whole
             self.notify(f"building {build_target(self.reference)} …"
-                        + (f"\n{notice}" if notice else ""), timeout=10 if notice else 3)
+                        + (f"\n{notice}" if notice else ""), timeout=10 if notice else 3,
+                        markup=False)
             self.build_image(done, build_target(self.reference))
 
     @work(thread=True, exclusive=True, group="fit-build", exit_on_error=False)
@@ -225,4 +226,4 @@ class FitPane(VerticalScroll):
             self.built = message.message
             self.query_one("#fit-numbers", Static).update(message.numbers)
         self.notify(visible(message.message), severity="information" if message.ok else "error",
-                    timeout=10)
+                    timeout=10, markup=False)
