@@ -11,8 +11,8 @@ import pytest
 
 from inspector.sources.registry.chunked import MAX_TOC, TocError, TocPlace
 from inspector.sources.registry.estargz import FOOTER, EstargzToc, tail_guess
-from tests.registry.estargz_writer import estargz, footer
 from tests.builders import make_tar
+from tests.registry.estargz_writer import estargz, footer
 
 GIB = 1 << 30
 
