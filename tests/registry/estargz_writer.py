@@ -26,8 +26,9 @@ def footer(toc_offset: int) -> bytes:
     return header + empty + struct.pack("<II", zlib.crc32(b""), 0)
 
 
-def estargz(tar_bytes: bytes) -> tuple[bytes, str]:
-    """(blob, sha256 of the TOC JSON) for the uncompressed layer tar ``tar_bytes``."""
+def estargz(tar_bytes: bytes, toc_mode: int = 0o644) -> tuple[bytes, str]:
+    """(blob, sha256 of the TOC JSON) for the uncompressed layer tar ``tar_bytes``
+    (``toc_mode``: the TOC member's mode)."""
     out, pending, entries = bytearray(), bytearray(), []
     with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:") as tar:
         members = tar.getmembers()
@@ -49,7 +50,7 @@ def estargz(tar_bytes: bytes) -> tuple[bytes, str]:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         info = tarfile.TarInfo("stargz.index.json")
-        info.size = len(toc)
+        info.size, info.mode = len(toc), toc_mode
         tar.addfile(info, io.BytesIO(toc))
     toc_offset = len(out)
     out += gzip.compress(buf.getvalue(), mtime=0) + footer(toc_offset)

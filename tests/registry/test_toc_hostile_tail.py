@@ -94,3 +94,32 @@ def test_a_real_toc_larger_than_the_guess_is_read_in_two_gets():
     names = [e.name for e in toc.entries()]
     assert toc.requests == 2 and len(blob) < 100 * tail_guess(len(blob))
     assert [n for n in names if n.startswith("f")] == sorted(files)
+
+
+def test_an_executable_toc_member_past_the_go_floor_is_listed_as_the_full_pull():
+    """``stargz.index.json`` is a member of the layer tar: a writer may mark it executable,
+    and a 3,000-file TOC is past the Go check's floor — the member has no frames of its
+    own in the TOC; the listing equals the full pull's (which inflates the blob)."""
+    import io
+    import json
+    import random
+
+    from inspector.analysis import analyze
+    from inspector.index import capture
+    from inspector.options import Options
+    from inspector.report.export import write_export
+    from tests.registry.chunked_mem import image_of, layer_of
+    from tests.registry.tocimages import comparable
+
+    files = {f"opt/f{i:05}": random.Random(i).randbytes(20) for i in range(3000)}
+    blob, digest = estargz(make_tar(files), toc_mode=0o755)
+    docs = []
+    for toc in (None, _Toc(_Sparse(len(blob), blob), digest)):
+        analysis = analyze(image_of([layer_of(gzip.decompress(blob), toc)]),
+                           Options(no_cache=True))
+        out = io.StringIO()
+        write_export(analysis, out)
+        docs.append((comparable(json.loads(out.getvalue())), analysis.warnings))
+    member = next(f for f in docs[0][0]["files"] if f["path"] == "/stargz.index.json")
+    assert member["mode"] == "0755" and member["size"] >= capture.GO_FLOOR  # the case is real
+    assert docs[1] == docs[0]
