@@ -9,11 +9,12 @@ requests strips it on cross-host redirects).
 from __future__ import annotations
 
 import json
+import queue
 import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -44,8 +45,6 @@ from inspector.sources.registry.reference import RegistryRef, is_loopback_host
 #: attempts for 5xx/408/connection errors; backoff doubles from BACKOFF_SECONDS
 MAX_ATTEMPTS = 4
 T = TypeVar("T")
-#: helper threads (``RegistryClient.submit``): a TOC per layer fetched at once, up to this many
-HELPERS = 4
 BACKOFF_SECONDS = 0.5
 #: 429: wait at most this long per Retry-After, and at most this many times; a longer
 #: Retry-After fails at once (Docker Hub's window is hours)
@@ -104,8 +103,8 @@ class RegistryClient:
         self._base: str | None = None
         self._creds: creds_mod.Credentials | None = None
         self._creds_loaded = False
-        self._helpers: ThreadPoolExecutor | None = None
-        self._warmed: ThreadPoolExecutor | None = None  # warm()'s thread, until used
+        #: warm()'s thread's task queue, until submit() hands it a task
+        self._warmed: queue.SimpleQueue[Callable[[], None] | None] | None = None
         self.token_requests = 0  # for tests and diagnostics
 
     # -- plumbing -------------------------------------------------------------------------
@@ -120,19 +119,24 @@ class RegistryClient:
 
     def submit(self, fn: Callable[[], T]) -> Future[T]:
         """Run ``fn`` on a helper thread, beside the caller's requests (a layer's TOC while
-        the config is read: ``RemoteToc.prefetch``). The first after ``warm`` runs on the
-        thread whose connection ``warm`` opened (after it: each thread has its session);
-        the others on up to ``HELPERS`` more."""
+        the config is read: ``RemoteToc.prefetch``): the first after ``warm`` on the
+        thread whose connection ``warm`` opened (each thread has its session), the others
+        each on a thread of its own. Daemon threads: a request still waiting on a silent
+        registry never holds the process's exit."""
+        future: Future[T] = Future()
+
+        def task() -> None:
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:  # handed to the future's reader
+                    future.set_exception(exc)
         with self._lock:
             warmed, self._warmed = self._warmed, None
-            if warmed is None and self._helpers is None:
-                self._helpers = ThreadPoolExecutor(max_workers=HELPERS,
-                                                   thread_name_prefix="registry-helper")
-            pool = warmed or self._helpers
-        assert pool is not None
-        future = pool.submit(fn)
         if warmed is not None:
-            warmed.shutdown(wait=False)  # its thread ends after this task
+            warmed.put(task)
+        else:
+            threading.Thread(target=task, name="registry-helper", daemon=True).start()
         return future
 
     def warm(self) -> None:
@@ -163,10 +167,26 @@ class RegistryClient:
                     pool._put_conn(conn)
             except Exception:  # noqa: BLE001 - the request will connect itself
                 pass
-        warmed = ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-warm")
-        warmed.submit(connect)
+        tasks: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+
+        def run() -> None:
+            connect()
+            try:  # the task submit() hands over (a TOC's, once the manifest is read)
+                task = tasks.get(timeout=self.options.timeout)
+            except queue.Empty:
+                with self._lock:
+                    if self._warmed is tasks:  # none came: none will
+                        self._warmed = None
+                        return
+                # submit() (its task) or a later warm() (None) took the queue: it is coming
+                task = tasks.get()
+            if task is not None:
+                task()
         with self._lock:
-            self._warmed = warmed
+            earlier, self._warmed = self._warmed, tasks
+        if earlier is not None:
+            earlier.put(None)  # an earlier warm()'s thread waits no more
+        threading.Thread(target=run, name="registry-warm", daemon=True).start()
 
     def credentials(self) -> creds_mod.Credentials | None:
         if not self._creds_loaded:
