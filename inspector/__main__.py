@@ -15,12 +15,17 @@ from inspector.cli import main  # noqa: E402
 gc.freeze()
 gc.enable()
 code = main()
-if code == 130:  # interrupted: a worker thread may wait on a silent registry until the
-    # network timeout, and the interpreter would join it before exiting (analysis.workers)
+if code:  # an error or Ctrl-C (130): a thread may still wait on a silent registry until
+    # the network timeout — a layer's TOC asked for beside the config (a registry helper,
+    # RemoteToc.prefetch), an index worker (analysis.workers) — and the interpreter would
+    # join it before exiting; the run's line is printed, nothing else is pending
     import os
     import sys
 
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more to say there
+            pass
     os._exit(code)
 raise SystemExit(code)

@@ -121,3 +121,32 @@ def test_ctrl_c_while_a_prefetched_toc_waits_on_a_silent_registry(proxy, toc_ima
             child.wait()
         proxy.reset()
     assert (child.returncode, err.decode().splitlines()) == (130, ["inspector: interrupted"])
+
+
+def test_an_error_while_a_prefetched_toc_waits_on_a_silent_registry_exits_at_once(
+        proxy, toc_images, tmp_path):
+    """The config's GET fails (a 404: one line, exit 1) while the layer's TOC, asked for
+    beside it, gets no answer (the network timeout is an hour): the run ends with its
+    line — it does not wait for the thread that waits on the TOC."""
+    ref = _via(proxy, toc_images, "debian:zc")
+    probe = open_registry(ref, Options(no_cache=True), reference=ref)
+    proxy.reset()
+    proxy.faults.silent.add(probe.layers[0].digest)
+    proxy.faults.status_always.append((f"/blobs/{probe.config_digest}", 404))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    child = subprocess.Popen([sys.executable, "-m", "inspector", "export", ref, "-q",
+                              "--cache-dir", str(tmp_path), "--timeout", "3600"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                             cwd=ROOT)
+    try:
+        # a hang fails here (the proxy closes a silent answer after 60 s, Faults.silent)
+        _, err = child.communicate(timeout=30)
+        asked = proxy.requests_to(f"/blobs/{probe.layers[0].digest}")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        proxy.reset()
+    assert asked  # the case is real: the TOC was asked for
+    lines = err.decode().splitlines()
+    assert child.returncode == 1 and len(lines) == 1 and "please report" not in lines[0], lines
