@@ -14,18 +14,6 @@ from inspector.cli import main  # noqa: E402
 
 gc.freeze()
 gc.enable()
-code = main()
-if code:  # an error or Ctrl-C (130): a thread may still wait on a silent registry until
-    # the network timeout — a layer's TOC asked for beside the config (a registry helper,
-    # RemoteToc.prefetch), an index worker (analysis.workers) — and the interpreter would
-    # join it before exiting; the run's line is printed, nothing else is pending
-    import os
-    import sys
-
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more to say there
-            pass
-    os._exit(code)
-raise SystemExit(code)
+# an error or Ctrl-C ends the process in main itself, without joining threads that wait on
+# a silent registry (cli._exit_now: the console script goes there too)
+raise SystemExit(main())

@@ -69,6 +69,10 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The program (``argv`` None: the process's own command line — the installed console
+    script and ``python -m inspector`` both call it so), or one command line run in the
+    caller's process (``argv``: the exit code is returned)."""
+    program = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in COMMANDS else None
     parser = build_parser(command)
@@ -79,10 +83,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (10% of a 150k-entry export); memory is freed by reference counting as usual
         gc.disable()
     try:
-        return _run(command, args)
+        code = _run(command, args)
     finally:
         if gc_was_enabled:
             gc.enable()
+    if code and program:
+        _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the process on an error or Ctrl-C (130) without joining its threads: one may
+    still wait on a silent registry until the network timeout — a layer's TOC asked for
+    beside the config (``RemoteToc.prefetch``), an index worker (``analysis.workers``,
+    which ``concurrent.futures`` joins at exit) — and the run's line is printed, nothing
+    else is pending. Here, not in ``__main__``: the console script does not run it."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more to say there
+            pass
+    os._exit(code)
 
 
 def _run(command: str | None, args: argparse.Namespace) -> int:

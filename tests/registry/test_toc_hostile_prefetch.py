@@ -87,11 +87,18 @@ def test_a_fault_on_the_prefetched_toc(proxy, toc_images, tmp_path, name, fault,
 
 #: (command, its images beyond the TOC-listed one)
 COMMANDS = [("export", []), ("compare", ["mixed:gzip"])]
+#: (name, how the program is started): ``python -m inspector`` and what the installed
+#: console script runs (``inspector = "inspector.cli:main"`` in pyproject.toml: it does not
+#: go through ``__main__``)
+ENTRIES = [("python -m inspector", ["-m", "inspector"]),
+           ("console script", ["-c", "import sys; from inspector.cli import main; "
+                               "sys.exit(main())"])]
 
 
+@pytest.mark.parametrize("entry", [e[1] for e in ENTRIES], ids=[e[0] for e in ENTRIES])
 @pytest.mark.parametrize("command,others", COMMANDS, ids=[c[0] for c in COMMANDS])
 def test_ctrl_c_while_a_prefetched_toc_waits_on_a_silent_registry(proxy, toc_images, tmp_path,
-                                                                  command, others):
+                                                                  command, others, entry):
     """The second layer's TOC GET gets no answer (the network timeout is an hour) while
     the first layer is listed — its files' ranged GETs say the index workers run: SIGINT
     ends the run with the CLI's one line, exit 130. Before, the worker waiting for the
@@ -102,7 +109,7 @@ def test_ctrl_c_while_a_prefetched_toc_waits_on_a_silent_registry(proxy, toc_ima
     proxy.reset()
     proxy.faults.silent.add(second)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    child = subprocess.Popen([sys.executable, "-m", "inspector", command, ref,
+    child = subprocess.Popen([sys.executable, *entry, command, ref,
                               *(_via(proxy, toc_images, o) for o in others), "-q",
                               "--cache-dir", str(tmp_path), "--timeout", "3600"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
@@ -123,8 +130,9 @@ def test_ctrl_c_while_a_prefetched_toc_waits_on_a_silent_registry(proxy, toc_ima
     assert (child.returncode, err.decode().splitlines()) == (130, ["inspector: interrupted"])
 
 
+@pytest.mark.parametrize("entry", [e[1] for e in ENTRIES], ids=[e[0] for e in ENTRIES])
 def test_an_error_while_a_prefetched_toc_waits_on_a_silent_registry_exits_at_once(
-        proxy, toc_images, tmp_path):
+        proxy, toc_images, tmp_path, entry):
     """The config's GET fails (a 404: one line, exit 1) while the layer's TOC, asked for
     beside it, gets no answer (the network timeout is an hour): the run ends with its
     line — it does not wait for the thread that waits on the TOC."""
@@ -134,7 +142,7 @@ def test_an_error_while_a_prefetched_toc_waits_on_a_silent_registry_exits_at_onc
     proxy.faults.silent.add(probe.layers[0].digest)
     proxy.faults.status_always.append((f"/blobs/{probe.config_digest}", 404))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    child = subprocess.Popen([sys.executable, "-m", "inspector", "export", ref, "-q",
+    child = subprocess.Popen([sys.executable, *entry, "export", ref, "-q",
                               "--cache-dir", str(tmp_path), "--timeout", "3600"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                              cwd=ROOT)
