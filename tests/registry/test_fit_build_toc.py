@@ -7,11 +7,8 @@ skopeo-written zstd:chunked layers on the real registry."""
 from __future__ import annotations
 
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +18,7 @@ from inspector.report.sizes import human
 from inspector.sources.registry import open_registry
 from tests.builders import Entry, ImageSpec, make_layer, write_oci_layout
 from tests.registry.tocimages import copy_image
+from tests.terminal import open_terminal, read_terminal
 from tests.tools import require_tool
 from tests.tui.helpers import settle, sync
 
@@ -90,21 +88,10 @@ def test_fit_build_draws_its_copy_on_a_terminal(toc_base, tmp_path):
     base's blobs are copied, ending at every layer and every byte."""
     image = open_registry(toc_base, Options(no_cache=True), reference=toc_base)
     total = human(sum(layer.compressed_size for layer in image.layers))
-    master, slave = pty.openpty()
+    master, slave = open_terminal()
     proc = _fit_build(toc_base, tmp_path / "out", tmp_path / "cache", stderr=slave)
     os.close(slave)
-    out, deadline = b"", time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if not select.select([master], [], [], 1)[0]:
-            continue
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
+    out = read_terminal(master, 300)
     assert proc.wait(120) == 0, out
     text = out.decode()
     assert _notice(toc_base) in text

@@ -8,13 +8,10 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import pty
 import random
-import select
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 from rich.console import Console
@@ -29,6 +26,7 @@ from inspector.tui.screens.inspect import InspectScreen
 from inspector.tui.widgets.loading import LoadingPanel
 from tests.builders import ImageSpec, make_layer, write_oci_layout
 from tests.registry.servers import RegistryProcess
+from tests.terminal import open_terminal, read_terminal
 from tests.tools import require_tool
 from tests.tui.helpers import settle, sync
 
@@ -153,24 +151,13 @@ def test_cli_progress_line_on_a_terminal(pushed, tmp_path):
     ref = pushed["toc"]
     image = open_registry(ref, Options(no_cache=True), reference=ref)
     total = human(sum(layer.compressed_size for layer in image.layers))
-    master, slave = pty.openpty()
+    master, slave = open_terminal()
     env = {**os.environ, "PYTHONPATH": ROOT}
     proc = subprocess.Popen([sys.executable, "-m", "inspector", "export", ref, "-o", os.devnull,
                              "--cache-dir", str(tmp_path)], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=slave, env=env)
     os.close(slave)
-    out, deadline = b"", time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if not select.select([master], [], [], 1)[0]:
-            continue
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
+    out = read_terminal(master, 120)
     assert proc.wait(120) == 0
     draws = [d for d in out.decode().split("\r") if "layers" in d]
     assert draws and all(f" of {total}" in d for d in draws)
