@@ -41,10 +41,13 @@ def fast_backoff(monkeypatch):
 @pytest.fixture(autouse=True)
 def no_kept_tocs():
     """Each test lists TOCs as a new process would: none kept from another test
-    (``index.toc_files`` keeps the last few TOCs' entries by digest)."""
+    (``index.toc_files`` keeps the last few TOCs' entries by digest), no TOC read another
+    test started shared (``sources.registry.toc``: reads not yet taken, by digest)."""
     from inspector.index import toc_files
+    from inspector.sources.registry import toc
 
     toc_files.forget()
+    toc.forget()
 
 
 @pytest.fixture

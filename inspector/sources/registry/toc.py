@@ -25,6 +25,7 @@ import hashlib
 import io
 import re
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -72,6 +73,20 @@ class BrokenToc:
         raise self.error
 
 
+#: TOC reads started by ``prefetch`` and not yet taken by every layer that asked, by TOC
+#: digest, shared by the images of the process (compare, audit: images sharing a layer
+#: read its TOC once); weak: a read is forgotten once no layer holds it
+_reads: weakref.WeakValueDictionary[str, Future[list[TocEntry]]] = weakref.WeakValueDictionary()
+_reads_lock = threading.Lock()
+
+
+
+def forget() -> None:
+    """Share no TOC read started before (tests: each starts as a new process would)."""
+    with _reads_lock:
+        _reads.clear()
+
+
 #: bytes one ``read_files`` call inflates for one file at most (a whole Go binary, a
 #: viewer's first frames): past it the layer is read whole, streamed, as a full pull
 MAX_READ = 256 << 20
@@ -86,6 +101,7 @@ class RemoteToc:
         self.on_fetch: Callable[[int], object] | None = None
         self._lock = threading.Lock()
         self._ahead: Future[list[TocEntry]] | None = None  # prefetch()'s, until taken
+        self._borrowed = False  # _ahead is another layer's read of the same TOC
 
     @property
     def digest(self) -> str:
@@ -95,12 +111,23 @@ class RemoteToc:
     # -- the TOC ----------------------------------------------------------------------
     def prefetch(self) -> None:
         """Start reading the TOC (fetch, verify, parse) on a helper thread of the client
-        (the one whose connection ``RegistryClient.warm`` opened, for the first): the next ``entries()`` takes its
-        outcome, entries or error, once; later calls read the TOC again (the caller keeps
-        entries: ``toc_files``)."""
+        (the one whose connection ``RegistryClient.warm`` opened, for the first): the next
+        ``entries()`` takes its outcome, entries or error, once; later calls read the TOC
+        again (the caller keeps entries: ``toc_files``). A read of the same TOC digest
+        another layer of the process started and that is not yet taken by all is shared
+        (``_reads``): one download for a layer two images of a run hold."""
         with self._lock:
-            if self._ahead is None:  # its error, if any, is raised by entries()
-                self._ahead = self.client.submit(self.read_toc)
+            if self._ahead is not None:
+                return
+            key = self.digest
+            with _reads_lock:
+                ahead = _reads.get(key) if key else None
+                self._borrowed = ahead is not None
+                if ahead is None:  # its error, if any, is raised by entries()
+                    ahead = self.client.submit(self.read_toc)
+                    if key:
+                        _reads[key] = ahead
+            self._ahead = ahead
 
     def entries(self) -> list[TocEntry]:
         """The TOC's entries in order (raises ``TocError`` when it cannot be used)."""
@@ -108,7 +135,14 @@ class RemoteToc:
             ahead, self._ahead = self._ahead, None
         if ahead is None:
             return self.read_toc()
-        listed = ahead.result()
+        try:
+            listed = ahead.result()
+        except Exception:
+            if not self._borrowed:
+                raise
+            # another image's read failed: this layer reads it, and fails, as its own
+            # (the error names this layer; a fault of that read alone is not this one's)
+            return self.read_toc()
         if self.on_fetch is not None:  # its requests ran before anyone listened
             self.on_fetch(self.fetched)
         return listed
