@@ -25,6 +25,7 @@ from inspector.tui.screens.prompt import PromptScreen
 from inspector.tui.screens.prompt import ask_image as _ask_image
 from inspector.tui.screens.viewer import ContentScreen
 from inspector.tui.state import Answer, AppState
+from inspector.visible import visible
 
 DEMO = ("sample:debian-12-slim", "sample:distroless-static")
 #: the exit status after Ctrl+C (128 + SIGINT, as shells report an interrupt)
@@ -85,15 +86,15 @@ class InspectorApp(App[int]):
 
         if self.is_web:
             self.deliver_text(io.StringIO(content), save_filename=name, mime_type=mime_type)
-            self.notify(f"{what}: offered as a download ({name})", markup=False)
+            self.notify(f"{what}: offered as a download ({visible(name)})", markup=False)
             return None
         try:
             path = write(save_dir(self.options), name, content)
         except OSError as exc:
-            self.notify(f"{what} not saved: {exc.strerror or exc} ({name})", severity="error",
-                        markup=False, timeout=10)
+            self.notify(f"{what} not saved: {visible(str(exc.strerror or exc))} "
+                        f"({visible(name)})", severity="error", markup=False, timeout=10)
             return None
-        self.notify(f"{what} saved: {path}", markup=False, timeout=10)
+        self.notify(f"{what} saved: {visible(str(path))}", markup=False, timeout=10)
         return path
 
     def deliver_screenshot(self, filename: str | None = None, path: str | None = None,

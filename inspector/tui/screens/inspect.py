@@ -169,7 +169,7 @@ class InspectView(Vertical):
             f = rows.filter
             text = self.query_one(FileView).filter_text
             if text:
-                parts.append(f"filter: {text}")
+                parts.append(f"filter: {visible(text)}")
             if f.marks and f.marks != ALL_MARKS:
                 parts.append("only " + " ".join(sorted(m or "unmodified" for m in f.marks)))
             parts.append(f"{len(rows.rows):,} rows")

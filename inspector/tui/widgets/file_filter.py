@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from inspector.index.tree import ADDED, MODIFIED, REMOVED
 from inspector.tui.state import inspector_app
 from inspector.tui.widgets.file_rows import parse_filter
+from inspector.visible import visible
 
 if TYPE_CHECKING:  # the mixin is a Widget to the type checker, a plain class at run time
     from textual.widget import Widget as _Host
@@ -51,7 +52,9 @@ class FilterActions(_Host):
                 flt = replace(flt, marks=frozenset(shown - self.hidden_marks))  # type: ignore[arg-type]  # None: unmodified
             self.model.set_filter(flt)
         except Exception as exc:  # a bad regex or name: say so, keep the old filter
-            self.notify(f"filter {text!r}: {exc}", severity="error")
+            # what the user typed (and the regex error quoting it): text, never markup
+            self.notify(f"filter '{visible(text)}': {visible(str(exc))}", severity="error",
+                        markup=False)
             return False
         self.filter_text = " ".join(text.split())
         if flt.only is not None:
@@ -85,7 +88,7 @@ class FilterActions(_Host):
             self.refresh()
         found = self.model.search(term, self.path, backwards)
         if found is None:
-            self.notify(f"no path matches {term!r}", severity="warning")
+            self.notify(f"no path matches '{visible(term)}'", severity="warning", markup=False)
             return False
         return self.go_to(found)
 

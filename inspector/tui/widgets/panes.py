@@ -121,7 +121,10 @@ class Line(Widget):
         self.refresh()
 
     def render(self) -> RenderableType:
-        return self._renderable
+        # a plain string is text, never Textual markup: it may hold what the user typed
+        # (the filter in the status line) — '[/x]' would raise MarkupError when drawn
+        r = self._renderable
+        return Text(r) if isinstance(r, str) else r
 
 
 #: width of the Details labels column (the longest label, "category", plus a space)
