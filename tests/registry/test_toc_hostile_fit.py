@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from inspector.options import Options
+from inspector.visible import visible
 from tests.registry.test_fit_build_toc import _notice, toc_base  # noqa: F401 - a fixture
 from tests.tui.helpers import settle, sync
 
@@ -20,6 +21,7 @@ DIRS = [
     ("a closing tag", "w[/x]"),
     ("a style", "w[b]bold"),
     ("a link", "[link=x]w"),
+    ("a terminal escape", "w\x1b]0;title\x07\x1b[31mred"),
 ]
 
 
@@ -44,11 +46,11 @@ async def test_the_build_toasts_show_markup_as_text(toc_base, tmp_path, monkeypa
         await settle(pilot, rounds=6)
         shown = [n.message for n in app._notifications]
         building = next(t for t in shown if t.startswith("building "))
-        assert f"/{directory}/fit-" in building and building.endswith(_notice(toc_base))
-        assert any(t.startswith("built oci:") and f"/{directory}/fit-" in t for t in shown), shown
+        assert f"/{visible(directory)}/fit-" in building and building.endswith(_notice(toc_base))
+        assert any(t.startswith("built oci:") and f"/{visible(directory)}/fit-" in t for t in shown), shown
         assert pane.built.startswith("built oci:")
         # each toast as Textual draws it (``Toast.render``): the text itself, no markup
         from textual.widgets._toast import Toast
 
         drawn = [Toast(n).render().plain for n in app._notifications]
-        assert sum(f"/{directory}/fit-" in t for t in drawn) == 2, drawn
+        assert sum(f"/{visible(directory)}/fit-" in t for t in drawn) == 2, drawn

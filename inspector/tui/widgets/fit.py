@@ -192,7 +192,7 @@ class FitPane(VerticalScroll):
             from inspector.fit.build import fetch_notice
 
             notice = fetch_notice(done.base)  # the base's TOC-listed layers, fetched whole
-            self.notify(f"building {build_target(self.reference)} …"
+            self.notify(f"building {visible(build_target(self.reference))} …"
                         + (f"\n{notice}" if notice else ""), timeout=10 if notice else 3,
                         markup=False)
             self.build_image(done, build_target(self.reference))
