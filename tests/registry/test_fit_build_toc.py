@@ -100,24 +100,32 @@ def test_fit_build_draws_its_copy_on_a_terminal(toc_base, tmp_path):
     assert draws and draws[-1].startswith(f"fit --build: base layers {n}/{n}  {total} of {total}")
 
 
+async def build_on_the_fit_screen(pilot, toc_base: str):
+    """The Fit screen of sample:hello-debian against ``toc_base`` (the TOC-listed base),
+    its fit computed, then ``b``: the pane, once the build has settled."""
+    from inspector.tui.screens.fit import FitScreen
+    from inspector.tui.widgets.fit import FitPane
+
+    await settle(pilot)
+    await pilot.app.push_screen(FitScreen("sample:hello-debian", (toc_base,)))
+    await settle(pilot, rounds=6)
+    pane = pilot.app.screen.query_one(FitPane)
+    assert pane.done is not None and pane.done.base is not None
+    await pilot.press("b")
+    await settle(pilot, rounds=6)
+    return pane
+
+
 @sync
 async def test_the_tuis_build_toast_says_it_too(toc_base, tmp_path, monkeypatch):
     """The Fit screen's ``b`` on the TOC-listed base: the "building …" toast carries the
     notice, and the image is written."""
     from inspector.tui.app import InspectorApp
-    from inspector.tui.screens.fit import FitScreen
-    from inspector.tui.widgets.fit import FitPane
 
     monkeypatch.chdir(tmp_path)
     app = InspectorApp(["sample:hello-debian"], Options(cache_dir=tmp_path / "cache"))
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await app.push_screen(FitScreen("sample:hello-debian", (toc_base,)))
-        await settle(pilot, rounds=6)
-        pane = app.screen.query_one(FitPane)
-        assert pane.done is not None and pane.done.base is not None
-        await pilot.press("b")
-        await settle(pilot, rounds=6)
+        pane = await build_on_the_fit_screen(pilot, toc_base)
         toasts = [str(n.message) for n in app._notifications]
         assert any(t.startswith("building ") and t.endswith("\n" + _notice(toc_base))
                    for t in toasts), toasts

@@ -11,8 +11,12 @@ import pytest
 
 from inspector.options import Options
 from inspector.visible import visible
-from tests.registry.test_fit_build_toc import _notice, toc_base  # noqa: F401 - a fixture
-from tests.tui.helpers import settle, sync
+from tests.registry.test_fit_build_toc import (  # noqa: F401 - toc_base: a fixture
+    _notice,
+    build_on_the_fit_screen,
+    toc_base,
+)
+from tests.tui.helpers import sync
 
 pytestmark = pytest.mark.registry
 
@@ -30,20 +34,13 @@ DIRS = [
 async def test_the_build_toasts_show_markup_as_text(toc_base, tmp_path, monkeypatch,  # noqa: F811
                                                     name, directory):
     from inspector.tui.app import InspectorApp
-    from inspector.tui.screens.fit import FitScreen
-    from inspector.tui.widgets.fit import FitPane
 
     work = tmp_path / directory
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
     app = InspectorApp(["sample:hello-debian"], Options(cache_dir=tmp_path / "cache"))
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await app.push_screen(FitScreen("sample:hello-debian", (toc_base,)))
-        await settle(pilot, rounds=6)
-        pane = app.screen.query_one(FitPane)
-        await pilot.press("b")
-        await settle(pilot, rounds=6)
+        pane = await build_on_the_fit_screen(pilot, toc_base)
         shown = [n.message for n in app._notifications]
         building = next(t for t in shown if t.startswith("building "))
         assert f"/{visible(directory)}/fit-" in building and building.endswith(_notice(toc_base))
