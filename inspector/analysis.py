@@ -84,8 +84,8 @@ def workers(n: int, name: str, cancel: threading.Event) -> Iterator[ThreadPoolEx
     """A ``ThreadPoolExecutor`` of ``n`` threads that Ctrl-C does not wait for: on
     ``KeyboardInterrupt`` ``cancel`` is set and the pool shut down without joining its
     threads — one may wait on a silent registry until the network timeout (the layer's
-    prefetched TOC, a ranged or a whole read); ``python -m inspector`` then exits without
-    joining them either (``__main__``). Otherwise as ``with ThreadPoolExecutor(…)``."""
+    prefetched TOC, a ranged or a whole read); the program then exits without joining
+    them either (``cli._exit_now``). Otherwise as ``with ThreadPoolExecutor(…)``."""
     from concurrent.futures import ThreadPoolExecutor  # not at start-up
 
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix=name)

@@ -185,9 +185,7 @@ def _contents(index: LayerIndex, toc: TocReader, whole: list, heads: list) -> No
             spans.append((path, e, skip, part))
     got = toc.read_files([(e, e.size) for _, e in go] + [(p, p.size) for *_, p in spans])
     for (path, _), data in zip(go, got, strict=False):
-        at = data.find(capture.GO_BUILDINFO_MAGIC)
-        if at >= 0:
-            index.go_buildinfo[path] = data[at:at + capture.GO_BUILDINFO_BYTES]
+        _search_buildinfo(index, path, data)
     rest = []
     for (path, e, skip, _), data in zip(spans, got[len(go):], strict=True):
         if data.startswith(capture.GO_BUILDINFO_MAGIC, skip):
@@ -195,9 +193,15 @@ def _contents(index: LayerIndex, toc: TocReader, whole: list, heads: list) -> No
         else:  # not where Go puts it: the walker's search, over the whole file
             rest.append((path, e))
     for (path, _), data in zip(rest, toc.read_files([(e, e.size) for _, e in rest]), strict=True):
-        at = data.find(capture.GO_BUILDINFO_MAGIC)
-        if at >= 0:
-            index.go_buildinfo[path] = data[at:at + capture.GO_BUILDINFO_BYTES]
+        _search_buildinfo(index, path, data)
+
+
+def _search_buildinfo(index: LayerIndex, path: str, data: bytes) -> None:
+    """The walker's Go check (``tarwalk._scan_go``) over a whole file's bytes: the build
+    info from the first magic on, if any."""
+    at = data.find(capture.GO_BUILDINFO_MAGIC)
+    if at >= 0:
+        index.go_buildinfo[path] = data[at:at + capture.GO_BUILDINFO_BYTES]
 
 
 def go_data_start(start: bytes, size: int) -> int | None:
@@ -207,23 +211,17 @@ def go_data_start(start: bytes, size: int) -> int | None:
     headers, as the Go linker lays a file out (other linkers put it at the end: None,
     nothing more is read), the offset of the first writable, non-executable PT_LOAD
     segment, which ``.go.buildinfo`` opens (Go's ``debug/buildinfo`` reads it there)."""
-    if len(start) < 64 or start[4] not in (1, 2) or start[5] not in (1, 2):
+    header = _elf_header(start)
+    if header is None:
         return None
-    order = "<" if start[5] == 1 else ">"
-    if start[4] == 2:  # ELFCLASS64
-        phoff, shoff = struct.unpack_from(order + "QQ", start, 32)
-        phsize, phnum, _, shnum = struct.unpack_from(order + "HHHH", start, 54)
-        fields = order + "II Q"  # p_type, p_flags, p_offset
-    else:  # ELFCLASS32
-        phoff, shoff = struct.unpack_from(order + "II", start, 28)
-        phsize, phnum, _, shnum = struct.unpack_from(order + "HHHH", start, 42)
-        fields = order + "I I 16xI"  # p_type, p_offset, p_flags
+    order, wide, phoff, phsize, phnum, shoff, shnum = header
+    fields = order + ("II Q" if wide else "I I 16xI")  # 64: type, flags, offset; 32: type, offset, flags
     if not shnum or shoff != phoff + phsize * phnum or shoff > len(start) \
             or phsize < struct.calcsize(fields):
         return None
     for n in range(phnum):
         a, b, c = struct.unpack_from(fields, start, phoff + n * phsize)
-        kind, flags, offset = (a, b, c) if start[4] == 2 else (a, c, b)
+        kind, flags, offset = (a, b, c) if wide else (a, c, b)
         if kind == PT_LOAD and flags & (PF_W | PF_X) == PF_W:
             return offset if offset < size else None
     return None
@@ -270,17 +268,11 @@ def go_window(start: bytes, size: int) -> int:
     the end of its last PT_NOTE segment within ``GO_WINDOW`` (the Go linker's build-ID
     note is in one, within the first page); ``GO_WINDOW`` when the program headers are
     not all in ``start``; 0 when no note lies in the window."""
-    if len(start) < 64 or start[4] not in (1, 2) or start[5] not in (1, 2):
+    header = _elf_header(start)
+    if header is None:
         return min(size, GO_WINDOW)
-    order = "<" if start[5] == 1 else ">"
-    if start[4] == 2:  # ELFCLASS64: e_phoff at 32, e_phentsize/e_phnum at 54
-        phoff, = struct.unpack_from(order + "Q", start, 32)
-        entsize, count = struct.unpack_from(order + "HH", start, 54)
-        fields = order + "I4xQ16xQ"  # p_type, p_offset, p_filesz
-    else:  # ELFCLASS32: e_phoff at 28, e_phentsize/e_phnum at 42
-        phoff, = struct.unpack_from(order + "I", start, 28)
-        entsize, count = struct.unpack_from(order + "HH", start, 42)
-        fields = order + "II8xI"
+    order, wide, phoff, entsize, count, _, _ = header
+    fields = order + ("I4xQ16xQ" if wide else "II8xI")  # p_type, p_offset, p_filesz
     end = phoff + entsize * count
     if entsize < struct.calcsize(fields) or end > len(start):
         return min(size, GO_WINDOW)
@@ -290,3 +282,18 @@ def go_window(start: bytes, size: int) -> int:
         if kind == PT_NOTE and offset < GO_WINDOW:
             need = max(need, min(offset + length, GO_WINDOW, size))
     return need
+
+
+def _elf_header(start: bytes) -> tuple[str, bool, int, int, int, int, int] | None:
+    """``(struct byte order, 64-bit, e_phoff, e_phentsize, e_phnum, e_shoff, e_shnum)`` from
+    an ELF's first bytes; None when they are too short or name no known class or byte order."""
+    if len(start) < 64 or start[4] not in (1, 2) or start[5] not in (1, 2):
+        return None
+    order = "<" if start[5] == 1 else ">"
+    if start[4] == 2:  # ELFCLASS64: e_phoff, e_shoff at 32; e_phentsize… at 54
+        phoff, shoff = struct.unpack_from(order + "QQ", start, 32)
+        phsize, phnum, _, shnum = struct.unpack_from(order + "HHHH", start, 54)
+        return order, True, phoff, phsize, phnum, shoff, shnum
+    phoff, shoff = struct.unpack_from(order + "II", start, 28)  # ELFCLASS32
+    phsize, phnum, _, shnum = struct.unpack_from(order + "HHHH", start, 42)
+    return order, False, phoff, phsize, phnum, shoff, shnum
