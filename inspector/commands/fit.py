@@ -54,11 +54,19 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             chosen = result.chosen
             base = next((a for a in analyses[1:] if chosen and a.reference == chosen.reference),
                         current)
-            line = _CopyLine(sys.stderr, enabled=not ctx.options.quiet)
+            from inspector.report.progress import TerminalLine
+            from inspector.report.sizes import human
+
+            line = TerminalLine(sys.stderr, enabled=not ctx.options.quiet)
+
+            def copied(layers_done: int, layers: int, done: int, total: int) -> None:
+                if line.due(final=layers_done == layers):
+                    line.draw(f"fit --build: base layers {layers_done}/{layers}  "
+                              f"{human(done)} of {human(total)}")
             if chosen is not None and (notice := fetch_notice(base)) and not ctx.options.quiet:
                 print(notice, file=sys.stderr)
             try:
-                built = build(current, base, result, args.build, progress=line)
+                built = build(current, base, result, args.build, progress=copied)
             finally:
                 line.finish()
     finally:
@@ -78,31 +86,3 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                       f"{args.image} {built.target}"), file=sys.stderr)
     return 0
 
-
-class _CopyLine:
-    """``fit --build``'s line while it copies the base's layer blobs: on a terminal, redrawn
-    in place at most 10 times a second (``base layers 3/12  12.0 MB of 31.4 MB``)."""
-
-    def __init__(self, stream, *, enabled: bool) -> None:
-        self.stream = stream
-        self.enabled = enabled and stream.isatty()
-        self.last = 0.0
-        self.drawn = False
-
-    def __call__(self, layers_done: int, layers: int, done: int, total: int) -> None:
-        import time
-
-        from inspector.report.sizes import human
-
-        now = time.monotonic()
-        if not self.enabled or (now - self.last < 0.1 and layers_done < layers):
-            return
-        self.last, self.drawn = now, True
-        self.stream.write(f"\rfit --build: base layers {layers_done}/{layers}  "
-                          f"{human(done)} of {human(total)}\x1b[K")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if self.drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()

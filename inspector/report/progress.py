@@ -64,6 +64,37 @@ def finished(layers: Iterable[LayerBytes]) -> float:
     return min(1.0, done / total) if total else 0.0
 
 
+class TerminalLine:
+    """One line of ``stream`` (stderr) redrawn in place, only on a terminal, at most 10 times
+    a second: ``due`` says whether to draw now (always for the ``final`` state), ``draw``
+    writes, ``finish`` clears what was drawn. The loading line and ``fit --build``'s."""
+
+    def __init__(self, stream: TextIO | None = None, *, enabled: bool = True) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and self.stream.isatty()
+        self.last = 0.0
+        self.drawn = False
+
+    def due(self, *, final: bool = False) -> bool:
+        if not self.enabled:
+            return False
+        now = time.monotonic()
+        if now - self.last < 0.1 and not final:
+            return False
+        self.last = now
+        return True
+
+    def draw(self, text: str) -> None:
+        self.drawn = True
+        self.stream.write("\r" + text + "\x1b[K")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
 class StderrProgress:
     """A callback for ``analysis.analyze(progress=...)``; thread-safe, redraws ≤ 10/s."""
 
@@ -71,13 +102,12 @@ class StderrProgress:
                  sizes: Sequence[int] = ()) -> None:
         """``sizes``: the layers' compressed sizes (bytes, base-first) when known, so the
         line says "of" the whole image from the start."""
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
+        self.line = TerminalLine(stream)
+        self.stream, self.enabled = self.line.stream, self.line.enabled
         self.label = visible(label)  # a reference, maybe from a list file
         self.total_layers = total_layers
         self.layers: dict[tuple[object, int], LayerProgress] = {}  # (image key, layer index)
         self.lock = threading.Lock()
-        self.last = 0.0
         self._expect(None, sizes)
 
     def _expect(self, key: object, sizes: Sequence[int]) -> None:
@@ -91,11 +121,8 @@ class StderrProgress:
             self.layers[(key, p.index)] = LayerProgress(
                 p.index, p.digest, p.compressed_total, p.compressed_done,
                 p.uncompressed_done, p.state, p.toc)
-            now = time.monotonic()
-            if now - self.last < 0.1 and p.state not in DONE:
-                return
-            self.last = now
-            self._draw()
+            if self.line.due(final=p.state in DONE):
+                self._draw()
 
     def for_image(self, key: object, layers: int,
                   sizes: Sequence[int] = ()) -> Callable[[LayerProgress], None]:
@@ -112,12 +139,8 @@ class StderrProgress:
         width = 24
         fill = int(width * finished(layers))
         bar = "█" * fill + "░" * (width - fill)
-        line = (f"\r{self.label[:40]}  {bar} layers {done}/{self.total_layers}  "
-                f"{transferred(layers)}  indexed {_mb(indexed)} MB")
-        self.stream.write(line + "\x1b[K")
-        self.stream.flush()
+        self.line.draw(f"{self.label[:40]}  {bar} layers {done}/{self.total_layers}  "
+                       f"{transferred(layers)}  indexed {_mb(indexed)} MB")
 
     def finish(self) -> None:
-        if self.enabled and self.layers:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+        self.line.finish()

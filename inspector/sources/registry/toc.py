@@ -80,7 +80,6 @@ _reads: weakref.WeakValueDictionary[str, Future[list[TocEntry]]] = weakref.WeakV
 _reads_lock = threading.Lock()
 
 
-
 def forget() -> None:
     """Share no TOC read started before (tests: each starts as a new process would)."""
     with _reads_lock:
