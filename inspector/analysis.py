@@ -24,6 +24,7 @@ from inspector.index.merge import MergedFS, merge
 from inspector.options import Options
 from inspector.sources import resolve
 from inspector.sources.base import Image
+from inspector.sources.waits import event_wait
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -154,7 +155,7 @@ class LayerMemo:
                 else:
                     owner = False
             if not owner:
-                event.wait()
+                event_wait(event)
                 continue
             try:
                 index = build()
@@ -273,17 +274,19 @@ def index_layers(image: Image, options: Options, *, progress: ProgressCallback |
     with _ShortSwitchInterval():
         if n == 1:
             return [one(0)], hits[0]
-        from concurrent.futures import FIRST_EXCEPTION, wait
+        from concurrent.futures import FIRST_EXCEPTION
+
+        from inspector.sources.waits import wait_for
 
         with workers(min(LAYER_WORKERS, n), "index", cancel) as pool:
             futures = [pool.submit(one, i) for i in range(n)]
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            wait_for(futures, FIRST_EXCEPTION)
             failed = [f for f in futures if f.done() and f.exception() is not None]
             if failed:
                 cancel.set()
                 for f in futures:
                     f.cancel()
-                wait(futures)
+                wait_for(futures)
                 # report the first real failure, not the cancellations it caused
                 errors = [e for f in futures if f.done() and not f.cancelled()
                           and (e := f.exception()) is not None]

@@ -36,6 +36,7 @@ from inspector.compare.model import (
 from inspector.errors import Cancelled
 from inspector.options import Options
 from inspector.provenance import Base, detect_base, given_base, split
+from inspector.sources.waits import result
 
 __all__ = [
     "CHANGE_REASONS", "CategoryCell", "CategoryRow", "CompareResult", "FileChange",
@@ -105,7 +106,7 @@ def compare_references(refs: Sequence[str], options: Options | None = None,
         futures = [pool.submit(analyze, ref, options, memo) for ref in refs]
         for future in futures:
             try:
-                analyses.append(future.result())
+                analyses.append(result(future))
             except KeyboardInterrupt:
                 for a in analyses:
                     a.image.close()

@@ -41,6 +41,7 @@ from inspector.sources.registry.chunked import (
 from inspector.sources.registry.client import RegistryClient
 from inspector.sources.registry.pace import read_body
 from inspector.sources.registry.tocstream import TocStream
+from inspector.sources.waits import result
 
 #: ranges asked for in one request (a ~2.5 kB Range header: below nginx's 8 kB line limit)
 RANGES_PER_REQUEST = 128
@@ -135,7 +136,7 @@ class RemoteToc:
         if ahead is None:
             return self.read_toc()
         try:
-            listed = ahead.result()
+            listed = result(ahead)
         except Exception:
             if not self._borrowed:
                 raise
